@@ -1,0 +1,99 @@
+"""psopenai_py: PSOpenAI's stored chat-completion commands for Python.
+
+Quick start::
+
+    import psopenai_py
+    psopenai_py.OPENAI_API_KEY = "sk-..."          # or the environment, or the OS keyring
+    done = psopenai_py.set_chat_completion("chatcmpl-abc123", {"reviewed": "yes"})
+    done.Metadata["reviewed"]                       # 'yes'
+
+The module globals ``OPENAI_API_KEY``, ``OPENAI_API_BASE`` and ``OPENAI_ORGANIZATION`` play the
+part of PowerShell's ``$global:`` variables.  Commands and the HTTP stack are imported on first
+use, so ``import psopenai_py`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from .errors import (
+    APIConnectionException,
+    APIRequestException,
+    BadRequestException,
+    ConflictException,
+    ContentFilteredException,
+    InvalidResponseException,
+    MissingSettingError,
+    NotFoundException,
+    ParameterBindingError,
+    ParameterTypeError,
+    PermissionDeniedException,
+    PSOpenAIError,
+    QuotaLimitExceededException,
+    RateLimitExceededException,
+    TimeoutException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from .secret import Secret
+from .settings import clear_openai_context, get_openai_context, set_openai_context
+
+if TYPE_CHECKING:
+    from .commands.chat import set_chat_completion
+    from .psobject import PSObject
+
+OPENAI_API_KEY: "str | Secret | None" = None
+"""Like PowerShell's ``$global:OPENAI_API_KEY``: used when no parameter or context gives a key."""
+OPENAI_API_BASE: str | None = None
+"""Like ``$global:OPENAI_API_BASE``."""
+OPENAI_ORGANIZATION: str | None = None
+"""Like ``$global:OPENAI_ORGANIZATION``."""
+
+_LAZY = {
+    "set_chat_completion": ("psopenai_py.commands.chat", "set_chat_completion"),
+    "PSObject": ("psopenai_py.psobject", "PSObject"),
+}
+
+__all__ = [
+    "__version__",
+    "OPENAI_API_KEY",
+    "OPENAI_API_BASE",
+    "OPENAI_ORGANIZATION",
+    "set_chat_completion",
+    "set_openai_context",
+    "get_openai_context",
+    "clear_openai_context",
+    "Secret",
+    "PSObject",
+    "PSOpenAIError",
+    "ParameterBindingError",
+    "ParameterTypeError",
+    "MissingSettingError",
+    "APIRequestException",
+    "BadRequestException",
+    "ContentFilteredException",
+    "UnauthorizedException",
+    "PermissionDeniedException",
+    "NotFoundException",
+    "ConflictException",
+    "UnprocessableEntityException",
+    "RateLimitExceededException",
+    "QuotaLimitExceededException",
+    "APIConnectionException",
+    "TimeoutException",
+    "InvalidResponseException",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Commands pull in requests (about 100 ms); load them when first asked for.
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'psopenai_py' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(target[0]), target[1])
+    globals()[name] = value
+    return value

@@ -1,0 +1,73 @@
+"""What every API command does the same way: check its settings parameters, resolve them once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..parameters import Command
+from ..settings import Settings, SettingsRequest, resolve_settings
+from ..transport import RequestOptions, Transport, default_transport
+from ..validation import (
+    check_additional_body,
+    check_api_base,
+    check_api_key,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_optional_str,
+)
+
+__all__ = ["Invocation", "prepare_invocation"]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Settings resolved once for a command's run, with its extras and transport."""
+
+    settings: Settings
+    options: RequestOptions
+    transport: Transport
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request of this invocation."""
+        return self.transport.request(self.settings, method, path, options=self.options, **kwargs)
+
+
+def prepare_invocation(
+    command: Command,
+    *,
+    timeout_sec: Any = None,
+    max_retry_count: Any = None,
+    api_type: Any = None,
+    api_base: Any = None,
+    api_version: Any = None,
+    auth_type: Any = None,
+    api_key: Any = None,
+    organization: Any = None,
+    additional_query: Any = None,
+    additional_headers: Any = None,
+    additional_body: Any = None,
+    transport: Transport | None = None,
+) -> Invocation:
+    """Check the settings parameters against the command's table, then resolve them.
+
+    Everything is checked before the resolution, so bad input fails before any lookup or send.
+    """
+    p = command.parameter
+    request = SettingsRequest(
+        timeout_sec=check_int(p("TimeoutSec"), timeout_sec),
+        max_retry_count=check_int(p("MaxRetryCount"), max_retry_count),
+        api_type=check_choice(p("ApiType"), api_type),
+        api_base=check_api_base(p("ApiBase"), api_base),
+        api_version=check_optional_str(p("ApiVersion"), api_version),
+        auth_type=check_choice(p("AuthType"), auth_type),
+        api_key=check_api_key(p("ApiKey"), api_key),
+        organization=check_optional_str(p("Organization"), organization),
+    )
+    options = RequestOptions(
+        additional_query=check_mapping(p("AdditionalQuery"), additional_query),
+        additional_headers=check_mapping(p("AdditionalHeaders"), additional_headers),
+        additional_body=check_additional_body(p("AdditionalBody"), additional_body),
+    )
+    return Invocation(resolve_settings(request), options, transport or default_transport())

@@ -1,0 +1,97 @@
+"""A local stored-completions server that behaves like the OpenAI API, for rehearsing scripts
+offline, for the tests and for the benchmarks.
+
+From Python::
+
+    from psopenai_py.emulator import Emulator
+    with Emulator() as emu:
+        done = emu.store.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        psopenai_py.set_chat_completion(done["id"], {"k": "v"}, api_base=emu.url, api_key="sk-x")
+
+From a shell: ``python -m psopenai_py.emulator --port 8080`` (base URL ``http://127.0.0.1:8080/v1``).
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from .server import EmulatorServer, Fault, RecordedRequest, quota_fault, rate_limit_fault
+from .store import CANNED_REPLY, CompletionStore
+
+__all__ = ["Emulator", "Fault", "RecordedRequest", "quota_fault", "rate_limit_fault",
+           "CompletionStore", "CANNED_REPLY"]
+
+
+class Emulator:
+    """A running emulator in a background thread: a handle on its state, faults and records."""
+
+    def __init__(self, port: int = 0, *, latency_ms: int = 0, api_key: str | None = None,
+                 seed: int | None = None, record: bool = True) -> None:
+        self.server = EmulatorServer(port, latency_ms=latency_ms, api_key=api_key, seed=seed,
+                                     record=record)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Emulator":
+        """Serve in a daemon thread; returns self."""
+        self._thread = threading.Thread(target=self.server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="psopenai-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def url(self) -> str:
+        """The API base URL: ``http://127.0.0.1:<port>/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def store(self) -> CompletionStore:
+        return self.server.store
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The API requests received so far (control requests are not recorded)."""
+        with self.server.lock:
+            return list(self.server.requests)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        with self.server.lock:
+            return self.server.connections
+
+    @property
+    def latency_ms(self) -> int:
+        return self.server.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: int) -> None:
+        self.server.latency_ms = value
+
+    def inject(self, *faults: Fault) -> None:
+        """Queue faults for the next matching requests, in order."""
+        for fault in faults:
+            self.server.add_fault(fault)
+
+    def reset(self) -> None:
+        """Forget stored completions, faults, records and counters."""
+        self.server.reset()

@@ -1,0 +1,200 @@
+"""Every exception the package raises, and the one place a response becomes an exception.
+
+The hierarchy mirrors PSOpenAI's: all API failures derive from :class:`APIRequestException`, and
+the class is chosen from the status code and the body's ``error`` object (see
+:func:`exception_from_response`).  Input problems are :class:`ParameterBindingError` (a
+``ValueError``) or :class:`ParameterTypeError` (a ``TypeError``), raised before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "PSOpenAIError",
+    "ParameterBindingError",
+    "ParameterTypeError",
+    "MissingSettingError",
+    "APIRequestException",
+    "BadRequestException",
+    "ContentFilteredException",
+    "UnauthorizedException",
+    "PermissionDeniedException",
+    "NotFoundException",
+    "ConflictException",
+    "UnprocessableEntityException",
+    "RateLimitExceededException",
+    "QuotaLimitExceededException",
+    "APIConnectionException",
+    "TimeoutException",
+    "InvalidResponseException",
+    "exception_from_response",
+    "format_api_error_message",
+]
+
+
+class PSOpenAIError(Exception):
+    """Root of every exception raised by psopenai_py."""
+
+
+class ParameterBindingError(PSOpenAIError, ValueError):
+    """A parameter's value was rejected before any request was sent.
+
+    ``parameter`` is the PowerShell name of the parameter (``MaxRetryCount``).
+    """
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ParameterTypeError(PSOpenAIError, TypeError):
+    """A parameter's value had the wrong type; nothing was sent."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class MissingSettingError(PSOpenAIError, LookupError):
+    """A required setting (API key, Azure endpoint) was found nowhere in the resolution order."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class APIRequestException(PSOpenAIError):
+    """The API answered with an error status.
+
+    Attributes follow PSOpenAI's: ``status_code``, ``response`` (the ``requests.Response``, or None),
+    ``type``, ``code`` and ``param`` from the body's ``error`` object, ``content`` (the whole parsed
+    error body, or None when it was not JSON) and ``error_id`` (``PSOpenAI.APIRequest.<ClassName>``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        response: Any = None,
+        content: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.response = response
+        self.content = content
+        error = _error_object(content)
+        self.type: Any = error.get("type")
+        self.code: Any = error.get("code")
+        self.param: Any = error.get("param")
+
+    @property
+    def error_id(self) -> str:
+        """PSOpenAI's fully qualified error id, ``PSOpenAI.APIRequest.<ClassName>``."""
+        return f"PSOpenAI.APIRequest.{type(self).__name__}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, message={self.message!r})"
+
+
+class BadRequestException(APIRequestException):
+    """HTTP 400."""
+
+
+class ContentFilteredException(BadRequestException):
+    """HTTP 400 whose ``error.code`` is ``content_filter``."""
+
+
+class UnauthorizedException(APIRequestException):
+    """HTTP 401."""
+
+
+class PermissionDeniedException(APIRequestException):
+    """HTTP 403."""
+
+
+class NotFoundException(APIRequestException):
+    """HTTP 404."""
+
+
+class ConflictException(APIRequestException):
+    """HTTP 409."""
+
+
+class UnprocessableEntityException(APIRequestException):
+    """HTTP 422."""
+
+
+class RateLimitExceededException(APIRequestException):
+    """HTTP 429 (retried when MaxRetryCount allows)."""
+
+
+class QuotaLimitExceededException(RateLimitExceededException):
+    """HTTP 429 whose ``error.code`` mentions ``quota`` (never retried)."""
+
+
+class APIConnectionException(APIRequestException, ConnectionError):
+    """The request could not be completed: refused, reset or dropped connection, TLS failure.
+
+    Transport failures are never retried (as in the original).
+    """
+
+
+class TimeoutException(APIRequestException, TimeoutError):
+    """An attempt or a paging loop ran past TimeoutSec."""
+
+    DEFAULT_MESSAGE = "The operation was canceled due to timeout."
+
+    def __init__(self, message: str = DEFAULT_MESSAGE) -> None:
+        super().__init__(message)
+
+
+_BY_STATUS: dict[int, type[APIRequestException]] = {
+    400: BadRequestException,
+    401: UnauthorizedException,
+    403: PermissionDeniedException,
+    404: NotFoundException,
+    409: ConflictException,
+    422: UnprocessableEntityException,
+    429: RateLimitExceededException,
+}
+
+
+def _error_object(content: Any) -> Mapping[str, Any]:
+    if isinstance(content, Mapping):
+        error = content.get("error")
+        if isinstance(error, Mapping):
+            return error
+    return {}
+
+
+def format_api_error_message(service: str, status_code: int, reason: str, detail: str) -> str:
+    """The original's message: ``OpenAI API returned an 404 (Not Found) Error: <detail>``."""
+    return f"{service} API returned an {status_code} ({reason}) Error: {detail}"
+
+
+def exception_from_response(
+    service: str, status_code: int, reason: str, content: Any, response: Any = None
+) -> APIRequestException:
+    """Choose the exception class for an error response and build its message.
+
+    ``content`` is the parsed body (None when it was not JSON).  When the body carries no
+    ``error.message``, the reason phrase stands in, as in the original.
+    """
+    error = _error_object(content)
+    detail = error.get("message") or reason
+    message = format_api_error_message(service, status_code, reason, str(detail))
+    code = error.get("code")
+    cls = _BY_STATUS.get(status_code, APIRequestException)
+    if status_code == 400 and code == "content_filter":
+        cls = ContentFilteredException
+    elif status_code == 429 and isinstance(code, str) and "quota" in code.lower():
+        cls = QuotaLimitExceededException
+    return cls(message, status_code=status_code, response=response, content=content)
+
+
+class InvalidResponseException(APIRequestException):
+    """A successful status whose body is not JSON."""

@@ -1,0 +1,76 @@
+"""Masking of API keys, bearer tokens and organization ids in anything the package writes.
+
+Two forms, as in the original: a key shown *on its own* keeps a recognisable prefix and its last
+two characters (:func:`mask_key`); a key found *inside other text* is replaced whole by a
+placeholder (:func:`redact`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .secret import Secret
+
+__all__ = ["mask_key", "mask_organization", "redact", "KEY_PLACEHOLDER", "ORG_PLACEHOLDER"]
+
+KEY_PLACEHOLDER = "<OpenAI API Key>"
+ORG_PLACEHOLDER = "<OpenAI Organization ID>"
+TOKEN_MASK = "********"
+_KEY_PREFIXES = ("sk-proj-", "sk-")
+_KEY_STARS = 15
+_ORG_MAX_STARS = 45
+
+# Any bearer token that is still in a text (for instance one we were never told about, in a
+# header dump) loses its value, whatever the key was.
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+")
+_API_KEY_HEADER = re.compile(r"(?i)(api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;}]+")
+
+
+def mask_key(key: "str | Secret") -> str:
+    """Mask a key for display: ``sk-proj-abc***************yz``, ``sk-abc***************23``.
+
+    The prefix ``sk-proj-`` or ``sk-`` is kept with 3 more characters, other keys keep their
+    first 3; then exactly 15 ``*`` and the last 2 characters.  A key too short to keep anything
+    without showing most of it becomes 15 ``*`` alone.
+    """
+    plain = key.reveal() if isinstance(key, Secret) else key
+    prefix = next((p for p in _KEY_PREFIXES if plain.startswith(p)), "")
+    first = len(prefix) + 3
+    # At least as many hidden characters as shown ones, or nothing is shown.
+    if len(plain) < (first + 2) * 2:
+        return "*" * _KEY_STARS
+    return plain[:first] + "*" * _KEY_STARS + plain[-2:]
+
+
+def mask_organization(org: str) -> str:
+    """Mask an organization id on its own line: ``org-XX`` (or 3 characters) kept, the last 2 kept."""
+    first = 6 if org.startswith("org-") else 3
+    if len(org) < first + 2 + 1:
+        return "*" * len(org)
+    stars = min(len(org) - first - 2, _ORG_MAX_STARS)
+    return org[:first] + "*" * stars + org[-2:]
+
+
+def redact(
+    text: str,
+    keys: Iterable["str | Secret | None"] = (),
+    organizations: Iterable["str | None"] = (),
+) -> str:
+    """Remove every secret from ``text``.
+
+    Each given key is replaced by ``<OpenAI API Key>`` (case-insensitively, as the original's
+    regex replace does), any bearer token or ``api-key`` header value by ``********``, and each
+    organization by ``<OpenAI Organization ID>``.
+    """
+    # Header values first, so a token that is also a known key reads "Bearer ********".
+    text = _BEARER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
+    text = _API_KEY_HEADER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
+    for key in keys:
+        plain = key.reveal() if isinstance(key, Secret) else key
+        if plain:
+            text = re.sub(re.escape(plain), KEY_PLACEHOLDER, text, flags=re.IGNORECASE)
+    for org in organizations:
+        if org and org.strip():
+            text = re.sub(re.escape(org.strip()), ORG_PLACEHOLDER, text, flags=re.IGNORECASE)
+    return text

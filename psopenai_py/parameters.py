@@ -1,0 +1,193 @@
+"""Parameter tables: the one description of each public command's parameters.
+
+Each command declares its parameters once, here.  The table drives the validation of the library
+functions, the PowerShell-style binder of the shim and the CLI, and the check that keeps the
+``Docs/`` pages equal to the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Parameter", "Command", "COMMANDS", "command"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a command, with PowerShell's binding facts and the docs' facts."""
+
+    name: str
+    """PowerShell name (``MaxRetryCount``)."""
+    python_name: str
+    """Keyword of the library function (``max_retry_count``)."""
+    type_name: str
+    """Type as the help page shows it (``String``, ``Int32``, ``IDictionary``, ``SwitchParameter``)."""
+    description: str
+    aliases: tuple[str, ...] = ()
+    position: int | None = None
+    mandatory: bool = False
+    pipeline_by_value: bool = False
+    pipeline_by_property: bool = False
+    default: Any = None
+    """Default used when nothing is given and nothing resolves (None: no default)."""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    hidden: bool = False
+    """Hidden from SYNTAX, as PowerShell's DontShow (still documented under PARAMETERS)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name followed by its aliases."""
+        return (self.name, *self.aliases)
+
+    @property
+    def doc_position(self) -> str:
+        return "Named" if self.position is None else str(self.position)
+
+    @property
+    def doc_default(self) -> str:
+        return "None" if self.default is None else str(self.default)
+
+    @property
+    def doc_pipeline(self) -> str:
+        kinds = [k for k, on in (("ByPropertyName", self.pipeline_by_property),
+                                 ("ByValue", self.pipeline_by_value)) if on]
+        return f"True ({', '.join(kinds)})" if kinds else "False"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A public command: its PowerShell name, its library function and its parameters."""
+
+    name: str
+    python_name: str
+    synopsis: str
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def parameter(self, name: str) -> Parameter:
+        """Look a parameter up by its PowerShell name (exact)."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+def _settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
+    """The parameters every API command shares (PSOpenAI's common request options)."""
+    params = [
+        Parameter("TimeoutSec", "timeout_sec", "Int32",
+                  "Seconds to wait for each attempt; 0 (the default) waits forever. "
+                  "The limit applies to each attempt separately.",
+                  default=0, minimum=0),
+        Parameter("MaxRetryCount", "max_retry_count", "Int32",
+                  "How many times a request is retried after HTTP 429 (not a quota error) or 5xx, "
+                  "or when the server says x-should-retry: true. 0 to 100; the default 0 never retries.",
+                  default=0, minimum=0, maximum=100),
+        Parameter("ApiType", "api_type", "OpenAIApiType",
+                  "OpenAI or Azure (case-insensitive).", default="OpenAI",
+                  choices=("OpenAI", "Azure")),
+        Parameter("ApiBase", "api_base", "Uri",
+                  "The API's base URL, for example http://127.0.0.1:8080/v1. When not given: the "
+                  "context, then OPENAI_API_BASE (module global, then environment), then "
+                  "https://api.openai.com/v1."),
+        Parameter("ApiVersion", "api_version", "String",
+                  "Azure only: an api-version query value to send. Not sent when empty.",
+                  hidden=True),
+        Parameter("AuthType", "auth_type", "String",
+                  "openai, azure or azure_ad (case-insensitive). Azure ApiType forces azure unless "
+                  "it is already azure or azure_ad.", default="openai",
+                  choices=("openai", "azure", "azure_ad")),
+    ]
+    if with_key:
+        params.append(Parameter(
+            "ApiKey", "api_key", "Object",
+            "The API key, as a string or a psopenai_py.Secret. When not given: the context, "
+            "then OPENAI_API_KEY (module global, then environment), then the OS keyring."))
+    params += [
+        Parameter("Organization", "organization", "String",
+                  "The organization id sent as OpenAI-Organization. When not given: the context, "
+                  "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring.",
+                  aliases=("OrgId",)),
+        Parameter("AdditionalQuery", "additional_query", "IDictionary",
+                  "Extra query parameters, appended after any existing ones, URL-encoded."),
+        Parameter("AdditionalHeaders", "additional_headers", "IDictionary",
+                  "Extra HTTP headers; they win over the defaults except OpenAI-Organization."),
+        Parameter("AdditionalBody", "additional_body", "Object",
+                  "Extra body properties, as a dictionary or a JSON object string; its keys win."),
+    ]
+    return tuple(params)
+
+
+SET_CHAT_COMPLETION = Command(
+    name="Set-ChatCompletion",
+    python_name="set_chat_completion",
+    synopsis="Modifies the metadata of a stored chat completion.",
+    parameters=(
+        Parameter("CompletionId", "completion_id", "String",
+                  "The id of the stored chat completion (chatcmpl-...). A completion object, or "
+                  "any object with an id property, binds by property name.",
+                  aliases=("Completion", "completion_id", "InputObject", "Id"),
+                  position=0, mandatory=True, pipeline_by_value=True, pipeline_by_property=True),
+        Parameter("MetaData", "metadata", "IDictionary",
+                  "The metadata that replaces the stored metadata: at most 16 pairs, string keys "
+                  "of at most 64 characters, string values of at most 512 characters. An empty "
+                  "dictionary clears it.",
+                  mandatory=True),
+        *_settings_parameters(),
+    ),
+)
+
+_CONTEXT_VALUES = (
+    Parameter("ApiKey", "api_key", "Object",
+              "The API key to use in this process, as a string or a psopenai_py.Secret."),
+    Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.",
+              choices=("OpenAI", "Azure")),
+    Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
+    Parameter("ApiVersion", "api_version", "String", "Azure only: the api-version to send."),
+    Parameter("AuthType", "auth_type", "String",
+              "openai, azure or azure_ad. When not given it follows ApiType: Azure makes openai "
+              "azure, OpenAI makes it openai.",
+              choices=("openai", "azure", "azure_ad")),
+    Parameter("Organization", "organization", "String", "The organization id.",
+              aliases=("OrgId",)),
+    Parameter("TimeoutSec", "timeout_sec", "Int32", "Seconds to wait for each attempt; 0 waits "
+              "forever.", minimum=0),
+    Parameter("MaxRetryCount", "max_retry_count", "Int32", "Retries after 429 or 5xx, 0 to 100.",
+              minimum=0, maximum=100),
+)
+
+SET_OPENAI_CONTEXT = Command(
+    name="Set-OpenAIContext",
+    python_name="set_openai_context",
+    synopsis="Stores settings used by every later command in this process.",
+    parameters=_CONTEXT_VALUES,
+)
+
+GET_OPENAI_CONTEXT = Command(
+    name="Get-OpenAIContext",
+    python_name="get_openai_context",
+    synopsis="Returns the settings stored by Set-OpenAIContext.",
+)
+
+CLEAR_OPENAI_CONTEXT = Command(
+    name="Clear-OpenAIContext",
+    python_name="clear_openai_context",
+    synopsis="Resets the stored settings to their defaults.",
+)
+
+COMMANDS: tuple[Command, ...] = (
+    SET_CHAT_COMPLETION,
+    SET_OPENAI_CONTEXT,
+    GET_OPENAI_CONTEXT,
+    CLEAR_OPENAI_CONTEXT,
+)
+
+
+def command(name: str) -> Command:
+    """Find a command by its PowerShell name, case-insensitively."""
+    for cmd in COMMANDS:
+        if cmd.name.lower() == name.lower():
+            return cmd
+    raise KeyError(name)

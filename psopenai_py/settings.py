@@ -1,0 +1,292 @@
+"""Settings: the process-wide context, and their resolution for one invocation.
+
+Resolution order, first found wins (PSOpenAI's, plus the OS keyring at the end):
+
+=============  ==========================================================================
+API key        parameter -> context -> module global -> environment -> OS keyring
+API base       parameter -> context -> module global -> environment -> default
+Organization   parameter -> context -> module global -> environment -> OS keyring (when the key
+               came from there) -> none
+the others     parameter -> context (whose defaults are OpenAI, openai, '', 0, 0)
+=============  ==========================================================================
+
+"Module global" means the attributes ``psopenai_py.OPENAI_API_KEY``, ``OPENAI_API_BASE`` and
+``OPENAI_ORGANIZATION``, which play the part of PowerShell's ``$global:`` variables.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .errors import MissingSettingError
+from .masking import mask_key, mask_organization, redact
+from .parameters import SET_OPENAI_CONTEXT
+from .secret import Secret
+from .validation import (
+    check_api_base,
+    check_api_key,
+    check_choice,
+    check_int,
+    check_optional_str,
+    is_absolute_http_url,
+)
+
+__all__ = [
+    "OpenAIContext",
+    "Settings",
+    "SettingsRequest",
+    "resolve_settings",
+    "set_openai_context",
+    "get_openai_context",
+    "clear_openai_context",
+    "DEFAULT_API_BASE",
+]
+
+log = logging.getLogger("psopenai_py")
+
+DEFAULT_API_BASE = "https://api.openai.com/v1"
+API_KEY_NAME = "OPENAI_API_KEY"
+API_BASE_NAME = "OPENAI_API_BASE"
+ORGANIZATION_NAME = "OPENAI_ORGANIZATION"
+MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.'
+MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
+
+
+@dataclass(frozen=True)
+class OpenAIContext:
+    """What Set-OpenAIContext stores: the eight values, with their defaults."""
+
+    ApiKey: Secret | None = None
+    ApiType: str = "OpenAI"
+    ApiBase: str | None = None
+    ApiVersion: str = ""
+    AuthType: str = "openai"
+    Organization: str | None = None
+    TimeoutSec: int = 0
+    MaxRetryCount: int = 0
+
+
+_context = OpenAIContext()
+_context_lock = threading.Lock()
+
+
+def set_openai_context(
+    *,
+    api_key: "str | Secret | None" = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    organization: str | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+) -> None:
+    """Store settings for every later call in this process; only the ones given are written.
+
+    When ``auth_type`` is not given it follows ``api_type``: Azure turns ``openai`` into
+    ``azure``, OpenAI makes it ``openai``.
+    """
+    table = SET_OPENAI_CONTEXT
+    key = check_api_key(table.parameter("ApiKey"), api_key)
+    kind = check_choice(table.parameter("ApiType"), api_type)
+    base = check_api_base(table.parameter("ApiBase"), api_base)
+    version = check_optional_str(table.parameter("ApiVersion"), api_version)
+    auth = check_choice(table.parameter("AuthType"), auth_type)
+    org = check_optional_str(table.parameter("Organization"), organization)
+    timeout = check_int(table.parameter("TimeoutSec"), timeout_sec)
+    retries = check_int(table.parameter("MaxRetryCount"), max_retry_count)
+    global _context
+    with _context_lock:
+        changes: dict[str, Any] = {}
+        for name, value in (("ApiKey", key), ("ApiType", kind), ("ApiBase", base),
+                            ("ApiVersion", version), ("AuthType", auth),
+                            ("Organization", org), ("TimeoutSec", timeout),
+                            ("MaxRetryCount", retries)):
+            if value is not None:
+                changes[name] = value
+        if auth is None and kind is not None:
+            current = changes.get("AuthType", _context.AuthType)
+            if kind == "Azure" and current == "openai":
+                changes["AuthType"] = "azure"
+            elif kind == "OpenAI":
+                changes["AuthType"] = "openai"
+        _context = replace(_context, **changes)
+
+
+def get_openai_context() -> OpenAIContext:
+    """The stored settings (the API key stays a :class:`Secret`)."""
+    return _context
+
+
+def clear_openai_context() -> None:
+    """Reset every stored setting to its default."""
+    global _context
+    with _context_lock:
+        _context = OpenAIContext()
+
+
+@dataclass(frozen=True)
+class SettingsRequest:
+    """The settings parameters of one invocation, already type-checked; None means not given."""
+
+    api_key: Secret | None = None
+    api_type: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    auth_type: str | None = None
+    organization: str | None = None
+    timeout_sec: int | None = None
+    max_retry_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Fully resolved settings for one invocation."""
+
+    api_key: Secret
+    api_base: str
+    api_type: str
+    auth_type: str
+    api_version: str
+    organization: str | None
+    timeout_sec: int
+    max_retry_count: int
+
+    @property
+    def service(self) -> str:
+        """The service's name in error messages: ``OpenAI`` or ``Azure OpenAI``."""
+        return "Azure OpenAI" if self.auth_type.startswith("azure") else "OpenAI"
+
+    def redact(self, text: str) -> str:
+        """``text`` with this invocation's key, tokens and organization removed."""
+        return redact(text, keys=(self.api_key,), organizations=(self.organization,))
+
+    def __repr__(self) -> str:
+        return (f"Settings(api_base={self.api_base!r}, api_type={self.api_type!r}, "
+                f"auth_type={self.auth_type!r}, organization="
+                f"{mask_organization(self.organization) if self.organization else None!r}, "
+                f"timeout_sec={self.timeout_sec}, max_retry_count={self.max_retry_count})")
+
+
+def _module_global(name: str) -> Any:
+    package = sys.modules.get("psopenai_py")
+    return getattr(package, name, None) if package is not None else None
+
+
+def _from_keyring(setting: str) -> str | None:
+    """The OS keyring step of the resolution order, consulted after the environment.
+
+    Reads are best-effort: a missing backend or any keyring error means "not found there".
+    """
+    from . import keyring_store  # imported only when this step is reached: keyring is slow to load
+
+    return keyring_store.read(setting)
+
+
+# The keyring reader is a hook so that a process (or a test) can turn the step off or replace it.
+keyring_reader: Callable[[str], str | None] = _from_keyring
+
+
+def _resolve_api_key(given: Secret | None, context: OpenAIContext) -> tuple[Secret, str]:
+    """The key and where it came from (parameter, context, global, environment, keyring)."""
+    if given is not None:
+        return given, "parameter"
+    if context.ApiKey:
+        return context.ApiKey, "context"
+    value = _module_global(API_KEY_NAME)
+    if isinstance(value, (str, Secret)) and value:
+        log.info('API Key found in global variable "%s".', API_KEY_NAME)
+        return (value if isinstance(value, Secret) else Secret(value)), "global"
+    env = os.environ.get(API_KEY_NAME)
+    if env:
+        log.info('API Key found in environment variable "%s".', API_KEY_NAME)
+        return Secret(env), "environment"
+    stored = keyring_reader(API_KEY_NAME)
+    if stored:
+        log.info("API Key found in the OS keyring.")
+        return Secret(stored), "keyring"
+    raise MissingSettingError(
+        "ApiKey",
+        f"{MISSING_KEY_MESSAGE} Looked in: the ApiKey parameter, Set-OpenAIContext, the module "
+        f"global psopenai_py.{API_KEY_NAME}, the environment variable {API_KEY_NAME} and the OS "
+        "keyring.",
+    )
+
+
+def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) -> str:
+    base = given or context.ApiBase
+    if base is None:
+        value = _module_global(API_BASE_NAME)
+        if isinstance(value, str) and value:
+            base = value
+            log.info('API base found in global variable "%s".', API_BASE_NAME)
+        elif os.environ.get(API_BASE_NAME):
+            base = os.environ[API_BASE_NAME]
+            log.info('API base found in environment variable "%s".', API_BASE_NAME)
+    if base is not None and not is_absolute_http_url(base):
+        # As in the original, a base that is not an absolute URL falls back to the default.
+        log.info('API base "%s" is not an absolute URL; it is not used.', base)
+        base = None
+    if base is None:
+        if api_type == "Azure":
+            raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
+        return DEFAULT_API_BASE
+    return base
+
+
+def _resolve_organization(
+    given: str | None, context: OpenAIContext, *, key_from_keyring: bool
+) -> str | None:
+    if given:
+        return given
+    if context.Organization:
+        return context.Organization
+    value = _module_global(ORGANIZATION_NAME)
+    if isinstance(value, str) and value:
+        log.info('Organization-ID found in global variable "%s".', ORGANIZATION_NAME)
+        return value
+    env = os.environ.get(ORGANIZATION_NAME)
+    if env:
+        log.info('Organization-ID found in environment variable "%s".', ORGANIZATION_NAME)
+        return env
+    if key_from_keyring:
+        # The organization is stored beside the key (Set-OpenAISecret); one found there belongs
+        # to that key only, and looking it up otherwise would load keyring on every call.
+        stored = keyring_reader(ORGANIZATION_NAME)
+        if stored:
+            log.info("Organization-ID found in the OS keyring.")
+            return stored
+    return None
+
+
+def resolve_settings(request: SettingsRequest) -> Settings:
+    """Resolve every setting once for an invocation; raises MissingSettingError."""
+    context = _context
+    api_type = request.api_type or context.ApiType
+    auth_type = request.auth_type or context.AuthType
+    if api_type == "Azure" and not auth_type.startswith("azure"):
+        auth_type = "azure"
+    api_key, key_source = _resolve_api_key(request.api_key, context)
+    log.info("API key to be used is %s", mask_key(api_key))
+    api_base = _resolve_api_base(request.api_base, context, api_type)
+    organization = _resolve_organization(request.organization, context,
+                                         key_from_keyring=key_source == "keyring")
+    if organization:
+        log.info("Organization-ID to be used is %s", mask_organization(organization))
+    return Settings(
+        api_key=api_key,
+        api_base=api_base,
+        api_type=api_type,
+        auth_type=auth_type,
+        api_version=request.api_version if request.api_version is not None else context.ApiVersion,
+        organization=organization,
+        timeout_sec=request.timeout_sec if request.timeout_sec is not None else context.TimeoutSec,
+        max_retry_count=(request.max_retry_count if request.max_retry_count is not None
+                         else context.MaxRetryCount),
+    )

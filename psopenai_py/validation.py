@@ -1,0 +1,239 @@
+"""Checks of argument values, made before anything is sent.
+
+Messages follow PowerShell's binding errors and always name the parameter (by its PowerShell name
+and its Python keyword), the problem and the limit.  Ranges and sets come from the parameter
+tables in :mod:`psopenai_py.parameters`, so the limits are stated in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ParameterBindingError, ParameterTypeError
+from .parameters import Parameter
+from .secret import Secret
+
+__all__ = [
+    "METADATA_MAX_PAIRS",
+    "METADATA_MAX_KEY_LENGTH",
+    "METADATA_MAX_VALUE_LENGTH",
+    "COMPLETION_ID_PROPERTY_NAMES",
+    "check_int",
+    "check_choice",
+    "check_api_base",
+    "check_api_key",
+    "check_optional_str",
+    "check_mapping",
+    "check_additional_body",
+    "check_metadata",
+    "bind_completion_id",
+]
+
+# The API reference's limits on metadata (not in the OpenAPI schema, enforced by the service).
+METADATA_MAX_PAIRS = 16
+METADATA_MAX_KEY_LENGTH = 64
+METADATA_MAX_VALUE_LENGTH = 512
+
+
+def _label(param: Parameter) -> str:
+    if param.python_name == param.name:
+        return f"'{param.name}'"
+    return f"'{param.name}' ({param.python_name})"
+
+
+def _invalid(param: Parameter, problem: str) -> ParameterBindingError:
+    return ParameterBindingError(
+        param.name, f"Cannot validate argument on parameter {_label(param)}. {problem}"
+    )
+
+
+def _wrong_type(param: Parameter, value: Any, target: str) -> ParameterTypeError:
+    return ParameterTypeError(
+        param.name,
+        f"Cannot process argument transformation on parameter {_label(param)}. "
+        f'Cannot convert the value of type "{type(value).__name__}" to type "{target}".',
+    )
+
+
+def check_int(param: Parameter, value: Any) -> int | None:
+    """An int within the parameter's range, or None for "not given"."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong_type(param, value, "System.Int32")
+    if param.minimum is not None and value < param.minimum:
+        raise _invalid(
+            param,
+            f"The {value} argument is less than the minimum allowed range of {param.minimum}. "
+            f"Supply an argument that is greater than or equal to {param.minimum} and then try "
+            "the command again.",
+        )
+    if param.maximum is not None and value > param.maximum:
+        raise _invalid(
+            param,
+            f"The {value} argument is greater than the maximum allowed range of {param.maximum}. "
+            f"Supply an argument that is less than or equal to {param.maximum} and then try the "
+            "command again.",
+        )
+    return value
+
+
+def check_choice(param: Parameter, value: Any) -> str | None:
+    """One of the parameter's choices, matched case-insensitively and returned in canonical case."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong_type(param, value, "System.String")
+    for choice in param.choices:
+        if choice.lower() == value.lower():
+            return choice
+    raise _invalid(
+        param,
+        f'The argument "{value}" does not belong to the set "{",".join(param.choices)}" '
+        "specified by the ValidateSet attribute. Supply an argument that is in the set and then "
+        "try the command again.",
+    )
+
+
+def check_api_base(param: Parameter, value: Any) -> str | None:
+    """An absolute http(s) URL with a host."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong_type(param, value, "System.Uri")
+    if not is_absolute_http_url(value):
+        raise _invalid(
+            param,
+            f'The argument "{value}" is not an absolute http or https URL '
+            "(for example https://api.openai.com/v1).",
+        )
+    return value
+
+
+def is_absolute_http_url(value: str) -> bool:
+    """True for ``http://host...`` and ``https://host...``."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def check_api_key(param: Parameter, value: Any) -> Secret | None:
+    """A str or a Secret, wrapped; an empty key counts as not given."""
+    if value is None:
+        return None
+    if isinstance(value, Secret):
+        return value if value else None
+    if isinstance(value, str):
+        return Secret(value) if value else None
+    raise ParameterTypeError(
+        param.name,
+        f"Cannot process argument transformation on parameter {_label(param)}. "
+        f'Cannot convert the value of type "{type(value).__name__}" to type '
+        '"System.Security.SecureString".',
+    )
+
+
+def check_optional_str(param: Parameter, value: Any) -> str | None:
+    """A str, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _wrong_type(param, value, "System.String")
+    return value
+
+
+def check_mapping(param: Parameter, value: Any) -> Mapping[str, Any] | None:
+    """A mapping with string keys, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise _wrong_type(param, value, "System.Collections.IDictionary")
+    for key in value:
+        if not isinstance(key, str):
+            raise _invalid(param, f"The key {key!r} is not a string.")
+    return value
+
+
+def check_additional_body(param: Parameter, value: Any) -> Mapping[str, Any] | None:
+    """A mapping, or a JSON object as text (parsed here, so bad JSON sends nothing)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _invalid(param, "Failed to parse AdditionalBody as JSON.") from None
+        if not isinstance(value, dict):
+            raise _invalid(param, "Failed to parse AdditionalBody as JSON: it is not an object.")
+    return check_mapping(param, value)
+
+
+def check_metadata(param: Parameter, value: Any) -> dict[str, str]:
+    """The API's metadata limits: 16 pairs, string keys of 64 and string values of 512 characters."""
+    if value is None:
+        raise _invalid(param, "The argument is null. Supply a dictionary (an empty one clears "
+                              "the metadata).")
+    if not isinstance(value, Mapping):
+        raise _wrong_type(param, value, "System.Collections.IDictionary")
+    if len(value) > METADATA_MAX_PAIRS:
+        raise _invalid(param, f"It has {len(value)} pairs; the limit is {METADATA_MAX_PAIRS}.")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise _invalid(param, f"The key {key!r} is a {type(key).__name__}; keys must be "
+                                  "strings.")
+        if len(key) > METADATA_MAX_KEY_LENGTH:
+            raise _invalid(param, f"The key {key[:20]!r}... has {len(key)} characters; the limit "
+                                  f"is {METADATA_MAX_KEY_LENGTH}.")
+        if not isinstance(item, str):
+            raise _invalid(param, f"The value of key {key!r} is a {type(item).__name__}; values "
+                                  "must be strings.")
+        if len(item) > METADATA_MAX_VALUE_LENGTH:
+            raise _invalid(param, f"The value of key {key!r} has {len(item)} characters; the "
+                                  f"limit is {METADATA_MAX_VALUE_LENGTH}.")
+        result[key] = item
+    return result
+
+
+# The property names a piped or passed object's id binds from, in the order they are tried.
+COMPLETION_ID_PROPERTY_NAMES = ("CompletionId", "Completion", "completion_id", "InputObject", "Id")
+
+
+def bind_completion_id(param: Parameter, value: Any) -> str:
+    """A completion id from a string, a mapping or an object with one of the id properties."""
+    ident = value
+    if not isinstance(value, str) and value is not None:
+        ident = _property_by_name(value, param.names)
+        if ident is None:
+            raise ParameterTypeError(
+                param.name,
+                f"Cannot bind parameter {_label(param)}: the {type(value).__name__} value has no "
+                f"property named {', '.join(param.names)}.",
+            )
+    if ident is None:
+        raise _invalid(param, "The argument is null. Supply a non-null argument and try the "
+                              "command again.")
+    if not isinstance(ident, str):
+        raise _wrong_type(param, ident, "System.String")
+    if not ident.strip():
+        raise _invalid(param, "The argument is an empty or blank string. Supply a completion id "
+                              "such as chatcmpl-abc123.")
+    return ident
+
+
+def _property_by_name(value: Any, names: tuple[str, ...]) -> Any:
+    """Case-insensitive property lookup on a mapping or an object, first matching name wins."""
+    if isinstance(value, Mapping):
+        lowered = {k.lower(): k for k in value if isinstance(k, str)}
+        for name in names:
+            if name.lower() in lowered:
+                return value[lowered[name.lower()]]
+        return None
+    attributes = {a.lower(): a for a in dir(value) if not a.startswith("_")}
+    for name in names:
+        if name.lower() in attributes:
+            return getattr(value, attributes[name.lower()])
+    return None
