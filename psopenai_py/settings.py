@@ -71,6 +71,14 @@ class OpenAIContext:
     TimeoutSec: int = 0
     MaxRetryCount: int = 0
 
+    def __repr__(self) -> str:
+        # The organization is masked as in the verbose lines; the key is a Secret already.
+        org = mask_organization(self.Organization) if self.Organization else None
+        return (f"OpenAIContext(ApiKey={self.ApiKey!r}, ApiType={self.ApiType!r}, "
+                f"ApiBase={self.ApiBase!r}, ApiVersion={self.ApiVersion!r}, "
+                f"AuthType={self.AuthType!r}, Organization={org!r}, "
+                f"TimeoutSec={self.TimeoutSec}, MaxRetryCount={self.MaxRetryCount})")
+
 
 _context = OpenAIContext()
 _context_lock = threading.Lock()

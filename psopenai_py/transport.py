@@ -319,14 +319,11 @@ class Transport:
             ) from exc
 
     def _error_from(self, settings: Settings, response: requests.Response) -> APIRequestException:
+        _scrub_body(settings, response)
         content = _parse_json(response.content)
         error = exception_from_response(
             settings.service, response.status_code, response.reason or "", content, response
         )
-        message = settings.redact(error.message)
-        if message != error.message:
-            error.message = message
-            error.args = (message,)
         self._log_response(settings, response, log.isEnabledFor(logging.DEBUG))
         return error
 
@@ -334,6 +331,7 @@ class Transport:
         self._log_response(settings, response, debug)
         content = _parse_json(response.content)
         if content is None and response.content.strip() != b"null":
+            _scrub_body(settings, response)
             raise InvalidResponseException(
                 f"{settings.service} API returned a response that is not JSON "
                 f"(status {response.status_code}, Content-Type "
@@ -388,8 +386,17 @@ def _parse_json(content: bytes) -> Any:
         return None
 
 
+def _scrub_body(settings: Settings, response: requests.Response) -> None:
+    """Take the key out of a body that travels on in an exception (a server may echo it)."""
+    text = response.content.decode("utf-8", "replace")
+    cleaned = settings.redact(text)
+    if cleaned != text:
+        response._content = cleaned.encode("utf-8")
+        response.encoding = "utf-8"
+
+
 def _scrub_credentials(prepared: requests.PreparedRequest) -> None:
-    for name in ("Authorization", "api-key"):
+    for name in ("Authorization", "api-key", "OpenAI-Organization"):
         if name in prepared.headers:
             prepared.headers[name] = TOKEN_MASK
 

@@ -18,6 +18,7 @@ import base64
 import json
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -135,6 +136,12 @@ class EmulatorServer(ThreadingHTTPServer):
     @property
     def port(self) -> int:
         return int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, dropped connection) is normal here, not an error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
     def add_fault(self, fault: Fault) -> None:
         with self.lock:
