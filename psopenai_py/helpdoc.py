@@ -1,0 +1,127 @@
+"""The parts of a ``Docs/<Verb>-<Noun>.md`` help page that follow from a parameter table.
+
+The pages are written by hand in platyPS layout; the SYNTAX block and each parameter's yaml block
+must equal what these functions render from :mod:`psopenai_py.parameters`, which the test suite
+checks, so a page cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .parameters import Command, Parameter
+
+__all__ = ["render_syntax", "render_parameter_block", "parse_page", "Page"]
+
+FENCE = "```"
+
+
+def _syntax_item(p: Parameter) -> str:
+    value = "" if p.type_name == "SwitchParameter" else f" <{p.type_name}>"
+    name = f"[-{p.name}]" if p.position is not None else f"-{p.name}"
+    item = f"{name}{value}"
+    return item if p.mandatory else f"[{item}]"
+
+
+def render_syntax(command: Command) -> str:
+    """The SYNTAX code block's text: the command, then one indented line per visible parameter."""
+    visible = [p for p in command.parameters if not p.hidden]
+    ordered = sorted(visible, key=lambda p: (p.position is None, p.position or 0))
+    lines = [command.name] + [f"    {_syntax_item(p)}" for p in ordered]
+    lines.append("    [<CommonParameters>]")
+    return "\n".join(lines)
+
+
+def render_parameter_block(p: Parameter) -> str:
+    """The yaml block under ``### -Name``, as platyPS writes it."""
+    lines = [f"Type: {p.type_name}", "Parameter Sets: (All)"]
+    if p.aliases:
+        lines.append(f"Aliases: {', '.join(p.aliases)}")
+    if p.choices:
+        lines.append(f"Accepted values: {', '.join(p.choices)}")
+    lines += [
+        "",
+        f"Required: {p.mandatory}",
+        f"Position: {p.doc_position}",
+        f"Default value: {p.doc_default}",
+        f"Accept pipeline input: {p.doc_pipeline}",
+        "Accept wildcard characters: False",
+    ]
+    return "\n".join(lines)
+
+
+def python_line(p: Parameter) -> str:
+    """The line of a parameter's description that names its Python keyword."""
+    return f"Python: `{p.python_name}=`"
+
+
+class Page:
+    """A parsed help page: front matter, sections, the syntax block and the parameter blocks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+        self.front_matter = {
+            key.strip(): value.strip()
+            for key, _, value in (line.partition(":") for line in
+                                  (match.group(1).splitlines() if match else []))
+        }
+        self.sections = re.findall(r"^## (.+)$", text, re.M)
+        self.title = (re.search(r"^# (.+)$", text, re.M) or [None, ""])[1]
+        syntax = re.search(r"## SYNTAX\n+(?:### .+\n+)?```\w*\n(.*?)\n```", text, re.S)
+        self.syntax = syntax.group(1) if syntax else ""
+        self.parameters: dict[str, tuple[str, str]] = {}
+        params_part = text.split("## PARAMETERS", 1)[1] if "## PARAMETERS" in text else ""
+        params_part = params_part.split("\n## ", 1)[0]
+        for name, body in re.findall(r"^### -(\S+)\n(.*?)(?=^### |\Z)", params_part, re.S | re.M):
+            block = re.search(r"```yaml\n(.*?)\n```", body, re.S)
+            description = body.split(FENCE, 1)[0].strip()
+            self.parameters[name] = (description, block.group(1) if block else "")
+        self.examples = re.findall(r"^### Example \d+", text, re.M)
+
+
+def parse_page(text: str) -> Page:
+    """Parse a help page's text."""
+    return Page(text)
+
+
+SECTIONS = ["SYNOPSIS", "SYNTAX", "DESCRIPTION", "EXAMPLES", "PARAMETERS", "INPUTS", "OUTPUTS",
+            "NOTES", "RELATED LINKS"]
+FRONT_MATTER_KEYS = ["external help file", "Module Name", "online version", "schema"]
+
+
+def page_problems(command: Command, text: str) -> list[str]:
+    """Every way a help page disagrees with its command's table (empty when they agree)."""
+    page = parse_page(text)
+    problems: list[str] = []
+    missing = [k for k in FRONT_MATTER_KEYS if k not in page.front_matter]
+    if missing:
+        problems.append(f"front matter lacks {missing}")
+    if page.title != command.name:
+        problems.append(f"title is {page.title!r}, not {command.name!r}")
+    if page.sections != SECTIONS:
+        problems.append(f"sections are {page.sections}, expected {SECTIONS}")
+    synopsis = text.split("## SYNOPSIS\n", 1)[-1].split("\n## ", 1)[0].strip()
+    if synopsis != command.synopsis:
+        problems.append(f"SYNOPSIS is {synopsis!r}, the table says {command.synopsis!r}")
+    if page.syntax != render_syntax(command):
+        problems.append(f"SYNTAX differs from the table:\n{page.syntax}\n--- expected ---\n"
+                        f"{render_syntax(command)}")
+    if not page.examples:
+        problems.append("no ### Example")
+    documented = [name for name in page.parameters if name != "CommonParameters"]
+    expected = [p.name for p in command.parameters]
+    if documented != expected:
+        problems.append(f"PARAMETERS lists {documented}, the table has {expected}")
+    for p in command.parameters:
+        if p.name not in page.parameters:
+            continue
+        description, block = page.parameters[p.name]
+        if block != render_parameter_block(p):
+            problems.append(f"-{p.name}: yaml block differs:\n{block}\n--- expected ---\n"
+                            f"{render_parameter_block(p)}")
+        if python_line(p) not in description:
+            problems.append(f"-{p.name}: description lacks {python_line(p)!r}")
+        if p.description not in description:
+            problems.append(f"-{p.name}: description differs from the table's")
+    return problems
