@@ -1,44 +1,255 @@
-"""The ``psopenai`` command line: a thin shell over the library."""
+"""The ``psopenai`` command line: a thin shell over the library, with PowerShell's syntax.
+
+    psopenai Set-ChatCompletion -CompletionId chatcmpl-abc -MetaData "@{foo='bar'}"
+    cat ids.txt | psopenai Set-ChatCompletion -MetaData "@{reviewed='yes'}"
+    psopenai help Set-ChatCompletion -Examples
+
+Output: one JSON object per line when stdout is not a terminal, PowerShell-list-like text when it
+is (``--format json|text`` chooses).  Errors go to stderr as ``<Command>: <message>``; the exit
+status is 1 when anything failed, 2 for a command line that cannot be understood.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as _dt
 import json
 import logging
 import sys
-from typing import TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from . import __version__
 
 __all__ = ["main"]
 
-USAGE = """usage: psopenai <command> [parameters]
-
-commands:
-  demo                  update a stored completion on an embedded emulator (no key, no network)
-  emulator --port N     serve the local stored-completions emulator on 127.0.0.1
-  --version             print the version
-"""
+EXTRA_VERBS = {
+    "help": "show a command's help page: psopenai help <Command> [-Examples|-Parameter X|-Full]",
+    "emulator": "serve the local stored-completions emulator: psopenai emulator --port N",
+    "demo": "update a stored completion on an embedded emulator (no key, no network)",
+}
 
 
-def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
     """Run one command line; returns the process exit status."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        out.write(USAGE)
+    stdin = stdin if stdin is not None else sys.stdin
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    argv, output_format = _take_format(list(argv))
+    if output_format not in (None, "json", "text"):
+        err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
+        return 2
+    if not argv or argv[0] in ("-h", "--help", "-?"):
+        out.write(_usage())
         return 0
-    name, rest = argv[0], argv[1:]
-    if name == "--version":
+    verb, rest = argv[0], argv[1:]
+    if verb == "--version":
         out.write(f"psopenai_py {__version__}\n")
         return 0
-    if name.lower() == "emulator":
+    if verb.lower() in ("help", "get-help"):
+        return _help(rest, out, err)
+    if verb.lower() == "emulator":
         from .emulator.__main__ import main as emulator_main
 
         return emulator_main(rest)
-    if name.lower() == "demo":
-        return _demo(out, err, verbose="-Verbose" in rest or "--verbose" in rest)
-    err.write(f"psopenai: unknown command {name!r}\n{USAGE}")
-    return 2
+    if verb.lower() == "demo":
+        return _demo(out, err, verbose=any(a.lower() in ("-verbose", "--verbose") for a in rest))
+    return _run_command(verb, rest, stdin, out, err, output_format)
+
+
+def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
+    chosen: str | None = None
+    kept: list[str] = []
+    items = iter(argv)
+    for arg in items:
+        if arg == "--format":
+            chosen = next(items, "")
+        elif arg.startswith("--format="):
+            chosen = arg.split("=", 1)[1]
+        elif arg in ("--json", "--text"):
+            chosen = arg[2:]
+        else:
+            kept.append(arg)
+    return kept, chosen
+
+
+def _usage() -> str:
+    from .commands.registry import RUNNERS
+
+    width = max(len(r.table.name) for r in RUNNERS.values())
+    lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "",
+             "commands:"]
+    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in RUNNERS.values()]
+    lines += ["", "also:"]
+    lines += [f"  {verb:<{width}}  {text}" for verb, text in EXTRA_VERBS.items()]
+    lines += ["", "options: --format json|text (default: json when stdout is not a terminal), "
+                  "--version", ""]
+    return "\n".join(lines)
+
+
+def _help(args: list[str], out: TextIO, err: TextIO) -> int:
+    from .commands.registry import find_runner
+    from .helpdoc import render_help
+
+    if not args:
+        out.write(_usage())
+        return 0
+    try:
+        command = find_runner(args[0]).table
+    except KeyError:
+        err.write(f"psopenai help: no command named {args[0]!r}\n")
+        return 2
+    flags = [a.lower() for a in args[1:]]
+    parameter = None
+    for index, flag in enumerate(flags):
+        if "-parameter".startswith(flag) and len(flag) > 2 and index + 1 < len(flags):
+            parameter = args[1:][index + 1].lstrip("-")
+    mode = "full" if "-full" in flags else "examples" if "-examples" in flags else "default"
+    out.write(render_help(command, mode=mode, parameter=parameter))
+    return 0
+
+
+def _split_argv(runner: Any, tokens: list[str]) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Shell tokens to named and positional arguments; switch parameters take no value."""
+    from .binding import SWITCH_PRESENT, resolve_parameter
+    from .errors import ParameterBindingError
+
+    named: list[tuple[str, Any]] = []
+    positional: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if len(token) > 1 and token[0] == "-" and (token[1].isalpha() or token[1] == "_"):
+            name, colon, inline = token[1:].partition(":")
+            p = resolve_parameter(runner.table, name)
+            if colon:
+                named.append((name, inline))
+            elif p.type_name == "SwitchParameter":
+                named.append((name, SWITCH_PRESENT))
+            elif index < len(tokens):
+                named.append((name, tokens[index]))
+                index += 1
+            else:
+                raise ParameterBindingError(
+                    p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter "
+                            f"of type '{p.type_name}' and try again.")
+        else:
+            positional.append(token)
+    return named, positional
+
+
+def _stdin_items(stdin: TextIO) -> Iterator[Any]:
+    """Pipeline items from stdin, one per line: a bare id, or a JSON object (bound by property)."""
+    from .errors import ParameterBindingError
+
+    for line in stdin:
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("{"):
+            try:
+                yield json.loads(text)
+            except ValueError as exc:
+                # Fails this item only, under the ErrorAction rules.
+                yield ParameterBindingError(
+                    "InputObject", f"The input line {text[:60]!r} is not valid JSON: {exc}.")
+            continue
+        yield text
+
+
+def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: TextIO,
+                 output_format: str | None) -> int:
+    from .binding import bind
+    from .commands.registry import find_runner
+    from .errors import PSOpenAIError
+    from .pipeline import Host, execute
+
+    try:
+        runner = find_runner(name)
+    except KeyError:
+        err.write(f"psopenai: '{name}' is not a command. Run 'psopenai' to list them.\n")
+        return 2
+    host = Host(err)
+    fmt = output_format or ("text" if out.isatty() else "json")
+    try:
+        named, positional = _split_argv(runner, tokens)
+        pipeline = None
+        if runner.pipeline_parameter and not positional and not _names_pipeline_parameter(
+                runner, named) and not stdin.isatty():
+            pipeline = _stdin_items(stdin)
+        bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
+        for output in execute(runner, bound, host):
+            out.write(_format(output, fmt))
+            out.flush()
+    except PSOpenAIError as error:
+        host.write_error(runner.table.name, error)
+        return 1
+    except BrokenPipeError:
+        return 1
+    return 1 if host.failures else 0
+
+
+def _names_pipeline_parameter(runner: Any, named: list[tuple[str, Any]]) -> bool:
+    from .binding import resolve_parameter
+
+    return any(resolve_parameter(runner.table, n).name == runner.pipeline_parameter
+               for n, _ in named)
+
+
+def _jsonable(value: Any) -> Any:
+    from .masking import mask_key
+    from .psobject import PSObject
+    from .secret import Secret
+
+    if isinstance(value, PSObject):
+        return value.to_dict()
+    if isinstance(value, Secret):
+        return mask_key(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _format(value: Any, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _format_list(value) + "\n"
+
+
+def _format_list(value: Any) -> str:
+    """PowerShell's Format-List: one ``name : value`` line per property."""
+    from .psobject import PSObject
+
+    if isinstance(value, PSObject):
+        pairs = list(value.items())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        pairs = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    else:
+        return f"{value}\n"
+    width = max((len(k) for k, _ in pairs), default=0)
+    return "\n".join(f"{k:<{width}} : {_short(v)}" for k, v in pairs) + "\n"
+
+
+def _short(value: Any) -> str:
+    from .masking import mask_key
+    from .psobject import PSObject
+    from .secret import Secret
+
+    if value is None:
+        return ""
+    if isinstance(value, Secret):
+        return mask_key(value)
+    if isinstance(value, PSObject):
+        return "@{" + "; ".join(f"{k}={_short(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "{" + ", ".join(_short(v) for v in value) + "}"
+    if isinstance(value, _dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
 
 
 def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:

@@ -8,6 +8,7 @@ checks, so a page cannot drift from the code.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .parameters import Command, Parameter
 
@@ -125,3 +126,81 @@ def page_problems(command: Command, text: str) -> list[str]:
         if p.description not in description:
             problems.append(f"-{p.name}: description differs from the table's")
     return problems
+
+
+# -- help in the terminal, like Get-Help ----------------------------------------------------------
+
+def docs_directory() -> "Path | None":
+    """Where the Docs pages are: beside the package (a checkout) or under the install prefix."""
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "Docs", Path(sys.prefix) / "share" / "psopenai_py" / "Docs"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _section(text: str, name: str) -> str:
+    match = re.search(rf"^## {re.escape(name)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    return match.group(1).strip("\n") if match else ""
+
+
+def _plain(markdown: str, indent: str = "    ") -> str:
+    lines = []
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            continue
+        if line.startswith("### "):
+            line = line[4:]
+        lines.append((indent + line).rstrip())
+    return "\n".join(lines).strip("\n")
+
+
+def render_help(command: Command, *, mode: str = "default", parameter: str | None = None,
+                page_text: str | None = None) -> str:
+    """Text help for a terminal: ``mode`` is default, examples or full; or one ``parameter``."""
+    from fnmatch import fnmatch
+
+    if page_text is None:
+        directory = docs_directory()
+        page_path = directory / f"{command.name}.md" if directory else None
+        page_text = page_path.read_text(encoding="utf-8") if page_path and page_path.exists() \
+            else ""
+    out = [f"NAME\n    {command.name}", f"SYNOPSIS\n    {command.synopsis}"]
+    if parameter is not None:
+        pattern = parameter.lower()
+        chosen = [p for p in command.parameters
+                  if fnmatch(p.name.lower(), pattern) or p.name.lower().startswith(pattern)]
+        if not chosen:
+            return f"No parameter of {command.name} matches '{parameter}'.\n"
+        blocks = []
+        for p in chosen:
+            facts = "\n".join(f"        {line}" for line in render_parameter_block(p).splitlines()
+                              if line)
+            value = "" if p.type_name == "SwitchParameter" else f" <{p.type_name}>"
+            blocks.append(f"    -{p.name}{value}\n        {p.description}\n"
+                          f"        {python_line(p)}\n\n{facts}")
+        return "PARAMETERS\n" + "\n\n".join(blocks) + "\n"
+    syntax = "\n".join("    " + line for line in render_syntax(command).splitlines())
+    out.append(f"SYNTAX\n{syntax}")
+    if mode == "examples":
+        out = [*out[:2], f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}"]
+    else:
+        out.append(f"DESCRIPTION\n{_plain(_section(page_text, 'DESCRIPTION'))}")
+        if mode == "full":
+            params = "\n\n".join(
+                render_help(command, parameter=p.name, page_text=page_text)[len("PARAMETERS\n"):]
+                .rstrip() for p in command.parameters)
+            out += [f"PARAMETERS\n{params}",
+                    f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}",
+                    f"INPUTS\n{_plain(_section(page_text, 'INPUTS'))}",
+                    f"OUTPUTS\n{_plain(_section(page_text, 'OUTPUTS'))}",
+                    f"NOTES\n{_plain(_section(page_text, 'NOTES'))}"]
+        out.append(f"RELATED LINKS\n{_plain(_section(page_text, 'RELATED LINKS'))}")
+        if mode == "default":
+            out.append(f'REMARKS\n    To see the examples, type: "psopenai help {command.name} '
+                       f'-Examples".\n    For all the details, type: "psopenai help '
+                       f'{command.name} -Full".')
+    return "\n\n".join(out) + "\n"

@@ -1,9 +1,15 @@
-"""Chat-completion commands: Set-ChatCompletion."""
+"""Chat-completion commands: Set-ChatCompletion.
+
+Each pipeline command is split the way a PowerShell cmdlet is: ``begin`` checks the parameters and
+resolves the settings once, ``process`` handles one pipeline item.  The plain library function is
+``begin`` and ``process`` on a single item.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..parameters import SET_CHAT_COMPLETION
@@ -11,9 +17,10 @@ from ..psobject import PSObject
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import bind_completion_id, check_metadata
-from .common import Invocation, prepare_invocation
+from .common import Invocation, prepare_invocation, settings_kwargs
 
-__all__ = ["set_chat_completion", "completion_object", "update_completion", "COMPLETION_TYPE_NAME"]
+__all__ = ["set_chat_completion", "completion_object", "update_completion", "COMPLETION_TYPE_NAME",
+           "begin_set_chat_completion", "process_set_chat_completion"]
 
 COMPLETION_TYPE_NAME = "PSOpenAI.Chat.Completion"
 
@@ -58,6 +65,25 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
     return completion_object(data)
 
 
+@dataclass(frozen=True)
+class _SetState:
+    invocation: Invocation
+    metadata: dict[str, str]
+
+
+def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
+    """Check MetaData and the settings parameters, resolve the settings once."""
+    metadata = check_metadata(SET_CHAT_COMPLETION.parameter("MetaData"), kwargs.get("metadata"))
+    invocation = prepare_invocation(SET_CHAT_COMPLETION, **settings_kwargs(kwargs))
+    return _SetState(invocation, metadata)
+
+
+def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObject:
+    """Update one completion: an id string, or an object or mapping carrying one."""
+    ident = bind_completion_id(SET_CHAT_COMPLETION.parameter("CompletionId"), completion_id)
+    return update_completion(state.invocation, ident, state.metadata)
+
+
 def set_chat_completion(
     completion_id: Any,
     metadata: Mapping[str, str],
@@ -87,13 +113,13 @@ def set_chat_completion(
     :class:`~psopenai_py.errors.MissingSettingError` when no key is found, and an
     :class:`~psopenai_py.errors.APIRequestException` subclass when the API answers an error.
     """
-    table = SET_CHAT_COMPLETION
-    ident = bind_completion_id(table.parameter("CompletionId"), completion_id)
-    checked = check_metadata(table.parameter("MetaData"), metadata)
-    invocation = prepare_invocation(
-        table, timeout_sec=timeout_sec, max_retry_count=max_retry_count, api_type=api_type,
-        api_base=api_base, api_version=api_version, auth_type=auth_type, api_key=api_key,
-        organization=organization, additional_query=additional_query,
-        additional_headers=additional_headers, additional_body=additional_body,
-    )
-    return update_completion(invocation, ident, checked)
+    # The id is checked first so that a bad id fails before any settings lookup.
+    bind_completion_id(SET_CHAT_COMPLETION.parameter("CompletionId"), completion_id)
+    state = begin_set_chat_completion({
+        "metadata": metadata, "timeout_sec": timeout_sec, "max_retry_count": max_retry_count,
+        "api_type": api_type, "api_base": api_base, "api_version": api_version,
+        "auth_type": auth_type, "api_key": api_key, "organization": organization,
+        "additional_query": additional_query, "additional_headers": additional_headers,
+        "additional_body": additional_body,
+    })
+    return process_set_chat_completion(state, completion_id)

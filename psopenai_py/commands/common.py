@@ -18,7 +18,17 @@ from ..validation import (
     check_optional_str,
 )
 
-__all__ = ["Invocation", "prepare_invocation"]
+__all__ = ["Invocation", "prepare_invocation", "settings_kwargs", "SETTINGS_KEYWORDS"]
+
+# The keywords every API command passes on to prepare_invocation.
+SETTINGS_KEYWORDS = ("timeout_sec", "max_retry_count", "api_type", "api_base", "api_version",
+                     "auth_type", "api_key", "organization", "additional_query",
+                     "additional_headers", "additional_body")
+
+
+def settings_kwargs(kwargs: Any) -> dict[str, Any]:
+    """The settings keywords out of a command's keyword arguments (absent ones as None)."""
+    return {name: kwargs.get(name) for name in SETTINGS_KEYWORDS}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,225 @@
+"""PowerShell parameter binding, driven by a command's parameter table.
+
+Names are case-insensitive; any unique prefix of a name or alias works; aliases work like names;
+positional arguments fill the positional parameters in order; the common parameters (Verbose,
+Debug, ErrorAction, WarningAction, ErrorVariable) exist on every command.  Values given as text
+(from a shell or a PowerShell command line) are converted to the parameter's type here; ranges and
+sets are checked by the library functions, from the same table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ParameterBindingError, ParameterTypeError
+from .parameters import Command, Parameter
+from .pslit import PowerShellSyntaxError, parse_argument
+
+__all__ = ["SWITCH_PRESENT", "CommonParameters", "Bound", "bind", "resolve_parameter",
+           "COMMON_PARAMETERS", "ACTION_PREFERENCES"]
+
+ACTION_PREFERENCES = ("Continue", "Ignore", "SilentlyContinue", "Stop")
+
+
+class _SwitchPresent:
+    """A switch named without a value (``-Verbose``)."""
+
+    def __repr__(self) -> str:
+        return "SWITCH_PRESENT"
+
+
+SWITCH_PRESENT: Any = _SwitchPresent()
+
+COMMON_PARAMETERS: tuple[Parameter, ...] = (
+    Parameter("Verbose", "verbose", "SwitchParameter", "Writes the verbose lines.",
+              aliases=("vb",)),
+    Parameter("Debug", "debug", "SwitchParameter", "Writes the debug lines.", aliases=("db",)),
+    Parameter("ErrorAction", "error_action", "ActionPreference",
+              "What a failed item does: Continue, SilentlyContinue, Ignore or Stop.",
+              aliases=("ea",), choices=ACTION_PREFERENCES),
+    Parameter("WarningAction", "warning_action", "ActionPreference",
+              "What a warning does: Continue, SilentlyContinue, Ignore or Stop.",
+              aliases=("wa",), choices=ACTION_PREFERENCES),
+    Parameter("ErrorVariable", "error_variable", "String",
+              "A variable name (or, from Python, a list) that collects the errors.",
+              aliases=("ev",)),
+)
+
+
+@dataclass(frozen=True)
+class CommonParameters:
+    """The common parameters of one invocation."""
+
+    verbose: bool = False
+    debug: bool = False
+    error_action: str = "Continue"
+    warning_action: str = "Continue"
+    error_variable: Any = None
+
+
+@dataclass
+class Bound:
+    """The result of binding: values by PowerShell name, the common parameters, pipeline input."""
+
+    command: Command
+    values: dict[str, Any] = field(default_factory=dict)
+    common: CommonParameters = CommonParameters()
+    pipeline: Iterable[Any] | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The bound values by the library functions' keyword names."""
+        return {self.command.parameter(name).python_name: value
+                for name, value in self.values.items()}
+
+
+def _candidates(command: Command) -> tuple[Parameter, ...]:
+    return command.parameters + COMMON_PARAMETERS
+
+
+def resolve_parameter(command: Command, name: str) -> Parameter:
+    """The parameter a (possibly abbreviated, any-case) name means, as PowerShell resolves it."""
+    wanted = name.lower()
+    candidates = _candidates(command)
+    for p in candidates:
+        if any(n.lower() == wanted for n in p.names):
+            return p
+    matches = [p for p in candidates if any(n.lower().startswith(wanted) for n in p.names)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ParameterBindingError(
+            name, f"A parameter cannot be found that matches parameter name '{name}'.")
+    listed = " ".join(f"-{p.name}" for p in matches)
+    raise ParameterBindingError(
+        name, f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
+              f"Possible matches include: {listed}.")
+
+
+_INT = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
+    """Convert a value to the parameter's type as PowerShell's binder would."""
+    if p.type_name == "SwitchParameter":
+        if value is SWITCH_PRESENT:
+            return True
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "$true", "false", "$false"):
+            return value.lower().lstrip("$") == "true"
+        raise _cannot_convert(p, value, "System.Management.Automation.SwitchParameter")
+    if value is SWITCH_PRESENT:
+        raise ParameterBindingError(
+            p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
+                    f"'{_dotnet_type(p)}' and try again.")
+    if p.type_name == "Int32":
+        if isinstance(value, str) and _INT.fullmatch(value):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            raise ParameterTypeError(
+                p.name, f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
+                        f'convert value "{value}" to type "System.Int32". Error: "Input string '
+                        'was not in a correct format."')
+        return value
+    if p.type_name == "IDictionary":
+        if isinstance(value, str) and from_text:
+            value = _parse(p, value)
+        if value is not None and not isinstance(value, Mapping):
+            raise _cannot_convert(p, value, "System.Collections.IDictionary")
+        return value
+    if p.type_name == "Object" and isinstance(value, str) and from_text:
+        return _parse(p, value) if value.lstrip().startswith("@") else value
+    if p.type_name in ("String", "Uri", "OpenAIApiType", "ActionPreference") and from_text and \
+            isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _parse(p: Parameter, text: str) -> Any:
+    try:
+        return parse_argument(text)
+    except PowerShellSyntaxError as exc:
+        raise ParameterBindingError(
+            p.name, f"Cannot process argument transformation on parameter '{p.name}'. {exc}"
+        ) from None
+
+
+def _dotnet_type(p: Parameter) -> str:
+    return {"String": "System.String", "Int32": "System.Int32", "Uri": "System.Uri",
+            "IDictionary": "System.Collections.IDictionary", "Object": "System.Object",
+            "ActionPreference": "System.Management.Automation.ActionPreference",
+            "OpenAIApiType": "OpenAIApiType"}.get(p.type_name, p.type_name)
+
+
+def _cannot_convert(p: Parameter, value: Any, target: str) -> ParameterTypeError:
+    return ParameterTypeError(
+        p.name, f"Cannot process argument transformation on parameter '{p.name}'. Cannot convert "
+                f'the "{value}" value of type "{type(value).__name__}" to type "{target}".')
+
+
+def _common(values: dict[str, Any]) -> CommonParameters:
+    def preference(name: str) -> str:
+        given = values.get(name)
+        if given is None:
+            return "Continue"
+        for choice in ACTION_PREFERENCES:
+            if str(given).lower() == choice.lower():
+                return choice
+        raise ParameterBindingError(
+            name, f"Cannot bind parameter '{name}'. Cannot convert value \"{given}\" to type "
+                  f'"System.Management.Automation.ActionPreference". The possible enumeration '
+                  f"values are \"{', '.join(ACTION_PREFERENCES)}\".")
+
+    return CommonParameters(
+        verbose=bool(values.get("Verbose", False)),
+        debug=bool(values.get("Debug", False)),
+        error_action=preference("ErrorAction"),
+        warning_action=preference("WarningAction"),
+        error_variable=values.get("ErrorVariable"),
+    )
+
+
+def bind(
+    command: Command,
+    named: Iterable[tuple[str, Any]] = (),
+    positional: Iterable[Any] = (),
+    *,
+    from_text: bool = False,
+    pipeline: Iterable[Any] | None = None,
+) -> Bound:
+    """Bind named and positional arguments to the command's parameters.
+
+    ``from_text`` says the values are text from a shell or a command line, to be converted.
+    ``pipeline`` is the pipeline input, if any: it satisfies the mandatory pipeline parameter.
+    """
+    values: dict[str, Any] = {}
+    common_values: dict[str, Any] = {}
+    common_names = {p.name for p in COMMON_PARAMETERS}
+    for name, value in named:
+        p = resolve_parameter(command, name)
+        target = common_values if p.name in common_names else values
+        if p.name in target:
+            raise ParameterBindingError(
+                p.name, f"Cannot bind parameter because parameter '{p.name}' is specified more "
+                        "than once.")
+        target[p.name] = convert(p, value, from_text=from_text)
+    open_positions = [p for p in sorted((p for p in command.parameters if p.position is not None),
+                                        key=lambda p: p.position or 0) if p.name not in values]
+    for value in positional:
+        if not open_positions:
+            raise ParameterBindingError(
+                "", f"A positional parameter cannot be found that accepts argument '{value}'.")
+        p = open_positions.pop(0)
+        values[p.name] = convert(p, value, from_text=from_text)
+    missing = [p.name for p in command.parameters if p.mandatory and p.name not in values
+               and not (pipeline is not None and (p.pipeline_by_value or p.pipeline_by_property))]
+    if missing:
+        raise ParameterBindingError(
+            missing[0], "Cannot process command because of one or more missing mandatory "
+                        f"parameters: {' '.join(missing)}.")
+    return Bound(command, values, _common(common_values), pipeline)

@@ -1,0 +1,59 @@
+"""Every public command as a runner: its table, its begin step and its per-item process step.
+
+The shim and the CLI find commands here; the library functions are the same steps called
+directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import settings
+from ..parameters import (
+    CLEAR_OPENAI_CONTEXT,
+    GET_OPENAI_CONTEXT,
+    SET_CHAT_COMPLETION,
+    SET_OPENAI_CONTEXT,
+    Command,
+)
+from . import chat
+
+__all__ = ["Runner", "RUNNERS", "find_runner"]
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How to run one command.
+
+    ``begin`` takes the bound values by keyword and returns the state for ``process`` (pipeline
+    commands) or the command's only output (other commands).  ``process`` handles one pipeline
+    item; ``pipeline_parameter`` names the parameter pipeline input binds to.
+    """
+
+    table: Command
+    begin: Callable[[Mapping[str, Any]], Any]
+    process: Callable[[Any, Any], Any] | None = None
+    pipeline_parameter: str | None = None
+
+
+def _call(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda kwargs: function(**kwargs)
+
+
+RUNNERS: dict[str, Runner] = {
+    runner.table.name.lower(): runner
+    for runner in (
+        Runner(SET_CHAT_COMPLETION, chat.begin_set_chat_completion,
+               chat.process_set_chat_completion, "CompletionId"),
+        Runner(SET_OPENAI_CONTEXT, _call(settings.set_openai_context)),
+        Runner(GET_OPENAI_CONTEXT, _call(settings.get_openai_context)),
+        Runner(CLEAR_OPENAI_CONTEXT, _call(settings.clear_openai_context)),
+    )
+}
+
+
+def find_runner(name: str) -> Runner:
+    """The runner of a command, by its PowerShell name in any case; KeyError when unknown."""
+    return RUNNERS[name.lower()]

@@ -1,0 +1,201 @@
+"""The PowerShell compatibility shim: PSOpenAI's commands under their own names.
+
+Each command is a function named with ``_`` for ``-`` (``Set_ChatCompletion``) that takes
+PowerShell's parameter names in any case, any unique prefix or alias, positionally or by name,
+plus the common parameters::
+
+    from psopenai_py.compat import Set_ChatCompletion, invoke
+
+    Set_ChatCompletion(CompletionId="chatcmpl-abc", MetaData={"foo": "bar"}, MaxRetryCount=3)
+    Set_ChatCompletion(["chatcmpl-a", "chatcmpl-b"], meta={"k": "v"}, ErrorAction="Continue")
+    invoke("Set-ChatCompletion -CompletionId chatcmpl-abc -MetaData @{foo='bar'}")
+
+A non-string iterable given first (or to the pipeline parameter, such as ``InputObject=``) is
+pipeline input: one request per item.  Results come back as PowerShell returns them: nothing
+(None), one object, or a list of objects.  Failed items follow ErrorAction (default Continue:
+written to stderr as ``Set-ChatCompletion: <message>``); ``ErrorVariable`` takes a list to fill or
+a name (see :data:`variables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .binding import Bound, bind, resolve_parameter
+from .commands.registry import RUNNERS, Runner, find_runner
+from .errors import ParameterBindingError
+from .pipeline import Host, execute, variables
+from .pslit import Parser, parse_literal
+from .psobject import PSObject
+
+__all__ = ["invoke", "variables", "Set_ChatCompletion", "Set_OpenAIContext",
+           "Get_OpenAIContext", "Clear_OpenAIContext", "unroll"]
+
+
+def unroll(outputs: Iterable[Any]) -> Any:
+    """PowerShell's assignment of command output: None, the one object, or a list."""
+    collected = list(outputs)
+    if not collected:
+        return None
+    return collected[0] if len(collected) == 1 else collected
+
+
+def _is_pipeline_input(value: Any) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping, PSObject))
+
+
+def _run_python_call(runner: Runner, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     host: Host | None) -> Any:
+    command = runner.table
+    pipeline: Iterable[Any] | None = None
+    positional = list(args)
+    if positional and runner.pipeline_parameter and _is_pipeline_input(positional[0]):
+        pipeline = positional.pop(0)
+    named: list[tuple[str, Any]] = []
+    for name, value in kwargs.items():
+        p = resolve_parameter(command, name)
+        if p.name == runner.pipeline_parameter and _is_pipeline_input(value):
+            if pipeline is not None:
+                raise ParameterBindingError(p.name, "Pipeline input was given twice.")
+            pipeline = value
+            continue
+        named.append((name, value))
+    bound = bind(command, named, positional, pipeline=pipeline)
+    return unroll(execute(runner, bound, host))
+
+
+def _make_shim(runner: Runner) -> Callable[..., Any]:
+    def shim(*args: Any, **kwargs: Any) -> Any:
+        return _run_python_call(runner, args, kwargs, None)
+
+    shim.__name__ = shim.__qualname__ = runner.table.name.replace("-", "_")
+    shim.__doc__ = (f"{runner.table.name}: {runner.table.synopsis}\n\nPowerShell parameters: "
+                    + ", ".join(f"-{p.name}" for p in runner.table.parameters)
+                    + f". See Docs/{runner.table.name}.md.")
+    return shim
+
+
+Set_ChatCompletion = _make_shim(RUNNERS["set-chatcompletion"])
+Set_OpenAIContext = _make_shim(RUNNERS["set-openaicontext"])
+Get_OpenAIContext = _make_shim(RUNNERS["get-openaicontext"])
+Clear_OpenAIContext = _make_shim(RUNNERS["clear-openaicontext"])
+
+
+# -- command lines as text -----------------------------------------------------------------------
+
+def _split_pipeline(text: str) -> list[str]:
+    """Split at top-level ``|`` (not inside quotes, braces or parentheses)."""
+    parts, depth, start, i = [], 0, 0, 0
+    quote: str | None = None
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "`" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _parse_command(segment: str) -> tuple[str, list[tuple[str, Any]], list[Any]]:
+    parser = Parser(segment)
+    parser.skip_space()
+    start = parser.pos
+    while not parser.at_end() and not parser.text[parser.pos].isspace():
+        parser.pos += 1
+    name = segment[start:parser.pos]
+    named: list[tuple[str, Any]] = []
+    positional: list[Any] = []
+    while True:
+        parser.skip_space()
+        if parser.at_end():
+            return name, named, positional
+        if parser.peek() == "-" and parser.peek(2)[1:].isalpha():
+            begin = parser.pos + 1
+            while not parser.at_end() and (parser.text[parser.pos].isalnum()
+                                           or parser.text[parser.pos] in "-_:"):
+                if parser.text[parser.pos] == ":":
+                    break
+                parser.pos += 1
+            param = segment[begin:parser.pos]
+            if parser.peek() == ":":
+                parser.pos += 1
+                named.append((param, parser.value()))
+            else:
+                named.append((param, _SWITCH_OR_VALUE))
+        elif named and named[-1][1] is _SWITCH_OR_VALUE:
+            named[-1] = (named[-1][0], parser.value())
+        else:
+            positional.append(parser.value())
+
+
+class _Pending:
+    """A parameter named without ``:value`` whose value may follow (or which is a switch)."""
+
+
+_SWITCH_OR_VALUE: Any = _Pending()
+
+
+def _bind_text(runner: Runner, named: list[tuple[str, Any]], positional: list[Any],
+               pipeline: Iterable[Any] | None) -> Bound:
+    from .binding import SWITCH_PRESENT
+
+    resolved: list[tuple[str, Any]] = []
+    for name, value in named:
+        if value is _SWITCH_OR_VALUE:
+            value = SWITCH_PRESENT
+        resolved.append((name, value))
+    # A value that followed a switch belongs to the positional arguments, as in PowerShell.
+    fixed: list[tuple[str, Any]] = []
+    extra_positional: list[Any] = []
+    for name, value in resolved:
+        p = resolve_parameter(runner.table, name)
+        if p.type_name == "SwitchParameter" and value is not SWITCH_PRESENT and \
+                not isinstance(value, bool):
+            fixed.append((name, SWITCH_PRESENT))
+            extra_positional.append(value)
+        else:
+            fixed.append((name, value))
+    return bind(runner.table, fixed, positional + extra_positional, from_text=True,
+                pipeline=pipeline)
+
+
+_EXPRESSION_STARTS = "'\"@$({[,0123456789-+.\u2018\u2019\u201c\u201d"
+
+
+def invoke(text: str, *, host: Host | None = None) -> Any:
+    """Run a PowerShell command line given as text, with ``|`` pipelines between commands.
+
+    The first segment may be an expression instead of a command (``'a','b' | Set-ChatCompletion
+    ...``).  Returns like PowerShell's assignment: None, one object, or a list.
+    """
+    outputs: Iterator[Any] | None = None
+    for index, segment in enumerate(_split_pipeline(text)):
+        # In PowerShell a bare word starts a command; anything else starts an expression.
+        if index == 0 and segment[:1] and segment[:1] in _EXPRESSION_STARTS:
+            value = parse_literal(segment)
+            outputs = iter(value if isinstance(value, list) else [value])
+            continue
+        name = segment.split(None, 1)[0] if segment else ""
+        try:
+            runner = find_runner(name)
+        except KeyError:
+            raise ParameterBindingError(
+                name, f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
+                      f"{', '.join(r.table.name for r in RUNNERS.values())}.") from None
+        _, named, positional = _parse_command(segment)
+        bound = _bind_text(runner, named, positional, outputs)
+        outputs = execute(runner, bound, host)
+    return unroll(outputs or [])
