@@ -42,6 +42,8 @@ from .settings import clear_openai_context, get_openai_context, set_openai_conte
 
 if TYPE_CHECKING:
     from .commands.chat import set_chat_completion
+    from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
+    from .keyring_store import SecretStoreError
     from .psobject import PSObject
 
 OPENAI_API_KEY: "str | Secret | None" = None
@@ -54,6 +56,10 @@ OPENAI_ORGANIZATION: str | None = None
 _LAZY = {
     "set_chat_completion": ("psopenai_py.commands.chat", "set_chat_completion"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
+    "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
+    "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
+    "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
+    "SecretStoreError": ("psopenai_py.keyring_store", "SecretStoreError"),
 }
 
 __all__ = [
@@ -65,7 +71,11 @@ __all__ = [
     "set_openai_context",
     "get_openai_context",
     "clear_openai_context",
+    "set_openai_secret",
+    "get_openai_secret",
+    "remove_openai_secret",
     "Secret",
+    "SecretStoreError",
     "PSObject",
     "PSOpenAIError",
     "ParameterBindingError",

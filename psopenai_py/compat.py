@@ -30,7 +30,8 @@ from .pslit import Parser, parse_literal
 from .psobject import PSObject
 
 __all__ = ["invoke", "variables", "Set_ChatCompletion", "Set_OpenAIContext",
-           "Get_OpenAIContext", "Clear_OpenAIContext", "unroll"]
+           "Get_OpenAIContext", "Clear_OpenAIContext", "Set_OpenAISecret", "Get_OpenAISecret",
+           "Remove_OpenAISecret", "unroll"]
 
 
 def unroll(outputs: Iterable[Any]) -> Any:
@@ -80,6 +81,9 @@ Set_ChatCompletion = _make_shim(RUNNERS["set-chatcompletion"])
 Set_OpenAIContext = _make_shim(RUNNERS["set-openaicontext"])
 Get_OpenAIContext = _make_shim(RUNNERS["get-openaicontext"])
 Clear_OpenAIContext = _make_shim(RUNNERS["clear-openaicontext"])
+Set_OpenAISecret = _make_shim(RUNNERS["set-openaisecret"])
+Get_OpenAISecret = _make_shim(RUNNERS["get-openaisecret"])
+Remove_OpenAISecret = _make_shim(RUNNERS["remove-openaisecret"])
 
 
 # -- command lines as text -----------------------------------------------------------------------

@@ -177,11 +177,46 @@ CLEAR_OPENAI_CONTEXT = Command(
     synopsis="Resets the stored settings to their defaults.",
 )
 
+SET_OPENAI_SECRET = Command(
+    name="Set-OpenAISecret",
+    python_name="set_openai_secret",
+    synopsis="Stores the API key (and organization) in the OS keyring.",
+    parameters=(
+        Parameter("ApiKey", "api_key", "Object",
+                  "The API key to store, as a string or a psopenai_py.Secret. When not given it "
+                  "is asked for without echo on a terminal, or read from the first line of "
+                  "standard input when that is piped, so the key never has to be on a command "
+                  "line.",
+                  position=0),
+        Parameter("Organization", "organization", "String",
+                  "An organization id to store beside the key.", aliases=("OrgId",)),
+    ),
+)
+
+GET_OPENAI_SECRET = Command(
+    name="Get-OpenAISecret",
+    python_name="get_openai_secret",
+    synopsis="Shows what the OS keyring holds, masked, and where a call would take its key now.",
+    parameters=(
+        Parameter("AsPlainText", "as_plain_text", "SwitchParameter",
+                  "Show the stored key and organization in plain text.", default=False),
+    ),
+)
+
+REMOVE_OPENAI_SECRET = Command(
+    name="Remove-OpenAISecret",
+    python_name="remove_openai_secret",
+    synopsis="Deletes the API key and organization stored in the OS keyring.",
+)
+
 COMMANDS: tuple[Command, ...] = (
     SET_CHAT_COMPLETION,
     SET_OPENAI_CONTEXT,
     GET_OPENAI_CONTEXT,
     CLEAR_OPENAI_CONTEXT,
+    SET_OPENAI_SECRET,
+    GET_OPENAI_SECRET,
+    REMOVE_OPENAI_SECRET,
 )
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "get_openai_context",
     "clear_openai_context",
     "DEFAULT_API_BASE",
+    "find_api_key",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -201,30 +202,44 @@ def _from_keyring(setting: str) -> str | None:
 keyring_reader: Callable[[str], str | None] = _from_keyring
 
 
-def _resolve_api_key(given: Secret | None, context: OpenAIContext) -> tuple[Secret, str]:
-    """The key and where it came from (parameter, context, global, environment, keyring)."""
+_KEY_SOURCE_LINES = {
+    "global": f'API Key found in global variable "{API_KEY_NAME}".',
+    "environment": f'API Key found in environment variable "{API_KEY_NAME}".',
+    "keyring": "API Key found in the OS keyring.",
+}
+
+
+def find_api_key(given: Secret | None = None) -> tuple[Secret | None, str | None]:
+    """The key and where it comes from (parameter, context, global, environment, keyring), or
+    (None, None); the resolution order without its verbose lines."""
     if given is not None:
         return given, "parameter"
-    if context.ApiKey:
-        return context.ApiKey, "context"
+    if _context.ApiKey:
+        return _context.ApiKey, "context"
     value = _module_global(API_KEY_NAME)
     if isinstance(value, (str, Secret)) and value:
-        log.info('API Key found in global variable "%s".', API_KEY_NAME)
         return (value if isinstance(value, Secret) else Secret(value)), "global"
     env = os.environ.get(API_KEY_NAME)
     if env:
-        log.info('API Key found in environment variable "%s".', API_KEY_NAME)
         return Secret(env), "environment"
     stored = keyring_reader(API_KEY_NAME)
     if stored:
-        log.info("API Key found in the OS keyring.")
         return Secret(stored), "keyring"
-    raise MissingSettingError(
-        "ApiKey",
-        f"{MISSING_KEY_MESSAGE} Looked in: the ApiKey parameter, Set-OpenAIContext, the module "
-        f"global psopenai_py.{API_KEY_NAME}, the environment variable {API_KEY_NAME} and the OS "
-        "keyring.",
-    )
+    return None, None
+
+
+def _resolve_api_key(given: Secret | None) -> tuple[Secret, str]:
+    key, source = find_api_key(given)
+    if key is None or source is None:
+        raise MissingSettingError(
+            "ApiKey",
+            f"{MISSING_KEY_MESSAGE} Looked in: the ApiKey parameter, Set-OpenAIContext, the "
+            f"module global psopenai_py.{API_KEY_NAME}, the environment variable {API_KEY_NAME} "
+            "and the OS keyring.",
+        )
+    if source in _KEY_SOURCE_LINES:
+        log.info("%s", _KEY_SOURCE_LINES[source])
+    return key, source
 
 
 def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) -> str:
@@ -280,7 +295,7 @@ def resolve_settings(request: SettingsRequest) -> Settings:
     auth_type = request.auth_type or context.AuthType
     if api_type == "Azure" and not auth_type.startswith("azure"):
         auth_type = "azure"
-    api_key, key_source = _resolve_api_key(request.api_key, context)
+    api_key, key_source = _resolve_api_key(request.api_key)
     log.info("API key to be used is %s", mask_key(api_key))
     api_base = _resolve_api_base(request.api_base, context, api_type)
     organization = _resolve_organization(request.organization, context,

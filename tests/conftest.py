@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 # No test may touch a developer's real keyring by accident; the Secret Service test opts in.
-os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -14,11 +14,14 @@ from .. import settings
 from ..parameters import (
     CLEAR_OPENAI_CONTEXT,
     GET_OPENAI_CONTEXT,
+    GET_OPENAI_SECRET,
+    REMOVE_OPENAI_SECRET,
     SET_CHAT_COMPLETION,
     SET_OPENAI_CONTEXT,
+    SET_OPENAI_SECRET,
     Command,
 )
-from . import chat
+from . import chat, secrets
 
 __all__ = ["Runner", "RUNNERS", "find_runner"]
 
@@ -50,6 +53,9 @@ RUNNERS: dict[str, Runner] = {
         Runner(SET_OPENAI_CONTEXT, _call(settings.set_openai_context)),
         Runner(GET_OPENAI_CONTEXT, _call(settings.get_openai_context)),
         Runner(CLEAR_OPENAI_CONTEXT, _call(settings.clear_openai_context)),
+        Runner(SET_OPENAI_SECRET, _call(secrets.set_openai_secret)),
+        Runner(GET_OPENAI_SECRET, _call(secrets.get_openai_secret)),
+        Runner(REMOVE_OPENAI_SECRET, _call(secrets.remove_openai_secret)),
     )
 }
 
