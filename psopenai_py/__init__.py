@@ -41,7 +41,13 @@ from .secret import Secret
 from .settings import clear_openai_context, get_openai_context, set_openai_context
 
 if TYPE_CHECKING:
-    from .commands.chat import set_chat_completion
+    from .commands.chat import (
+        get_chat_completion,
+        get_chat_completion_message,
+        remove_chat_completion,
+        request_chat_completion,
+        set_chat_completion,
+    )
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
     from .keyring_store import SecretStoreError
     from .psobject import PSObject
@@ -55,6 +61,10 @@ OPENAI_ORGANIZATION: str | None = None
 
 _LAZY = {
     "set_chat_completion": ("psopenai_py.commands.chat", "set_chat_completion"),
+    "get_chat_completion": ("psopenai_py.commands.chat", "get_chat_completion"),
+    "remove_chat_completion": ("psopenai_py.commands.chat", "remove_chat_completion"),
+    "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
+    "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
@@ -68,6 +78,10 @@ __all__ = [
     "OPENAI_API_BASE",
     "OPENAI_ORGANIZATION",
     "set_chat_completion",
+    "get_chat_completion",
+    "remove_chat_completion",
+    "get_chat_completion_message",
+    "request_chat_completion",
     "set_openai_context",
     "get_openai_context",
     "clear_openai_context",

@@ -62,12 +62,14 @@ class CommonParameters:
 
 @dataclass
 class Bound:
-    """The result of binding: values by PowerShell name, the common parameters, pipeline input."""
+    """The result of binding: values by PowerShell name, the common parameters, the execution
+    parameters (ThrottleLimit, WhatIf, Confirm) by name, and the pipeline input."""
 
     command: Command
     values: dict[str, Any] = field(default_factory=dict)
     common: CommonParameters = CommonParameters()
     pipeline: Iterable[Any] | None = None
+    execution: dict[str, Any] = field(default_factory=dict)
 
     def kwargs(self) -> dict[str, Any]:
         """The bound values by the library functions' keyword names."""
@@ -76,7 +78,7 @@ class Bound:
 
 
 def _candidates(command: Command) -> tuple[Parameter, ...]:
-    return command.parameters + COMMON_PARAMETERS
+    return command.parameters + command.execution_parameters + COMMON_PARAMETERS
 
 
 def resolve_parameter(command: Command, name: str) -> Parameter:
@@ -125,6 +127,15 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
                 p.name, f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
                         f'convert value "{value}" to type "System.Int32". Error: "Input string '
                         'was not in a correct format."')
+        return value
+    if p.type_name == "Double":
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise ParameterTypeError(
+                    p.name, f"Cannot process argument transformation on parameter '{p.name}'. "
+                            f'Cannot convert value "{value}" to type "System.Double".') from None
         return value
     if p.type_name == "IDictionary":
         if isinstance(value, str) and from_text:
@@ -199,10 +210,13 @@ def bind(
     """
     values: dict[str, Any] = {}
     common_values: dict[str, Any] = {}
+    execution: dict[str, Any] = {}
     common_names = {p.name for p in COMMON_PARAMETERS}
+    execution_names = {p.name for p in command.execution_parameters}
     for name, value in named:
         p = resolve_parameter(command, name)
-        target = common_values if p.name in common_names else values
+        target = (common_values if p.name in common_names
+                  else execution if p.name in execution_names else values)
         if p.name in target:
             raise ParameterBindingError(
                 p.name, f"Cannot bind parameter because parameter '{p.name}' is specified more "
@@ -222,4 +236,4 @@ def bind(
         raise ParameterBindingError(
             missing[0], "Cannot process command because of one or more missing mandatory "
                         f"parameters: {' '.join(missing)}.")
-    return Bound(command, values, _common(common_values), pipeline)
+    return Bound(command, values, _common(common_values), pipeline, execution)

@@ -29,7 +29,9 @@ from .pipeline import Host, execute, variables
 from .pslit import Parser, parse_literal
 from .psobject import PSObject
 
-__all__ = ["invoke", "variables", "Set_ChatCompletion", "Set_OpenAIContext",
+__all__ = ["invoke", "variables", "Set_ChatCompletion", "Get_ChatCompletion",
+           "Remove_ChatCompletion", "Get_ChatCompletionMessage", "Request_ChatCompletion",
+           "Set_OpenAIContext",
            "Get_OpenAIContext", "Clear_OpenAIContext", "Set_OpenAISecret", "Get_OpenAISecret",
            "Remove_OpenAISecret", "unroll"]
 
@@ -78,6 +80,10 @@ def _make_shim(runner: Runner) -> Callable[..., Any]:
 
 
 Set_ChatCompletion = _make_shim(RUNNERS["set-chatcompletion"])
+Get_ChatCompletion = _make_shim(RUNNERS["get-chatcompletion"])
+Remove_ChatCompletion = _make_shim(RUNNERS["remove-chatcompletion"])
+Get_ChatCompletionMessage = _make_shim(RUNNERS["get-chatcompletionmessage"])
+Request_ChatCompletion = _make_shim(RUNNERS["request-chatcompletion"])
 Set_OpenAIContext = _make_shim(RUNNERS["set-openaicontext"])
 Get_OpenAIContext = _make_shim(RUNNERS["get-openaicontext"])
 Clear_OpenAIContext = _make_shim(RUNNERS["clear-openaicontext"])

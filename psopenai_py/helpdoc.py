@@ -26,7 +26,7 @@ def _syntax_item(p: Parameter) -> str:
 
 def render_syntax(command: Command) -> str:
     """The SYNTAX code block's text: the command, then one indented line per visible parameter."""
-    visible = [p for p in command.parameters if not p.hidden]
+    visible = [p for p in command.documented_parameters if not p.hidden]
     ordered = sorted(visible, key=lambda p: (p.position is None, p.position or 0))
     lines = [command.name] + [f"    {_syntax_item(p)}" for p in ordered]
     lines.append("    [<CommonParameters>]")
@@ -51,8 +51,11 @@ def render_parameter_block(p: Parameter) -> str:
     return "\n".join(lines)
 
 
-def python_line(p: Parameter) -> str:
-    """The line of a parameter's description that names its Python keyword."""
+def python_line(p: Parameter, command: Command | None = None) -> str:
+    """The line of a parameter's description that names its Python keyword (execution
+    parameters exist in the shim and the CLI only)."""
+    if command is not None and p in command.execution_parameters:
+        return f"Python: the shim's `{p.name}=` (not a keyword of `{command.python_name}`)"
     return f"Python: `{p.python_name}=`"
 
 
@@ -111,18 +114,18 @@ def page_problems(command: Command, text: str) -> list[str]:
     if not page.examples:
         problems.append("no ### Example")
     documented = [name for name in page.parameters if name != "CommonParameters"]
-    expected = [p.name for p in command.parameters]
+    expected = [p.name for p in command.documented_parameters]
     if documented != expected:
         problems.append(f"PARAMETERS lists {documented}, the table has {expected}")
-    for p in command.parameters:
+    for p in command.documented_parameters:
         if p.name not in page.parameters:
             continue
         description, block = page.parameters[p.name]
         if block != render_parameter_block(p):
             problems.append(f"-{p.name}: yaml block differs:\n{block}\n--- expected ---\n"
                             f"{render_parameter_block(p)}")
-        if python_line(p) not in description:
-            problems.append(f"-{p.name}: description lacks {python_line(p)!r}")
+        if python_line(p, command) not in description:
+            problems.append(f"-{p.name}: description lacks {python_line(p, command)!r}")
         if p.description not in description:
             problems.append(f"-{p.name}: description differs from the table's")
     return problems
@@ -171,7 +174,7 @@ def render_help(command: Command, *, mode: str = "default", parameter: str | Non
     out = [f"NAME\n    {command.name}", f"SYNOPSIS\n    {command.synopsis}"]
     if parameter is not None:
         pattern = parameter.lower()
-        chosen = [p for p in command.parameters
+        chosen = [p for p in command.documented_parameters
                   if fnmatch(p.name.lower(), pattern) or p.name.lower().startswith(pattern)]
         if not chosen:
             return f"No parameter of {command.name} matches '{parameter}'.\n"
@@ -181,7 +184,7 @@ def render_help(command: Command, *, mode: str = "default", parameter: str | Non
                               if line)
             value = "" if p.type_name == "SwitchParameter" else f" <{p.type_name}>"
             blocks.append(f"    -{p.name}{value}\n        {p.description}\n"
-                          f"        {python_line(p)}\n\n{facts}")
+                          f"        {python_line(p, command)}\n\n{facts}")
         return "PARAMETERS\n" + "\n\n".join(blocks) + "\n"
     syntax = "\n".join("    " + line for line in render_syntax(command).splitlines())
     out.append(f"SYNTAX\n{syntax}")
@@ -192,7 +195,7 @@ def render_help(command: Command, *, mode: str = "default", parameter: str | Non
         if mode == "full":
             params = "\n\n".join(
                 render_help(command, parameter=p.name, page_text=page_text)[len("PARAMETERS\n"):]
-                .rstrip() for p in command.parameters)
+                .rstrip() for p in command.documented_parameters)
             out += [f"PARAMETERS\n{params}",
                     f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}",
                     f"INPUTS\n{_plain(_section(page_text, 'INPUTS'))}",

@@ -31,8 +31,8 @@ class Parameter:
     pipeline_by_property: bool = False
     default: Any = None
     """Default used when nothing is given and nothing resolves (None: no default)."""
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     choices: tuple[str, ...] = ()
     hidden: bool = False
     """Hidden from SYNTAX, as PowerShell's DontShow (still documented under PARAMETERS)."""
@@ -59,12 +59,30 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Command:
-    """A public command: its PowerShell name, its library function and its parameters."""
+    """A public command: its PowerShell name, its library function and its parameters.
+
+    ``bulk`` commands take pipeline input and the ThrottleLimit execution parameter;
+    ``should_process`` ones take WhatIf and Confirm.  Execution parameters are bound by the shim
+    and the CLI and shown on the help page, but are not keywords of the library function.
+    """
 
     name: str
     python_name: str
     synopsis: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    bulk: bool = False
+    should_process: bool = False
+
+    @property
+    def execution_parameters(self) -> tuple[Parameter, ...]:
+        """ThrottleLimit, WhatIf and Confirm as they apply."""
+        return ((THROTTLE_LIMIT,) if self.bulk else ()) + (
+            SHOULD_PROCESS_PARAMETERS if self.should_process else ())
+
+    @property
+    def documented_parameters(self) -> tuple[Parameter, ...]:
+        """Every parameter a help page lists: the table's, then the execution parameters."""
+        return self.parameters + self.execution_parameters
 
     def parameter(self, name: str) -> Parameter:
         """Look a parameter up by its PowerShell name (exact)."""
@@ -72,6 +90,21 @@ class Command:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+THROTTLE_LIMIT = Parameter(
+    "ThrottleLimit", "throttle_limit", "Int32",
+    "How many pipeline items are sent at once over the shared connection pool (1 to 64). Outputs "
+    "keep the input order; a 429 seen by one request makes every request wait the server's delay.",
+    default=1, minimum=1, maximum=64)
+
+SHOULD_PROCESS_PARAMETERS = (
+    Parameter("WhatIf", "what_if", "SwitchParameter",
+              "Shows what would happen, for each item, and sends nothing.", aliases=("wi",),
+              default=False),
+    Parameter("Confirm", "confirm", "SwitchParameter",
+              "Asks on the terminal before each item.", aliases=("cf",), default=False),
+)
 
 
 def _settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
@@ -120,16 +153,38 @@ def _settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
     return tuple(params)
 
 
+def _completion_id(description: str, *, mandatory: bool = True,
+                   aliases: tuple[str, ...] = ("Completion", "completion_id", "InputObject", "Id")
+                   ) -> Parameter:
+    return Parameter("CompletionId", "completion_id", "String", description, aliases=aliases,
+                     position=0, mandatory=mandatory, pipeline_by_value=True,
+                     pipeline_by_property=True)
+
+
+_ID_TEXT = ("The id of the stored chat completion (chatcmpl-...). A completion object, or any "
+            "object with an id property, binds by property name.")
+
+
+def _paging_parameters(noun: str) -> tuple[Parameter, ...]:
+    return (
+        Parameter("Limit", "limit", "Int32", f"How many {noun} to get (1 to 100).", default=20,
+                  minimum=1, maximum=100),
+        Parameter("All", "all_pages", "SwitchParameter",
+                  f"Get every {noun[:-1]}, following the pages.", default=False),
+        Parameter("After", "after", "String", f"Start after the {noun[:-1]} with this id."),
+        Parameter("Order", "order", "String", "asc (oldest first, the default) or desc.",
+                  default="asc", choices=("asc", "desc")),
+    )
+
+
 SET_CHAT_COMPLETION = Command(
     name="Set-ChatCompletion",
     python_name="set_chat_completion",
     synopsis="Modifies the metadata of a stored chat completion.",
+    bulk=True,
+    should_process=True,
     parameters=(
-        Parameter("CompletionId", "completion_id", "String",
-                  "The id of the stored chat completion (chatcmpl-...). A completion object, or "
-                  "any object with an id property, binds by property name.",
-                  aliases=("Completion", "completion_id", "InputObject", "Id"),
-                  position=0, mandatory=True, pipeline_by_value=True, pipeline_by_property=True),
+        _completion_id(_ID_TEXT),
         Parameter("MetaData", "metadata", "IDictionary",
                   "The metadata that replaces the stored metadata: at most 16 pairs, string keys "
                   "of at most 64 characters, string values of at most 512 characters. An empty "
@@ -209,8 +264,75 @@ REMOVE_OPENAI_SECRET = Command(
     synopsis="Deletes the API key and organization stored in the OS keyring.",
 )
 
+GET_CHAT_COMPLETION = Command(
+    name="Get-ChatCompletion",
+    python_name="get_chat_completion",
+    synopsis="Gets a stored chat completion by id, or lists stored chat completions.",
+    bulk=True,
+    parameters=(
+        _completion_id("The id of the stored chat completion to get. Without it the command "
+                       "lists stored completions.", mandatory=False,
+                       aliases=("Completion", "completion_id", "Id")),
+        *_paging_parameters("completions"),
+        Parameter("MetaData", "metadata", "IDictionary",
+                  "List only completions whose metadata has all these pairs."),
+        Parameter("Model", "model", "String", "List only completions made with this model."),
+        Parameter("NoHistory", "no_history", "SwitchParameter",
+                  "Do not fetch the stored messages for History (one request less per item).",
+                  default=False),
+        *_settings_parameters(),
+    ),
+)
+
+REMOVE_CHAT_COMPLETION = Command(
+    name="Remove-ChatCompletion",
+    python_name="remove_chat_completion",
+    synopsis="Deletes a stored chat completion.",
+    bulk=True,
+    should_process=True,
+    parameters=(_completion_id(_ID_TEXT), *_settings_parameters()),
+)
+
+GET_CHAT_COMPLETION_MESSAGE = Command(
+    name="Get-ChatCompletionMessage",
+    python_name="get_chat_completion_message",
+    synopsis="Gets the stored messages of a stored chat completion.",
+    bulk=True,
+    parameters=(
+        _completion_id(_ID_TEXT, aliases=("Completion", "completion_id", "Id")),
+        *_paging_parameters("messages"),
+        *_settings_parameters(),
+    ),
+)
+
+REQUEST_CHAT_COMPLETION = Command(
+    name="Request-ChatCompletion",
+    python_name="request_chat_completion",
+    synopsis="Sends a chat completion request (not streamed); with -Store the result is stored.",
+    parameters=(
+        Parameter("Message", "message", "String", "The user message.", aliases=("Text",),
+                  position=0, mandatory=True, pipeline_by_value=True),
+        Parameter("SystemMessage", "system_message", "String",
+                  "A system message sent before the user message.", aliases=("Instruction",)),
+        Parameter("Model", "model", "String", "The model to use.", default="gpt-4o-mini"),
+        Parameter("Store", "store", "SwitchParameter",
+                  "Store the completion (sends store: true only when given).", default=False),
+        Parameter("MetaData", "metadata", "IDictionary",
+                  "Metadata to store with the completion (same limits as Set-ChatCompletion)."),
+        Parameter("Temperature", "temperature", "Double", "Sampling temperature, 0 to 2.",
+                  minimum=0, maximum=2),
+        Parameter("MaxCompletionTokens", "max_completion_tokens", "Int32",
+                  "The most tokens the reply may have.", minimum=1),
+        *_settings_parameters(),
+    ),
+)
+
 COMMANDS: tuple[Command, ...] = (
     SET_CHAT_COMPLETION,
+    GET_CHAT_COMPLETION,
+    REMOVE_CHAT_COMPLETION,
+    GET_CHAT_COMPLETION_MESSAGE,
+    REQUEST_CHAT_COMPLETION,
     SET_OPENAI_CONTEXT,
     GET_OPENAI_CONTEXT,
     CLEAR_OPENAI_CONTEXT,

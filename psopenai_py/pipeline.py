@@ -6,15 +6,22 @@
 - A failed item is reported according to ErrorAction: Continue writes it and goes on,
   SilentlyContinue goes on without writing, Ignore also keeps it out of ErrorVariable, Stop raises
   it.  Errors go to ErrorVariable (a list, or a name in :data:`variables`).
+- ThrottleLimit N runs up to N items at once over the shared connection pool; input is read
+  lazily (at most 2 N items are in hand) and outputs keep the input order.
+- WhatIf says what each item would do and sends nothing; Confirm asks on the terminal.
 - Warnings, verbose and debug lines (the ``psopenai_py`` logger) are written to the host's stream
-  as ``WARNING:``, ``VERBOSE:`` and ``DEBUG:`` lines while the command runs.
+  as ``WARNING:``, ``VERBOSE:`` and ``DEBUG:`` lines while the command runs; long pipelines on a
+  terminal show progress there too.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -26,6 +33,8 @@ from .errors import (
     ParameterTypeError,
     PSOpenAIError,
 )
+from .parameters import THROTTLE_LIMIT
+from .validation import check_int
 
 __all__ = ["Host", "execute", "variables", "ActionPreferenceStopException", "ITEM_ERRORS"]
 
@@ -37,26 +46,74 @@ variables: dict[str, list[BaseException]] = {}
 # Failures that belong to one pipeline item; anything else is a bug and propagates.
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError)
 
+_PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
+
 
 class ActionPreferenceStopException(PSOpenAIError):
     """A warning met ``WarningAction Stop``."""
 
 
 class Host:
-    """Where a command's error, warning, verbose and debug records are written."""
+    """Where a command's error, warning, verbose, debug, WhatIf and progress lines go, and where
+    Confirm asks."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
         self.failures = 0
         """How many items failed, whatever ErrorAction did with them."""
+        self._last_progress = 0.0
+        self._progress_shown = False
 
     @property
     def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stderr
 
     def write_error(self, command: str, error: BaseException) -> None:
+        self.end_progress()
         self.stream.write(f"{command}: {error}\n")
         self.stream.flush()
+
+    def write_line(self, text: str) -> None:
+        self.end_progress()
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def confirm(self, command: str, target: str) -> str:
+        """Ask Yes/Yes to All/No/No to All on the terminal; returns y, a, n or l."""
+        question = (f'Are you sure you want to perform this action?\nPerforming the operation '
+                    f'"{command}" on target "{target}".\n[Y] Yes  [A] Yes to All  [N] No  '
+                    '[L] No to All  (default is "Y"): ')
+        try:
+            with open("/dev/tty", "r+", encoding="utf-8") as tty:
+                tty.write(question)
+                tty.flush()
+                answer = tty.readline()
+        except OSError:
+            raise ParameterBindingError(
+                "Confirm", "Cannot process -Confirm: there is no terminal to ask on. Use -WhatIf "
+                           "to see what would happen.") from None
+        choice = (answer.strip()[:1] or "y").lower()
+        return choice if choice in ("y", "a", "n", "l") else "n"
+
+    def progress(self, command: str, done: int, total: int | None, errors: int,
+                 started: float, *, final: bool = False) -> None:
+        """Write-Progress: a redrawn line on a terminal, nothing elsewhere."""
+        if not self.stream.isatty():
+            return
+        now = time.monotonic()
+        if not final and now - self._last_progress < _PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        rate = done / max(now - started, 1e-9)
+        count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
+        self.stream.write(f"\r{command}: {count}, {rate:.1f}/s, {errors} errors\x1b[K")
+        self.stream.flush()
+        self._progress_shown = True
+
+    def end_progress(self) -> None:
+        if self._progress_shown:
+            self.stream.write("\n")
+            self._progress_shown = False
 
 
 _PREFIX = {logging.WARNING: "WARNING", logging.INFO: "VERBOSE", logging.DEBUG: "DEBUG"}
@@ -75,8 +132,7 @@ class _StreamHandler(logging.Handler):
                                                                          "Ignore"):
             return
         prefix = _PREFIX.get(record.levelno, record.levelname)
-        self.host.stream.write(f"{prefix}: {record.getMessage()}\n")
-        self.host.stream.flush()
+        self.host.write_line(f"{prefix}: {record.getMessage()}")
 
 
 class _StopOnWarning(logging.Filter):
@@ -107,6 +163,7 @@ def _streams(bound: Bound, host: Host) -> Iterator[None]:
         if stopper:
             log.removeFilter(stopper)
         log.setLevel(old_level)
+        host.end_progress()
 
 
 def _error_sink(target: Any) -> list[BaseException] | None:
@@ -121,6 +178,71 @@ def _error_sink(target: Any) -> list[BaseException] | None:
     return variables[name]
 
 
+# An item's outcome: (True, outputs) or (False, the item's error).
+_Outcome = tuple[bool, Any]
+
+
+def _run_one(runner: Runner, state: Any, item: Any, *, materialize: bool) -> _Outcome:
+    assert runner.process is not None
+    try:
+        if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
+            raise item
+        output = runner.process(state, item)
+        if materialize and isinstance(output, Iterator):
+            output = list(output)  # do the paging in the worker, not in the caller's thread
+        return True, output
+    except ITEM_ERRORS as error:
+        return False, error
+
+
+def _outcomes(runner: Runner, state: Any, items: Iterable[Any], throttle: int
+              ) -> Iterator[_Outcome]:
+    """Each item's outcome, in input order; up to ``throttle`` items at once."""
+    if throttle <= 1:
+        for item in items:
+            yield _run_one(runner, state, item, materialize=False)
+        return
+    window: collections.deque[concurrent.futures.Future[_Outcome]] = collections.deque()
+    pool = concurrent.futures.ThreadPoolExecutor(throttle, thread_name_prefix="psopenai-bulk")
+    try:
+        for item in items:
+            window.append(pool.submit(_run_one, runner, state, item, materialize=True))
+            # Keep the pool busy while the oldest item finishes, but read the input lazily.
+            if len(window) >= 2 * throttle:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        for future in window:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def _should_process(runner: Runner, state: Any, items: Iterable[Any], bound: Bound,
+                    host: Host) -> Iterator[Any]:
+    """Items that WhatIf and Confirm let through; WhatIf lets none through."""
+    what_if = bool(bound.execution.get("WhatIf"))
+    confirm = bool(bound.execution.get("Confirm"))
+    name = runner.table.name
+    answer_all: str | None = None
+    for item in items:
+        try:
+            target = runner.describe(state, item) if runner.describe else str(item)
+        except ITEM_ERRORS as error:
+            yield error  # reported as that item's failure
+            continue
+        if what_if:
+            host.write_line(f'What if: Performing the operation "{name}" on target "{target}".')
+            continue
+        if confirm:
+            answer = answer_all or host.confirm(name, target)
+            if answer in ("a", "l"):
+                answer_all = answer
+            if answer in ("n", "l"):
+                continue
+        yield item
+
+
 def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[Any]:
     """Run the command; yield its outputs lazily, in input order.
 
@@ -131,6 +253,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     sink = _error_sink(bound.common.error_variable)
     action = bound.common.error_action
     kwargs = bound.kwargs()
+    throttle = check_int(THROTTLE_LIMIT, bound.execution.get("ThrottleLimit")) or 1
     with _streams(bound, host):
         if runner.process is None:
             result = runner.begin(kwargs)
@@ -141,20 +264,36 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
         pipe_param = runner.table.parameter(runner.pipeline_parameter)
         given = kwargs.pop(pipe_param.python_name, None)
         items: Iterable[Any] = bound.pipeline if bound.pipeline is not None else [given]
+        total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
         state = runner.begin(kwargs)
-        for item in items:
-            try:
-                if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
-                    raise item
-                output = runner.process(state, item)
-            except ITEM_ERRORS as error:
+        if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
+            items = _should_process(runner, state, items, bound, host)
+        started = time.monotonic()
+        done = 0
+        for ok, value in _outcomes(runner, state, items, throttle):
+            done += 1
+            if not ok:
                 host.failures += 1
                 if action == "Stop":
-                    raise
+                    raise value
                 if sink is not None and action != "Ignore":
-                    sink.append(error)
+                    sink.append(value)
                 if action == "Continue":
-                    host.write_error(name, error)
-                continue
-            if output is not None:
-                yield output
+                    host.write_error(name, value)
+            elif isinstance(value, (Iterator, list)):
+                # A list-mode Get yields many outputs; an error while paging fails that item.
+                try:
+                    yield from value
+                except ITEM_ERRORS as error:
+                    host.failures += 1
+                    if action == "Stop":
+                        raise
+                    if sink is not None and action != "Ignore":
+                        sink.append(error)
+                    if action == "Continue":
+                        host.write_error(name, error)
+            elif value is not None:
+                yield value
+            host.progress(name, done, total, host.failures, started)
+        if done:
+            host.progress(name, done, total, host.failures, started, final=True)

@@ -57,7 +57,7 @@ USER_AGENT = (
     f"{platform.python_implementation()}/{platform.python_version()})"
 )
 DEBUG_BODY_LIMIT = 32768
-_POOL_SIZE = 32
+_POOL_SIZE = 64  # the highest ThrottleLimit
 # .NET HttpUtility.UrlEncode keeps letters, digits and these; everything else is %xx (lowercase).
 _URL_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()")
 
@@ -215,6 +215,9 @@ class Transport:
         self._pool_size = pool_size
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
+        # One shared backoff: a 429 seen by one thread holds every thread until this moment
+        # (time.monotonic), so N workers do not hammer a rate-limited server N times over.
+        self._paused_until = 0.0
 
     @property
     def session(self) -> requests.Session:
@@ -254,8 +257,12 @@ class Transport:
         query: Sequence[tuple[str, Any]] = (),
         body: Mapping[str, Any] | None = None,
         options: RequestOptions = RequestOptions(),
+        timeout_override: float | None = None,
     ) -> Any:
-        """Send one API request with retries; return the parsed JSON body or raise."""
+        """Send one API request with retries; return the parsed JSON body or raise.
+
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left).
+        """
         url = build_url(settings, path, query, options.additional_query)
         debug = log.isEnabledFor(logging.DEBUG)
         data = encode_body(options.merge_body(body)) if body is not None else None
@@ -273,10 +280,14 @@ class Transport:
             prepared.headers["Content-Length"] = str(len(data))
         prepared.hooks = {"response": []}
         proxies, verify = _environment_for(*urlsplit(url)[:2])
-        timeout = settings.timeout_sec or None  # 0 waits forever, per attempt
+        timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
         retries = 0
+        waited = False
         try:
             while True:
+                if not waited:
+                    self._wait_for_shared_pause()
+                waited = False
                 self._log_request(settings, prepared, debug)
                 response = self._send(prepared, timeout, dict(proxies), verify)
                 if response.status_code < 400:
@@ -294,13 +305,28 @@ class Transport:
                 log.warning("%s", error.message)
                 log.warning("Retry the request after waiting %d ms (retry count: %d)",
                             delay, retries)
+                if response.status_code == 429:
+                    self._pause_everyone(delay / 1000.0)
                 self.sleep(delay / 1000.0)
+                waited = True  # this thread has just waited its own delay
                 retries += 1
         except BaseException:
             # The prepared request travels on with the exception (requests' errors and our
             # APIRequestException.response.request refer to it): take the key out first.
             _scrub_credentials(prepared)
             raise
+
+    def _pause_everyone(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        with self._lock:
+            self._paused_until = max(self._paused_until, until)
+
+    def _wait_for_shared_pause(self) -> None:
+        remaining = self._paused_until - time.monotonic()
+        if remaining > 0:
+            log.debug("Waiting %d ms: another request of this process was rate limited.",
+                      round(remaining * 1000))
+            self.sleep(remaining)
 
     def _send(
         self, prepared: requests.PreparedRequest, timeout: float | None,

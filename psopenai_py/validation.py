@@ -22,6 +22,8 @@ __all__ = [
     "METADATA_MAX_VALUE_LENGTH",
     "COMPLETION_ID_PROPERTY_NAMES",
     "check_int",
+    "check_float",
+    "check_switch",
     "check_choice",
     "check_api_base",
     "check_api_key",
@@ -67,18 +69,42 @@ def check_int(param: Parameter, value: Any) -> int | None:
     if param.minimum is not None and value < param.minimum:
         raise _invalid(
             param,
-            f"The {value} argument is less than the minimum allowed range of {param.minimum}. "
-            f"Supply an argument that is greater than or equal to {param.minimum} and then try "
+            f"The {value} argument is less than the minimum allowed range of {param.minimum:g}. "
+            f"Supply an argument that is greater than or equal to {param.minimum:g} and then try "
             "the command again.",
         )
     if param.maximum is not None and value > param.maximum:
         raise _invalid(
             param,
-            f"The {value} argument is greater than the maximum allowed range of {param.maximum}. "
-            f"Supply an argument that is less than or equal to {param.maximum} and then try the "
+            f"The {value} argument is greater than the maximum allowed range of {param.maximum:g}. "
+            f"Supply an argument that is less than or equal to {param.maximum:g} and then try the "
             "command again.",
         )
     return value
+
+
+def check_switch(param: Parameter, value: Any) -> bool:
+    """A switch: True or False (None means not given, False)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _wrong_type(param, value, "System.Management.Automation.SwitchParameter")
+    return value
+
+
+def check_float(param: Parameter, value: Any) -> float | None:
+    """A number within the parameter's range, or None for "not given"."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong_type(param, value, "System.Double")
+    if param.minimum is not None and value < param.minimum:
+        raise _invalid(param, f"The {value} argument is less than the minimum allowed range of "
+                              f"{param.minimum:g}.")
+    if param.maximum is not None and value > param.maximum:
+        raise _invalid(param, f"The {value} argument is greater than the maximum allowed range "
+                              f"of {param.maximum:g}.")
+    return float(value)
 
 
 def check_choice(param: Parameter, value: Any) -> str | None:
@@ -171,8 +197,13 @@ def check_additional_body(param: Parameter, value: Any) -> Mapping[str, Any] | N
     return check_mapping(param, value)
 
 
-def check_metadata(param: Parameter, value: Any) -> dict[str, str]:
-    """The API's metadata limits: 16 pairs, string keys of 64 and string values of 512 characters."""
+def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> dict[str, str]:
+    """The API's metadata limits: 16 pairs, string keys of 64 and string values of 512 characters.
+
+    ``optional``: None is allowed and gives an empty dict (filters, Request-ChatCompletion).
+    """
+    if value is None and optional:
+        return {}
     if value is None:
         raise _invalid(param, "The argument is null. Supply a dictionary (an empty one clears "
                               "the metadata).")

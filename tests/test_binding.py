@@ -13,17 +13,19 @@ from psopenai_py.parameters import SET_CHAT_COMPLETION as CMD
 
 @pytest.mark.parametrize("given,expected", [
     ("CompletionId", "CompletionId"), ("completionid", "CompletionId"),
-    ("COMPLETIONID", "CompletionId"), ("Comp", "CompletionId"), ("c", "CompletionId"),
+    ("COMPLETIONID", "CompletionId"), ("Comp", "CompletionId"), ("com", "CompletionId"),
     ("Completion", "CompletionId"), ("completion_id", "CompletionId"), ("Id", "CompletionId"),
     ("InputObject", "CompletionId"), ("inp", "CompletionId"),
     ("meta", "MetaData"), ("MetaData", "MetaData"), ("Max", "MaxRetryCount"),
-    ("T", "TimeoutSec"), ("ApiK", "ApiKey"), ("ApiB", "ApiBase"), ("ApiT", "ApiType"),
+    ("Ti", "TimeoutSec"), ("ApiK", "ApiKey"), ("ApiB", "ApiBase"), ("ApiT", "ApiType"),
     ("Au", "AuthType"), ("OrgId", "Organization"), ("org", "Organization"),
     ("AdditionalQ", "AdditionalQuery"), ("AdditionalH", "AdditionalHeaders"),
     ("AdditionalB", "AdditionalBody"), ("ApiV", "ApiVersion"),
     ("Verbose", "Verbose"), ("vb", "Verbose"), ("Verb", "Verbose"), ("Deb", "Debug"),
     ("ea", "ErrorAction"), ("ErrorA", "ErrorAction"), ("ev", "ErrorVariable"),
-    ("ErrorV", "ErrorVariable"), ("wa", "WarningAction"), ("W", "WarningAction"),
+    ("ErrorV", "ErrorVariable"), ("wa", "WarningAction"), ("Wa", "WarningAction"),
+    ("Thr", "ThrottleLimit"), ("wi", "WhatIf"), ("WhatIf", "WhatIf"), ("cf", "Confirm"),
+    ("Conf", "Confirm"),
 ])
 def test_names_prefixes_and_aliases(given, expected):
     assert resolve_parameter(CMD, given).name == expected
@@ -36,6 +38,8 @@ def test_names_prefixes_and_aliases(given, expected):
           "-AdditionalQuery -AdditionalHeaders -AdditionalBody."),
     ("Api", "-ApiType -ApiBase -ApiVersion -ApiKey."),
     ("E", "-ErrorAction -ErrorVariable."),
+    ("C", "-CompletionId -Confirm."),
+    ("W", "-WhatIf -WarningAction."),
     ("Additional", "-AdditionalQuery -AdditionalHeaders -AdditionalBody."),
     ("Foo", "A parameter cannot be found that matches parameter name 'Foo'."),
     ("CompletionIdX", "A parameter cannot be found that matches parameter name 'CompletionIdX'."),

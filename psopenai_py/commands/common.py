@@ -40,7 +40,7 @@ class Invocation:
     transport: Transport
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send one request of this invocation."""
+        """Send one request of this invocation (keywords as :meth:`Transport.request`)."""
         return self.transport.request(self.settings, method, path, options=self.options, **kwargs)
 
 

@@ -13,9 +13,13 @@ from typing import Any
 from .. import settings
 from ..parameters import (
     CLEAR_OPENAI_CONTEXT,
+    GET_CHAT_COMPLETION,
+    GET_CHAT_COMPLETION_MESSAGE,
     GET_OPENAI_CONTEXT,
     GET_OPENAI_SECRET,
+    REMOVE_CHAT_COMPLETION,
     REMOVE_OPENAI_SECRET,
+    REQUEST_CHAT_COMPLETION,
     SET_CHAT_COMPLETION,
     SET_OPENAI_CONTEXT,
     SET_OPENAI_SECRET,
@@ -39,6 +43,8 @@ class Runner:
     begin: Callable[[Mapping[str, Any]], Any]
     process: Callable[[Any, Any], Any] | None = None
     pipeline_parameter: str | None = None
+    describe: Callable[[Any, Any], str] | None = None
+    """The WhatIf/Confirm target of one item."""
 
 
 def _call(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], Any]:
@@ -49,7 +55,17 @@ RUNNERS: dict[str, Runner] = {
     runner.table.name.lower(): runner
     for runner in (
         Runner(SET_CHAT_COMPLETION, chat.begin_set_chat_completion,
-               chat.process_set_chat_completion, "CompletionId"),
+               chat.process_set_chat_completion, "CompletionId",
+               chat.describe_set_chat_completion),
+        Runner(GET_CHAT_COMPLETION, chat.begin_get_chat_completion,
+               chat.process_get_chat_completion, "CompletionId"),
+        Runner(REMOVE_CHAT_COMPLETION, chat.begin_remove_chat_completion,
+               chat.process_remove_chat_completion, "CompletionId",
+               chat.describe_remove_chat_completion),
+        Runner(GET_CHAT_COMPLETION_MESSAGE, chat.begin_get_chat_completion_message,
+               chat.process_get_chat_completion_message, "CompletionId"),
+        Runner(REQUEST_CHAT_COMPLETION, chat.begin_request_chat_completion,
+               chat.process_request_chat_completion, "Message"),
         Runner(SET_OPENAI_CONTEXT, _call(settings.set_openai_context)),
         Runner(GET_OPENAI_CONTEXT, _call(settings.get_openai_context)),
         Runner(CLEAR_OPENAI_CONTEXT, _call(settings.clear_openai_context)),
