@@ -176,8 +176,9 @@ def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: 
     try:
         named, positional = _split_argv(runner, tokens)
         pipeline = None
-        if runner.pipeline_parameter and not positional and not _names_pipeline_parameter(
-                runner, named) and not stdin.isatty():
+        if runner.pipeline_parameter and not positional and not _names_any(
+                runner, named, (runner.pipeline_parameter, *runner.table.list_parameters)) \
+                and not stdin.isatty():
             pipeline = _stdin_items(stdin)
         bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
         for output in execute(runner, bound, host):
@@ -191,11 +192,10 @@ def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: 
     return 1 if host.failures else 0
 
 
-def _names_pipeline_parameter(runner: Any, named: list[tuple[str, Any]]) -> bool:
+def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
     from .binding import resolve_parameter
 
-    return any(resolve_parameter(runner.table, n).name == runner.pipeline_parameter
-               for n, _ in named)
+    return any(resolve_parameter(runner.table, n).name in names for n, _ in named)
 
 
 def _jsonable(value: Any) -> Any:

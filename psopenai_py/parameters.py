@@ -72,6 +72,8 @@ class Command:
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
     bulk: bool = False
     should_process: bool = False
+    list_parameters: tuple[str, ...] = ()
+    """Parameters that select the list form (no pipeline input is read when one is given)."""
 
     @property
     def execution_parameters(self) -> tuple[Parameter, ...]:
@@ -269,6 +271,7 @@ GET_CHAT_COMPLETION = Command(
     python_name="get_chat_completion",
     synopsis="Gets a stored chat completion by id, or lists stored chat completions.",
     bulk=True,
+    list_parameters=("Limit", "All", "After", "Order", "MetaData", "Model"),
     parameters=(
         _completion_id("The id of the stored chat completion to get. Without it the command "
                        "lists stored completions.", mandatory=False,

@@ -21,6 +21,7 @@ import concurrent.futures
 import contextlib
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
@@ -120,49 +121,80 @@ _PREFIX = {logging.WARNING: "WARNING", logging.INFO: "VERBOSE", logging.DEBUG: "
 
 
 class _StreamHandler(logging.Handler):
-    def __init__(self, host: Host, warning_action: str) -> None:
+    """The one handler that writes log records as PowerShell stream lines.
+
+    Commands chained in a pipeline run interleaved (each pulls from the one before), so one
+    handler serves them all, with the preferences of the innermost running command; -Verbose or
+    -Debug on any of them shows those lines for the whole pipeline.
+    """
+
+    def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.host = host
-        self.warning_action = warning_action
+        self.active: list[tuple[Bound, Host]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.ERROR:
+        if record.levelno >= logging.ERROR or not self.active:
             return
-        if record.levelno == logging.WARNING and self.warning_action in ("SilentlyContinue",
-                                                                         "Ignore"):
+        bound, host = self.active[-1]
+        if record.levelno == logging.WARNING and bound.common.warning_action in (
+                "SilentlyContinue", "Ignore"):
             return
         prefix = _PREFIX.get(record.levelno, record.levelname)
-        self.host.write_line(f"{prefix}: {record.getMessage()}")
+        host.write_line(f"{prefix}: {record.getMessage()}")
 
 
 class _StopOnWarning(logging.Filter):
+    def __init__(self, handler: _StreamHandler) -> None:
+        super().__init__()
+        self.handler = handler
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.WARNING:
+        active = self.handler.active
+        if record.levelno == logging.WARNING and active and \
+                active[-1][0].common.warning_action == "Stop":
             raise ActionPreferenceStopException(
                 'The running command stopped because the preference variable "WarningPreference" '
                 f"or common parameter is set to Stop: {record.getMessage()}")
         return True
 
 
+_handler = _StreamHandler()
+_stopper = _StopOnWarning(_handler)
+_streams_lock = threading.Lock()
+_level_before: int = logging.NOTSET
+
+
+def _apply_level() -> None:
+    wanted = [logging.DEBUG if b.common.debug else logging.INFO
+              for b, _ in _handler.active if b.common.debug or b.common.verbose]
+    if wanted:
+        level = min(wanted)
+        log.setLevel(level if _level_before in (logging.NOTSET,) or _level_before > level
+                     else _level_before)
+    else:
+        log.setLevel(_level_before)
+
+
 @contextlib.contextmanager
 def _streams(bound: Bound, host: Host) -> Iterator[None]:
-    common = bound.common
-    handler = _StreamHandler(host, common.warning_action)
-    old_level = log.level
-    level = logging.DEBUG if common.debug else logging.INFO if common.verbose else None
-    stopper = _StopOnWarning() if common.warning_action == "Stop" else None
-    log.addHandler(handler)
-    if stopper:
-        log.addFilter(stopper)
-    if level is not None and (old_level == logging.NOTSET or old_level > level):
-        log.setLevel(level)
+    global _level_before
+    entry = (bound, host)
+    with _streams_lock:
+        if not _handler.active:
+            _level_before = log.level
+            log.addHandler(_handler)
+            log.addFilter(_stopper)
+        _handler.active.append(entry)
+        _apply_level()
     try:
         yield
     finally:
-        log.removeHandler(handler)
-        if stopper:
-            log.removeFilter(stopper)
-        log.setLevel(old_level)
+        with _streams_lock:
+            _handler.active.remove(entry)
+            if not _handler.active:
+                log.removeHandler(_handler)
+                log.removeFilter(_stopper)
+            _apply_level()
         host.end_progress()
 
 
@@ -243,6 +275,15 @@ def _should_process(runner: Runner, state: Any, items: Iterable[Any], bound: Bou
         yield item
 
 
+def _or_once(items: Iterable[Any]) -> Iterator[Any]:
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        yield None
+
+
 def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[Any]:
     """Run the command; yield its outputs lazily, in input order.
 
@@ -268,6 +309,10 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
         state = runner.begin(kwargs)
         if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
             items = _should_process(runner, state, items, bound, host)
+        if bound.pipeline is not None and not pipe_param.mandatory:
+            # An empty pipeline for an optional pipeline parameter (Get-ChatCompletion fed by an
+            # empty stdin) runs the command once without it, as when nothing is piped.
+            items = _or_once(items)
         started = time.monotonic()
         done = 0
         for ok, value in _outcomes(runner, state, items, throttle):

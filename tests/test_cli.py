@@ -165,3 +165,58 @@ def test_demo_updates_a_completion_on_the_embedded_emulator():
     assert completion["metadata"] == {"team": "support", "reviewed": "yes"}
     assert "Method = Post, Path = http://127.0.0.1:" in result.stderr
     assert "sk-emulator-demo-key-0000000000000000" not in result.stdout + result.stderr
+
+
+def pipe(*commands: list[str], env: dict[str, str]) -> tuple[list[int], str, str]:
+    """Run psopenai processes connected stdout to stdin, as a shell pipeline does."""
+    processes: list[subprocess.Popen[str]] = []
+    previous = None
+    for args in commands:
+        process = subprocess.Popen([*COMMAND, *args], stdin=previous or subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=env)
+        if previous is not None:
+            previous.close()
+        previous = process.stdout
+        processes.append(process)
+    out, err = processes[-1].communicate(timeout=120)
+    codes = [p.wait(120) for p in processes]
+    errs = err + "".join(p.stderr.read() for p in processes[:-1] if p.stderr)
+    for p in processes:
+        for stream in (p.stdout, p.stderr):
+            if stream and not stream.closed:
+                stream.close()
+    return codes, out, errs
+
+
+def test_get_all_filtered_piped_into_set(env, emulator):
+    emulator.store.seed(150, prefix="chatcmpl-ops-", metadata={"team": "ops"})
+    emulator.store.seed(5, prefix="chatcmpl-dev-", metadata={"team": "dev"})
+    codes, out, err = pipe(
+        ["Get-ChatCompletion", "-All", "-MetaData", "@{team='ops'}", "-NoHistory"],
+        ["Set-ChatCompletion", "-MetaData", "@{team='ops'; reviewed='yes'}", "-ThrottleLimit",
+         "8"], env=env)
+    assert codes == [0, 0], err
+    assert len(out.splitlines()) == 150
+    reviewed = [c["id"] for c in emulator.store.list() if c["metadata"].get("reviewed")]
+    assert len(reviewed) == 150 and all(i.startswith("chatcmpl-ops-") for i in reviewed)
+
+
+def test_request_store_piped_into_set_then_remove(env, emulator):
+    codes, out, err = pipe(
+        ["Request-ChatCompletion", "Summarise ticket 4711", "-Store", "-MetaData",
+         "@{team='support'}"],
+        ["Set-ChatCompletion", "-MetaData", "@{team='support'; reviewed='yes'}"],
+        ["Remove-ChatCompletion", "-Verbose"], env=env)
+    assert codes == [0, 0, 0], err
+    assert out == ""
+    assert [r.method for r in emulator.requests] == ["POST", "POST", "DELETE"]
+    assert 'VERBOSE: The chat with id "chatcmpl-' in err
+    assert len(emulator.store) == 0
+
+
+def test_what_if_from_the_shell_sends_nothing(env, ids, emulator):
+    result = psopenai("Remove-ChatCompletion", "-WhatIf", env=env, stdin="\n".join(ids) + "\n")
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.count('What if: Performing the operation "Remove-ChatCompletion"') == 3
+    assert emulator.requests == []

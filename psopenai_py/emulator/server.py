@@ -9,7 +9,9 @@ Routes (each also without the ``/v1`` prefix, and under Azure's ``/openai/v1``):
 - ``GET /v1/chat/completions/{id}/messages``: the stored messages, paged.
 
 Control API (never recorded): ``POST /__emulator/faults`` (a JSON list of faults),
-``GET /__emulator/requests``, ``GET /__emulator/stats``, ``POST /__emulator/reset``.
+``GET /__emulator/requests``, ``GET /__emulator/stats``, ``POST /__emulator/reset``,
+``POST /__emulator/seed`` (``{"count": N, "prefix": ..., "metadata": {...}}``) and
+``POST /__emulator/latency`` (``{"ms": N}``).
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ class RecordedRequest:
     headers: list[tuple[str, str]]
     body: bytes
     connection: int
+    received_at: float = 0.0
+    """time.monotonic() when the request arrived."""
 
     def header(self, name: str) -> str | None:
         """The first header of that name (case-insensitive), or None."""
@@ -205,7 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server.lock:
                 self.server.requests.append(RecordedRequest(
                     self.command, self.path, self.request_version,
-                    list(self.headers.items()), body, self.connection_number))
+                    list(self.headers.items()), body, self.connection_number,
+                    time.monotonic()))
         started = time.perf_counter()
         fault = self.server.take_fault(self.command, parts.path)
         if self.server.latency_ms:
@@ -255,6 +260,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif action == "stats":
             result = {"connections": server.connections, "requests": len(server.requests),
                       "stored": len(server.store), "faults": len(server.faults)}
+        elif action == "seed" and self.command == "POST":
+            options = json.loads(body or b"{}")
+            ids = server.store.seed(int(options.get("count", 1)),
+                                    prefix=options.get("prefix", "chatcmpl-seed-"),
+                                    model=options.get("model", "gpt-4o-mini"),
+                                    metadata=options.get("metadata"))
+            result = {"seeded": len(ids), "first_id": ids[0] if ids else None}
+        elif action == "latency" and self.command == "POST":
+            server.latency_ms = int(json.loads(body or b"{}").get("ms", 0))
+            result = {"latency_ms": server.latency_ms}
         elif action == "reset" and self.command == "POST":
             server.reset()
             result = {"reset": True}

@@ -86,6 +86,15 @@ class CompletionStore:
                                                       next(self._sequence))
         return _copy(completion)
 
+    def seed(self, count: int, *, prefix: str = "chatcmpl-seed-", model: str = "gpt-4o-mini",
+             metadata: dict[str, str] | None = None) -> list[str]:
+        """Store ``count`` completions with ids ``<prefix>000000``...; returns the ids."""
+        ids = [f"{prefix}{index:06d}" for index in range(count)]
+        for ident in ids:
+            self.create(model=model, messages=[{"role": "user", "content": ident}],
+                        metadata=metadata, completion_id=ident)
+        return ids
+
     def get(self, ident: str) -> dict[str, Any] | None:
         with self._lock:
             item = self._items.get(ident)
