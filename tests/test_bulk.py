@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -98,7 +98,7 @@ def test_one_shared_backoff_after_a_429(emulator, real_sleep_transport):
 
 def test_stop_raises_at_the_first_failure_in_order(emulator, real_sleep_transport):
     ids = emulator.store.seed(40, prefix="chatcmpl-stop-")
-    items = ids[:10] + ["chatcmpl-missing"] + ids[10:]
+    items = [*ids[:10], "chatcmpl-missing", *ids[10:]]
     with pytest.raises(psopenai_py.NotFoundException):
         Set_ChatCompletion(items, MetaData={}, ThrottleLimit=4, ErrorAction="Stop")
     # Items past the failure that had not started were never sent.
@@ -118,6 +118,7 @@ def test_input_is_read_lazily(emulator, transport):
     runner = find_runner("Set-ChatCompletion")
     bound = bind(runner.table, [("MetaData", {}), ("ThrottleLimit", 4)], pipeline=endless())
     outputs = execute(runner, bound, Host(io.StringIO()))
+    assert isinstance(outputs, Generator)
     first = [next(outputs) for _ in range(5)]
     outputs.close()
     assert [o.id for o in first] == [ids[0], ids[1], ids[2], ids[0], ids[1]]

@@ -88,7 +88,7 @@ def test_list_limit_order_after_and_filters_on_the_wire(emulator):
 def test_paging_loop_has_one_deadline(emulator):
     emulator.store.seed(450, prefix="chatcmpl-slow-")
     emulator.latency_ms = 400
-    with pytest.raises(TimeoutException, match="The operation was canceled due to timeout."):
+    with pytest.raises(TimeoutException, match=r"The operation was canceled due to timeout\."):
         psopenai_py.get_chat_completion(all_pages=True, timeout_sec=1)
     assert 2 <= len(emulator.requests) <= 3
 
@@ -108,7 +108,7 @@ def test_messages_paged(emulator):
 
 def test_remove_outputs_nothing_and_says_so_verbosely(emulator, stored, caplog):
     with caplog.at_level(logging.INFO, logger="psopenai_py"):
-        assert psopenai_py.remove_chat_completion(stored) is None
+        psopenai_py.remove_chat_completion(stored)
     assert f'The chat with id "{stored}" has been deleted.' in caplog.messages
     assert emulator.store.get(stored) is None
     with pytest.raises(NotFoundException):
@@ -189,7 +189,8 @@ def test_confirm_without_a_terminal_is_a_clear_error(emulator, stored, capsys, m
     (lambda: psopenai_py.get_chat_completion(limit=101), "maximum allowed range of 100"),
     (lambda: psopenai_py.get_chat_completion(limit=0), "minimum allowed range of 1"),
     (lambda: psopenai_py.get_chat_completion(order="up"), '"asc,desc"'),
-    (lambda: psopenai_py.get_chat_completion(metadata={"k": 1}), "values must be strings"),
+    (lambda: psopenai_py.get_chat_completion(metadata={"k": 1}),  # type: ignore[dict-item]
+     "values must be strings"),
     (lambda: psopenai_py.request_chat_completion("x", temperature=3),
      "maximum allowed range of 2"),
     (lambda: psopenai_py.request_chat_completion(""), "null or empty"),
