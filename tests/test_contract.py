@@ -1,0 +1,195 @@
+"""Contract tests: Stoplight Prism in proxy mode with --errors sits between the client and the
+emulator and checks every request we send and every response the emulator gives against
+OpenAI's OpenAPI description.  A violation comes back as Prism's own 422 (request) or 500
+(response) problem document, which fails the test with Prism's message.
+
+Prism (npm @stoplight/prism-cli, pinned in contract/package-lock.json) is installed by .ci/run
+with ``npm ci --prefix contract``; elsewhere these tests are skipped with that instruction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import psopenai_py
+from psopenai_py.emulator import Emulator, Fault
+from psopenai_py.errors import APIRequestException
+from psopenai_py.transport import RequestOptions, Transport
+
+from .openapi import SPEC_PATH
+
+ROOT = Path(__file__).resolve().parents[1]
+PRISM = Path(os.environ.get("PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin/prism"))
+KEY = "sk-contract-0000000000000000000000"
+START_TIMEOUT = 120.0
+# The published schema allows only role "assistant" in a stored-messages page, while the live API
+# returns the stored input messages with their own roles (user, system, developer).
+KNOWN_SCHEMA_GAP = {"location": "role", "code": "enum"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Emulator]:
+    with Emulator(seed=11) as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def prism(upstream: Emulator) -> Iterator[str]:
+    """Prism's base URL (paths without /v1, as the spec has them), started once per run."""
+    if not PRISM.exists() or shutil.which("node") is None:
+        message = f"Prism not installed at {PRISM} (run: npm ci --prefix contract)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if not SPEC_PATH.exists():
+        pytest.skip(f"OpenAPI description not found at {SPEC_PATH}")
+    port = _free_port()
+    log = open(os.devnull, "w")  # noqa: SIM115 - closed in the finally below
+    process = subprocess.Popen(
+        [str(PRISM), "proxy", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH),
+         f"http://127.0.0.1:{upstream.port}", "--errors"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"Prism exited with status {process.returncode} while starting")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail(f"Prism did not start within {START_TIMEOUT:.0f} s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def through_prism(prism: str, upstream: Emulator, transport) -> Emulator:
+    upstream.reset()
+    psopenai_py.set_openai_context(api_base=prism, api_key=KEY)
+    return upstream
+
+
+def violations(exc: APIRequestException) -> list[dict[str, Any]]:
+    content = exc.content if isinstance(exc.content, dict) else {}
+    return list(content.get("validation") or [])
+
+
+def prism_message(exc: APIRequestException) -> str:
+    return json.dumps(exc.content, indent=1) if exc.content else str(exc)
+
+
+def checked(call: Any) -> Any:
+    """Run a client call through Prism; a violation fails the test with Prism's words."""
+    try:
+        return call()
+    except APIRequestException as exc:
+        if exc.status_code in (422, 500) and violations(exc):
+            pytest.fail(f"Prism reports a contract violation:\n{prism_message(exc)}")
+        raise
+
+
+def test_create_with_store_and_metadata(through_prism):
+    reply = checked(lambda: psopenai_py.request_chat_completion(
+        "Summarise ticket 4711", system_message="be brief", store=True,
+        metadata={"team": "support"}, temperature=0.2, max_completion_tokens=50))
+    assert through_prism.store.get(reply.id)["metadata"] == {"team": "support"}
+
+
+def test_update(through_prism, stored_upstream):
+    updated = checked(lambda: psopenai_py.set_chat_completion(stored_upstream, {"k": "v"}))
+    assert updated.metadata.to_dict() == {"k": "v"}
+    cleared = checked(lambda: psopenai_py.set_chat_completion(stored_upstream, {}))
+    assert cleared.metadata.to_dict() == {}
+
+
+def test_get(through_prism, stored_upstream):
+    got = checked(lambda: psopenai_py.get_chat_completion(stored_upstream, no_history=True))
+    assert got.id == stored_upstream
+
+
+def test_list_with_filters_and_paging(through_prism):
+    through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
+    through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
+    everything = checked(lambda: psopenai_py.get_chat_completion(
+        all_pages=True, metadata={"team": "ops"}, model="m1"))
+    assert len(everything) == 120 and len(through_prism.requests) == 2
+    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc",
+                                                           after="chatcmpl-c-000100"))
+    assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
+
+
+def test_delete(through_prism, stored_upstream):
+    checked(lambda: psopenai_py.remove_chat_completion(stored_upstream))
+    assert through_prism.store.get(stored_upstream) is None
+
+
+def test_messages_match_but_for_the_known_role_gap(through_prism):
+    created = through_prism.store.create(model="m", messages=[
+        {"role": "user", "content": "hi"}])
+    with pytest.raises(APIRequestException) as caught:
+        psopenai_py.get_chat_completion_message(created["id"], all_pages=True)
+    found = violations(caught.value)
+    assert found, prism_message(caught.value)
+    for violation in found:
+        assert violation["location"][-1] == KNOWN_SCHEMA_GAP["location"], prism_message(
+            caught.value)
+        assert violation["code"] == KNOWN_SCHEMA_GAP["code"], prism_message(caught.value)
+    # A completion whose stored messages are all assistant turns passes unchanged.
+    assistant_only = through_prism.store.create(model="m", messages=[
+        {"role": "assistant", "content": "earlier reply"}])
+    messages = checked(lambda: psopenai_py.get_chat_completion_message(assistant_only["id"]))
+    assert [m.content for m in messages] == ["earlier reply"]
+
+
+def test_a_request_without_metadata_is_caught(through_prism, stored_upstream, prism):
+    # Bypass the client's own checks: send the update with an empty body.
+    settings = psopenai_py.settings.resolve_settings(psopenai_py.settings.SettingsRequest())
+    with pytest.raises(APIRequestException) as caught:
+        Transport().request(settings, "POST", f"chat/completions/{stored_upstream}", body={},
+                            options=RequestOptions())
+    assert caught.value.status_code == 422
+    assert any("must have required property 'metadata'" in v["message"]
+               for v in violations(caught.value)), prism_message(caught.value)
+    assert through_prism.requests == []  # Prism stopped it before the emulator
+
+
+def test_a_wrong_response_is_caught(through_prism, stored_upstream):
+    through_prism.inject(Fault(status=200, body={"id": stored_upstream, "object": "chat.completion"}))
+    with pytest.raises(APIRequestException) as caught:
+        psopenai_py.get_chat_completion(stored_upstream, no_history=True)
+    assert caught.value.status_code == 500
+    assert any("choices" in v["message"] for v in violations(caught.value)), prism_message(
+        caught.value)
+
+
+@pytest.fixture
+def stored_upstream(through_prism: Emulator) -> str:
+    created = through_prism.store.create(model="gpt-4o-mini",
+                                         messages=[{"role": "user", "content": "hello"}],
+                                         metadata={"team": "ops"})
+    return str(created["id"])
