@@ -1,0 +1,266 @@
+"""Benchmarks: import time, one CLI update, per-call overhead, bulk throughput, pipeline memory.
+
+Run ``python -m pip install -e '.[bench]' && python benchmarks/run.py`` (about 9 minutes; add
+``--quick`` for a smaller, less precise run).  Results go to ``benchmarks/results.md``.  Every
+comparison is measured side by side in the same run, interleaved, and reported as medians, since
+absolute times on a shared machine drift.  All traffic goes to an emulator on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+KEY = "sk-bench-000000000000000000000000"
+PYTHON = sys.executable
+PSOPENAI = [PYTHON, "-m", "psopenai_py"]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+@contextmanager
+def emulator(latency_ms: int = 0) -> Iterator[str]:
+    """An emulator in its own process (so its work is not counted as ours); yields its base URL."""
+    process = subprocess.Popen([*PSOPENAI, "emulator", "--port", "0", "--no-record",
+                                "--latency-ms", str(latency_ms)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def control(base: str, action: str, body: dict[str, Any]) -> Any:
+    root = base.rsplit("/v1", 1)[0]
+    answer = requests.post(f"{root}/__emulator/{action}", data=json.dumps(body), timeout=600)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def seed(base: str, count: int, prefix: str) -> list[str]:
+    control(base, "seed", {"count": count, "prefix": prefix})
+    return [f"{prefix}{index:06d}" for index in range(count)]
+
+
+def run_env(base: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(OPENAI_API_KEY=KEY, OPENAI_API_BASE=base, OPENAI_BASE_URL=base,
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    return env
+
+
+def timed_process(args: list[str], env: dict[str, str], stdin: str | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, env=env, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+# -- measurements ---------------------------------------------------------------------------------
+
+def import_times(runs: int) -> dict[str, float]:
+    """Median seconds of ``import X`` in a fresh interpreter (interpreter start-up excluded)."""
+    code = ("import time; t = time.perf_counter(); import {0}; "
+            "print(time.perf_counter() - t)")
+    samples: dict[str, list[float]] = {"psopenai_py": [], "requests": [], "openai": []}
+    for _ in range(runs):
+        for module in samples:
+            out = subprocess.run([PYTHON, "-c", code.format(module)], capture_output=True,
+                                 text=True, check=True).stdout
+            samples[module].append(float(out))
+    return {module: median(values) for module, values in samples.items()}
+
+
+def cli_oneshot(runs: int) -> dict[str, float]:
+    """Whole-process seconds of one update: the psopenai CLI vs a Python script with the SDK."""
+    with emulator() as base:
+        (ident,) = seed(base, 1, "chatcmpl-oneshot-")
+        env = run_env(base)
+        ours = [*PSOPENAI, "Set-ChatCompletion", ident, "-MetaData", "@{k='v'}"]
+        sdk = [PYTHON, str(HERE / "oneshot_openai.py"), ident]
+        samples: dict[str, list[float]] = {"psopenai CLI": [], "openai SDK script": []}
+        timed_process(ours, env)
+        timed_process(sdk, env)
+        for _ in range(runs):
+            samples["psopenai CLI"].append(timed_process(ours, env))
+            samples["openai SDK script"].append(timed_process(sdk, env))
+    return {name: median(values) for name, values in samples.items()}
+
+
+def per_call(calls: int, repeats: int) -> dict[str, float]:
+    """Median microseconds per warm sequential update over keep-alive."""
+    import openai
+
+    import psopenai_py
+
+    with emulator() as base:
+        (ident,) = seed(base, 1, "chatcmpl-warm-")
+        url = f"{base}/chat/completions/{ident}"
+        psopenai_py.set_openai_context(api_base=base, api_key=KEY)
+        session = requests.Session()
+        client = openai.OpenAI(api_key=KEY, base_url=base, max_retries=0)
+        headers = {"Authorization": f"Bearer {KEY}"}
+
+        def ours() -> None:
+            psopenai_py.set_chat_completion(ident, {"k": "v"})
+
+        def bare_requests() -> None:
+            session.post(url, json={"metadata": {"k": "v"}}, headers=headers).json()
+
+        def openai_sdk() -> None:
+            client.chat.completions.update(ident, metadata={"k": "v"})
+
+        contenders: list[Callable[[], None]] = [ours, bare_requests, openai_sdk]
+        for call in contenders:
+            for _ in range(100):
+                call()
+        samples: dict[str, list[float]] = {c.__name__: [] for c in contenders}
+        for _ in range(repeats):
+            for call in contenders:
+                started = time.perf_counter()
+                for _ in range(calls):
+                    call()
+                samples[call.__name__].append((time.perf_counter() - started) / calls * 1e6)
+    return {name: median(values) for name, values in samples.items()}
+
+
+def bulk(count: int, latency_ms: int, repeats: int) -> dict[int | str, float]:
+    """Seconds for ``count`` updates through the CLI with per-request latency, by ThrottleLimit."""
+    results: dict[int | str, float] = {}
+    with emulator(latency_ms) as base:
+        ids = seed(base, count, "chatcmpl-bulk-")
+        env = run_env(base)
+        stdin = "\n".join(ids) + "\n"
+        for limit, runs in ((1, 1), (8, repeats), (32, repeats)):
+            args = [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}",
+                    "-ThrottleLimit", str(limit)]
+            results[limit] = median([timed_process(args, env, stdin) for _ in range(runs)])
+    results["ideal_32"] = count * latency_ms / 1000 / 32
+    return results
+
+
+def peak_memory(count: int, throttle: int) -> float:
+    """Peak RSS in MB of the CLI updating ``count`` piped ids (emulator without latency)."""
+    with emulator() as base:
+        ids = seed(base, count, "chatcmpl-mem-")
+        with tempfile.TemporaryFile("w+") as source:
+            source.write("\n".join(ids) + "\n")
+            source.seek(0)
+            process = subprocess.Popen(
+                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit",
+                 str(throttle)], stdin=source, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, env=run_env(base))
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"the memory run failed with status {process.returncode}")
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("psopenai_py", "requests", "urllib3", "openai",
+                                             "keyring")}
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and smaller counts")
+    parser.add_argument("--output", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    q = args.quick
+    sizes = dict(import_runs=5 if q else 21, cli_runs=3 if q else 11, calls=200 if q else 2000,
+                 repeats=2 if q else 3, bulk=200 if q else 2000, memory=5000 if q else 100_000)
+    started = time.time()
+    print("import times ...", flush=True)
+    imports = import_times(sizes["import_runs"])
+    print("one CLI update ...", flush=True)
+    oneshot = cli_oneshot(sizes["cli_runs"])
+    print("per-call overhead ...", flush=True)
+    warm = per_call(sizes["calls"], sizes["repeats"])
+    print("bulk throughput ...", flush=True)
+    bulk_times = bulk(sizes["bulk"], 100, sizes["repeats"])
+    print("pipeline memory ...", flush=True)
+    memory_small = peak_memory(1000, 8)
+    memory_large = peak_memory(sizes["memory"], 8)
+
+    r_req = imports["psopenai_py"] / imports["requests"]
+    r_oai = imports["psopenai_py"] / imports["openai"]
+    r_cli = oneshot["psopenai CLI"] / oneshot["openai SDK script"]
+    r_bare = warm["ours"] / warm["bare_requests"]
+    r_sdk = warm["ours"] / warm["openai_sdk"]
+    r_bulk = bulk_times[32] / bulk_times["ideal_32"]
+    v = versions()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `python benchmarks/run.py`"
+        f"{' --quick' if q else ''} in {time.time() - started:.0f} s.",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}. Versions: "
+        + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "All numbers are medians of interleaved runs; ratios compare figures from the same run.",
+        "",
+        "| Measure | Result | Target | |",
+        "|---|---|---|---|",
+        f"| `import psopenai_py` vs `import requests` | {imports['psopenai_py'] * 1000:.1f} ms vs "
+        f"{imports['requests'] * 1000:.1f} ms = **{r_req:.2f} x** | <= 1.15 x | {verdict(r_req <= 1.15)} |",
+        f"| `import psopenai_py` vs `import openai` | {imports['psopenai_py'] * 1000:.1f} ms vs "
+        f"{imports['openai'] * 1000:.1f} ms = **{r_oai:.2f} x** | <= 0.3 x | {verdict(r_oai <= 0.3)} |",
+        f"| one update, whole process: `psopenai Set-ChatCompletion` vs a Python script with the "
+        f"openai SDK | {oneshot['psopenai CLI'] * 1000:.0f} ms vs "
+        f"{oneshot['openai SDK script'] * 1000:.0f} ms = **{r_cli:.2f} x** | <= 0.35 x | "
+        f"{verdict(r_cli <= 0.35)} |",
+        f"| warm per-call, {sizes['calls']} sequential updates over keep-alive: "
+        f"`set_chat_completion` vs bare `requests.Session().post` | {warm['ours']:.0f} us vs "
+        f"{warm['bare_requests']:.0f} us = **{r_bare:.2f} x** | <= 1.15 x | {verdict(r_bare <= 1.15)} |",
+        f"| the same vs the openai SDK's `chat.completions.update` | {warm['ours']:.0f} us vs "
+        f"{warm['openai_sdk']:.0f} us = **{r_sdk:.2f} x** | <= 0.8 x | {verdict(r_sdk <= 0.8)} |",
+        f"| {sizes['bulk']} updates, 100 ms latency each, CLI fed by stdin: serial | "
+        f"{bulk_times[1]:.1f} s | | |",
+        f"| the same with `-ThrottleLimit 8` | {bulk_times[8]:.2f} s | | |",
+        f"| the same with `-ThrottleLimit 32` vs the ideal {sizes['bulk']} x 0.1 s / 32 = "
+        f"{bulk_times['ideal_32']:.2f} s | {bulk_times[32]:.2f} s = **{r_bulk:.2f} x** ideal | "
+        f"<= 1.2 x | {verdict(r_bulk <= 1.2)} |",
+        f"| peak memory (RSS) of the CLI updating {sizes['memory']:,} piped ids "
+        f"(1,000 ids: {memory_small:.1f} MB) | **{memory_large:.1f} MB** | < 100 MB | "
+        f"{verdict(memory_large < 100)} |",
+        "",
+        "The emulator runs in its own process and serves every contender alike; its time is in "
+        "every figure, so the ratios understate differences in client cost.",
+        "",
+    ]
+    args.output.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
