@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import io
 import json
 import logging
 import sys
@@ -33,7 +34,8 @@ EXTRA_VERBS = {
 def main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run one command line; returns the process exit status."""
-    stdin = stdin if stdin is not None else sys.stdin
+    # A process started with no standard input at all has sys.stdin None: read it as empty.
+    stdin = stdin if stdin is not None else (sys.stdin or io.StringIO())
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     argv, output_format = _take_format(list(argv))

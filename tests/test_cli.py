@@ -220,3 +220,12 @@ def test_what_if_from_the_shell_sends_nothing(env, ids, emulator):
     assert result.returncode == 0 and result.stdout == ""
     assert result.stderr.count('What if: Performing the operation "Remove-ChatCompletion"') == 3
     assert emulator.requests == []
+
+
+def test_no_standard_input_at_all(env):
+    # As some CI runners start processes: file descriptor 0 closed, sys.stdin None.
+    result = subprocess.run([*COMMAND, "Get-ChatCompletion"], capture_output=True, text=True,
+                            timeout=60, env=env, stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: os.close(0))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
