@@ -135,6 +135,9 @@ class _StreamHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.ERROR or not self.active:
             return
+        wanted = _wanted_level()
+        if record.levelno < logging.WARNING and (wanted is None or record.levelno < wanted):
+            return  # verbose and debug lines only with -Verbose / -Debug, whatever root says
         bound, host = self.active[-1]
         if record.levelno == logging.WARNING and bound.common.warning_action in (
                 "SilentlyContinue", "Ignore"):
@@ -164,13 +167,18 @@ _streams_lock = threading.Lock()
 _level_before: int = logging.NOTSET
 
 
-def _apply_level() -> None:
-    wanted = [logging.DEBUG if b.common.debug else logging.INFO
+def _wanted_level() -> int | None:
+    """The most detailed level any running command asked for (-Debug, -Verbose), or None."""
+    levels = [logging.DEBUG if b.common.debug else logging.INFO
               for b, _ in _handler.active if b.common.debug or b.common.verbose]
-    if wanted:
-        level = min(wanted)
-        log.setLevel(level if _level_before in (logging.NOTSET,) or _level_before > level
-                     else _level_before)
+    return min(levels) if levels else None
+
+
+def _apply_level() -> None:
+    wanted = _wanted_level()
+    # Lower the logger's level for -Verbose/-Debug, never raise it above the caller's setting.
+    if wanted is not None and (_level_before == logging.NOTSET or _level_before > wanted):
+        log.setLevel(wanted)
     else:
         log.setLevel(_level_before)
 

@@ -289,7 +289,7 @@ class Transport:
                     self._wait_for_shared_pause()
                 waited = False
                 self._log_request(settings, prepared, debug)
-                response = self._send(prepared, timeout, dict(proxies), verify)
+                response = self._send(settings, prepared, timeout, dict(proxies), verify)
                 if response.status_code < 400:
                     return self._parse_success(settings, response, debug)
                 error = self._error_from(settings, response)
@@ -329,7 +329,7 @@ class Transport:
             self.sleep(remaining)
 
     def _send(
-        self, prepared: requests.PreparedRequest, timeout: float | None,
+        self, settings: Settings, prepared: requests.PreparedRequest, timeout: float | None,
         proxies: dict[str, str], verify: Any,
     ) -> requests.Response:
         try:
@@ -340,9 +340,12 @@ class Transport:
             raise TimeoutException() from None
         except requests.RequestException as exc:
             _scrub_credentials(prepared)
-            raise APIConnectionException(
-                f"The request could not be completed: {type(exc).__name__}: {exc}"
-            ) from exc
+            text = f"The request could not be completed: {type(exc).__name__}: {exc}"
+            cleaned = settings.redact(text)
+            error = APIConnectionException(cleaned)
+            # requests' message quotes the URL, which may carry extras the caller put there: keep
+            # the original as the cause only when it holds no secret.
+            raise error from (exc if cleaned == text else None)
 
     def _error_from(self, settings: Settings, response: requests.Response) -> APIRequestException:
         _scrub_body(settings, response)

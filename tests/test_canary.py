@@ -105,3 +105,14 @@ def test_settings_repr_is_clean(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", CANARY_KEY)
     resolved = resolve_settings(SettingsRequest(organization=CANARY_ORG))
     _assert_clean(repr(resolved) + str(resolved) + repr(SettingsRequest(api_key=resolved.api_key)))
+
+
+def test_key_put_in_the_query_by_the_caller_stays_out_of_a_connection_error(transport):
+    with Emulator() as gone:
+        base = gone.url
+    with pytest.raises(errors.APIConnectionException) as caught:
+        psopenai_py.set_chat_completion("chatcmpl-x", {}, api_key=CANARY_KEY, api_base=base,
+                                        additional_query={"api_key": CANARY_KEY})
+    text = _everything_about(caught.value)
+    assert "<OpenAI API Key>" in str(caught.value)
+    _assert_clean(text)

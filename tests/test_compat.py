@@ -191,3 +191,16 @@ def test_dropped_connection_under_continue(emulator, ids, capsys):
     outputs = Set_ChatCompletion(ids[:2], MetaData={})
     assert outputs.id == ids[1]
     assert "Set-ChatCompletion: The request could not be completed" in capsys.readouterr().err
+
+
+def test_no_verbose_lines_without_verbose_even_when_the_app_logs_debug(emulator, ids, capsys):
+    import logging
+
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        Set_ChatCompletion(ids[0], MetaData={})
+    finally:
+        root.setLevel(old)
+    assert "VERBOSE:" not in capsys.readouterr().err
