@@ -19,7 +19,7 @@ from .parameters import Command, Parameter
 from .pslit import PowerShellSyntaxError, parse_argument
 
 __all__ = ["SWITCH_PRESENT", "CommonParameters", "Bound", "bind", "resolve_parameter",
-           "COMMON_PARAMETERS", "ACTION_PREFERENCES"]
+           "ParameterToken", "split_arguments", "COMMON_PARAMETERS", "ACTION_PREFERENCES"]
 
 ACTION_PREFERENCES = ("Continue", "Ignore", "SilentlyContinue", "Stop")
 
@@ -32,6 +32,45 @@ class _SwitchPresent:
 
 
 SWITCH_PRESENT: Any = _SwitchPresent()
+_NO_VALUE: Any = object()
+
+
+@dataclass(frozen=True)
+class ParameterToken:
+    """``-Name`` on a command line, or ``-Name:value`` with its value attached."""
+
+    name: str
+    value: Any = _NO_VALUE
+
+
+def split_arguments(command: Command, tokens: Iterable[Any]
+                    ) -> tuple[list[tuple[str, Any]], list[Any]]:
+    """Command-line tokens (ParameterTokens and values) to named and positional arguments.
+
+    A named parameter takes the next token as its value, except a switch, which takes none;
+    ``-Name:value`` carries its own.  Shared by the CLI (shell tokens) and ``invoke()`` (parsed
+    PowerShell text).
+    """
+    named: list[tuple[str, Any]] = []
+    positional: list[Any] = []
+    stream = iter(tokens)
+    for token in stream:
+        if not isinstance(token, ParameterToken):
+            positional.append(token)
+            continue
+        p = resolve_parameter(command, token.name)
+        if token.value is not _NO_VALUE:
+            named.append((token.name, token.value))
+        elif p.type_name == "SwitchParameter":
+            named.append((token.name, SWITCH_PRESENT))
+        else:
+            value = next(stream, _NO_VALUE)
+            if value is _NO_VALUE or isinstance(value, ParameterToken):
+                raise ParameterBindingError(
+                    p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter "
+                            f"of type '{_dotnet_type(p)}' and try again.")
+            named.append((token.name, value))
+    return named, positional
 
 COMMON_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("Verbose", "verbose", "SwitchParameter", "Writes the verbose lines.",
@@ -113,7 +152,7 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "$true", "false", "$false"):
             return value.lower().lstrip("$") == "true"
         raise _cannot_convert(p, value, "System.Management.Automation.SwitchParameter")
-    if value is SWITCH_PRESENT:
+    if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
                     f"'{_dotnet_type(p)}' and try again.")

@@ -112,34 +112,18 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _split_argv(runner: Any, tokens: list[str]) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Shell tokens to named and positional arguments; switch parameters take no value."""
-    from .binding import SWITCH_PRESENT, resolve_parameter
-    from .errors import ParameterBindingError
+def _tokens(argv: list[str]) -> list[Any]:
+    """Shell words as binder tokens: ``-Name`` and ``-Name:value`` are parameters."""
+    from .binding import ParameterToken
 
-    named: list[tuple[str, Any]] = []
-    positional: list[str] = []
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        index += 1
-        if len(token) > 1 and token[0] == "-" and (token[1].isalpha() or token[1] == "_"):
-            name, colon, inline = token[1:].partition(":")
-            p = resolve_parameter(runner.table, name)
-            if colon:
-                named.append((name, inline))
-            elif p.type_name == "SwitchParameter":
-                named.append((name, SWITCH_PRESENT))
-            elif index < len(tokens):
-                named.append((name, tokens[index]))
-                index += 1
-            else:
-                raise ParameterBindingError(
-                    p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter "
-                            f"of type '{p.type_name}' and try again.")
+    tokens: list[Any] = []
+    for word in argv:
+        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "_"):
+            name, colon, inline = word[1:].partition(":")
+            tokens.append(ParameterToken(name, inline) if colon else ParameterToken(name))
         else:
-            positional.append(token)
-    return named, positional
+            tokens.append(word)
+    return tokens
 
 
 def _stdin_items(stdin: TextIO) -> Iterator[Any]:
@@ -163,7 +147,7 @@ def _stdin_items(stdin: TextIO) -> Iterator[Any]:
 
 def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: TextIO,
                  output_format: str | None) -> int:
-    from .binding import bind
+    from .binding import bind, split_arguments
     from .commands.registry import find_runner
     from .errors import PSOpenAIError
     from .pipeline import Host, execute
@@ -176,7 +160,7 @@ def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: 
     host = Host(err)
     fmt = output_format or ("text" if out.isatty() else "json")
     try:
-        named, positional = _split_argv(runner, tokens)
+        named, positional = split_arguments(runner.table, _tokens(tokens))
         pipeline = None
         if runner.pipeline_parameter and not positional and not _names_any(
                 runner, named, (runner.pipeline_parameter, *runner.table.list_parameters)) \

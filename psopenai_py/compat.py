@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .binding import Bound, bind, resolve_parameter
+from .binding import ParameterToken, bind, resolve_parameter, split_arguments
 from .commands.registry import RUNNERS, Runner, find_runner
 from .errors import ParameterBindingError
 from .pipeline import Host, execute, variables
@@ -119,67 +119,32 @@ def _split_pipeline(text: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
-def _parse_command(segment: str) -> tuple[str, list[tuple[str, Any]], list[Any]]:
+def _parse_command(segment: str) -> tuple[str, list[Any]]:
+    """A command segment's name and its tokens (ParameterTokens and parsed values)."""
     parser = Parser(segment)
     parser.skip_space()
     start = parser.pos
     while not parser.at_end() and not parser.text[parser.pos].isspace():
         parser.pos += 1
     name = segment[start:parser.pos]
-    named: list[tuple[str, Any]] = []
-    positional: list[Any] = []
+    tokens: list[Any] = []
     while True:
         parser.skip_space()
         if parser.at_end():
-            return name, named, positional
+            return name, tokens
         if parser.peek() == "-" and parser.peek(2)[1:].isalpha():
             begin = parser.pos + 1
             while not parser.at_end() and (parser.text[parser.pos].isalnum()
-                                           or parser.text[parser.pos] in "-_:"):
-                if parser.text[parser.pos] == ":":
-                    break
+                                           or parser.text[parser.pos] in "-_"):
                 parser.pos += 1
             param = segment[begin:parser.pos]
             if parser.peek() == ":":
                 parser.pos += 1
-                named.append((param, parser.value()))
+                tokens.append(ParameterToken(param, parser.value()))
             else:
-                named.append((param, _SWITCH_OR_VALUE))
-        elif named and named[-1][1] is _SWITCH_OR_VALUE:
-            named[-1] = (named[-1][0], parser.value())
+                tokens.append(ParameterToken(param))
         else:
-            positional.append(parser.value())
-
-
-class _Pending:
-    """A parameter named without ``:value`` whose value may follow (or which is a switch)."""
-
-
-_SWITCH_OR_VALUE: Any = _Pending()
-
-
-def _bind_text(runner: Runner, named: list[tuple[str, Any]], positional: list[Any],
-               pipeline: Iterable[Any] | None) -> Bound:
-    from .binding import SWITCH_PRESENT
-
-    resolved: list[tuple[str, Any]] = []
-    for name, value in named:
-        if value is _SWITCH_OR_VALUE:
-            value = SWITCH_PRESENT
-        resolved.append((name, value))
-    # A value that followed a switch belongs to the positional arguments, as in PowerShell.
-    fixed: list[tuple[str, Any]] = []
-    extra_positional: list[Any] = []
-    for name, value in resolved:
-        p = resolve_parameter(runner.table, name)
-        if p.type_name == "SwitchParameter" and value is not SWITCH_PRESENT and \
-                not isinstance(value, bool):
-            fixed.append((name, SWITCH_PRESENT))
-            extra_positional.append(value)
-        else:
-            fixed.append((name, value))
-    return bind(runner.table, fixed, positional + extra_positional, from_text=True,
-                pipeline=pipeline)
+            tokens.append(parser.value())
 
 
 _EXPRESSION_STARTS = "'\"@$({[,0123456789-+.\u2018\u2019\u201c\u201d"
@@ -205,7 +170,8 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
             raise ParameterBindingError(
                 name, f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
                       f"{', '.join(r.table.name for r in RUNNERS.values())}.") from None
-        _, named, positional = _parse_command(segment)
-        bound = _bind_text(runner, named, positional, outputs)
+        _, tokens = _parse_command(segment)
+        named, positional = split_arguments(runner.table, tokens)
+        bound = bind(runner.table, named, positional, from_text=True, pipeline=outputs)
         outputs = execute(runner, bound, host)
     return unroll(outputs or [])

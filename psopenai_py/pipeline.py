@@ -323,28 +323,26 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
             items = _or_once(items)
         started = time.monotonic()
         done = 0
+        def fail(error: BaseException) -> None:
+            """One item's failure, by ErrorAction."""
+            host.failures += 1
+            if action == "Stop":
+                raise error
+            if sink is not None and action != "Ignore":
+                sink.append(error)
+            if action == "Continue":
+                host.write_error(name, error)
+
         for ok, value in _outcomes(runner, state, items, throttle):
             done += 1
             if not ok:
-                host.failures += 1
-                if action == "Stop":
-                    raise value
-                if sink is not None and action != "Ignore":
-                    sink.append(value)
-                if action == "Continue":
-                    host.write_error(name, value)
+                fail(value)
             elif isinstance(value, (Iterator, list)):
                 # A list-mode Get yields many outputs; an error while paging fails that item.
                 try:
                     yield from value
                 except ITEM_ERRORS as error:
-                    host.failures += 1
-                    if action == "Stop":
-                        raise
-                    if sink is not None and action != "Ignore":
-                        sink.append(error)
-                    if action == "Continue":
-                        host.write_error(name, error)
+                    fail(error)
             elif value is not None:
                 yield value
             host.progress(name, done, total, host.failures, started)

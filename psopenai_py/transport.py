@@ -339,7 +339,6 @@ class Transport:
         except requests.Timeout:
             raise TimeoutException() from None
         except requests.RequestException as exc:
-            _scrub_credentials(prepared)
             text = f"The request could not be completed: {type(exc).__name__}: {exc}"
             cleaned = settings.redact(text)
             error = APIConnectionException(cleaned)

@@ -138,3 +138,30 @@ def test_ranges_are_checked_by_the_command_not_twice():
     # The binder converts; the range (from the same table) is the library's check.
     bound = _bind([("Id", "c"), ("Meta", {}), ("Max", "101")], from_text=True)
     assert bound.values["MaxRetryCount"] == 101
+
+
+T = __import__("psopenai_py.binding", fromlist=["ParameterToken"]).ParameterToken
+
+
+@pytest.mark.parametrize("tokens,named,positional", [
+    ([T("Id"), "c", T("Meta"), "@{}"], [("Id", "c"), ("Meta", "@{}")], []),
+    (["c", T("Meta", "@{}")], [("Meta", "@{}")], ["c"]),
+    ([T("Verbose"), "c", T("Meta"), "@{}"], [("Verbose", SWITCH_PRESENT), ("Meta", "@{}")],
+     ["c"]),
+    ([T("Verbose", "$false"), "c"], [("Verbose", "$false")], ["c"]),
+])
+def test_split_arguments(tokens, named, positional):
+    from psopenai_py.binding import split_arguments
+
+    assert split_arguments(CMD, tokens) == (named, positional)
+
+
+@pytest.mark.parametrize("tokens", [[T("MetaData")], [T("MetaData"), T("Verbose")]])
+def test_split_arguments_missing_value(tokens):
+    from psopenai_py.binding import split_arguments
+
+    with pytest.raises(ParameterBindingError) as caught:
+        split_arguments(CMD, tokens)
+    assert str(caught.value) == ("Missing an argument for parameter 'MetaData'. Specify a "
+                                 "parameter of type 'System.Collections.IDictionary' and try "
+                                 "again.")
