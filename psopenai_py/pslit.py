@@ -312,7 +312,8 @@ def to_literal(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        # Inside '...' every single-quote character, the typographic ones too, is doubled.
+        return "'" + "".join(c * 2 if c in _QUOTES_SINGLE else c for c in value) + "'"
     if isinstance(value, dict):
         pairs = "; ".join(f"{to_literal(k)}={to_literal(v)}" for k, v in value.items())
         return "@{" + pairs + "}"

@@ -26,6 +26,7 @@ from psopenai_py.pslit import PowerShellSyntaxError, parse_argument, parse_liter
     ("@(1; 2, 3)", [1, 2, 3]),
     ("'a','b'", ["a", "b"]),
     ("'it''s'", "it's"),
+    ("'\u2018\u2018x\u2019\u2019'", "\u2018x\u2019"),
     ('"say ""hi"""', 'say "hi"'),
     ('"tab`there`nnew `"q`" ``"', 'tab\there\nnew "q" `'),
     ("'no `n escape'", "no `n escape"),
@@ -74,6 +75,11 @@ values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
     max_leaves=15,
 )
+
+
+def test_typographic_quotes_round_trip():
+    data = {"\u2018": None, "\u2018\u2018": "a\u2019b", "it's": "'"}
+    assert parse_literal(to_literal(data)) == data
 
 
 @given(st.dictionaries(keys, values, max_size=6))
