@@ -38,9 +38,11 @@ def median(values: list[float]) -> float:
 @contextmanager
 def emulator(latency_ms: int = 0) -> Iterator[str]:
     """An emulator in its own process (so its work is not counted as ours); yields its base URL."""
-    process = subprocess.Popen([*PSOPENAI, "emulator", "--port", "0", "--no-record",
-                                "--latency-ms", str(latency_ms)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*PSOPENAI, "emulator", "--port", "0", "--no-record", "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         base = process.stdout.readline().rsplit(" ", 1)[1].strip()
@@ -64,29 +66,41 @@ def seed(base: str, count: int, prefix: str) -> list[str]:
 
 def run_env(base: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(OPENAI_API_KEY=KEY, OPENAI_API_BASE=base, OPENAI_BASE_URL=base,
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.update(
+        OPENAI_API_KEY=KEY,
+        OPENAI_API_BASE=base,
+        OPENAI_BASE_URL=base,
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
     return env
 
 
 def timed_process(args: list[str], env: dict[str, str], stdin: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(args, env=env, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        args,
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
 # -- measurements ---------------------------------------------------------------------------------
 
+
 def import_times(runs: int) -> dict[str, float]:
     """Median seconds of ``import X`` in a fresh interpreter (interpreter start-up excluded)."""
-    code = ("import time; t = time.perf_counter(); import {0}; "
-            "print(time.perf_counter() - t)")
+    code = "import time; t = time.perf_counter(); import {0}; print(time.perf_counter() - t)"
     samples: dict[str, list[float]] = {"psopenai_py": [], "requests": [], "openai": []}
     for _ in range(runs):
         for module in samples:
-            out = subprocess.run([PYTHON, "-c", code.format(module)], capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(
+                [PYTHON, "-c", code.format(module)], capture_output=True, text=True, check=True
+            ).stdout
             samples[module].append(float(out))
     return {module: median(values) for module, values in samples.items()}
 
@@ -152,8 +166,7 @@ def bulk(count: int, latency_ms: int, repeats: int) -> dict[int | str, float]:
         env = run_env(base)
         stdin = "\n".join(ids) + "\n"
         for limit, runs in ((1, 1), (8, repeats), (32, repeats)):
-            args = [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}",
-                    "-ThrottleLimit", str(limit)]
+            args = [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit", str(limit)]
             results[limit] = median([timed_process(args, env, stdin) for _ in range(runs)])
     results["ideal_32"] = count * latency_ms / 1000 / 32
     return results
@@ -167,9 +180,12 @@ def peak_memory(count: int, throttle: int) -> float:
             source.write("\n".join(ids) + "\n")
             source.seek(0)
             process = subprocess.Popen(
-                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit",
-                 str(throttle)], stdin=source, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, env=run_env(base))
+                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit", str(throttle)],
+                stdin=source,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=run_env(base),
+            )
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
@@ -179,11 +195,11 @@ def peak_memory(count: int, throttle: int) -> float:
 
 # -- report ---------------------------------------------------------------------------------------
 
+
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("psopenai_py", "requests", "urllib3", "openai",
-                                             "keyring")}
+    return {name: version(name) for name in ("psopenai_py", "requests", "urllib3", "openai", "keyring")}
 
 
 def verdict(ok: bool) -> str:
@@ -196,8 +212,14 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     args = parser.parse_args()
     q = args.quick
-    sizes = dict(import_runs=5 if q else 21, cli_runs=3 if q else 11, calls=200 if q else 2000,
-                 repeats=2 if q else 3, bulk=200 if q else 2000, memory=5000 if q else 100_000)
+    sizes = dict(
+        import_runs=5 if q else 21,
+        cli_runs=3 if q else 11,
+        calls=200 if q else 2000,
+        repeats=2 if q else 3,
+        bulk=200 if q else 2000,
+        memory=5000 if q else 100_000,
+    )
     started = time.time()
     print("import times ...", flush=True)
     imports = import_times(sizes["import_runs"])
@@ -224,8 +246,7 @@ def main() -> int:
         f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `python benchmarks/run.py`"
         f"{' --quick' if q else ''} in {time.time() - started:.0f} s.",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}. Versions: "
-        + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        f"{platform.python_version()}. Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "All numbers are medians of interleaved runs; ratios compare figures from the same run.",
         "",
         "| Measure | Result | Target | |",

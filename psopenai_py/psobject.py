@@ -68,9 +68,7 @@ class PSObject(MutableMapping[str, Any]):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__} has no property {name!r}"
-            ) from None
+            raise AttributeError(f"{type(self).__name__} has no property {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
@@ -97,9 +95,11 @@ class PSObject(MutableMapping[str, Any]):
 
     def __str__(self) -> str:
         ident = self._data.get(self._index.get("id", "id"))
-        return str(ident) if ident is not None else "@{" + "; ".join(
-            f"{k}={v}" for k, v in self._data.items()
-        ) + "}"
+        return (
+            str(ident)
+            if ident is not None
+            else "@{" + "; ".join(f"{k}={v}" for k, v in self._data.items()) + "}"
+        )
 
     def __repr__(self) -> str:
         type_name = self._type_names[0] if self._type_names else "PSObject"
