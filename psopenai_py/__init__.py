@@ -36,6 +36,7 @@ from .errors import (
     PSOpenAIError,
     QuotaLimitExceededException,
     RateLimitExceededException,
+    RedirectException,
     SecretStoreError,
     TimeoutException,
     UnauthorizedException,
@@ -109,6 +110,7 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "RedirectException",
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
 ]
