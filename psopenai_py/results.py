@@ -3,6 +3,7 @@ shapes them (type names, ``created`` as a date-time, Answer, Message and History
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,14 +19,20 @@ MESSAGE_TYPE_NAME = "PSOpenAI.Chat.Completion.Message"
 def completion_object(data: Mapping[str, Any]) -> PSObject:
     """The output object of a chat completion, as PSOpenAI shapes it.
 
-    ``created`` becomes a local date-time when non-zero; ``Answer`` (one string per choice),
+    ``created`` becomes a local date-time when it is a non-zero integer in the platform's range
+    (anything else is kept as received); ``Answer`` (one string per choice),
     ``Message`` (None) and ``History`` (empty) are added.
     """
     result = PSObject(data, type_names=(COMPLETION_TYPE_NAME,))
     created = result.get("created")
     if isinstance(created, int) and not isinstance(created, bool) and created != 0:
-        result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
-    result.add_property("Answer", [_answer(choice) for choice in result.get("choices") or []])
+        # Out of the platform's range, the raw number is kept, as received.
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
+    choices = result.get("choices")
+    result.add_property(
+        "Answer", [_answer(choice) for choice in choices] if isinstance(choices, list) else []
+    )
     result.add_property("Message", None)
     result.add_property("History", [])
     return result
@@ -58,9 +65,18 @@ def message_object(data: Mapping[str, Any]) -> PSObject:
 
 def history(messages: Sequence[Mapping[str, Any]], completion: PSObject) -> list[PSObject]:
     """The stored messages, then the assistant's reply."""
-    history = [PSObject({"role": m.get("role"), "content": m.get("content")}) for m in messages]
-    choices = completion.get("choices") or []
-    if choices and isinstance(choices[0], Mapping) and isinstance(choices[0].get("message"), Mapping):
+    history = [
+        PSObject({"role": m.get("role"), "content": m.get("content")})
+        for m in messages
+        if isinstance(m, Mapping)
+    ]
+    choices = completion.get("choices")
+    if (
+        isinstance(choices, list)
+        and choices
+        and isinstance(choices[0], Mapping)
+        and isinstance(choices[0].get("message"), Mapping)
+    ):
         reply = choices[0]["message"]
         history.append(PSObject({"role": reply.get("role", "assistant"), "content": reply.get("content")}))
     return history
