@@ -303,6 +303,11 @@ class Transport:
         if data is not None:
             prepared.headers["Content-Length"] = str(len(data))
         prepared.hooks = {"response": []}
+        # requests works out a redirect's next request even when it follows none, and reads
+        # the request's cookie jar for it: an empty jar that accepts nothing.
+        jar = requests.cookies.RequestsCookieJar()
+        jar.set_policy(_NoCookies())
+        prepared._cookies = jar  # type: ignore[attr-defined]
         return prepared
 
     # -- retrying ------------------------------------------------------------------------------
@@ -457,8 +462,10 @@ class Transport:
         release = getattr(raw, "release_conn", None)
         if release is not None:
             release()
-        # The raw stream keeps the headers as received (a server may echo a key there).
+        # The raw stream keeps the headers as received (a server may echo a key there), and the
+        # next request requests built for a redirect is a copy of ours, key included.
         response.raw = None
+        response._next = None  # type: ignore[attr-defined]
         return _Attempt(response, body)
 
     def _read_body(self, response: requests.Response, deadline: float | None) -> bytes:
