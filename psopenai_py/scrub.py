@@ -62,27 +62,35 @@ def register(secret: "Secret | None") -> None:
     """Put a secret in play: from now on :func:`scrub` removes it, until the Secret is gone."""
     if secret is None or not secret:
         return
-    ident = id(secret)
     with _lock:
-        current = _registry.get(ident)
-        if current is not None and current() is secret:
-            return
+        _prune()
+        current = _registry.get(id(secret))
+        if current is None or current() is not secret:
+            # No callback on the reference: one would run inside a garbage collection that can
+            # start while this lock is held, and deadlock. Dead references are pruned instead.
+            _registry[id(secret)] = weakref.ref(secret)
 
-        def forget(_: object, ident: int = ident) -> None:
-            with _lock:
-                ref = _registry.get(ident)
-                if ref is not None and ref() is None:
-                    del _registry[ident]
 
-        _registry[ident] = weakref.ref(secret, forget)
+def _prune() -> None:
+    """Drop dead references, and the cached patterns of values no longer in play (the caller
+    holds the lock)."""
+    dead = [ident for ident, ref in _registry.items() if ref() is None]
+    if not dead:
+        return
+    for ident in dead:
+        del _registry[ident]
+    alive = {s.reveal() for s in (r() for r in _registry.values()) if s is not None}
+    for value in [v for v in _patterns if v not in alive]:
+        del _patterns[value]
 
 
 def active_secrets() -> list[str]:
     """The plain values of the secrets in play, longest first (so a key containing another
     is replaced whole)."""
     with _lock:
-        refs = list(_registry.values())
-    values = {s.reveal() for s in (r() for r in refs) if s is not None and s.reveal()}
+        _prune()
+        secrets = [s for s in (r() for r in _registry.values()) if s is not None]
+    values = {s.reveal() for s in secrets if s.reveal()}
     return sorted(values, key=len, reverse=True)
 
 
