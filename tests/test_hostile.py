@@ -29,6 +29,8 @@ from psopenai_py.errors import (
     TimeoutException,
     UnauthorizedException,
 )
+from psopenai_py.secret import Secret
+from psopenai_py.settings import SettingsRequest, resolve_settings
 from psopenai_py.transport import Transport
 
 from .hostile_server import HostileServer, Reply, Seen, completion
@@ -283,8 +285,10 @@ def test_urllib3_debug_records_are_scrubbed_on_any_handler(server, transport):
         psopenai_py.set_chat_completion(
             "chatcmpl-1", {}, api_key=KEY, api_base=server.base_url, additional_query={"echo": KEY}
         )
-        psopenai_py.set_openai_context()  # nothing: keeps the call above from being the last
+        # A record made while the key is in play (settings resolved and held), by hand.
+        in_play = resolve_settings(SettingsRequest(api_key=Secret(KEY)))
         pool_logger.debug("manual %s and %r", KEY, {"h": f"Bearer {KEY}"})
+        del in_play
     finally:
         pool_logger.removeHandler(handler)
         pool_logger.setLevel(old_level)
