@@ -111,7 +111,12 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
         if "-parameter".startswith(flag) and len(flag) > 2 and index + 1 < len(flags):
             parameter = args[1:][index + 1].lstrip("-")
     mode = "full" if "-full" in flags else "examples" if "-examples" in flags else "default"
-    out.write(render_help(command, mode=mode, parameter=parameter))
+    try:
+        text = render_help(command, mode=mode, parameter=parameter)
+    except FileNotFoundError as error:  # an install without its pages: say so, never print empty help
+        err.write(f"psopenai help: {error}\n")
+        return 2
+    out.write(text)
     return 0
 
 
