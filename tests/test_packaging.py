@@ -234,22 +234,49 @@ def test_help_from_a_target_install_and_from_a_zip(built: Built, tmp_path: Path)
     _assert_examples(_python(["-m", "psopenai_py", *HELP], cwd=tmp_path, PYTHONPATH=str(archive)))
 
 
-@pytest.mark.packaging
-@pytest.mark.skipif(
+NO_USER_SITE = pytest.mark.skipif(
     sys.prefix != sys.base_prefix or not site.ENABLE_USER_SITE,
     reason="a virtual environment (or -s) has no user site-packages to install into",
 )
-def test_help_from_a_user_install(built: Built, tmp_path: Path):
+
+
+def _user_install(tmp_path: Path, *what: str) -> Path:
+    """``pip install --user`` into a fresh user base of its own; the base's path."""
     base = tmp_path / "userbase"
     pip = _python(
-        ["-m", "pip", "install", "--no-deps", "--no-index", "--quiet", "--user", str(built.wheel)],
+        [
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--quiet",
+            "--user",
+            *what,
+        ],
         cwd=tmp_path,
         timeout=120,
         PYTHONUSERBASE=str(base),
-        PIP_BREAK_SYSTEM_PACKAGES="1",
     )
     assert pip.returncode == 0, pip.stderr
+    return base
+
+
+@pytest.mark.packaging
+@NO_USER_SITE
+def test_help_from_a_user_install(built: Built, tmp_path: Path):
+    base = _user_install(tmp_path, str(built.wheel))
     assert _imported_from(tmp_path, PYTHONUSERBASE=str(base)).startswith(str(base))
+    _assert_examples(_python(["-m", "psopenai_py", *HELP], cwd=tmp_path, PYTHONUSERBASE=str(base)))
+
+
+@pytest.mark.packaging
+@NO_USER_SITE
+def test_help_from_an_editable_install(built: Built, tmp_path: Path):
+    # Editable into a user base of its own: a site directory, so its .pth and finder are honoured.
+    base = _user_install(tmp_path, "--editable", str(built.tree))
+    assert _imported_from(tmp_path, PYTHONUSERBASE=str(base)).startswith(str(built.tree))
     _assert_examples(_python(["-m", "psopenai_py", *HELP], cwd=tmp_path, PYTHONUSERBASE=str(base)))
 
 
