@@ -41,6 +41,7 @@ from .secret import Secret
 from .settings import clear_openai_context, get_openai_context, set_openai_context
 
 if TYPE_CHECKING:
+    from .client import OpenAI
     from .commands.chat import (
         get_chat_completion,
         get_chat_completion_message,
@@ -66,6 +67,7 @@ _LAZY = {
     "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
     "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
+    "OpenAI": ("psopenai_py.client", "OpenAI"),
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
     "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
@@ -91,6 +93,7 @@ __all__ = [
     "Secret",
     "SecretStoreError",
     "PSObject",
+    "OpenAI",
     "PSOpenAIError",
     "ParameterBindingError",
     "ParameterTypeError",
