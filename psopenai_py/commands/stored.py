@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidResponseException, ParameterBindingError
-from ..parameters import GET_CHAT_COMPLETION
+from ..parameters import GET_CHAT_COMPLETION, Parameter
 from ..transport import RequestOptions, Transport, encode_path
 from ..validation import check_metadata, is_absolute_http_url
 from .common import Invocation, prepare_invocation
@@ -31,7 +31,8 @@ DIALECT_BASE_URL = "OPENAI_BASE_URL"
 DIALECT_ORGANIZATION = "OPENAI_ORG_ID"
 API_KEY_NAME = "OPENAI_API_KEY"
 
-_METADATA = GET_CHAT_COMPLETION.parameter("MetaData")
+# Named as the SDK's keyword and the CLI's flag, so messages read right in both dialects.
+_METADATA = Parameter("metadata", "metadata", "IDictionary", "metadata pairs")
 
 
 def open_invocation(
