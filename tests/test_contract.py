@@ -193,3 +193,60 @@ def stored_upstream(through_prism: Emulator) -> str:
                                          messages=[{"role": "user", "content": "hello"}],
                                          metadata={"team": "ops"})
     return str(created["id"])
+
+
+# -- the openai CLI dialect and the SDK-shaped client send the same contract-valid requests -------
+
+def dialect(prism: str, *argv: str) -> str:
+    """Run one dialect command line through Prism; any failure shows Prism's answer."""
+    import io
+
+    from psopenai_py.openai_cli import main as dialect_main
+
+    out, err = io.StringIO(), io.StringIO()
+    # The defaults first: a flag repeated later on the line wins.
+    status = dialect_main(["--base-url", prism, "--api-key", KEY, "--format", "json",
+                           "--format-error", "json", "--max-retries", "0", *argv],
+                          stdout=out, stderr=err)
+    assert status == 0, f"Prism or the emulator refused it:\n{err.getvalue()}{out.getvalue()}"
+    return out.getvalue()
+
+
+def test_dialect_update_retrieve_delete(through_prism, stored_upstream, prism):
+    updated = json.loads(dialect(prism, "chat:completions", "update", "--completion-id",
+                                 stored_upstream, "--metadata", "{foo: string}"))
+    assert updated["metadata"] == {"foo": "string"}
+    cleared = json.loads(dialect(prism, "chat", "completions", "update", stored_upstream,
+                                 "--metadata", "{}"))
+    assert cleared["metadata"] == {}
+    got = json.loads(dialect(prism, "chat:completions", "retrieve", stored_upstream))
+    assert got["id"] == stored_upstream
+    deleted = json.loads(dialect(prism, "chat:completions", "delete", stored_upstream))
+    assert deleted == {"object": "chat.completion.deleted", "id": stored_upstream,
+                       "deleted": True}
+    assert [r.method for r in through_prism.requests] == ["POST", "POST", "GET", "DELETE"]
+
+
+def test_dialect_list_with_filters_and_paging(through_prism, prism):
+    through_prism.store.seed(5, prefix="chatcmpl-q-", model="m1", metadata={"team": "ops"})
+    through_prism.store.seed(2, prefix="chatcmpl-r-", model="m2", metadata={"team": "dev"})
+    text = dialect(prism, "chat:completions", "list", "--metadata", "{team: ops}", "--model",
+                   "m1", "--limit", "2", "--order", "desc", "--format", "jsonl")
+    assert [json.loads(line)["id"] for line in text.splitlines()] == [
+        f"chatcmpl-q-00000{n}" for n in range(4, -1, -1)]
+    assert len(through_prism.requests) == 3
+
+
+def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
+    client = psopenai_py.OpenAI(api_key=KEY, base_url=prism, max_retries=0)
+    completions = client.chat.completions
+    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata.k \
+        == "v"
+    assert checked(lambda: completions.retrieve(stored_upstream)).id == stored_upstream
+    assert [c.id for c in checked(lambda: list(completions.list(limit=1,
+                                                                metadata={"k": "v"})))] == [
+        stored_upstream]
+    created = checked(lambda: completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], store=True,
+        metadata={"team": "support"}))
+    assert checked(lambda: completions.delete(created.id)).deleted is True
