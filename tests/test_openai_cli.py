@@ -436,3 +436,22 @@ def test_powershell_syntax_still_goes_to_the_powershell_cli(emulator, stored):
                       "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["metadata"] == {"a": "b"}
+
+
+def test_the_migration_page_command_lines_parse():
+    import shlex
+    from pathlib import Path
+
+    from psopenai_py.openai_cli.grammar import parse
+
+    page = Path(__file__).resolve().parents[1] / "Docs" / "about_Migrating.md"
+    lines = [line.strip().strip("`") for line in page.read_text(encoding="utf-8").splitlines()]
+    found = [line.split("#")[0] for line in lines if line.startswith("psopenai chat")]
+    found += [line.split("`")[1] for line in lines if "`psopenai chat:completions " in line
+              and line.startswith("psopenai:")]
+    assert len(found) >= 8
+    for line in found:
+        words = shlex.split(line)[1:]
+        assert is_dialect(words), line
+        parsed = parse(words)
+        assert parsed.verb is not None and not parsed.help, line
