@@ -455,3 +455,30 @@ def test_the_migration_page_command_lines_parse():
         assert is_dialect(words), line
         parsed = parse(words)
         assert parsed.verb is not None and not parsed.help, line
+
+
+def test_metadata_null_clears(emulator, stored, base):
+    status, out, _ = run("chat:completions", "update", stored, "--metadata", "null",
+                         "--format", "json", *base)
+    assert status == 0 and json.loads(out)["metadata"] is None
+    assert emulator.requests[0].body == b'{"metadata":null}'
+
+
+@pytest.mark.parametrize("words", [
+    ["chat:completions", "update", "ID", "--metadata", "{a: b}"],
+    ["chat:completions", "list", "--metadata", "{a: b}"],
+    ["chat:completions", "delete", "ID"],
+    ["chat:completions", "create", "--model", "m", "--message", "{role: user, content: x}"],
+    ["chat:completions:messages", "list", "ID"],
+    ["chat:completions", "export"],
+], ids=lambda w: " ".join(w[:2]))
+def test_every_verb_keeps_the_canary_out(emulator, stored, transport, words):
+    emulator.inject(Fault(status=500, body={"error": {"message": f"echo {CANARY_KEY}"}},
+                          times=3))
+    argv = [stored if w == "ID" else w for w in words]
+    status, out, err = run(*argv, "--api-key", CANARY_KEY, "--base-url", emulator.url,
+                           "--debug", "--format-error", "json")
+    assert status == 1 and len(emulator.requests) == 3
+    text = out + err
+    assert CANARY_KEY not in text and CANARY_KEY[12:] not in text and "Traceback" not in text
+    assert "500 Internal Server Error" in err
