@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from .commands.context import clear_openai_context, get_openai_context, set_openai_context
 from .errors import (
+    ActionPreferenceStopException,
     APIConnectionException,
     APIRequestException,
     BadRequestException,
@@ -30,18 +32,20 @@ from .errors import (
     ParameterBindingError,
     ParameterTypeError,
     PermissionDeniedException,
+    PowerShellSyntaxError,
     PSOpenAIError,
     QuotaLimitExceededException,
     RateLimitExceededException,
+    SecretStoreError,
     TimeoutException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 from .secret import Secret
-from .settings import clear_openai_context, get_openai_context, set_openai_context
 
 if TYPE_CHECKING:
-    from .client import OpenAI
+    # OpenAI (client.py) is a front-end: it is only named in _LAZY, never imported here, so the
+    # library stays free of imports towards the front-ends (tests/test_layout.py).
     from .commands.chat import (
         get_chat_completion,
         get_chat_completion_message,
@@ -50,7 +54,6 @@ if TYPE_CHECKING:
         set_chat_completion,
     )
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
-    from .keyring_store import SecretStoreError
     from .psobject import PSObject
 
 OPENAI_API_KEY: "str | Secret | None" = None
@@ -71,7 +74,6 @@ _LAZY = {
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
     "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
-    "SecretStoreError": ("psopenai_py.keyring_store", "SecretStoreError"),
 }
 
 __all__ = [
@@ -111,6 +113,8 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "PowerShellSyntaxError",
+    "ActionPreferenceStopException",
 ]
 
 

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
         from .openai_cli import main as dialect_main
 
         return dialect_main(args)
-    from .cli import main as cli_main
+    from .powershell.cli import main as cli_main
 
     return cli_main(args)
 

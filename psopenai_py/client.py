@@ -46,10 +46,22 @@ from .errors import (
 from .psobject import PSObject
 
 __all__ = [
-    "OpenAI", "CursorPage", "DEFAULT_TIMEOUT", "DEFAULT_MAX_RETRIES",
-    "OpenAIError", "APIError", "APIStatusError", "BadRequestError", "AuthenticationError",
-    "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
-    "RateLimitError", "APIConnectionError", "APITimeoutError",
+    "OpenAI",
+    "CursorPage",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "APIConnectionError",
+    "APITimeoutError",
 ]
 
 DEFAULT_TIMEOUT = 600.0
@@ -80,8 +92,7 @@ def _check_timeout(value: Any, name: str = "timeout") -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterTypeError(name, f"`{name}` must be a number of seconds, not "
-                                       f"{type(value).__name__}.")
+        raise ParameterTypeError(name, f"`{name}` must be a number of seconds, not {type(value).__name__}.")
     if not value > 0:
         raise ParameterBindingError(name, f"`{name}` must be greater than 0 seconds; got {value}.")
     return float(value)
@@ -89,11 +100,11 @@ def _check_timeout(value: Any, name: str = "timeout") -> float | None:
 
 def _check_retries(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterTypeError("max_retries", "`max_retries` must be an int, not "
-                                                f"{type(value).__name__}.")
+        raise ParameterTypeError("max_retries", f"`max_retries` must be an int, not {type(value).__name__}.")
     if not 0 <= value <= _MAX_RETRIES_LIMIT:
-        raise ParameterBindingError("max_retries", f"`max_retries` must be between 0 and "
-                                                   f"{_MAX_RETRIES_LIMIT}; got {value}.")
+        raise ParameterBindingError(
+            "max_retries", f"`max_retries` must be between 0 and {_MAX_RETRIES_LIMIT}; got {value}."
+        )
     return value
 
 
@@ -135,8 +146,14 @@ class CursorPage(Iterable[Any]):
     rather than looping.
     """
 
-    def __init__(self, fetch: Any, query: Sequence[tuple[str, Any]], page: Any,
-                 type_name: str, seen: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        fetch: Any,
+        query: Sequence[tuple[str, Any]],
+        page: Any,
+        type_name: str,
+        seen: frozenset[str] = frozenset(),
+    ) -> None:
         self._fetch = fetch
         self._query = list(query)
         self._type_name = type_name
@@ -157,17 +174,17 @@ class CursorPage(Iterable[Any]):
         """The next page (the same request with ``after`` = this page's last id)."""
         cursor = stored.next_cursor(self._raw)
         if cursor is None:
-            raise RuntimeError("No next page expected; please check `.has_next_page()` before "
-                               "calling `.get_next_page()`.")
+            raise RuntimeError(
+                "No next page expected; please check `.has_next_page()` before calling `.get_next_page()`."
+            )
         if cursor in self._seen:
             from .errors import InvalidResponseException
 
             raise InvalidResponseException(
-                f"The API returned the cursor {cursor!r} a second time; stopped paging instead "
-                "of looping.")
+                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of looping."
+            )
         query = stored.with_after(self._query, cursor)
-        return CursorPage(self._fetch, query, self._fetch(query), self._type_name,
-                          self._seen | {cursor})
+        return CursorPage(self._fetch, query, self._fetch(query), self._type_name, self._seen | {cursor})
 
     def iter_pages(self) -> Iterator[CursorPage]:
         """This page, then each later one."""
@@ -194,13 +211,15 @@ class _Resource:
     def __init__(self, client: OpenAI) -> None:
         self._client = client
 
-    def _call(self, extra_headers: Any, extra_query: Any, extra_body: Any, timeout: Any
-              ) -> tuple[Invocation, float | None]:
+    def _call(
+        self, extra_headers: Any, extra_query: Any, extra_body: Any, timeout: Any
+    ) -> tuple[Invocation, float | None]:
         invocation = stored.with_extras(
             self._client._invocation,
             headers=_check_mapping(extra_headers, "extra_headers"),
             query=_check_mapping(extra_query, "extra_query"),
-            body=_check_mapping(extra_body, "extra_body"))
+            body=_check_mapping(extra_body, "extra_body"),
+        )
         seconds = self._client.timeout if timeout is _UNSET else _check_timeout(timeout)
         return invocation, seconds
 
@@ -216,14 +235,21 @@ def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
 class Messages(_Resource):
     """``client.chat.completions.messages``."""
 
-    def list(self, completion_id: str, *, after: str | None = None, limit: int | None = None,
-             order: str | None = None, extra_headers: Mapping[str, str] | None = None,
-             extra_query: Mapping[str, Any] | None = None,
-             extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> CursorPage:
+    def list(
+        self,
+        completion_id: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> CursorPage:
         """The stored messages of a completion, as a cursor page (iterate for all of them)."""
         ident = stored.check_completion_id(completion_id)
-        query = _query(after=_check_str(after, "after"), limit=_check_limit(limit),
-                       order=_check_order(order))
+        query = _query(after=_check_str(after, "after"), limit=_check_limit(limit), order=_check_order(order))
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
         def fetch(q: Sequence[tuple[str, Any]]) -> Any:
@@ -239,18 +265,31 @@ class Completions(_Resource):
         super().__init__(client)
         self.messages = Messages(client)
 
-    def create(self, *, messages: Iterable[Mapping[str, Any]], model: str,
-               metadata: Mapping[str, str] | None = None, store: bool | None = None,
-               temperature: float | None = None, max_completion_tokens: int | None = None,
-               max_tokens: int | None = None, n: int | None = None, seed: int | None = None,
-               top_p: float | None = None, user: str | None = None, stream: bool | None = None,
-               extra_headers: Mapping[str, str] | None = None,
-               extra_query: Mapping[str, Any] | None = None,
-               extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> Any:
+    def create(
+        self,
+        *,
+        messages: Iterable[Mapping[str, Any]],
+        model: str,
+        metadata: Mapping[str, str] | None = None,
+        store: bool | None = None,
+        temperature: float | None = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        stream: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
         """Create a chat completion (``store=True`` keeps it); streaming is not offered."""
         if stream:
-            raise ParameterBindingError("stream", "`stream=True` is not supported by this client; "
-                                                  "call create() without it.")
+            raise ParameterBindingError(
+                "stream", "`stream=True` is not supported by this client; call create() without it."
+            )
         given: Any = messages  # checked at run time: callers are not type-checked
         if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             raise ParameterTypeError("messages", "`messages` must be a list of message objects.")
@@ -260,41 +299,69 @@ class Completions(_Resource):
         if not isinstance(model, str) or not model:
             raise ParameterBindingError("model", "`model` must be a non-empty str.")
         optional: dict[str, Any] = {
-            "max_completion_tokens": max_completion_tokens, "max_tokens": max_tokens,
+            "max_completion_tokens": max_completion_tokens,
+            "max_tokens": max_tokens,
             "metadata": stored.check_dialect_metadata(metadata, nullable=True),
-            "n": n, "seed": seed, "store": store, "stream": stream, "temperature": temperature,
-            "top_p": top_p, "user": user,
+            "n": n,
+            "seed": seed,
+            "store": store,
+            "stream": stream,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
         }
         # The SDK's order: messages, model, then the rest by name; omitted ones are not sent.
-        body = {"messages": message_list, "model": model,
-                **{k: v for k, v in optional.items() if v is not None}}
+        body = {
+            "messages": message_list,
+            "model": model,
+            **{k: v for k, v in optional.items() if v is not None},
+        }
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
         return _api_object(stored.create(invocation, body, timeout=seconds), "ChatCompletion")
 
-    def retrieve(self, completion_id: str, *, extra_headers: Mapping[str, str] | None = None,
-                 extra_query: Mapping[str, Any] | None = None,
-                 extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> Any:
+    def retrieve(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
         """A stored completion by id."""
         ident = stored.check_completion_id(completion_id)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
         return _api_object(stored.retrieve(invocation, ident, timeout=seconds), "ChatCompletion")
 
-    def update(self, completion_id: str, *, metadata: Mapping[str, str] | None,
-               extra_headers: Mapping[str, str] | None = None,
-               extra_query: Mapping[str, Any] | None = None,
-               extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> Any:
+    def update(
+        self,
+        completion_id: str,
+        *,
+        metadata: Mapping[str, str] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
         """Replace a stored completion's metadata (None clears it); the updated completion."""
         ident = stored.check_completion_id(completion_id)
         checked = stored.check_dialect_metadata(metadata, nullable=True)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.update(invocation, ident, checked, timeout=seconds),
-                           "ChatCompletion")
+        return _api_object(stored.update(invocation, ident, checked, timeout=seconds), "ChatCompletion")
 
-    def list(self, *, after: str | None = None, limit: int | None = None,
-             metadata: Mapping[str, str] | None = None, model: str | None = None,
-             order: str | None = None, extra_headers: Mapping[str, str] | None = None,
-             extra_query: Mapping[str, Any] | None = None,
-             extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> CursorPage:
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        model: str | None = None,
+        order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> CursorPage:
         """Stored completions, as a cursor page: ``.data`` is the first page, iterating the
         page yields every completion across all pages."""
         filters = stored.check_dialect_metadata(metadata, nullable=True) or {}
@@ -308,14 +375,19 @@ class Completions(_Resource):
 
         return CursorPage(fetch, query, fetch(query), "ChatCompletion")
 
-    def delete(self, completion_id: str, *, extra_headers: Mapping[str, str] | None = None,
-               extra_query: Mapping[str, Any] | None = None,
-               extra_body: Mapping[str, Any] | None = None, timeout: Any = _UNSET) -> Any:
+    def delete(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
         """Delete a stored completion; the ``chat.completion.deleted`` object."""
         ident = stored.check_completion_id(completion_id)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.delete(invocation, ident, timeout=seconds),
-                           "ChatCompletionDeleted")
+        return _api_object(stored.delete(invocation, ident, timeout=seconds), "ChatCompletionDeleted")
 
 
 def _query(**values: Any) -> list[tuple[str, Any]]:
@@ -337,31 +409,43 @@ class OpenAI:
     Raises :class:`~psopenai_py.errors.MissingSettingError` when no key is found.
     """
 
-    def __init__(self, *, api_key: str | None = None, organization: str | None = None,
-                 base_url: str | None = None, timeout: float | None = None,
-                 max_retries: int | None = None,
-                 default_headers: Mapping[str, str] | None = None,
-                 default_query: Mapping[str, Any] | None = None) -> None:
-        from .parameters import GET_CHAT_COMPLETION
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        organization: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+    ) -> None:
         from .validation import check_api_base, check_api_key
 
-        key = check_api_key(GET_CHAT_COMPLETION.parameter("ApiKey"), api_key)
+        table = stored.SETTINGS_TABLE
+        key = check_api_key(table.parameter("ApiKey"), api_key)
         if base_url is not None:
             base_url = str(base_url)
-            check_api_base(GET_CHAT_COMPLETION.parameter("ApiBase"), base_url)
+            check_api_base(table.parameter("ApiBase"), base_url)
         self.timeout = _check_timeout(timeout) or DEFAULT_TIMEOUT
-        self.max_retries = _check_retries(DEFAULT_MAX_RETRIES if max_retries is None
-                                          else max_retries)
+        self.max_retries = _check_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries)
         self._arguments: dict[str, Any] = {
-            "api_key": key, "organization": _check_str(organization, "organization"),
-            "base_url": base_url, "timeout": timeout, "max_retries": max_retries,
+            "api_key": key,
+            "organization": _check_str(organization, "organization"),
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
             "default_headers": dict(_check_mapping(default_headers, "default_headers") or {}),
             "default_query": dict(_check_mapping(default_query, "default_query") or {}),
         }
         self._invocation = stored.open_invocation(
-            api_key=key, base_url=base_url, organization=organization,
-            max_retries=self.max_retries, headers=self._arguments["default_headers"],
-            query=self._arguments["default_query"])
+            api_key=key,
+            base_url=base_url,
+            organization=organization,
+            max_retries=self.max_retries,
+            headers=self._arguments["default_headers"],
+            query=self._arguments["default_query"],
+        )
         self.chat = Chat(self)
 
     @property
@@ -374,24 +458,38 @@ class OpenAI:
         """The resolved organization id, if any."""
         return self._invocation.settings.organization
 
-    def with_options(self, *, api_key: Any = _UNSET, organization: Any = _UNSET,
-                     base_url: Any = _UNSET, timeout: Any = _UNSET, max_retries: Any = _UNSET,
-                     default_headers: Any = _UNSET, set_default_headers: Any = _UNSET,
-                     default_query: Any = _UNSET, set_default_query: Any = _UNSET) -> OpenAI:
+    def with_options(
+        self,
+        *,
+        api_key: Any = _UNSET,
+        organization: Any = _UNSET,
+        base_url: Any = _UNSET,
+        timeout: Any = _UNSET,
+        max_retries: Any = _UNSET,
+        default_headers: Any = _UNSET,
+        set_default_headers: Any = _UNSET,
+        default_query: Any = _UNSET,
+        set_default_query: Any = _UNSET,
+    ) -> OpenAI:
         """A new client with these options changed and the rest inherited (the SDK's ``copy``):
         ``default_headers``/``default_query`` are merged over the current ones,
         ``set_default_headers``/``set_default_query`` replace them."""
         given = dict(self._arguments)
-        for name, value in (("api_key", api_key), ("organization", organization),
-                            ("base_url", base_url), ("timeout", timeout),
-                            ("max_retries", max_retries)):
+        for name, value in (
+            ("api_key", api_key),
+            ("organization", organization),
+            ("base_url", base_url),
+            ("timeout", timeout),
+            ("max_retries", max_retries),
+        ):
             if value is not _UNSET:
                 given[name] = value
-        for name, merged, replaced in (("default_headers", default_headers, set_default_headers),
-                                       ("default_query", default_query, set_default_query)):
+        for name, merged, replaced in (
+            ("default_headers", default_headers, set_default_headers),
+            ("default_query", default_query, set_default_query),
+        ):
             if merged is not _UNSET and replaced is not _UNSET:
-                raise ParameterBindingError(name, f"`{name}` and `set_{name}` cannot both be "
-                                                  "given.")
+                raise ParameterBindingError(name, f"`{name}` and `set_{name}` cannot both be given.")
             if replaced is not _UNSET:
                 given[name] = dict(replaced or {})
             elif merged is not _UNSET:

@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-SPEC_PATH = Path(os.environ.get(
-    "PSOPENAI_OPENAPI", Path(__file__).resolve().parents[2] / "shared/openapi/openai-openapi.yaml"))
+SPEC_PATH = Path(
+    os.environ.get(
+        "PSOPENAI_OPENAPI", Path(__file__).resolve().parents[2] / "shared/openapi/openai-openapi.yaml"
+    )
+)
 
 
 @functools.lru_cache(maxsize=1)

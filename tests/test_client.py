@@ -45,8 +45,14 @@ def wire(emulator: Emulator) -> list[tuple[str, str, list[tuple[str, str]], Any]
     result = []
     for r in emulator.requests:
         parts = urlsplit(r.target)
-        result.append((r.method, parts.path, parse_qsl(parts.query, keep_blank_values=True),
-                       json.loads(r.body) if r.body else None))
+        result.append(
+            (
+                r.method,
+                parts.path,
+                parse_qsl(parts.query, keep_blank_values=True),
+                json.loads(r.body) if r.body else None,
+            )
+        )
     return result
 
 
@@ -54,10 +60,15 @@ def scenario(client: Any, as_dict: Callable[[Any], Any]) -> list[Any]:
     """The same calls in the SDK's words; the results as plain JSON."""
     out: list[Any] = []
     completions = client.chat.completions
-    created = [completions.create(model="gpt-4o-mini", store=True,
-                                  messages=[{"role": "user", "content": f"ticket {n}"}],
-                                  metadata={"team": "ops" if n != 2 else "dev"})
-               for n in range(5)]
+    created = [
+        completions.create(
+            model="gpt-4o-mini",
+            store=True,
+            messages=[{"role": "user", "content": f"ticket {n}"}],
+            metadata={"team": "ops" if n != 2 else "dev"},
+        )
+        for n in range(5)
+    ]
     out.append([as_dict(c) for c in created])
     first = created[0].id
     got = completions.retrieve(first)
@@ -135,8 +146,13 @@ def test_a_page_and_all_pages(client, emulator):
 
 def test_a_repeated_cursor_is_an_error_not_a_loop(client, emulator):
     emulator.store.seed(2, prefix="chatcmpl-r-")
-    loop = {"object": "list", "data": [{"id": "chatcmpl-r-000000", "object": "chat.completion"}],
-            "first_id": "chatcmpl-r-000000", "last_id": "chatcmpl-r-000000", "has_more": True}
+    loop = {
+        "object": "list",
+        "data": [{"id": "chatcmpl-r-000000", "object": "chat.completion"}],
+        "first_id": "chatcmpl-r-000000",
+        "last_id": "chatcmpl-r-000000",
+        "has_more": True,
+    }
     emulator.inject(Fault(status=200, body=loop, times=3))
     page = client.chat.completions.list()
     with pytest.raises(InvalidResponseException, match="a second time"):
@@ -145,11 +161,12 @@ def test_a_repeated_cursor_is_an_error_not_a_loop(client, emulator):
 
 
 def test_missing_has_more_pages_on_until_an_empty_page(client, emulator):
-    emulator.inject(Fault(status=200, body={"object": "list", "data": [{"id": "a"}]}),
-                    Fault(status=200, body={"object": "list", "data": []}))
+    emulator.inject(
+        Fault(status=200, body={"object": "list", "data": [{"id": "a"}]}),
+        Fault(status=200, body={"object": "list", "data": []}),
+    )
     assert [c.id for c in client.chat.completions.list()] == ["a"]
-    assert [r.target for r in emulator.requests] == ["/v1/chat/completions",
-                                                     "/v1/chat/completions?after=a"]
+    assert [r.target for r in emulator.requests] == ["/v1/chat/completions", "/v1/chat/completions?after=a"]
 
 
 def test_errors_are_the_package_exceptions_with_sdk_aliases(client, emulator):
@@ -159,19 +176,31 @@ def test_errors_are_the_package_exceptions_with_sdk_aliases(client, emulator):
     assert caught.value.status_code == 404
 
 
-@pytest.mark.parametrize(("call", "error", "words"), [
-    (lambda c: c.chat.completions.retrieve(""), ParameterBindingError, "non-empty value"),
-    (lambda c: c.chat.completions.update("x", metadata={"k": 1}), ParameterBindingError,
-     "values must be strings"),
-    (lambda c: c.chat.completions.update("x", metadata={str(n): "v" for n in range(17)}),
-     ParameterBindingError, "the limit is 16"),
-    (lambda c: c.chat.completions.list(limit=0), ParameterBindingError, "between 1 and 100"),
-    (lambda c: c.chat.completions.list(order="up"), ParameterBindingError, "'asc' or 'desc'"),
-    (lambda c: c.chat.completions.messages.list("x", limit="5"), ParameterTypeError, "int"),
-    (lambda c: c.chat.completions.create(model="m", messages=[], stream=True),
-     ParameterBindingError, "stream"),
-    (lambda c: c.chat.completions.retrieve("x", timeout=-1), ParameterBindingError, "timeout"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda c: c.chat.completions.retrieve(""), ParameterBindingError, "non-empty value"),
+        (
+            lambda c: c.chat.completions.update("x", metadata={"k": 1}),
+            ParameterBindingError,
+            "values must be strings",
+        ),
+        (
+            lambda c: c.chat.completions.update("x", metadata={str(n): "v" for n in range(17)}),
+            ParameterBindingError,
+            "the limit is 16",
+        ),
+        (lambda c: c.chat.completions.list(limit=0), ParameterBindingError, "between 1 and 100"),
+        (lambda c: c.chat.completions.list(order="up"), ParameterBindingError, "'asc' or 'desc'"),
+        (lambda c: c.chat.completions.messages.list("x", limit="5"), ParameterTypeError, "int"),
+        (
+            lambda c: c.chat.completions.create(model="m", messages=[], stream=True),
+            ParameterBindingError,
+            "stream",
+        ),
+        (lambda c: c.chat.completions.retrieve("x", timeout=-1), ParameterBindingError, "timeout"),
+    ],
+)
 def test_bad_input_sends_nothing(client, emulator, call, error, words):
     with pytest.raises(error, match=words):
         call(client)
@@ -183,8 +212,7 @@ def test_empty_id_is_a_value_error_as_in_the_sdk(client):
         client.chat.completions.delete("")
 
 
-def test_settings_order_arguments_then_sdk_names_then_the_usual(emulator, monkeypatch,
-                                                               transport):
+def test_settings_order_arguments_then_sdk_names_then_the_usual(emulator, monkeypatch, transport):
     monkeypatch.setenv("OPENAI_BASE_URL", emulator.url)
     monkeypatch.setenv("OPENAI_ORG_ID", "org-from-sdk-name")
     monkeypatch.setenv("OPENAI_ORGANIZATION", "org-from-package-name")
@@ -198,8 +226,7 @@ def test_settings_order_arguments_then_sdk_names_then_the_usual(emulator, monkey
     monkeypatch.delenv("OPENAI_ORG_ID")
     c = psopenai_py.OpenAI(organization=None)
     c.chat.completions.list()
-    assert emulator.requests[-1].header("Authorization") == (
-        "Bearer sk-context-0000000000000000000000")
+    assert emulator.requests[-1].header("Authorization") == ("Bearer sk-context-0000000000000000000000")
     assert emulator.requests[-1].header("OpenAI-Organization") == "org-from-package-name"
     c = c.with_options(api_key=KEY, organization="org-arg")
     c.chat.completions.list()
@@ -220,8 +247,7 @@ def test_no_key_anywhere(monkeypatch):
 
 def test_with_options_headers_and_extras(client, emulator, stored):
     tagged = client.with_options(default_headers={"X-Team": "ops"}, max_retries=0)
-    tagged.chat.completions.retrieve(stored, extra_headers={"X-Call": "1"},
-                                     extra_query={"trace": "t"})
+    tagged.chat.completions.retrieve(stored, extra_headers={"X-Call": "1"}, extra_query={"trace": "t"})
     request = emulator.requests[-1]
     assert request.header("X-Team") == "ops" and request.header("X-Call") == "1"
     assert request.target.endswith("?trace=t")
@@ -247,8 +273,10 @@ def test_the_canary_key_never_shows(emulator, transport, stored, capsys):
 
 
 def test_importing_the_package_stays_cheap():
-    code = ("import sys, psopenai_py; assert 'requests' not in sys.modules; "
-            "psopenai_py.OpenAI; assert 'requests' in sys.modules")
+    code = (
+        "import sys, psopenai_py; assert 'requests' not in sys.modules; "
+        "psopenai_py.OpenAI; assert 'requests' in sys.modules"
+    )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 

@@ -62,9 +62,20 @@ def prism(upstream: Emulator) -> Iterator[str]:
     port = _free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        [str(PRISM), "proxy", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH),
-         f"http://127.0.0.1:{upstream.port}", "--errors"],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(PRISM),
+            "proxy",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            str(SPEC_PATH),
+            f"http://127.0.0.1:{upstream.port}",
+            "--errors",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -114,9 +125,16 @@ def checked(call: Any) -> Any:
 
 
 def test_create_with_store_and_metadata(through_prism):
-    reply = checked(lambda: psopenai_py.request_chat_completion(
-        "Summarise ticket 4711", system_message="be brief", store=True,
-        metadata={"team": "support"}, temperature=0.2, max_completion_tokens=50))
+    reply = checked(
+        lambda: psopenai_py.request_chat_completion(
+            "Summarise ticket 4711",
+            system_message="be brief",
+            store=True,
+            metadata={"team": "support"},
+            temperature=0.2,
+            max_completion_tokens=50,
+        )
+    )
     assert through_prism.store.get(reply.id)["metadata"] == {"team": "support"}
 
 
@@ -135,11 +153,11 @@ def test_get(through_prism, stored_upstream):
 def test_list_with_filters_and_paging(through_prism):
     through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
-    everything = checked(lambda: psopenai_py.get_chat_completion(
-        all_pages=True, metadata={"team": "ops"}, model="m1"))
+    everything = checked(
+        lambda: psopenai_py.get_chat_completion(all_pages=True, metadata={"team": "ops"}, model="m1")
+    )
     assert len(everything) == 120 and len(through_prism.requests) == 2
-    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc",
-                                                           after="chatcmpl-c-000100"))
+    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc", after="chatcmpl-c-000100"))
     assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
 
 
@@ -149,19 +167,18 @@ def test_delete(through_prism, stored_upstream):
 
 
 def test_messages_match_but_for_the_known_role_gap(through_prism):
-    created = through_prism.store.create(model="m", messages=[
-        {"role": "user", "content": "hi"}])
+    created = through_prism.store.create(model="m", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(APIRequestException) as caught:
         psopenai_py.get_chat_completion_message(created["id"], all_pages=True)
     found = violations(caught.value)
     assert found, prism_message(caught.value)
     for violation in found:
-        assert violation["location"][-1] == KNOWN_SCHEMA_GAP["location"], prism_message(
-            caught.value)
+        assert violation["location"][-1] == KNOWN_SCHEMA_GAP["location"], prism_message(caught.value)
         assert violation["code"] == KNOWN_SCHEMA_GAP["code"], prism_message(caught.value)
     # A completion whose stored messages are all assistant turns passes unchanged.
-    assistant_only = through_prism.store.create(model="m", messages=[
-        {"role": "assistant", "content": "earlier reply"}])
+    assistant_only = through_prism.store.create(
+        model="m", messages=[{"role": "assistant", "content": "earlier reply"}]
+    )
     messages = checked(lambda: psopenai_py.get_chat_completion_message(assistant_only["id"]))
     assert [m.content for m in messages] == ["earlier reply"]
 
@@ -170,11 +187,13 @@ def test_a_request_without_metadata_is_caught(through_prism, stored_upstream, pr
     # Bypass the client's own checks: send the update with an empty body.
     settings = psopenai_py.settings.resolve_settings(psopenai_py.settings.SettingsRequest())
     with pytest.raises(APIRequestException) as caught:
-        Transport().request(settings, "POST", f"chat/completions/{stored_upstream}", body={},
-                            options=RequestOptions())
+        Transport().request(
+            settings, "POST", f"chat/completions/{stored_upstream}", body={}, options=RequestOptions()
+        )
     assert caught.value.status_code == 422
-    assert any("must have required property 'metadata'" in v["message"]
-               for v in violations(caught.value)), prism_message(caught.value)
+    assert any("must have required property 'metadata'" in v["message"] for v in violations(caught.value)), (
+        prism_message(caught.value)
+    )
     assert through_prism.requests == []  # Prism stopped it before the emulator
 
 
@@ -183,19 +202,19 @@ def test_a_wrong_response_is_caught(through_prism, stored_upstream):
     with pytest.raises(APIRequestException) as caught:
         psopenai_py.get_chat_completion(stored_upstream, no_history=True)
     assert caught.value.status_code == 500
-    assert any("choices" in v["message"] for v in violations(caught.value)), prism_message(
-        caught.value)
+    assert any("choices" in v["message"] for v in violations(caught.value)), prism_message(caught.value)
 
 
 @pytest.fixture
 def stored_upstream(through_prism: Emulator) -> str:
-    created = through_prism.store.create(model="gpt-4o-mini",
-                                         messages=[{"role": "user", "content": "hello"}],
-                                         metadata={"team": "ops"})
+    created = through_prism.store.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], metadata={"team": "ops"}
+    )
     return str(created["id"])
 
 
 # -- the openai CLI dialect and the SDK-shaped client send the same contract-valid requests -------
+
 
 def dialect(prism: str, *argv: str) -> str:
     """Run one dialect command line through Prism; any failure shows Prism's answer."""
@@ -205,48 +224,87 @@ def dialect(prism: str, *argv: str) -> str:
 
     out, err = io.StringIO(), io.StringIO()
     # The defaults first: a flag repeated later on the line wins.
-    status = dialect_main(["--base-url", prism, "--api-key", KEY, "--format", "json",
-                           "--format-error", "json", "--max-retries", "0", *argv],
-                          stdout=out, stderr=err)
+    status = dialect_main(
+        [
+            "--base-url",
+            prism,
+            "--api-key",
+            KEY,
+            "--format",
+            "json",
+            "--format-error",
+            "json",
+            "--max-retries",
+            "0",
+            *argv,
+        ],
+        stdout=out,
+        stderr=err,
+    )
     assert status == 0, f"Prism or the emulator refused it:\n{err.getvalue()}{out.getvalue()}"
     return out.getvalue()
 
 
 def test_dialect_update_retrieve_delete(through_prism, stored_upstream, prism):
-    updated = json.loads(dialect(prism, "chat:completions", "update", "--completion-id",
-                                 stored_upstream, "--metadata", "{foo: string}"))
+    updated = json.loads(
+        dialect(
+            prism,
+            "chat:completions",
+            "update",
+            "--completion-id",
+            stored_upstream,
+            "--metadata",
+            "{foo: string}",
+        )
+    )
     assert updated["metadata"] == {"foo": "string"}
-    cleared = json.loads(dialect(prism, "chat", "completions", "update", stored_upstream,
-                                 "--metadata", "{}"))
+    cleared = json.loads(dialect(prism, "chat", "completions", "update", stored_upstream, "--metadata", "{}"))
     assert cleared["metadata"] == {}
     got = json.loads(dialect(prism, "chat:completions", "retrieve", stored_upstream))
     assert got["id"] == stored_upstream
     deleted = json.loads(dialect(prism, "chat:completions", "delete", stored_upstream))
-    assert deleted == {"object": "chat.completion.deleted", "id": stored_upstream,
-                       "deleted": True}
+    assert deleted == {"object": "chat.completion.deleted", "id": stored_upstream, "deleted": True}
     assert [r.method for r in through_prism.requests] == ["POST", "POST", "GET", "DELETE"]
 
 
 def test_dialect_list_with_filters_and_paging(through_prism, prism):
     through_prism.store.seed(5, prefix="chatcmpl-q-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(2, prefix="chatcmpl-r-", model="m2", metadata={"team": "dev"})
-    text = dialect(prism, "chat:completions", "list", "--metadata", "{team: ops}", "--model",
-                   "m1", "--limit", "2", "--order", "desc", "--format", "jsonl")
+    text = dialect(
+        prism,
+        "chat:completions",
+        "list",
+        "--metadata",
+        "{team: ops}",
+        "--model",
+        "m1",
+        "--limit",
+        "2",
+        "--order",
+        "desc",
+        "--format",
+        "jsonl",
+    )
     assert [json.loads(line)["id"] for line in text.splitlines()] == [
-        f"chatcmpl-q-00000{n}" for n in range(4, -1, -1)]
+        f"chatcmpl-q-00000{n}" for n in range(4, -1, -1)
+    ]
     assert len(through_prism.requests) == 3
 
 
 def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
     client = psopenai_py.OpenAI(api_key=KEY, base_url=prism, max_retries=0)
     completions = client.chat.completions
-    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata.k \
-        == "v"
+    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata.k == "v"
     assert checked(lambda: completions.retrieve(stored_upstream)).id == stored_upstream
-    assert [c.id for c in checked(lambda: list(completions.list(limit=1,
-                                                                metadata={"k": "v"})))] == [
-        stored_upstream]
-    created = checked(lambda: completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], store=True,
-        metadata={"team": "support"}))
+    assert [c.id for c in checked(lambda: list(completions.list(limit=1, metadata={"k": "v"})))] == [
+        stored_upstream
+    ]
+    created = checked(
+        lambda: completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "hi"}],
+            store=True,
+            metadata={"team": "support"},
+        )
+    )
     assert checked(lambda: completions.delete(created.id)).deleted is True

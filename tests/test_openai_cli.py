@@ -27,8 +27,9 @@ COMMAND = [sys.executable, "-m", "psopenai_py"]
 
 
 def psopenai(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=60,
-                          env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*COMMAND, *args], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL
+    )
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -44,11 +45,22 @@ def base(emulator: Emulator, transport) -> list[str]:
 
 # -- the documented command line ------------------------------------------------------------------
 
+
 def test_the_documented_update_line_as_a_subprocess(emulator, stored):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    result = psopenai("chat:completions", "update", "--api-key", "My API Key",
-                      "--completion-id", stored, "--metadata", "{foo: string}",
-                      "--base-url", emulator.url, env=env)
+    result = psopenai(
+        "chat:completions",
+        "update",
+        "--api-key",
+        "My API Key",
+        "--completion-id",
+        stored,
+        "--metadata",
+        "{foo: string}",
+        "--base-url",
+        emulator.url,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert f"id: {stored}\n" in result.stdout and "metadata:\n  foo: string\n" in result.stdout
@@ -60,18 +72,24 @@ def test_the_documented_update_line_as_a_subprocess(emulator, stored):
 
 
 def test_json_format_is_the_api_object_as_returned(emulator, stored, base):
-    status, out, err = run("chat", "completions", "update", stored, "--metadata",
-                           '{"foo": "bar"}', "--format", "json", *base)
+    status, out, err = run(
+        "chat", "completions", "update", stored, "--metadata", '{"foo": "bar"}', "--format", "json", *base
+    )
     assert (status, err) == (0, "")
     assert json.loads(out) == emulator.store.get(stored)
     assert list(json.loads(out)) == list(emulator.store.get(stored))  # the API's key order
     assert '"annotations": []' in out  # short arrays stay on one line
 
 
-@pytest.mark.parametrize("words", [["chat:completions", "retrieve"],
-                                   ["chat", "completions", "retrieve"],
-                                   ["chat:completions:messages", "list"],
-                                   ["chat", "completions", "messages", "list"]])
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["chat:completions", "retrieve"],
+        ["chat", "completions", "retrieve"],
+        ["chat:completions:messages", "list"],
+        ["chat", "completions", "messages", "list"],
+    ],
+)
 def test_colon_and_space_forms(emulator, stored, base, words):
     status, out, err = run(*words, stored, *base, "--format", "jsonl")
     assert (status, err) == (0, "")
@@ -91,7 +109,9 @@ def test_global_flags_before_the_command_words(emulator, stored):
 HELP_LINES = [
     *([*v.resource.split(":"), v.name, "--help"] for v in VERBS),
     *([v.resource, v.name, "-h"] for v in VERBS),
-    ["chat:completions", "--help"], ["chat", "--help"], ["chat", "completions"],
+    ["chat:completions", "--help"],
+    ["chat", "--help"],
+    ["chat", "completions"],
     ["chat:completions:messages", "-h"],
     ["chat:completions", "update", "--metadata", "{broken", "--limit", "x", "--help"],
 ]
@@ -141,11 +161,23 @@ BAD_LINES: list[tuple[list[str], int, str]] = [
     (["chat:completions", "update", "x", "--metadata", "{foo: bar"], 1, "--metadata"),
     (["chat:completions", "update", "x", "--metadata", "{n: 1}"], 1, "--metadata"),
     (["chat:completions", "update", "x", "--metadata", "[a]"], 1, "--metadata"),
-    (["chat:completions", "update", "x", "--metadata",
-      "{" + ", ".join(f"k{n}: v" for n in range(17)) + "}"], 1, "the limit is 16"),
+    (
+        [
+            "chat:completions",
+            "update",
+            "x",
+            "--metadata",
+            "{" + ", ".join(f"k{n}: v" for n in range(17)) + "}",
+        ],
+        1,
+        "the limit is 16",
+    ),
     (["chat:completions", "update", "x", "--metadata"], 1, "flag needs an argument: -metadata"),
-    (["chat:completions", "update", "x", "--limit", "3", "--metadata", "{}"], 1,
-     "flag provided but not defined: -limit"),
+    (
+        ["chat:completions", "update", "x", "--limit", "3", "--metadata", "{}"],
+        1,
+        "flag provided but not defined: -limit",
+    ),
     (["chat:completions", "list", "--limit", "0"], 1, "--limit"),
     (["chat:completions", "list", "--limit", "101"], 1, "--limit"),
     (["chat:completions", "list", "--limit", "ten"], 1, "--limit"),
@@ -162,10 +194,12 @@ BAD_LINES: list[tuple[list[str], int, str]] = [
     (["chat:completions", "create", "--model", "m"], 1, 'Required flag "message"'),
     (["chat:completions", "create", "--message", "{role: user}"], 1, 'Required flag "model"'),
     (["chat:completions", "create", "--model", "m", "--message", "hi"], 1, "--message"),
-    (["chat:completions", "create", "--model", "m", "--message", "{a: b}", "--store", "yes"], 1,
-     "--store"),
-    (["chat:completions", "create", "--model", "m", "--message", "{a: b}", "--temperature",
-      "3"], 1, "--temperature"),
+    (["chat:completions", "create", "--model", "m", "--message", "{a: b}", "--store", "yes"], 1, "--store"),
+    (
+        ["chat:completions", "create", "--model", "m", "--message", "{a: b}", "--temperature", "3"],
+        1,
+        "--temperature",
+    ),
     (["chat:completions:messages", "list"], 1, 'Required flag "completion-id"'),
     (["chat:completions", "update", "x", "--metadata", "{a: b}", "--debug=maybe"], 1, "--debug"),
 ]
@@ -207,26 +241,28 @@ def test_no_key_is_one_line(emulator, monkeypatch):
 
 # -- lists, paging, export ------------------------------------------------------------------------
 
+
 def test_list_sends_only_the_flags_given_and_follows_every_page(emulator, base):
     emulator.store.seed(5, prefix="chatcmpl-o-", metadata={"team": "ops"})
     emulator.store.seed(2, prefix="chatcmpl-d-", metadata={"team": "dev"})
-    status, out, err = run("chat:completions", "list", "--metadata", "{team: ops}",
-                           "--limit", "2", "--format", "jsonl", *base)
+    status, out, err = run(
+        "chat:completions", "list", "--metadata", "{team: ops}", "--limit", "2", "--format", "jsonl", *base
+    )
     assert (status, err) == (0, "")
-    assert [json.loads(line)["id"] for line in out.splitlines()] == [
-        f"chatcmpl-o-00000{n}" for n in range(5)]
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [f"chatcmpl-o-00000{n}" for n in range(5)]
     assert [r.target for r in emulator.requests] == [
         "/v1/chat/completions?limit=2&metadata%5Bteam%5D=ops",
         "/v1/chat/completions?limit=2&metadata%5Bteam%5D=ops&after=chatcmpl-o-000001",
-        "/v1/chat/completions?limit=2&metadata%5Bteam%5D=ops&after=chatcmpl-o-000003"]
+        "/v1/chat/completions?limit=2&metadata%5Bteam%5D=ops&after=chatcmpl-o-000003",
+    ]
 
 
-@pytest.mark.parametrize(("max_items", "printed", "requests"), [("0", 0, 1), ("3", 3, 2),
-                                                                ("-1", 5, 3)])
+@pytest.mark.parametrize(("max_items", "printed", "requests"), [("0", 0, 1), ("3", 3, 2), ("-1", 5, 3)])
 def test_max_items(emulator, base, max_items, printed, requests):
     emulator.store.seed(5, prefix="chatcmpl-m-")
-    status, out, _ = run("chat:completions", "list", "--limit", "2", "--max-items", max_items,
-                         "--format", "jsonl", *base)
+    status, out, _ = run(
+        "chat:completions", "list", "--limit", "2", "--max-items", max_items, "--format", "jsonl", *base
+    )
     assert status == 0
     assert len(out.splitlines()) == printed and len(emulator.requests) == requests
 
@@ -241,8 +277,7 @@ def test_a_repeated_cursor_stops_with_an_error(emulator, base):
 
 def test_items_printed_before_a_failing_page_stay(emulator, base):
     first = {"object": "list", "data": [{"id": "a"}, {"id": "b"}], "has_more": True}
-    emulator.inject(Fault(status=200, body=first),
-                    Fault(status=404, body={"error": {"message": "gone"}}))
+    emulator.inject(Fault(status=200, body=first), Fault(status=404, body={"error": {"message": "gone"}}))
     status, out, err = run("chat:completions", "list", "--format", "jsonl", *base)
     assert status == 1 and "404 Not Found: gone" in err
     assert [json.loads(line)["id"] for line in out.splitlines()] == ["a", "b"]
@@ -252,8 +287,7 @@ def test_items_printed_before_a_failing_page_stay(emulator, base):
 def test_export_to_a_new_file(emulator, base, tmp_path):
     emulator.store.seed(5, prefix="chatcmpl-e-", metadata={"team": "ops"})
     target = tmp_path / "stored.jsonl"
-    status, out, err = run("chat", "completions", "export", "--output", str(target),
-                           "--limit", "2", *base)
+    status, out, err = run("chat", "completions", "export", "--output", str(target), "--limit", "2", *base)
     assert (status, out) == (0, "")
     assert err == f"Saved {target}\nStored completions: 5\nAll pages fetched.\n"
     lines = target.read_text(encoding="utf-8").splitlines()
@@ -271,36 +305,49 @@ def test_export_to_stdout(emulator, base):
 def test_a_failed_export_publishes_nothing(emulator, base, tmp_path):
     emulator.store.seed(4, prefix="chatcmpl-y-")
     target = tmp_path / "stored.jsonl"
-    emulator.inject(Fault(status=200, body={"object": "list", "data": [{"id": "a"}],
-                                            "has_more": True}),
-                    Fault(status=500, body={"error": {"message": "boom"}}, times=5))
-    status, _, err = run("chat:completions", "export", "-o", str(target), "--max-retries", "1",
-                         *base)
+    emulator.inject(
+        Fault(status=200, body={"object": "list", "data": [{"id": "a"}], "has_more": True}),
+        Fault(status=500, body={"error": {"message": "boom"}}, times=5),
+    )
+    status, _, err = run("chat:completions", "export", "-o", str(target), "--max-retries", "1", *base)
     assert status == 1 and "500" in err
     assert list(tmp_path.iterdir()) == []
 
 
 # -- errors -------------------------------------------------------------------------------------
 
+
 def test_api_error_is_one_line_by_default(emulator, base):
     status, out, err = run("chat:completions", "retrieve", "chatcmpl-none", *base)
     assert (status, out) == (1, "")
-    assert err == (f'GET "{emulator.url}/chat/completions/chatcmpl-none": 404 Not Found: '
-                   "No chat completion found with id 'chatcmpl-none'.\n")
+    assert err == (
+        f'GET "{emulator.url}/chat/completions/chatcmpl-none": 404 Not Found: '
+        "No chat completion found with id 'chatcmpl-none'.\n"
+    )
 
 
 def test_format_error_json_prints_the_api_error_object(emulator, base):
-    status, out, err = run("chat:completions", "delete", "chatcmpl-none", "--format-error",
-                           "json", *base)
+    status, out, err = run("chat:completions", "delete", "chatcmpl-none", "--format-error", "json", *base)
     assert status == 1 and err.count("\n") == 1
-    assert json.loads(out) == {"message": "No chat completion found with id 'chatcmpl-none'.",
-                               "type": "invalid_request_error", "param": None,
-                               "code": "not_found"}
+    assert json.loads(out) == {
+        "message": "No chat completion found with id 'chatcmpl-none'.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "not_found",
+    }
 
 
 def test_connection_error_is_one_line(transport):
-    status, out, err = run("chat:completions", "list", "--api-key", KEY, "--base-url",
-                           "http://127.0.0.1:9/v1", "--format-error", "json")
+    status, out, err = run(
+        "chat:completions",
+        "list",
+        "--api-key",
+        KEY,
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--format-error",
+        "json",
+    )
     assert status == 1 and err.count("\n") == 1 and "Traceback" not in err
     assert "message" in json.loads(out)
 
@@ -311,8 +358,20 @@ def test_environment_names_after_the_flags(emulator, stored, monkeypatch, transp
     monkeypatch.setenv("OPENAI_ORG_ID", "org-env")
     assert run("chat:completions", "retrieve", stored)[0] == 0
     assert emulator.requests[-1].header("OpenAI-Organization") == "org-env"
-    assert run("chat:completions", "retrieve", stored, "--organization", "org-flag",
-               "-H", "X-Trace: a", "-H", "X-Trace: b")[0] == 0
+    assert (
+        run(
+            "chat:completions",
+            "retrieve",
+            stored,
+            "--organization",
+            "org-flag",
+            "-H",
+            "X-Trace: a",
+            "-H",
+            "X-Trace: b",
+        )[0]
+        == 0
+    )
     assert emulator.requests[-1].header("OpenAI-Organization") == "org-flag"
     assert emulator.requests[-1].header("X-Trace") == "b"
 
@@ -324,23 +383,39 @@ def test_retries_follow_max_retries(emulator, stored, base, clock):
     emulator.reset()
     emulator.inject(Fault(status=503, body={"error": {"message": "busy"}}))
     stored_again = emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])
-    assert run("chat:completions", "retrieve", stored_again["id"], "--max-retries", "1",
-               *base)[0] == 0
+    assert run("chat:completions", "retrieve", stored_again["id"], "--max-retries", "1", *base)[0] == 0
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(status=401, body={"error": {"message": f"Incorrect API key provided: {CANARY_KEY}"}}),
-    Fault(status=500, body={"error": {"message": f"echo Bearer {CANARY_KEY}"}}, times=3),
-    Fault(status=200, raw_body=f"<html>{CANARY_KEY}</html>"),
-    Fault(drop=True, times=3),
-    None,
-], ids=["401-echo", "500-echo", "non-json", "drop", "success"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=401, body={"error": {"message": f"Incorrect API key provided: {CANARY_KEY}"}}),
+        Fault(status=500, body={"error": {"message": f"echo Bearer {CANARY_KEY}"}}, times=3),
+        Fault(status=200, raw_body=f"<html>{CANARY_KEY}</html>"),
+        Fault(drop=True, times=3),
+        None,
+    ],
+    ids=["401-echo", "500-echo", "non-json", "drop", "success"],
+)
 def test_no_key_fragment_and_no_traceback(emulator, stored, transport, fault):
     if fault is not None:
         emulator.inject(fault)
-    status, out, err = run("chat:completions", "retrieve", stored, "--api-key", CANARY_KEY,
-                           "--base-url", emulator.url, "--debug", "--format-error", "json",
-                           "-H", "X-Secret: hunter2-value", "--format", "json")
+    status, out, err = run(
+        "chat:completions",
+        "retrieve",
+        stored,
+        "--api-key",
+        CANARY_KEY,
+        "--base-url",
+        emulator.url,
+        "--debug",
+        "--format-error",
+        "json",
+        "-H",
+        "X-Secret: hunter2-value",
+        "--format",
+        "json",
+    )
     text = out + err
     assert CANARY_KEY not in text and CANARY_KEY[12:] not in text and "Traceback" not in text
     assert "hunter2-value" not in text
@@ -351,41 +426,79 @@ def test_no_key_fragment_and_no_traceback(emulator, stored, transport, fault):
 
 # -- values: the flow parser ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("{foo: string}", {"foo": "string"}),
-    ("{foo: bar baz, n: 1, ok: true, none: null, tilde: ~}",
-     {"foo": "bar baz", "n": 1, "ok": True, "none": None, "tilde": None}),
-    ('{"a": "b", "c": [1, 2.5, "x"]}', {"a": "b", "c": [1, 2.5, "x"]}),
-    ("{url: http://x/y?a=1, 'quoted key': 'it''s', \"esc\": \"a\\tb\\u00e9\"}",
-     {"url": "http://x/y?a=1", "quoted key": "it's", "esc": "a\tb\u00e9"}),
-    ("{a: '1', b: \"true\", 7: seven}", {"a": "1", "b": "true", "7": "seven"}),
-    ("{nested: {deep: [a, {b: c}]}, empty: {}, list: []}",
-     {"nested": {"deep": ["a", {"b": "c"}]}, "empty": {}, "list": []}),
-    ("{a}", {"a": None}),
-    ("{a: b,}", {"a": "b"}),
-    ("{\n  team: ops,   # a comment\n  tier: gold\n}", {"team": "ops", "tier": "gold"}),
-    ("null", None), ("[x, y]", ["x", "y"]), ("0x1F", 31), ("-.5", -0.5),
-    ('"\\ud83d\\ude00"', "\U0001F600"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("{foo: string}", {"foo": "string"}),
+        (
+            "{foo: bar baz, n: 1, ok: true, none: null, tilde: ~}",
+            {"foo": "bar baz", "n": 1, "ok": True, "none": None, "tilde": None},
+        ),
+        ('{"a": "b", "c": [1, 2.5, "x"]}', {"a": "b", "c": [1, 2.5, "x"]}),
+        (
+            "{url: http://x/y?a=1, 'quoted key': 'it''s', \"esc\": \"a\\tb\\u00e9\"}",
+            {"url": "http://x/y?a=1", "quoted key": "it's", "esc": "a\tb\u00e9"},
+        ),
+        ("{a: '1', b: \"true\", 7: seven}", {"a": "1", "b": "true", "7": "seven"}),
+        (
+            "{nested: {deep: [a, {b: c}]}, empty: {}, list: []}",
+            {"nested": {"deep": ["a", {"b": "c"}]}, "empty": {}, "list": []},
+        ),
+        ("{a}", {"a": None}),
+        ("{a: b,}", {"a": "b"}),
+        ("{\n  team: ops,   # a comment\n  tier: gold\n}", {"team": "ops", "tier": "gold"}),
+        ("null", None),
+        ("[x, y]", ["x", "y"]),
+        ("0x1F", 31),
+        ("-.5", -0.5),
+        ('"\\ud83d\\ude00"', "\U0001f600"),
+    ],
+)
 def test_flow_values(text, value):
     assert parse_flow(text) == value
 
 
-@pytest.mark.parametrize("text", ["{a: b", "{a: b}}", "{a: [b}", "foo: bar", "{a: &x b}",
-                                  "{a: b, a: c}", "{[a]: b}", "'open", '"\\q"', "{a: b} c",
-                                  "[a,,b]", "[" * 100 + "]" * 100])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{a: b",
+        "{a: b}}",
+        "{a: [b}",
+        "foo: bar",
+        "{a: &x b}",
+        "{a: b, a: c}",
+        "{[a]: b}",
+        "'open",
+        '"\\q"',
+        "{a: b} c",
+        "[a,,b]",
+        "[" * 100 + "]" * 100,
+    ],
+)
 def test_flow_errors(text):
     with pytest.raises(FlowError, match="at character"):
         parse_flow(text)
 
 
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                     st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                             max_size=12))
-_values = st.recursive(_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4),
-    st.dictionaries(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                            min_size=1, max_size=8), inner, max_size=4)), max_leaves=12)
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=8),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -396,11 +509,18 @@ def test_json_parses_to_itself(value):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
-                       st.one_of(st.from_regex(r"[a-z][a-z0-9 ._/-]{0,12}[a-z0-9]",
-                                               fullmatch=True),
-                                 st.integers(-999, 999), st.booleans(), st.none()),
-                       max_size=5))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+        st.one_of(
+            st.from_regex(r"[a-z][a-z0-9 ._/-]{0,12}[a-z0-9]", fullmatch=True),
+            st.integers(-999, 999),
+            st.booleans(),
+            st.none(),
+        ),
+        max_size=5,
+    )
+)
 def test_flow_mappings_read_as_yaml_reads_them(value):
     text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
     expected = yaml.safe_load(text)
@@ -409,31 +529,38 @@ def test_flow_mappings_read_as_yaml_reads_them(value):
 
 # -- output and dispatch ------------------------------------------------------------------------
 
+
 def test_json_output_keeps_short_arrays_on_one_line():
     text = render_json({"a": ["x", "y"], "b": [{"c": 1}], "long": ["z" * 40, "w" * 40]})
     assert '"a": ["x", "y"]' in text
     assert '"b": [\n    {\n      "c": 1\n    }\n  ]' in text
     assert '"long": [\n' in text
-    assert json.loads(text) == {"a": ["x", "y"], "b": [{"c": 1}],
-                                "long": ["z" * 40, "w" * 40]}
+    assert json.loads(text) == {"a": ["x", "y"], "b": [{"c": 1}], "long": ["z" * 40, "w" * 40]}
 
 
-@pytest.mark.parametrize(("argv", "dialect"), [
-    (["chat:completions", "list"], True), (["chat", "completions", "list"], True),
-    (["chat:completions:messages", "list", "x"], True),
-    (["--base-url", "http://x/v1", "chat:completions", "list"], True),
-    (["--format", "json", "Set-ChatCompletion", "x"], False),
-    (["Set-ChatCompletion", "-CompletionId", "chat"], False), (["help", "chat"], False),
-    ([], False), (["--version"], False),
-])
+@pytest.mark.parametrize(
+    ("argv", "dialect"),
+    [
+        (["chat:completions", "list"], True),
+        (["chat", "completions", "list"], True),
+        (["chat:completions:messages", "list", "x"], True),
+        (["--base-url", "http://x/v1", "chat:completions", "list"], True),
+        (["--format", "json", "Set-ChatCompletion", "x"], False),
+        (["Set-ChatCompletion", "-CompletionId", "chat"], False),
+        (["help", "chat"], False),
+        ([], False),
+        (["--version"], False),
+    ],
+)
 def test_dispatch(argv, dialect):
     assert is_dialect(argv) is dialect
 
 
 def test_powershell_syntax_still_goes_to_the_powershell_cli(emulator, stored):
     env = {**os.environ, "OPENAI_API_BASE": emulator.url, "OPENAI_API_KEY": KEY}
-    result = psopenai("Set-ChatCompletion", "-CompletionId", stored, "-MetaData", "@{a='b'}",
-                      "--format", "json", env=env)
+    result = psopenai(
+        "Set-ChatCompletion", "-CompletionId", stored, "-MetaData", "@{a='b'}", "--format", "json", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["metadata"] == {"a": "b"}
 
@@ -447,8 +574,11 @@ def test_the_migration_page_command_lines_parse():
     page = Path(__file__).resolve().parents[1] / "Docs" / "about_Migrating.md"
     lines = [line.strip().strip("`") for line in page.read_text(encoding="utf-8").splitlines()]
     found = [line.split("#")[0] for line in lines if line.startswith("psopenai chat")]
-    found += [line.split("`")[1] for line in lines if "`psopenai chat:completions " in line
-              and line.startswith("psopenai:")]
+    found += [
+        line.split("`")[1]
+        for line in lines
+        if "`psopenai chat:completions " in line and line.startswith("psopenai:")
+    ]
     assert len(found) >= 8
     for line in found:
         words = shlex.split(line)[1:]
@@ -458,26 +588,31 @@ def test_the_migration_page_command_lines_parse():
 
 
 def test_metadata_null_clears(emulator, stored, base):
-    status, out, _ = run("chat:completions", "update", stored, "--metadata", "null",
-                         "--format", "json", *base)
+    status, out, _ = run(
+        "chat:completions", "update", stored, "--metadata", "null", "--format", "json", *base
+    )
     assert status == 0 and json.loads(out)["metadata"] is None
     assert emulator.requests[0].body == b'{"metadata":null}'
 
 
-@pytest.mark.parametrize("words", [
-    ["chat:completions", "update", "ID", "--metadata", "{a: b}"],
-    ["chat:completions", "list", "--metadata", "{a: b}"],
-    ["chat:completions", "delete", "ID"],
-    ["chat:completions", "create", "--model", "m", "--message", "{role: user, content: x}"],
-    ["chat:completions:messages", "list", "ID"],
-    ["chat:completions", "export"],
-], ids=lambda w: " ".join(w[:2]))
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["chat:completions", "update", "ID", "--metadata", "{a: b}"],
+        ["chat:completions", "list", "--metadata", "{a: b}"],
+        ["chat:completions", "delete", "ID"],
+        ["chat:completions", "create", "--model", "m", "--message", "{role: user, content: x}"],
+        ["chat:completions:messages", "list", "ID"],
+        ["chat:completions", "export"],
+    ],
+    ids=lambda w: " ".join(w[:2]),
+)
 def test_every_verb_keeps_the_canary_out(emulator, stored, transport, words):
-    emulator.inject(Fault(status=500, body={"error": {"message": f"echo {CANARY_KEY}"}},
-                          times=3))
+    emulator.inject(Fault(status=500, body={"error": {"message": f"echo {CANARY_KEY}"}}, times=3))
     argv = [stored if w == "ID" else w for w in words]
-    status, out, err = run(*argv, "--api-key", CANARY_KEY, "--base-url", emulator.url,
-                           "--debug", "--format-error", "json")
+    status, out, err = run(
+        *argv, "--api-key", CANARY_KEY, "--base-url", emulator.url, "--debug", "--format-error", "json"
+    )
     assert status == 1 and len(emulator.requests) == 3
     text = out + err
     assert CANARY_KEY not in text and CANARY_KEY[12:] not in text and "Traceback" not in text

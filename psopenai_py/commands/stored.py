@@ -16,20 +16,42 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidResponseException, ParameterBindingError
-from ..parameters import GET_CHAT_COMPLETION, Parameter
+from ..parameters import Command, Parameter, settings_parameters
 from ..transport import RequestOptions, Transport, encode_path
 from ..validation import check_metadata, is_absolute_http_url
 from .common import Invocation, prepare_invocation
 
-__all__ = ["open_invocation", "with_extras", "check_completion_id", "check_dialect_metadata",
-           "retrieve", "update", "delete", "create", "list_page", "messages_page", "follow_pages",
-           "DIALECT_BASE_URL", "DIALECT_ORGANIZATION"]
+__all__ = [
+    "SETTINGS_TABLE",
+    "open_invocation",
+    "with_extras",
+    "check_completion_id",
+    "check_dialect_metadata",
+    "retrieve",
+    "update",
+    "delete",
+    "create",
+    "list_page",
+    "messages_page",
+    "follow_pages",
+    "DIALECT_BASE_URL",
+    "DIALECT_ORGANIZATION",
+]
 
 # The names the official CLI and SDK read; this package's own names (OPENAI_API_BASE,
 # OPENAI_ORGANIZATION) still apply after them, in the usual resolution.
 DIALECT_BASE_URL = "OPENAI_BASE_URL"
 DIALECT_ORGANIZATION = "OPENAI_ORG_ID"
 API_KEY_NAME = "OPENAI_API_KEY"
+
+# The settings parameters the checks of prepare_invocation read (the dialects check their own
+# spellings of them first, so these names show only for a value nothing else caught).
+SETTINGS_TABLE = Command(
+    name="chat.completions",
+    python_name="chat.completions",
+    synopsis="The stored-completion operations of the openai CLI and SDK dialects.",
+    parameters=settings_parameters(),
+)
 
 # Named as the SDK's keyword and the CLI's flag, so messages read right in both dialects.
 _METADATA = Parameter("metadata", "metadata", "IDictionary", "metadata pairs")
@@ -60,22 +82,32 @@ def open_invocation(
         env_base = os.environ.get(DIALECT_BASE_URL) or None
         if env_base is not None and not is_absolute_http_url(env_base):
             raise ParameterBindingError(
-                "base_url", f'{DIALECT_BASE_URL} "{env_base}" is missing a scheme or host '
-                            "(expected http:// or https:// and a host name).")
+                "base_url",
+                f'{DIALECT_BASE_URL} "{env_base}" is missing a scheme or host '
+                "(expected http:// or https:// and a host name).",
+            )
         base_url = env_base
     if organization is None:
         organization = os.environ.get(DIALECT_ORGANIZATION) or None
     return prepare_invocation(
-        GET_CHAT_COMPLETION, api_key=api_key, api_base=base_url, organization=organization,
+        SETTINGS_TABLE,
+        api_key=api_key,
+        api_base=base_url,
+        organization=organization,
         max_retry_count=max_retries,
         additional_headers=dict(headers) if headers else None,
         additional_query=dict(query) if query else None,
-        transport=transport)
+        transport=transport,
+    )
 
 
-def with_extras(invocation: Invocation, *, headers: Mapping[str, Any] | None = None,
-                query: Mapping[str, Any] | None = None,
-                body: Mapping[str, Any] | None = None) -> Invocation:
+def with_extras(
+    invocation: Invocation,
+    *,
+    headers: Mapping[str, Any] | None = None,
+    query: Mapping[str, Any] | None = None,
+    body: Mapping[str, Any] | None = None,
+) -> Invocation:
     """The invocation with per-call extras merged over its own (the SDK's ``extra_headers``,
     ``extra_query``, ``extra_body``); the same invocation when there are none."""
     if not (headers or query or body):
@@ -93,10 +125,10 @@ def check_completion_id(value: Any, name: str = "completion_id") -> str:
     """A non-empty completion id; the SDK's message otherwise (a ValueError, nothing sent)."""
     if not isinstance(value, str):
         raise ParameterBindingError(
-            name, f"Expected a string for `{name}` but received {type(value).__name__}")
+            name, f"Expected a string for `{name}` but received {type(value).__name__}"
+        )
     if not value.strip():
-        raise ParameterBindingError(
-            name, f"Expected a non-empty value for `{name}` but received {value!r}")
+        raise ParameterBindingError(name, f"Expected a non-empty value for `{name}` but received {value!r}")
     return value
 
 
@@ -110,40 +142,60 @@ def check_dialect_metadata(value: Any, *, nullable: bool) -> dict[str, str] | No
 
 def retrieve(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``GET /chat/completions/{id}``: the completion as sent."""
-    return invocation.request("GET", encode_path("chat/completions/{}", completion_id),
-                              timeout_override=timeout)
+    return invocation.request(
+        "GET", encode_path("chat/completions/{}", completion_id), timeout_override=timeout
+    )
 
 
-def update(invocation: Invocation, completion_id: str, metadata: Mapping[str, str] | None, *,
-           timeout: float | None = None) -> Any:
+def update(
+    invocation: Invocation,
+    completion_id: str,
+    metadata: Mapping[str, str] | None,
+    *,
+    timeout: float | None = None,
+) -> Any:
     """``POST /chat/completions/{id}`` with ``{"metadata": ...}`` (null clears it)."""
-    return invocation.request("POST", encode_path("chat/completions/{}", completion_id),
-                              body={"metadata": metadata}, timeout_override=timeout)
+    return invocation.request(
+        "POST",
+        encode_path("chat/completions/{}", completion_id),
+        body={"metadata": metadata},
+        timeout_override=timeout,
+    )
 
 
 def delete(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``DELETE /chat/completions/{id}``: the ``chat.completion.deleted`` object."""
-    return invocation.request("DELETE", encode_path("chat/completions/{}", completion_id),
-                              timeout_override=timeout)
+    return invocation.request(
+        "DELETE", encode_path("chat/completions/{}", completion_id), timeout_override=timeout
+    )
 
 
-def create(invocation: Invocation, body: Mapping[str, Any], *,
-           timeout: float | None = None) -> Any:
+def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:
     """``POST /chat/completions`` with the body as given (not streamed)."""
     return invocation.request("POST", "chat/completions", body=body, timeout_override=timeout)
 
 
-def list_page(invocation: Invocation, query: Sequence[tuple[str, Any]], *,
-              timeout: float | None = None) -> Any:
+def list_page(
+    invocation: Invocation, query: Sequence[tuple[str, Any]], *, timeout: float | None = None
+) -> Any:
     """One page of ``GET /chat/completions``; ``query`` holds only what the caller set."""
     return invocation.request("GET", "chat/completions", query=query, timeout_override=timeout)
 
 
-def messages_page(invocation: Invocation, completion_id: str, query: Sequence[tuple[str, Any]],
-                  *, timeout: float | None = None) -> Any:
+def messages_page(
+    invocation: Invocation,
+    completion_id: str,
+    query: Sequence[tuple[str, Any]],
+    *,
+    timeout: float | None = None,
+) -> Any:
     """One page of ``GET /chat/completions/{id}/messages``."""
-    return invocation.request("GET", encode_path("chat/completions/{}/messages", completion_id),
-                              query=query, timeout_override=timeout)
+    return invocation.request(
+        "GET",
+        encode_path("chat/completions/{}/messages", completion_id),
+        query=query,
+        timeout_override=timeout,
+    )
 
 
 def next_cursor(page: Any) -> str | None:
@@ -169,8 +221,9 @@ def with_after(query: Sequence[tuple[str, Any]], after: str) -> list[tuple[str, 
     return replaced
 
 
-def follow_pages(fetch: Callable[[Sequence[tuple[str, Any]]], Any],
-                 query: Sequence[tuple[str, Any]], first: Any = None) -> Iterator[Any]:
+def follow_pages(
+    fetch: Callable[[Sequence[tuple[str, Any]]], Any], query: Sequence[tuple[str, Any]], first: Any = None
+) -> Iterator[Any]:
     """Every page, starting with ``first`` (fetched when None), following the cursor.
 
     A cursor seen before is a server fault: it raises
@@ -185,8 +238,8 @@ def follow_pages(fetch: Callable[[Sequence[tuple[str, Any]]], Any],
             return
         if cursor in seen:
             raise InvalidResponseException(
-                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of "
-                "looping.")
+                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of looping."
+            )
         seen.add(cursor)
         query = with_after(query, cursor)
         page = fetch(query)

@@ -60,22 +60,36 @@ class Fault:
     path_contains: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
-        return ((self.method is None or self.method.upper() == method)
-                and (self.path_contains is None or self.path_contains in path))
+        return (self.method is None or self.method.upper() == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
 
 
 def rate_limit_fault(**headers: str) -> Fault:
     """A 429 rate-limit error (retried by clients); headers such as ``retry_after_ms='1500'``."""
-    return Fault(status=429, headers={k.replace("_", "-"): v for k, v in headers.items()},
-                 body=_error("Rate limit reached for requests. Please try again later.",
-                             "requests", None, "rate_limit_exceeded"))
+    return Fault(
+        status=429,
+        headers={k.replace("_", "-"): v for k, v in headers.items()},
+        body=_error(
+            "Rate limit reached for requests. Please try again later.",
+            "requests",
+            None,
+            "rate_limit_exceeded",
+        ),
+    )
 
 
 def quota_fault() -> Fault:
     """A 429 quota error (never retried by clients)."""
-    return Fault(status=429, body=_error(
-        "You exceeded your current quota, please check your plan and billing details.",
-        "insufficient_quota", None, "insufficient_quota"))
+    return Fault(
+        status=429,
+        body=_error(
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota",
+            None,
+            "insufficient_quota",
+        ),
+    )
 
 
 @dataclass
@@ -111,8 +125,14 @@ def _error(message: str, type_: str, param: str | None, code: str | None) -> dic
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = _error(message, type_, param, code)
@@ -125,8 +145,15 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, port: int = 0, *, latency_ms: int = 0, api_key: str | None = None,
-                 seed: int | None = None, record: bool = True) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        latency_ms: int = 0,
+        api_key: str | None = None,
+        seed: int | None = None,
+        record: bool = True,
+    ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.store = CompletionStore(seed=seed)
         self.latency_ms = latency_ms
@@ -203,14 +230,21 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         if parts.path.startswith(_CONTROL_PREFIX):
-            self._control(parts.path[len(_CONTROL_PREFIX):], body)
+            self._control(parts.path[len(_CONTROL_PREFIX) :], body)
             return
         if self.server.record:
             with self.server.lock:
-                self.server.requests.append(RecordedRequest(
-                    self.command, self.path, self.request_version,
-                    list(self.headers.items()), body, self.connection_number,
-                    time.monotonic()))
+                self.server.requests.append(
+                    RecordedRequest(
+                        self.command,
+                        self.path,
+                        self.request_version,
+                        list(self.headers.items()),
+                        body,
+                        self.connection_number,
+                        time.monotonic(),
+                    )
+                )
         started = time.perf_counter()
         fault = self.server.take_fault(self.command, parts.path)
         if self.server.latency_ms:
@@ -223,8 +257,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             if fault.status is not None:
-                payload = (fault.raw_body.encode("utf-8") if fault.raw_body is not None
-                           else json.dumps(fault.body).encode("utf-8"))
+                payload = (
+                    fault.raw_body.encode("utf-8")
+                    if fault.raw_body is not None
+                    else json.dumps(fault.body).encode("utf-8")
+                )
                 content_type = "text/html" if fault.raw_body is not None else "application/json"
                 self._send(fault.status, payload, content_type, fault.headers, started)
                 return
@@ -232,11 +269,13 @@ class _Handler(BaseHTTPRequestHandler):
             status, result = self._route(parts.path, parts.query, body)
         except _ApiError as exc:
             status, result = exc.status, exc.body
-        self._send(status, json.dumps(result, ensure_ascii=False).encode("utf-8"),
-                   "application/json", {}, started)
+        self._send(
+            status, json.dumps(result, ensure_ascii=False).encode("utf-8"), "application/json", {}, started
+        )
 
-    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str],
-              started: float) -> None:
+    def _send(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str], started: float
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -255,17 +294,22 @@ class _Handler(BaseHTTPRequestHandler):
             result: Any = {"faults": len(server.faults)}
         elif action == "requests":
             with server.lock:
-                result = [dict(asdict(r), body=base64.b64encode(r.body).decode())
-                          for r in server.requests]
+                result = [dict(asdict(r), body=base64.b64encode(r.body).decode()) for r in server.requests]
         elif action == "stats":
-            result = {"connections": server.connections, "requests": len(server.requests),
-                      "stored": len(server.store), "faults": len(server.faults)}
+            result = {
+                "connections": server.connections,
+                "requests": len(server.requests),
+                "stored": len(server.store),
+                "faults": len(server.faults),
+            }
         elif action == "seed" and self.command == "POST":
             options = json.loads(body or b"{}")
-            ids = server.store.seed(int(options.get("count", 1)),
-                                    prefix=options.get("prefix", "chatcmpl-seed-"),
-                                    model=options.get("model", "gpt-4o-mini"),
-                                    metadata=options.get("metadata"))
+            ids = server.store.seed(
+                int(options.get("count", 1)),
+                prefix=options.get("prefix", "chatcmpl-seed-"),
+                model=options.get("model", "gpt-4o-mini"),
+                metadata=options.get("metadata"),
+            )
             result = {"seeded": len(ids), "first_id": ids[0] if ids else None}
         elif action == "latency" and self.command == "POST":
             server.latency_ms = int(json.loads(body or b"{}").get("ms", 0))
@@ -274,30 +318,36 @@ class _Handler(BaseHTTPRequestHandler):
             server.reset()
             result = {"reset": True}
         else:
-            self._send(404, b'{"error": "unknown control action"}', "application/json", {},
-                       time.perf_counter())
+            self._send(
+                404, b'{"error": "unknown control action"}', "application/json", {}, time.perf_counter()
+            )
             return
-        self._send(200, json.dumps(result).encode("utf-8"), "application/json", {},
-                   time.perf_counter())
+        self._send(200, json.dumps(result).encode("utf-8"), "application/json", {}, time.perf_counter())
 
     # -- the API --------------------------------------------------------------------------------
     def _authorize(self) -> None:
         bearer = self.headers.get("Authorization", "")
         key = bearer[7:] if bearer.lower().startswith("bearer ") else self.headers.get("api-key")
         if not key:
-            raise _ApiError(401, "You didn't provide an API key. You need to provide your API "
-                                 "key in an Authorization header using Bearer auth (i.e. "
-                                 "Authorization: Bearer YOUR_KEY).")
+            raise _ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API "
+                "key in an Authorization header using Bearer auth (i.e. "
+                "Authorization: Bearer YOUR_KEY).",
+            )
         if self.server.api_key is not None and key != self.server.api_key:
             shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "****"
-            raise _ApiError(401, f"Incorrect API key provided: {shown}. You can find your API "
-                                 "key at https://platform.openai.com/account/api-keys.",
-                            code="invalid_api_key")
+            raise _ApiError(
+                401,
+                f"Incorrect API key provided: {shown}. You can find your API "
+                "key at https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
 
     def _route(self, path: str, query: str, body: bytes) -> tuple[int, Any]:
         for prefix in ("/openai/v1", "/v1"):
             if path.startswith(prefix + "/"):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
                 break
         segments = path.strip("/").split("/")
         if segments[:2] != ["chat", "completions"] or len(segments) > 4:
@@ -339,14 +389,20 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model")
         messages = body.get("messages")
         if not isinstance(model, str) or not model:
-            raise _ApiError(400, "you must provide a model parameter", param="model",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400, "you must provide a model parameter", param="model", code="missing_required_parameter"
+            )
         if not isinstance(messages, list) or not messages:
-            raise _ApiError(400, "Missing required parameter: 'messages'.", param="messages",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400,
+                "Missing required parameter: 'messages'.",
+                param="messages",
+                code="missing_required_parameter",
+            )
         metadata = _check_metadata(body, required=False)
-        return self.server.store.create(model=model, messages=messages, metadata=metadata,
-                                        store=body.get("store") is True)
+        return self.server.store.create(
+            model=model, messages=messages, metadata=metadata, store=body.get("store") is True
+        )
 
     def _list(self, params: list[tuple[str, str]]) -> dict[str, Any]:
         model = next((v for k, v in params if k == "model"), None)
@@ -357,16 +413,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _not_found(ident: str) -> _ApiError:
-    return _ApiError(404, f"No chat completion found with id '{ident}'.", param=None,
-                     code="not_found")
+    return _ApiError(404, f"No chat completion found with id '{ident}'.", param=None, code="not_found")
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except ValueError:
-        raise _ApiError(400, "We could not parse the JSON body of your request. (HINT: This "
-                             "likely means you aren't using your HTTP library correctly.)") from None
+        raise _ApiError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This "
+            "likely means you aren't using your HTTP library correctly.)",
+        ) from None
     if not isinstance(value, dict):
         raise _ApiError(400, "The body of your request must be a JSON object.")
     return value
@@ -375,36 +433,59 @@ def _json_body(body: bytes) -> dict[str, Any]:
 def _check_metadata(body: dict[str, Any], *, required: bool) -> dict[str, str] | None:
     if "metadata" not in body:
         if required:
-            raise _ApiError(400, "Missing required parameter: 'metadata'.", param="metadata",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400,
+                "Missing required parameter: 'metadata'.",
+                param="metadata",
+                code="missing_required_parameter",
+            )
         return None
     metadata = body["metadata"]
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
-        raise _ApiError(400, "Invalid type for 'metadata': expected an object, but got "
-                             f"{type(metadata).__name__} instead.", param="metadata",
-                        code="invalid_type")
+        raise _ApiError(
+            400,
+            f"Invalid type for 'metadata': expected an object, but got {type(metadata).__name__} instead.",
+            param="metadata",
+            code="invalid_type",
+        )
     if len(metadata) > _METADATA_MAX_PAIRS:
-        raise _ApiError(400, "Invalid 'metadata': too many properties. Expected an object with "
-                             f"at most {_METADATA_MAX_PAIRS} properties, but got an object with "
-                             f"{len(metadata)} properties instead.", param="metadata",
-                        code="object_above_max_properties")
+        raise _ApiError(
+            400,
+            "Invalid 'metadata': too many properties. Expected an object with "
+            f"at most {_METADATA_MAX_PAIRS} properties, but got an object with "
+            f"{len(metadata)} properties instead.",
+            param="metadata",
+            code="object_above_max_properties",
+        )
     for key, value in metadata.items():
         if len(key) > _METADATA_MAX_KEY:
-            raise _ApiError(400, f"Invalid 'metadata': key '{key}' is too long. Expected a "
-                                 f"string with maximum length {_METADATA_MAX_KEY}, but got a "
-                                 f"string with length {len(key)} instead.",
-                            param="metadata", code="string_above_max_length")
+            raise _ApiError(
+                400,
+                f"Invalid 'metadata': key '{key}' is too long. Expected a "
+                f"string with maximum length {_METADATA_MAX_KEY}, but got a "
+                f"string with length {len(key)} instead.",
+                param="metadata",
+                code="string_above_max_length",
+            )
         if not isinstance(value, str):
-            raise _ApiError(400, f"Invalid type for 'metadata.{key}': expected a string, but got "
-                                 f"{type(value).__name__} instead.", param=f"metadata.{key}",
-                            code="invalid_type")
+            raise _ApiError(
+                400,
+                f"Invalid type for 'metadata.{key}': expected a string, but got "
+                f"{type(value).__name__} instead.",
+                param=f"metadata.{key}",
+                code="invalid_type",
+            )
         if len(value) > _METADATA_MAX_VALUE:
-            raise _ApiError(400, f"Invalid 'metadata.{key}': string too long. Expected a string "
-                                 f"with maximum length {_METADATA_MAX_VALUE}, but got a string "
-                                 f"with length {len(value)} instead.", param=f"metadata.{key}",
-                            code="string_above_max_length")
+            raise _ApiError(
+                400,
+                f"Invalid 'metadata.{key}': string too long. Expected a string "
+                f"with maximum length {_METADATA_MAX_VALUE}, but got a string "
+                f"with length {len(value)} instead.",
+                param=f"metadata.{key}",
+                code="string_above_max_length",
+            )
     return metadata
 
 
@@ -412,14 +493,23 @@ def _paging(params: list[tuple[str, str]]) -> tuple[str | None, int, str]:
     values = dict(params)
     order = values.get("order", "asc")
     if order not in ("asc", "desc"):
-        raise _ApiError(400, f"Invalid value for 'order': expected one of asc, desc, but got "
-                             f"'{order}' instead.", param="order", code="invalid_value")
+        raise _ApiError(
+            400,
+            f"Invalid value for 'order': expected one of asc, desc, but got '{order}' instead.",
+            param="order",
+            code="invalid_value",
+        )
     try:
         limit = int(values.get("limit", "20"))
     except ValueError:
-        raise _ApiError(400, "Invalid type for 'limit': expected an integer.", param="limit",
-                        code="invalid_type") from None
+        raise _ApiError(
+            400, "Invalid type for 'limit': expected an integer.", param="limit", code="invalid_type"
+        ) from None
     if not 1 <= limit <= 100:
-        raise _ApiError(400, f"Invalid 'limit': integer out of range ({limit}); expected 1 to "
-                             "100.", param="limit", code="integer_out_of_range")
+        raise _ApiError(
+            400,
+            f"Invalid 'limit': integer out of range ({limit}); expected 1 to 100.",
+            param="limit",
+            code="integer_out_of_range",
+        )
     return values.get("after"), limit, order

@@ -61,38 +61,56 @@ class CompletionStore:
             "object": "chat.completion",
             "created": int(self._clock()) if created is None else created,
             "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply, "refusal": None,
-                            "annotations": []},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
             "service_tier": "default",
             "system_fingerprint": "fp_emulator",
             "metadata": dict(metadata or {}),
         }
         if store:
             stored_messages = [
-                {"id": f"{ident}-{index}", "role": m.get("role", "user"),
-                 "content": m.get("content"), "refusal": None, "content_parts": None,
-                 **({"name": m["name"]} if "name" in m else {})}
+                {
+                    "id": f"{ident}-{index}",
+                    "role": m.get("role", "user"),
+                    "content": m.get("content"),
+                    "refusal": None,
+                    "content_parts": None,
+                    **({"name": m["name"]} if "name" in m else {}),
+                }
                 for index, m in enumerate(messages)
             ]
             with self._lock:
-                self._items[ident] = StoredCompletion(completion, stored_messages,
-                                                      next(self._sequence))
+                self._items[ident] = StoredCompletion(completion, stored_messages, next(self._sequence))
         return _copy(completion)
 
-    def seed(self, count: int, *, prefix: str = "chatcmpl-seed-", model: str = "gpt-4o-mini",
-             metadata: dict[str, str] | None = None) -> list[str]:
+    def seed(
+        self,
+        count: int,
+        *,
+        prefix: str = "chatcmpl-seed-",
+        model: str = "gpt-4o-mini",
+        metadata: dict[str, str] | None = None,
+    ) -> list[str]:
         """Store ``count`` completions with ids ``<prefix>000000``...; returns the ids."""
         ids = [f"{prefix}{index:06d}" for index in range(count)]
         for ident in ids:
-            self.create(model=model, messages=[{"role": "user", "content": ident}],
-                        metadata=metadata, completion_id=ident)
+            self.create(
+                model=model,
+                messages=[{"role": "user", "content": ident}],
+                metadata=metadata,
+                completion_id=ident,
+            )
         return ids
 
     def get(self, ident: str) -> dict[str, Any] | None:
@@ -118,12 +136,12 @@ class CompletionStore:
             item = self._items.get(ident)
             return [dict(m) for m in item.messages] if item else None
 
-    def list(self, *, model: str | None = None,
-             metadata: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, *, model: str | None = None, metadata: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Every stored completion matching the filters, oldest first."""
         with self._lock:
-            items = sorted(self._items.values(),
-                           key=lambda i: (i.completion["created"], i.sequence))
+            items = sorted(self._items.values(), key=lambda i: (i.completion["created"], i.sequence))
             result = []
             for item in items:
                 c = item.completion
@@ -144,13 +162,12 @@ class CompletionStore:
             self._items.clear()
 
 
-def page(items: list[dict[str, Any]], *, after: str | None, limit: int, order: str
-         ) -> dict[str, Any]:
+def page(items: list[dict[str, Any]], *, after: str | None, limit: int, order: str) -> dict[str, Any]:
     """One list page in the API's shape, ``after`` counted in the requested order."""
     ordered = items if order == "asc" else list(reversed(items))
     if after is not None:
         ids = [i["id"] for i in ordered]
-        ordered = ordered[ids.index(after) + 1:] if after in ids else []
+        ordered = ordered[ids.index(after) + 1 :] if after in ids else []
     chunk = ordered[:limit]
     return {
         "object": "list",

@@ -25,8 +25,7 @@ def is_dialect(argv: Sequence[str]) -> bool:
     return bool(words) and (words[0] == "chat" or words[0].startswith("chat:completions"))
 
 
-def main(argv: Sequence[str], *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run one command line of the dialect; returns the exit status (0, 1, or 3)."""
     from .app import main as run
 

@@ -25,12 +25,13 @@ EXIT_FAILURE = 1
 EXIT_UNKNOWN_COMMAND = 3
 DEFAULT_TIMEOUT = 600.0  # the SDK's, per attempt
 DEFAULT_MAX_RETRIES = 2  # the official CLI's (through its Go SDK)
-MISSING_KEY = ("Missing API key: pass --api-key, set OPENAI_API_KEY, or store one in the OS "
-               "keyring with 'psopenai Set-OpenAISecret'.")
+MISSING_KEY = (
+    "Missing API key: pass --api-key, set OPENAI_API_KEY, or store one in the OS "
+    "keyring with 'psopenai Set-OpenAISecret'."
+)
 
 
-def main(argv: Sequence[str], *, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run one dialect command line; returns the exit status.  Nothing here raises."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -66,8 +67,7 @@ class _logging:
         self.logger = logging.getLogger("psopenai_py")
         self.debug = bool(parsed.get("debug"))
         self.hidden = [value for _, value in parsed.get("header") or [] if value]
-        self.handler: logging.Handler = (logging.StreamHandler(err) if self.debug
-                                         else logging.NullHandler())
+        self.handler: logging.Handler = logging.StreamHandler(err) if self.debug else logging.NullHandler()
         self.level = self.logger.level
 
     def __enter__(self) -> None:
@@ -100,10 +100,12 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
     try:
         request = _checked_request(parsed, verb)  # every value checked before any lookup
         invocation = stored.open_invocation(
-            api_key=parsed.get("api-key"), base_url=parsed.get("base-url"),
+            api_key=parsed.get("api-key"),
+            base_url=parsed.get("base-url"),
             organization=parsed.get("organization"),
             max_retries=parsed.get("max-retries", DEFAULT_MAX_RETRIES),
-            headers=dict(parsed.get("header") or []))
+            headers=dict(parsed.get("header") or []),
+        )
     except grammar.UsageError as exc:
         err.write(f"{exc}\n")
         return EXIT_FAILURE
@@ -134,8 +136,9 @@ def _metadata(parsed: Parsed, *, nullable: bool = True) -> Any:
     try:
         return stored.check_dialect_metadata(parsed.get("metadata"), nullable=nullable)
     except PSOpenAIError as exc:
-        raise grammar.UsageError(f"Incorrect Usage: invalid value for flag --metadata: "
-                                 f"{_problem(str(exc))}") from None
+        raise grammar.UsageError(
+            f"Incorrect Usage: invalid value for flag --metadata: {_problem(str(exc))}"
+        ) from None
 
 
 def _problem(message: str) -> str:
@@ -168,17 +171,16 @@ def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
         query = _list_query(parsed, filters=False)
         return lambda inv, t, printer, err: _print_items(
             stored.follow_pages(lambda q: stored.messages_page(inv, ident, q, timeout=t), query),
-            printer, parsed.get("max-items", -1))
+            printer,
+            parsed.get("max-items", -1),
+        )
     if verb.name == "retrieve":
-        return lambda inv, t, printer, err: printer.document(stored.retrieve(inv, ident,
-                                                                             timeout=t))
+        return lambda inv, t, printer, err: printer.document(stored.retrieve(inv, ident, timeout=t))
     if verb.name == "delete":
-        return lambda inv, t, printer, err: printer.document(stored.delete(inv, ident,
-                                                                           timeout=t))
+        return lambda inv, t, printer, err: printer.document(stored.delete(inv, ident, timeout=t))
     if verb.name == "update":
         metadata = _metadata(parsed)
-        return lambda inv, t, printer, err: printer.document(
-            stored.update(inv, ident, metadata, timeout=t))
+        return lambda inv, t, printer, err: printer.document(stored.update(inv, ident, metadata, timeout=t))
     if verb.name == "create":
         body = _create_body(parsed)
         return lambda inv, t, printer, err: printer.document(stored.create(inv, body, timeout=t))
@@ -187,10 +189,16 @@ def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
         destination = _export_destination(parsed.get("output"))
         return lambda inv, t, printer, err: _export(
             stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
-            destination, printer, err, parsed.get("max-items", -1))
+            destination,
+            printer,
+            err,
+            parsed.get("max-items", -1),
+        )
     return lambda inv, t, printer, err: _print_items(
         stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
-        printer, parsed.get("max-items", -1))
+        printer,
+        parsed.get("max-items", -1),
+    )
 
 
 def _create_body(parsed: Parsed) -> dict[str, Any]:
@@ -198,14 +206,18 @@ def _create_body(parsed: Parsed) -> dict[str, Any]:
     for group in parsed.get("message") or []:
         messages.extend(group)
     if not messages:
-        raise grammar.UsageError('Required flag "message" not set. Run \'psopenai '
-                                 "chat:completions create --help' for usage information.")
+        raise grammar.UsageError(
+            'Required flag "message" not set. Run \'psopenai '
+            "chat:completions create --help' for usage information."
+        )
     body: dict[str, Any] = {"messages": messages, "model": parsed.get("model")}
     # The rest by name, as the SDK orders them; only what was given is sent.
-    for name, value in (("max_completion_tokens", parsed.get("max-completion-tokens")),
-                        ("metadata", _metadata(parsed)),
-                        ("store", parsed.get("store")),
-                        ("temperature", parsed.get("temperature"))):
+    for name, value in (
+        ("max_completion_tokens", parsed.get("max-completion-tokens")),
+        ("metadata", _metadata(parsed)),
+        ("store", parsed.get("store")),
+        ("temperature", parsed.get("temperature")),
+    ):
         if value is not None:
             body[name] = value
     return body
@@ -237,17 +249,21 @@ def _export_destination(output: str | None) -> str | None:
         return None
     assert output is not None
     if os.path.lexists(output):
-        raise grammar.UsageError(f'Incorrect Usage: invalid value "{output}" for flag '
-                                 "--output: the file exists (export writes a new file only)")
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag '
+            "--output: the file exists (export writes a new file only)"
+        )
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
-        raise grammar.UsageError(f'Incorrect Usage: invalid value "{output}" for flag '
-                                 f"--output: the folder {folder} does not exist")
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag --output: the folder {folder} does not exist'
+        )
     return output
 
 
-def _export(pages: Iterator[Any], destination: str | None, printer: Printer, err: TextIO,
-            max_items: int) -> None:
+def _export(
+    pages: Iterator[Any], destination: str | None, printer: Printer, err: TextIO, max_items: int
+) -> None:
     """JSON Lines of every item; a file is written beside its destination under a temporary
     name and moved into place only when every page has arrived, so a failure leaves no file."""
     if destination is None:
@@ -255,8 +271,7 @@ def _export(pages: Iterator[Any], destination: str | None, printer: Printer, err
         err.write(f"Stored completions: {count}\nAll pages fetched.\n")
         return
     folder = os.path.dirname(os.path.abspath(destination))
-    handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial",
-                                       dir=folder)
+    handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             count = _write_lines(pages, Printer(stream, "jsonl"), max_items)
@@ -283,13 +298,15 @@ def _publish(staging: str, destination: str) -> None:
     try:
         os.link(staging, destination)  # fails if the destination exists, on every platform
     except FileExistsError:
-        raise PSOpenAIError(f"{destination} was created by something else during the export; "
-                            "nothing was replaced.") from None
+        raise PSOpenAIError(
+            f"{destination} was created by something else during the export; nothing was replaced."
+        ) from None
     except OSError:
         # A file system without hard links: the closest check, then an atomic rename.
         if os.path.lexists(destination):
-            raise PSOpenAIError(f"{destination} was created by something else during the "
-                                "export; nothing was replaced.") from None
+            raise PSOpenAIError(
+                f"{destination} was created by something else during the export; nothing was replaced."
+            ) from None
         os.replace(staging, destination)
         return
     os.remove(staging)
@@ -303,9 +320,12 @@ def _describe(exc: Exception, redact: Callable[[str], str]) -> tuple[str, Any]:
     """The one-line summary and the error object of a failure (already free of keys)."""
     from ..errors import APIConnectionException, APIRequestException, InvalidResponseException
 
-    if isinstance(exc, APIRequestException) and not isinstance(
-            exc, (APIConnectionException, InvalidResponseException)) and \
-            exc.response is not None and exc.status_code:
+    if (
+        isinstance(exc, APIRequestException)
+        and not isinstance(exc, (APIConnectionException, InvalidResponseException))
+        and exc.response is not None
+        and exc.status_code
+    ):
         request = getattr(exc.response, "request", None)
         method = getattr(request, "method", "") or ""
         url = getattr(request, "url", "") or ""
@@ -328,6 +348,7 @@ def _report(err: TextIO, out: TextIO, error_format: str, line: str, body: Any) -
 
 # -- help ---------------------------------------------------------------------------------------
 
+
 def _flag_lines(flags: Sequence[Flag]) -> list[str]:
     rows = []
     for flag in flags:
@@ -346,27 +367,42 @@ def help_text(resource: str | None, verb: Verb | None) -> str:
     if verb is not None:
         takes = " [ID]" if verb.takes_id else ""
         spaced = verb.resource.replace(":", " ")
-        lines += [f"psopenai {verb.resource} {verb.name}: {verb.summary}", "",
-                  f"usage: psopenai {verb.resource} {verb.name} [flags]{takes}",
-                  f"       psopenai {spaced} {verb.name} [flags]{takes}", "", "flags:"]
+        lines += [
+            f"psopenai {verb.resource} {verb.name}: {verb.summary}",
+            "",
+            f"usage: psopenai {verb.resource} {verb.name} [flags]{takes}",
+            f"       psopenai {spaced} {verb.name} [flags]{takes}",
+            "",
+            "flags:",
+        ]
         lines += _flag_lines(verb.flags)
     else:
-        lines += ["psopenai chat:completions: stored chat completions, in the openai CLI's "
-                  "words", "",
-                  "usage: psopenai [global flags] chat:completions <command> [flags] [ID]",
-                  "       psopenai chat completions <command> [flags] [ID]   (the same)", "",
-                  "commands:"]
-        shown = [(f"{v.resource} {v.name}", v.summary) for v in VERBS
-                 if resource in (None, "chat:completions") or v.resource == resource]
+        lines += [
+            "psopenai chat:completions: stored chat completions, in the openai CLI's words",
+            "",
+            "usage: psopenai [global flags] chat:completions <command> [flags] [ID]",
+            "       psopenai chat completions <command> [flags] [ID]   (the same)",
+            "",
+            "commands:",
+        ]
+        shown = [
+            (f"{v.resource} {v.name}", v.summary)
+            for v in VERBS
+            if resource in (None, "chat:completions") or v.resource == resource
+        ]
         width = max(len(n) for n, _ in shown)
         lines += [f"  {n:<{width}}  {s}" for n, s in shown]
         lines += ["", "resources: " + "; ".join(f"{k} ({v})" for k, v in RESOURCES.items())]
         lines += ["", "Run 'psopenai chat:completions <command> --help' for a command's flags."]
     lines += ["", "global flags (anywhere on the line):"]
     lines += _flag_lines(GLOBAL_FLAGS)
-    lines += ["", "Output: --format auto|json|jsonl|pretty|text (auto is text). Errors: one line "
-                  "on stderr; --format-error json also writes the API's error object to stdout.",
-              f"Exit status: {EXIT_OK} success, {EXIT_FAILURE} failure or bad command line "
-              f"(nothing sent), {EXIT_UNKNOWN_COMMAND} unknown command.",
-              f"Error formats: {', '.join(ERROR_FORMATS)}.", ""]
+    lines += [
+        "",
+        "Output: --format auto|json|jsonl|pretty|text (auto is text). Errors: one line "
+        "on stderr; --format-error json also writes the API's error object to stdout.",
+        f"Exit status: {EXIT_OK} success, {EXIT_FAILURE} failure or bad command line "
+        f"(nothing sent), {EXIT_UNKNOWN_COMMAND} unknown command.",
+        f"Error formats: {', '.join(ERROR_FORMATS)}.",
+        "",
+    ]
     return "\n".join(lines)

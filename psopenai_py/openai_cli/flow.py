@@ -23,13 +23,36 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
-_INFINITE = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
-             "+.inf": float("inf"), "-.inf": float("-inf"), "-.Inf": float("-inf"),
-             "-.INF": float("-inf")}
+_INFINITE = {
+    ".inf": float("inf"),
+    ".Inf": float("inf"),
+    ".INF": float("inf"),
+    "+.inf": float("inf"),
+    "-.inf": float("-inf"),
+    "-.Inf": float("-inf"),
+    "-.INF": float("-inf"),
+}
 _FLOW_INDICATORS = ",[]{}"
-_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
-            "f": "\f", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
-            "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029"}
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
 _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
@@ -176,8 +199,7 @@ class _Parser:
             after = text[self.pos + 1] if self.pos + 1 < len(text) else ""
             if not top and char in _FLOW_INDICATORS:
                 break
-            if char == ":" and (after == "" or after in " \t\r\n" or
-                                (not top and after in _FLOW_INDICATORS)):
+            if char == ":" and (after == "" or after in " \t\r\n" or (not top and after in _FLOW_INDICATORS)):
                 if top:
                     raise self.error("block mappings are not accepted; write {key: value}")
                 break
@@ -186,7 +208,7 @@ class _Parser:
             if char in "\r\n" and top:
                 break
             self.pos += 1
-        word = " ".join(text[start:self.pos].split())  # flow folding: line breaks are spaces
+        word = " ".join(text[start : self.pos].split())  # flow folding: line breaks are spaces
         if key and not word:
             raise self.error("expected a key")
         return word
@@ -224,7 +246,7 @@ class _Parser:
             return _ESCAPES[code]
         if code in _HEX_ESCAPES:
             width = _HEX_ESCAPES[code]
-            digits = text[self.pos + 2:self.pos + 2 + width]
+            digits = text[self.pos + 2 : self.pos + 2 + width]
             if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
                 self.pos += 2 + width
                 if code == "u" and 0xD800 <= int(digits, 16) <= 0xDBFF:

@@ -20,8 +20,20 @@ from typing import Any
 from ..validation import is_absolute_http_url
 from .flow import FlowError, parse_flow
 
-__all__ = ["Flag", "Verb", "Parsed", "UsageError", "UnknownCommand", "GLOBAL_FLAGS", "VERBS",
-           "RESOURCES", "parse", "command_words", "FORMATS", "ERROR_FORMATS"]
+__all__ = [
+    "Flag",
+    "Verb",
+    "Parsed",
+    "UsageError",
+    "UnknownCommand",
+    "GLOBAL_FLAGS",
+    "VERBS",
+    "RESOURCES",
+    "parse",
+    "command_words",
+    "FORMATS",
+    "ERROR_FORMATS",
+]
 
 FORMATS = ("auto", "json", "jsonl", "pretty", "text")
 ERROR_FORMATS = ("auto", "json")
@@ -66,8 +78,7 @@ class Flag:
 
 def _usage(flag: Flag, text: str, problem: str) -> UsageError:
     shown = text if len(text) <= 60 else text[:57] + "..."
-    return UsageError(f'Incorrect Usage: invalid value "{shown}" for flag --{flag.name}: '
-                      f"{problem}")
+    return UsageError(f'Incorrect Usage: invalid value "{shown}" for flag --{flag.name}: {problem}')
 
 
 def _string(flag: Flag, text: str) -> str:
@@ -135,52 +146,75 @@ def _objects(flag: Flag, text: str) -> list[Any]:
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _usage(flag, text, "expected a list of mappings such as "
-                                 "'[{role: user, content: hi}]'")
+        raise _usage(flag, text, "expected a list of mappings such as '[{role: user, content: hi}]'")
     return value
 
 
 def _header(flag: Flag, text: str) -> tuple[str, str]:
     name, colon, value = text.partition(":")
     name = name.strip()
-    if not colon or not name or any(c in name for c in " \t\r\n") or any(
-            c in value for c in "\r\n"):
-        raise UsageError(f"Incorrect Usage: invalid value for flag --{flag.name}: expected "
-                         "'Name: Value' "
-                         "(one header, no line breaks)")
+    if not colon or not name or any(c in name for c in " \t\r\n") or any(c in value for c in "\r\n"):
+        raise UsageError(
+            f"Incorrect Usage: invalid value for flag --{flag.name}: expected "
+            "'Name: Value' "
+            "(one header, no line breaks)"
+        )
     return name, value.strip()
 
 
 def _url(flag: Flag, text: str) -> str:
     if not is_absolute_http_url(text):
-        raise UsageError(f'Incorrect Usage: --{flag.name} "{text[:60]}" is missing a scheme or '
-                         "host (expected http:// or https://)")
+        raise UsageError(
+            f'Incorrect Usage: --{flag.name} "{text[:60]}" is missing a scheme or '
+            "host (expected http:// or https://)"
+        )
     return text
 
 
 _CONVERTERS: dict[str, Callable[[Flag, str], Any]] = {
-    "url": _url, "string": _string, "int": _int, "number": _number, "bool": _bool, "choice": _choice,
-    "object": _object, "objects": _objects, "header": _header,
+    "url": _url,
+    "string": _string,
+    "int": _int,
+    "number": _number,
+    "bool": _bool,
+    "choice": _choice,
+    "object": _object,
+    "objects": _objects,
+    "header": _header,
 }
 
 GLOBAL_FLAGS: tuple[Flag, ...] = (
-    Flag("api-key", "API key (default: OPENAI_API_KEY, then the usual resolution and the OS "
-                    "keyring)"),
-    Flag("base-url", "API base URL, http:// or https:// (default: OPENAI_BASE_URL, then "
-                     "OPENAI_API_BASE, then https://api.openai.com/v1)", kind="url"),
+    Flag("api-key", "API key (default: OPENAI_API_KEY, then the usual resolution and the OS keyring)"),
+    Flag(
+        "base-url",
+        "API base URL, http:// or https:// (default: OPENAI_BASE_URL, then "
+        "OPENAI_API_BASE, then https://api.openai.com/v1)",
+        kind="url",
+    ),
     Flag("organization", "organization id (default: OPENAI_ORG_ID, then OPENAI_ORGANIZATION)"),
-    Flag("header", "an extra request header 'Name: Value' (repeatable; the last one of a name "
-                   "wins)", kind="header", short="H", repeatable=True),
-    Flag("max-retries", "retries on 429 and server errors (0 to 100, default 2)", kind="int",
-         minimum=0, maximum=_MAX_RETRIES),
-    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="number",
-         minimum=0.001),
-    Flag("format", "output format: auto (text), json, jsonl, pretty, text", kind="choice",
-         choices=FORMATS),
-    Flag("format-error", "error format: auto (one line on stderr), json (the API's error "
-                         "object on stdout too)", kind="choice", choices=ERROR_FORMATS),
-    Flag("debug", "log requests and responses to stderr (keys and header values hidden)",
-         kind="switch"),
+    Flag(
+        "header",
+        "an extra request header 'Name: Value' (repeatable; the last one of a name wins)",
+        kind="header",
+        short="H",
+        repeatable=True,
+    ),
+    Flag(
+        "max-retries",
+        "retries on 429 and server errors (0 to 100, default 2)",
+        kind="int",
+        minimum=0,
+        maximum=_MAX_RETRIES,
+    ),
+    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="number", minimum=0.001),
+    Flag("format", "output format: auto (text), json, jsonl, pretty, text", kind="choice", choices=FORMATS),
+    Flag(
+        "format-error",
+        "error format: auto (one line on stderr), json (the API's error object on stdout too)",
+        kind="choice",
+        choices=ERROR_FORMATS,
+    ),
+    Flag("debug", "log requests and responses to stderr (keys and header values hidden)", kind="switch"),
     Flag("help", "show help", kind="switch", short="h"),
     Flag("version", "show the version", kind="switch", short="v"),
 )
@@ -189,11 +223,11 @@ _ID = Flag("completion-id", "the stored completion's id (or the first argument)"
 _AFTER = Flag("after", "list after this id")
 _LIMIT = Flag("limit", "items per page (1 to 100)", kind="int", minimum=1, maximum=100)
 _ORDER = Flag("order", "asc or desc (by creation time)", kind="choice", choices=("asc", "desc"))
-_MAX_ITEMS = Flag("max-items", "stop after this many items (-1: all pages)", kind="int",
-                  minimum=-1)
+_MAX_ITEMS = Flag("max-items", "stop after this many items (-1: all pages)", kind="int", minimum=-1)
 _MODEL_FILTER = Flag("model", "only completions of this model")
-_METADATA_FILTER = Flag("metadata", "only completions with these metadata pairs: "
-                                    "'{team: ops}'", kind="object")
+_METADATA_FILTER = Flag(
+    "metadata", "only completions with these metadata pairs: '{team: ops}'", kind="object"
+)
 
 
 @dataclass(frozen=True)
@@ -213,38 +247,91 @@ class Verb:
 
 
 VERBS: tuple[Verb, ...] = (
-    Verb("chat:completions", "create", "create a chat completion (--store true keeps it)", (
-        Flag("model", "the model", required=True),
-        Flag("message", "one message '{role: user, content: hi}' (repeatable)", kind="objects",
-             repeatable=True),
-        Flag("messages", "all messages as a list '[{role: user, content: hi}]'",
-             kind="objects"),
-        Flag("metadata", "metadata of the stored completion: '{team: ops}'", kind="object"),
-        Flag("store", "true to store the completion", kind="bool"),
-        Flag("temperature", "sampling temperature (0 to 2)", kind="number", minimum=0,
-             maximum=2),
-        Flag("max-completion-tokens", "upper bound of generated tokens", kind="int",
-             minimum=1),
-    )),
-    Verb("chat:completions", "retrieve", "get a stored chat completion", (_ID,),
-         takes_id=True, id_required=True),
-    Verb("chat:completions", "update", "replace a stored completion's metadata", (
-        _ID, Flag("metadata", "the new metadata: '{foo: bar}' or JSON; null clears it",
-                  kind="object", required=True)), takes_id=True, id_required=True),
-    Verb("chat:completions", "list", "list stored chat completions (every page)",
-         (_AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS)),
-    Verb("chat:completions", "delete", "delete a stored chat completion", (_ID,),
-         takes_id=True, id_required=True),
-    Verb("chat:completions", "export", "write every listed completion as JSON Lines to a new "
-                                       "file (published when complete) or stdout",
-         (Flag("output", "the new file to write (default: stdout)", short="o"),
-          _AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS)),
-    Verb("chat:completions:messages", "list", "list a stored completion's messages",
-         (_ID, _AFTER, _LIMIT, _ORDER, _MAX_ITEMS), takes_id=True, id_required=True),
+    Verb(
+        "chat:completions",
+        "create",
+        "create a chat completion (--store true keeps it)",
+        (
+            Flag("model", "the model", required=True),
+            Flag(
+                "message",
+                "one message '{role: user, content: hi}' (repeatable)",
+                kind="objects",
+                repeatable=True,
+            ),
+            Flag("messages", "all messages as a list '[{role: user, content: hi}]'", kind="objects"),
+            Flag("metadata", "metadata of the stored completion: '{team: ops}'", kind="object"),
+            Flag("store", "true to store the completion", kind="bool"),
+            Flag("temperature", "sampling temperature (0 to 2)", kind="number", minimum=0, maximum=2),
+            Flag("max-completion-tokens", "upper bound of generated tokens", kind="int", minimum=1),
+        ),
+    ),
+    Verb(
+        "chat:completions",
+        "retrieve",
+        "get a stored chat completion",
+        (_ID,),
+        takes_id=True,
+        id_required=True,
+    ),
+    Verb(
+        "chat:completions",
+        "update",
+        "replace a stored completion's metadata",
+        (
+            _ID,
+            Flag(
+                "metadata",
+                "the new metadata: '{foo: bar}' or JSON; null clears it",
+                kind="object",
+                required=True,
+            ),
+        ),
+        takes_id=True,
+        id_required=True,
+    ),
+    Verb(
+        "chat:completions",
+        "list",
+        "list stored chat completions (every page)",
+        (_AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS),
+    ),
+    Verb(
+        "chat:completions",
+        "delete",
+        "delete a stored chat completion",
+        (_ID,),
+        takes_id=True,
+        id_required=True,
+    ),
+    Verb(
+        "chat:completions",
+        "export",
+        "write every listed completion as JSON Lines to a new file (published when complete) or stdout",
+        (
+            Flag("output", "the new file to write (default: stdout)", short="o"),
+            _AFTER,
+            _LIMIT,
+            _METADATA_FILTER,
+            _MODEL_FILTER,
+            _ORDER,
+            _MAX_ITEMS,
+        ),
+    ),
+    Verb(
+        "chat:completions:messages",
+        "list",
+        "list a stored completion's messages",
+        (_ID, _AFTER, _LIMIT, _ORDER, _MAX_ITEMS),
+        takes_id=True,
+        id_required=True,
+    ),
 )
 
-RESOURCES = {"chat:completions": "stored chat completions",
-             "chat:completions:messages": "the messages of a stored chat completion"}
+RESOURCES = {
+    "chat:completions": "stored chat completions",
+    "chat:completions:messages": "the messages of a stored chat completion",
+}
 
 
 @dataclass
@@ -305,7 +392,7 @@ def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
     for word in words:
         pieces = word.split(":")
         candidate = [*parts, *pieces]
-        if candidate != ["chat", "completions", "messages"][:len(candidate)]:
+        if candidate != ["chat", "completions", "messages"][: len(candidate)]:
             break
         parts = candidate
         used += 1
@@ -314,8 +401,9 @@ def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
     if parts == ["chat"]:
         # As the official CLI's suggestion: the only command under 'chat' is completions.
         if len(words) > used:
-            raise UnknownCommand(f"No help topic for '{words[used]}'. Did you mean "
-                                 "'psopenai chat:completions'?")
+            raise UnknownCommand(
+                f"No help topic for '{words[used]}'. Did you mean 'psopenai chat:completions'?"
+            )
         return None, None, used
     resource = ":".join(parts)
     if used == len(words):
@@ -372,8 +460,10 @@ def parse(argv: Sequence[str]) -> Parsed:
     _check_positionals(parsed, verb)
     for flag in verb.flags:
         if flag.required and flag.key not in values:
-            raise UsageError(f'Required flag "{flag.name}" not set. Run \'psopenai '
-                             f"{verb.resource} {verb.name} --help' for usage information.")
+            raise UsageError(
+                f'Required flag "{flag.name}" not set. Run \'psopenai '
+                f"{verb.resource} {verb.name} --help' for usage information."
+            )
     return parsed
 
 
@@ -384,5 +474,7 @@ def _check_positionals(parsed: Parsed, verb: Verb) -> None:
     if rest:
         raise UsageError(f"Unexpected extra arguments: [{' '.join(rest)}]")
     if verb.id_required and not str(parsed.values.get("completion_id") or "").strip():
-        raise UsageError('Required flag "completion-id" not set (or empty). Run \'psopenai '
-                         f"{verb.resource} {verb.name} --help' for usage information.")
+        raise UsageError(
+            'Required flag "completion-id" not set (or empty). Run \'psopenai '
+            f"{verb.resource} {verb.name} --help' for usage information."
+        )

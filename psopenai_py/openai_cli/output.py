@@ -26,7 +26,7 @@ def render_json(value: Any, indent: int = 0) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f'{pad}  {_scalar(str(k))}: {render_json(v, indent + 2)}' for k, v in value.items()]
+        items = [f"{pad}  {_scalar(str(k))}: {render_json(v, indent + 2)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
         if not value:
@@ -62,14 +62,20 @@ def render_text(value: Any, indent: int = 0) -> list[str]:
                 lines.append(f"{pad}{key}:")
                 lines.extend(render_text(item, indent + 2))
             else:
-                lines.extend(_with_continuation(f"{pad}{key}: ", _text_scalar(item) if not
-                                                isinstance(item, (dict, list)) else
-                                                ("{}" if isinstance(item, dict) else "[]"), pad))
+                lines.extend(
+                    _with_continuation(
+                        f"{pad}{key}: ",
+                        _text_scalar(item)
+                        if not isinstance(item, (dict, list))
+                        else ("{}" if isinstance(item, dict) else "[]"),
+                        pad,
+                    )
+                )
         return lines
     if isinstance(value, list):
         for item in value:
             sub = render_text(item, indent + 2)
-            first = sub[0][indent + 2:] if sub else ""
+            first = sub[0][indent + 2 :] if sub else ""
             lines.append(f"{pad}- {first}")
             lines.extend(sub[1:])
         return lines or [pad + "[]"]
