@@ -19,6 +19,9 @@ __all__ = ["is_dialect", "main"]
 def is_dialect(argv: Sequence[str]) -> bool:
     """True when the command line's first command word is ``chat`` or ``chat:completions...``
     (global flags such as ``--api-key X`` may come before it)."""
+    # Most command lines have no such word at all: answer those without loading the grammar.
+    if not any(word == "chat" or word.startswith("chat:") for word in argv):
+        return False
     from .grammar import command_words
 
     words = command_words(argv)

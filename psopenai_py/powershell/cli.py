@@ -28,6 +28,7 @@ EXTRA_VERBS = {
     "help": "show a command's help page: psopenai help <Command> [-Examples|-Parameter X|-Full]",
     "emulator": "serve the local stored-completions emulator: psopenai emulator --port N",
     "demo": "update a stored completion on an embedded emulator (no key, no network)",
+    "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
 
 
