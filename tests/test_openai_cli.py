@@ -617,3 +617,32 @@ def test_every_verb_keeps_the_canary_out(emulator, stored, transport, words):
     text = out + err
     assert CANARY_KEY not in text and CANARY_KEY[12:] not in text and "Traceback" not in text
     assert "500 Internal Server Error" in err
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "text", "pretty"])
+def test_a_legacy_code_page_stream_gets_escapes_not_an_error(emulator, base, fmt):
+    created = emulator.store.create(
+        model="m", messages=[{"role": "user", "content": "x"}], metadata={"note": "caf\u00e9 \U0001f600"}
+    )
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252", newline="\n")
+    status = main(["chat:completions", "retrieve", created["id"], "--format", fmt, *base], stdout=stream)
+    stream.flush()
+    assert status == 0
+    text = raw.getvalue().decode("cp1252")
+    if fmt in ("json", "jsonl"):
+        assert json.loads(text)["metadata"] == {"note": "caf\u00e9 \U0001f600"}
+    else:
+        assert "note: caf\u00e9 \\U0001f600" in text
+
+
+def test_an_unforeseen_error_is_one_line(emulator, base, monkeypatch, stored):
+    from psopenai_py.commands import stored as stored_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"Bearer {KEY}")
+
+    monkeypatch.setattr(stored_module, "retrieve", broken)
+    status, out, err = run("chat:completions", "retrieve", stored, *base)
+    assert (status, out) == (1, "")
+    assert err == "psopenai: unexpected error (RuntimeError); nothing more is shown.\n"

@@ -57,6 +57,10 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
         except KeyboardInterrupt:
             err.write("Interrupted.\n")
             return 130
+        except Exception as exc:  # the last guard: no traceback reaches a user
+            # Only the class name: the message of an unforeseen error could quote a header.
+            err.write(f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown.\n")
+            return EXIT_FAILURE
 
 
 class _logging:

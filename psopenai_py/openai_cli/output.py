@@ -8,6 +8,7 @@ line per object.  ``text`` (also ``auto``): readable ``key: value`` lines, neste
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any, TextIO
 
@@ -16,28 +17,31 @@ __all__ = ["Printer", "render", "render_json"]
 WIDTH = 80
 
 
-def _scalar(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _scalar(value: Any, ascii_only: bool = False) -> str:
+    return json.dumps(value, ensure_ascii=ascii_only)
 
 
-def render_json(value: Any, indent: int = 0) -> str:
-    """The official CLI's indented JSON."""
+def render_json(value: Any, indent: int = 0, *, ascii_only: bool = False) -> str:
+    """The official CLI's indented JSON (``ascii_only``: non-ASCII as ``\\uXXXX`` escapes)."""
     pad = " " * indent
     if isinstance(value, dict):
         if not value:
             return "{}"
-        items = [f"{pad}  {_scalar(str(k))}: {render_json(v, indent + 2)}" for k, v in value.items()]
+        items = [
+            f"{pad}  {_scalar(str(k), ascii_only)}: {render_json(v, indent + 2, ascii_only=ascii_only)}"
+            for k, v in value.items()
+        ]
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
         if not value:
             return "[]"
         if not any(isinstance(v, (dict, list)) for v in value):
-            one_line = "[" + ", ".join(_scalar(v) for v in value) + "]"
+            one_line = "[" + ", ".join(_scalar(v, ascii_only) for v in value) + "]"
             if indent + len(one_line) <= WIDTH:
                 return one_line
-        items = [f"{pad}  {render_json(v, indent + 2)}" for v in value]
+        items = [f"{pad}  {render_json(v, indent + 2, ascii_only=ascii_only)}" for v in value]
         return "[\n" + ",\n".join(items) + f"\n{pad}]"
-    return _scalar(value)
+    return _scalar(value, ascii_only)
 
 
 def _text_scalar(value: Any) -> str:
@@ -93,12 +97,12 @@ def _boxed(lines: list[str]) -> list[str]:
     return [edge, *(f"| {line:<{width}} |" for line in lines), edge]
 
 
-def render(value: Any, fmt: str) -> str:
+def render(value: Any, fmt: str, *, ascii_only: bool = False) -> str:
     """One document in a format, with its final newline."""
     if fmt == "json":
-        return render_json(value) + "\n"
+        return render_json(value, ascii_only=ascii_only) + "\n"
     if fmt == "jsonl":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":")) + "\n"
     lines = render_text(value)
     if fmt == "pretty":
         lines = _boxed(lines)
@@ -112,10 +116,23 @@ class Printer:
         self.out = out
         self.fmt = "text" if fmt == "auto" else fmt
         self.count = 0
+        # A stream that cannot carry every character (a Windows pipe in a legacy code page) gets
+        # escapes instead of an encoding error halfway through a list.
+        encoding = getattr(out, "encoding", None) or "utf-8"
+        try:
+            self.encoding = None if codecs.lookup(encoding).name.startswith("utf") else encoding
+        except LookupError:
+            self.encoding = "ascii"
 
     def document(self, value: Any) -> None:
         if self.count and self.fmt in ("text", "pretty"):
             self.out.write("\n")
-        self.out.write(render(value, self.fmt))
+        text = render(value, self.fmt)
+        if self.encoding is not None:
+            if self.fmt in ("json", "jsonl"):
+                text = render(value, self.fmt, ascii_only=True)
+            else:
+                text = text.encode(self.encoding, "backslashreplace").decode(self.encoding)
+        self.out.write(text)
         self.out.flush()
         self.count += 1
