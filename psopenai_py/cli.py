@@ -54,7 +54,7 @@ def main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None 
     if verb.lower() == "emulator":
         from .emulator.__main__ import main as emulator_main
 
-        return emulator_main(rest)
+        return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
