@@ -81,11 +81,12 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
                   else getattr(exc, "strerror", None) or str(exc))
         print(f"{prog}: cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
         return 2
-    # The server's one-line reports of bad requests go to stderr, nothing else.
+    # One line on stderr per refused request (4xx/5xx the emulator decided), nothing else.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
     logger = logging.getLogger("psopenai_py.emulator")
     logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     logger.propagate = False
     print(f"psopenai emulator listening on {emulator.url}", flush=True)
     try:

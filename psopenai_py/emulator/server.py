@@ -188,8 +188,10 @@ class EmulatorServer(ThreadingHTTPServer):
     """The server object: state, faults, records and counters shared by all handler threads."""
 
     daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+    # On Windows SO_REUSEADDR lets a second server take a port that is in use, so it is left off
+    # there; elsewhere it only allows restarting on a port in TIME_WAIT.
+    allow_reuse_address = sys.platform != "win32"
+    request_queue_size = 1024  # a burst of connections waits in the kernel, not in SYN retries
 
     def __init__(self, port: int = 0, *, latency_ms: int = 0, api_key: str | None = None,
                  seed: int | None = None, record: bool = True,
@@ -380,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reader.begin(self.server.limits.header_timeout)
         self._answered = False
         self.command = None  # type: ignore[assignment]  # set by parse_request
+        self.raw_requestline = b""
         self.requestline = ""
         self.request_version = self.default_request_version
         try:
@@ -405,8 +408,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except TimeoutError:
             self.close_connection = True
-            if self._reader.received and not self._answered:
-                # Part of a request came, then stalled (a slow or dripping client).
+            if (self.raw_requestline or self._reader.received) and not self._answered:
+                # Part of a request came, then stalled (a slow or dripping client); a
+                # connection that sent nothing is closed without a word, as servers do.
                 self.send_error(HTTPStatus.REQUEST_TIMEOUT,
                                 "The request did not arrive within "
                                 f"{self.server.limits.header_timeout:g} s.")
@@ -516,6 +520,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, result = self._route(parts.path, parts.query, body)
         except _ApiError as exc:
             status, result = exc.status, exc.body
+            log.info("%s: %d %s: %s", _peer(self.client_address), status,
+                     _loggable(str(exc)), _loggable(self.requestline))
         except Exception as exc:  # the server stays up and says what went wrong, in one line
             log.warning("%s: 500 %s: %s", _peer(self.client_address),
                         _loggable(f"{type(exc).__name__}: {exc}"), _loggable(self.requestline))
