@@ -449,3 +449,19 @@ def test_a_thousand_idle_connections_stay_within_the_thread_and_memory_bound():
             time.sleep(0.05)
         assert stats["refused_connections"] == refused
         assert stats["open_connections"] == 1  # the stats request itself
+
+
+def test_the_emulator_imports_nothing_else_of_the_package():
+    """The emulator stands alone (it is the other side of the wire): no import reaches outside
+    psopenai_py/emulator, so nothing of the client, its key handling included, runs in it."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(ROOT) / "psopenai_py" / "emulator"
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level <= 1, f"{source.name}: from {'.' * node.level}{node.module}"
+                assert not (node.module or "").startswith("psopenai_py"), source.name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("psopenai_py") for a in node.names), source.name
