@@ -38,9 +38,11 @@ def median(values: list[float]) -> float:
 @contextmanager
 def emulator(latency_ms: int = 0) -> Iterator[str]:
     """An emulator in its own process (so its work is not counted as ours); yields its base URL."""
-    process = subprocess.Popen([*PSOPENAI, "emulator", "--port", "0", "--no-record",
-                                "--latency-ms", str(latency_ms)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*PSOPENAI, "emulator", "--port", "0", "--no-record", "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         base = process.stdout.readline().rsplit(" ", 1)[1].strip()
@@ -64,29 +66,54 @@ def seed(base: str, count: int, prefix: str) -> list[str]:
 
 def run_env(base: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(OPENAI_API_KEY=KEY, OPENAI_API_BASE=base, OPENAI_BASE_URL=base,
-               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.update(
+        OPENAI_API_KEY=KEY,
+        OPENAI_API_BASE=base,
+        OPENAI_BASE_URL=base,
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+    )
     return env
 
 
 def timed_process(args: list[str], env: dict[str, str], stdin: str | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(args, env=env, input=stdin, text=True, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        args,
+        env=env,
+        input=stdin,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
+
+
+@contextmanager
+def canned_server() -> Iterator[str]:
+    """The canned-response server (benchmarks/canned_server.py) in its own process; its base URL."""
+    process = subprocess.Popen([PYTHON, str(HERE / "canned_server.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().split()[1]
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 # -- measurements ---------------------------------------------------------------------------------
 
+
 def import_times(runs: int) -> dict[str, float]:
     """Median seconds of ``import X`` in a fresh interpreter (interpreter start-up excluded)."""
-    code = ("import time; t = time.perf_counter(); import {0}; "
-            "print(time.perf_counter() - t)")
+    code = "import time; t = time.perf_counter(); import {0}; print(time.perf_counter() - t)"
     samples: dict[str, list[float]] = {"psopenai_py": [], "requests": [], "openai": []}
     for _ in range(runs):
         for module in samples:
-            out = subprocess.run([PYTHON, "-c", code.format(module)], capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(
+                [PYTHON, "-c", code.format(module)], capture_output=True, text=True, check=True
+            ).stdout
             samples[module].append(float(out))
     return {module: median(values) for module, values in samples.items()}
 
@@ -144,6 +171,63 @@ def per_call(calls: int, repeats: int) -> dict[str, float]:
     return {name: median(values) for name, values in samples.items()}
 
 
+def client_cost(calls: int, repeats: int) -> dict[str, float]:
+    """Median microseconds per warm update against the canned server: ours vs the floor, a bare
+    ``urllib3.PoolManager().request`` doing the same POST and JSON decode."""
+    import urllib3
+
+    import psopenai_py
+
+    with canned_server() as base:
+        url = f"{base}/chat/completions/chatcmpl-canned"
+        psopenai_py.set_openai_context(api_base=base, api_key=KEY)
+        pool = urllib3.PoolManager()
+        headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+
+        def ours() -> None:
+            psopenai_py.set_chat_completion("chatcmpl-canned", {"k": "v"})
+
+        def bare_urllib3() -> None:
+            body = json.dumps({"metadata": {"k": "v"}})
+            json.loads(pool.request("POST", url, body=body, headers=headers).data)
+
+        contenders: list[Callable[[], None]] = [ours, bare_urllib3]
+        for call in contenders:
+            for _ in range(200):
+                call()
+        samples: dict[str, list[float]] = {c.__name__: [] for c in contenders}
+        for _ in range(repeats):
+            for call in contenders:
+                started = time.perf_counter()
+                for _ in range(calls):
+                    call()
+                samples[call.__name__].append((time.perf_counter() - started) / calls * 1e6)
+        psopenai_py.clear_openai_context()
+    return {name: median(values) for name, values in samples.items()}
+
+
+def oneshot_floor(runs: int) -> dict[str, float]:
+    """Whole-process seconds of one update against the canned server: the psopenai CLI vs a
+    minimal ``python -c`` script with ``requests.post``."""
+    with canned_server() as base:
+        env = run_env(base)
+        ours = [*PSOPENAI, "Set-ChatCompletion", "chatcmpl-canned", "-MetaData", "@{k='v'}"]
+        script = (
+            "import os, requests; "
+            "requests.post(os.environ['OPENAI_BASE_URL'] + '/chat/completions/chatcmpl-canned', "
+            "json={'metadata': {'k': 'v'}}, "
+            "headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}).json()"
+        )
+        minimal = [PYTHON, "-c", script]
+        samples: dict[str, list[float]] = {"psopenai CLI": [], "requests script": []}
+        timed_process(ours, env)
+        timed_process(minimal, env)
+        for _ in range(runs):
+            samples["psopenai CLI"].append(timed_process(ours, env))
+            samples["requests script"].append(timed_process(minimal, env))
+    return {name: median(values) for name, values in samples.items()}
+
+
 def bulk(count: int, latency_ms: int, repeats: int) -> dict[int | str, float]:
     """Seconds for ``count`` updates through the CLI with per-request latency, by ThrottleLimit."""
     results: dict[int | str, float] = {}
@@ -152,8 +236,7 @@ def bulk(count: int, latency_ms: int, repeats: int) -> dict[int | str, float]:
         env = run_env(base)
         stdin = "\n".join(ids) + "\n"
         for limit, runs in ((1, 1), (8, repeats), (32, repeats)):
-            args = [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}",
-                    "-ThrottleLimit", str(limit)]
+            args = [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit", str(limit)]
             results[limit] = median([timed_process(args, env, stdin) for _ in range(runs)])
     results["ideal_32"] = count * latency_ms / 1000 / 32
     return results
@@ -167,9 +250,12 @@ def peak_memory(count: int, throttle: int) -> float:
             source.write("\n".join(ids) + "\n")
             source.seek(0)
             process = subprocess.Popen(
-                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit",
-                 str(throttle)], stdin=source, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, env=run_env(base))
+                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit", str(throttle)],
+                stdin=source,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=run_env(base),
+            )
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
@@ -179,11 +265,11 @@ def peak_memory(count: int, throttle: int) -> float:
 
 # -- report ---------------------------------------------------------------------------------------
 
+
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("psopenai_py", "requests", "urllib3", "openai",
-                                             "keyring")}
+    return {name: version(name) for name in ("psopenai_py", "requests", "urllib3", "openai", "keyring")}
 
 
 def verdict(ok: bool) -> str:
@@ -196,15 +282,28 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results.md")
     args = parser.parse_args()
     q = args.quick
-    sizes = dict(import_runs=5 if q else 21, cli_runs=3 if q else 11, calls=200 if q else 2000,
-                 repeats=2 if q else 3, bulk=200 if q else 2000, memory=5000 if q else 100_000)
+    sizes = dict(
+        import_runs=5 if q else 21,
+        cli_runs=3 if q else 11,
+        calls=200 if q else 2000,
+        repeats=2 if q else 3,
+        bulk=200 if q else 2000,
+        memory=5000 if q else 100_000,
+    )
     started = time.time()
+    # An installed copy has its bytecode compiled by pip; an editable checkout may not (for
+    # example under PYTHONDONTWRITEBYTECODE), and compiling on every start would be measured as
+    # the package's own cost.  Compile once so every contender starts from bytecode.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(HERE.parent / "psopenai_py")], check=True)
     print("import times ...", flush=True)
     imports = import_times(sizes["import_runs"])
     print("one CLI update ...", flush=True)
     oneshot = cli_oneshot(sizes["cli_runs"])
     print("per-call overhead ...", flush=True)
     warm = per_call(sizes["calls"], sizes["repeats"])
+    print("client cost against a canned server ...", flush=True)
+    floor_warm = client_cost(sizes["calls"], sizes["repeats"] + 2)
+    floor_oneshot = oneshot_floor(sizes["cli_runs"])
     print("bulk throughput ...", flush=True)
     bulk_times = bulk(sizes["bulk"], 100, sizes["repeats"])
     print("pipeline memory ...", flush=True)
@@ -216,6 +315,8 @@ def main() -> int:
     r_cli = oneshot["psopenai CLI"] / oneshot["openai SDK script"]
     r_bare = warm["ours"] / warm["bare_requests"]
     r_sdk = warm["ours"] / warm["openai_sdk"]
+    r_floor = floor_warm["ours"] / floor_warm["bare_urllib3"]
+    r_floor_cli = floor_oneshot["psopenai CLI"] / floor_oneshot["requests script"]
     r_bulk = bulk_times[32] / bulk_times["ideal_32"]
     v = versions()
     lines = [
@@ -224,8 +325,7 @@ def main() -> int:
         f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `python benchmarks/run.py`"
         f"{' --quick' if q else ''} in {time.time() - started:.0f} s.",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}. Versions: "
-        + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        f"{platform.python_version()}. Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "All numbers are medians of interleaved runs; ratios compare figures from the same run.",
         "",
         "| Measure | Result | Target | |",
@@ -243,6 +343,13 @@ def main() -> int:
         f"{warm['bare_requests']:.0f} us = **{r_bare:.2f} x** | <= 1.15 x | {verdict(r_bare <= 1.15)} |",
         f"| the same vs the openai SDK's `chat.completions.update` | {warm['ours']:.0f} us vs "
         f"{warm['openai_sdk']:.0f} us = **{r_sdk:.2f} x** | <= 0.8 x | {verdict(r_sdk <= 0.8)} |",
+        f"| client cost, warm per-call against a canned-response server: `set_chat_completion` vs a "
+        f"bare `urllib3.PoolManager().request` POST + JSON decode | {floor_warm['ours']:.0f} us vs "
+        f"{floor_warm['bare_urllib3']:.0f} us = **{r_floor:.2f} x** | <= 1.3 x | {verdict(r_floor <= 1.3)} |",
+        f"| client cost, one update as a whole process against the canned server: `psopenai "
+        f"Set-ChatCompletion` vs `python -c` with `requests.post` | "
+        f"{floor_oneshot['psopenai CLI'] * 1000:.0f} ms vs {floor_oneshot['requests script'] * 1000:.0f} ms "
+        f"= **{r_floor_cli:.2f} x** | <= 1.1 x | {verdict(r_floor_cli <= 1.1)} |",
         f"| {sizes['bulk']} updates, 100 ms latency each, CLI fed by stdin: serial | "
         f"{bulk_times[1]:.1f} s | | |",
         f"| the same with `-ThrottleLimit 8` | {bulk_times[8]:.2f} s | | |",
@@ -254,7 +361,9 @@ def main() -> int:
         f"{verdict(memory_large < 100)} |",
         "",
         "The emulator runs in its own process and serves every contender alike; its time is in "
-        "every figure, so the ratios understate differences in client cost.",
+        "every figure, so the ratios understate differences in client cost. The two client-cost "
+        "rows use `benchmarks/canned_server.py` instead, which answers every request with the same "
+        "prepared bytes, so what remains is the clients' own cost.",
         "",
     ]
     args.output.write_text("\n".join(lines), encoding="utf-8")

@@ -120,13 +120,14 @@ def cut(text: str, commit: str, date: str) -> str:
         raise ValueError(f"upstream has no {', '.join(missing)}")
 
     def span(entry: Entry) -> list[str]:
-        return lines[entry.first:entry.end]
+        return lines[entry.first : entry.end]
 
     paths = [entry for entry in _entries(top["paths"].value, top["paths"].end) if entry.key in PATHS]
     selected = [document["paths"][entry.key] for entry in paths]
     wanted = _closure(document, [*selected, {"security": document.get("security", [])}])
-    tag_names = {tag for path in selected for op in path.values() if isinstance(op, dict)
-                 for tag in op.get("tags", [])}
+    tag_names = {
+        tag for path in selected for op in path.values() if isinstance(op, dict) for tag in op.get("tags", [])
+    }
 
     out = [
         "# OpenAI's OpenAPI description, cut to the chat-completions paths this package calls\n",
@@ -142,8 +143,10 @@ def cut(text: str, commit: str, date: str) -> str:
     if "tags" in top:
         out.append(lines[top["tags"].first])
         for entry in _entries(top["tags"].value, top["tags"].end):
-            if isinstance(document["tags"][int(entry.key)], dict) and \
-                    document["tags"][int(entry.key)].get("name") in tag_names:
+            if (
+                isinstance(document["tags"][int(entry.key)], dict)
+                and document["tags"][int(entry.key)].get("name") in tag_names
+            ):
                 out += span(entry)
     out.append(lines[top["paths"].first])
     for entry in paths:
@@ -161,17 +164,17 @@ def cut(text: str, commit: str, date: str) -> str:
     return result
 
 
-def _check(document: dict[str, Any], result: str, wanted: dict[str, set[str]],
-           tag_names: set[str]) -> None:
+def _check(document: dict[str, Any], result: str, wanted: dict[str, set[str]], tag_names: set[str]) -> None:
     """The cut text must load to exactly the selected part of the upstream document."""
     expected: dict[str, Any] = {key: document[key] for key in WHOLE if key in document}
     if "tags" in document:
         expected["tags"] = [tag for tag in document["tags"] if tag.get("name") in tag_names]
-    expected["paths"] = {path: document["paths"][path] for path in document["paths"]
-                         if path in PATHS}
+    expected["paths"] = {path: document["paths"][path] for path in document["paths"] if path in PATHS}
     expected["components"] = {
         section: {name: value for name, value in members.items() if name in wanted[section]}
-        for section, members in document["components"].items() if wanted.get(section)}
+        for section, members in document["components"].items()
+        if wanted.get(section)
+    }
     if yaml.load(result, Loader=_LOADER) != expected:
         raise ValueError("the cut text does not load to the selected subset (unexpected layout)")
 
@@ -180,14 +183,20 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: cut SOURCE into the committed description (or ``--output``)."""
     parser = argparse.ArgumentParser(
         prog="python contract/cut_openapi.py",
-        description="Cut the chat-completions part out of OpenAI's full OpenAPI description.")
+        description="Cut the chat-completions part out of OpenAI's full OpenAPI description.",
+    )
     parser.add_argument("source", type=Path, help="the full upstream openapi.yaml")
-    parser.add_argument("--commit", required=True,
-                        help="the openai/openai-openapi commit the source file comes from")
-    parser.add_argument("--date", default=datetime.datetime.now(datetime.timezone.utc).date()
-                        .isoformat(), help="the date of the cut (default: today, UTC)")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                        help="where to write the cut (default: %(default)s)")
+    parser.add_argument(
+        "--commit", required=True, help="the openai/openai-openapi commit the source file comes from"
+    )
+    parser.add_argument(
+        "--date",
+        default=datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+        help="the date of the cut (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the cut (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     try:
         text = args.source.read_text(encoding="utf-8")

@@ -29,8 +29,11 @@ def main() -> int:
         return 0
     npm = shutil.which("npm")
     if npm is None:
-        print("install_prism: npm not found; the contract tests need Node.js 18 or later "
-              "(https://nodejs.org), then run this again", file=sys.stderr)
+        print(
+            "install_prism: npm not found; the contract tests need Node.js 18 or later "
+            "(https://nodejs.org), then run this again",
+            file=sys.stderr,
+        )
         return 1
     print("+ npm " + " ".join(NPM_CI), flush=True)
     try:

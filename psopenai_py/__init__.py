@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+from .commands.context import clear_openai_context, get_openai_context, set_openai_context
 from .errors import (
+    ActionPreferenceStopException,
     APIConnectionException,
     APIRequestException,
     BadRequestException,
@@ -30,15 +32,16 @@ from .errors import (
     ParameterBindingError,
     ParameterTypeError,
     PermissionDeniedException,
+    PowerShellSyntaxError,
     PSOpenAIError,
     QuotaLimitExceededException,
     RateLimitExceededException,
+    SecretStoreError,
     TimeoutException,
     UnauthorizedException,
     UnprocessableEntityException,
 )
 from .secret import Secret
-from .settings import clear_openai_context, get_openai_context, set_openai_context
 
 if TYPE_CHECKING:
     from .commands.chat import (
@@ -49,7 +52,6 @@ if TYPE_CHECKING:
         set_chat_completion,
     )
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
-    from .keyring_store import SecretStoreError
     from .psobject import PSObject
 
 OPENAI_API_KEY: "str | Secret | None" = None
@@ -69,7 +71,6 @@ _LAZY = {
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
     "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
-    "SecretStoreError": ("psopenai_py.keyring_store", "SecretStoreError"),
 }
 
 __all__ = [
@@ -108,6 +109,8 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "PowerShellSyntaxError",
+    "ActionPreferenceStopException",
 ]
 
 

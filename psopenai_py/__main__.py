@@ -7,7 +7,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``psopenai`` command."""
-    from .cli import main as cli_main
+    from .powershell.cli import main as cli_main
 
     return cli_main(sys.argv[1:] if argv is None else argv)
 

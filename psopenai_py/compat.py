@@ -22,18 +22,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from .binding import ParameterToken, bind, resolve_parameter, split_arguments
-from .commands.registry import RUNNERS, Runner, find_runner
 from .errors import ParameterBindingError
-from .pipeline import Host, execute, variables
-from .pslit import Parser, parse_literal
+from .powershell.binding import ParameterToken, bind, resolve_parameter, split_arguments
+from .powershell.literals import Parser, parse_literal
+from .powershell.pipeline import Host, execute, variables
+from .powershell.registry import Runner, find_runner, runners
 from .psobject import PSObject
 
-__all__ = ["invoke", "variables", "Set_ChatCompletion", "Get_ChatCompletion",
-           "Remove_ChatCompletion", "Get_ChatCompletionMessage", "Request_ChatCompletion",
-           "Set_OpenAIContext",
-           "Get_OpenAIContext", "Clear_OpenAIContext", "Set_OpenAISecret", "Get_OpenAISecret",
-           "Remove_OpenAISecret", "unroll"]
+__all__ = [
+    "invoke",
+    "variables",
+    "Set_ChatCompletion",
+    "Get_ChatCompletion",
+    "Remove_ChatCompletion",
+    "Get_ChatCompletionMessage",
+    "Request_ChatCompletion",
+    "Set_OpenAIContext",
+    "Get_OpenAIContext",
+    "Clear_OpenAIContext",
+    "Set_OpenAISecret",
+    "Get_OpenAISecret",
+    "Remove_OpenAISecret",
+    "unroll",
+]
 
 
 def unroll(outputs: Iterable[Any]) -> Any:
@@ -48,8 +59,7 @@ def _is_pipeline_input(value: Any) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping, PSObject))
 
 
-def _run_python_call(runner: Runner, args: tuple[Any, ...], kwargs: dict[str, Any],
-                     host: Host | None) -> Any:
+def _run_python_call(runner: Runner, args: tuple[Any, ...], kwargs: dict[str, Any], host: Host | None) -> Any:
     command = runner.table
     pipeline: Iterable[Any] | None = None
     positional = list(args)
@@ -73,26 +83,29 @@ def _make_shim(runner: Runner) -> Callable[..., Any]:
         return _run_python_call(runner, args, kwargs, None)
 
     shim.__name__ = shim.__qualname__ = runner.table.name.replace("-", "_")
-    shim.__doc__ = (f"{runner.table.name}: {runner.table.synopsis}\n\nPowerShell parameters: "
-                    + ", ".join(f"-{p.name}" for p in runner.table.parameters)
-                    + f". See Docs/{runner.table.name}.md.")
+    shim.__doc__ = (
+        f"{runner.table.name}: {runner.table.synopsis}\n\nPowerShell parameters: "
+        + ", ".join(f"-{p.name}" for p in runner.table.parameters)
+        + f". See Docs/{runner.table.name}.md."
+    )
     return shim
 
 
-Set_ChatCompletion = _make_shim(RUNNERS["set-chatcompletion"])
-Get_ChatCompletion = _make_shim(RUNNERS["get-chatcompletion"])
-Remove_ChatCompletion = _make_shim(RUNNERS["remove-chatcompletion"])
-Get_ChatCompletionMessage = _make_shim(RUNNERS["get-chatcompletionmessage"])
-Request_ChatCompletion = _make_shim(RUNNERS["request-chatcompletion"])
-Set_OpenAIContext = _make_shim(RUNNERS["set-openaicontext"])
-Get_OpenAIContext = _make_shim(RUNNERS["get-openaicontext"])
-Clear_OpenAIContext = _make_shim(RUNNERS["clear-openaicontext"])
-Set_OpenAISecret = _make_shim(RUNNERS["set-openaisecret"])
-Get_OpenAISecret = _make_shim(RUNNERS["get-openaisecret"])
-Remove_OpenAISecret = _make_shim(RUNNERS["remove-openaisecret"])
+Set_ChatCompletion = _make_shim(find_runner("set-chatcompletion"))
+Get_ChatCompletion = _make_shim(find_runner("get-chatcompletion"))
+Remove_ChatCompletion = _make_shim(find_runner("remove-chatcompletion"))
+Get_ChatCompletionMessage = _make_shim(find_runner("get-chatcompletionmessage"))
+Request_ChatCompletion = _make_shim(find_runner("request-chatcompletion"))
+Set_OpenAIContext = _make_shim(find_runner("set-openaicontext"))
+Get_OpenAIContext = _make_shim(find_runner("get-openaicontext"))
+Clear_OpenAIContext = _make_shim(find_runner("clear-openaicontext"))
+Set_OpenAISecret = _make_shim(find_runner("set-openaisecret"))
+Get_OpenAISecret = _make_shim(find_runner("get-openaisecret"))
+Remove_OpenAISecret = _make_shim(find_runner("remove-openaisecret"))
 
 
 # -- command lines as text -----------------------------------------------------------------------
+
 
 def _split_pipeline(text: str) -> list[str]:
     """Split at top-level ``|`` (not inside quotes, braces or parentheses)."""
@@ -126,7 +139,7 @@ def _parse_command(segment: str) -> tuple[str, list[Any]]:
     start = parser.pos
     while not parser.at_end() and not parser.text[parser.pos].isspace():
         parser.pos += 1
-    name = segment[start:parser.pos]
+    name = segment[start : parser.pos]
     tokens: list[Any] = []
     while True:
         parser.skip_space()
@@ -134,10 +147,11 @@ def _parse_command(segment: str) -> tuple[str, list[Any]]:
             return name, tokens
         if parser.peek() == "-" and parser.peek(2)[1:].isalpha():
             begin = parser.pos + 1
-            while not parser.at_end() and (parser.text[parser.pos].isalnum()
-                                           or parser.text[parser.pos] in "-_"):
+            while not parser.at_end() and (
+                parser.text[parser.pos].isalnum() or parser.text[parser.pos] in "-_"
+            ):
                 parser.pos += 1
-            param = segment[begin:parser.pos]
+            param = segment[begin : parser.pos]
             if parser.peek() == ":":
                 parser.pos += 1
                 tokens.append(ParameterToken(param, parser.value()))
@@ -168,8 +182,10 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
             runner = find_runner(name)
         except KeyError:
             raise ParameterBindingError(
-                name, f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
-                      f"{', '.join(r.table.name for r in RUNNERS.values())}.") from None
+                name,
+                f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
+                f"{', '.join(r.table.name for r in runners().values())}.",
+            ) from None
         _, tokens = _parse_command(segment)
         named, positional = split_arguments(runner.table, tokens)
         bound = bind(runner.table, named, positional, from_text=True, pipeline=outputs)

@@ -16,6 +16,9 @@ __all__ = [
     "ParameterBindingError",
     "ParameterTypeError",
     "MissingSettingError",
+    "SecretStoreError",
+    "PowerShellSyntaxError",
+    "ActionPreferenceStopException",
     "APIRequestException",
     "BadRequestException",
     "ContentFilteredException",
@@ -63,6 +66,24 @@ class MissingSettingError(PSOpenAIError, LookupError):
     def __init__(self, setting: str, message: str) -> None:
         super().__init__(message)
         self.setting = setting
+
+
+class SecretStoreError(PSOpenAIError, RuntimeError):
+    """The OS keyring cannot store, read or delete a secret; the message says what to do."""
+
+
+class PowerShellSyntaxError(PSOpenAIError, ValueError):
+    """A literal could not be parsed; ``position`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, text: str, position: int) -> None:
+        pointer = f"\n    {text}\n    {' ' * position}^" if "\n" not in text else ""
+        super().__init__(f"{message} (at position {position}){pointer}")
+        self.position = position
+        self.text = text
+
+
+class ActionPreferenceStopException(PSOpenAIError):
+    """A warning met ``WarningAction Stop`` (PowerShell's ActionPreferenceStopException)."""
 
 
 class APIRequestException(PSOpenAIError):

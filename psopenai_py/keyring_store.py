@@ -21,10 +21,21 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .errors import PSOpenAIError
+from .errors import SecretStoreError
 
-__all__ = ["SERVICE_NAME", "USERNAMES", "read", "fetch", "store", "delete", "backend_name",
-           "call_with_timeout", "keyring_timeout", "SecretStoreError", "KeyringTimeout"]
+__all__ = [
+    "SERVICE_NAME",
+    "USERNAMES",
+    "read",
+    "fetch",
+    "store",
+    "delete",
+    "backend_name",
+    "call_with_timeout",
+    "keyring_timeout",
+    "SecretStoreError",
+    "KeyringTimeout",
+]
 
 log = logging.getLogger("psopenai_py")
 
@@ -40,19 +51,17 @@ TIMEOUT_ENV = "PSOPENAI_KEYRING_TIMEOUT"
 # Short when nobody can answer an unlock prompt, long enough for a person typing a password.
 _TIMEOUT_UNATTENDED = 5.0
 _TIMEOUT_INTERACTIVE = 60.0
-_WHAT_TO_DO = ("Set the OPENAI_API_KEY environment variable instead, or run a Secret Service "
-               "(gnome-keyring, KWallet, macOS Keychain, Windows Credential Manager), or choose a "
-               "backend with PYTHON_KEYRING_BACKEND.")
+_WHAT_TO_DO = (
+    "Set the OPENAI_API_KEY environment variable instead, or run a Secret Service "
+    "(gnome-keyring, KWallet, macOS Keychain, Windows Credential Manager), or choose a "
+    "backend with PYTHON_KEYRING_BACKEND."
+)
 
 T = TypeVar("T")
 
 
 class KeyringTimeout(Exception):
     """A keyring call did not answer in time."""
-
-
-class SecretStoreError(PSOpenAIError, RuntimeError):
-    """The OS keyring cannot store, read or delete a secret; the message says what to do."""
 
 
 def keyring_timeout() -> float:
@@ -81,8 +90,9 @@ def call_with_timeout(function: Callable[[], T], timeout: float) -> T:
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
-        raise KeyringTimeout(f"the OS keyring did not answer within {timeout:g} s "
-                             f"(set {TIMEOUT_ENV} to wait longer)")
+        raise KeyringTimeout(
+            f"the OS keyring did not answer within {timeout:g} s (set {TIMEOUT_ENV} to wait longer)"
+        )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
@@ -117,13 +127,17 @@ def _check_backend_can_store() -> None:
     backend = _keyring().get_keyring()
     parts = list(getattr(backend, "backends", [])) or [backend]
     names = [f"{type(b).__module__}.{type(b).__name__}" for b in parts]
-    usable = [n for n in names if not (n.startswith(("keyring.backends.fail.",
-                                                     "keyring.backends.null."))
-                                       or "plaintext" in n.lower())]
+    usable = [
+        n
+        for n in names
+        if not (
+            n.startswith(("keyring.backends.fail.", "keyring.backends.null.")) or "plaintext" in n.lower()
+        )
+    ]
     if not usable:
         raise SecretStoreError(
-            f"No usable OS keyring backend (found: {', '.join(names)}); nothing was stored. "
-            + _WHAT_TO_DO)
+            f"No usable OS keyring backend (found: {', '.join(names)}); nothing was stored. " + _WHAT_TO_DO
+        )
 
 
 def fetch(setting: str) -> str | None:
@@ -131,7 +145,8 @@ def fetch(setting: str) -> str | None:
     keyring = _keyring()
     try:
         value = call_with_timeout(
-            lambda: keyring.get_password(SERVICE_NAME, USERNAMES[setting]), keyring_timeout())
+            lambda: keyring.get_password(SERVICE_NAME, USERNAMES[setting]), keyring_timeout()
+        )
     except (KeyringTimeout, keyring.errors.KeyringError) as exc:
         raise SecretStoreError(f"The OS keyring could not be read: {exc}. {_WHAT_TO_DO}") from None
     return value or None
@@ -142,22 +157,26 @@ def store(setting: str, value: str) -> None:
     keyring = _keyring()
     _check_backend_can_store()
     try:
-        call_with_timeout(lambda: keyring.set_password(SERVICE_NAME, USERNAMES[setting], value),
-                          keyring_timeout())
+        call_with_timeout(
+            lambda: keyring.set_password(SERVICE_NAME, USERNAMES[setting], value), keyring_timeout()
+        )
     except (KeyringTimeout, keyring.errors.KeyringError) as exc:
-        raise SecretStoreError(f"The OS keyring could not store {setting}: "
-                               f"{type(exc).__name__}: {exc}. {_WHAT_TO_DO}") from None
+        raise SecretStoreError(
+            f"The OS keyring could not store {setting}: {type(exc).__name__}: {exc}. {_WHAT_TO_DO}"
+        ) from None
 
 
 def delete(setting: str) -> bool:
     """Delete a stored value; False when nothing was stored."""
     keyring = _keyring()
     try:
-        call_with_timeout(lambda: keyring.delete_password(SERVICE_NAME, USERNAMES[setting]),
-                          keyring_timeout())
+        call_with_timeout(
+            lambda: keyring.delete_password(SERVICE_NAME, USERNAMES[setting]), keyring_timeout()
+        )
     except keyring.errors.PasswordDeleteError:
         return False
     except (KeyringTimeout, keyring.errors.KeyringError) as exc:
-        raise SecretStoreError(f"The OS keyring could not delete {setting}: "
-                               f"{type(exc).__name__}: {exc}. {_WHAT_TO_DO}") from None
+        raise SecretStoreError(
+            f"The OS keyring could not delete {setting}: {type(exc).__name__}: {exc}. {_WHAT_TO_DO}"
+        ) from None
     return True

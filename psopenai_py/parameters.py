@@ -1,8 +1,8 @@
-"""Parameter tables: the one description of each public command's parameters.
+"""Parameter tables: how a command describes its parameters, and the parameters commands share.
 
-Each command declares its parameters once, here.  The table drives the validation of the library
-functions, the PowerShell-style binder of the shim and the CLI, and the check that keeps the
-``Docs/`` pages equal to the code.
+Each command declares its table once, beside its code in ``commands/``.  The table drives the
+validation of the library functions, the PowerShell-style binder of the shim and the CLI, and the
+check that keeps the ``Docs/`` pages equal to the code.
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Parameter", "Command", "COMMANDS", "command"]
+__all__ = [
+    "Parameter",
+    "Command",
+    "THROTTLE_LIMIT",
+    "SHOULD_PROCESS_PARAMETERS",
+    "settings_parameters",
+    "completion_id_parameter",
+    "paging_parameters",
+    "ID_TEXT",
+]
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,11 @@ class Parameter:
 
     @property
     def doc_pipeline(self) -> str:
-        kinds = [k for k, on in (("ByPropertyName", self.pipeline_by_property),
-                                 ("ByValue", self.pipeline_by_value)) if on]
+        kinds = [
+            k
+            for k, on in (("ByPropertyName", self.pipeline_by_property), ("ByValue", self.pipeline_by_value))
+            if on
+        ]
         return f"True ({', '.join(kinds)})" if kinds else "False"
 
 
@@ -79,7 +91,8 @@ class Command:
     def execution_parameters(self) -> tuple[Parameter, ...]:
         """ThrottleLimit, WhatIf and Confirm as they apply."""
         return ((THROTTLE_LIMIT,) if self.bulk else ()) + (
-            SHOULD_PROCESS_PARAMETERS if self.should_process else ())
+            SHOULD_PROCESS_PARAMETERS if self.should_process else ()
+        )
 
     @property
     def documented_parameters(self) -> tuple[Parameter, ...]:
@@ -95,259 +108,182 @@ class Command:
 
 
 THROTTLE_LIMIT = Parameter(
-    "ThrottleLimit", "throttle_limit", "Int32",
+    "ThrottleLimit",
+    "throttle_limit",
+    "Int32",
     "How many pipeline items are sent at once over the shared connection pool (1 to 64). Outputs "
     "keep the input order; a 429 seen by one request makes every request wait the server's delay.",
-    default=1, minimum=1, maximum=64)
+    default=1,
+    minimum=1,
+    maximum=64,
+)
 
 SHOULD_PROCESS_PARAMETERS = (
-    Parameter("WhatIf", "what_if", "SwitchParameter",
-              "Shows what would happen, for each item, and sends nothing.", aliases=("wi",),
-              default=False),
-    Parameter("Confirm", "confirm", "SwitchParameter",
-              "Asks on the terminal before each item.", aliases=("cf",), default=False),
+    Parameter(
+        "WhatIf",
+        "what_if",
+        "SwitchParameter",
+        "Shows what would happen, for each item, and sends nothing.",
+        aliases=("wi",),
+        default=False,
+    ),
+    Parameter(
+        "Confirm",
+        "confirm",
+        "SwitchParameter",
+        "Asks on the terminal before each item.",
+        aliases=("cf",),
+        default=False,
+    ),
 )
 
 
-def _settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
+def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
     """The parameters every API command shares (PSOpenAI's common request options)."""
     params = [
-        Parameter("TimeoutSec", "timeout_sec", "Int32",
-                  "Seconds to wait for each attempt; 0 (the default) waits forever. "
-                  "The limit applies to each attempt separately.",
-                  default=0, minimum=0),
-        Parameter("MaxRetryCount", "max_retry_count", "Int32",
-                  "How many times a request is retried after HTTP 429 (not a quota error) or 5xx, "
-                  "or when the server says x-should-retry: true. 0 to 100; the default 0 never retries.",
-                  default=0, minimum=0, maximum=100),
-        Parameter("ApiType", "api_type", "OpenAIApiType",
-                  "OpenAI or Azure (case-insensitive).", default="OpenAI",
-                  choices=("OpenAI", "Azure")),
-        Parameter("ApiBase", "api_base", "Uri",
-                  "The API's base URL, for example http://127.0.0.1:8080/v1. When not given: the "
-                  "context, then OPENAI_API_BASE (module global, then environment), then "
-                  "https://api.openai.com/v1."),
-        Parameter("ApiVersion", "api_version", "String",
-                  "Azure only: an api-version query value to send. Not sent when empty.",
-                  hidden=True),
-        Parameter("AuthType", "auth_type", "String",
-                  "openai, azure or azure_ad (case-insensitive). Azure ApiType forces azure unless "
-                  "it is already azure or azure_ad.", default="openai",
-                  choices=("openai", "azure", "azure_ad")),
+        Parameter(
+            "TimeoutSec",
+            "timeout_sec",
+            "Int32",
+            "Seconds to wait for each attempt; 0 (the default) waits forever. "
+            "The limit applies to each attempt separately.",
+            default=0,
+            minimum=0,
+        ),
+        Parameter(
+            "MaxRetryCount",
+            "max_retry_count",
+            "Int32",
+            "How many times a request is retried after HTTP 429 (not a quota error) or 5xx, "
+            "or when the server says x-should-retry: true. 0 to 100; the default 0 never retries.",
+            default=0,
+            minimum=0,
+            maximum=100,
+        ),
+        Parameter(
+            "ApiType",
+            "api_type",
+            "OpenAIApiType",
+            "OpenAI or Azure (case-insensitive).",
+            default="OpenAI",
+            choices=("OpenAI", "Azure"),
+        ),
+        Parameter(
+            "ApiBase",
+            "api_base",
+            "Uri",
+            "The API's base URL, for example http://127.0.0.1:8080/v1. When not given: the "
+            "context, then OPENAI_API_BASE (module global, then environment), then "
+            "https://api.openai.com/v1.",
+        ),
+        Parameter(
+            "ApiVersion",
+            "api_version",
+            "String",
+            "Azure only: an api-version query value to send. Not sent when empty.",
+            hidden=True,
+        ),
+        Parameter(
+            "AuthType",
+            "auth_type",
+            "String",
+            "openai, azure or azure_ad (case-insensitive). Azure ApiType forces azure unless "
+            "it is already azure or azure_ad.",
+            default="openai",
+            choices=("openai", "azure", "azure_ad"),
+        ),
     ]
     if with_key:
-        params.append(Parameter(
-            "ApiKey", "api_key", "Object",
-            "The API key, as a string or a psopenai_py.Secret. When not given: the context, "
-            "then OPENAI_API_KEY (module global, then environment), then the OS keyring."))
+        params.append(
+            Parameter(
+                "ApiKey",
+                "api_key",
+                "Object",
+                "The API key, as a string or a psopenai_py.Secret. When not given: the context, "
+                "then OPENAI_API_KEY (module global, then environment), then the OS keyring.",
+            )
+        )
     params += [
-        Parameter("Organization", "organization", "String",
-                  "The organization id sent as OpenAI-Organization. When not given: the context, "
-                  "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring.",
-                  aliases=("OrgId",)),
-        Parameter("AdditionalQuery", "additional_query", "IDictionary",
-                  "Extra query parameters, appended after any existing ones, URL-encoded."),
-        Parameter("AdditionalHeaders", "additional_headers", "IDictionary",
-                  "Extra HTTP headers; they win over the defaults except OpenAI-Organization."),
-        Parameter("AdditionalBody", "additional_body", "Object",
-                  "Extra body properties, as a dictionary or a JSON object string; its keys win."),
+        Parameter(
+            "Organization",
+            "organization",
+            "String",
+            "The organization id sent as OpenAI-Organization. When not given: the context, "
+            "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring.",
+            aliases=("OrgId",),
+        ),
+        Parameter(
+            "AdditionalQuery",
+            "additional_query",
+            "IDictionary",
+            "Extra query parameters, appended after any existing ones, URL-encoded.",
+        ),
+        Parameter(
+            "AdditionalHeaders",
+            "additional_headers",
+            "IDictionary",
+            "Extra HTTP headers; they win over the defaults except OpenAI-Organization.",
+        ),
+        Parameter(
+            "AdditionalBody",
+            "additional_body",
+            "Object",
+            "Extra body properties, as a dictionary or a JSON object string; its keys win.",
+        ),
     ]
     return tuple(params)
 
 
-def _completion_id(description: str, *, mandatory: bool = True,
-                   aliases: tuple[str, ...] = ("Completion", "completion_id", "InputObject", "Id")
-                   ) -> Parameter:
-    return Parameter("CompletionId", "completion_id", "String", description, aliases=aliases,
-                     position=0, mandatory=mandatory, pipeline_by_value=True,
-                     pipeline_by_property=True)
-
-
-_ID_TEXT = ("The id of the stored chat completion (chatcmpl-...). A completion object, or any "
-            "object with an id property, binds by property name.")
-
-
-def _paging_parameters(noun: str) -> tuple[Parameter, ...]:
-    return (
-        Parameter("Limit", "limit", "Int32", f"How many {noun} to get (1 to 100).", default=20,
-                  minimum=1, maximum=100),
-        Parameter("All", "all_pages", "SwitchParameter",
-                  f"Get every {noun[:-1]}, following the pages.", default=False),
-        Parameter("After", "after", "String", f"Start after the {noun[:-1]} with this id."),
-        Parameter("Order", "order", "String", "asc (oldest first, the default) or desc.",
-                  default="asc", choices=("asc", "desc")),
+def completion_id_parameter(
+    description: str,
+    *,
+    mandatory: bool = True,
+    aliases: tuple[str, ...] = ("Completion", "completion_id", "InputObject", "Id"),
+) -> Parameter:
+    return Parameter(
+        "CompletionId",
+        "completion_id",
+        "String",
+        description,
+        aliases=aliases,
+        position=0,
+        mandatory=mandatory,
+        pipeline_by_value=True,
+        pipeline_by_property=True,
     )
 
 
-SET_CHAT_COMPLETION = Command(
-    name="Set-ChatCompletion",
-    python_name="set_chat_completion",
-    synopsis="Modifies the metadata of a stored chat completion.",
-    bulk=True,
-    should_process=True,
-    parameters=(
-        _completion_id(_ID_TEXT),
-        Parameter("MetaData", "metadata", "IDictionary",
-                  "The metadata that replaces the stored metadata: at most 16 pairs, string keys "
-                  "of at most 64 characters, string values of at most 512 characters. An empty "
-                  "dictionary clears it.",
-                  mandatory=True),
-        *_settings_parameters(),
-    ),
-)
-
-_CONTEXT_VALUES = (
-    Parameter("ApiKey", "api_key", "Object",
-              "The API key to use in this process, as a string or a psopenai_py.Secret."),
-    Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.",
-              choices=("OpenAI", "Azure")),
-    Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
-    Parameter("ApiVersion", "api_version", "String", "Azure only: the api-version to send."),
-    Parameter("AuthType", "auth_type", "String",
-              "openai, azure or azure_ad. When not given it follows ApiType: Azure makes openai "
-              "azure, OpenAI makes it openai.",
-              choices=("openai", "azure", "azure_ad")),
-    Parameter("Organization", "organization", "String", "The organization id.",
-              aliases=("OrgId",)),
-    Parameter("TimeoutSec", "timeout_sec", "Int32", "Seconds to wait for each attempt; 0 waits "
-              "forever.", minimum=0),
-    Parameter("MaxRetryCount", "max_retry_count", "Int32", "Retries after 429 or 5xx, 0 to 100.",
-              minimum=0, maximum=100),
-)
-
-SET_OPENAI_CONTEXT = Command(
-    name="Set-OpenAIContext",
-    python_name="set_openai_context",
-    synopsis="Stores settings used by every later command in this process.",
-    parameters=_CONTEXT_VALUES,
-)
-
-GET_OPENAI_CONTEXT = Command(
-    name="Get-OpenAIContext",
-    python_name="get_openai_context",
-    synopsis="Returns the settings stored by Set-OpenAIContext.",
-)
-
-CLEAR_OPENAI_CONTEXT = Command(
-    name="Clear-OpenAIContext",
-    python_name="clear_openai_context",
-    synopsis="Resets the stored settings to their defaults.",
-)
-
-SET_OPENAI_SECRET = Command(
-    name="Set-OpenAISecret",
-    python_name="set_openai_secret",
-    synopsis="Stores the API key (and organization) in the OS keyring.",
-    parameters=(
-        Parameter("ApiKey", "api_key", "Object",
-                  "The API key to store, as a string or a psopenai_py.Secret. When not given it "
-                  "is asked for without echo on a terminal, or read from the first line of "
-                  "standard input when that is piped, so the key never has to be on a command "
-                  "line.",
-                  position=0),
-        Parameter("Organization", "organization", "String",
-                  "An organization id to store beside the key.", aliases=("OrgId",)),
-    ),
-)
-
-GET_OPENAI_SECRET = Command(
-    name="Get-OpenAISecret",
-    python_name="get_openai_secret",
-    synopsis="Shows what the OS keyring holds, masked, and where a call would take its key now.",
-    parameters=(
-        Parameter("AsPlainText", "as_plain_text", "SwitchParameter",
-                  "Show the stored key and organization in plain text.", default=False),
-    ),
-)
-
-REMOVE_OPENAI_SECRET = Command(
-    name="Remove-OpenAISecret",
-    python_name="remove_openai_secret",
-    synopsis="Deletes the API key and organization stored in the OS keyring.",
-)
-
-GET_CHAT_COMPLETION = Command(
-    name="Get-ChatCompletion",
-    python_name="get_chat_completion",
-    synopsis="Gets a stored chat completion by id, or lists stored chat completions.",
-    bulk=True,
-    list_parameters=("Limit", "All", "After", "Order", "MetaData", "Model"),
-    parameters=(
-        _completion_id("The id of the stored chat completion to get. Without it the command "
-                       "lists stored completions.", mandatory=False,
-                       aliases=("Completion", "completion_id", "Id")),
-        *_paging_parameters("completions"),
-        Parameter("MetaData", "metadata", "IDictionary",
-                  "List only completions whose metadata has all these pairs."),
-        Parameter("Model", "model", "String", "List only completions made with this model."),
-        Parameter("NoHistory", "no_history", "SwitchParameter",
-                  "Do not fetch the stored messages for History (one request less per item).",
-                  default=False),
-        *_settings_parameters(),
-    ),
-)
-
-REMOVE_CHAT_COMPLETION = Command(
-    name="Remove-ChatCompletion",
-    python_name="remove_chat_completion",
-    synopsis="Deletes a stored chat completion.",
-    bulk=True,
-    should_process=True,
-    parameters=(_completion_id(_ID_TEXT), *_settings_parameters()),
-)
-
-GET_CHAT_COMPLETION_MESSAGE = Command(
-    name="Get-ChatCompletionMessage",
-    python_name="get_chat_completion_message",
-    synopsis="Gets the stored messages of a stored chat completion.",
-    bulk=True,
-    parameters=(
-        _completion_id(_ID_TEXT, aliases=("Completion", "completion_id", "Id")),
-        *_paging_parameters("messages"),
-        *_settings_parameters(),
-    ),
-)
-
-REQUEST_CHAT_COMPLETION = Command(
-    name="Request-ChatCompletion",
-    python_name="request_chat_completion",
-    synopsis="Sends a chat completion request (not streamed); with -Store the result is stored.",
-    parameters=(
-        Parameter("Message", "message", "String", "The user message.", aliases=("Text",),
-                  position=0, mandatory=True, pipeline_by_value=True),
-        Parameter("SystemMessage", "system_message", "String",
-                  "A system message sent before the user message.", aliases=("Instruction",)),
-        Parameter("Model", "model", "String", "The model to use.", default="gpt-4o-mini"),
-        Parameter("Store", "store", "SwitchParameter",
-                  "Store the completion (sends store: true only when given).", default=False),
-        Parameter("MetaData", "metadata", "IDictionary",
-                  "Metadata to store with the completion (same limits as Set-ChatCompletion)."),
-        Parameter("Temperature", "temperature", "Double", "Sampling temperature, 0 to 2.",
-                  minimum=0, maximum=2),
-        Parameter("MaxCompletionTokens", "max_completion_tokens", "Int32",
-                  "The most tokens the reply may have.", minimum=1),
-        *_settings_parameters(),
-    ),
-)
-
-COMMANDS: tuple[Command, ...] = (
-    SET_CHAT_COMPLETION,
-    GET_CHAT_COMPLETION,
-    REMOVE_CHAT_COMPLETION,
-    GET_CHAT_COMPLETION_MESSAGE,
-    REQUEST_CHAT_COMPLETION,
-    SET_OPENAI_CONTEXT,
-    GET_OPENAI_CONTEXT,
-    CLEAR_OPENAI_CONTEXT,
-    SET_OPENAI_SECRET,
-    GET_OPENAI_SECRET,
-    REMOVE_OPENAI_SECRET,
+ID_TEXT = (
+    "The id of the stored chat completion (chatcmpl-...). A completion object, or any "
+    "object with an id property, binds by property name."
 )
 
 
-def command(name: str) -> Command:
-    """Find a command by its PowerShell name, case-insensitively."""
-    for cmd in COMMANDS:
-        if cmd.name.lower() == name.lower():
-            return cmd
-    raise KeyError(name)
+def paging_parameters(noun: str) -> tuple[Parameter, ...]:
+    return (
+        Parameter(
+            "Limit",
+            "limit",
+            "Int32",
+            f"How many {noun} to get (1 to 100).",
+            default=20,
+            minimum=1,
+            maximum=100,
+        ),
+        Parameter(
+            "All",
+            "all_pages",
+            "SwitchParameter",
+            f"Get every {noun[:-1]}, following the pages.",
+            default=False,
+        ),
+        Parameter("After", "after", "String", f"Start after the {noun[:-1]} with this id."),
+        Parameter(
+            "Order",
+            "order",
+            "String",
+            "asc (oldest first, the default) or desc.",
+            default="asc",
+            choices=("asc", "desc"),
+        ),
+    )

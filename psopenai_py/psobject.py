@@ -26,12 +26,17 @@ class PSObject(MutableMapping[str, Any]):
         *,
         type_names: Iterable[str] = (),
     ) -> None:
-        object.__setattr__(self, "_data", {})
-        object.__setattr__(self, "_index", {})
+        # Filled directly rather than through __setitem__: every response is wrapped once per
+        # call, so this loop is on the hot path of each request.
+        values: dict[str, Any] = {}
+        index: dict[str, str] = {}
+        for key, value in (data or {}).items():
+            real = index.setdefault(key.lower(), key)
+            values[real] = _wrap(value)
+        object.__setattr__(self, "_data", values)
+        object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_type_names", list(type_names))
         object.__setattr__(self, "_added", set())
-        for key, value in (data or {}).items():
-            self[key] = value
 
     # -- mapping protocol, case-insensitive ---------------------------------------------------
     def _real_key(self, key: str) -> str:
@@ -68,9 +73,7 @@ class PSObject(MutableMapping[str, Any]):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__} has no property {name!r}"
-            ) from None
+            raise AttributeError(f"{type(self).__name__} has no property {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
@@ -97,9 +100,11 @@ class PSObject(MutableMapping[str, Any]):
 
     def __str__(self) -> str:
         ident = self._data.get(self._index.get("id", "id"))
-        return str(ident) if ident is not None else "@{" + "; ".join(
-            f"{k}={v}" for k, v in self._data.items()
-        ) + "}"
+        return (
+            str(ident)
+            if ident is not None
+            else "@{" + "; ".join(f"{k}={v}" for k, v in self._data.items()) + "}"
+        )
 
     def __repr__(self) -> str:
         type_name = self._type_names[0] if self._type_names else "PSObject"
@@ -136,6 +141,15 @@ class PSObject(MutableMapping[str, Any]):
 
 
 def _wrap(value: Any) -> Any:
+    # Exact-type checks first: JSON gives plain dicts, lists and scalars, and an ABC isinstance
+    # check costs several times more than a type comparison.
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return PSObject(value)
+    if kind is list:
+        return [_wrap(item) for item in value]
     if isinstance(value, PSObject):
         return value
     if isinstance(value, Mapping):

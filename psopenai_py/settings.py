@@ -21,19 +21,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import MissingSettingError
 from .masking import mask_key, mask_organization, redact
-from .parameters import SET_OPENAI_CONTEXT
 from .secret import Secret
 from .validation import (
-    check_api_base,
-    check_api_key,
-    check_choice,
-    check_int,
-    check_optional_str,
     is_absolute_http_url,
 )
 
@@ -42,9 +36,8 @@ __all__ = [
     "Settings",
     "SettingsRequest",
     "resolve_settings",
-    "set_openai_context",
-    "get_openai_context",
-    "clear_openai_context",
+    "get_context",
+    "modify_context",
     "DEFAULT_API_BASE",
     "find_api_key",
 ]
@@ -75,69 +68,29 @@ class OpenAIContext:
     def __repr__(self) -> str:
         # The organization is masked as in the verbose lines; the key is a Secret already.
         org = mask_organization(self.Organization) if self.Organization else None
-        return (f"OpenAIContext(ApiKey={self.ApiKey!r}, ApiType={self.ApiType!r}, "
-                f"ApiBase={self.ApiBase!r}, ApiVersion={self.ApiVersion!r}, "
-                f"AuthType={self.AuthType!r}, Organization={org!r}, "
-                f"TimeoutSec={self.TimeoutSec}, MaxRetryCount={self.MaxRetryCount})")
+        return (
+            f"OpenAIContext(ApiKey={self.ApiKey!r}, ApiType={self.ApiType!r}, "
+            f"ApiBase={self.ApiBase!r}, ApiVersion={self.ApiVersion!r}, "
+            f"AuthType={self.AuthType!r}, Organization={org!r}, "
+            f"TimeoutSec={self.TimeoutSec}, MaxRetryCount={self.MaxRetryCount})"
+        )
 
 
 _context = OpenAIContext()
 _context_lock = threading.Lock()
 
 
-def set_openai_context(
-    *,
-    api_key: "str | Secret | None" = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    organization: str | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-) -> None:
-    """Store settings for every later call in this process; only the ones given are written.
-
-    When ``auth_type`` is not given it follows ``api_type``: Azure turns ``openai`` into
-    ``azure``, OpenAI makes it ``openai``.
-    """
-    table = SET_OPENAI_CONTEXT
-    key = check_api_key(table.parameter("ApiKey"), api_key)
-    kind = check_choice(table.parameter("ApiType"), api_type)
-    base = check_api_base(table.parameter("ApiBase"), api_base)
-    version = check_optional_str(table.parameter("ApiVersion"), api_version)
-    auth = check_choice(table.parameter("AuthType"), auth_type)
-    org = check_optional_str(table.parameter("Organization"), organization)
-    timeout = check_int(table.parameter("TimeoutSec"), timeout_sec)
-    retries = check_int(table.parameter("MaxRetryCount"), max_retry_count)
-    global _context
-    with _context_lock:
-        changes: dict[str, Any] = {}
-        for name, value in (("ApiKey", key), ("ApiType", kind), ("ApiBase", base),
-                            ("ApiVersion", version), ("AuthType", auth),
-                            ("Organization", org), ("TimeoutSec", timeout),
-                            ("MaxRetryCount", retries)):
-            if value is not None:
-                changes[name] = value
-        if auth is None and kind is not None:
-            current = changes.get("AuthType", _context.AuthType)
-            if kind == "Azure" and current == "openai":
-                changes["AuthType"] = "azure"
-            elif kind == "OpenAI":
-                changes["AuthType"] = "openai"
-        _context = replace(_context, **changes)
-
-
-def get_openai_context() -> OpenAIContext:
-    """The stored settings (the API key stays a :class:`Secret`)."""
+def get_context() -> OpenAIContext:
+    """The process context as it stands (the commands in ``commands/context.py`` change it)."""
     return _context
 
 
-def clear_openai_context() -> None:
-    """Reset every stored setting to its default."""
+def modify_context(change: Callable[[OpenAIContext], OpenAIContext]) -> None:
+    """Replace the process context by ``change(current)``, atomically (the context commands in
+    ``commands/context.py`` are its only writers)."""
     global _context
     with _context_lock:
-        _context = OpenAIContext()
+        _context = change(_context)
 
 
 @dataclass(frozen=True)
@@ -177,10 +130,12 @@ class Settings:
         return redact(text, keys=(self.api_key,), organizations=(self.organization,))
 
     def __repr__(self) -> str:
-        return (f"Settings(api_base={self.api_base!r}, api_type={self.api_type!r}, "
-                f"auth_type={self.auth_type!r}, organization="
-                f"{mask_organization(self.organization) if self.organization else None!r}, "
-                f"timeout_sec={self.timeout_sec}, max_retry_count={self.max_retry_count})")
+        return (
+            f"Settings(api_base={self.api_base!r}, api_type={self.api_type!r}, "
+            f"auth_type={self.auth_type!r}, organization="
+            f"{mask_organization(self.organization) if self.organization else None!r}, "
+            f"timeout_sec={self.timeout_sec}, max_retry_count={self.max_retry_count})"
+        )
 
 
 def _module_global(name: str) -> Any:
@@ -263,9 +218,7 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     return base
 
 
-def _resolve_organization(
-    given: str | None, context: OpenAIContext, *, key_from_keyring: bool
-) -> str | None:
+def _resolve_organization(given: str | None, context: OpenAIContext, *, key_from_keyring: bool) -> str | None:
     if given:
         return given
     if context.Organization:
@@ -298,8 +251,9 @@ def resolve_settings(request: SettingsRequest) -> Settings:
     api_key, key_source = _resolve_api_key(request.api_key)
     log.info("API key to be used is %s", mask_key(api_key))
     api_base = _resolve_api_base(request.api_base, context, api_type)
-    organization = _resolve_organization(request.organization, context,
-                                         key_from_keyring=key_source == "keyring")
+    organization = _resolve_organization(
+        request.organization, context, key_from_keyring=key_source == "keyring"
+    )
     if organization:
         log.info("Organization-ID to be used is %s", mask_organization(organization))
     return Settings(
@@ -310,6 +264,7 @@ def resolve_settings(request: SettingsRequest) -> Settings:
         api_version=request.api_version if request.api_version is not None else context.ApiVersion,
         organization=organization,
         timeout_sec=request.timeout_sec if request.timeout_sec is not None else context.TimeoutSec,
-        max_retry_count=(request.max_retry_count if request.max_retry_count is not None
-                         else context.MaxRetryCount),
+        max_retry_count=(
+            request.max_retry_count if request.max_retry_count is not None else context.MaxRetryCount
+        ),
     )

@@ -272,8 +272,10 @@ class Transport:
         prepared.method = method.upper()
         prepared.url = url
         prepared.headers = build_headers(
-            settings, has_body=data is not None,
-            additional_headers=options.additional_headers, debug=debug,
+            settings,
+            has_body=data is not None,
+            additional_headers=options.additional_headers,
+            debug=debug,
         )
         prepared.body = data
         if data is not None:
@@ -294,17 +296,16 @@ class Transport:
                     return self._parse_success(settings, response, debug)
                 error = self._error_from(settings, response)
                 if not should_retry(
-                    retries_made=retries, max_retry_count=settings.max_retry_count,
-                    status_code=response.status_code, headers=response.headers,
+                    retries_made=retries,
+                    max_retry_count=settings.max_retry_count,
+                    status_code=response.status_code,
+                    headers=response.headers,
                     error_message=error.message,
                 ):
                     raise error
-                delay = retry_delay_ms(
-                    retries, response.headers, now=self.clock(), random=self.random
-                )
+                delay = retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
                 log.warning("%s", error.message)
-                log.warning("Retry the request after waiting %d ms (retry count: %d)",
-                            delay, retries)
+                log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
                 if response.status_code == 429:
                     self._pause_everyone(delay / 1000.0)
                 self.sleep(delay / 1000.0)
@@ -324,17 +325,26 @@ class Transport:
     def _wait_for_shared_pause(self) -> None:
         remaining = self._paused_until - time.monotonic()
         if remaining > 0:
-            log.debug("Waiting %d ms: another request of this process was rate limited.",
-                      round(remaining * 1000))
+            log.debug(
+                "Waiting %d ms: another request of this process was rate limited.", round(remaining * 1000)
+            )
             self.sleep(remaining)
 
     def _send(
-        self, settings: Settings, prepared: requests.PreparedRequest, timeout: float | None,
-        proxies: dict[str, str], verify: Any,
+        self,
+        settings: Settings,
+        prepared: requests.PreparedRequest,
+        timeout: float | None,
+        proxies: dict[str, str],
+        verify: Any,
     ) -> requests.Response:
         try:
             return self.session.send(
-                prepared, timeout=timeout, proxies=proxies, verify=verify, stream=False,
+                prepared,
+                timeout=timeout,
+                proxies=proxies,
+                verify=verify,
+                stream=False,
             )
         except requests.Timeout:
             raise TimeoutException() from None
@@ -364,37 +374,47 @@ class Transport:
                 f"{settings.service} API returned a response that is not JSON "
                 f"(status {response.status_code}, Content-Type "
                 f"{response.headers.get('Content-Type', 'none')}).",
-                status_code=response.status_code, response=response,
+                status_code=response.status_code,
+                response=response,
             )
         return content
 
-    def _log_request(
-        self, settings: Settings, prepared: requests.PreparedRequest, debug: bool
-    ) -> None:
+    def _log_request(self, settings: Settings, prepared: requests.PreparedRequest, debug: bool) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
         service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
         log.info("Request to %s API", service)
-        log.info("%s", settings.redact(
-            f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}"))
+        log.info(
+            "%s", settings.redact(f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}")
+        )
         if debug:
-            shown = {k: (TOKEN_MASK if k.lower() in ("authorization", "api-key") else v)
-                     for k, v in prepared.headers.items()}
-            log.debug("%s", settings.redact(
-                f"Request parameters: Method = {prepared.method}, Uri = {prepared.url}, "
-                f"Headers = {shown}"))
+            shown = {
+                k: (TOKEN_MASK if k.lower() in ("authorization", "api-key") else v)
+                for k, v in prepared.headers.items()
+            }
+            log.debug(
+                "%s",
+                settings.redact(
+                    f"Request parameters: Method = {prepared.method}, Uri = {prepared.url}, Headers = {shown}"
+                ),
+            )
             if prepared.body is not None:
-                body = prepared.body.decode("utf-8") if isinstance(prepared.body, bytes) \
-                    else str(prepared.body)
+                body = (
+                    prepared.body.decode("utf-8") if isinstance(prepared.body, bytes) else str(prepared.body)
+                )
                 log.debug("%s", settings.redact("Post body: " + _truncate(body)))
 
     def _log_response(self, settings: Settings, response: requests.Response, debug: bool) -> None:
         if not log.isEnabledFor(logging.INFO):
             return
         service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
-        log.info("%s API response: StatusCode = %d, processing_ms = %s, request_id = %s",
-                 service, response.status_code, response.headers.get("openai-processing-ms"),
-                 response.headers.get("x-request-id"))
+        log.info(
+            "%s API response: StatusCode = %d, processing_ms = %s, request_id = %s",
+            service,
+            response.status_code,
+            response.headers.get("openai-processing-ms"),
+            response.headers.get("x-request-id"),
+        )
         if debug:
             log.debug("%s", settings.redact(f"API response header: {dict(response.headers)}"))
             text = response.content.decode("utf-8", "replace")

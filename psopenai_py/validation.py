@@ -20,7 +20,6 @@ __all__ = [
     "METADATA_MAX_PAIRS",
     "METADATA_MAX_KEY_LENGTH",
     "METADATA_MAX_VALUE_LENGTH",
-    "COMPLETION_ID_PROPERTY_NAMES",
     "check_int",
     "check_float",
     "check_switch",
@@ -99,11 +98,13 @@ def check_float(param: Parameter, value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _wrong_type(param, value, "System.Double")
     if param.minimum is not None and value < param.minimum:
-        raise _invalid(param, f"The {value} argument is less than the minimum allowed range of "
-                              f"{param.minimum:g}.")
+        raise _invalid(
+            param, f"The {value} argument is less than the minimum allowed range of {param.minimum:g}."
+        )
     if param.maximum is not None and value > param.maximum:
-        raise _invalid(param, f"The {value} argument is greater than the maximum allowed range "
-                              f"of {param.maximum:g}.")
+        raise _invalid(
+            param, f"The {value} argument is greater than the maximum allowed range of {param.maximum:g}."
+        )
     return float(value)
 
 
@@ -205,8 +206,7 @@ def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> d
     if value is None and optional:
         return {}
     if value is None:
-        raise _invalid(param, "The argument is null. Supply a dictionary (an empty one clears "
-                              "the metadata).")
+        raise _invalid(param, "The argument is null. Supply a dictionary (an empty one clears the metadata).")
     if not isinstance(value, Mapping):
         raise _wrong_type(param, value, "System.Collections.IDictionary")
     if len(value) > METADATA_MAX_PAIRS:
@@ -214,23 +214,24 @@ def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> d
     result: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise _invalid(param, f"The key {key!r} is a {type(key).__name__}; keys must be "
-                                  "strings.")
+            raise _invalid(param, f"The key {key!r} is a {type(key).__name__}; keys must be strings.")
         if len(key) > METADATA_MAX_KEY_LENGTH:
-            raise _invalid(param, f"The key {key[:20]!r}... has {len(key)} characters; the limit "
-                                  f"is {METADATA_MAX_KEY_LENGTH}.")
+            raise _invalid(
+                param,
+                f"The key {key[:20]!r}... has {len(key)} characters; the limit is {METADATA_MAX_KEY_LENGTH}.",
+            )
         if not isinstance(item, str):
-            raise _invalid(param, f"The value of key {key!r} is a {type(item).__name__}; values "
-                                  "must be strings.")
+            raise _invalid(
+                param, f"The value of key {key!r} is a {type(item).__name__}; values must be strings."
+            )
         if len(item) > METADATA_MAX_VALUE_LENGTH:
-            raise _invalid(param, f"The value of key {key!r} has {len(item)} characters; the "
-                                  f"limit is {METADATA_MAX_VALUE_LENGTH}.")
+            raise _invalid(
+                param,
+                f"The value of key {key!r} has {len(item)} characters; the "
+                f"limit is {METADATA_MAX_VALUE_LENGTH}.",
+            )
         result[key] = item
     return result
-
-
-# The property names a piped or passed object's id binds from, in the order they are tried.
-COMPLETION_ID_PROPERTY_NAMES = ("CompletionId", "Completion", "completion_id", "InputObject", "Id")
 
 
 def bind_completion_id(param: Parameter, value: Any) -> str:
@@ -245,13 +246,13 @@ def bind_completion_id(param: Parameter, value: Any) -> str:
                 f"property named {', '.join(param.names)}.",
             )
     if ident is None:
-        raise _invalid(param, "The argument is null. Supply a non-null argument and try the "
-                              "command again.")
+        raise _invalid(param, "The argument is null. Supply a non-null argument and try the command again.")
     if not isinstance(ident, str):
         raise _wrong_type(param, ident, "System.String")
     if not ident.strip():
-        raise _invalid(param, "The argument is an empty or blank string. Supply a completion id "
-                              "such as chatcmpl-abc123.")
+        raise _invalid(
+            param, "The argument is an empty or blank string. Supply a completion id such as chatcmpl-abc123."
+        )
     return ident
 
 

@@ -87,7 +87,8 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def stored(emulator: Emulator) -> str:
     """The id of one stored completion on the emulator."""
     created = emulator.store.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}],
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hello"}],
         metadata={"team": "ops"},
     )
     return str(created["id"])

@@ -21,11 +21,11 @@ KEY = "sk-description-000000000000000000000"
 # (method, path template) -> the query parameters the package sends there.  A request the
 # package makes that is not in this table fails test_the_table_is_what_the_package_sends.
 OPERATIONS: dict[tuple[str, str], set[str]] = {
-    ("post", "/chat/completions"): set(),                                   # create
-    ("get", "/chat/completions/{completion_id}"): set(),                    # retrieve
-    ("post", "/chat/completions/{completion_id}"): set(),                   # update
+    ("post", "/chat/completions"): set(),  # create
+    ("get", "/chat/completions/{completion_id}"): set(),  # retrieve
+    ("post", "/chat/completions/{completion_id}"): set(),  # update
     ("get", "/chat/completions"): {"after", "limit", "order", "metadata", "model"},  # list
-    ("delete", "/chat/completions/{completion_id}"): set(),                 # delete
+    ("delete", "/chat/completions/{completion_id}"): set(),  # delete
     ("get", "/chat/completions/{completion_id}/messages"): {"after", "limit", "order"},
 }
 
@@ -59,8 +59,10 @@ def _operation(method: str, template: str) -> dict[str, Any]:
 def _parameters(method: str, template: str) -> dict[str, dict[str, Any]]:
     """The operation's parameters, path-level ones included, by name."""
     path_item = document()["paths"][template]
-    found = [_resolve(p) for p in [*path_item.get("parameters", []),
-                                   *_operation(method, template).get("parameters", [])]]
+    found = [
+        _resolve(p)
+        for p in [*path_item.get("parameters", []), *_operation(method, template).get("parameters", [])]
+    ]
     return {p["name"]: p for p in found}
 
 
@@ -74,7 +76,8 @@ def test_every_operation_and_its_query_parameters_are_described(method, template
     parameters = _parameters(method, template)
     for name in OPERATIONS[(method, template)]:
         assert name in parameters and parameters[name]["in"] == "query", (
-            f"{method.upper()} {template}: query parameter {name!r} is not described")
+            f"{method.upper()} {template}: query parameter {name!r} is not described"
+        )
     if "{completion_id}" in template:
         assert parameters["completion_id"]["in"] == "path"
         assert parameters["completion_id"]["required"] is True
@@ -85,8 +88,9 @@ def test_the_list_filters_use_the_encoding_the_package_sends():
     # metadata[key]=value pairs are a string-valued map; limit an integer; order asc or desc.
     parameters = _parameters("get", "/chat/completions")
     metadata = _resolve(parameters["metadata"]["schema"])
-    assert {"type": "string"} in [part.get("additionalProperties")
-                                  for part in metadata.get("anyOf", [metadata])]
+    assert {"type": "string"} in [
+        part.get("additionalProperties") for part in metadata.get("anyOf", [metadata])
+    ]
     assert _resolve(parameters["limit"]["schema"])["type"] == "integer"
     assert set(_resolve(parameters["order"]["schema"])["enum"]) == {"asc", "desc"}
 
@@ -113,14 +117,20 @@ def test_the_table_is_what_the_package_sends(emulator: Emulator):
     psopenai_py.set_openai_context(api_base=emulator.url, api_key=KEY)
     emulator.store.seed(3, prefix="chatcmpl-d-", model="m1", metadata={"team": "ops"})
     created = psopenai_py.request_chat_completion(
-        "hello", system_message="be brief", model="m1", store=True, metadata={"team": "ops"},
-        temperature=0.5, max_completion_tokens=20)
-    psopenai_py.get_chat_completion(created.id)                     # retrieve + messages
+        "hello",
+        system_message="be brief",
+        model="m1",
+        store=True,
+        metadata={"team": "ops"},
+        temperature=0.5,
+        max_completion_tokens=20,
+    )
+    psopenai_py.get_chat_completion(created.id)  # retrieve + messages
     psopenai_py.set_chat_completion(created.id, {"team": "dev"})
-    psopenai_py.get_chat_completion(limit=2, after="chatcmpl-d-000001", order="desc",
-                                    metadata={"team": "ops"}, model="m1")
-    psopenai_py.get_chat_completion_message(created.id, limit=1, order="asc",
-                                            after="msg-none")
+    psopenai_py.get_chat_completion(
+        limit=2, after="chatcmpl-d-000001", order="desc", metadata={"team": "ops"}, model="m1"
+    )
+    psopenai_py.get_chat_completion_message(created.id, limit=1, order="asc", after="msg-none")
     psopenai_py.remove_chat_completion(created.id)
     seen: dict[tuple[str, str], set[str]] = {}
     for request in emulator.requests:

@@ -11,11 +11,11 @@ from collections.abc import Generator, Iterator
 import pytest
 
 import psopenai_py
-from psopenai_py.binding import bind
-from psopenai_py.commands.registry import find_runner
 from psopenai_py.compat import Set_ChatCompletion
 from psopenai_py.emulator import Emulator, Fault, rate_limit_fault
-from psopenai_py.pipeline import Host, execute
+from psopenai_py.powershell.binding import bind
+from psopenai_py.powershell.pipeline import Host, execute
+from psopenai_py.powershell.registry import find_runner
 from psopenai_py.transport import Transport, set_default_transport
 
 KEY = "sk-bulk-0000000000000000000000000"
@@ -50,13 +50,20 @@ def test_every_item_ends_as_one_output_or_one_error(emulator, real_sleep_transpo
             items.append(missing[index // 20])
     emulator.latency_ms = 20
     # 429s (retried, short server delay), 500s (retried), a 400 (not retried: that item fails).
-    emulator.inject(*(rate_limit_fault(retry_after_ms="50") for _ in range(5)),
-                    Fault(status=500, times=3, method="POST"),
-                    Fault(status=400, method="POST", path_contains=ids[7],
-                          body={"error": {"message": "bad item"}}))
+    emulator.inject(
+        *(rate_limit_fault(retry_after_ms="50") for _ in range(5)),
+        Fault(status=500, times=3, method="POST"),
+        Fault(status=400, method="POST", path_contains=ids[7], body={"error": {"message": "bad item"}}),
+    )
     errors: list[BaseException] = []
-    outputs = Set_ChatCompletion(items, MetaData={"n": "1"}, ThrottleLimit=8, MaxRetryCount=3,
-                                 ErrorVariable=errors, ErrorAction="SilentlyContinue")
+    outputs = Set_ChatCompletion(
+        items,
+        MetaData={"n": "1"},
+        ThrottleLimit=8,
+        MaxRetryCount=3,
+        ErrorVariable=errors,
+        ErrorAction="SilentlyContinue",
+    )
     output_ids = [o.id for o in outputs]
     assert output_ids == [i for i in items if i.startswith("chatcmpl-bulk-") and i != ids[7]]
     assert len(output_ids) + len(errors) == len(items)

@@ -23,14 +23,16 @@ def env(emulator: Emulator) -> dict[str, str]:
 
 @pytest.fixture
 def ids(emulator: Emulator) -> list[str]:
-    return [str(emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])["id"])
-            for _ in range(3)]
+    return [
+        str(emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])["id"])
+        for _ in range(3)
+    ]
 
 
-def psopenai(*args: str, env: dict[str, str] | None = None, stdin: str = ""
-             ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, text=True,
-                          timeout=60, env=env)
+def psopenai(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, text=True, timeout=60, env=env)
 
 
 def outputs(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
@@ -38,8 +40,9 @@ def outputs(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]
 
 
 def test_named_call(env, ids, emulator):
-    result = psopenai("Set-ChatCompletion", "-CompletionId", ids[0], "-MetaData",
-                      "@{foo='bar'; team='ops'}", env=env)
+    result = psopenai(
+        "Set-ChatCompletion", "-CompletionId", ids[0], "-MetaData", "@{foo='bar'; team='ops'}", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert [o["metadata"] for o in outputs(result)] == [{"foo": "bar", "team": "ops"}]
     assert emulator.requests[0].body == b'{"metadata":{"foo":"bar","team":"ops"}}'
@@ -53,8 +56,9 @@ def test_positional_call_any_case(env, ids):
 
 
 def test_prefix_and_colon_forms(env, ids, emulator):
-    result = psopenai("Set-ChatCompletion", "-Comp", ids[2], "-meta:@{a='1'}", "-Max", "2",
-                      "-Verbose", env=env)
+    result = psopenai(
+        "Set-ChatCompletion", "-Comp", ids[2], "-meta:@{a='1'}", "-Max", "2", "-Verbose", env=env
+    )
     assert result.returncode == 0, result.stderr
     assert "VERBOSE: Method = Post, Path = " in result.stderr
     assert KEY not in result.stderr
@@ -65,13 +69,13 @@ def test_ambiguous_prefix_is_a_clear_error_and_sends_nothing(env, ids, emulator)
     assert result.returncode == 1
     assert result.stderr == (
         "Set-ChatCompletion: Parameter cannot be processed because the parameter name 'M' is "
-        "ambiguous. Possible matches include: -MetaData -MaxRetryCount.\n")
+        "ambiguous. Possible matches include: -MetaData -MaxRetryCount.\n"
+    )
     assert emulator.requests == []
 
 
 def test_out_of_range_sends_nothing(env, ids, emulator):
-    result = psopenai("Set-ChatCompletion", ids[0], "-MetaData", "@{}", "-MaxRetryCount", "101",
-                      env=env)
+    result = psopenai("Set-ChatCompletion", ids[0], "-MetaData", "@{}", "-MaxRetryCount", "101", env=env)
     assert result.returncode == 1 and "maximum allowed range of 100" in result.stderr
     assert "Traceback" not in result.stderr
     assert emulator.requests == []
@@ -82,15 +86,16 @@ def test_stdin_ids_with_a_failing_item_under_continue(env, ids, emulator):
     result = psopenai("Set-ChatCompletion", "-MetaData", "@{reviewed='yes'}", env=env, stdin=lines)
     assert result.returncode == 1
     assert [o["id"] for o in outputs(result)] == [ids[0], ids[1]]
-    assert result.stderr == ("Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: "
-                             "No chat completion found with id 'chatcmpl-missing'.\n")
+    assert result.stderr == (
+        "Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: "
+        "No chat completion found with id 'chatcmpl-missing'.\n"
+    )
     assert len(emulator.requests) == 3
 
 
 def test_stdin_ids_under_stop_stop_at_the_failure(env, ids, emulator):
     lines = f"{ids[0]}\nchatcmpl-missing\n{ids[1]}\n"
-    result = psopenai("Set-ChatCompletion", "-MetaData", "@{}", "-ErrorAction", "Stop", env=env,
-                      stdin=lines)
+    result = psopenai("Set-ChatCompletion", "-MetaData", "@{}", "-ErrorAction", "Stop", env=env, stdin=lines)
     assert result.returncode == 1
     assert [o["id"] for o in outputs(result)] == [ids[0]]
     assert "404 (Not Found)" in result.stderr and "Traceback" not in result.stderr
@@ -98,10 +103,20 @@ def test_stdin_ids_under_stop_stop_at_the_failure(env, ids, emulator):
 
 
 def test_two_processes_piped_together(env, ids, emulator):
-    first = subprocess.Popen([*COMMAND, "Set-ChatCompletion", "-MetaData", "@{stage='one'}"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-    second = subprocess.Popen([*COMMAND, "Set-ChatCompletion", "-MetaData", "@{stage='two'}"],
-                              stdin=first.stdout, stdout=subprocess.PIPE, text=True, env=env)
+    first = subprocess.Popen(
+        [*COMMAND, "Set-ChatCompletion", "-MetaData", "@{stage='one'}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    second = subprocess.Popen(
+        [*COMMAND, "Set-ChatCompletion", "-MetaData", "@{stage='two'}"],
+        stdin=first.stdout,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert first.stdin is not None and first.stdout is not None
     first.stdin.write("\n".join(ids) + "\n")
     first.stdin.close()
@@ -113,8 +128,7 @@ def test_two_processes_piped_together(env, ids, emulator):
 
 
 def test_text_format(env, ids):
-    result = psopenai("--format", "text", "Set-ChatCompletion", ids[0], "-MetaData", "@{a='b'}",
-                      env=env)
+    result = psopenai("--format", "text", "Set-ChatCompletion", ids[0], "-MetaData", "@{a='b'}", env=env)
     lines = result.stdout.splitlines()
     assert lines[0] == f"id                 : {ids[0]}"
     assert "metadata           : @{a=b}" in lines
@@ -126,7 +140,8 @@ def test_missing_key_message(ids, emulator):
     result = psopenai("Set-ChatCompletion", ids[0], "-MetaData", "@{}", env=env)
     assert result.returncode == 1
     assert result.stderr.startswith(
-        'Set-ChatCompletion: Please specify your OpenAI API key to "ApiKey" parameter.')
+        'Set-ChatCompletion: Please specify your OpenAI API key to "ApiKey" parameter.'
+    )
     assert emulator.requests == []
 
 
@@ -149,8 +164,14 @@ def test_help_pages():
 
 def test_listing_version_and_unknown_command():
     listing = psopenai().stdout
-    for name in ("Set-ChatCompletion", "Set-OpenAIContext", "Get-OpenAIContext",
-                 "Clear-OpenAIContext", "emulator", "help"):
+    for name in (
+        "Set-ChatCompletion",
+        "Set-OpenAIContext",
+        "Get-OpenAIContext",
+        "Clear-OpenAIContext",
+        "emulator",
+        "help",
+    ):
         assert name in listing
     assert psopenai("--version").stdout.strip() == f"psopenai_py {psopenai_py.__version__}"
     unknown = psopenai("Frobnicate-Thing")
@@ -172,9 +193,14 @@ def pipe(*commands: list[str], env: dict[str, str]) -> tuple[list[int], str, str
     processes: list[subprocess.Popen[str]] = []
     previous = None
     for args in commands:
-        process = subprocess.Popen([*COMMAND, *args], stdin=previous or subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env=env)
+        process = subprocess.Popen(
+            [*COMMAND, *args],
+            stdin=previous or subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         if previous is not None:
             previous.close()
         previous = process.stdout
@@ -194,8 +220,9 @@ def test_get_all_filtered_piped_into_set(env, emulator):
     emulator.store.seed(5, prefix="chatcmpl-dev-", metadata={"team": "dev"})
     codes, out, err = pipe(
         ["Get-ChatCompletion", "-All", "-MetaData", "@{team='ops'}", "-NoHistory"],
-        ["Set-ChatCompletion", "-MetaData", "@{team='ops'; reviewed='yes'}", "-ThrottleLimit",
-         "8"], env=env)
+        ["Set-ChatCompletion", "-MetaData", "@{team='ops'; reviewed='yes'}", "-ThrottleLimit", "8"],
+        env=env,
+    )
     assert codes == [0, 0], err
     assert len(out.splitlines()) == 150
     reviewed = [c["id"] for c in emulator.store.list() if c["metadata"].get("reviewed")]
@@ -204,10 +231,11 @@ def test_get_all_filtered_piped_into_set(env, emulator):
 
 def test_request_store_piped_into_set_then_remove(env, emulator):
     codes, out, err = pipe(
-        ["Request-ChatCompletion", "Summarise ticket 4711", "-Store", "-MetaData",
-         "@{team='support'}"],
+        ["Request-ChatCompletion", "Summarise ticket 4711", "-Store", "-MetaData", "@{team='support'}"],
         ["Set-ChatCompletion", "-MetaData", "@{team='support'; reviewed='yes'}"],
-        ["Remove-ChatCompletion", "-Verbose"], env=env)
+        ["Remove-ChatCompletion", "-Verbose"],
+        env=env,
+    )
     assert codes == [0, 0, 0], err
     assert out == ""
     assert [r.method for r in emulator.requests] == ["POST", "POST", "DELETE"]
@@ -224,8 +252,14 @@ def test_what_if_from_the_shell_sends_nothing(env, ids, emulator):
 
 def test_no_standard_input_at_all(env):
     # As some CI runners start processes: file descriptor 0 closed, sys.stdin None.
-    result = subprocess.run([*COMMAND, "Get-ChatCompletion"], capture_output=True, text=True,
-                            timeout=60, env=env, stdin=subprocess.DEVNULL,
-                            preexec_fn=lambda: os.close(0))
+    result = subprocess.run(
+        [*COMMAND, "Get-ChatCompletion"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(0),
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

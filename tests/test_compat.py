@@ -9,11 +9,11 @@ from psopenai_py import compat
 from psopenai_py.compat import Set_ChatCompletion, invoke
 from psopenai_py.emulator import Emulator, Fault, rate_limit_fault
 from psopenai_py.errors import (
+    ActionPreferenceStopException,
     MissingSettingError,
     NotFoundException,
     ParameterBindingError,
 )
-from psopenai_py.pipeline import ActionPreferenceStopException
 
 KEY = "sk-compat-0000000000000000000000"
 
@@ -21,8 +21,10 @@ KEY = "sk-compat-0000000000000000000000"
 @pytest.fixture
 def ids(emulator: Emulator, transport) -> list[str]:
     psopenai_py.set_openai_context(api_base=emulator.url, api_key=KEY)
-    return [str(emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])["id"])
-            for _ in range(3)]
+    return [
+        str(emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])["id"])
+        for _ in range(3)
+    ]
 
 
 def updated_ids(emulator: Emulator) -> list[str]:
@@ -52,24 +54,27 @@ def test_input_object_and_generators_are_pipeline_input(emulator, ids):
 def test_one_output_is_unrolled_and_none_for_nothing(emulator, ids):
     assert Set_ChatCompletion([ids[0]], MetaData={}).id == ids[0]
     assert Set_ChatCompletion([], MetaData={}) is None
-    assert Set_ChatCompletion(["chatcmpl-missing"], MetaData={}, ErrorAction="SilentlyContinue") \
-        is None
+    assert Set_ChatCompletion(["chatcmpl-missing"], MetaData={}, ErrorAction="SilentlyContinue") is None
 
 
 def test_continue_reports_and_goes_on(emulator, ids, capsys):
     errors: list[BaseException] = []
-    outputs = Set_ChatCompletion([ids[0], "chatcmpl-missing", ids[1]], MetaData={},
-                                 ErrorVariable=errors)
+    outputs = Set_ChatCompletion([ids[0], "chatcmpl-missing", ids[1]], MetaData={}, ErrorVariable=errors)
     assert [o.id for o in outputs] == [ids[0], ids[1]]
     assert len(errors) == 1 and isinstance(errors[0], NotFoundException)
     assert capsys.readouterr().err == (
         "Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: No chat completion "
-        "found with id 'chatcmpl-missing'.\n")
+        "found with id 'chatcmpl-missing'.\n"
+    )
 
 
 def test_silently_continue_collects_but_does_not_write(emulator, ids, capsys):
-    outputs = Set_ChatCompletion([ids[0], "chatcmpl-missing", ids[1]], MetaData={},
-                                 ErrorAction="SilentlyContinue", ErrorVariable="errs")
+    outputs = Set_ChatCompletion(
+        [ids[0], "chatcmpl-missing", ids[1]],
+        MetaData={},
+        ErrorAction="SilentlyContinue",
+        ErrorVariable="errs",
+    )
     assert len(outputs) == 2
     assert len(compat.variables["errs"]) == 1
     assert capsys.readouterr().err == ""
@@ -78,14 +83,12 @@ def test_silently_continue_collects_but_does_not_write(emulator, ids, capsys):
 def test_error_variable_plus_appends(emulator, ids):
     Set_ChatCompletion(["chatcmpl-x1"], MetaData={}, ea="SilentlyContinue", ev="acc")
     Set_ChatCompletion(["chatcmpl-x2"], MetaData={}, ea="SilentlyContinue", ev="+acc")
-    assert [str(e).rsplit("'", 2)[1] for e in compat.variables["acc"]] == ["chatcmpl-x1",
-                                                                           "chatcmpl-x2"]
+    assert [str(e).rsplit("'", 2)[1] for e in compat.variables["acc"]] == ["chatcmpl-x1", "chatcmpl-x2"]
 
 
 def test_ignore_collects_nothing(emulator, ids, capsys):
     errors: list[BaseException] = []
-    Set_ChatCompletion(["chatcmpl-missing"], MetaData={}, ErrorAction="Ignore",
-                       ErrorVariable=errors)
+    Set_ChatCompletion(["chatcmpl-missing"], MetaData={}, ErrorAction="Ignore", ErrorVariable=errors)
     assert errors == [] and capsys.readouterr().err == ""
 
 
@@ -109,13 +112,16 @@ def test_missing_key_stops_before_any_request_even_with_pipeline_input(emulator,
     assert emulator.requests == []
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"MaxRetryCount": 101}, "maximum allowed range of 100"),
-    ({"TimeoutSec": -1}, "minimum allowed range of 0"),
-    ({"MetaData": {f"k{i}": "v" for i in range(17)}}, "the limit is 16"),
-    ({"M": {}}, "is ambiguous"),
-    ({"Nope": 1}, "cannot be found"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"MaxRetryCount": 101}, "maximum allowed range of 100"),
+        ({"TimeoutSec": -1}, "minimum allowed range of 0"),
+        ({"MetaData": {f"k{i}": "v" for i in range(17)}}, "the limit is 16"),
+        ({"M": {}}, "is ambiguous"),
+        ({"Nope": 1}, "cannot be found"),
+    ],
+)
 def test_bad_parameters_send_nothing(emulator, ids, kwargs, message):
     kwargs = {"MetaData": {}, **kwargs} if "M" not in kwargs else kwargs
     with pytest.raises(ParameterBindingError, match=message):
@@ -144,13 +150,13 @@ def test_warning_action_silently_continue_and_stop(emulator, ids, clock, capsys)
 def test_context_commands(emulator):
     compat.Set_OpenAIContext(ApiBase=emulator.url, MaxRetry=2, OrgId="org-1")
     context = compat.Get_OpenAIContext()
-    assert (context.ApiBase, context.MaxRetryCount, context.Organization) == (emulator.url, 2,
-                                                                              "org-1")
+    assert (context.ApiBase, context.MaxRetryCount, context.Organization) == (emulator.url, 2, "org-1")
     compat.Clear_OpenAIContext()
     assert compat.Get_OpenAIContext().MaxRetryCount == 0
 
 
 # -- invoke("...") --------------------------------------------------------------------------------
+
 
 def test_invoke_named(emulator, ids):
     result = invoke(f"Set-ChatCompletion -CompletionId {ids[0]} -MetaData @{{foo='bar'; n='1'}}")
@@ -164,8 +170,10 @@ def test_invoke_positional_prefix_colon_and_switch(emulator, ids):
 
 
 def test_invoke_pipeline_from_expression_and_between_commands(emulator, ids):
-    outputs = invoke(f"'{ids[0]}', '{ids[1]}' | Set-ChatCompletion -MetaData @{{s='1'}} | "
-                     f"Set-ChatCompletion -MetaData @{{s='2'}}")
+    outputs = invoke(
+        f"'{ids[0]}', '{ids[1]}' | Set-ChatCompletion -MetaData @{{s='1'}} | "
+        f"Set-ChatCompletion -MetaData @{{s='2'}}"
+    )
     assert [o.metadata.s for o in outputs] == ["2", "2"]
     assert updated_ids(emulator) == [ids[0], ids[0], ids[1], ids[1]]
 

@@ -31,8 +31,11 @@ from psopenai_py.transport import RequestOptions, Transport
 from .openapi import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
-PRISM = Path(os.environ.get("PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin" / (
-    "prism.cmd" if os.name == "nt" else "prism")))
+PRISM = Path(
+    os.environ.get(
+        "PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin" / ("prism.cmd" if os.name == "nt" else "prism")
+    )
+)
 KEY = "sk-contract-0000000000000000000000"
 START_TIMEOUT = 120.0
 # The published schema allows only role "assistant" in a stored-messages page, while the live API
@@ -63,9 +66,20 @@ def prism(upstream: Emulator) -> Iterator[str]:
     port = _free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        [str(PRISM), "proxy", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH),
-         f"http://127.0.0.1:{upstream.port}", "--errors"],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            str(PRISM),
+            "proxy",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            str(SPEC_PATH),
+            f"http://127.0.0.1:{upstream.port}",
+            "--errors",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -115,9 +129,16 @@ def checked(call: Any) -> Any:
 
 
 def test_create_with_store_and_metadata(through_prism):
-    reply = checked(lambda: psopenai_py.request_chat_completion(
-        "Summarise ticket 4711", system_message="be brief", store=True,
-        metadata={"team": "support"}, temperature=0.2, max_completion_tokens=50))
+    reply = checked(
+        lambda: psopenai_py.request_chat_completion(
+            "Summarise ticket 4711",
+            system_message="be brief",
+            store=True,
+            metadata={"team": "support"},
+            temperature=0.2,
+            max_completion_tokens=50,
+        )
+    )
     assert through_prism.store.get(reply.id)["metadata"] == {"team": "support"}
 
 
@@ -136,11 +157,11 @@ def test_get(through_prism, stored_upstream):
 def test_list_with_filters_and_paging(through_prism):
     through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
-    everything = checked(lambda: psopenai_py.get_chat_completion(
-        all_pages=True, metadata={"team": "ops"}, model="m1"))
+    everything = checked(
+        lambda: psopenai_py.get_chat_completion(all_pages=True, metadata={"team": "ops"}, model="m1")
+    )
     assert len(everything) == 120 and len(through_prism.requests) == 2
-    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc",
-                                                           after="chatcmpl-c-000100"))
+    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc", after="chatcmpl-c-000100"))
     assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
 
 
@@ -150,19 +171,18 @@ def test_delete(through_prism, stored_upstream):
 
 
 def test_messages_match_but_for_the_known_role_gap(through_prism):
-    created = through_prism.store.create(model="m", messages=[
-        {"role": "user", "content": "hi"}])
+    created = through_prism.store.create(model="m", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(APIRequestException) as caught:
         psopenai_py.get_chat_completion_message(created["id"], all_pages=True)
     found = violations(caught.value)
     assert found, prism_message(caught.value)
     for violation in found:
-        assert violation["location"][-1] == KNOWN_SCHEMA_GAP["location"], prism_message(
-            caught.value)
+        assert violation["location"][-1] == KNOWN_SCHEMA_GAP["location"], prism_message(caught.value)
         assert violation["code"] == KNOWN_SCHEMA_GAP["code"], prism_message(caught.value)
     # A completion whose stored messages are all assistant turns passes unchanged.
-    assistant_only = through_prism.store.create(model="m", messages=[
-        {"role": "assistant", "content": "earlier reply"}])
+    assistant_only = through_prism.store.create(
+        model="m", messages=[{"role": "assistant", "content": "earlier reply"}]
+    )
     messages = checked(lambda: psopenai_py.get_chat_completion_message(assistant_only["id"]))
     assert [m.content for m in messages] == ["earlier reply"]
 
@@ -171,11 +191,13 @@ def test_a_request_without_metadata_is_caught(through_prism, stored_upstream, pr
     # Bypass the client's own checks: send the update with an empty body.
     settings = psopenai_py.settings.resolve_settings(psopenai_py.settings.SettingsRequest())
     with pytest.raises(APIRequestException) as caught:
-        Transport().request(settings, "POST", f"chat/completions/{stored_upstream}", body={},
-                            options=RequestOptions())
+        Transport().request(
+            settings, "POST", f"chat/completions/{stored_upstream}", body={}, options=RequestOptions()
+        )
     assert caught.value.status_code == 422
-    assert any("must have required property 'metadata'" in v["message"]
-               for v in violations(caught.value)), prism_message(caught.value)
+    assert any("must have required property 'metadata'" in v["message"] for v in violations(caught.value)), (
+        prism_message(caught.value)
+    )
     assert through_prism.requests == []  # Prism stopped it before the emulator
 
 
@@ -184,13 +206,12 @@ def test_a_wrong_response_is_caught(through_prism, stored_upstream):
     with pytest.raises(APIRequestException) as caught:
         psopenai_py.get_chat_completion(stored_upstream, no_history=True)
     assert caught.value.status_code == 500
-    assert any("choices" in v["message"] for v in violations(caught.value)), prism_message(
-        caught.value)
+    assert any("choices" in v["message"] for v in violations(caught.value)), prism_message(caught.value)
 
 
 @pytest.fixture
 def stored_upstream(through_prism: Emulator) -> str:
-    created = through_prism.store.create(model="gpt-4o-mini",
-                                         messages=[{"role": "user", "content": "hello"}],
-                                         metadata={"team": "ops"})
+    created = through_prism.store.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], metadata={"team": "ops"}
+    )
     return str(created["id"])

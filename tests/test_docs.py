@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from psopenai_py.helpdoc import page_problems
-from psopenai_py.parameters import COMMANDS, Command
+from psopenai_py.commands import units
+from psopenai_py.parameters import Command
+from psopenai_py.powershell.helpdoc import page_problems
+
+COMMANDS = tuple(unit.table for unit in units())
 
 DOCS = Path(__file__).resolve().parents[1] / "Docs"
 
@@ -43,10 +46,11 @@ def test_function_signature_matches_table(command: Command):
 
 def _mutations(text: str) -> list[tuple[str, str]]:
     return [
-        ("optional MetaData", text.replace("    -MetaData <IDictionary>",
-                                           "    [-MetaData <IDictionary>]")),
-        ("alias dropped", text.replace("Aliases: Completion, completion_id, InputObject, Id",
-                                       "Aliases: Completion, Id")),
+        ("optional MetaData", text.replace("    -MetaData <IDictionary>", "    [-MetaData <IDictionary>]")),
+        (
+            "alias dropped",
+            text.replace("Aliases: Completion, completion_id, InputObject, Id", "Aliases: Completion, Id"),
+        ),
         ("position", text.replace("Position: 0", "Position: 1")),
         ("default", text.replace("Default value: 0", "Default value: 3", 1)),
         ("required", text.replace("Required: True", "Required: False", 1)),

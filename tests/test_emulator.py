@@ -36,8 +36,9 @@ def test_create_get_update_delete_match_the_schema(emulator):
     got = api(emulator, "GET", f"/chat/completions/{created['id']}").json()
     validate("CreateChatCompletionResponse", got)
     assert got == created
-    updated = api(emulator, "POST", f"/chat/completions/{created['id']}",
-                  json={"metadata": {"b": "2"}}).json()
+    updated = api(
+        emulator, "POST", f"/chat/completions/{created['id']}", json={"metadata": {"b": "2"}}
+    ).json()
     validate("CreateChatCompletionResponse", updated)
     assert updated["metadata"] == {"b": "2"}
     deleted = api(emulator, "DELETE", f"/chat/completions/{created['id']}").json()
@@ -52,14 +53,15 @@ def test_not_stored_without_store_true(emulator):
 
 
 def test_list_paging_and_filters(emulator):
-    ids = [create(emulator, model="m1" if i % 2 else "m2",
-                  metadata={"batch": "x" if i < 5 else "y"})["id"] for i in range(7)]
+    ids = [
+        create(emulator, model="m1" if i % 2 else "m2", metadata={"batch": "x" if i < 5 else "y"})["id"]
+        for i in range(7)
+    ]
     first = api(emulator, "GET", "/chat/completions", params={"limit": 3}).json()
     validate("ChatCompletionList", first)
     assert [c["id"] for c in first["data"]] == ids[:3]
     assert (first["first_id"], first["last_id"], first["has_more"]) == (ids[0], ids[2], True)
-    rest = api(emulator, "GET", "/chat/completions",
-               params={"limit": 100, "after": first["last_id"]}).json()
+    rest = api(emulator, "GET", "/chat/completions", params={"limit": 100, "after": first["last_id"]}).json()
     assert [c["id"] for c in rest["data"]] == ids[3:] and rest["has_more"] is False
     desc = api(emulator, "GET", "/chat/completions", params={"order": "desc", "limit": 2}).json()
     assert [c["id"] for c in desc["data"]] == [ids[6], ids[5]]
@@ -73,42 +75,65 @@ def test_list_paging_and_filters(emulator):
 
 
 def test_messages_paged(emulator):
-    created = create(emulator, messages=[{"role": "system", "content": "be brief"},
-                                         {"role": "user", "content": "hi"},
-                                         {"role": "user", "content": "again"}])
-    page = api(emulator, "GET", f"/chat/completions/{created['id']}/messages",
-               params={"limit": 2}).json()
+    created = create(
+        emulator,
+        messages=[
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "hi"},
+            {"role": "user", "content": "again"},
+        ],
+    )
+    page = api(emulator, "GET", f"/chat/completions/{created['id']}/messages", params={"limit": 2}).json()
     assert [m["content"] for m in page["data"]] == ["be brief", "hi"]
     assert page["has_more"] is True
-    assert all({"id", "role", "content", "refusal", "content_parts"} <= set(m)
-               for m in page["data"])
+    assert all({"id", "role", "content", "refusal", "content_parts"} <= set(m) for m in page["data"])
     assert [m["role"] for m in page["data"]] == ["system", "user"]
     # The published schema allows only role "assistant" here, but the live API returns the
     # stored input messages with their own roles; everything else must match the schema.
-    validate("ChatCompletionMessageList",
-             {**page, "data": [{**m, "role": "assistant"} for m in page["data"]]})
-    after = api(emulator, "GET", f"/chat/completions/{created['id']}/messages",
-                params={"after": page["last_id"]}).json()
+    validate(
+        "ChatCompletionMessageList", {**page, "data": [{**m, "role": "assistant"} for m in page["data"]]}
+    )
+    after = api(
+        emulator, "GET", f"/chat/completions/{created['id']}/messages", params={"after": page["last_id"]}
+    ).json()
     assert [m["content"] for m in after["data"]] == ["again"]
 
 
-@pytest.mark.parametrize("method,path,kwargs,status,code", [
-    ("POST", "/chat/completions/{id}", {"json": {"metadata": {f"k{i}": "v" for i in range(17)}}},
-     400, "object_above_max_properties"),
-    ("POST", "/chat/completions/{id}", {"json": {"metadata": {"k" * 65: "v"}}}, 400,
-     "string_above_max_length"),
-    ("POST", "/chat/completions/{id}", {"json": {"metadata": {"k": "v" * 513}}}, 400,
-     "string_above_max_length"),
-    ("POST", "/chat/completions/{id}", {"json": {"metadata": {"k": 1}}}, 400, "invalid_type"),
-    ("POST", "/chat/completions/{id}", {"json": {}}, 400, "missing_required_parameter"),
-    ("POST", "/chat/completions/{id}", {"data": b"{nope"}, 400, None),
-    ("GET", "/chat/completions/chatcmpl-none", {}, 404, "not_found"),
-    ("DELETE", "/chat/completions/chatcmpl-none", {}, 404, "not_found"),
-    ("GET", "/chat/completions/chatcmpl-none/messages", {}, 404, "not_found"),
-    ("GET", "/chat/completions", {"params": {"limit": 101}}, 400, "integer_out_of_range"),
-    ("GET", "/chat/completions", {"params": {"order": "up"}}, 400, "invalid_value"),
-    ("POST", "/chat/completions/{id}", {"headers": {}, "json": {"metadata": {}}}, 401, None),
-])
+@pytest.mark.parametrize(
+    "method,path,kwargs,status,code",
+    [
+        (
+            "POST",
+            "/chat/completions/{id}",
+            {"json": {"metadata": {f"k{i}": "v" for i in range(17)}}},
+            400,
+            "object_above_max_properties",
+        ),
+        (
+            "POST",
+            "/chat/completions/{id}",
+            {"json": {"metadata": {"k" * 65: "v"}}},
+            400,
+            "string_above_max_length",
+        ),
+        (
+            "POST",
+            "/chat/completions/{id}",
+            {"json": {"metadata": {"k": "v" * 513}}},
+            400,
+            "string_above_max_length",
+        ),
+        ("POST", "/chat/completions/{id}", {"json": {"metadata": {"k": 1}}}, 400, "invalid_type"),
+        ("POST", "/chat/completions/{id}", {"json": {}}, 400, "missing_required_parameter"),
+        ("POST", "/chat/completions/{id}", {"data": b"{nope"}, 400, None),
+        ("GET", "/chat/completions/chatcmpl-none", {}, 404, "not_found"),
+        ("DELETE", "/chat/completions/chatcmpl-none", {}, 404, "not_found"),
+        ("GET", "/chat/completions/chatcmpl-none/messages", {}, 404, "not_found"),
+        ("GET", "/chat/completions", {"params": {"limit": 101}}, 400, "integer_out_of_range"),
+        ("GET", "/chat/completions", {"params": {"order": "up"}}, 400, "invalid_value"),
+        ("POST", "/chat/completions/{id}", {"headers": {}, "json": {"metadata": {}}}, 401, None),
+    ],
+)
 def test_errors_in_openai_shape(emulator, method, path, kwargs, status, code):
     ident = create(emulator)["id"]
     answer = api(emulator, method, path.format(id=ident), **kwargs)
@@ -122,8 +147,9 @@ def test_errors_in_openai_shape(emulator, method, path, kwargs, status, code):
 
 def test_faults_apply_in_order_then_expire(emulator):
     ident = create(emulator)["id"]
-    emulator.inject(Fault(status=503, times=2, headers={"retry-after": "1"}),
-                    Fault(status=200, raw_body="plain text"))
+    emulator.inject(
+        Fault(status=503, times=2, headers={"retry-after": "1"}), Fault(status=200, raw_body="plain text")
+    )
     answers = [api(emulator, "GET", f"/chat/completions/{ident}") for _ in range(4)]
     assert [a.status_code for a in answers] == [503, 503, 200, 200]
     assert answers[0].headers["retry-after"] == "1"
@@ -161,8 +187,9 @@ def test_command_line_emulator_serves(tmp_path):
     import subprocess
     import sys
 
-    process = subprocess.Popen([sys.executable, "-m", "psopenai_py.emulator", "--port", "0"],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "psopenai_py.emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

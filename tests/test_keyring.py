@@ -23,8 +23,7 @@ import pytest
 import psopenai_py
 from psopenai_py import keyring_store
 from psopenai_py import settings as settings_module
-from psopenai_py.errors import MissingSettingError
-from psopenai_py.keyring_store import SecretStoreError
+from psopenai_py.errors import MissingSettingError, SecretStoreError
 from psopenai_py.settings import SettingsRequest, resolve_settings
 
 from .conftest import CANARY_KEY
@@ -117,17 +116,17 @@ def test_every_earlier_source_beats_the_keyring(memory, monkeypatch, source):
     assert resolved.organization is None  # the stored one belongs to the stored key
 
 
-@pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring(),
-                                     keyring.backends.null.Keyring(), LockedKeyring()],
-                         ids=["fail", "null", "locked"])
+@pytest.mark.parametrize(
+    "backend",
+    [keyring.backends.fail.Keyring(), keyring.backends.null.Keyring(), LockedKeyring()],
+    ids=["fail", "null", "locked"],
+)
 def test_unusable_backends_mean_not_found(use_backend, caplog, backend):
     use_backend(backend)
-    with caplog.at_level(logging.DEBUG, logger="psopenai_py"), \
-            pytest.raises(MissingSettingError) as caught:
+    with caplog.at_level(logging.DEBUG, logger="psopenai_py"), pytest.raises(MissingSettingError) as caught:
         resolve_settings(SettingsRequest())
     assert "OS keyring" in str(caught.value)
-    assert str(caught.value).startswith(
-        'Please specify your OpenAI API key to "ApiKey" parameter.')
+    assert str(caught.value).startswith('Please specify your OpenAI API key to "ApiKey" parameter.')
 
 
 def test_hanging_backend_times_out(use_backend, monkeypatch):
@@ -160,8 +159,9 @@ def test_hung_backend_does_not_keep_the_process_alive():
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["PSOPENAI_KEYRING_TIMEOUT"] = "0.3"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", HANG_SCRIPT], capture_output=True, text=True,
-                            timeout=30, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", HANG_SCRIPT], capture_output=True, text=True, timeout=30, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("missing: Please specify your OpenAI API key")
     assert time.monotonic() - started < 15
@@ -176,27 +176,35 @@ def test_timeout_defaults(monkeypatch):
 
 
 def test_keyring_is_imported_only_when_its_step_is_reached():
-    code = ("import sys, psopenai_py\n"
-            "from psopenai_py.settings import resolve_settings, SettingsRequest\n"
-            "resolve_settings(SettingsRequest())\n"
-            "print('keyring' in sys.modules)\n")
+    code = (
+        "import sys, psopenai_py\n"
+        "from psopenai_py.settings import resolve_settings, SettingsRequest\n"
+        "resolve_settings(SettingsRequest())\n"
+        "print('keyring' in sys.modules)\n"
+    )
     env = {**os.environ, "OPENAI_API_KEY": "sk-env-0000000000000000000000"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=30, env=env)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env)
     assert result.stdout.strip() == "False", result.stderr
 
 
 # -- the commands ---------------------------------------------------------------------------------
 
+
 def test_set_get_remove_round_trip(use_backend):
     backend = use_backend(MemoryKeyring())
     psopenai_py.set_openai_secret(STORED_KEY, organization="org-abcdefgh12")
-    assert backend.entries == {(SERVICE, "OPENAI_API_KEY"): STORED_KEY,
-                               (SERVICE, "OPENAI_ORGANIZATION"): "org-abcdefgh12"}
+    assert backend.entries == {
+        (SERVICE, "OPENAI_API_KEY"): STORED_KEY,
+        (SERVICE, "OPENAI_ORGANIZATION"): "org-abcdefgh12",
+    }
     info = psopenai_py.get_openai_secret()
     assert info.pstypenames == ["psopenai_py.SecretInfo"]
     assert (info.Service, info.ApiKey, info.Organization, info.ApiKeySource) == (
-        SERVICE, "sk-proj-key***************xy", "org-ab******12", "keyring")
+        SERVICE,
+        "sk-proj-key***************xy",
+        "org-ab******12",
+        "keyring",
+    )
     assert info.Backend.endswith("MemoryKeyring")
     plain = psopenai_py.get_openai_secret(as_plain_text=True)
     assert (plain.ApiKey, plain.Organization) == (STORED_KEY, "org-abcdefgh12")
@@ -216,9 +224,11 @@ def test_remove_when_nothing_is_stored(use_backend):
         psopenai_py.remove_openai_secret()
 
 
-@pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring(),
-                                     keyring.backends.null.Keyring(), PlaintextKeyring()],
-                         ids=["fail", "null", "plaintext"])
+@pytest.mark.parametrize(
+    "backend",
+    [keyring.backends.fail.Keyring(), keyring.backends.null.Keyring(), PlaintextKeyring()],
+    ids=["fail", "null", "plaintext"],
+)
 def test_storing_without_a_usable_backend_says_what_to_do(use_backend, backend):
     use_backend(backend)
     with pytest.raises(SecretStoreError) as caught:
@@ -267,20 +277,40 @@ def test_canary_through_the_secret_commands(use_backend, caplog, capsys):
         with pytest.raises(SecretStoreError) as caught:
             Remove_OpenAISecret()
     captured = capsys.readouterr()
-    text = "\n".join([caplog.text, captured.out, captured.err, repr(info), str(info),
-                      repr(info.to_dict()), repr(resolved), str(caught.value)])
+    text = "\n".join(
+        [
+            caplog.text,
+            captured.out,
+            captured.err,
+            repr(info),
+            str(info),
+            repr(info.to_dict()),
+            repr(resolved),
+            str(caught.value),
+        ]
+    )
     assert resolved.api_key.reveal() == CANARY_KEY  # it really went through the keyring
     assert CANARY_KEY not in text
 
 
 def test_cli_with_the_fail_backend_gives_advice_not_a_traceback():
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    result = subprocess.run([sys.executable, "-m", "psopenai_py", "Set-OpenAISecret"],
-                            input=CANARY_KEY + "\n", capture_output=True, text=True, timeout=60,
-                            env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "Set-OpenAISecret"],
+        input=CANARY_KEY + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("Set-OpenAISecret: No usable OS keyring backend")
     assert "Traceback" not in result.stderr and CANARY_KEY not in result.stderr + result.stdout
-    removal = subprocess.run([sys.executable, "-m", "psopenai_py", "Remove-OpenAISecret"],
-                             capture_output=True, text=True, timeout=60, env=env)
+    removal = subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "Remove-OpenAISecret"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert removal.returncode == 1 and "Traceback" not in removal.stderr

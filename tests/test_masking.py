@@ -20,38 +20,46 @@ from psopenai_py.masking import (
 from psopenai_py.secret import Secret
 
 
-@pytest.mark.parametrize("key,expected", [
-    ("sk-proj-abcdefghijklmnopqrstuvwxyz", "sk-proj-abc***************yz"),
-    ("sk-abcdefghijklmnopqrstuvw23", "sk-abc***************23"),
-    ("azurekeyabcdefghijklmn", "azu***************mn"),
-    ("sk-short", "***************"),
-    ("", "***************"),
-])
+@pytest.mark.parametrize(
+    "key,expected",
+    [
+        ("sk-proj-abcdefghijklmnopqrstuvwxyz", "sk-proj-abc***************yz"),
+        ("sk-abcdefghijklmnopqrstuvw23", "sk-abc***************23"),
+        ("azurekeyabcdefghijklmn", "azu***************mn"),
+        ("sk-short", "***************"),
+        ("", "***************"),
+    ],
+)
 def test_mask_key_table(key, expected):
     assert mask_key(key) == expected
     assert mask_key(Secret(key)) == expected
 
 
-@pytest.mark.parametrize("org,expected", [
-    ("org-abcdefghijklmnopqrstuvwx", "org-ab" + "*" * 20 + "wx"),
-    ("myorganization", "myo" + "*" * 9 + "on"),
-    ("org-" + "x" * 100, "org-xx" + "*" * 45 + "xx"),
-    ("org-ab", "******"),
-])
+@pytest.mark.parametrize(
+    "org,expected",
+    [
+        ("org-abcdefghijklmnopqrstuvwx", "org-ab" + "*" * 20 + "wx"),
+        ("myorganization", "myo" + "*" * 9 + "on"),
+        ("org-" + "x" * 100, "org-xx" + "*" * 45 + "xx"),
+        ("org-ab", "******"),
+    ],
+)
 def test_mask_organization_table(org, expected):
     assert mask_organization(org) == expected
 
 
-@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=16,
-               max_size=80))
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=16, max_size=80))
 def test_masked_key_never_contains_the_key(key):
     masked = mask_key(key)
     assert key not in masked
     assert masked.count("*") >= 15
 
 
-@given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=12, max_size=60),
-       before=st.text(max_size=40), after=st.text(max_size=40))
+@given(
+    key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=12, max_size=60),
+    before=st.text(max_size=40),
+    after=st.text(max_size=40),
+)
 def test_redact_removes_any_embedded_key(key, before, after):
     text = before + key + after + key.upper()
     cleaned = redact(text, keys=[Secret(key)])
@@ -59,15 +67,18 @@ def test_redact_removes_any_embedded_key(key, before, after):
     assert key.upper() not in cleaned
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer ********"),
-    ("{'Authorization': 'Bearer tok123'}", "{'Authorization': 'Bearer ********'}"),
-    ("api-key: secretvalue", "api-key: ********"),
-    ("{'api-key': 'secretvalue'}", "{'api-key': '********'}"),
-    ("key sk-known-key-000000 used", f"key {KEY_PLACEHOLDER} used"),
-    ("org org-1234567890 used", f"org {ORG_PLACEHOLDER} used"),
-    ("Bearer sk-known-key-000000", "Bearer ********"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Authorization: Bearer abc.def-ghi", "Authorization: Bearer ********"),
+        ("{'Authorization': 'Bearer tok123'}", "{'Authorization': 'Bearer ********'}"),
+        ("api-key: secretvalue", "api-key: ********"),
+        ("{'api-key': 'secretvalue'}", "{'api-key': '********'}"),
+        ("key sk-known-key-000000 used", f"key {KEY_PLACEHOLDER} used"),
+        ("org org-1234567890 used", f"org {ORG_PLACEHOLDER} used"),
+        ("Bearer sk-known-key-000000", "Bearer ********"),
+    ],
+)
 def test_redact_table(text, expected):
     assert redact(text, keys=["sk-known-key-000000"], organizations=["org-1234567890"]) == expected
 
@@ -75,8 +86,15 @@ def test_redact_table(text, expected):
 def test_secret_never_shows_its_value():
     secret = Secret("sk-super-secret-value-123456")
     old_style = "%s" % (secret,)  # noqa: UP031 - old-style formatting must hide it too
-    for shown in (repr(secret), str(secret), f"{secret}", f"{secret:>40}", old_style,
-                  repr([secret]), repr({"k": secret})):
+    for shown in (
+        repr(secret),
+        str(secret),
+        f"{secret}",
+        f"{secret:>40}",
+        old_style,
+        repr([secret]),
+        repr({"k": secret}),
+    ):
         assert "super-secret" not in shown
     with pytest.raises(TypeError):
         json.dumps(secret)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from psopenai_py.commands.chat import COMPLETION_TYPE_NAME, completion_object
 from psopenai_py.psobject import PSObject
+from psopenai_py.results import COMPLETION_TYPE_NAME, completion_object
 
 RAW = {
     "id": "chatcmpl-abc",
@@ -18,17 +18,41 @@ RAW = {
     "created": 1738960610,
     "model": "gpt-4o-mini",
     "choices": [
-        {"index": 0, "finish_reason": "stop", "logprobs": None,
-         "message": {"role": "assistant", "content": "hello", "refusal": None}},
-        {"index": 1, "finish_reason": "content_filter", "logprobs": None,
-         "message": {"role": "assistant", "content": "cut", "refusal": None}},
-        {"index": 2, "finish_reason": "stop", "logprobs": None,
-         "message": {"role": "assistant", "content": "x", "refusal": "I can't"}},
-        {"index": 3, "finish_reason": "stop", "logprobs": None,
-         "message": {"role": "assistant", "content": None, "refusal": None,
-                     "audio": {"transcript": "spoken"}}},
-        {"index": 4, "finish_reason": "length", "logprobs": None,
-         "message": {"role": "assistant", "content": None, "refusal": None}},
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": "hello", "refusal": None},
+        },
+        {
+            "index": 1,
+            "finish_reason": "content_filter",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": "cut", "refusal": None},
+        },
+        {
+            "index": 2,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": "x", "refusal": "I can't"},
+        },
+        {
+            "index": 3,
+            "finish_reason": "stop",
+            "logprobs": None,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "audio": {"transcript": "spoken"},
+            },
+        },
+        {
+            "index": 4,
+            "finish_reason": "length",
+            "logprobs": None,
+            "message": {"role": "assistant", "content": None, "refusal": None},
+        },
     ],
     "metadata": {"Foo": "bar"},
 }
@@ -73,8 +97,9 @@ def test_setting_a_property_keeps_the_original_case():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

@@ -55,16 +55,29 @@ DECISIONS = [
 
 @pytest.mark.parametrize("made,maximum,status,headers,message,expected", DECISIONS)
 def test_decision_table(made, maximum, status, headers, message, expected):
-    assert should_retry(retries_made=made, max_retry_count=maximum, status_code=status,
-                        headers=headers, error_message=message) is expected
+    assert (
+        should_retry(
+            retries_made=made,
+            max_retry_count=maximum,
+            status_code=status,
+            headers=headers,
+            error_message=message,
+        )
+        is expected
+    )
 
 
-@given(st.integers(0, 100), st.integers(0, 100), st.one_of(st.none(), st.integers(100, 599)),
-       st.sampled_from([{}, {"x-should-retry": "true"}, {"x-should-retry": "false"}]))
+@given(
+    st.integers(0, 100),
+    st.integers(0, 100),
+    st.one_of(st.none(), st.integers(100, 599)),
+    st.sampled_from([{}, {"x-should-retry": "true"}, {"x-should-retry": "false"}]),
+)
 def test_never_retries_past_the_maximum(made, maximum, status, headers):
     if made >= maximum:
-        assert not should_retry(retries_made=made, max_retry_count=maximum, status_code=status,
-                                headers=headers, error_message="")
+        assert not should_retry(
+            retries_made=made, max_retry_count=maximum, status_code=status, headers=headers, error_message=""
+        )
 
 
 def _http_date(seconds_from_now: float) -> str:
@@ -101,14 +114,28 @@ def test_server_delay_table(headers, expected):
     assert server_delay_ms(headers, NOW) == expected
 
 
-@pytest.mark.parametrize("made,random_value,expected", [
-    (0, 0.0, 800), (0, 0.5, 1000), (0, 0.999999, 1200),
-    (1, 0.0, 1600), (1, 0.5, 2000), (2, 0.0, 3200), (2, 0.999999, 4800),
-    (3, 0.5, 8000), (6, 0.5, 64000), (7, 0.0, 102400), (7, 0.5, 128000),
-    (7, 0.75, MAX_BACKOFF_MS), (8, 0.0, MAX_BACKOFF_MS), (100, 0.5, MAX_BACKOFF_MS),
-    # rounding half to even: 1000 * (0.8 + 0.4 * r) is exactly 800.5 and 801.5 here
-    (0, 0.00125, 800), (0, 0.00375, 802),
-])
+@pytest.mark.parametrize(
+    "made,random_value,expected",
+    [
+        (0, 0.0, 800),
+        (0, 0.5, 1000),
+        (0, 0.999999, 1200),
+        (1, 0.0, 1600),
+        (1, 0.5, 2000),
+        (2, 0.0, 3200),
+        (2, 0.999999, 4800),
+        (3, 0.5, 8000),
+        (6, 0.5, 64000),
+        (7, 0.0, 102400),
+        (7, 0.5, 128000),
+        (7, 0.75, MAX_BACKOFF_MS),
+        (8, 0.0, MAX_BACKOFF_MS),
+        (100, 0.5, MAX_BACKOFF_MS),
+        # rounding half to even: 1000 * (0.8 + 0.4 * r) is exactly 800.5 and 801.5 here
+        (0, 0.00125, 800),
+        (0, 0.00375, 802),
+    ],
+)
 def test_backoff_table(made, random_value, expected):
     assert backoff_ms(made, lambda: random_value) == expected
 

@@ -41,18 +41,27 @@ echo "--- remove"
 def test_cli_stores_in_secret_service_then_updates(emulator: Emulator, stored: str, tmp_path):
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        message = (f"{', '.join(missing)} not installed; to run this test: sudo apt-get install "
-                   "-y gnome-keyring dbus-daemon libsecret-tools")
+        message = (
+            f"{', '.join(missing)} not installed; to run this test: sudo apt-get install "
+            "-y gnome-keyring dbus-daemon libsecret-tools"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DBUS_"))}
-    env.update(HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path), PYTHON=sys.executable,
-               TEST_KEY=KEY, COMPLETION_ID=stored, OPENAI_API_BASE=emulator.url,
-               PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
-               PSOPENAI_KEYRING_TIMEOUT="20")
-    result = subprocess.run(["dbus-run-session", "--", "sh", "-c", SCRIPT], capture_output=True,
-                            text=True, timeout=180, env=env)
+    env.update(
+        HOME=str(tmp_path),
+        XDG_RUNTIME_DIR=str(tmp_path),
+        PYTHON=sys.executable,
+        TEST_KEY=KEY,
+        COMPLETION_ID=stored,
+        OPENAI_API_BASE=emulator.url,
+        PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
+        PSOPENAI_KEYRING_TIMEOUT="20",
+    )
+    result = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", SCRIPT], capture_output=True, text=True, timeout=180, env=env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     sections = dict(part.split("\n", 1) for part in result.stdout.split("--- ")[1:])
     info = json.loads(sections["get"])

@@ -20,8 +20,7 @@ KEY = "sk-proj-wire0000000000000000000000000000"
 def call(emulator: Emulator, ident: object, metadata: dict[str, str] | None = None, **kwargs):
     kwargs.setdefault("api_key", KEY)
     kwargs.setdefault("api_base", emulator.url)
-    return psopenai_py.set_chat_completion(ident, metadata if metadata is not None else {"a": "b"},
-                                           **kwargs)
+    return psopenai_py.set_chat_completion(ident, metadata if metadata is not None else {"a": "b"}, **kwargs)
 
 
 def test_plain_call_on_the_wire(emulator, stored, transport):
@@ -30,8 +29,14 @@ def test_plain_call_on_the_wire(emulator, stored, transport):
     assert request.request_line == f"POST /v1/chat/completions/{stored} HTTP/1.1"
     assert request.body == b'{"metadata":{"team":"ops","reviewed":"yes"}}'
     assert [name for name, _ in request.headers] == [
-        "Host", "User-Agent", "Accept", "Accept-Encoding", "Authorization", "Content-Type",
-        "Content-Length"]
+        "Host",
+        "User-Agent",
+        "Accept",
+        "Accept-Encoding",
+        "Authorization",
+        "Content-Type",
+        "Content-Length",
+    ]
     assert request.header("Host") == f"127.0.0.1:{emulator.port}"
     assert request.header("User-Agent") == USER_AGENT
     assert USER_AGENT.startswith(f"psopenai_py/{psopenai_py.__version__} ")
@@ -54,9 +59,14 @@ def test_non_ascii_body_bytes(emulator, stored, transport):
 
 
 def test_organization_header_and_extras(emulator, stored, transport):
-    call(emulator, stored, organization=" org-abc ",
-         additional_headers={"X-Trace": "1", "OpenAI-Organization": "org-other"},
-         additional_query={"tag": "a b"}, additional_body={"extra": 1, "metadata": {"x": "y"}})
+    call(
+        emulator,
+        stored,
+        organization=" org-abc ",
+        additional_headers={"X-Trace": "1", "OpenAI-Organization": "org-other"},
+        additional_query={"tag": "a b"},
+        additional_body={"extra": 1, "metadata": {"x": "y"}},
+    )
     (request,) = emulator.requests
     assert request.target == f"/v1/chat/completions/{stored}?tag=a+b"
     assert request.header("OpenAI-Organization") == "org-abc"
@@ -99,24 +109,27 @@ def test_traversal_id_stays_in_its_segment(emulator, transport):
 
 # -- errors ---------------------------------------------------------------------------------------
 
+
 def _error_fault(status: int, code: str | None = None, message: str = "went wrong") -> Fault:
-    return Fault(status=status, body={"error": {"message": message, "type": "t", "param": "p",
-                                                "code": code}})
+    return Fault(status=status, body={"error": {"message": message, "type": "t", "param": "p", "code": code}})
 
 
-@pytest.mark.parametrize("status,code,cls,reason", [
-    (400, None, errors.BadRequestException, "Bad Request"),
-    (400, "content_filter", errors.ContentFilteredException, "Bad Request"),
-    (401, None, errors.UnauthorizedException, "Unauthorized"),
-    (403, None, errors.PermissionDeniedException, "Forbidden"),
-    (404, None, errors.NotFoundException, "Not Found"),
-    (409, None, errors.ConflictException, "Conflict"),
-    (422, None, errors.UnprocessableEntityException, "Unprocessable Entity"),
-    (429, None, errors.RateLimitExceededException, "Too Many Requests"),
-    (429, "insufficient_quota", errors.QuotaLimitExceededException, "Too Many Requests"),
-    (418, None, errors.APIRequestException, "I'm a Teapot"),
-    (500, None, errors.APIRequestException, "Internal Server Error"),
-])
+@pytest.mark.parametrize(
+    "status,code,cls,reason",
+    [
+        (400, None, errors.BadRequestException, "Bad Request"),
+        (400, "content_filter", errors.ContentFilteredException, "Bad Request"),
+        (401, None, errors.UnauthorizedException, "Unauthorized"),
+        (403, None, errors.PermissionDeniedException, "Forbidden"),
+        (404, None, errors.NotFoundException, "Not Found"),
+        (409, None, errors.ConflictException, "Conflict"),
+        (422, None, errors.UnprocessableEntityException, "Unprocessable Entity"),
+        (429, None, errors.RateLimitExceededException, "Too Many Requests"),
+        (429, "insufficient_quota", errors.QuotaLimitExceededException, "Too Many Requests"),
+        (418, None, errors.APIRequestException, "I'm a Teapot"),
+        (500, None, errors.APIRequestException, "Internal Server Error"),
+    ],
+)
 def test_status_to_exception(emulator, stored, transport, status, code, cls, reason):
     emulator.inject(_error_fault(status, code))
     with pytest.raises(cls) as caught:
@@ -125,8 +138,7 @@ def test_status_to_exception(emulator, stored, transport, status, code, cls, rea
     assert type(exc) is cls
     assert str(exc) == f"OpenAI API returned an {status} ({reason}) Error: went wrong"
     assert (exc.status_code, exc.type, exc.code, exc.param) == (status, "t", code, "p")
-    assert exc.content == {"error": {"message": "went wrong", "type": "t", "param": "p",
-                                     "code": code}}
+    assert exc.content == {"error": {"message": "went wrong", "type": "t", "param": "p", "code": code}}
     assert exc.error_id == f"PSOpenAI.APIRequest.{cls.__name__}"
     assert exc.response.status_code == status
     assert len(emulator.requests) == 1
@@ -135,8 +147,9 @@ def test_status_to_exception(emulator, stored, transport, status, code, cls, rea
 def test_unknown_id_is_not_found_with_the_servers_message(emulator, transport):
     with pytest.raises(errors.NotFoundException) as caught:
         call(emulator, "chatcmpl-missing")
-    assert str(caught.value) == ("OpenAI API returned an 404 (Not Found) Error: "
-                                 "No chat completion found with id 'chatcmpl-missing'.")
+    assert str(caught.value) == (
+        "OpenAI API returned an 404 (Not Found) Error: No chat completion found with id 'chatcmpl-missing'."
+    )
 
 
 def test_error_without_json_body_uses_reason_phrase(emulator, stored, transport):
@@ -162,8 +175,12 @@ def test_success_with_non_json_body(emulator, stored, transport):
 def test_emulator_rejects_17_keys_with_the_api_code(emulator, stored):
     # The client refuses 17 keys before sending, so speak to the emulator directly.
     body = {"metadata": {f"k{i}": "v" for i in range(17)}}
-    answer = requests.post(f"{emulator.url}/chat/completions/{stored}", json=body,
-                           headers={"Authorization": "Bearer x"}, timeout=5)
+    answer = requests.post(
+        f"{emulator.url}/chat/completions/{stored}",
+        json=body,
+        headers={"Authorization": "Bearer x"},
+        timeout=5,
+    )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "object_above_max_properties"
 
@@ -176,8 +193,8 @@ def test_missing_key_at_the_server_is_unauthorized(emulator, stored, transport):
 
 # -- retries over HTTP ----------------------------------------------------------------------------
 
-def test_rate_limit_retried_with_server_delay_and_warnings(emulator, stored, transport, clock,
-                                                           caplog):
+
+def test_rate_limit_retried_with_server_delay_and_warnings(emulator, stored, transport, clock, caplog):
     emulator.inject(rate_limit_fault(retry_after_ms="1500"), rate_limit_fault(retry_after="2"))
     with caplog.at_level(logging.WARNING, logger="psopenai_py"):
         result = call(emulator, stored, max_retry_count=2)
@@ -196,14 +213,16 @@ def test_rate_limit_retried_with_server_delay_and_warnings(emulator, stored, tra
 
 def test_retry_after_http_date(emulator, stored, transport, clock):
     import email.utils
+
     date = email.utils.formatdate(clock.now + 12, usegmt=True)
     emulator.inject(rate_limit_fault(retry_after=date))
     call(emulator, stored, max_retry_count=1)
     assert clock.sleeps == [12.0]
 
 
-@pytest.mark.parametrize("headers", [{"retry-after-ms": "60001"}, {"retry-after": "0"},
-                                     {"retry-after": "yesterday"}])
+@pytest.mark.parametrize(
+    "headers", [{"retry-after-ms": "60001"}, {"retry-after": "0"}, {"retry-after": "yesterday"}]
+)
 def test_out_of_window_server_delay_uses_backoff(emulator, stored, transport, clock, headers):
     emulator.inject(Fault(status=503, headers=headers))
     call(emulator, stored, max_retry_count=1)
@@ -247,8 +266,9 @@ def test_quota_is_not_retried(emulator, stored, transport, clock):
 
 
 def test_x_should_retry_true_retries_a_404(emulator, stored, transport, clock):
-    emulator.inject(Fault(status=404, headers={"x-should-retry": "true"},
-                          body={"error": {"message": "later"}}))
+    emulator.inject(
+        Fault(status=404, headers={"x-should-retry": "true"}, body={"error": {"message": "later"}})
+    )
     assert call(emulator, stored, max_retry_count=1).id == stored
     assert len(emulator.requests) == 2
 
@@ -277,8 +297,7 @@ def test_dropped_connection_is_not_retried(emulator, stored, transport, clock):
 
 def test_timeout_is_per_attempt_and_not_retried(emulator, stored, transport, clock):
     emulator.inject(Fault(delay_ms=1500))
-    with pytest.raises(errors.TimeoutException,
-                       match=r"^The operation was canceled due to timeout\.$"):
+    with pytest.raises(errors.TimeoutException, match=r"^The operation was canceled due to timeout\.$"):
         call(emulator, stored, timeout_sec=1, max_retry_count=3)
     assert len(emulator.requests) == 1 and clock.sleeps == []
 
@@ -297,6 +316,7 @@ def test_connection_refused_is_a_connection_error(transport):
 
 
 # -- connections ----------------------------------------------------------------------------------
+
 
 def test_fifty_sequential_calls_share_one_connection(emulator, stored, transport):
     for i in range(50):
@@ -328,7 +348,8 @@ def test_threads_share_the_pool_safely(emulator, stored, transport):
 
 def test_control_api_over_http(emulator, stored):
     faults = [{"status": 503, "times": 2}]
-    requests.post(f"http://127.0.0.1:{emulator.port}/__emulator/faults", data=json.dumps(faults),
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"http://127.0.0.1:{emulator.port}/__emulator/faults", data=json.dumps(faults), timeout=5
+    ).raise_for_status()
     stats = requests.get(f"http://127.0.0.1:{emulator.port}/__emulator/stats", timeout=5).json()
     assert stats["faults"] == 1 and stats["stored"] == 1

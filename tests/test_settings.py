@@ -31,21 +31,25 @@ def sources(monkeypatch):
         if "env" in names:
             monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
         if "keyring" in names:
-            monkeypatch.setattr(settings_module, "keyring_reader",
-                                lambda s: KEYRING_KEY if s == "OPENAI_API_KEY" else None)
+            monkeypatch.setattr(
+                settings_module, "keyring_reader", lambda s: KEYRING_KEY if s == "OPENAI_API_KEY" else None
+            )
         given = psopenai_py.Secret(PARAM_KEY) if "param" in names else None
         return SettingsRequest(api_key=given)
 
     return enable
 
 
-@pytest.mark.parametrize("enabled,expected,verbose", [
-    (("param", "context", "global", "env", "keyring"), PARAM_KEY, None),
-    (("context", "global", "env", "keyring"), CONTEXT_KEY, None),
-    (("global", "env", "keyring"), GLOBAL_KEY, 'API Key found in global variable "OPENAI_API_KEY".'),
-    (("env", "keyring"), ENV_KEY, 'API Key found in environment variable "OPENAI_API_KEY".'),
-    (("keyring",), KEYRING_KEY, "API Key found in the OS keyring."),
-])
+@pytest.mark.parametrize(
+    "enabled,expected,verbose",
+    [
+        (("param", "context", "global", "env", "keyring"), PARAM_KEY, None),
+        (("context", "global", "env", "keyring"), CONTEXT_KEY, None),
+        (("global", "env", "keyring"), GLOBAL_KEY, 'API Key found in global variable "OPENAI_API_KEY".'),
+        (("env", "keyring"), ENV_KEY, 'API Key found in environment variable "OPENAI_API_KEY".'),
+        (("keyring",), KEYRING_KEY, "API Key found in the OS keyring."),
+    ],
+)
 def test_api_key_order(sources, caplog, enabled, expected, verbose):
     request = sources(*enabled)
     with caplog.at_level(logging.INFO, logger="psopenai_py"):
@@ -62,8 +66,13 @@ def test_missing_key_message_names_every_place():
         resolve_settings(SettingsRequest())
     text = str(caught.value)
     assert text.startswith('Please specify your OpenAI API key to "ApiKey" parameter.')
-    for place in ("ApiKey parameter", "Set-OpenAIContext", "psopenai_py.OPENAI_API_KEY",
-                  "environment variable OPENAI_API_KEY", "OS keyring"):
+    for place in (
+        "ApiKey parameter",
+        "Set-OpenAIContext",
+        "psopenai_py.OPENAI_API_KEY",
+        "environment variable OPENAI_API_KEY",
+        "OS keyring",
+    ):
         assert place in text
 
 
@@ -89,15 +98,18 @@ def _with_key(**kwargs) -> SettingsRequest:
     return SettingsRequest(api_key=psopenai_py.Secret(PARAM_KEY), **kwargs)
 
 
-@pytest.mark.parametrize("param,context,global_,env,expected", [
-    ("http://p/v1", "http://c/v1", "http://g/v1", "http://e/v1", "http://p/v1"),
-    (None, "http://c/v1", "http://g/v1", "http://e/v1", "http://c/v1"),
-    (None, None, "http://g/v1", "http://e/v1", "http://g/v1"),
-    (None, None, None, "http://e/v1", "http://e/v1"),
-    (None, None, None, None, DEFAULT_API_BASE),
-    (None, None, "not a url", None, DEFAULT_API_BASE),
-    (None, None, None, "relative/path", DEFAULT_API_BASE),
-])
+@pytest.mark.parametrize(
+    "param,context,global_,env,expected",
+    [
+        ("http://p/v1", "http://c/v1", "http://g/v1", "http://e/v1", "http://p/v1"),
+        (None, "http://c/v1", "http://g/v1", "http://e/v1", "http://c/v1"),
+        (None, None, "http://g/v1", "http://e/v1", "http://g/v1"),
+        (None, None, None, "http://e/v1", "http://e/v1"),
+        (None, None, None, None, DEFAULT_API_BASE),
+        (None, None, "not a url", None, DEFAULT_API_BASE),
+        (None, None, None, "relative/path", DEFAULT_API_BASE),
+    ],
+)
 def test_api_base_order(monkeypatch, param, context, global_, env, expected):
     if context:
         psopenai_py.set_openai_context(api_base=context)
@@ -108,19 +120,24 @@ def test_api_base_order(monkeypatch, param, context, global_, env, expected):
 
 
 def test_azure_without_base_is_an_error():
-    with pytest.raises(MissingSettingError,
-                       match=re.escape('Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.')):
+    with pytest.raises(
+        MissingSettingError,
+        match=re.escape('Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'),
+    ):
         resolve_settings(_with_key(api_type="Azure"))
 
 
-@pytest.mark.parametrize("param,context,global_,env,expected", [
-    ("org-p", "org-c", "org-g", "org-e", "org-p"),
-    ("", "org-c", "org-g", "org-e", "org-c"),
-    (None, "org-c", "org-g", "org-e", "org-c"),
-    (None, None, "org-g", "org-e", "org-g"),
-    (None, None, None, "org-e", "org-e"),
-    (None, None, None, None, None),
-])
+@pytest.mark.parametrize(
+    "param,context,global_,env,expected",
+    [
+        ("org-p", "org-c", "org-g", "org-e", "org-p"),
+        ("", "org-c", "org-g", "org-e", "org-c"),
+        (None, "org-c", "org-g", "org-e", "org-c"),
+        (None, None, "org-g", "org-e", "org-g"),
+        (None, None, None, "org-e", "org-e"),
+        (None, None, None, None, None),
+    ],
+)
 def test_organization_order(monkeypatch, param, context, global_, env, expected):
     if context:
         psopenai_py.set_openai_context(organization=context)
@@ -139,8 +156,13 @@ def test_organization_from_keyring_only_with_a_keyring_key(monkeypatch):
 
 def test_other_settings_parameter_then_context_then_defaults():
     resolved = resolve_settings(_with_key())
-    assert (resolved.api_type, resolved.auth_type, resolved.api_version, resolved.timeout_sec,
-            resolved.max_retry_count) == ("OpenAI", "openai", "", 0, 0)
+    assert (
+        resolved.api_type,
+        resolved.auth_type,
+        resolved.api_version,
+        resolved.timeout_sec,
+        resolved.max_retry_count,
+    ) == ("OpenAI", "openai", "", 0, 0)
     psopenai_py.set_openai_context(timeout_sec=30, max_retry_count=4, api_version="v")
     resolved = resolve_settings(_with_key())
     assert (resolved.timeout_sec, resolved.max_retry_count, resolved.api_version) == (30, 4, "v")
@@ -148,10 +170,16 @@ def test_other_settings_parameter_then_context_then_defaults():
     assert (resolved.timeout_sec, resolved.max_retry_count, resolved.api_version) == (0, 0, "")
 
 
-@pytest.mark.parametrize("api_type,auth,expected", [
-    ("Azure", None, "azure"), ("Azure", "openai", "azure"), ("Azure", "azure_ad", "azure_ad"),
-    ("OpenAI", None, "openai"), ("OpenAI", "azure_ad", "azure_ad"),
-])
+@pytest.mark.parametrize(
+    "api_type,auth,expected",
+    [
+        ("Azure", None, "azure"),
+        ("Azure", "openai", "azure"),
+        ("Azure", "azure_ad", "azure_ad"),
+        ("OpenAI", None, "openai"),
+        ("OpenAI", "azure_ad", "azure_ad"),
+    ],
+)
 def test_azure_forces_azure_auth(api_type, auth, expected):
     request = _with_key(api_type=api_type, auth_type=auth, api_base="https://x")
     assert resolve_settings(request).auth_type == expected
@@ -163,9 +191,16 @@ def test_context_set_get_clear_and_auth_derivation():
     assert (context.ApiType, context.AuthType) == ("Azure", "azure")
     psopenai_py.set_openai_context(api_type="OpenAI")
     assert psopenai_py.get_openai_context().AuthType == "openai"
-    psopenai_py.set_openai_context(api_type="Azure", auth_type="azure_ad", api_key=CONTEXT_KEY,
-                                   organization="org-x", timeout_sec=5, max_retry_count=2,
-                                   api_base="https://res.openai.azure.com", api_version="v")
+    psopenai_py.set_openai_context(
+        api_type="Azure",
+        auth_type="azure_ad",
+        api_key=CONTEXT_KEY,
+        organization="org-x",
+        timeout_sec=5,
+        max_retry_count=2,
+        api_base="https://res.openai.azure.com",
+        api_version="v",
+    )
     context = psopenai_py.get_openai_context()
     assert context.AuthType == "azure_ad"
     assert context.ApiKey is not None and context.ApiKey.reveal() == CONTEXT_KEY

@@ -13,29 +13,35 @@ from psopenai_py.settings import Settings
 from psopenai_py.transport import build_headers, build_url, encode_body, encode_path, url_encode
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2", "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2"),
-    ("a b", "a+b"),
-    ("~", "%7e"),
-    ("/", "%2f"),
-    ("-_.!*()", "-_.!*()"),
-    ("a/b?x=1#y", "a%2fb%3fx%3d1%23y"),
-    ("é", "%c3%a9"),
-    ("100%", "100%25"),
-    ("+", "%2b"),
-    ("'\"", "%27%22"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2", "chatcmpl-AyPNinnUqUDYo9SAdA52NobMflmj2"),
+        ("a b", "a+b"),
+        ("~", "%7e"),
+        ("/", "%2f"),
+        ("-_.!*()", "-_.!*()"),
+        ("a/b?x=1#y", "a%2fb%3fx%3d1%23y"),
+        ("é", "%c3%a9"),
+        ("100%", "100%25"),
+        ("+", "%2b"),
+        ("'\"", "%27%22"),
+    ],
+)
 def test_url_encode_matches_dotnet(text, expected):
     assert url_encode(text) == expected
 
 
-@pytest.mark.parametrize("ident,segment", [
-    ("../files", "..%2ffiles"),
-    ("..", "%2e%2e"),
-    (".", "%2e"),
-    ("...", "%2e%2e%2e"),
-    ("a..b", "a..b"),
-])
+@pytest.mark.parametrize(
+    "ident,segment",
+    [
+        ("../files", "..%2ffiles"),
+        ("..", "%2e%2e"),
+        (".", "%2e"),
+        ("...", "%2e%2e%2e"),
+        ("a..b", "a..b"),
+    ],
+)
 def test_path_segment_cannot_escape(ident, segment):
     assert encode_path("chat/completions/{}", ident) == f"chat/completions/{segment}"
 
@@ -49,47 +55,74 @@ def test_any_id_stays_one_segment_and_round_trips(ident):
     assert unquote_plus(segment) == ident
 
 
-def settings(base: str, api_type: str = "OpenAI", auth: str = "openai", version: str = "",
-             org: str | None = None) -> Settings:
-    return Settings(api_key=Secret("sk-test-0000000000000000"), api_base=base, api_type=api_type,
-                    auth_type=auth, api_version=version, organization=org, timeout_sec=0,
-                    max_retry_count=0)
+def settings(
+    base: str, api_type: str = "OpenAI", auth: str = "openai", version: str = "", org: str | None = None
+) -> Settings:
+    return Settings(
+        api_key=Secret("sk-test-0000000000000000"),
+        api_base=base,
+        api_type=api_type,
+        auth_type=auth,
+        api_version=version,
+        organization=org,
+        timeout_sec=0,
+        max_retry_count=0,
+    )
 
 
-@pytest.mark.parametrize("base,expected", [
-    ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1/chat/completions/x"),
-    ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1/chat/completions/x"),
-    ("https://host", "https://host/chat/completions/x"),
-    ("https://host/v1?tenant=a", "https://host/v1/chat/completions/x?tenant=a"),
-])
+@pytest.mark.parametrize(
+    "base,expected",
+    [
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1/chat/completions/x"),
+        ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1/chat/completions/x"),
+        ("https://host", "https://host/chat/completions/x"),
+        ("https://host/v1?tenant=a", "https://host/v1/chat/completions/x?tenant=a"),
+    ],
+)
 def test_build_url_openai(base, expected):
     assert build_url(settings(base), encode_path("chat/completions/{}", "x")) == expected
 
 
 def test_build_url_query_order_and_encoding():
-    url = build_url(settings("https://host/v1?tenant=a"), "chat/completions",
-                    query=[("limit", 20), ("order", "asc")],
-                    additional_query={"a b": "c&d", "flag": True})
+    url = build_url(
+        settings("https://host/v1?tenant=a"),
+        "chat/completions",
+        query=[("limit", 20), ("order", "asc")],
+        additional_query={"a b": "c&d", "flag": True},
+    )
     assert urlsplit(url).query == "tenant=a&limit=20&order=asc&a+b=c%26d&flag=true"
 
 
-@pytest.mark.parametrize("base,version,expected", [
-    ("https://res.openai.azure.com", "",
-     "https://res.openai.azure.com/openai/v1/chat/completions/x"),
-    ("https://res.openai.azure.com/openai/v1/", "",
-     "https://res.openai.azure.com/openai/v1/chat/completions/x"),
-    ("https://res.openai.azure.com", "preview",
-     "https://res.openai.azure.com/openai/v1/chat/completions/x?api-version=preview"),
-])
+@pytest.mark.parametrize(
+    "base,version,expected",
+    [
+        ("https://res.openai.azure.com", "", "https://res.openai.azure.com/openai/v1/chat/completions/x"),
+        (
+            "https://res.openai.azure.com/openai/v1/",
+            "",
+            "https://res.openai.azure.com/openai/v1/chat/completions/x",
+        ),
+        (
+            "https://res.openai.azure.com",
+            "preview",
+            "https://res.openai.azure.com/openai/v1/chat/completions/x?api-version=preview",
+        ),
+    ],
+)
 def test_build_url_azure_v1_path(base, version, expected):
-    assert build_url(settings(base, "Azure", "azure", version),
-                     encode_path("chat/completions/{}", "x")) == expected
+    assert (
+        build_url(settings(base, "Azure", "azure", version), encode_path("chat/completions/{}", "x"))
+        == expected
+    )
 
 
 def test_headers_precedence():
     s = settings("https://host", org="  org-abc  ")
-    headers = build_headers(s, has_body=True, additional_headers={
-        "User-Agent": "mine/1.0", "OpenAI-Organization": "org-override", "X-Extra": 5})
+    headers = build_headers(
+        s,
+        has_body=True,
+        additional_headers={"User-Agent": "mine/1.0", "OpenAI-Organization": "org-override", "X-Extra": 5},
+    )
     assert headers["User-Agent"] == "mine/1.0"
     assert headers["X-Extra"] == "5"
     assert headers["OpenAI-Organization"] == "org-abc"  # set last, trimmed
@@ -112,5 +145,4 @@ def test_headers_azure_ad_uses_bearer():
 
 
 def test_body_is_compact_utf8_in_caller_order():
-    assert encode_body({"metadata": {"z": "1", "a": "日本"}}) == \
-        '{"metadata":{"z":"1","a":"日本"}}'.encode()
+    assert encode_body({"metadata": {"z": "1", "a": "日本"}}) == '{"metadata":{"z":"1","a":"日本"}}'.encode()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from ..parameters import Command
 from ..settings import Settings, SettingsRequest, resolve_settings
@@ -18,17 +19,42 @@ from ..validation import (
     check_optional_str,
 )
 
-__all__ = ["Invocation", "prepare_invocation", "settings_kwargs", "SETTINGS_KEYWORDS"]
+__all__ = [
+    "Invocation",
+    "prepare_invocation",
+    "settings_kwargs",
+    "SettingsKwargs",
+    "SETTINGS_KEYWORDS",
+]
 
-# The keywords every API command passes on to prepare_invocation.
-SETTINGS_KEYWORDS = ("timeout_sec", "max_retry_count", "api_type", "api_base", "api_version",
-                     "auth_type", "api_key", "organization", "additional_query",
-                     "additional_headers", "additional_body")
+
+class SettingsKwargs(TypedDict, total=False):
+    """The settings keywords every API command takes and hands on to :func:`prepare_invocation`."""
+
+    timeout_sec: Any
+    max_retry_count: Any
+    api_type: Any
+    api_base: Any
+    api_version: Any
+    auth_type: Any
+    api_key: Any
+    organization: Any
+    additional_query: Any
+    additional_headers: Any
+    additional_body: Any
 
 
-def settings_kwargs(kwargs: Any) -> dict[str, Any]:
+SETTINGS_KEYWORDS: tuple[str, ...] = tuple(SettingsKwargs.__annotations__)
+"""The settings keywords, in order: derived from :class:`SettingsKwargs`, the one place they are
+listed (a test checks them against every API command's parameter table)."""
+
+
+def settings_kwargs(kwargs: Mapping[str, Any]) -> SettingsKwargs:
     """The settings keywords out of a command's keyword arguments (absent ones as None)."""
-    return {name: kwargs.get(name) for name in SETTINGS_KEYWORDS}
+    picked: SettingsKwargs = {}
+    for name in SETTINGS_KEYWORDS:
+        picked[name] = kwargs.get(name)  # type: ignore[literal-required]
+    return picked
 
 
 @dataclass(frozen=True)

@@ -20,25 +20,45 @@ from types import TracebackType
 from .server import EmulatorServer, Fault, Limits, RecordedRequest, quota_fault, rate_limit_fault
 from .store import CANNED_REPLY, CompletionStore, StoreFull
 
-__all__ = ["Emulator", "Fault", "Limits", "RecordedRequest", "quota_fault", "rate_limit_fault",
-           "CompletionStore", "StoreFull", "CANNED_REPLY"]
+__all__ = [
+    "Emulator",
+    "Fault",
+    "Limits",
+    "RecordedRequest",
+    "quota_fault",
+    "rate_limit_fault",
+    "CompletionStore",
+    "StoreFull",
+    "CANNED_REPLY",
+]
 
 
 class Emulator:
     """A running emulator in a background thread: a handle on its state, faults and records."""
 
-    def __init__(self, port: int = 0, *, latency_ms: int = 0, api_key: str | None = None,
-                 seed: int | None = None, record: bool = True,
-                 limits: Limits | None = None) -> None:
-        self.server = EmulatorServer(port, latency_ms=latency_ms, api_key=api_key, seed=seed,
-                                     record=record, limits=limits)
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        latency_ms: int = 0,
+        api_key: str | None = None,
+        seed: int | None = None,
+        record: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
+        self.server = EmulatorServer(
+            port, latency_ms=latency_ms, api_key=api_key, seed=seed, record=record, limits=limits
+        )
         self._thread: threading.Thread | None = None
 
     def start(self) -> "Emulator":
         """Serve in a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="psopenai-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="psopenai-emulator",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -52,8 +72,9 @@ class Emulator:
     def __enter__(self) -> "Emulator":
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property

@@ -19,6 +19,7 @@ DEFAULT_PROG = "python -m psopenai_py.emulator"
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
     """An argparse type: a finite number above 0."""
+
     def parse(text: str) -> Any:
         value = kind(text)
         if not (value > 0 and math.isfinite(value)):
@@ -31,32 +32,48 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     defaults = Limits()
-    parser = argparse.ArgumentParser(prog=prog,
-                                     description="Local OpenAI stored-completions emulator.")
+    parser = argparse.ArgumentParser(prog=prog, description="Local OpenAI stored-completions emulator.")
     parser.add_argument("--port", type=int, default=8080, help="TCP port on 127.0.0.1 (0: any)")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
-    parser.add_argument("--api-key", default=None,
-                        help="accept only this key, on the API and the control API "
-                             "(default: any non-empty key; the control API needs none)")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="accept only this key, on the API and the control API "
+        "(default: any non-empty key; the control API needs none)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for generated ids")
-    parser.add_argument("--no-record", action="store_true",
-                        help="do not keep received requests (long runs)")
+    parser.add_argument("--no-record", action="store_true", help="do not keep received requests (long runs)")
     limits = parser.add_argument_group("limits")
-    limits.add_argument("--max-body-bytes", type=_positive(int), default=defaults.max_body_bytes,
-                        help="largest request body; beyond it 413 (default: %(default)s)")
-    limits.add_argument("--max-connections", type=_positive(int),
-                        default=defaults.max_connections,
-                        help="connections served at once, one thread each; beyond it 503 "
-                             "(default: %(default)s)")
-    limits.add_argument("--max-stored", type=_positive(int), default=defaults.max_stored,
-                        help="stored completions kept (default: %(default)s)")
-    limits.add_argument("--idle-timeout", type=_positive(float), default=defaults.idle_timeout,
-                        help="seconds of silence before a connection is closed "
-                             "(default: %(default)s)")
-    limits.add_argument("--header-timeout", type=_positive(float),
-                        default=defaults.header_timeout,
-                        help="seconds for a request's line and headers, and again for its body "
-                             "(default: %(default)s)")
+    limits.add_argument(
+        "--max-body-bytes",
+        type=_positive(int),
+        default=defaults.max_body_bytes,
+        help="largest request body; beyond it 413 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=defaults.max_connections,
+        help="connections served at once, one thread each; beyond it 503 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-stored",
+        type=_positive(int),
+        default=defaults.max_stored,
+        help="stored completions kept (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--idle-timeout",
+        type=_positive(float),
+        default=defaults.idle_timeout,
+        help="seconds of silence before a connection is closed (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=defaults.header_timeout,
+        help="seconds for a request's line and headers, and again for its body (default: %(default)s)",
+    )
     return parser
 
 
@@ -70,15 +87,28 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
         args = _parser(prog).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else 2
-    limits = Limits(max_body_bytes=args.max_body_bytes, max_connections=args.max_connections,
-                    max_stored=args.max_stored, idle_timeout=args.idle_timeout,
-                    header_timeout=args.header_timeout)
+    limits = Limits(
+        max_body_bytes=args.max_body_bytes,
+        max_connections=args.max_connections,
+        max_stored=args.max_stored,
+        idle_timeout=args.idle_timeout,
+        header_timeout=args.header_timeout,
+    )
     try:
-        emulator = Emulator(args.port, latency_ms=args.latency_ms, api_key=args.api_key,
-                            seed=args.seed, record=not args.no_record, limits=limits)
+        emulator = Emulator(
+            args.port,
+            latency_ms=args.latency_ms,
+            api_key=args.api_key,
+            seed=args.seed,
+            record=not args.no_record,
+            limits=limits,
+        )
     except (OSError, OverflowError) as exc:
-        reason = ("the port is in use" if getattr(exc, "errno", None) == errno.EADDRINUSE
-                  else getattr(exc, "strerror", None) or str(exc))
+        reason = (
+            "the port is in use"
+            if getattr(exc, "errno", None) == errno.EADDRINUSE
+            else getattr(exc, "strerror", None) or str(exc)
+        )
         print(f"{prog}: cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
         return 2
     # One line on stderr per refused request (4xx/5xx the emulator decided), nothing else.

@@ -43,8 +43,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .store import CompletionStore, StoreFull, page
 
-__all__ = ["Fault", "RecordedRequest", "EmulatorServer", "Limits", "mask_key", "quota_fault",
-           "rate_limit_fault"]
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "EmulatorServer",
+    "Limits",
+    "mask_key",
+    "quota_fault",
+    "rate_limit_fault",
+]
 
 log = logging.getLogger("psopenai_py.emulator")
 
@@ -75,22 +82,36 @@ class Fault:
     path_contains: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
-        return ((self.method is None or self.method.upper() == method)
-                and (self.path_contains is None or self.path_contains in path))
+        return (self.method is None or self.method.upper() == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
 
 
 def rate_limit_fault(**headers: str) -> Fault:
     """A 429 rate-limit error (retried by clients); headers such as ``retry_after_ms='1500'``."""
-    return Fault(status=429, headers={k.replace("_", "-"): v for k, v in headers.items()},
-                 body=_error("Rate limit reached for requests. Please try again later.",
-                             "requests", None, "rate_limit_exceeded"))
+    return Fault(
+        status=429,
+        headers={k.replace("_", "-"): v for k, v in headers.items()},
+        body=_error(
+            "Rate limit reached for requests. Please try again later.",
+            "requests",
+            None,
+            "rate_limit_exceeded",
+        ),
+    )
 
 
 def quota_fault() -> Fault:
     """A 429 quota error (never retried by clients)."""
-    return Fault(status=429, body=_error(
-        "You exceeded your current quota, please check your plan and billing details.",
-        "insufficient_quota", None, "insufficient_quota"))
+    return Fault(
+        status=429,
+        body=_error(
+            "You exceeded your current quota, please check your plan and billing details.",
+            "insufficient_quota",
+            None,
+            "insufficient_quota",
+        ),
+    )
 
 
 @dataclass
@@ -126,8 +147,14 @@ def _error(message: str, type_: str, param: str | None, code: str | None) -> dic
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = _error(message, type_, param, code)
@@ -193,9 +220,16 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = sys.platform != "win32"
     request_queue_size = 1024  # a burst of connections waits in the kernel, not in SYN retries
 
-    def __init__(self, port: int = 0, *, latency_ms: int = 0, api_key: str | None = None,
-                 seed: int | None = None, record: bool = True,
-                 limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        latency_ms: int = 0,
+        api_key: str | None = None,
+        seed: int | None = None,
+        record: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
         # Fail before binding, so that a bad setting never leaves a socket behind.
         self.limits = limits or Limits()
         super().__init__(("127.0.0.1", port), _Handler)
@@ -246,11 +280,18 @@ class EmulatorServer(ThreadingHTTPServer):
         """Over the connection limit: a 503 in the API's shape, then close (in the accept thread,
         so no thread is spent on it; the write is small and bounded by a short timeout)."""
         limit = self.limits.max_connections
-        payload = json.dumps(_error(
-            f"The emulator is serving its limit of {limit} open connections; retry later.",
-            "server_error", None, "too_many_connections")).encode("utf-8")
-        head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n")
+        payload = json.dumps(
+            _error(
+                f"The emulator is serving its limit of {limit} open connections; retry later.",
+                "server_error",
+                None,
+                "too_many_connections",
+            )
+        ).encode("utf-8")
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        )
         try:
             request.settimeout(0.5)
             request.sendall(head.encode("ascii") + payload)
@@ -264,16 +305,20 @@ class EmulatorServer(ThreadingHTTPServer):
             if due:
                 self._refusals_logged_at = now
         if due:  # one line per burst, not one per connection
-            log.warning("refused a connection over the limit of %d open connections "
-                        "(%d refused so far)", limit, refused)
+            log.warning(
+                "refused a connection over the limit of %d open connections (%d refused so far)",
+                limit,
+                refused,
+            )
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line, never a traceback; a client that went away is normal and not logged."""
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, TimeoutError)):
             return
-        log.warning("%s: connection failed: %s", _peer(client_address),
-                    _loggable(f"{type(error).__name__}: {error}"))
+        log.warning(
+            "%s: connection failed: %s", _peer(client_address), _loggable(f"{type(error).__name__}: {error}")
+        )
 
     # -- state ------------------------------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -296,8 +341,9 @@ class EmulatorServer(ThreadingHTTPServer):
         with self.lock:
             self.requests.append(record)
             self.record_bytes += len(record.body)
-            while self.requests and (len(self.requests) > limits.max_records
-                                     or self.record_bytes > limits.max_record_bytes):
+            while self.requests and (
+                len(self.requests) > limits.max_records or self.record_bytes > limits.max_record_bytes
+            ):
                 self.record_bytes -= len(self.requests.popleft().body)
                 self.records_dropped += 1
 
@@ -401,8 +447,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 requests are not supported.")
                 return
             if self.command not in ("GET", "POST", "DELETE", "PUT", "PATCH"):
-                self.send_error(HTTPStatus.NOT_IMPLEMENTED,
-                                f"Unsupported method ({_loggable(self.command, 20)}).")
+                self.send_error(
+                    HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({_loggable(self.command, 20)})."
+                )
                 return
             self._handle()
             self.wfile.flush()
@@ -411,9 +458,10 @@ class _Handler(BaseHTTPRequestHandler):
             if (self.raw_requestline or self._reader.received) and not self._answered:
                 # Part of a request came, then stalled (a slow or dripping client); a
                 # connection that sent nothing is closed without a word, as servers do.
-                self.send_error(HTTPStatus.REQUEST_TIMEOUT,
-                                "The request did not arrive within "
-                                f"{self.server.limits.header_timeout:g} s.")
+                self.send_error(
+                    HTTPStatus.REQUEST_TIMEOUT,
+                    f"The request did not arrive within {self.server.limits.header_timeout:g} s.",
+                )
         except ConnectionError:
             self.close_connection = True
 
@@ -423,16 +471,20 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return super().handle_expect_100()
 
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None
-                   ) -> None:
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Every protocol-level error as a JSON error in the API's shape, logged in one line;
         the connection is closed after it, as the stream position is no longer known."""
         status = HTTPStatus(code)
         text = message or status.phrase
         self._answered = True
         self.close_connection = True
-        log.warning("%s: %d %s: %s", _peer(self.client_address), code, _loggable(text),
-                    _loggable(self.requestline) or "(no request line)")
+        log.warning(
+            "%s: %d %s: %s",
+            _peer(self.client_address),
+            code,
+            _loggable(text),
+            _loggable(self.requestline) or "(no request line)",
+        )
         if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
             self.request_version = "HTTP/1.1"  # answer a malformed line with a real status line
         kind = "server_error" if code >= 500 else "invalid_request_error"
@@ -453,22 +505,26 @@ class _Handler(BaseHTTPRequestHandler):
     def _body_length(self) -> int | None:
         """The declared body length, or None after answering a bad or oversized one."""
         if self.headers.get("Transfer-Encoding") is not None:
-            self.send_error(HTTPStatus.LENGTH_REQUIRED,
-                            "Transfer-Encoding is not supported; send a Content-Length.")
+            self.send_error(
+                HTTPStatus.LENGTH_REQUIRED, "Transfer-Encoding is not supported; send a Content-Length."
+            )
             return None
         values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
         if not values:
             return 0
         value = values.pop()
         if values or not re.fullmatch(r"[0-9]{1,18}", value):
-            self.send_error(HTTPStatus.BAD_REQUEST,
-                            f"Invalid Content-Length header ({_loggable(value, 40)}).")
+            self.send_error(
+                HTTPStatus.BAD_REQUEST, f"Invalid Content-Length header ({_loggable(value, 40)})."
+            )
             return None
         length = int(value)
         limit = self.server.limits.max_body_bytes
         if length > limit:
-            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                            f"Request body too large: {length} bytes; the limit is {limit} bytes.")
+            self.send_error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"Request body too large: {length} bytes; the limit is {limit} bytes.",
+            )
             self._discard(length)
             return None
         return length
@@ -511,31 +567,47 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if parts.path.startswith(_CONTROL_PREFIX):
                 self._authorize_control()
-                status, result = self._control(parts.path[len(_CONTROL_PREFIX):], body)
-                self._send(status, json.dumps(result).encode("utf-8"), "application/json", {},
-                           started)
+                status, result = self._control(parts.path[len(_CONTROL_PREFIX) :], body)
+                self._send(status, json.dumps(result).encode("utf-8"), "application/json", {}, started)
                 return
             if self._inject(parts.path, body, started):
                 return
             status, result = self._route(parts.path, parts.query, body)
         except _ApiError as exc:
             status, result = exc.status, exc.body
-            log.info("%s: %d %s: %s", _peer(self.client_address), status,
-                     _loggable(str(exc)), _loggable(self.requestline))
+            log.info(
+                "%s: %d %s: %s",
+                _peer(self.client_address),
+                status,
+                _loggable(str(exc)),
+                _loggable(self.requestline),
+            )
         except Exception as exc:  # the server stays up and says what went wrong, in one line
-            log.warning("%s: 500 %s: %s", _peer(self.client_address),
-                        _loggable(f"{type(exc).__name__}: {exc}"), _loggable(self.requestline))
-            status, result = 500, _error("The emulator failed on this request.",
-                                         "server_error", None, None)
-        self._send(status, json.dumps(result, ensure_ascii=False).encode("utf-8"),
-                   "application/json", {}, started)
+            log.warning(
+                "%s: 500 %s: %s",
+                _peer(self.client_address),
+                _loggable(f"{type(exc).__name__}: {exc}"),
+                _loggable(self.requestline),
+            )
+            status, result = 500, _error("The emulator failed on this request.", "server_error", None, None)
+        self._send(
+            status, json.dumps(result, ensure_ascii=False).encode("utf-8"), "application/json", {}, started
+        )
 
     def _inject(self, path: str, body: bytes, started: float) -> bool:
         """Record the request, apply latency and the next matching fault; True when answered."""
         if self.server.record:
-            self.server.add_record(RecordedRequest(
-                self.command, self.path, self.request_version, list(self.headers.items()),
-                body, self.connection_number, time.monotonic()))
+            self.server.add_record(
+                RecordedRequest(
+                    self.command,
+                    self.path,
+                    self.request_version,
+                    list(self.headers.items()),
+                    body,
+                    self.connection_number,
+                    time.monotonic(),
+                )
+            )
         fault = self.server.take_fault(self.command, path)
         if self.server.latency_ms:
             time.sleep(self.server.latency_ms / 1000.0)
@@ -549,14 +621,18 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if fault.status is None:
             return False
-        payload = (fault.raw_body.encode("utf-8") if fault.raw_body is not None
-                   else json.dumps(fault.body).encode("utf-8"))
+        payload = (
+            fault.raw_body.encode("utf-8")
+            if fault.raw_body is not None
+            else json.dumps(fault.body).encode("utf-8")
+        )
         content_type = "text/html" if fault.raw_body is not None else "application/json"
         self._send(fault.status, payload, content_type, fault.headers, started)
         return True
 
-    def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str],
-              started: float) -> None:
+    def _send(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str], started: float
+    ) -> None:
         self._answered = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -586,26 +662,37 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"faults": len(server.faults)}
         if action == "requests" and method == "GET":
             with server.lock:
-                return 200, [dict(asdict(r), headers=[[k, _masked_header(k, v)]
-                                                      for k, v in r.headers],
-                                  body=base64.b64encode(r.body).decode())
-                             for r in server.requests]
+                return 200, [
+                    dict(
+                        asdict(r),
+                        headers=[[k, _masked_header(k, v)] for k, v in r.headers],
+                        body=base64.b64encode(r.body).decode(),
+                    )
+                    for r in server.requests
+                ]
         if action == "stats" and method == "GET":
             with server.lock:
-                return 200, {"connections": server.connections, "requests": len(server.requests),
-                             "stored": len(server.store), "faults": len(server.faults),
-                             "open_connections": server.open_connections,
-                             "refused_connections": server.refused,
-                             "records_dropped": server.records_dropped,
-                             "threads": threading.active_count()}
+                return 200, {
+                    "connections": server.connections,
+                    "requests": len(server.requests),
+                    "stored": len(server.store),
+                    "faults": len(server.faults),
+                    "open_connections": server.open_connections,
+                    "refused_connections": server.refused,
+                    "records_dropped": server.records_dropped,
+                    "threads": threading.active_count(),
+                }
         if action == "seed" and method == "POST":
             options = _json_object(body)
             count = _bounded_int(options, "count", 1, 0, limits.max_seed)
-            prefix, model = options.get("prefix", "chatcmpl-seed-"), options.get("model",
-                                                                                  "gpt-4o-mini")
+            prefix, model = options.get("prefix", "chatcmpl-seed-"), options.get("model", "gpt-4o-mini")
             if not isinstance(prefix, str) or not isinstance(model, str):
-                raise _ApiError(400, "Invalid 'prefix' or 'model': expected a string.",
-                                param="prefix", code="invalid_type")
+                raise _ApiError(
+                    400,
+                    "Invalid 'prefix' or 'model': expected a string.",
+                    param="prefix",
+                    code="invalid_type",
+                )
             metadata = _check_metadata(options, required=False)
             try:
                 ids = server.store.seed(count, prefix=prefix, model=model, metadata=metadata)
@@ -618,23 +705,32 @@ class _Handler(BaseHTTPRequestHandler):
         if action == "reset" and method == "POST":
             server.reset()
             return 200, {"reset": True}
-        raise _ApiError(404, f"Unknown control action ({method} {_CONTROL_PREFIX}"
-                             f"{_loggable(action, 40)}).", code="unknown_control_action")
+        raise _ApiError(
+            404,
+            f"Unknown control action ({method} {_CONTROL_PREFIX}{_loggable(action, 40)}).",
+            code="unknown_control_action",
+        )
 
     # -- the API --------------------------------------------------------------------------------
     def _authorize(self) -> None:
         bearer = self.headers.get("Authorization", "")
         key = bearer[7:] if bearer.lower().startswith("bearer ") else self.headers.get("api-key")
         if not key:
-            raise _ApiError(401, "You didn't provide an API key. You need to provide your API "
-                                 "key in an Authorization header using Bearer auth (i.e. "
-                                 "Authorization: Bearer YOUR_KEY).")
+            raise _ApiError(
+                401,
+                "You didn't provide an API key. You need to provide your API "
+                "key in an Authorization header using Bearer auth (i.e. "
+                "Authorization: Bearer YOUR_KEY).",
+            )
         if self.server.api_key is not None and not hmac.compare_digest(
-                key.encode("utf-8", "surrogateescape"),
-                self.server.api_key.encode("utf-8", "surrogateescape")):
-            raise _ApiError(401, f"Incorrect API key provided: {mask_key(key)}. You can find "
-                                 "your API key at https://platform.openai.com/account/api-keys.",
-                            code="invalid_api_key")
+            key.encode("utf-8", "surrogateescape"), self.server.api_key.encode("utf-8", "surrogateescape")
+        ):
+            raise _ApiError(
+                401,
+                f"Incorrect API key provided: {mask_key(key)}. You can find "
+                "your API key at https://platform.openai.com/account/api-keys.",
+                code="invalid_api_key",
+            )
 
     def _authorize_control(self) -> None:
         """With ``--api-key``, the control API asks for the same key as the API."""
@@ -644,7 +740,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, query: str, body: bytes) -> tuple[int, Any]:
         for prefix in ("/openai/v1", "/v1"):
             if path.startswith(prefix + "/"):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
                 break
         segments = path.strip("/").split("/")
         if segments[:2] != ["chat", "completions"] or len(segments) > 4:
@@ -686,15 +782,21 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model")
         messages = body.get("messages")
         if not isinstance(model, str) or not model:
-            raise _ApiError(400, "you must provide a model parameter", param="model",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400, "you must provide a model parameter", param="model", code="missing_required_parameter"
+            )
         if not isinstance(messages, list) or not messages:
-            raise _ApiError(400, "Missing required parameter: 'messages'.", param="messages",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400,
+                "Missing required parameter: 'messages'.",
+                param="messages",
+                code="missing_required_parameter",
+            )
         metadata = _check_metadata(body, required=False)
         try:
-            return self.server.store.create(model=model, messages=messages, metadata=metadata,
-                                            store=body.get("store") is True)
+            return self.server.store.create(
+                model=model, messages=messages, metadata=metadata, store=body.get("store") is True
+            )
         except StoreFull as exc:
             raise _store_full(exc) from None
 
@@ -707,13 +809,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _not_found(ident: str) -> _ApiError:
-    return _ApiError(404, f"No chat completion found with id '{ident}'.", param=None,
-                     code="not_found")
+    return _ApiError(404, f"No chat completion found with id '{ident}'.", param=None, code="not_found")
 
 
 def _store_full(exc: StoreFull) -> _ApiError:
-    return _ApiError(400, f"{exc} Reset the emulator (POST {_CONTROL_PREFIX}reset) or start it "
-                          "with a higher --max-stored.", code="emulator_store_full")
+    return _ApiError(
+        400,
+        f"{exc} Reset the emulator (POST {_CONTROL_PREFIX}reset) or start it with a higher --max-stored.",
+        code="emulator_store_full",
+    )
 
 
 def _json_value(body: bytes, default: str | None = None) -> Any:
@@ -722,8 +826,11 @@ def _json_value(body: bytes, default: str | None = None) -> Any:
     try:
         return json.loads(body if body or default is None else default)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        raise _ApiError(400, "We could not parse the JSON body of your request. (HINT: This "
-                             "likely means you aren't using your HTTP library correctly.)") from None
+        raise _ApiError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This "
+            "likely means you aren't using your HTTP library correctly.)",
+        ) from None
 
 
 def _json_body(body: bytes) -> dict[str, Any]:
@@ -744,45 +851,72 @@ def _json_object(body: bytes) -> dict[str, Any]:
 def _bounded_int(options: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = options.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _ApiError(400, f"Invalid '{name}': expected an integer from {low} to {high}, but "
-                             f"got {_loggable(json.dumps(value), 40)} instead.", param=name,
-                        code="integer_out_of_range" if isinstance(value, int) else "invalid_type")
+        raise _ApiError(
+            400,
+            f"Invalid '{name}': expected an integer from {low} to {high}, but "
+            f"got {_loggable(json.dumps(value), 40)} instead.",
+            param=name,
+            code="integer_out_of_range" if isinstance(value, int) else "invalid_type",
+        )
     return value
 
 
 def _check_metadata(body: dict[str, Any], *, required: bool) -> dict[str, str] | None:
     if "metadata" not in body:
         if required:
-            raise _ApiError(400, "Missing required parameter: 'metadata'.", param="metadata",
-                            code="missing_required_parameter")
+            raise _ApiError(
+                400,
+                "Missing required parameter: 'metadata'.",
+                param="metadata",
+                code="missing_required_parameter",
+            )
         return None
     metadata = body["metadata"]
     if metadata is None:
         return None
     if not isinstance(metadata, dict):
-        raise _ApiError(400, "Invalid type for 'metadata': expected an object, but got "
-                             f"{type(metadata).__name__} instead.", param="metadata",
-                        code="invalid_type")
+        raise _ApiError(
+            400,
+            f"Invalid type for 'metadata': expected an object, but got {type(metadata).__name__} instead.",
+            param="metadata",
+            code="invalid_type",
+        )
     if len(metadata) > _METADATA_MAX_PAIRS:
-        raise _ApiError(400, "Invalid 'metadata': too many properties. Expected an object with "
-                             f"at most {_METADATA_MAX_PAIRS} properties, but got an object with "
-                             f"{len(metadata)} properties instead.", param="metadata",
-                        code="object_above_max_properties")
+        raise _ApiError(
+            400,
+            "Invalid 'metadata': too many properties. Expected an object with "
+            f"at most {_METADATA_MAX_PAIRS} properties, but got an object with "
+            f"{len(metadata)} properties instead.",
+            param="metadata",
+            code="object_above_max_properties",
+        )
     for key, value in metadata.items():
         if len(key) > _METADATA_MAX_KEY:
-            raise _ApiError(400, f"Invalid 'metadata': key '{key}' is too long. Expected a "
-                                 f"string with maximum length {_METADATA_MAX_KEY}, but got a "
-                                 f"string with length {len(key)} instead.",
-                            param="metadata", code="string_above_max_length")
+            raise _ApiError(
+                400,
+                f"Invalid 'metadata': key '{key}' is too long. Expected a "
+                f"string with maximum length {_METADATA_MAX_KEY}, but got a "
+                f"string with length {len(key)} instead.",
+                param="metadata",
+                code="string_above_max_length",
+            )
         if not isinstance(value, str):
-            raise _ApiError(400, f"Invalid type for 'metadata.{key}': expected a string, but got "
-                                 f"{type(value).__name__} instead.", param=f"metadata.{key}",
-                            code="invalid_type")
+            raise _ApiError(
+                400,
+                f"Invalid type for 'metadata.{key}': expected a string, but got "
+                f"{type(value).__name__} instead.",
+                param=f"metadata.{key}",
+                code="invalid_type",
+            )
         if len(value) > _METADATA_MAX_VALUE:
-            raise _ApiError(400, f"Invalid 'metadata.{key}': string too long. Expected a string "
-                                 f"with maximum length {_METADATA_MAX_VALUE}, but got a string "
-                                 f"with length {len(value)} instead.", param=f"metadata.{key}",
-                            code="string_above_max_length")
+            raise _ApiError(
+                400,
+                f"Invalid 'metadata.{key}': string too long. Expected a string "
+                f"with maximum length {_METADATA_MAX_VALUE}, but got a string "
+                f"with length {len(value)} instead.",
+                param=f"metadata.{key}",
+                code="string_above_max_length",
+            )
     return metadata
 
 
@@ -790,14 +924,23 @@ def _paging(params: list[tuple[str, str]]) -> tuple[str | None, int, str]:
     values = dict(params)
     order = values.get("order", "asc")
     if order not in ("asc", "desc"):
-        raise _ApiError(400, f"Invalid value for 'order': expected one of asc, desc, but got "
-                             f"'{order}' instead.", param="order", code="invalid_value")
+        raise _ApiError(
+            400,
+            f"Invalid value for 'order': expected one of asc, desc, but got '{order}' instead.",
+            param="order",
+            code="invalid_value",
+        )
     try:
         limit = int(values.get("limit", "20"))
     except ValueError:
-        raise _ApiError(400, "Invalid type for 'limit': expected an integer.", param="limit",
-                        code="invalid_type") from None
+        raise _ApiError(
+            400, "Invalid type for 'limit': expected an integer.", param="limit", code="invalid_type"
+        ) from None
     if not 1 <= limit <= 100:
-        raise _ApiError(400, f"Invalid 'limit': integer out of range ({limit}); expected 1 to "
-                             "100.", param="limit", code="integer_out_of_range")
+        raise _ApiError(
+            400,
+            f"Invalid 'limit': integer out of range ({limit}); expected 1 to 100.",
+            param="limit",
+            code="integer_out_of_range",
+        )
     return values.get("after"), limit, order

@@ -33,8 +33,9 @@ class StoredCompletion:
 class CompletionStore:
     """Thread-safe in-memory store with the API's ordering (created, then insertion)."""
 
-    def __init__(self, *, seed: int | None = None, clock: Callable[[], float] = time.time,
-                 max_items: int | None = None) -> None:
+    def __init__(
+        self, *, seed: int | None = None, clock: Callable[[], float] = time.time, max_items: int | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self.max_items = max_items
         """At most this many completions are kept (None: no limit); more is :class:`StoreFull`."""
@@ -68,49 +69,69 @@ class CompletionStore:
             "object": "chat.completion",
             "created": int(self._clock()) if created is None else created,
             "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply, "refusal": None,
-                            "annotations": []},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply, "refusal": None, "annotations": []},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
             "service_tier": "default",
             "system_fingerprint": "fp_emulator",
             "metadata": dict(metadata or {}),
         }
         if store:
             stored_messages = [
-                {"id": f"{ident}-{index}", "role": m.get("role", "user"),
-                 "content": m.get("content"), "refusal": None, "content_parts": None,
-                 **({"name": m["name"]} if "name" in m else {})}
+                {
+                    "id": f"{ident}-{index}",
+                    "role": m.get("role", "user"),
+                    "content": m.get("content"),
+                    "refusal": None,
+                    "content_parts": None,
+                    **({"name": m["name"]} if "name" in m else {}),
+                }
                 for index, m in enumerate(messages)
             ]
             with self._lock:
                 if ident not in self._items:
                     self._check_room(1)
-                self._items[ident] = StoredCompletion(completion, stored_messages,
-                                                      next(self._sequence))
+                self._items[ident] = StoredCompletion(completion, stored_messages, next(self._sequence))
         return _copy(completion)
 
-    def seed(self, count: int, *, prefix: str = "chatcmpl-seed-", model: str = "gpt-4o-mini",
-             metadata: dict[str, str] | None = None) -> list[str]:
+    def seed(
+        self,
+        count: int,
+        *,
+        prefix: str = "chatcmpl-seed-",
+        model: str = "gpt-4o-mini",
+        metadata: dict[str, str] | None = None,
+    ) -> list[str]:
         """Store ``count`` completions with ids ``<prefix>000000``...; returns the ids."""
         ids = [f"{prefix}{index:06d}" for index in range(count)]
         with self._lock:  # all or nothing: a seed that cannot fit adds none
             self._check_room(len(set(ids) - self._items.keys()))
         for ident in ids:
-            self.create(model=model, messages=[{"role": "user", "content": ident}],
-                        metadata=metadata, completion_id=ident)
+            self.create(
+                model=model,
+                messages=[{"role": "user", "content": ident}],
+                metadata=metadata,
+                completion_id=ident,
+            )
         return ids
 
     def _check_room(self, more: int) -> None:
         """Raise StoreFull unless ``more`` completions fit (the caller holds the lock)."""
         if self.max_items is not None and len(self._items) + more > self.max_items:
-            raise StoreFull(f"The emulator stores at most {self.max_items} completions; it holds "
-                            f"{len(self._items)} and {more} more do not fit.")
+            raise StoreFull(
+                f"The emulator stores at most {self.max_items} completions; it holds "
+                f"{len(self._items)} and {more} more do not fit."
+            )
 
     def get(self, ident: str) -> dict[str, Any] | None:
         with self._lock:
@@ -135,12 +156,12 @@ class CompletionStore:
             item = self._items.get(ident)
             return [dict(m) for m in item.messages] if item else None
 
-    def list(self, *, model: str | None = None,
-             metadata: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def list(
+        self, *, model: str | None = None, metadata: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Every stored completion matching the filters, oldest first."""
         with self._lock:
-            items = sorted(self._items.values(),
-                           key=lambda i: (i.completion["created"], i.sequence))
+            items = sorted(self._items.values(), key=lambda i: (i.completion["created"], i.sequence))
             result = []
             for item in items:
                 c = item.completion
@@ -161,13 +182,12 @@ class CompletionStore:
             self._items.clear()
 
 
-def page(items: list[dict[str, Any]], *, after: str | None, limit: int, order: str
-         ) -> dict[str, Any]:
+def page(items: list[dict[str, Any]], *, after: str | None, limit: int, order: str) -> dict[str, Any]:
     """One list page in the API's shape, ``after`` counted in the requested order."""
     ordered = items if order == "asc" else list(reversed(items))
     if after is not None:
         ids = [i["id"] for i in ordered]
-        ordered = ordered[ids.index(after) + 1:] if after in ids else []
+        ordered = ordered[ids.index(after) + 1 :] if after in ids else []
     chunk = ordered[:limit]
     return {
         "object": "list",

@@ -14,12 +14,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ParameterBindingError, ParameterTypeError
-from .parameters import Command, Parameter
-from .pslit import PowerShellSyntaxError, parse_argument
+from ..errors import ParameterBindingError, ParameterTypeError
+from ..parameters import Command, Parameter
+from .literals import PowerShellSyntaxError, parse_argument
 
-__all__ = ["SWITCH_PRESENT", "CommonParameters", "Bound", "bind", "resolve_parameter",
-           "ParameterToken", "split_arguments", "COMMON_PARAMETERS", "ACTION_PREFERENCES"]
+__all__ = [
+    "SWITCH_PRESENT",
+    "CommonParameters",
+    "Bound",
+    "bind",
+    "resolve_parameter",
+    "ParameterToken",
+    "split_arguments",
+    "COMMON_PARAMETERS",
+    "ACTION_PREFERENCES",
+]
 
 ACTION_PREFERENCES = ("Continue", "Ignore", "SilentlyContinue", "Stop")
 
@@ -43,8 +52,7 @@ class ParameterToken:
     value: Any = _NO_VALUE
 
 
-def split_arguments(command: Command, tokens: Iterable[Any]
-                    ) -> tuple[list[tuple[str, Any]], list[Any]]:
+def split_arguments(command: Command, tokens: Iterable[Any]) -> tuple[list[tuple[str, Any]], list[Any]]:
     """Command-line tokens (ParameterTokens and values) to named and positional arguments.
 
     A named parameter takes the next token as its value, except a switch, which takes none;
@@ -67,24 +75,40 @@ def split_arguments(command: Command, tokens: Iterable[Any]
             value = next(stream, _NO_VALUE)
             if value is _NO_VALUE or isinstance(value, ParameterToken):
                 raise ParameterBindingError(
-                    p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter "
-                            f"of type '{_dotnet_type(p)}' and try again.")
+                    p.name,
+                    f"Missing an argument for parameter '{p.name}'. Specify a parameter "
+                    f"of type '{_dotnet_type(p)}' and try again.",
+                )
             named.append((token.name, value))
     return named, positional
 
+
 COMMON_PARAMETERS: tuple[Parameter, ...] = (
-    Parameter("Verbose", "verbose", "SwitchParameter", "Writes the verbose lines.",
-              aliases=("vb",)),
+    Parameter("Verbose", "verbose", "SwitchParameter", "Writes the verbose lines.", aliases=("vb",)),
     Parameter("Debug", "debug", "SwitchParameter", "Writes the debug lines.", aliases=("db",)),
-    Parameter("ErrorAction", "error_action", "ActionPreference",
-              "What a failed item does: Continue, SilentlyContinue, Ignore or Stop.",
-              aliases=("ea",), choices=ACTION_PREFERENCES),
-    Parameter("WarningAction", "warning_action", "ActionPreference",
-              "What a warning does: Continue, SilentlyContinue, Ignore or Stop.",
-              aliases=("wa",), choices=ACTION_PREFERENCES),
-    Parameter("ErrorVariable", "error_variable", "String",
-              "A variable name (or, from Python, a list) that collects the errors.",
-              aliases=("ev",)),
+    Parameter(
+        "ErrorAction",
+        "error_action",
+        "ActionPreference",
+        "What a failed item does: Continue, SilentlyContinue, Ignore or Stop.",
+        aliases=("ea",),
+        choices=ACTION_PREFERENCES,
+    ),
+    Parameter(
+        "WarningAction",
+        "warning_action",
+        "ActionPreference",
+        "What a warning does: Continue, SilentlyContinue, Ignore or Stop.",
+        aliases=("wa",),
+        choices=ACTION_PREFERENCES,
+    ),
+    Parameter(
+        "ErrorVariable",
+        "error_variable",
+        "String",
+        "A variable name (or, from Python, a list) that collects the errors.",
+        aliases=("ev",),
+    ),
 )
 
 
@@ -112,8 +136,7 @@ class Bound:
 
     def kwargs(self) -> dict[str, Any]:
         """The bound values by the library functions' keyword names."""
-        return {self.command.parameter(name).python_name: value
-                for name, value in self.values.items()}
+        return {self.command.parameter(name).python_name: value for name, value in self.values.items()}
 
 
 def _candidates(command: Command) -> tuple[Parameter, ...]:
@@ -132,11 +155,14 @@ def resolve_parameter(command: Command, name: str) -> Parameter:
         return matches[0]
     if not matches:
         raise ParameterBindingError(
-            name, f"A parameter cannot be found that matches parameter name '{name}'.")
+            name, f"A parameter cannot be found that matches parameter name '{name}'."
+        )
     listed = " ".join(f"-{p.name}" for p in matches)
     raise ParameterBindingError(
-        name, f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
-              f"Possible matches include: {listed}.")
+        name,
+        f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
+        f"Possible matches include: {listed}.",
+    )
 
 
 _INT = re.compile(r"\s*[+-]?\d+\s*")
@@ -154,8 +180,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         raise _cannot_convert(p, value, "System.Management.Automation.SwitchParameter")
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
-            p.name, f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
-                    f"'{_dotnet_type(p)}' and try again.")
+            p.name,
+            f"Missing an argument for parameter '{p.name}'. Specify a parameter of type "
+            f"'{_dotnet_type(p)}' and try again.",
+        )
     if p.type_name == "Int32":
         if isinstance(value, str) and _INT.fullmatch(value):
             return int(value)
@@ -163,9 +191,11 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
             return int(value)
         if isinstance(value, str):
             raise ParameterTypeError(
-                p.name, f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
-                        f'convert value "{value}" to type "System.Int32". Error: "Input string '
-                        'was not in a correct format."')
+                p.name,
+                f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
+                f'convert value "{value}" to type "System.Int32". Error: "Input string '
+                'was not in a correct format."',
+            )
         return value
     if p.type_name == "Double":
         if isinstance(value, str):
@@ -173,8 +203,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
                 return float(value)
             except ValueError:
                 raise ParameterTypeError(
-                    p.name, f"Cannot process argument transformation on parameter '{p.name}'. "
-                            f'Cannot convert value "{value}" to type "System.Double".') from None
+                    p.name,
+                    f"Cannot process argument transformation on parameter '{p.name}'. "
+                    f'Cannot convert value "{value}" to type "System.Double".',
+                ) from None
         return value
     if p.type_name == "IDictionary":
         if isinstance(value, str) and from_text:
@@ -184,8 +216,12 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         return value
     if p.type_name == "Object" and isinstance(value, str) and from_text:
         return _parse(p, value) if value.lstrip().startswith("@") else value
-    if p.type_name in ("String", "Uri", "OpenAIApiType", "ActionPreference") and from_text and \
-            isinstance(value, (int, float)) and not isinstance(value, bool):
+    if (
+        p.type_name in ("String", "Uri", "OpenAIApiType", "ActionPreference")
+        and from_text
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         return str(value)
     return value
 
@@ -200,16 +236,23 @@ def _parse(p: Parameter, text: str) -> Any:
 
 
 def _dotnet_type(p: Parameter) -> str:
-    return {"String": "System.String", "Int32": "System.Int32", "Uri": "System.Uri",
-            "IDictionary": "System.Collections.IDictionary", "Object": "System.Object",
-            "ActionPreference": "System.Management.Automation.ActionPreference",
-            "OpenAIApiType": "OpenAIApiType"}.get(p.type_name, p.type_name)
+    return {
+        "String": "System.String",
+        "Int32": "System.Int32",
+        "Uri": "System.Uri",
+        "IDictionary": "System.Collections.IDictionary",
+        "Object": "System.Object",
+        "ActionPreference": "System.Management.Automation.ActionPreference",
+        "OpenAIApiType": "OpenAIApiType",
+    }.get(p.type_name, p.type_name)
 
 
 def _cannot_convert(p: Parameter, value: Any, target: str) -> ParameterTypeError:
     return ParameterTypeError(
-        p.name, f"Cannot process argument transformation on parameter '{p.name}'. Cannot convert "
-                f'the "{value}" value of type "{type(value).__name__}" to type "{target}".')
+        p.name,
+        f"Cannot process argument transformation on parameter '{p.name}'. Cannot convert "
+        f'the "{value}" value of type "{type(value).__name__}" to type "{target}".',
+    )
 
 
 def _common(values: dict[str, Any]) -> CommonParameters:
@@ -221,9 +264,11 @@ def _common(values: dict[str, Any]) -> CommonParameters:
             if str(given).lower() == choice.lower():
                 return choice
         raise ParameterBindingError(
-            name, f"Cannot bind parameter '{name}'. Cannot convert value \"{given}\" to type "
-                  f'"System.Management.Automation.ActionPreference". The possible enumeration '
-                  f"values are \"{', '.join(ACTION_PREFERENCES)}\".")
+            name,
+            f"Cannot bind parameter '{name}'. Cannot convert value \"{given}\" to type "
+            f'"System.Management.Automation.ActionPreference". The possible enumeration '
+            f'values are "{", ".join(ACTION_PREFERENCES)}".',
+        )
 
     return CommonParameters(
         verbose=bool(values.get("Verbose", False)),
@@ -254,25 +299,39 @@ def bind(
     execution_names = {p.name for p in command.execution_parameters}
     for name, value in named:
         p = resolve_parameter(command, name)
-        target = (common_values if p.name in common_names
-                  else execution if p.name in execution_names else values)
+        target = (
+            common_values if p.name in common_names else execution if p.name in execution_names else values
+        )
         if p.name in target:
             raise ParameterBindingError(
-                p.name, f"Cannot bind parameter because parameter '{p.name}' is specified more "
-                        "than once.")
+                p.name, f"Cannot bind parameter because parameter '{p.name}' is specified more than once."
+            )
         target[p.name] = convert(p, value, from_text=from_text)
-    open_positions = [p for p in sorted((p for p in command.parameters if p.position is not None),
-                                        key=lambda p: p.position or 0) if p.name not in values]
+    open_positions = [
+        p
+        for p in sorted(
+            (p for p in command.parameters if p.position is not None), key=lambda p: p.position or 0
+        )
+        if p.name not in values
+    ]
     for value in positional:
         if not open_positions:
             raise ParameterBindingError(
-                "", f"A positional parameter cannot be found that accepts argument '{value}'.")
+                "", f"A positional parameter cannot be found that accepts argument '{value}'."
+            )
         p = open_positions.pop(0)
         values[p.name] = convert(p, value, from_text=from_text)
-    missing = [p.name for p in command.parameters if p.mandatory and p.name not in values
-               and not (pipeline is not None and (p.pipeline_by_value or p.pipeline_by_property))]
+    missing = [
+        p.name
+        for p in command.parameters
+        if p.mandatory
+        and p.name not in values
+        and not (pipeline is not None and (p.pipeline_by_value or p.pipeline_by_property))
+    ]
     if missing:
         raise ParameterBindingError(
-            missing[0], "Cannot process command because of one or more missing mandatory "
-                        f"parameters: {' '.join(missing)}.")
+            missing[0],
+            "Cannot process command because of one or more missing mandatory "
+            f"parameters: {' '.join(missing)}.",
+        )
     return Bound(command, values, _common(common_values), pipeline, execution)

@@ -14,28 +14,28 @@ import json
 import re
 from typing import Any
 
-from .errors import PSOpenAIError
+from ..errors import PowerShellSyntaxError
+from ..literal_text import QUOTES_SINGLE as _QUOTES_SINGLE
+from ..literal_text import to_literal
 
 __all__ = ["PowerShellSyntaxError", "parse_literal", "parse_argument", "to_literal", "Parser"]
 
-_BACKTICK_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "e": "\x1b", "f": "\f", "n": "\n",
-                     "r": "\r", "t": "\t", "v": "\v"}
+_BACKTICK_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+}
 _NUMBER = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?(?![\w.])")
 _HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+(?![\w.])")
 # Characters that end a bare word (an unquoted string) in argument mode.
 _BARE_END = set(" \t\r\n;,=(){}|@'\"")
-_QUOTES_SINGLE = "'\u2018\u2019\u201a\u201b"
 _QUOTES_DOUBLE = '"\u201c\u201d\u201e'
-
-
-class PowerShellSyntaxError(PSOpenAIError, ValueError):
-    """A literal could not be parsed; ``position`` is the 0-based offset of the problem."""
-
-    def __init__(self, message: str, text: str, position: int) -> None:
-        pointer = f"\n    {text}\n    {' ' * position}^" if "\n" not in text else ""
-        super().__init__(f"{message} (at position {position}){pointer}")
-        self.position = position
-        self.text = text
 
 
 class Parser:
@@ -50,7 +50,7 @@ class Parser:
         return PowerShellSyntaxError(message, self.text, self.pos)
 
     def peek(self, length: int = 1) -> str:
-        return self.text[self.pos:self.pos + length]
+        return self.text[self.pos : self.pos + length]
 
     def at_end(self) -> bool:
         return self.pos >= len(self.text)
@@ -167,7 +167,7 @@ class Parser:
         start = self.pos
         while not self.at_end() and self.text[self.pos] not in " \t\r\n=;}":
             self.pos += 1
-        word = self.text[start:self.pos]
+        word = self.text[start : self.pos]
         if not word:
             raise self.error("expected a key")
         number = _as_number(word)
@@ -263,7 +263,7 @@ class Parser:
             self.pos += 1
         if self.pos == start:
             raise self.error(f"unexpected {self.peek()!r}")
-        return self.text[start:self.pos]
+        return self.text[start : self.pos]
 
 
 def _as_number(word: str) -> int | float | None:
@@ -293,34 +293,10 @@ def parse_argument(text: str) -> Any:
     """A command-line argument: a literal when it looks like one (``@{``, ``@(``, JSON, quotes,
     ``$true``...), the text itself otherwise."""
     stripped = text.lstrip()
-    if stripped[:2] in ("@{", "@(") or stripped[:1] in ("{", "[", "'", '"', "$") or \
-            stripped.startswith("[ordered]"):
+    if (
+        stripped[:2] in ("@{", "@(")
+        or stripped[:1] in ("{", "[", "'", '"', "$")
+        or stripped.startswith("[ordered]")
+    ):
         return parse_literal(text)
     return text
-
-
-def to_literal(value: Any) -> str:
-    """Print a value as PowerShell literal text that :func:`parse_literal` reads back."""
-    if value is None:
-        return "$null"
-    if value is True:
-        return "$true"
-    if value is False:
-        return "$false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        # Inside '...' every single-quote character, the typographic ones too, is doubled.
-        return "'" + "".join(c * 2 if c in _QUOTES_SINGLE else c for c in value) + "'"
-    if isinstance(value, dict):
-        pairs = "; ".join(f"{to_literal(k)}={to_literal(v)}" for k, v in value.items())
-        return "@{" + pairs + "}"
-    if isinstance(value, (list, tuple)):
-        # @( ) flattens arrays inside it, as PowerShell's does: an inner array is one statement
-        # wrapped by the unary comma.
-        return "@(" + "; ".join(
-            f",{to_literal(v)}" if isinstance(v, (list, tuple)) else to_literal(v) for v in value
-        ) + ")"
-    raise TypeError(f"cannot print a {type(value).__name__} as a PowerShell literal")

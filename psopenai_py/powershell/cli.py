@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from . import __version__
+from .. import __version__
 
 __all__ = ["main"]
 
@@ -31,8 +31,13 @@ EXTRA_VERBS = {
 }
 
 
-def main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str],
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Run one command line; returns the process exit status."""
     # A process started with no standard input at all has sys.stdin None: read it as empty.
     stdin = stdin if stdin is not None else (sys.stdin or io.StringIO())
@@ -52,7 +57,7 @@ def main(argv: list[str], *, stdin: TextIO | None = None, stdout: TextIO | None 
     if verb.lower() in ("help", "get-help"):
         return _help(rest, out, err)
     if verb.lower() == "emulator":
-        from .emulator.__main__ import main as emulator_main
+        from ..emulator.__main__ import main as emulator_main
 
         return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
@@ -77,22 +82,20 @@ def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def _usage() -> str:
-    from .commands.registry import RUNNERS
+    from .registry import runners
 
-    width = max(len(r.table.name) for r in RUNNERS.values())
-    lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "",
-             "commands:"]
-    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in RUNNERS.values()]
+    width = max(len(r.table.name) for r in runners().values())
+    lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "", "commands:"]
+    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in runners().values()]
     lines += ["", "also:"]
     lines += [f"  {verb:<{width}}  {text}" for verb, text in EXTRA_VERBS.items()]
-    lines += ["", "options: --format json|text (default: json when stdout is not a terminal), "
-                  "--version", ""]
+    lines += ["", "options: --format json|text (default: json when stdout is not a terminal), --version", ""]
     return "\n".join(lines)
 
 
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
-    from .commands.registry import find_runner
     from .helpdoc import render_help
+    from .registry import find_runner
 
     if not args:
         out.write(_usage())
@@ -128,7 +131,7 @@ def _tokens(argv: list[str]) -> list[Any]:
 
 def _stdin_items(stdin: TextIO) -> Iterator[Any]:
     """Pipeline items from stdin, one per line: a bare id, or a JSON object (bound by property)."""
-    from .errors import ParameterBindingError
+    from ..errors import ParameterBindingError
 
     for line in stdin:
         text = line.strip()
@@ -140,17 +143,19 @@ def _stdin_items(stdin: TextIO) -> Iterator[Any]:
             except ValueError as exc:
                 # Fails this item only, under the ErrorAction rules.
                 yield ParameterBindingError(
-                    "InputObject", f"The input line {text[:60]!r} is not valid JSON: {exc}.")
+                    "InputObject", f"The input line {text[:60]!r} is not valid JSON: {exc}."
+                )
             continue
         yield text
 
 
-def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: TextIO,
-                 output_format: str | None) -> int:
+def _run_command(
+    name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: TextIO, output_format: str | None
+) -> int:
+    from ..errors import PSOpenAIError
     from .binding import bind, split_arguments
-    from .commands.registry import find_runner
-    from .errors import PSOpenAIError
     from .pipeline import Host, execute
+    from .registry import find_runner
 
     try:
         runner = find_runner(name)
@@ -162,9 +167,12 @@ def _run_command(name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: 
     try:
         named, positional = split_arguments(runner.table, _tokens(tokens))
         pipeline = None
-        if runner.pipeline_parameter and not positional and not _names_any(
-                runner, named, (runner.pipeline_parameter, *runner.table.list_parameters)) \
-                and not stdin.isatty():
+        if (
+            runner.pipeline_parameter
+            and not positional
+            and not _names_any(runner, named, (runner.pipeline_parameter, *runner.table.list_parameters))
+            and not stdin.isatty()
+        ):
             pipeline = _stdin_items(stdin)
         bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
         for output in execute(runner, bound, host):
@@ -185,9 +193,9 @@ def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]
 
 
 def _jsonable(value: Any) -> Any:
-    from .masking import mask_key
-    from .psobject import PSObject
-    from .secret import Secret
+    from ..masking import mask_key
+    from ..psobject import PSObject
+    from ..secret import Secret
 
     if isinstance(value, PSObject):
         return value.to_dict()
@@ -208,7 +216,7 @@ def _format(value: Any, fmt: str) -> str:
 
 def _format_list(value: Any) -> str:
     """PowerShell's Format-List: one ``name : value`` line per property."""
-    from .psobject import PSObject
+    from ..psobject import PSObject
 
     if isinstance(value, PSObject):
         pairs = list(value.items())
@@ -221,9 +229,9 @@ def _format_list(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    from .masking import mask_key
-    from .psobject import PSObject
-    from .secret import Secret
+    from ..masking import mask_key
+    from ..psobject import PSObject
+    from ..secret import Secret
 
     if value is None:
         return ""
@@ -240,8 +248,8 @@ def _short(value: Any) -> str:
 
 def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:
     """Create a stored completion on an embedded emulator and update its metadata."""
-    from .commands.chat import set_chat_completion
-    from .emulator import Emulator
+    from ..commands.chat import set_chat_completion
+    from ..emulator import Emulator
 
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
@@ -255,11 +263,15 @@ def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:
                 messages=[{"role": "user", "content": "Summarise ticket 4711."}],
                 metadata={"team": "support"},
             )
-            err.write(f"embedded emulator at {emulator.url}; stored {stored['id']} "
-                      f"with metadata {json.dumps(stored['metadata'])}\n")
+            err.write(
+                f"embedded emulator at {emulator.url}; stored {stored['id']} "
+                f"with metadata {json.dumps(stored['metadata'])}\n"
+            )
             updated = set_chat_completion(
-                stored["id"], {"team": "support", "reviewed": "yes"},
-                api_base=emulator.url, api_key="sk-emulator-demo-key-0000000000000000",
+                stored["id"],
+                {"team": "support", "reviewed": "yes"},
+                api_base=emulator.url,
+                api_key="sk-emulator-demo-key-0000000000000000",
             )
             out.write(updated.to_json(include_added=False) + "\n")
     finally:

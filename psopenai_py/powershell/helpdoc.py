@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .parameters import Command, Parameter
+from ..parameters import Command, Parameter
 
 __all__ = ["render_syntax", "render_parameter_block", "parse_page", "Page"]
 
@@ -67,8 +67,9 @@ class Page:
         match = re.match(r"---\n(.*?)\n---\n", text, re.S)
         self.front_matter = {
             key.strip(): value.strip()
-            for key, _, value in (line.partition(":") for line in
-                                  (match.group(1).splitlines() if match else []))
+            for key, _, value in (
+                line.partition(":") for line in (match.group(1).splitlines() if match else [])
+            )
         }
         self.sections = re.findall(r"^## (.+)$", text, re.M)
         self.title = (re.search(r"^# (.+)$", text, re.M) or [None, ""])[1]
@@ -89,8 +90,17 @@ def parse_page(text: str) -> Page:
     return Page(text)
 
 
-SECTIONS = ["SYNOPSIS", "SYNTAX", "DESCRIPTION", "EXAMPLES", "PARAMETERS", "INPUTS", "OUTPUTS",
-            "NOTES", "RELATED LINKS"]
+SECTIONS = [
+    "SYNOPSIS",
+    "SYNTAX",
+    "DESCRIPTION",
+    "EXAMPLES",
+    "PARAMETERS",
+    "INPUTS",
+    "OUTPUTS",
+    "NOTES",
+    "RELATED LINKS",
+]
 FRONT_MATTER_KEYS = ["external help file", "Module Name", "online version", "schema"]
 
 
@@ -109,8 +119,9 @@ def page_problems(command: Command, text: str) -> list[str]:
     if synopsis != command.synopsis:
         problems.append(f"SYNOPSIS is {synopsis!r}, the table says {command.synopsis!r}")
     if page.syntax != render_syntax(command):
-        problems.append(f"SYNTAX differs from the table:\n{page.syntax}\n--- expected ---\n"
-                        f"{render_syntax(command)}")
+        problems.append(
+            f"SYNTAX differs from the table:\n{page.syntax}\n--- expected ---\n{render_syntax(command)}"
+        )
     if not page.examples:
         problems.append("no ### Example")
     documented = [name for name in page.parameters if name != "CommonParameters"]
@@ -122,8 +133,9 @@ def page_problems(command: Command, text: str) -> list[str]:
             continue
         description, block = page.parameters[p.name]
         if block != render_parameter_block(p):
-            problems.append(f"-{p.name}: yaml block differs:\n{block}\n--- expected ---\n"
-                            f"{render_parameter_block(p)}")
+            problems.append(
+                f"-{p.name}: yaml block differs:\n{block}\n--- expected ---\n{render_parameter_block(p)}"
+            )
         if python_line(p, command) not in description:
             problems.append(f"-{p.name}: description lacks {python_line(p, command)!r}")
         if p.description not in description:
@@ -133,13 +145,14 @@ def page_problems(command: Command, text: str) -> list[str]:
 
 # -- help in the terminal, like Get-Help ----------------------------------------------------------
 
+
 def docs_directory() -> "Path | None":
     """Where the Docs pages are: beside the package (a checkout) or under the install prefix."""
     import sys
     from pathlib import Path
 
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "Docs", Path(sys.prefix) / "share" / "psopenai_py" / "Docs"):
+    for candidate in (here.parent.parent / "Docs", Path(sys.prefix) / "share" / "psopenai_py" / "Docs"):
         if candidate.is_dir():
             return candidate
     return None
@@ -161,30 +174,33 @@ def _plain(markdown: str, indent: str = "    ") -> str:
     return "\n".join(lines).strip("\n")
 
 
-def render_help(command: Command, *, mode: str = "default", parameter: str | None = None,
-                page_text: str | None = None) -> str:
+def render_help(
+    command: Command, *, mode: str = "default", parameter: str | None = None, page_text: str | None = None
+) -> str:
     """Text help for a terminal: ``mode`` is default, examples or full; or one ``parameter``."""
     from fnmatch import fnmatch
 
     if page_text is None:
         directory = docs_directory()
         page_path = directory / f"{command.name}.md" if directory else None
-        page_text = page_path.read_text(encoding="utf-8") if page_path and page_path.exists() \
-            else ""
+        page_text = page_path.read_text(encoding="utf-8") if page_path and page_path.exists() else ""
     out = [f"NAME\n    {command.name}", f"SYNOPSIS\n    {command.synopsis}"]
     if parameter is not None:
         pattern = parameter.lower()
-        chosen = [p for p in command.documented_parameters
-                  if fnmatch(p.name.lower(), pattern) or p.name.lower().startswith(pattern)]
+        chosen = [
+            p
+            for p in command.documented_parameters
+            if fnmatch(p.name.lower(), pattern) or p.name.lower().startswith(pattern)
+        ]
         if not chosen:
             return f"No parameter of {command.name} matches '{parameter}'.\n"
         blocks = []
         for p in chosen:
-            facts = "\n".join(f"        {line}" for line in render_parameter_block(p).splitlines()
-                              if line)
+            facts = "\n".join(f"        {line}" for line in render_parameter_block(p).splitlines() if line)
             value = "" if p.type_name == "SwitchParameter" else f" <{p.type_name}>"
-            blocks.append(f"    -{p.name}{value}\n        {p.description}\n"
-                          f"        {python_line(p, command)}\n\n{facts}")
+            blocks.append(
+                f"    -{p.name}{value}\n        {p.description}\n        {python_line(p, command)}\n\n{facts}"
+            )
         return "PARAMETERS\n" + "\n\n".join(blocks) + "\n"
     syntax = "\n".join("    " + line for line in render_syntax(command).splitlines())
     out.append(f"SYNTAX\n{syntax}")
@@ -194,16 +210,21 @@ def render_help(command: Command, *, mode: str = "default", parameter: str | Non
         out.append(f"DESCRIPTION\n{_plain(_section(page_text, 'DESCRIPTION'))}")
         if mode == "full":
             params = "\n\n".join(
-                render_help(command, parameter=p.name, page_text=page_text)[len("PARAMETERS\n"):]
-                .rstrip() for p in command.documented_parameters)
-            out += [f"PARAMETERS\n{params}",
-                    f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}",
-                    f"INPUTS\n{_plain(_section(page_text, 'INPUTS'))}",
-                    f"OUTPUTS\n{_plain(_section(page_text, 'OUTPUTS'))}",
-                    f"NOTES\n{_plain(_section(page_text, 'NOTES'))}"]
+                render_help(command, parameter=p.name, page_text=page_text)[len("PARAMETERS\n") :].rstrip()
+                for p in command.documented_parameters
+            )
+            out += [
+                f"PARAMETERS\n{params}",
+                f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}",
+                f"INPUTS\n{_plain(_section(page_text, 'INPUTS'))}",
+                f"OUTPUTS\n{_plain(_section(page_text, 'OUTPUTS'))}",
+                f"NOTES\n{_plain(_section(page_text, 'NOTES'))}",
+            ]
         out.append(f"RELATED LINKS\n{_plain(_section(page_text, 'RELATED LINKS'))}")
         if mode == "default":
-            out.append(f'REMARKS\n    To see the examples, type: "psopenai help {command.name} '
-                       f'-Examples".\n    For all the details, type: "psopenai help '
-                       f'{command.name} -Full".')
+            out.append(
+                f'REMARKS\n    To see the examples, type: "psopenai help {command.name} '
+                f'-Examples".\n    For all the details, type: "psopenai help '
+                f'{command.name} -Full".'
+            )
     return "\n\n".join(out) + "\n"

@@ -26,16 +26,16 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from .binding import Bound
-from .commands.registry import Runner
-from .errors import (
+from ..errors import (
+    ActionPreferenceStopException,
     APIRequestException,
     ParameterBindingError,
     ParameterTypeError,
-    PSOpenAIError,
 )
-from .parameters import THROTTLE_LIMIT
-from .validation import check_int
+from ..parameters import THROTTLE_LIMIT
+from ..validation import check_int
+from .binding import Bound
+from .registry import Runner
 
 __all__ = ["Host", "execute", "variables", "ActionPreferenceStopException", "ITEM_ERRORS"]
 
@@ -48,10 +48,6 @@ variables: dict[str, list[BaseException]] = {}
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError)
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
-
-
-class ActionPreferenceStopException(PSOpenAIError):
-    """A warning met ``WarningAction Stop``."""
 
 
 class Host:
@@ -81,9 +77,11 @@ class Host:
 
     def confirm(self, command: str, target: str) -> str:
         """Ask Yes/Yes to All/No/No to All on the terminal; returns y, a, n or l."""
-        question = (f'Are you sure you want to perform this action?\nPerforming the operation '
-                    f'"{command}" on target "{target}".\n[Y] Yes  [A] Yes to All  [N] No  '
-                    '[L] No to All  (default is "Y"): ')
+        question = (
+            f"Are you sure you want to perform this action?\nPerforming the operation "
+            f'"{command}" on target "{target}".\n[Y] Yes  [A] Yes to All  [N] No  '
+            '[L] No to All  (default is "Y"): '
+        )
         try:
             with open("/dev/tty", "r+", encoding="utf-8") as tty:
                 tty.write(question)
@@ -91,13 +89,16 @@ class Host:
                 answer = tty.readline()
         except OSError:
             raise ParameterBindingError(
-                "Confirm", "Cannot process -Confirm: there is no terminal to ask on. Use -WhatIf "
-                           "to see what would happen.") from None
+                "Confirm",
+                "Cannot process -Confirm: there is no terminal to ask on. Use -WhatIf "
+                "to see what would happen.",
+            ) from None
         choice = (answer.strip()[:1] or "y").lower()
         return choice if choice in ("y", "a", "n", "l") else "n"
 
-    def progress(self, command: str, done: int, total: int | None, errors: int,
-                 started: float, *, final: bool = False) -> None:
+    def progress(
+        self, command: str, done: int, total: int | None, errors: int, started: float, *, final: bool = False
+    ) -> None:
         """Write-Progress: a redrawn line on a terminal, nothing elsewhere."""
         if not self.stream.isatty():
             return
@@ -140,7 +141,9 @@ class _StreamHandler(logging.Handler):
             return  # verbose and debug lines only with -Verbose / -Debug, whatever root says
         bound, host = self.active[-1]
         if record.levelno == logging.WARNING and bound.common.warning_action in (
-                "SilentlyContinue", "Ignore"):
+            "SilentlyContinue",
+            "Ignore",
+        ):
             return
         prefix = _PREFIX.get(record.levelno, record.levelname)
         host.write_line(f"{prefix}: {record.getMessage()}")
@@ -153,11 +156,11 @@ class _StopOnWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         active = self.handler.active
-        if record.levelno == logging.WARNING and active and \
-                active[-1][0].common.warning_action == "Stop":
+        if record.levelno == logging.WARNING and active and active[-1][0].common.warning_action == "Stop":
             raise ActionPreferenceStopException(
                 'The running command stopped because the preference variable "WarningPreference" '
-                f"or common parameter is set to Stop: {record.getMessage()}")
+                f"or common parameter is set to Stop: {record.getMessage()}"
+            )
         return True
 
 
@@ -169,8 +172,11 @@ _level_before: int = logging.NOTSET
 
 def _wanted_level() -> int | None:
     """The most detailed level any running command asked for (-Debug, -Verbose), or None."""
-    levels = [logging.DEBUG if b.common.debug else logging.INFO
-              for b, _ in _handler.active if b.common.debug or b.common.verbose]
+    levels = [
+        logging.DEBUG if b.common.debug else logging.INFO
+        for b, _ in _handler.active
+        if b.common.debug or b.common.verbose
+    ]
     return min(levels) if levels else None
 
 
@@ -235,8 +241,7 @@ def _run_one(runner: Runner, state: Any, item: Any, *, materialize: bool) -> _Ou
         return False, error
 
 
-def _outcomes(runner: Runner, state: Any, items: Iterable[Any], throttle: int
-              ) -> Iterator[_Outcome]:
+def _outcomes(runner: Runner, state: Any, items: Iterable[Any], throttle: int) -> Iterator[_Outcome]:
     """Each item's outcome, in input order; up to ``throttle`` items at once."""
     if throttle <= 1:
         for item in items:
@@ -258,8 +263,9 @@ def _outcomes(runner: Runner, state: Any, items: Iterable[Any], throttle: int
         pool.shutdown(wait=True)
 
 
-def _should_process(runner: Runner, state: Any, items: Iterable[Any], bound: Bound,
-                    host: Host) -> Iterator[Any]:
+def _should_process(
+    runner: Runner, state: Any, items: Iterable[Any], bound: Bound, host: Host
+) -> Iterator[Any]:
     """Items that WhatIf and Confirm let through; WhatIf lets none through."""
     what_if = bool(bound.execution.get("WhatIf"))
     confirm = bool(bound.execution.get("Confirm"))
@@ -323,6 +329,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
             items = _or_once(items)
         started = time.monotonic()
         done = 0
+
         def fail(error: BaseException) -> None:
             """One item's failure, by ErrorAction."""
             host.failures += 1

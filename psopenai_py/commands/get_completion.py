@@ -1,0 +1,146 @@
+"""Get-ChatCompletion: one stored chat completion by id, or the list of them.
+
+The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
+``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..parameters import (
+    Command,
+    Parameter,
+    completion_id_parameter,
+    paging_parameters,
+    settings_parameters,
+)
+from ..results import completion_object, history
+from ..secret import Secret
+from ..transport import encode_path
+from ..validation import (
+    bind_completion_id,
+    check_metadata,
+    check_optional_str,
+    check_switch,
+)
+from .common import Invocation, prepare_invocation, settings_kwargs
+from .paging import Paging, pages
+from .unit import CommandUnit
+
+log = logging.getLogger("psopenai_py")
+
+TABLE = Command(
+    name="Get-ChatCompletion",
+    python_name="get_chat_completion",
+    synopsis="Gets a stored chat completion by id, or lists stored chat completions.",
+    bulk=True,
+    list_parameters=("Limit", "All", "After", "Order", "MetaData", "Model"),
+    parameters=(
+        completion_id_parameter(
+            "The id of the stored chat completion to get. Without it the command lists stored completions.",
+            mandatory=False,
+            aliases=("Completion", "completion_id", "Id"),
+        ),
+        *paging_parameters("completions"),
+        Parameter(
+            "MetaData", "metadata", "IDictionary", "List only completions whose metadata has all these pairs."
+        ),
+        Parameter("Model", "model", "String", "List only completions made with this model."),
+        Parameter(
+            "NoHistory",
+            "no_history",
+            "SwitchParameter",
+            "Do not fetch the stored messages for History (one request less per item).",
+            default=False,
+        ),
+        *settings_parameters(),
+    ),
+)
+
+GET_CHAT_COMPLETION = TABLE
+
+
+def _id(value: Any) -> str:
+    return bind_completion_id(TABLE.parameter("CompletionId"), value)
+
+
+@dataclass(frozen=True)
+class _GetState:
+    invocation: Invocation
+    paging: Paging
+    filters: tuple[tuple[str, Any], ...]
+    history: bool
+
+
+def begin_get_chat_completion(kwargs: Mapping[str, Any]) -> _GetState:
+    p = TABLE.parameter
+    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
+    model = check_optional_str(p("Model"), kwargs.get("model"))
+    filters = tuple(
+        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
+    )
+    paging = Paging.from_kwargs(TABLE, kwargs)
+    no_history = check_switch(p("NoHistory"), kwargs.get("no_history"))
+    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
+    return _GetState(invocation, paging, filters, not no_history)
+
+
+def process_get_chat_completion(state: _GetState, completion_id: Any) -> Any:
+    """One completion by id (with History), or, with no id, a generator over the list."""
+    if completion_id is None:
+        return (
+            completion_object(item)
+            for item in pages(state.invocation, "chat/completions", state.paging, state.filters)
+        )
+    ident = _id(completion_id)
+    data = state.invocation.request("GET", encode_path("chat/completions/{}", ident))
+    result = completion_object(data)
+    if state.history:
+        messages = list(
+            pages(
+                state.invocation,
+                encode_path("chat/completions/{}/messages", ident),
+                Paging(None, True, None, "asc"),
+            )
+        )
+        result["History"] = history(messages, result)
+    return result
+
+
+def get_chat_completion(
+    completion_id: Any = None,
+    *,
+    limit: int | None = None,
+    all_pages: bool | None = None,
+    after: str | None = None,
+    order: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    model: str | None = None,
+    no_history: bool | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> Any:
+    """Get one stored chat completion by id (``GET /chat/completions/{id}``, History from its
+    stored messages unless ``no_history``), or, with no id, list stored completions: ``limit``
+    (1-100, default 20), ``all_pages`` (follow the pages), ``after``, ``order`` (asc/desc), and
+    the ``metadata`` and ``model`` filters.  Returns a completion, or a list of completions."""
+    kwargs = dict(locals())
+    state = begin_get_chat_completion(kwargs)
+    result = process_get_chat_completion(state, completion_id)
+    return list(result) if completion_id is None else result
+
+
+UNIT = CommandUnit(TABLE, begin_get_chat_completion, process_get_chat_completion, "CompletionId")

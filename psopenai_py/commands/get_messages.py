@@ -1,0 +1,99 @@
+"""Get-ChatCompletionMessage: the stored messages of a stored chat completion.
+
+The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
+``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..parameters import (
+    ID_TEXT,
+    Command,
+    completion_id_parameter,
+    paging_parameters,
+    settings_parameters,
+)
+from ..psobject import PSObject
+from ..results import message_object
+from ..secret import Secret
+from ..transport import encode_path
+from ..validation import (
+    bind_completion_id,
+)
+from .common import Invocation, prepare_invocation, settings_kwargs
+from .paging import Paging, pages
+from .unit import CommandUnit
+
+log = logging.getLogger("psopenai_py")
+
+TABLE = Command(
+    name="Get-ChatCompletionMessage",
+    python_name="get_chat_completion_message",
+    synopsis="Gets the stored messages of a stored chat completion.",
+    bulk=True,
+    parameters=(
+        completion_id_parameter(ID_TEXT, aliases=("Completion", "completion_id", "Id")),
+        *paging_parameters("messages"),
+        *settings_parameters(),
+    ),
+)
+
+GET_CHAT_COMPLETION_MESSAGE = TABLE
+
+
+def _id(value: Any) -> str:
+    return bind_completion_id(TABLE.parameter("CompletionId"), value)
+
+
+@dataclass(frozen=True)
+class _MessagesState:
+    invocation: Invocation
+    paging: Paging
+
+
+def begin_get_chat_completion_message(kwargs: Mapping[str, Any]) -> _MessagesState:
+    paging = Paging.from_kwargs(TABLE, kwargs)
+    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
+    return _MessagesState(invocation, paging)
+
+
+def process_get_chat_completion_message(state: _MessagesState, completion_id: Any) -> Iterator[PSObject]:
+    ident = _id(completion_id)
+    path = encode_path("chat/completions/{}/messages", ident)
+    return (message_object(m) for m in pages(state.invocation, path, state.paging))
+
+
+def get_chat_completion_message(
+    completion_id: Any,
+    *,
+    limit: int | None = None,
+    all_pages: bool | None = None,
+    after: str | None = None,
+    order: str | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> list[PSObject]:
+    """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
+    :func:`get_chat_completion`'s list; one object per message."""
+    _id(completion_id)
+    state = begin_get_chat_completion_message(dict(locals()))
+    return list(process_get_chat_completion_message(state, completion_id))
+
+
+UNIT = CommandUnit(
+    TABLE, begin_get_chat_completion_message, process_get_chat_completion_message, "CompletionId"
+)

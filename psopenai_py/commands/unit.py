@@ -1,0 +1,33 @@
+"""The unit a command is registered as: its table and its steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..parameters import Command
+
+__all__ = ["CommandUnit", "call_with_keywords"]
+
+
+@dataclass(frozen=True)
+class CommandUnit:
+    """One public command as the front-ends run it.
+
+    ``begin`` takes the bound values by keyword and returns the state for ``process`` (pipeline
+    commands) or the command's only output (other commands).  ``process`` handles one pipeline
+    item; ``pipeline_parameter`` names the parameter pipeline input binds to; ``describe`` gives
+    the WhatIf/Confirm target of one item.
+    """
+
+    table: Command
+    begin: Callable[[Mapping[str, Any]], Any]
+    process: Callable[[Any, Any], Any] | None = None
+    pipeline_parameter: str | None = None
+    describe: Callable[[Any, Any], str] | None = None
+
+
+def call_with_keywords(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], Any]:
+    """A ``begin`` step for a command that is one plain function of its keywords."""
+    return lambda kwargs: function(**kwargs)

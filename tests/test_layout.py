@@ -1,0 +1,137 @@
+"""The layers stay apart: arrows point from a front-end to the core, never back.
+
+Every import statement of the package (also those inside functions) is read with ``ast`` and
+resolved to an absolute module name, then held against the rules of the README's Layout section.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "psopenai_py"
+
+FRONT_ENDS = (
+    "psopenai_py.powershell",
+    "psopenai_py.compat",
+    "psopenai_py.openai_cli",
+    "psopenai_py.client",
+    "psopenai_py.__main__",
+)
+"""How a user speaks to the package; the core never imports them."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, absolute; ``from . import x`` counts as ``package.x``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")
+                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+                base = ".".join(base_parts)
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = {module_name(p): imports_of(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def is_front_end(name: str) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in FRONT_ENDS)
+
+
+def imports_any(imported: set[str], prefix: str) -> bool:
+    return any(i == prefix or i.startswith(prefix + ".") for i in imported)
+
+
+def test_the_rules_see_every_layer():
+    # The rules below are vacuous if the walk finds nothing: make sure it sees each layer.
+    assert "psopenai_py.transport" in MODULES
+    assert "psopenai_py.powershell.cli" in MODULES
+    assert "psopenai_py.emulator.server" in MODULES
+    assert imports_any(MODULES["psopenai_py.transport"], "requests")
+    assert imports_any(MODULES["psopenai_py.powershell.pipeline"], "psopenai_py.powershell.binding")
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in MODULES if not is_front_end(n) and not n.startswith("psopenai_py.emulator")]
+)
+def test_the_core_never_imports_a_front_end(name: str):
+    offending = sorted(i for i in MODULES[name] if is_front_end(i))
+    assert offending == [], f"{name} imports the front-end {offending}"
+
+
+@pytest.mark.parametrize(
+    ("library", "owner"),
+    [
+        ("requests", "psopenai_py.transport"),
+        ("urllib3", "psopenai_py.transport"),
+        ("keyring", "psopenai_py.keyring_store"),
+    ],
+)
+def test_one_module_touches_each_library(library: str, owner: str):
+    users = sorted(n for n, imported in MODULES.items() if imports_any(imported, library))
+    assert users in ([owner], []), f"{library} is imported by {users}; only {owner} may"
+
+
+@pytest.mark.parametrize("name", [n for n in MODULES if n.startswith("psopenai_py.emulator")])
+def test_the_emulator_imports_nothing_of_the_runtime(name: str):
+    offending = sorted(
+        i
+        for i in MODULES[name]
+        if imports_any({i}, "psopenai_py") and not i.startswith("psopenai_py.emulator")
+    )
+    assert offending == [], f"{name} imports {offending}"
+
+
+def test_every_registered_command_resolves_to_its_own_unit():
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    for name, module in REGISTRY.items():
+        unit = find_unit(name.upper())
+        assert unit.table.name == name
+        assert unit.begin.__module__.startswith("psopenai_py.commands")
+        assert unit.begin.__module__ in (f"psopenai_py.commands.{module}", "psopenai_py.commands.unit")
+
+
+def test_every_unit_in_commands_is_registered():
+    import importlib
+
+    from psopenai_py.commands import REGISTRY
+
+    listed = set(REGISTRY)
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        module = importlib.import_module(f"psopenai_py.commands.{path.stem}")
+        for unit in (*getattr(module, "UNITS", ()), *([module.UNIT] if hasattr(module, "UNIT") else [])):
+            assert unit.table.name in listed, f"{unit.table.name} ({path.name}) is not in REGISTRY"
+            assert REGISTRY[unit.table.name] == path.stem
+
+
+def test_settings_keywords_come_from_one_place_and_match_every_api_command():
+    from psopenai_py.commands import units
+    from psopenai_py.commands.common import SETTINGS_KEYWORDS
+    from psopenai_py.parameters import settings_parameters
+
+    assert tuple(p.python_name for p in settings_parameters()) == SETTINGS_KEYWORDS
+    api_commands = [u.table for u in units() if any(p.name == "AdditionalBody" for p in u.table.parameters)]
+    assert len(api_commands) >= 5
+    for table in api_commands:
+        names = {p.python_name for p in table.parameters}
+        assert set(SETTINGS_KEYWORDS) <= names, table.name
