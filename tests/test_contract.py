@@ -1,10 +1,12 @@
 """Contract tests: Stoplight Prism in proxy mode with --errors sits between the client and the
 emulator and checks every request we send and every response the emulator gives against
-OpenAI's OpenAPI description.  A violation comes back as Prism's own 422 (request) or 500
+OpenAI's OpenAPI description (contract/openapi.chat-completions.yaml, cut from upstream by
+contract/cut_openapi.py).  A violation comes back as Prism's own 422 (request) or 500
 (response) problem document, which fails the test with Prism's message.
 
-Prism (npm @stoplight/prism-cli, pinned in contract/package-lock.json) is installed by .ci/run
-with ``npm ci --prefix contract``; elsewhere these tests are skipped with that instruction.
+Prism (npm @stoplight/prism-cli, pinned in contract/package-lock.json) is installed by the README's
+test command (``python contract/install_prism.py``, which runs ``npm ci --prefix contract``);
+where it is missing these tests are skipped with that instruction (and fail under CI).
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from psopenai_py.transport import RequestOptions, Transport
 from .openapi import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
-PRISM = Path(os.environ.get("PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin/prism"))
+PRISM = Path(
+    os.environ.get(
+        "PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin" / ("prism.cmd" if os.name == "nt" else "prism")
+    )
+)
 KEY = "sk-contract-0000000000000000000000"
 START_TIMEOUT = 120.0
 # The published schema allows only role "assistant" in a stored-messages page, while the live API
@@ -53,12 +59,10 @@ def upstream() -> Iterator[Emulator]:
 def prism(upstream: Emulator) -> Iterator[str]:
     """Prism's base URL (paths without /v1, as the spec has them), started once per run."""
     if not PRISM.exists() or shutil.which("node") is None:
-        message = f"Prism not installed at {PRISM} (run: npm ci --prefix contract)"
+        message = f"Prism not installed at {PRISM} (run: python contract/install_prism.py)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    if not SPEC_PATH.exists():
-        pytest.skip(f"OpenAPI description not found at {SPEC_PATH}")
     port = _free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(

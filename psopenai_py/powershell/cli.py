@@ -60,7 +60,7 @@ def main(
     if verb.lower() == "emulator":
         from ..emulator.__main__ import main as emulator_main
 
-        return emulator_main(rest)
+        return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
