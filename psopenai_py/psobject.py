@@ -133,11 +133,22 @@ class PSObject(MutableMapping[str, Any]):
             if include_added or key.lower() not in self._added
         }
 
-    def to_json(self, *, include_added: bool = False) -> str:
-        """Compact UTF-8 JSON text of :meth:`to_dict`."""
+    def to_json(self, *, include_added: bool = False, indent: int | None = None) -> str:
+        """UTF-8 JSON text of :meth:`to_dict`: compact, or indented by ``indent`` spaces."""
         return json.dumps(
-            self.to_dict(include_added=include_added), ensure_ascii=False, separators=(",", ":")
+            self.to_dict(include_added=include_added),
+            ensure_ascii=False,
+            indent=indent,
+            separators=(",", ": ") if indent is not None else (",", ":"),
         )
+
+    def model_dump(self) -> dict[str, Any]:
+        """The SDK model's name for :meth:`to_dict` (what the API sent)."""
+        return self.to_dict()
+
+    def model_dump_json(self, *, indent: int | None = None) -> str:
+        """The SDK model's name for :meth:`to_json` (compact by default, as pydantic's)."""
+        return self.to_json(indent=indent)
 
 
 def _wrap(value: Any) -> Any:
