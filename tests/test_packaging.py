@@ -10,6 +10,7 @@ and run a subset of the suite from the unpacked sdist. They build without networ
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -87,6 +88,31 @@ def test_every_command_page_reads_through_importlib_resources():
     for unit in units():
         name = unit.table.name
         assert read_page(name) == (DOCS / f"{name}.md").read_text(encoding="utf-8"), name
+
+
+TOPICS = sorted(p.stem for p in DOCS.glob("about_*.md"))
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_about_topics_show_every_line_of_their_page(topic: str):
+    from psopenai_py.powershell.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["help", topic.upper()], stdout=out, stderr=err) == 0, err.getvalue()
+    shown = {line.strip() for line in out.getvalue().splitlines()}
+    assert out.getvalue().startswith(f"TOPIC\n    {topic}\n")
+    for line in (DOCS / f"{topic}.md").read_text(encoding="utf-8").splitlines():
+        text = line.lstrip("#").strip()
+        if text and not line.startswith("```") and line != f"# {topic}":
+            assert text in shown, line
+
+
+def test_an_unknown_topic_is_an_error():
+    from psopenai_py.powershell.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["help", "about_Nothing"], stdout=out, stderr=err) == 2
+    assert out.getvalue() == "" and "about_Nothing" in err.getvalue()
 
 
 @pytest.mark.parametrize("pages", ["no docs package", "no page in it"])
@@ -232,6 +258,9 @@ def test_help_from_a_target_install_and_from_a_zip(built: Built, tmp_path: Path)
                 zipped.write(path, path.relative_to(target).as_posix())
     assert _imported_from(tmp_path, PYTHONPATH=str(archive)).startswith(str(archive))
     _assert_examples(_python(["-m", "psopenai_py", *HELP], cwd=tmp_path, PYTHONPATH=str(archive)))
+    for topic in TOPICS:  # an about_ topic is found by listing the pages: in a zip too
+        done = _python(["-m", "psopenai_py", "help", topic.lower()], cwd=tmp_path, PYTHONPATH=str(archive))
+        assert done.returncode == 0 and done.stdout.startswith(f"TOPIC\n    {topic}\n"), done.stderr
 
 
 NO_USER_SITE = pytest.mark.skipif(

@@ -11,7 +11,16 @@ import re
 
 from ..parameters import Command, Parameter
 
-__all__ = ["Page", "parse_page", "read_page", "render_help", "render_parameter_block", "render_syntax"]
+__all__ = [
+    "Page",
+    "find_topic",
+    "parse_page",
+    "read_page",
+    "render_help",
+    "render_parameter_block",
+    "render_syntax",
+    "render_topic",
+]
 
 FENCE = "```"
 
@@ -167,6 +176,28 @@ def read_page(name: str) -> str:
             f"the help page {name}.md is not installed with psopenai_py "
             f"(looked in {PAGES_PACKAGE}); reinstall the package"
         ) from error
+
+
+def find_topic(name: str) -> str | None:
+    """The proper name of the installed ``about_`` help topic ``name`` (any case), or None."""
+    from importlib import resources
+
+    if not name.lower().startswith("about_"):
+        return None
+    try:
+        entries = [entry.name for entry in resources.files(PAGES_PACKAGE).iterdir()]
+    except (ModuleNotFoundError, OSError):
+        return None
+    wanted = f"{name.lower()}.md"
+    return next((entry[: -len(".md")] for entry in entries if entry.lower() == wanted), None)
+
+
+def render_topic(name: str) -> str:
+    """An ``about_`` topic as Get-Help shows one: its title, then each section's plain text."""
+    text = read_page(name)
+    sections = re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    out = [f"TOPIC\n    {name}"] + [f"{title}\n{_plain(body)}" for title, body in sections]
+    return "\n\n".join(out) + "\n"
 
 
 def _section(text: str, name: str) -> str:
