@@ -178,6 +178,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "$true", "false", "$false"):
             return value.lower().lstrip("$") == "true"
         raise _cannot_convert(p, value, "System.Management.Automation.SwitchParameter")
+    if value is None and p.name in ("ApiKey", "Organization"):
+        # PowerShell binds $null to these as an empty value, which the settings resolution
+        # reads as "given empty": the context is passed over (ParseCommonParams).
+        return ""
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name,
