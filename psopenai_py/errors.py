@@ -114,7 +114,9 @@ class APIRequestException(PSOpenAIError):
         code = error.get("code")
         self.type: str | None = error["type"] if isinstance(error.get("type"), str) else None
         self.code: str | None = (
-            str(code) if isinstance(code, str) or (isinstance(code, int) and not isinstance(code, bool)) else None
+            str(code)
+            if isinstance(code, str) or (isinstance(code, int) and not isinstance(code, bool))
+            else None
         )
         self.param: str | None = error["param"] if isinstance(error.get("param"), str) else None
 

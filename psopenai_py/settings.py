@@ -168,7 +168,9 @@ _KEY_SOURCE_LINES = {
 }
 
 
-def find_api_key(given: Secret | None = None, *, skip_context: bool = False) -> tuple[Secret | None, str | None]:
+def find_api_key(
+    given: Secret | None = None, *, skip_context: bool = False
+) -> tuple[Secret | None, str | None]:
     """The key and where it comes from (parameter, context, global, environment, keyring), or
     (None, None); the resolution order without its verbose lines.  ``skip_context``: the key
     was given explicitly empty, which passes over the context."""

@@ -96,9 +96,7 @@ def encode_path(template: str, *values: str) -> str:
 
 def _query_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
     # A null value is left out, as the original's query collection leaves it out.
-    return "&".join(
-        f"{url_encode(str(k))}={url_encode(ps_string(v))}" for k, v in pairs if v is not None
-    )
+    return "&".join(f"{url_encode(str(k))}={url_encode(ps_string(v))}" for k, v in pairs if v is not None)
 
 
 def ps_string(value: Any) -> str:
