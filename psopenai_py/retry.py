@@ -108,7 +108,7 @@ def ps_int(text: str) -> int | None:
 
 def _http_date_ms(value: str, now: float) -> int | None:
     """An HTTP date (or an ISO 8601 time) as milliseconds from ``now``, rounded half to even."""
-    when: _dt.datetime | None
+    when: _dt.datetime
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -116,8 +116,6 @@ def _http_date_ms(value: str, now: float) -> int | None:
             when = _dt.datetime.fromisoformat(value.strip())
         except ValueError:
             return None
-    if when is None:
-        return None
     if when.tzinfo is None:
         when = when.astimezone()  # a time without a zone is local, as .NET reads it
     delta = round((when.timestamp() - now) * 1000.0)

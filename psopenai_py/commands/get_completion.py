@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ParameterBindingError
 from ..parameters import (
     Command,
     Parameter,
@@ -18,7 +19,6 @@ from ..parameters import (
     paging_parameters,
     settings_parameters,
 )
-from ..errors import ParameterBindingError
 from ..psobject import PSObject
 from ..results import completion_object, history, message_object
 from ..secret import Secret
