@@ -214,8 +214,8 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         )
     if p.type_name == "Int32":
         if isinstance(value, str) and _INT.fullmatch(value):
-            return int(value)
-        if isinstance(value, str):
+            value = int(value)
+        elif isinstance(value, str):
             # As PowerShell converts a number to Int32: 0x10 is 16, 1kb 1024, 3.0 is 3, and a
             # fraction rounds half to even (2.5 is 2, 3.5 is 4).
             number = parse_number(value)
