@@ -26,6 +26,7 @@ from psopenai_py.compat import (
     Request_ChatCompletion,
     Set_ChatCompletion,
     invoke,
+    variables,
 )
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.masking import mask_organization
@@ -223,6 +224,10 @@ def test_row06_request_default_model_aliases_and_piped_conversation(api):
         ("assistant", first.Answer[0]),
         ("user", "next"),
     ]
+    api.reset()
+    invoke("'a' | Request-ChatCompletion 'b' -ErrorVariable errs -ErrorAction SilentlyContinue")
+    assert api.requests == []  # a piped string cannot bind: Message is taken, it has no Model
+    assert [str(e) for e in variables["errs"]] == [PIPELINE_INPUT_MESSAGE]
     assert second.Message == "next" and [h.role for h in second.History] == [
         "user",
         "assistant",

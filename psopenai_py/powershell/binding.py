@@ -367,11 +367,14 @@ def bind(
     if list_form and any(n in values for n in pipe_names):
         # The original's parameter sets: the id (Get) cannot go with a list parameter (List).
         raise ParameterBindingError(list_form[0], PARAMETER_SET_MESSAGE)
-    if pipeline is not None and pipe_names and (all(n in values for n in pipe_names) or list_form):
-        # Every parameter that takes pipeline input is already bound (or the list form, which
-        # takes none, was chosen): PowerShell cannot bind the piped items, writes one binding
-        # error per item and sends nothing for them.
-        pipeline = _unbindable(pipeline)
+    if pipeline is not None and pipe_names:
+        # A piped item binds only to a pipeline parameter not already bound: by value, or by
+        # property name when it has such a property.  One that cannot bind is PowerShell's
+        # binding error for that item, and nothing is sent for it.  The list form takes no
+        # pipeline input at all.
+        free = [] if list_form else [p for p in command.parameters if p.name not in values]
+        if not any(p.pipeline_by_value for p in free):  # else every item binds, as it is
+            pipeline = _bindable(free, pipeline)
     missing = [
         p.name
         for p in command.parameters
@@ -400,14 +403,23 @@ PIPELINE_INPUT_MESSAGE = (
 )
 
 
-def _unbindable(items: Iterable[Any]) -> Iterator[Any]:
-    """Each piped item as its binding error (an item error: ErrorAction decides)."""
+def _bindable(free: list[Parameter], items: Iterable[Any]) -> Iterator[Any]:
+    """The piped items, each one that cannot bind to a ``free`` parameter by property name
+    replaced by its binding error (an item error: ErrorAction decides)."""
+    by_property = [n.lower() for p in free if p.pipeline_by_property for n in p.names]
     for item in items:
-        yield (
-            item
-            if isinstance(item, ParameterBindingError)
-            else ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
-        )
+        if isinstance(item, ParameterBindingError) or _has_property(item, by_property):
+            yield item
+        else:
+            yield ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+
+
+def _has_property(item: Any, names: list[str]) -> bool:
+    """Whether a piped object has a property of one of these (lower-case) names."""
+    if not names or item is None or isinstance(item, (str, bytes, int, float)):
+        return False
+    keys = item.keys() if isinstance(item, Mapping) else [a for a in dir(item) if not a.startswith("_")]
+    return any(isinstance(k, str) and k.lower() in names for k in keys)
 
 
 def _check_bound_ids(command: Command, values: Mapping[str, Any]) -> None:
@@ -420,3 +432,10 @@ def _check_bound_ids(command: Command, values: Mapping[str, Any]) -> None:
         value = values[p.name]
         if value is None or (isinstance(value, str) and not value.strip()):
             bind_completion_id(p, value)  # raises the id's own message
+    message = next((p for p in command.parameters if p.name == "Message" and p.name in values), None)
+    if message is not None and values[message.name] in (None, ""):
+        raise ParameterBindingError(
+            message.name,
+            f"Cannot validate argument on parameter '{message.name}'. The argument is null or "
+            "empty. Provide an argument that is not null or empty, and then try the command again.",
+        )
