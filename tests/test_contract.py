@@ -158,10 +158,16 @@ def test_list_with_filters_and_paging(through_prism):
     through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
     everything = checked(
-        lambda: psopenai_py.get_chat_completion(all_pages=True, metadata={"team": "ops"}, model="m1")
+        lambda: psopenai_py.get_chat_completion(
+            all_pages=True, metadata={"team": "ops"}, model="m1", no_history=True
+        )
     )
     assert len(everything) == 120 and len(through_prism.requests) == 2
-    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc", after="chatcmpl-c-000100"))
+    page = checked(
+        lambda: psopenai_py.get_chat_completion(
+            limit=5, order="desc", after="chatcmpl-c-000100", no_history=True
+        )
+    )
     assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
 
 

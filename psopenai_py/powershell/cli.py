@@ -208,7 +208,7 @@ def _jsonable(value: Any) -> Any:
     from ..secret import Secret
 
     if isinstance(value, PSObject):
-        return value.to_dict()
+        return value.to_dict(include_added=True)  # with Answer, Message, History
     if isinstance(value, Secret):
         return mask_key(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
