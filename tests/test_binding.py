@@ -65,7 +65,7 @@ def test_names_prefixes_and_aliases(given, expected):
         (
             "M",
             "Parameter cannot be processed because the parameter name 'M' is ambiguous. Possible "
-            "matches include: -MetaData -MaxRetryCount.",
+            "matches include: -MetaData -Merge -MaxRetryCount.",
         ),
         (
             "A",

@@ -15,10 +15,12 @@ def units() -> tuple[CommandUnit, ...]:
     """Every public command, in the order help lists them."""
     from . import (
         context,
+        export_completion,
         get_completion,
         get_messages,
         remove_completion,
         request_completion,
+        restore_metadata,
         secrets,
         set_completion,
     )
@@ -29,6 +31,8 @@ def units() -> tuple[CommandUnit, ...]:
         remove_completion.UNIT,
         get_messages.UNIT,
         request_completion.UNIT,
+        restore_metadata.UNIT,
+        export_completion.UNIT,
         *context.UNITS,
         *secrets.UNITS,
     )
