@@ -153,7 +153,7 @@ def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObjec
 
 def set_chat_completion(
     completion_id: Any,
-    metadata: Mapping[str, str],
+    metadata: Mapping[str, str | None],
     *,
     merge: bool | None = None,
     journal: str | None = None,
