@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,12 +23,13 @@ from psopenai_py.compat import (
 )
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.errors import JournalError, MetadataConflictError, ParameterBindingError
-from psopenai_py.journal import read_records
+from psopenai_py.journal import Journal, read_records
 from psopenai_py.powershell.pipeline import Host
 
 from .conftest import CANARY_KEY
 
 PATCH = {"reviewed": "yes", "draft": None}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -336,3 +340,53 @@ def test_restore_whatif_shows_targets_and_conflicts_and_writes_nothing(
     assert len(errors) == 1 and ids[1] in str(errors[0])
     assert {r.method for r in emulator.requests} == {"GET"}
     assert not Path(str(journal) + ".restore.jsonl").exists()
+
+
+def _cli(*args: str, emulator: Emulator, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": CANARY_KEY,
+        "OPENAI_API_BASE": emulator.url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "psopenai_py", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_cli_journal_errors_are_clear_and_send_nothing(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    args = ("Set-ChatCompletion", "-Merge", "-MetaData", "@{reviewed='yes'}", "-Journal", str(journal))
+    first = _cli(*args, emulator=emulator, stdin="\n".join(ids[:3]))
+    assert first.returncode == 0, first.stderr
+    assert [json.loads(line)["metadata"]["reviewed"] for line in first.stdout.splitlines()] == ["yes"] * 3
+    emulator.server.requests.clear()
+    again = _cli(*args, emulator=emulator, stdin="\n".join(ids[:3]))
+    assert again.returncode == 1
+    assert again.stderr == (
+        f"Set-ChatCompletion: Cannot use -Journal '{journal}': it already records a run. Add -Resume "
+        "to continue that run, or give a new journal path.\n"
+    )
+    assert emulator.requests == []
+    resumed = _cli(*args, "-Resume", "-Verbose", emulator=emulator, stdin="\n".join(ids[:4]))
+    assert resumed.returncode == 0 and len(resumed.stdout.splitlines()) == 1
+    assert resumed.stderr.count("VERBOSE: Skipped") == 3
+    missing = _cli("Restore-ChatCompletionMetadata", str(tmp_path / "none.jsonl"), emulator=emulator)
+    assert missing.returncode == 1 and "the journal does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr + again.stderr + resumed.stderr
+
+
+def test_restore_refuses_a_journal_still_being_written(tmp_path: Path, ids: list[str]) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:2], MetaData=PATCH, Merge=True, Journal=str(journal))
+    with Journal(journal, resume=True), pytest.raises(JournalError, match="in use"):
+        Restore_ChatCompletionMetadata(str(journal))
+    with pytest.raises(ParameterBindingError, match="cannot be the journal it restores"):
+        Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(journal))

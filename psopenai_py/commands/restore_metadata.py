@@ -11,13 +11,20 @@ oldest before of an unbroken chain.  The restore is journaled itself (-RestoreJo
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import APIRequestException, MetadataConflictError, ParameterBindingError, ParameterTypeError
-from ..journal import Journal, read_records
+from ..errors import (
+    APIRequestException,
+    JournalError,
+    MetadataConflictError,
+    ParameterBindingError,
+    ParameterTypeError,
+)
+from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import Command, Parameter, settings_parameters
 from ..psobject import PSObject
@@ -163,6 +170,20 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
         return journal
 
 
+def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
+    """The records of a journal no run is writing (its lock is taken for the reading)."""
+    restore_path = state.restore_journal or source + RESTORE_SUFFIX
+    if os.path.abspath(restore_path) == os.path.abspath(source):
+        raise ParameterBindingError(
+            "RestoreJournal", f"The restore journal cannot be the journal it restores ('{source}')."
+        )
+    if not os.path.exists(source):
+        raise JournalError(source, f"Cannot restore from '{source}': the journal does not exist.")
+    # A run still writing the journal holds its lock: refuse rather than restore half a change.
+    with Journal(source, resume=True) as journal:
+        return journal.records
+
+
 def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any]:
     """The ids each given journal can take back, newest change first."""
     for source in sources:
@@ -171,7 +192,7 @@ def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any
                 "Journal", "Cannot validate argument on parameter 'Journal'. Give a file path."
             )
             continue
-        records = read_records(source)
+        records = _read_source(state, source)
         items = plan(records)
         removed = sum(1 for r in records if r.get("op") == "remove" and r.get("state") == "done")
         if removed:
