@@ -65,7 +65,7 @@ def test_names_prefixes_and_aliases(given, expected):
         (
             "M",
             "Parameter cannot be processed because the parameter name 'M' is ambiguous. Possible "
-            "matches include: -MetaData -Merge -MaxRetryCount.",
+            "matches include: -MetaData -MaxRetryCount.",
         ),
         (
             "A",
@@ -74,7 +74,6 @@ def test_names_prefixes_and_aliases(given, expected):
         ),
         ("Api", "-ApiType -ApiBase -ApiVersion -ApiKey."),
         ("E", "-ErrorAction -ErrorVariable."),
-        ("C", "-CompletionId -Confirm."),
         ("W", "-WhatIf -WarningAction."),
         ("Additional", "-AdditionalQuery -AdditionalHeaders -AdditionalBody."),
         ("Foo", "A parameter cannot be found that matches parameter name 'Foo'."),

@@ -69,7 +69,7 @@ def test_ambiguous_prefix_is_a_clear_error_and_sends_nothing(env, ids, emulator)
     assert result.returncode == 1
     assert result.stderr == (
         "Set-ChatCompletion: Parameter cannot be processed because the parameter name 'M' is "
-        "ambiguous. Possible matches include: -MetaData -Merge -MaxRetryCount.\n"
+        "ambiguous. Possible matches include: -MetaData -MaxRetryCount.\n"
     )
     assert emulator.requests == []
 

@@ -209,21 +209,21 @@ def resume_state(
     return AGAIN, current
 
 
-def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, resume: bool) -> bool:
-    """Delete one completion, its full object and messages journaled first; False when -Resume
-    found it done already."""
+def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, resume: bool) -> Any:
+    """Delete one completion, its full object and messages journaled first; the API's answer
+    (None when -Resume found it done already)."""
     if resume:
         entry = journal.entry(ident)
         if entry is not None and entry.record.get("op") == "remove":
             if entry.state == "done":
                 log.info("Skipped '%s': the journal '%s' records it removed.", ident, journal.path)
-                return False
+                return None
             try:
                 read_completion(invocation, ident)
             except NotFoundException:
                 journal.append({"op": "remove", "state": "done", "id": ident})
                 log.info("'%s' is already gone; recorded it removed.", ident)
-                return True
+                return None
     completion = read_completion(invocation, ident)
     messages = list(
         pages(invocation, encode_path("chat/completions/{}/messages", ident), Paging(None, True, None, "asc"))
@@ -232,9 +232,9 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
         {"op": "remove", "state": "pending", "id": ident, "completion": completion, "messages": messages}
     )
     try:
-        invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+        response = invocation.request("DELETE", encode_path("chat/completions/{}", ident))
     except Exception as error:
         _failed(journal, "remove", ident, error)
         raise
     journal.append({"op": "remove", "state": "done", "id": ident})
-    return True
+    return response

@@ -37,6 +37,7 @@ TABLE = Command(
     synopsis="Deletes a stored chat completion.",
     bulk=True,
     should_process=True,
+    additions=("Journal", "Resume"),
     parameters=(completion_id_parameter(ID_TEXT), *change_parameters(), *settings_parameters()),
 )
 
@@ -76,11 +77,12 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
     ident = _id(completion_id)
     if state.journal is not None:
         # The completion and its messages are journaled first: the API cannot undo a delete.
-        if not journaled_remove(state.invocation, state.journal, ident, resume=state.resume):
-            return
+        response = journaled_remove(state.invocation, state.journal, ident, resume=state.resume)
     else:
-        state.invocation.request("DELETE", encode_path("chat/completions/{}", ident))
-    log.info('The chat with id "%s" has been deleted.', ident)
+        response = state.invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+    # As the original: the line only when the API says it deleted it, with the id it names.
+    if isinstance(response, Mapping) and response.get("deleted"):
+        log.info('The chat with id "%s" has been deleted.', response.get("id"))
 
 
 def remove_chat_completion(

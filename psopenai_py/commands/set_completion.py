@@ -50,6 +50,7 @@ TABLE = Command(
     synopsis="Modifies the metadata of a stored chat completion.",
     bulk=True,
     should_process=True,
+    additions=("Merge", "Journal", "Resume"),
     parameters=(
         completion_id_parameter(ID_TEXT),
         Parameter(

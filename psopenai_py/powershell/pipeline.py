@@ -272,6 +272,9 @@ def _should_process(
     name = runner.table.name
     answer_all: str | None = None
     for item in items:
+        if isinstance(item, ITEM_ERRORS):  # an item that could not be bound fails as itself
+            yield item
+            continue
         try:
             target = runner.describe(state, item) if runner.describe else str(item)
         except ITEM_ERRORS as error:
@@ -317,7 +320,9 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
             return
         assert runner.pipeline_parameter is not None
         pipe_param = runner.table.parameter(runner.pipeline_parameter)
-        given = kwargs.pop(pipe_param.python_name, None)
+        # The bound value stays in kwargs: a command whose items bind other parameters by
+        # property name (Request-ChatCompletion) reads it in its begin step.
+        given = kwargs.get(pipe_param.python_name)
         items: Iterable[Any] = bound.pipeline if bound.pipeline is not None else [given]
         total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
         state = runner.begin(kwargs)
