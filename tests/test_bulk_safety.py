@@ -202,7 +202,9 @@ def test_a_failed_write_is_journaled_failed_and_resumed(
     tmp_path: Path, emulator: Emulator, ids: list[str]
 ) -> None:
     journal = tmp_path / "j.jsonl"
-    emulator.inject(Fault(status=500, method="POST", path_contains=ids[1]))
+    # The server echoes the key in its error: the failed record must not carry it.
+    echo = {"error": {"message": f"upstream failed for key {CANARY_KEY}"}}
+    emulator.inject(Fault(status=500, method="POST", path_contains=ids[1], body=echo))
     errors: list[BaseException] = []
     Set_ChatCompletion(
         ids[:3],
@@ -215,6 +217,8 @@ def test_a_failed_write_is_journaled_failed_and_resumed(
     assert len(errors) == 1
     states = [(r["id"], r["state"]) for r in read_records(journal)]
     assert (ids[1], "failed") in states and (ids[1], "done") not in states
+    text = journal.read_text(encoding="utf-8")
+    assert "upstream failed for key" in text and CANARY_KEY not in text and CANARY_KEY[-6:] not in text
     out = Set_ChatCompletion(ids[:3], MetaData=PATCH, Merge=True, Journal=str(journal), Resume=True)
     assert out.id == ids[1]  # the only item not skipped
     assert meta(emulator, ids[1]) == {"team": "ops", "reviewed": "yes"}
@@ -390,3 +394,70 @@ def test_restore_refuses_a_journal_still_being_written(tmp_path: Path, ids: list
         Restore_ChatCompletionMetadata(str(journal))
     with pytest.raises(ParameterBindingError, match="cannot be the journal it restores"):
         Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(journal))
+
+
+def _done(ident: str, before: dict[str, str], after: dict[str, str], op: str = "set") -> dict[str, Any]:
+    return {"v": 1, "op": op, "state": "done", "id": ident, "before": before, "after": after}
+
+
+@pytest.mark.parametrize(
+    "records, expected",
+    [
+        # One change.
+        ([_done("a", {"k": "0"}, {"k": "1"})], [("a", {"k": "1"}, {"k": "0"})]),
+        # Two chained changes of one id: back to the first before, in one write.
+        (
+            [_done("a", {"k": "0"}, {"k": "1"}), _done("a", {"k": "1"}, {"k": "2"})],
+            [("a", {"k": "2"}, {"k": "0"})],
+        ),
+        # A break in the chain (someone else wrote in between): only the newest is taken back.
+        (
+            [_done("a", {"k": "0"}, {"k": "1"}), _done("a", {"k": "9"}, {"k": "2"})],
+            [("a", {"k": "2"}, {"k": "9"})],
+        ),
+        # Newest first across ids; pending, failed and remove records are not restored.
+        (
+            [
+                _done("a", {}, {"x": "1"}),
+                {"v": 1, "op": "set", "state": "pending", "id": "b", "before": {}, "after": {"x": "1"}},
+                {"v": 1, "op": "set", "state": "failed", "id": "c", "error": "boom"},
+                {"v": 1, "op": "remove", "state": "done", "id": "d"},
+                _done("e", {}, {"x": "1"}, op="restore"),
+            ],
+            [("e", {"x": "1"}, {}), ("a", {"x": "1"}, {})],
+        ),
+    ],
+)
+def test_restore_plan(records: list[dict[str, Any]], expected: list[tuple[str, Any, Any]]) -> None:
+    from psopenai_py.commands.restore_metadata import plan
+
+    assert plan(records) == expected
+
+
+def test_an_interrupted_restore_resumes(tmp_path: Path, emulator: Emulator, ids: list[str]) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:4], MetaData=PATCH, Merge=True, Journal=str(journal))
+    restore_journal = tmp_path / "r.jsonl"
+    # The restore was killed after sending ids[3] (newest first) and before its done record.
+    emulator.store.update_metadata(ids[3], {"team": "ops", "draft": "1"})
+    restore_journal.write_text(
+        json.dumps(
+            {
+                "v": 1,
+                "op": "restore",
+                "state": "pending",
+                "id": ids[3],
+                "before": {"team": "ops", "reviewed": "yes"},
+                "after": {"team": "ops", "draft": "1"},
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    emulator.server.requests.clear()
+    with pytest.raises(JournalError, match="Add -Resume"):
+        Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(restore_journal))
+    restored = Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(restore_journal), Resume=True)
+    assert sorted(r.id for r in restored) == sorted(ids[:4])
+    assert [i for i, _ in posts(emulator)] == list(reversed(ids[:3]))  # ids[3] not sent again
+    assert all(meta(emulator, i) == {"team": "ops", "draft": "1"} for i in ids[:4])
