@@ -319,9 +319,9 @@ def change_parameters(*, merge: bool = False) -> tuple[Parameter, ...]:
             "Resume",
             "resume",
             "SwitchParameter",
-            "Continue the run recorded in -Journal: items recorded done are skipped (a verbose "
-            "line, no output); pending ones are checked against the API and sent again only "
-            "when not applied.",
+            "Continue the run recorded in -Journal (a journal that does not exist yet is "
+            "started): items recorded done are skipped (a verbose line, no output); pending ones "
+            "are checked against the API and sent again only when not applied.",
             default=False,
         ),
     )

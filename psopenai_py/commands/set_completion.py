@@ -182,7 +182,9 @@ def set_chat_completion(
     ``merge``: read the stored metadata and apply the given keys over it (a None value removes a
     key) instead of replacing it.  ``journal``: a JSON-lines file that records each change (the
     metadata before and after) before it is sent; ``resume`` continues a journaled run (a change
-    the journal records done is not sent again; the completion is read and returned).
+    the journal records done is not sent again; the completion is read and returned).  Each
+    call opens and reads the journal: for many ids, pipe them through
+    ``psopenai_py.compat.Set_ChatCompletion(ids, ..., Journal=path, ThrottleLimit=n)``.
 
     Returns the updated completion (:class:`~psopenai_py.psobject.PSObject`).  Raises
     :class:`~psopenai_py.errors.ParameterBindingError` / ``ParameterTypeError`` for bad input,
