@@ -461,3 +461,20 @@ def test_an_interrupted_restore_resumes(tmp_path: Path, emulator: Emulator, ids:
     assert sorted(r.id for r in restored) == sorted(ids[:4])
     assert [i for i, _ in posts(emulator)] == list(reversed(ids[:3]))  # ids[3] not sent again
     assert all(meta(emulator, i) == {"team": "ops", "draft": "1"} for i in ids[:4])
+
+
+def test_resume_refuses_a_different_change_also_for_done_ids(tmp_path: Path, ids: list[str]) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:2], MetaData=PATCH, Merge=True, Journal=str(journal))
+    errors: list[BaseException] = []
+    Set_ChatCompletion(
+        ids[:2],
+        MetaData={"other": "change"},
+        Merge=True,
+        Journal=str(journal),
+        Resume=True,
+        ErrorVariable=errors,
+        ErrorAction="SilentlyContinue",
+    )
+    assert [str(e).split("'")[3] for e in errors] == ids[:2]
+    assert all("records a different change" in str(e) for e in errors)

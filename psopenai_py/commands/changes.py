@@ -134,9 +134,11 @@ def check_resume(param: Parameter, resume: bool, journal: Any) -> None:
         )
 
 
-def _failed(journal: Journal | None, op: str, ident: str, error: BaseException) -> None:
+def _failed(
+    journal: Journal | None, op: str, ident: str, error: BaseException, extra: Mapping[str, Any] | None = None
+) -> None:
     if journal is not None:
-        journal.append({"op": op, "state": "failed", "id": ident, "error": str(error)})
+        journal.append({"op": op, "state": "failed", "id": ident, "error": str(error), **(extra or {})})
 
 
 def change_metadata(
@@ -164,10 +166,12 @@ def change_metadata(
     try:
         data = invocation.request("POST", encode_path("chat/completions/{}", ident), body={"metadata": after})
     except Exception as error:
-        _failed(journal, op, ident, error)
+        _failed(journal, op, ident, error, extra)
         raise
     if journal is not None:
-        journal.append({"op": op, "state": "done", "id": ident, "before": before, "after": after})
+        journal.append(
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        )
     return data if isinstance(data, dict) else current
 
 
@@ -188,7 +192,7 @@ def resume_state(
     if entry is None or entry.record.get("op") != op:
         return AGAIN, None
     record = entry.record
-    if extra is not None and record.get("state") == "pending":
+    if extra is not None and all(k in record for k in extra):
         recorded = {k: record.get(k) for k in extra}
         if recorded != dict(extra):
             raise ParameterBindingError(
@@ -203,7 +207,9 @@ def resume_state(
     before = record.get("before")
     after = record.get("after")
     if entry.state in ("pending", "failed") and isinstance(after, dict) and metadata_of(current) == after:
-        journal.append({"op": op, "state": "done", "id": ident, "before": before, "after": after})
+        journal.append(
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        )
         log.info("'%s' already shows the journaled change; recorded it done.", ident)
         return APPLIED, current
     return AGAIN, current
