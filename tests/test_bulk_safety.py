@@ -8,11 +8,15 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 import psopenai_py
 from psopenai_py.compat import (
@@ -478,3 +482,33 @@ def test_resume_refuses_a_different_change_also_for_done_ids(tmp_path: Path, ids
     )
     assert [str(e).split("'")[3] for e in errors] == ids[:2]
     assert all("records a different change" in str(e) for e in errors)
+
+
+values = st.none() | st.sampled_from(["a", "b", "c"])
+patches = st.dictionaries(st.sampled_from(["k1", "k2", "k3"]), values, max_size=3)
+
+
+@hypothesis_settings(max_examples=15, deadline=None)
+@given(
+    start=st.dictionaries(st.sampled_from(["k1", "k2", "k3"]), st.sampled_from(["a", "b"]), max_size=3),
+    runs=st.lists(patches, min_size=1, max_size=3),
+)
+def test_restoring_journals_newest_first_gives_back_the_start(
+    emulator_server: Emulator, start: dict[str, str], runs: list[dict[str, str | None]]
+) -> None:
+    emulator_server.reset()
+    ident = emulator_server.store.seed(1, prefix="chatcmpl-prop-", metadata=start)[0]
+    psopenai_py.set_openai_context(api_base=emulator_server.url, api_key=CANARY_KEY)
+    with tempfile.TemporaryDirectory() as folder:
+        journals = [str(Path(folder) / f"run{n}.jsonl") for n in range(len(runs))]
+        expected = dict(start)
+        for patch, journal in zip(runs, journals, strict=True):
+            psopenai_py.set_chat_completion(ident, patch, merge=True, journal=journal)
+            expected = {
+                **{k: v for k, v in expected.items() if k not in patch},
+                **{k: v for k, v in patch.items() if v is not None},
+            }
+            assert meta(emulator_server, ident) == expected
+        for journal in reversed(journals):
+            psopenai_py.restore_chat_completion_metadata(journal)
+        assert meta(emulator_server, ident) == start
