@@ -27,6 +27,8 @@ from .errors import (
     ConflictException,
     ContentFilteredException,
     InvalidResponseException,
+    JournalError,
+    MetadataConflictError,
     MissingSettingError,
     NotFoundException,
     ParameterBindingError,
@@ -45,6 +47,8 @@ from .errors import (
 from .secret import Secret
 
 if TYPE_CHECKING:
+    # OpenAI (client.py) is a front-end: it is only named in _LAZY, never imported here, so the
+    # library stays free of imports towards the front-ends (tests/test_layout.py).
     from .commands.chat import (
         get_chat_completion,
         get_chat_completion_message,
@@ -52,6 +56,8 @@ if TYPE_CHECKING:
         request_chat_completion,
         set_chat_completion,
     )
+    from .commands.export_completion import ExportReceipt, export_chat_completion
+    from .commands.restore_metadata import restore_chat_completion_metadata
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
     from .psobject import PSObject
 
@@ -68,7 +74,14 @@ _LAZY = {
     "remove_chat_completion": ("psopenai_py.commands.chat", "remove_chat_completion"),
     "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
     "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
+    "restore_chat_completion_metadata": (
+        "psopenai_py.commands.restore_metadata",
+        "restore_chat_completion_metadata",
+    ),
+    "export_chat_completion": ("psopenai_py.commands.export_completion", "export_chat_completion"),
+    "ExportReceipt": ("psopenai_py.commands.export_completion", "ExportReceipt"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
+    "OpenAI": ("psopenai_py.client", "OpenAI"),
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
     "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
@@ -84,6 +97,9 @@ __all__ = [
     "remove_chat_completion",
     "get_chat_completion_message",
     "request_chat_completion",
+    "restore_chat_completion_metadata",
+    "export_chat_completion",
+    "ExportReceipt",
     "set_openai_context",
     "get_openai_context",
     "clear_openai_context",
@@ -93,6 +109,7 @@ __all__ = [
     "Secret",
     "SecretStoreError",
     "PSObject",
+    "OpenAI",
     "PSOpenAIError",
     "ParameterBindingError",
     "ParameterTypeError",
@@ -113,6 +130,8 @@ __all__ = [
     "RedirectException",
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
+    "JournalError",
+    "MetadataConflictError",
 ]
 
 

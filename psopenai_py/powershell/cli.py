@@ -28,6 +28,7 @@ EXTRA_VERBS = {
     "help": "show a command's help page: psopenai help <Command> [-Examples|-Parameter X|-Full]",
     "emulator": "serve the local stored-completions emulator: psopenai emulator --port N",
     "demo": "update a stored completion on an embedded emulator (no key, no network)",
+    "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
 
 
@@ -59,7 +60,7 @@ def main(
     if verb.lower() == "emulator":
         from ..emulator.__main__ import main as emulator_main
 
-        return emulator_main(rest)
+        return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
@@ -94,7 +95,7 @@ def _usage() -> str:
 
 
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
-    from .helpdoc import render_help
+    from .helpdoc import find_topic, render_help, render_topic
     from .registry import find_runner
 
     if not args:
@@ -103,15 +104,24 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     try:
         command = find_runner(args[0]).table
     except KeyError:
-        err.write(f"psopenai help: no command named {args[0]!r}\n")
-        return 2
+        topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
+        if topic is None:
+            err.write(f"psopenai help: no command or about_ topic named {args[0]!r}\n")
+            return 2
+        out.write(render_topic(topic))
+        return 0
     flags = [a.lower() for a in args[1:]]
     parameter = None
     for index, flag in enumerate(flags):
         if "-parameter".startswith(flag) and len(flag) > 2 and index + 1 < len(flags):
             parameter = args[1:][index + 1].lstrip("-")
     mode = "full" if "-full" in flags else "examples" if "-examples" in flags else "default"
-    out.write(render_help(command, mode=mode, parameter=parameter))
+    try:
+        text = render_help(command, mode=mode, parameter=parameter)
+    except FileNotFoundError as error:  # an install without its pages: say so, never print empty help
+        err.write(f"psopenai help: {error}\n")
+        return 2
+    out.write(text)
     return 0
 
 
@@ -198,7 +208,7 @@ def _jsonable(value: Any) -> Any:
     from ..secret import Secret
 
     if isinstance(value, PSObject):
-        return value.to_dict()
+        return value.to_dict(include_added=True)  # with Answer, Message, History
     if isinstance(value, Secret):
         return mask_key(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -272,6 +272,9 @@ def _should_process(
     name = runner.table.name
     answer_all: str | None = None
     for item in items:
+        if isinstance(item, ITEM_ERRORS):  # an item that could not be bound fails as itself
+            yield item
+            continue
         try:
             target = runner.describe(state, item) if runner.describe else str(item)
         except ITEM_ERRORS as error:
@@ -309,7 +312,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     action = bound.common.error_action
     kwargs = bound.kwargs()
     throttle = check_int(THROTTLE_LIMIT, bound.execution.get("ThrottleLimit")) or 1
-    with _streams(bound, host):
+    with _streams(bound, host), contextlib.ExitStack() as cleanup:
         if runner.process is None:
             result = runner.begin(kwargs)
             if result is not None:
@@ -317,10 +320,16 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
             return
         assert runner.pipeline_parameter is not None
         pipe_param = runner.table.parameter(runner.pipeline_parameter)
-        given = kwargs.pop(pipe_param.python_name, None)
+        # The bound value stays in kwargs: a command whose items bind other parameters by
+        # property name (Request-ChatCompletion) reads it in its begin step.
+        given = kwargs.get(pipe_param.python_name)
         items: Iterable[Any] = bound.pipeline if bound.pipeline is not None else [given]
         total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
         state = runner.begin(kwargs)
+        if runner.end is not None:
+            cleanup.callback(runner.end, state)  # however the run ends
+        if runner.expand is not None:
+            items, total = runner.expand(state, items), None
         if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
             items = _should_process(runner, state, items, bound, host)
         if bound.pipeline is not None and not pipe_param.mandatory:
