@@ -190,7 +190,7 @@ def test_integers_keep_their_ranges_however_large(server, transport, name, value
             **{name: value},
             ErrorAction="Stop",
         )
-    assert shim_caught.value.parameter == name
+    assert getattr(shim_caught.value, "parameter", None) == name
     assert limit in str(shim_caught.value) or "Int32" in str(shim_caught.value)
     assert server.count() == before
 
