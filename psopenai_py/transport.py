@@ -16,6 +16,7 @@ import logging
 import os
 import platform
 import random as _random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
@@ -214,6 +217,97 @@ def _environment_for(scheme: str, netloc: str) -> tuple[tuple[tuple[str, str], .
     return tuple(sorted(proxies.items())), verify
 
 
+class _AttemptWatch(threading.local):
+    current: "_Watchdog | None" = None
+
+
+_attempt_watch = _AttemptWatch()
+"""The watchdog of the attempt this thread is making, for the connection to report to."""
+
+
+class _Watchdog:
+    """Shuts down the connection of one attempt when its deadline passes.
+
+    A ``threading.Timer`` exists only for attempts with a TimeoutSec (0 means none).  ``finish``
+    and the firing are exclusive under a lock, so a connection already handed back to the pool
+    is never shut down.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            fired = self.fired
+        if fired:
+            self._shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            connection = self._connection
+        if connection is not None:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection: Any) -> None:
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def finish(self) -> bool:
+        """Stop watching; False when the deadline had already struck."""
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        return not self.fired
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """The adapter whose connections report to the attempt's watchdog (direct connections;
+    through a proxy the per-read timeouts alone bound the attempt)."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class _Attempt:
     """One attempt's raw outcome: the response, its body read in full, within the deadline."""
 
@@ -272,9 +366,7 @@ class Transport:
         session = requests.Session()
         session.trust_env = False
         session.cookies.set_policy(_NoCookies())
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=self._pool_size, max_retries=0
-        )
+        adapter = _WatchedAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         install_log_filter()  # loggers urllib3 made since import are covered too
@@ -448,28 +540,50 @@ class Transport:
         return content
 
     def _exchange(self, prepared: requests.PreparedRequest, timeout: float | None) -> _Attempt:
-        """Send and read the body in full before the deadline; transport failures typed."""
+        """Send and read the body in full before the deadline; transport failures typed.
+
+        Connect and each socket read get the time left as their timeout; a watchdog shuts the
+        connection down at the deadline, so a server that drips its status line or headers a byte
+        at a time (each read in time, the whole never) is cut off too.
+        """
         deadline = time.monotonic() + timeout if timeout else None
         proxies, verify = _environment_for(*urlsplit(str(prepared.url))[:2])
+        watch = _Watchdog(deadline) if deadline is not None else None
+        _attempt_watch.current = watch
         try:
-            response = self.session.send(
-                prepared,
-                # Connect and wait for the answer within the time left; the body is read below.
-                timeout=_time_left(deadline),
-                proxies=dict(proxies),
-                verify=verify,
-                stream=True,
-                allow_redirects=False,
-            )
-        except requests.Timeout:
-            raise TimeoutException() from None
-        except requests.RequestException as exc:
-            raise _connection_error(exc) from None
-        try:
-            body = self._read_body(response, deadline)
-        except BaseException:
-            _discard(response)
-            raise
+            try:
+                response = self.session.send(
+                    prepared,
+                    timeout=_time_left(deadline),
+                    proxies=dict(proxies),
+                    verify=verify,
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.Timeout:
+                raise TimeoutException() from None
+            except requests.RequestException as exc:
+                if watch is not None and watch.fired:
+                    raise TimeoutException() from None
+                raise _connection_error(exc) from None
+            try:
+                body = self._read_body(response, deadline)
+            except APIConnectionException:
+                _discard(response)
+                if watch is not None and watch.fired:
+                    raise TimeoutException() from None
+                raise
+            except BaseException:
+                _discard(response)
+                raise
+            if watch is not None and not watch.finish():
+                # The deadline struck after the last byte: the connection is shut, not reusable.
+                _discard(response)
+                raise TimeoutException()
+        finally:
+            _attempt_watch.current = None
+            if watch is not None:
+                watch.finish()
         response._content = body
         response._content_consumed = True  # type: ignore[attr-defined]
         raw = response.raw

@@ -51,6 +51,7 @@ class Reply:
 
     ``body``: bytes and str are sent as they are; any other value as JSON (``_UNSET``: ``{}``).
     ``drip``: seconds between single bytes of the body (the headers go at once).
+    ``drip_head``: seconds between single bytes of the status line and headers.
     ``reset_after``: send this many bytes of the body (Content-Length says all of it), then
     reset the connection.  ``huge``: stream this many bytes of filler after the body.
     """
@@ -63,6 +64,7 @@ class Reply:
     reset_after: int | None = None
     huge: int = 0
     content_length: bool = True
+    drip_head: float | None = None
 
     def payload(self) -> bytes:
         if self.body is _UNSET:
@@ -118,6 +120,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, reply: Reply) -> None:
         payload = reply.payload()
+        if reply.drip_head is not None:
+            self._drip_head(reply, payload)
+            return
         self.send_response(reply.status, reply.reason)
         has_type = any(k.lower() == "content-type" for k in reply.headers)
         if not has_type:
@@ -155,6 +160,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 left -= len(filler)
         except OSError:  # the client went away: what hostile tests expect it to do
             self.close_connection = True
+
+    def _drip_head(self, reply: Reply, payload: bytes) -> None:
+        head = f"HTTP/1.1 {reply.status} {reply.reason or 'OK'}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+        head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+        data = head.encode("latin-1") + payload
+        self.close_connection = True
+        try:
+            for index in range(len(data)):
+                if self.server.owner.stopping.wait(reply.drip_head):
+                    return
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+        except OSError:
+            pass
 
 
 class _Server(http.server.ThreadingHTTPServer):

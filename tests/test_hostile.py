@@ -195,6 +195,21 @@ def test_a_dripping_body_times_out_at_the_deadline(server, transport, run):
     assert 0.9 <= outcome.seconds < 2.0, outcome.seconds
 
 
+def test_a_dripping_status_line_and_headers_time_out_at_the_deadline(server, transport, run):
+    server.always(Reply(200, completion("chatcmpl-1"), drip_head=0.1))
+    outcome = run(set_one(server, timeout_sec=1))
+    assert isinstance(outcome.error, TimeoutException)
+    assert 0.9 <= outcome.seconds < 2.0, outcome.seconds
+
+
+def test_after_a_deadline_the_pool_still_serves_the_next_call(server, transport, run):
+    server.always(Reply(200, completion("chatcmpl-1"), drip=0.3))
+    assert isinstance(run(set_one(server, timeout_sec=1)).error, TimeoutException)
+    server.always(Reply(200, completion("chatcmpl-1")))
+    for _ in range(3):
+        assert run(set_one(server, timeout_sec=1)).error is None
+
+
 def test_a_slow_but_whole_answer_within_the_deadline_succeeds(server, transport, run):
     server.always(Reply(200, b'{"id":"x"}', drip=0.02))
     outcome = run(set_one(server, timeout_sec=3))
