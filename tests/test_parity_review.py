@@ -1,0 +1,122 @@
+"""A review of the parity claims against PSOpenAI 4.49.0's source: behaviours a migrated script
+relies on that still differed, each asserted against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import psopenai_py
+from psopenai_py import errors
+from psopenai_py.commands.request_completion import TABLE as REQUEST_TABLE
+from psopenai_py.compat import Request_ChatCompletion, invoke, variables
+from psopenai_py.emulator import Emulator
+from psopenai_py.powershell.binding import resolve_parameter
+
+KEY = "sk-review-000000000000000000000000"
+
+
+@pytest.fixture
+def api(emulator: Emulator, transport: Any) -> Iterator[Emulator]:
+    """The emulator as the context's API, with a key."""
+    psopenai_py.set_openai_context(api_base=emulator.url, api_key=KEY)
+    yield emulator
+    psopenai_py.clear_openai_context()
+
+
+def _sent(emulator: Emulator, index: int = 0) -> dict[str, Any]:
+    body = emulator.requests[index].body
+    assert body is not None
+    loaded: dict[str, Any] = json.loads(body)
+    return loaded
+
+
+# -- Request-ChatCompletion's own parameters: a name of the original never means another one ----
+
+
+@pytest.mark.parametrize(
+    "token,expected",
+    [
+        ("Role", "Role"),  # not a prefix of -RolePrompt (an alias of -SystemMessage)
+        ("D", "DeveloperMessage"),  # the original's own parameter before the common -Debug
+        ("De", "DeveloperMessage"),
+        ("Ve", "Verbosity"),  # before the common -Verbose
+        ("Verbos", "Verbosity"),
+        ("Verbose", "Verbose"),
+        ("Sys", "SystemMessage"),
+    ],
+)
+def test_request_tokens_resolve_to_the_originals_parameter(token, expected):
+    assert resolve_parameter(REQUEST_TABLE, token).name == expected
+
+
+def test_request_role_does_not_become_a_system_message(api):
+    # PSOpenAI accepts -Role and always sends the user message with role "user".
+    invoke("Request-ChatCompletion 'hi' -Role user")
+    assert _sent(api)["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_request_role_function_without_a_name_is_the_originals_error(api):
+    invoke("Request-ChatCompletion 'hi' -Role Function -ErrorVariable errs -ErrorAction SilentlyContinue")
+    assert api.requests == []
+    assert [str(e) for e in variables["errs"]] == ['Messages with role "function" must have a name.']
+
+
+def test_request_developer_messages_and_verbosity(api):
+    invoke(
+        "Request-ChatCompletion 'hi' -SystemMessage ' s1 ', '  ', 's2' -DeveloperMessage 'd1', ' d2 ' "
+        "-Verbosity low"
+    )
+    sent = _sent(api)
+    assert sent["messages"] == [
+        {"role": "system", "content": "s1"},
+        {"role": "system", "content": "s2"},
+        {"role": "developer", "content": "d1"},
+        {"role": "developer", "content": "d2"},
+        {"role": "user", "content": "hi"},
+    ]
+    assert sent["verbosity"] == "low"
+    api.reset()
+    invoke("Request-ChatCompletion 'hi'")
+    assert "verbosity" not in _sent(api)  # its default 'medium' is sent only when given
+
+
+# -- Request-ChatCompletion's user message as the original builds it ----------------------------
+
+
+def test_request_message_is_trimmed(api):
+    reply = Request_ChatCompletion("  Who are you?\n")
+    assert _sent(api)["messages"] == [{"role": "user", "content": "Who are you?"}]
+    assert reply.Message == "Who are you?"
+
+
+def test_request_without_message_sends_history_and_system_messages(api):
+    invoke("Request-ChatCompletion -History @(@{role='user'; content='x'}) -SystemMessage 'be brief'")
+    assert _sent(api)["messages"] == [
+        {"role": "user", "content": "x"},
+        {"role": "system", "content": "be brief"},
+    ]
+    api.reset()
+    # A blank message adds nothing, as in the original.
+    psopenai_py.request_chat_completion("   ", history=[{"role": "user", "content": "y"}])
+    assert _sent(api)["messages"] == [{"role": "user", "content": "y"}]
+
+
+@pytest.mark.parametrize("line", ["Request-ChatCompletion", "Request-ChatCompletion '  ' -SystemMessage ' '"])
+def test_request_with_no_message_at_all_is_the_originals_error(api, line):
+    invoke(f"{line} -ErrorVariable errs -ErrorAction SilentlyContinue")
+    assert api.requests == []
+    assert [str(e) for e in variables["errs"]] == [
+        "No message is specified. You must specify one or more messages."
+    ]
+    with pytest.raises(errors.ParameterBindingError, match="No message is specified"):
+        psopenai_py.request_chat_completion(None)
+
+
+def test_request_chatgpt_is_the_originals_alias(api):
+    reply = invoke("Request-ChatGPT 'hi'")
+    assert _sent(api)["messages"] == [{"role": "user", "content": "hi"}]
+    assert reply.Message == "hi"
