@@ -4,6 +4,7 @@ relies on that still differed, each asserted against the emulator over real HTTP
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +12,10 @@ import pytest
 
 import psopenai_py
 from psopenai_py import errors
+from psopenai_py.commands.get_completion import begin_get_chat_completion, process_get_chat_completion
 from psopenai_py.commands.request_completion import TABLE as REQUEST_TABLE
 from psopenai_py.compat import Request_ChatCompletion, invoke, variables
-from psopenai_py.emulator import Emulator
+from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.powershell.binding import resolve_parameter
 
 KEY = "sk-review-000000000000000000000000"
@@ -120,3 +122,23 @@ def test_request_chatgpt_is_the_originals_alias(api):
     reply = invoke("Request-ChatGPT 'hi'")
     assert _sent(api)["messages"] == [{"role": "user", "content": "hi"}]
     assert reply.Message == "hi"
+
+
+# -- Get-ChatCompletion's list: the warning comes before the page's items -----------------------
+
+
+def test_more_data_warning_is_written_before_the_items(api, caplog):
+    page = {
+        "object": "list",
+        "data": [{"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "choices": []}],
+        "first_id": "chatcmpl-1",
+        "last_id": "chatcmpl-1",
+        "has_more": True,
+    }
+    api.inject(Fault(status=200, body=page))
+    state = begin_get_chat_completion({"no_history": True})
+    items = process_get_chat_completion(state, None)
+    with caplog.at_level(logging.WARNING, logger="psopenai_py"):
+        first = next(items)
+        assert caplog.messages == ["There is more data that has not been retrieved."]
+    assert first.id == "chatcmpl-1" and list(items) == []

@@ -60,10 +60,12 @@ def pages(
             query.append(("after", after))
         page = invocation.request("GET", path, query=[*query, *filters], timeout_override=left)
         data = (page.get("data") or []) if isinstance(page, Mapping) else []
-        yield from data
         has_more = bool(page.get("has_more")) if isinstance(page, Mapping) else False
-        if not (paging.all_pages and has_more and data):
-            if has_more and not paging.all_pages and paging.limit is None:
-                log.warning(MORE_DATA_WARNING)
+        more = paging.all_pages and has_more and bool(data)
+        if has_more and not more and paging.limit is None:
+            # Written before the page's items, as the original writes it.
+            log.warning(MORE_DATA_WARNING)
+        yield from data
+        if not more:
             return
         after = str(data[-1].get("id"))
