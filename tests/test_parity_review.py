@@ -142,3 +142,27 @@ def test_more_data_warning_is_written_before_the_items(api, caplog):
         first = next(items)
         assert caplog.messages == ["There is more data that has not been retrieved."]
     assert first.id == "chatcmpl-1" and list(items) == []
+
+
+def test_piped_completion_without_message_sends_its_history_alone(api):
+    # A documented difference: PowerShell would coerce the piped object to the string Message
+    # (a completion's id); the port sends the piped conversation alone.
+    first = invoke("Request-ChatCompletion 'hi' -Model gpt-y")
+    api.reset()
+    invoke("Request-ChatCompletion 'hi' -Model gpt-y | Request-ChatCompletion")
+    sent = _sent(api, 1)
+    assert sent["model"] == "gpt-y"
+    assert sent["messages"] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": first.Answer[0]},
+    ]
+
+
+def test_get_by_id_fails_its_item_when_the_messages_cannot_be_read(api):
+    # A documented difference: the original still outputs the completion with a partial History.
+    ident = str(api.store.create(model="gpt-x", messages=[{"role": "user", "content": "Hello."}])["id"])
+    api.inject(Fault(status=500, body={"error": {"message": "down"}}, path_contains="/messages"))
+    result = invoke(f"Get-ChatCompletion {ident} -ErrorVariable errs -ErrorAction SilentlyContinue")
+    assert result is None
+    assert [type(e).__name__ for e in variables["errs"]] == ["APIRequestException"]
+    assert invoke(f"Get-ChatCompletion {ident}").Message == "Hello."
