@@ -166,3 +166,15 @@ def test_get_by_id_fails_its_item_when_the_messages_cannot_be_read(api):
     assert result is None
     assert [type(e).__name__ for e in variables["errs"]] == ["APIRequestException"]
     assert invoke(f"Get-ChatCompletion {ident}").Message == "Hello."
+
+
+@pytest.mark.parametrize("call", ["shim", "python"])
+def test_request_empty_model_is_an_error_not_the_default_model(api, call):
+    # The original sends model "" (the API refuses it); silently using the default model would
+    # run the request on a model nobody chose.
+    with pytest.raises(errors.ParameterBindingError, match="'Model'"):
+        if call == "shim":
+            invoke("Request-ChatCompletion 'hi' -Model ''")
+        else:
+            psopenai_py.request_chat_completion("hi", model="")
+    assert api.requests == []

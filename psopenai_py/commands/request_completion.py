@@ -169,6 +169,11 @@ def _texts(param: Parameter, value: Any) -> tuple[str, ...]:
 def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
     p = TABLE.parameter
     given_model = check_optional_str(p("Model"), kwargs.get("model"))
+    if given_model is not None and not given_model.strip():
+        # The original sends it and the API refuses it; never fall back to the default model.
+        raise ParameterBindingError(
+            "Model", "Cannot validate argument on parameter 'Model'. The argument is null or empty."
+        )
     model = given_model or DEFAULT_MODEL
     history_given = kwargs.get("history")
     if history_given is not None and not isinstance(history_given, (list, tuple)):
