@@ -41,7 +41,8 @@ def completion_object(
 
     ``created`` becomes a local date-time when non-zero; ``Answer`` (one string per choice),
     ``Message`` (the last user message of ``messages``, or None) and ``History`` (``messages``
-    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added.  With ``warn``, a refusal
+    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added; an Answer without content
+    is ``""``, as the original's ``[string[]]`` cast makes it.  With ``warn``, a refusal
     and a reply cut short (``finish_reason`` length or content_filter) are written as warnings
     on the package logger, as the original writes them (Request-ChatCompletion; Get- and
     Set-ChatCompletion pass ``-WarningAction Ignore`` there, so they do not warn).
@@ -50,7 +51,9 @@ def completion_object(
     created = result.get("created")
     if isinstance(created, int) and not isinstance(created, bool) and created != 0:
         result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
-    result.add_property("Answer", [_answer(choice, warn) for choice in result.get("choices") or []])
+    # The original casts Answer to [string[]]: a reply without content is "" there, not null.
+    answers = [_answer(choice, warn) for choice in result.get("choices") or []]
+    result.add_property("Answer", ["" if a is None else a for a in answers])
     history_items = [_typed_message(m) for m in messages or ()]
     result.add_property("Message", _last_user_message(history_items))
     result.add_property("History", history_items)

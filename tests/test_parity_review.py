@@ -178,3 +178,25 @@ def test_request_empty_model_is_an_error_not_the_default_model(api, call):
         else:
             psopenai_py.request_chat_completion("hi", model="")
     assert api.requests == []
+
+
+def test_answer_of_a_reply_without_content_is_an_empty_string(api):
+    # ObjectParser.ps1 casts Answer to [string[]], which turns a null content into "".
+    reply = {
+        "id": "chatcmpl-fixed",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": "gpt-x",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1"}]},
+                "finish_reason": "tool_calls",
+            },
+            {"index": 1, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"},
+        ],
+    }
+    api.inject(Fault(status=200, body=reply))
+    result = psopenai_py.set_chat_completion("chatcmpl-fixed", {})
+    assert result.Answer == ["", "x"]
+    assert result.choices[0].message.content is None  # the API's own fields stay as sent
