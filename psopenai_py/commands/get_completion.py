@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from ..errors import ParameterBindingError
 from ..parameters import (
@@ -149,6 +149,58 @@ def process_get_chat_completion(state: _GetState, completion_id: Any) -> Any:
     return _shaped(state, data)
 
 
+@overload
+def get_chat_completion(
+    completion_id: None = None,
+    *,
+    limit: int | None = None,
+    all_pages: bool | None = None,
+    after: str | None = None,
+    order: str | None = None,
+    before: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    model: str | None = None,
+    no_history: bool | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> list[PSObject]: ...
+
+
+@overload
+def get_chat_completion(
+    completion_id: str | Mapping[str, Any] | PSObject,
+    *,
+    limit: int | None = None,
+    all_pages: bool | None = None,
+    after: str | None = None,
+    order: str | None = None,
+    before: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    model: str | None = None,
+    no_history: bool | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> PSObject: ...
+
+
 def get_chat_completion(
     completion_id: Any = None,
     *,
@@ -171,7 +223,7 @@ def get_chat_completion(
     additional_query: Mapping[str, Any] | None = None,
     additional_headers: Mapping[str, Any] | None = None,
     additional_body: "Mapping[str, Any] | str | None" = None,
-) -> Any:
+) -> PSObject | list[PSObject]:
     """Get one stored chat completion by id (``GET /chat/completions/{id}``), or, with no id,
     list stored completions: ``limit`` (1-100, default 20), ``all_pages`` (follow the pages),
     ``after``, ``order`` (asc/desc), and the ``metadata`` and ``model`` filters.  Each has

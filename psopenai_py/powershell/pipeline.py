@@ -312,7 +312,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     action = bound.common.error_action
     kwargs = bound.kwargs()
     throttle = check_int(THROTTLE_LIMIT, bound.execution.get("ThrottleLimit")) or 1
-    with _streams(bound, host):
+    with _streams(bound, host), contextlib.ExitStack() as cleanup:
         if runner.process is None:
             result = runner.begin(kwargs)
             if result is not None:
@@ -326,6 +326,10 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
         items: Iterable[Any] = bound.pipeline if bound.pipeline is not None else [given]
         total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
         state = runner.begin(kwargs)
+        if runner.end is not None:
+            cleanup.callback(runner.end, state)  # however the run ends
+        if runner.expand is not None:
+            items, total = runner.expand(state, items), None
         if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
             items = _should_process(runner, state, items, bound, host)
         if bound.pipeline is not None and not pipe_param.mandatory:
