@@ -200,3 +200,8 @@ def test_answer_of_a_reply_without_content_is_an_empty_string(api):
     result = psopenai_py.set_chat_completion("chatcmpl-fixed", {})
     assert result.Answer == ["", "x"]
     assert result.choices[0].message.content is None  # the API's own fields stay as sent
+
+
+def test_request_max_completion_tokens_alias(api):
+    invoke("Request-ChatCompletion 'hi' -max_completion_tokens 10")
+    assert _sent(api)["max_completion_tokens"] == 10

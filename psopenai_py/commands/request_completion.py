@@ -118,6 +118,7 @@ TABLE = Command(
             "max_completion_tokens",
             "Int32",
             "The most tokens the reply may have.",
+            aliases=("max_completion_tokens",),
             minimum=1,
         ),
         *settings_parameters(),
