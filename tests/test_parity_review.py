@@ -205,3 +205,17 @@ def test_answer_of_a_reply_without_content_is_an_empty_string(api):
 def test_request_max_completion_tokens_alias(api):
     invoke("Request-ChatCompletion 'hi' -max_completion_tokens 10")
     assert _sent(api)["max_completion_tokens"] == 10
+
+
+def test_null_retry_count_and_timeout_are_zero_over_the_context(api):
+    # PowerShell binds $null to an [int] parameter as 0, and ParseCommonParams takes a bound 0
+    # over the context: no retry, no timeout.
+    psopenai_py.set_openai_context(max_retry_count=2, timeout_sec=7)
+    ident = str(api.store.create(model="gpt-x", messages=[{"role": "user", "content": "Hello."}])["id"])
+    api.inject(Fault(status=500, body={"error": {"message": "down"}}))
+    result = invoke(
+        f"Set-ChatCompletion {ident} -MetaData @{{}} -MaxRetryCount $null -TimeoutSec $null "
+        "-ErrorVariable errs -ErrorAction SilentlyContinue"
+    )
+    assert result is None and len(api.requests) == 1
+    assert [type(e).__name__ for e in variables["errs"]] == ["APIRequestException"]

@@ -206,6 +206,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         # PowerShell binds $null to these as an empty value, which the settings resolution
         # reads as "given empty": the context is passed over (ParseCommonParams).
         return ""
+    if value is None and p.name in ("TimeoutSec", "MaxRetryCount", "ApiVersion"):
+        # PowerShell binds $null to an [int] as 0 and to a [string] as '': given, so they win
+        # over the context as any bound value does in ParseCommonParams.
+        return "" if p.name == "ApiVersion" else 0
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name,
