@@ -17,6 +17,7 @@ from psopenai_py.commands.request_completion import TABLE as REQUEST_TABLE
 from psopenai_py.compat import Request_ChatCompletion, invoke, variables
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.powershell.binding import resolve_parameter
+from psopenai_py.retry import should_retry
 
 KEY = "sk-review-000000000000000000000000"
 
@@ -219,3 +220,46 @@ def test_null_retry_count_and_timeout_are_zero_over_the_context(api):
     )
     assert result is None and len(api.requests) == 1
     assert [type(e).__name__ for e in variables["errs"]] == ["APIRequestException"]
+
+
+@pytest.mark.parametrize(
+    "retries,status,headers,message,expected",
+    [
+        (0, 500, {}, "x", "Current retry count:0 exceeds max retry count:0. Should not retry anymore."),
+        (
+            0,
+            404,
+            {"x-should-retry": "true"},
+            "x",
+            'Should retry because a header "x-should-retry" is set to "true".',
+        ),
+        (
+            0,
+            500,
+            {"x-should-retry": "False"},
+            "x",
+            'Should NOT retry because a header "x-should-retry" is set to "false".',
+        ),
+        (0, 429, {}, "slow down", 'Should retry due to status code "429"'),
+        (
+            0,
+            429,
+            {},
+            "You exceeded your current QUOTA",
+            "Should NOT retry because it seems quota limit reached.",
+        ),
+        (0, 503, {}, "x", 'Should retry due to status code "503"'),
+        (0, 400, {}, "x", None),
+    ],
+)
+def test_retry_decisions_write_the_originals_debug_lines(caplog, retries, status, headers, message, expected):
+    max_retry_count = 0 if expected and expected.startswith("Current") else 3
+    with caplog.at_level(logging.DEBUG, logger="psopenai_py"):
+        should_retry(
+            retries_made=retries,
+            max_retry_count=max_retry_count,
+            status_code=status,
+            headers=headers,
+            error_message=message,
+        )
+    assert caplog.messages == ([expected] if expected else [])
