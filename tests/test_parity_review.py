@@ -263,3 +263,22 @@ def test_retry_decisions_write_the_originals_debug_lines(caplog, retries, status
             error_message=message,
         )
     assert caplog.messages == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    "literal,type_name",
+    [
+        ("123", "System.Int32"),
+        ("1.5", "System.Double"),
+        ("$true", "System.Boolean"),
+        ("@{a=1}", "System.Collections.Hashtable"),
+    ],
+)
+def test_api_key_of_another_type_names_the_dotnet_type(api, literal, type_name):
+    # SecureStringTransformationAttribute.cs names the value's .NET type.
+    with pytest.raises(errors.ParameterTypeError) as caught:
+        invoke(f"Get-ChatCompletion -ApiKey {literal} -Limit 1")
+    assert f'Cannot convert the value of type "{type_name}" to type "System.Security.SecureString".' in str(
+        caught.value
+    )
+    assert api.requests == []
