@@ -87,7 +87,7 @@ def test_stdin_ids_with_a_failing_item_under_continue(env, ids, emulator):
     assert result.returncode == 1
     assert [o["id"] for o in outputs(result)] == [ids[0], ids[1]]
     assert result.stderr == (
-        "Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: "
+        "Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404 (Not Found) Error: "
         "No chat completion found with id 'chatcmpl-missing'.\n"
     )
     assert len(emulator.requests) == 3
