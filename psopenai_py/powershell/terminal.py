@@ -45,14 +45,14 @@ class ControllingTerminal:
     def ask(self, prompt: str) -> str:
         """Write ``prompt`` to the terminal and read one line from it."""
         try:
-            if os.name == "nt":
-                with (
-                    open("CONOUT$", "w", encoding="utf-8") as out,
-                    open("CONIN$", encoding="utf-8", errors="replace") as inp,
-                ):
-                    return _ask(prompt, inp, out)
-            with open("/dev/tty", "r+", encoding="utf-8", errors="replace") as tty:
-                return _ask(prompt, tty, tty)
+            # Two streams, not one "r+": a terminal is not seekable, which a read-write
+            # buffered file demands.
+            names = ("CONIN$", "CONOUT$") if os.name == "nt" else ("/dev/tty", "/dev/tty")
+            with (
+                open(names[1], "w", encoding="utf-8") as out,
+                open(names[0], encoding="utf-8", errors="replace") as inp,
+            ):
+                return _ask(prompt, inp, out)
         except OSError as exc:
             raise NoTerminalError(str(exc)) from None
 
