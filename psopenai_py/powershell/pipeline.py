@@ -84,7 +84,12 @@ variables: dict[str, list[Any]] = {}
 class RunStoppedError(PSOpenAIError):
     """An item whose retry wait was cut short because the run was stopped (ErrorAction Stop or
     an interrupt).  The server had answered that item with a retryable error, so it was not
-    applied; or, if the wait was the shared rate-limit pause, it was never sent."""
+    applied.  ``sent`` is False when the wait was the shared rate-limit pause before the item's
+    first attempt: then it was never sent, and is counted so."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class UnexpectedItemError(PSOpenAIError):
@@ -376,20 +381,26 @@ class _CancellableSleep:
             self.inner(seconds)
             return
         stop = inv.host.stop
+        # The transport waits out a shared rate-limit pause only before an item's first attempt:
+        # an item stopped there never reached the server.
+        sent = sys._getframe(1).f_code.co_name != "_wait_for_shared_pause"
         if stop.is_set():
-            raise _stopped()
+            raise _stopped(sent)
         if self.inner is time.sleep:
             if stop.wait(seconds):
-                raise _stopped()
+                raise _stopped(sent)
         else:  # an injected sleep (tests): call it, then look again
             self.inner(seconds)
             if stop.is_set():
-                raise _stopped()
+                raise _stopped(sent)
 
 
-def _stopped() -> RunStoppedError:
+def _stopped(sent: bool) -> RunStoppedError:
+    if not sent:
+        return RunStoppedError("Not sent: the run was stopped.", sent=False)
     return RunStoppedError(
-        "Not retried: the run was stopped while this item waited to be retried, so it was not applied."
+        "Not retried: the run was stopped while this item waited to be retried, so it was not applied.",
+        sent=True,
     )
 
 
@@ -465,6 +476,8 @@ def _run_one(runner: Runner, state: Any, item: Any, host: Host, *, materialize: 
     except ActionPreferenceStopException:
         raise
     except (PSOpenAIError, ValueError, TypeError, LookupError, OSError) as error:
+        if isinstance(error, RunStoppedError) and not error.sent:
+            return "skipped", None, item
         if not isinstance(error, PSOpenAIError):
             error = _unexpected(error, state)
         return "error", error, item

@@ -1,0 +1,283 @@
+"""Exit codes, interrupts, stops and encodings of the ``psopenai`` command line.
+
+2 for anything that stops before the first item, 1 when an item failed, 130 on interrupt,
+0 otherwise; Ctrl-C and -ErrorAction Stop end promptly with retries pending; output is UTF-8
+whatever the locale."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from psopenai_py.emulator import Emulator, Fault, rate_limit_fault
+from psopenai_py.powershell import cli
+
+KEY = "sk-exit-0000000000000000000000000"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(
+        argv, stdin=_Terminal() if stdin is None else io.StringIO(stdin), stdout=out, stderr=err
+    )
+    return status, out.getvalue(), err.getvalue()
+
+
+BAD_COMMAND_LINES = [
+    (
+        ["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-Foo", "x"],
+        "cannot be found that matches parameter name 'Foo'",
+    ),
+    (["Set-ChatCompletion", "c1", "-M", "@{}"], "is ambiguous"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-meta", "@{}"], "specified more than once"),
+    (["Set-ChatCompletion", "c1", "-MetaData"], "Missing an argument for parameter 'MetaData'"),
+    (["Set-ChatCompletion", "-MetaData", "@{}"], "missing mandatory parameters: CompletionId"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "extra"], "positional parameter cannot be found"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{a="], "MetaData"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "'just text'"], "System.Collections.IDictionary"),
+    (
+        ["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-MaxRetryCount", "101"],
+        "maximum allowed range of 100",
+    ),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-MaxRetryCount", "many"], "System.Int32"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-TimeoutSec", "-5"], "TimeoutSec"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ErrorAction", "Sometimes"], "enumeration values"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ProgressAction", "Often"], "ProgressAction"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "--force"], "parameter name '-force'"),
+    (["Set-ChatCompletion", "-MetaData", "@{}", "-chatcmpl-dash"], "parameter name 'chatcmpl-dash'"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-Confirm:maybe"], "SwitchParameter"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ApiBase", "not a url"], "ApiBase"),
+    (["Get-ChatCompletion", "-Order", "sideways"], "Order"),
+    (["Get-ChatCompletion", "-Limit", "0"], "Limit"),
+    (["Remove-ChatCompletion"], "missing mandatory parameters: CompletionId"),
+    (["Remove-ChatCompletion", "-CompletionId"], "Missing an argument"),
+    (["Get-ChatCompletionMessage"], "missing mandatory parameters"),
+    (["Nope-Command", "x"], "is not a command"),
+    (["Set-ChatCompletion", "c1", "-MetaData", "@{}", "--format", "xml"], "--format takes json or text"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"), BAD_COMMAND_LINES, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_command_lines_that_stop_before_the_first_item_exit_2_and_send_nothing(emulator, argv, message):
+    status, out, err = run(
+        [*argv, "-ApiBase", emulator.url, "-ApiKey", KEY] if argv[0] != "Nope-Command" else argv
+    )
+    assert (status, out) == (2, "")
+    assert message in err and err.count("\n") == 1, err
+    assert "Traceback" not in err and KEY not in err
+    assert emulator.requests == []
+
+
+def test_a_missing_key_exits_2_and_sends_nothing(emulator):
+    status, _, err = run(["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ApiBase", emulator.url])
+    assert status == 2 and "API key" in err
+    assert emulator.requests == []
+
+
+def test_item_failures_exit_1_success_0(emulator):
+    ids = emulator.store.seed(2, prefix="chatcmpl-ok-")
+    args = ["Set-ChatCompletion", "-MetaData", "@{}", "-ApiBase", emulator.url, "-ApiKey", KEY]
+    assert run(args, stdin="\n".join(ids))[0] == 0
+    status, out, err = run(args, stdin=f"{ids[0]}\nchatcmpl-gone\n{ids[1]}\n")
+    assert status == 1 and len(out.splitlines()) == 2
+    assert err.startswith("Set-ChatCompletion: [chatcmpl-gone] ")
+    # Under Stop, a failure after the first item is an item failure too: 1, not 2.
+    status, _, _ = run([*args, "-ErrorAction", "Stop"], stdin="chatcmpl-gone\n")
+    assert status == 1
+
+
+def test_an_id_that_starts_with_a_dash_goes_after_double_dash_or_with_a_colon(emulator):
+    base = ["-ApiBase", emulator.url, "-ApiKey", KEY]
+    assert run(["Remove-ChatCompletion", *base, "--", "-dash"])[0] == 1
+    assert run(["Remove-ChatCompletion", "-CompletionId:-colon", *base])[0] == 1
+    assert [r.target.rsplit("/", 1)[1] for r in emulator.requests] == ["-dash", "-colon"]
+
+
+def test_negative_numbers_are_values_not_parameters(emulator):
+    status, _, err = run(
+        ["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-MaxRetryCount", "-1", "-ApiKey", KEY]
+    )
+    assert status == 2 and "MaxRetryCount" in err and "cannot be found" not in err
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"\xff\xfeid", "line 2 is not valid UTF-8"),
+        (b"[" * 100 + b"]" * 100, "line 2 is JSON nested deeper than 64 levels"),
+        (b"[1, 2]", "line 2 is JSON but not an object"),
+        (b"{not json", "line 2 '{not json' is not valid JSON"),
+        (b'{"id": 5}', "CompletionId"),
+    ],
+)
+def test_one_bad_stdin_line_is_one_item_error(emulator, line, message):
+    ids = emulator.store.seed(2, prefix="chatcmpl-line-")
+    stdin = b"\xef\xbb\xbf" + ids[0].encode() + b"\r\n" + line + b"\r\n" + ids[1].encode() + b"\r\n"
+    out, err = io.StringIO(), io.StringIO()
+    raw = io.TextIOWrapper(io.BytesIO(stdin))
+    status = cli.main(
+        ["Set-ChatCompletion", "-MetaData", "@{}", "-ApiBase", emulator.url, "-ApiKey", KEY],
+        stdin=raw,
+        stdout=out,
+        stderr=err,
+    )
+    assert status == 1
+    assert [json.loads(o)["id"] for o in out.getvalue().splitlines()] == ids  # BOM dropped, CRLF accepted
+    assert message in err.getvalue() and err.getvalue().count("\n") == 1, err.getvalue()
+
+
+def test_server_text_is_printed_with_control_characters_escaped(emulator):
+    emulator.inject(Fault(status=400, body={"error": {"message": "bad\x1b[2J\x07 item\x9b"}}))
+    status, _, err = run(
+        ["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ApiBase", emulator.url, "-ApiKey", KEY]
+    )
+    assert status == 1
+    assert "\x1b" not in err and "\x07" not in err and "\x9b" not in err
+    assert "bad\\x1b[2J\\x07 item\\x9b" in err
+
+
+# -- real processes --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env(emulator: Emulator) -> dict[str, str]:
+    return {**os.environ, "OPENAI_API_BASE": emulator.url, "OPENAI_API_KEY": KEY, "PYTHONPATH": os.getcwd()}
+
+
+def test_cp1252_locale_still_writes_utf8_json(env, emulator):
+    [stored] = emulator.store.seed(1, prefix="chatcmpl-enc-")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "psopenai_py",
+            "Set-ChatCompletion",
+            stored,
+            "-MetaData",
+            "@{name='日本語 ✓ ß'}",
+        ],
+        capture_output=True,
+        env={**env, "PYTHONIOENCODING": "cp1252"},
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.decode("utf-8"))["metadata"] == {"name": "日本語 ✓ ß"}
+    failed = subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "Remove-ChatCompletion", "chatcmpl-日本"],
+        capture_output=True,
+        env={**env, "PYTHONIOENCODING": "cp1252"},
+        timeout=30,
+    )
+    assert failed.returncode == 1 and b"Traceback" not in failed.stderr
+    assert "chatcmpl-日本" in failed.stderr.decode("utf-8")
+
+
+SUMMARY = re.compile(r"^interrupted: (\d+) done, (\d+) failed, (\d+) not sent$")
+
+
+def _start(env: dict[str, str], args: list[str], ids: list[str]) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-MetaData", "@{}", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdin is not None
+    child.stdin.write("\n".join(ids) + "\n")
+    child.stdin.close()
+    child.stdin = None  # written and closed: communicate() must not touch it
+    return child
+
+
+def _wait_for_requests(emulator: Emulator, count: int) -> None:
+    deadline = time.monotonic() + 15
+    while len(emulator.requests) < count:
+        assert time.monotonic() < deadline, "the child never reached the server"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("fault", "throttle"),
+    [
+        (rate_limit_fault(retry_after="30"), "4"),
+        (Fault(status=500, headers={"retry-after": "30"}), "1"),
+        (Fault(status=500, headers={"retry-after": "30"}), "3"),
+    ],
+)
+def test_ctrl_c_with_retries_pending_stops_within_2_s(env, emulator, fault, throttle):
+    ids = emulator.store.seed(20, prefix="chatcmpl-int-")
+    emulator.inject(replace(fault, times=1000))
+    child = _start(env, ["-ThrottleLimit", throttle, "-MaxRetryCount", "5"], ids)
+    # A 429 pauses every worker before its first attempt (one shared backoff): one request then.
+    _wait_for_requests(emulator, 1 if fault.status == 429 else int(throttle))
+    time.sleep(0.2)  # every worker is now waiting 30 s to retry
+    sent_at_signal = len(emulator.requests)
+    signalled = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=10)
+    assert time.monotonic() - signalled < 2.0
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and KEY not in err
+    summary = [line for line in err.splitlines() if line.startswith("interrupted")]
+    assert len(summary) == 1 and err.splitlines()[-1] == summary[0]
+    match = SUMMARY.match(summary[0])
+    assert match, summary
+    done, failed, not_sent = map(int, match.groups())
+    assert done == 0 and failed == sent_at_signal == len(emulator.requests)
+    assert done + failed + not_sent == len(ids)
+    # Every item that reached the server is reported, named by its input.
+    assert sorted(re.findall(r"\[(chatcmpl-int-\d+)\]", err)) == sorted(ids[:failed])
+    assert out == ""
+
+
+def test_a_second_ctrl_c_exits_at_once(env, emulator):
+    ids = emulator.store.seed(3, prefix="chatcmpl-twice-")
+    emulator.latency_ms = 20_000  # the first request hangs in flight
+    child = _start(env, [], ids)
+    _wait_for_requests(emulator, 1)
+    child.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    assert child.poll() is None  # the first Ctrl-C lets the request in flight finish
+    signalled = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=10)
+    assert time.monotonic() - signalled < 1.0
+    assert child.returncode == 130 and "Traceback" not in err
+
+
+def test_error_action_stop_with_retries_pending_stops_within_2_s(env, emulator):
+    ids = emulator.store.seed(12, prefix="chatcmpl-stop-")
+    emulator.inject(Fault(status=500, headers={"retry-after": "30"}, times=3, path_contains="chatcmpl-stop-"))
+    child = _start(
+        env, ["-ThrottleLimit", "4", "-MaxRetryCount", "5", "-ErrorAction", "Stop"], ["chatcmpl-gone", *ids]
+    )
+    start = time.monotonic()
+    out, err = child.communicate(timeout=15)
+    assert time.monotonic() - start < 4.0  # includes interpreter start
+    assert child.returncode == 1 and "Traceback" not in err
+    assert "chatcmpl-gone" in err
+    # Nothing was sent after the stop but what was already in flight (at most 4 at once).
+    assert len(emulator.requests) <= 1 + 3 + 4
+    reported = set(re.findall(r"\[(chatcmpl-stop-\d+)\]", err)) | {
+        json.loads(o)["id"] for o in out.splitlines()
+    }
+    sent = {r.target.rsplit("/", 1)[1] for r in emulator.requests} - {"chatcmpl-gone"}
+    assert sent <= reported
