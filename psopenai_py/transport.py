@@ -380,7 +380,7 @@ class Transport:
         return content
 
     def _log_request(self, settings: Settings, prepared: requests.PreparedRequest, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):  # -Debug alone shows the debug lines
             return
         service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
         log.info("Request to %s API", service)
@@ -405,7 +405,7 @@ class Transport:
                 log.debug("%s", settings.redact("Post body: " + _truncate(body)))
 
     def _log_response(self, settings: Settings, response: requests.Response, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):
             return
         service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
         log.info(
