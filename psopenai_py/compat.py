@@ -19,7 +19,7 @@ a name (see :data:`variables`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import ParameterBindingError
@@ -170,12 +170,13 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
     The first segment may be an expression instead of a command (``'a','b' | Set-ChatCompletion
     ...``).  Returns like PowerShell's assignment: None, one object, or a list.
     """
-    outputs: Iterator[Any] | None = None
+    outputs: Iterable[Any] | None = None
     for index, segment in enumerate(_split_pipeline(text)):
         # In PowerShell a bare word starts a command; anything else starts an expression.
         if index == 0 and segment[:1] and segment[:1] in _EXPRESSION_STARTS:
             value = parse_literal(segment)
-            outputs = iter(value if isinstance(value, list) else [value])
+            # A list, not an iterator: a stopped run can then count the items never sent.
+            outputs = value if isinstance(value, list) else [value]
             continue
         name = segment.split(None, 1)[0] if segment else ""
         try:

@@ -460,7 +460,16 @@ def _attach(error: BaseException, item: Any) -> None:
 _Outcome = tuple[str, Any, Any]
 
 
-def _run_one(runner: Runner, state: Any, item: Any, host: Host, *, materialize: bool) -> _Outcome:
+def _run_one(
+    runner: Runner, state: Any, item: Any, host: Host, *, materialize: bool, stop_on_error: bool = False
+) -> _Outcome:
+    outcome = _attempt(runner, state, item, host, materialize=materialize)
+    if stop_on_error and outcome[0] == "error":
+        host.stop.set()  # ErrorAction Stop: no other item starts from this moment
+    return outcome
+
+
+def _attempt(runner: Runner, state: Any, item: Any, host: Host, *, materialize: bool) -> _Outcome:
     assert runner.process is not None
     if host.stop.is_set():
         return "skipped", None, item
@@ -495,7 +504,7 @@ def _unexpected(error: BaseException, state: Any) -> UnexpectedItemError:
 
 
 def _outcomes(
-    runner: Runner, state: Any, items: Iterable[Any], throttle: int, host: Host
+    runner: Runner, state: Any, items: Iterable[Any], throttle: int, host: Host, *, stop_on_error: bool
 ) -> Iterator[_Outcome]:
     """Each item's outcome, in input order; up to ``throttle`` items at once."""
     if throttle <= 1:
@@ -508,7 +517,18 @@ def _outcomes(
         for item in items:
             # Each worker runs in a copy of this context: its log lines reach this invocation.
             context = contextvars.copy_context()
-            window.append(pool.submit(context.run, _run_one, runner, state, item, host, materialize=True))
+            window.append(
+                pool.submit(
+                    context.run,
+                    _run_one,
+                    runner,
+                    state,
+                    item,
+                    host,
+                    materialize=True,
+                    stop_on_error=stop_on_error,
+                )
+            )
             # Keep the pool busy while the oldest item finishes, but read the input lazily.
             if len(window) >= 2 * throttle:
                 yield window.popleft().result()
@@ -676,6 +696,8 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
             target = target_text(item) if in_pipeline else None
             host.failures += 1
             chosen = action
+            if isinstance(error, RunStoppedError) and chosen in ("Stop", "Inquire"):
+                chosen = "Continue"  # cut short by the stop, not its cause: reported, never asked
             if chosen == "Inquire" and stop_error is None:
                 if inquire_all:
                     chosen = "Continue"
@@ -699,7 +721,8 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
             if chosen in ("Continue", "Inquire", "Stop"):
                 host.write_error(name, error, target)
 
-        for kind, value, item in _outcomes(runner, state, items, throttle, host):
+        outcomes = _outcomes(runner, state, items, throttle, host, stop_on_error=action == "Stop")
+        for kind, value, item in outcomes:
             if kind == "skipped":
                 host.not_sent += 1
                 continue
@@ -728,8 +751,6 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
         if host.stop.is_set():
             host.not_sent += source.rest()
         if stop_error is not None:
-            if isinstance(stop_error, RunStoppedError):
-                raise ActionPreferenceStopException(str(stop_error))
             raise stop_error
     finally:
         host.clear_progress()
