@@ -19,6 +19,7 @@ a name (see :data:`variables`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -161,6 +162,9 @@ def _parse_command(segment: str) -> tuple[str, list[Any]]:
             tokens.append(parser.value())
 
 
+# ``-?`` as a word of a command segment (outside quotes: a quoted '-?' is a value).
+_HELP = re.compile(r"""(?:^|\s)-\?(?=\s|$)(?=(?:[^'"]*(?:'[^']*'|"[^"]*"))*[^'"]*$)""")
+
 _EXPRESSION_STARTS = "'\"@$({[,0123456789-+.\u2018\u2019\u201c\u201d"
 
 
@@ -168,7 +172,8 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
     """Run a PowerShell command line given as text, with ``|`` pipelines between commands.
 
     The first segment may be an expression instead of a command (``'a','b' | Set-ChatCompletion
-    ...``).  Returns like PowerShell's assignment: None, one object, or a list.
+    ...``).  Returns like PowerShell's assignment: None, one object, or a list.  A command given
+    ``-?`` returns its help text instead, and nothing is sent.
     """
     outputs: Iterable[Any] | None = None
     for index, segment in enumerate(_split_pipeline(text)):
@@ -187,6 +192,11 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
                 f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
                 f"{', '.join(r.table.name for r in runners().values())}.",
             ) from None
+        if _HELP.search(segment):
+            # As Get-Help: the command's help, and nothing is run or sent.
+            from .powershell.helpdoc import render_help
+
+            return render_help(runner.table)
         _, tokens = _parse_command(segment)
         named, positional = split_arguments(runner.table, tokens)
         bound = bind(runner.table, named, positional, from_text=True, pipeline=outputs)

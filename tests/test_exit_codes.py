@@ -281,3 +281,64 @@ def test_error_action_stop_with_retries_pending_stops_within_2_s(env, emulator):
     }
     sent = {r.target.rsplit("/", 1)[1] for r in emulator.requests} - {"chatcmpl-gone"}
     assert sent <= reported
+
+
+def test_invoke_with_help_flag_returns_help_and_sends_nothing(emulator):
+    from psopenai_py.compat import invoke
+
+    shown = invoke(f"Remove-ChatCompletion chatcmpl-x -ApiBase '{emulator.url}' -ApiKey '{KEY}' -?")
+    assert isinstance(shown, str) and "Remove-ChatCompletion" in shown
+    piped = invoke(f"'a','b' | Set-ChatCompletion -MetaData @{{}} -ApiBase '{emulator.url}' -?")
+    assert "Set-ChatCompletion" in piped
+    assert emulator.requests == []
+
+
+def test_anything_unexpected_is_one_line_and_the_traceback_only_with_debug(monkeypatch):
+    def boom(*args: object, **kwargs: object) -> int:
+        raise RuntimeError(f"internal failure near Bearer {KEY}")
+
+    monkeypatch.setattr(cli, "_run_command", boom)
+    status, out, err = run(["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ApiKey", KEY])
+    assert status == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith(
+        "psopenai: unexpected error: RuntimeError: internal failure"
+    )
+    assert "Traceback" not in err and KEY not in err
+    status, _, err = run(["Set-ChatCompletion", "c1", "-MetaData", "@{}", "-ApiKey", KEY, "-Debug"])
+    assert status == 1 and "Traceback (most recent call last)" in err and "boom" in err
+    assert KEY not in err and "sk-exit" not in err
+
+
+def test_an_unexpected_exception_in_one_item_is_that_items_error(emulator, monkeypatch):
+    from psopenai_py.commands import set_completion
+
+    ids = emulator.store.seed(3, prefix="chatcmpl-odd-")
+    real = set_completion.update_completion
+
+    def flaky(invocation: object, completion_id: str, metadata: object) -> object:
+        if completion_id == ids[1]:
+            raise KeyError("choices")
+        return real(invocation, completion_id, metadata)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(set_completion, "update_completion", flaky)
+    status, out, err = run(
+        ["Set-ChatCompletion", "-MetaData", "@{}", "-ApiBase", emulator.url, "-ApiKey", KEY],
+        stdin="\n".join(ids),
+    )
+    assert status == 1
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [ids[0], ids[2]]
+    assert err == f"Set-ChatCompletion: [{ids[1]}] Unexpected failure: KeyError: 'choices'\n"
+
+
+def test_a_redirect_fails_that_item_and_the_run_goes_on(emulator):
+    ids = emulator.store.seed(2, prefix="chatcmpl-moved-")
+    emulator.inject(
+        Fault(status=302, headers={"Location": "http://127.0.0.1:9/elsewhere"}, path_contains=ids[0])
+    )
+    status, out, err = run(
+        ["Set-ChatCompletion", "-MetaData", "@{}", "-ApiBase", emulator.url, "-ApiKey", KEY],
+        stdin="\n".join(ids),
+    )
+    assert status == 1 and "Traceback" not in err and KEY not in err
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [ids[1]]
+    assert err.startswith(f"Set-ChatCompletion: [{ids[0]}] ") and err.count("\n") == 1
