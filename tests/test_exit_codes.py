@@ -342,3 +342,42 @@ def test_a_redirect_fails_that_item_and_the_run_goes_on(emulator):
     assert status == 1 and "Traceback" not in err and KEY not in err
     assert [json.loads(line)["id"] for line in out.splitlines()] == [ids[1]]
     assert err.startswith(f"Set-ChatCompletion: [{ids[0]}] ") and err.count("\n") == 1
+
+
+def test_text_view_escapes_control_characters_from_the_server(emulator):
+    stored = emulator.store.create(
+        model="m", messages=[{"role": "user", "content": "x"}], metadata={"note": "a\x1b]0;owned\x07b\x9bc"}
+    )
+    status, out, _ = run(
+        [
+            "Get-ChatCompletion",
+            str(stored["id"]),
+            "-ApiBase",
+            emulator.url,
+            "-ApiKey",
+            KEY,
+            "--format",
+            "text",
+        ]
+    )
+    assert status == 0
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert "a\\x1b]0;owned\\x07b\\x9bc" in out
+
+
+def test_a_closed_stdout_is_exit_1_without_noise(env, emulator):
+    ids = emulator.store.seed(3, prefix="chatcmpl-pipe-")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-MetaData", "@{}"],
+            input="\n".join(ids).encode(),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=30,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1 and result.stderr == b""

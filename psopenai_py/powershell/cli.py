@@ -66,6 +66,11 @@ def main(
         err.write("interrupted\n")
         return 130
     except BrokenPipeError:
+        # The reader went away (`| head -1`): point stdout at nothing so that flushing it at exit
+        # does not complain again.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if stdout is None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # the last line of defence: one line, never a traceback
         _unexpected(exc, argv, err)
@@ -459,9 +464,16 @@ def _format_list(value: Any) -> str:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         pairs = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
     else:
-        return f"{value}\n"
+        return f"{_escape(str(value))}\n"
     width = max((len(k) for k, _ in pairs), default=0)
-    return "\n".join(f"{k:<{width}} : {_short(v)}" for k, v in pairs) + "\n"
+    # Values come from the server: control characters are shown, never sent to the terminal.
+    return "\n".join(f"{k:<{width}} : {_escape(_short(v))}" for k, v in pairs) + "\n"
+
+
+def _escape(text: str) -> str:
+    from .terminal import escape_controls
+
+    return escape_controls(text)
 
 
 def _short(value: Any) -> str:
