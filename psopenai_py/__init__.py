@@ -44,6 +44,8 @@ from .errors import (
 from .secret import Secret
 
 if TYPE_CHECKING:
+    # OpenAI (client.py) is a front-end: it is only named in _LAZY, never imported here, so the
+    # library stays free of imports towards the front-ends (tests/test_layout.py).
     from .commands.chat import (
         get_chat_completion,
         get_chat_completion_message,
@@ -68,6 +70,7 @@ _LAZY = {
     "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
     "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
+    "OpenAI": ("psopenai_py.client", "OpenAI"),
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
     "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
     "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
@@ -92,6 +95,7 @@ __all__ = [
     "Secret",
     "SecretStoreError",
     "PSObject",
+    "OpenAI",
     "PSOpenAIError",
     "ParameterBindingError",
     "ParameterTypeError",

@@ -34,6 +34,7 @@ __all__ = [
     "InvalidResponseException",
     "exception_from_response",
     "format_api_error_message",
+    "dotnet_status_message",
 ]
 
 
@@ -108,9 +109,16 @@ class APIRequestException(PSOpenAIError):
         self.response = response
         self.content = content
         error = _error_object(content)
-        self.type: Any = error.get("type")
-        self.code: Any = error.get("code")
-        self.param: Any = error.get("param")
+        # As the original's exception class: Code becomes a string (from a string or an
+        # integer), Type and Param are kept only when they are strings.
+        code = error.get("code")
+        self.type: str | None = error["type"] if isinstance(error.get("type"), str) else None
+        self.code: str | None = (
+            str(code)
+            if isinstance(code, str) or (isinstance(code, int) and not isinstance(code, bool))
+            else None
+        )
+        self.param: str | None = error["param"] if isinstance(error.get("param"), str) else None
 
     @property
     def error_id(self) -> str:
@@ -125,8 +133,12 @@ class BadRequestException(APIRequestException):
     """HTTP 400."""
 
 
-class ContentFilteredException(BadRequestException):
-    """HTTP 400 whose ``error.code`` is ``content_filter``."""
+class ContentFilteredException(APIRequestException):
+    """HTTP 400 whose ``error.code`` is ``content_filter``.
+
+    It derives from :class:`APIRequestException`, not :class:`BadRequestException`, as in the
+    original: ``except BadRequestException`` does not catch it.
+    """
 
 
 class UnauthorizedException(APIRequestException):
@@ -197,16 +209,23 @@ def format_api_error_message(service: str, status_code: int, reason: str, detail
     return f"{service} API returned an {status_code} ({reason}) Error: {detail}"
 
 
+def dotnet_status_message(status_code: int, reason: str) -> str:
+    """The message .NET's HttpClient gives a failed status, which the original shows when the
+    body has no ``error.message``."""
+    return f"Response status code does not indicate success: {status_code} ({reason})."
+
+
 def exception_from_response(
     service: str, status_code: int, reason: str, content: Any, response: Any = None
 ) -> APIRequestException:
     """Choose the exception class for an error response and build its message.
 
     ``content`` is the parsed body (None when it was not JSON).  When the body carries no
-    ``error.message``, the reason phrase stands in, as in the original.
+    ``error.message``, the HTTP client's own message stands in (.NET's ``Response status code
+    does not indicate success: 404 (Not Found).``), as in the original.
     """
     error = _error_object(content)
-    detail = error.get("message") or reason
+    detail = error.get("message") or dotnet_status_message(status_code, reason)
     message = format_api_error_message(service, status_code, reason, str(detail))
     code = error.get("code")
     cls = _BY_STATUS.get(status_code, APIRequestException)

@@ -86,6 +86,9 @@ class Command:
     should_process: bool = False
     list_parameters: tuple[str, ...] = ()
     """Parameters that select the list form (no pipeline input is read when one is given)."""
+    additions: tuple[str, ...] = ()
+    """Table parameters the original command does not declare; a name prefix that matches
+    several parameters prefers the original's (so a migrated ``-M`` keeps its meaning)."""
 
     @property
     def execution_parameters(self) -> tuple[Parameter, ...]:

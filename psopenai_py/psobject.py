@@ -26,12 +26,17 @@ class PSObject(MutableMapping[str, Any]):
         *,
         type_names: Iterable[str] = (),
     ) -> None:
-        object.__setattr__(self, "_data", {})
-        object.__setattr__(self, "_index", {})
+        # Filled directly rather than through __setitem__: every response is wrapped once per
+        # call, so this loop is on the hot path of each request.
+        values: dict[str, Any] = {}
+        index: dict[str, str] = {}
+        for key, value in (data or {}).items():
+            real = index.setdefault(key.lower(), key)
+            values[real] = _wrap(value)
+        object.__setattr__(self, "_data", values)
+        object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_type_names", list(type_names))
         object.__setattr__(self, "_added", set())
-        for key, value in (data or {}).items():
-            self[key] = value
 
     # -- mapping protocol, case-insensitive ---------------------------------------------------
     def _real_key(self, key: str) -> str:
@@ -128,14 +133,34 @@ class PSObject(MutableMapping[str, Any]):
             if include_added or key.lower() not in self._added
         }
 
-    def to_json(self, *, include_added: bool = False) -> str:
-        """Compact UTF-8 JSON text of :meth:`to_dict`."""
+    def to_json(self, *, include_added: bool = False, indent: int | None = None) -> str:
+        """UTF-8 JSON text of :meth:`to_dict`: compact, or indented by ``indent`` spaces."""
         return json.dumps(
-            self.to_dict(include_added=include_added), ensure_ascii=False, separators=(",", ":")
+            self.to_dict(include_added=include_added),
+            ensure_ascii=False,
+            indent=indent,
+            separators=(",", ": ") if indent is not None else (",", ":"),
         )
+
+    def model_dump(self) -> dict[str, Any]:
+        """The SDK model's name for :meth:`to_dict` (what the API sent)."""
+        return self.to_dict()
+
+    def model_dump_json(self, *, indent: int | None = None) -> str:
+        """The SDK model's name for :meth:`to_json` (compact by default, as pydantic's)."""
+        return self.to_json(indent=indent)
 
 
 def _wrap(value: Any) -> Any:
+    # Exact-type checks first: JSON gives plain dicts, lists and scalars, and an ABC isinstance
+    # check costs several times more than a type comparison.
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return PSObject(value)
+    if kind is list:
+        return [_wrap(item) for item in value]
     if isinstance(value, PSObject):
         return value
     if isinstance(value, Mapping):

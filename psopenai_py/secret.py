@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-__all__ = ["Secret", "as_secret"]
+__all__ = ["Secret"]
 
 _MASK = "<secret>"
 
@@ -71,10 +71,3 @@ class Secret:
 
     def __deepcopy__(self, memo: Any) -> "Secret":
         return self
-
-
-def as_secret(value: "str | Secret | None") -> "Secret | None":
-    """Wrap a plain string; pass a Secret or None through."""
-    if value is None or isinstance(value, Secret):
-        return value
-    return Secret(value)

@@ -20,7 +20,6 @@ __all__ = [
     "METADATA_MAX_PAIRS",
     "METADATA_MAX_KEY_LENGTH",
     "METADATA_MAX_VALUE_LENGTH",
-    "COMPLETION_ID_PROPERTY_NAMES",
     "check_int",
     "check_float",
     "check_switch",
@@ -233,10 +232,6 @@ def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> d
             )
         result[key] = item
     return result
-
-
-# The property names a piped or passed object's id binds from, in the order they are tried.
-COMPLETION_ID_PROPERTY_NAMES = ("CompletionId", "Completion", "completion_id", "InputObject", "Id")
 
 
 def bind_completion_id(param: Parameter, value: Any) -> str:

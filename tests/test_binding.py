@@ -74,7 +74,6 @@ def test_names_prefixes_and_aliases(given, expected):
         ),
         ("Api", "-ApiType -ApiBase -ApiVersion -ApiKey."),
         ("E", "-ErrorAction -ErrorVariable."),
-        ("C", "-CompletionId -Confirm."),
         ("W", "-WhatIf -WarningAction -WarningVariable."),
         ("Additional", "-AdditionalQuery -AdditionalHeaders -AdditionalBody."),
         ("Foo", "A parameter cannot be found that matches parameter name 'Foo'."),

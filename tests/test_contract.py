@@ -1,10 +1,12 @@
 """Contract tests: Stoplight Prism in proxy mode with --errors sits between the client and the
 emulator and checks every request we send and every response the emulator gives against
-OpenAI's OpenAPI description.  A violation comes back as Prism's own 422 (request) or 500
+OpenAI's OpenAPI description (contract/openapi.chat-completions.yaml, cut from upstream by
+contract/cut_openapi.py).  A violation comes back as Prism's own 422 (request) or 500
 (response) problem document, which fails the test with Prism's message.
 
-Prism (npm @stoplight/prism-cli, pinned in contract/package-lock.json) is installed by .ci/run
-with ``npm ci --prefix contract``; elsewhere these tests are skipped with that instruction.
+Prism (npm @stoplight/prism-cli, pinned in contract/package-lock.json) is installed by the README's
+test command (``python contract/install_prism.py``, which runs ``npm ci --prefix contract``);
+where it is missing these tests are skipped with that instruction (and fail under CI).
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from psopenai_py.transport import RequestOptions, Transport
 from .openapi import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
-PRISM = Path(os.environ.get("PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin/prism"))
+PRISM = Path(
+    os.environ.get(
+        "PSOPENAI_PRISM", ROOT / "contract/node_modules/.bin" / ("prism.cmd" if os.name == "nt" else "prism")
+    )
+)
 KEY = "sk-contract-0000000000000000000000"
 START_TIMEOUT = 120.0
 # The published schema allows only role "assistant" in a stored-messages page, while the live API
@@ -53,12 +59,10 @@ def upstream() -> Iterator[Emulator]:
 def prism(upstream: Emulator) -> Iterator[str]:
     """Prism's base URL (paths without /v1, as the spec has them), started once per run."""
     if not PRISM.exists() or shutil.which("node") is None:
-        message = f"Prism not installed at {PRISM} (run: npm ci --prefix contract)"
+        message = f"Prism not installed at {PRISM} (run: python contract/install_prism.py)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    if not SPEC_PATH.exists():
-        pytest.skip(f"OpenAPI description not found at {SPEC_PATH}")
     port = _free_port()
     log = open(os.devnull, "w")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
@@ -154,10 +158,16 @@ def test_list_with_filters_and_paging(through_prism):
     through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
     everything = checked(
-        lambda: psopenai_py.get_chat_completion(all_pages=True, metadata={"team": "ops"}, model="m1")
+        lambda: psopenai_py.get_chat_completion(
+            all_pages=True, metadata={"team": "ops"}, model="m1", no_history=True
+        )
     )
     assert len(everything) == 120 and len(through_prism.requests) == 2
-    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc", after="chatcmpl-c-000100"))
+    page = checked(
+        lambda: psopenai_py.get_chat_completion(
+            limit=5, order="desc", after="chatcmpl-c-000100", no_history=True
+        )
+    )
     assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
 
 
@@ -211,3 +221,100 @@ def stored_upstream(through_prism: Emulator) -> str:
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], metadata={"team": "ops"}
     )
     return str(created["id"])
+
+
+# -- the openai CLI dialect and the SDK-shaped client send the same contract-valid requests -------
+
+
+def dialect(prism: str, *argv: str) -> str:
+    """Run one dialect command line through Prism; any failure shows Prism's answer."""
+    import io
+
+    from psopenai_py.openai_cli import main as dialect_main
+
+    out, err = io.StringIO(), io.StringIO()
+    # The defaults first: a flag repeated later on the line wins.
+    status = dialect_main(
+        [
+            "--base-url",
+            prism,
+            "--api-key",
+            KEY,
+            "--format",
+            "json",
+            "--format-error",
+            "json",
+            "--max-retries",
+            "0",
+            *argv,
+        ],
+        stdout=out,
+        stderr=err,
+    )
+    assert status == 0, f"Prism or the emulator refused it:\n{err.getvalue()}{out.getvalue()}"
+    return out.getvalue()
+
+
+def test_dialect_update_retrieve_delete(through_prism, stored_upstream, prism):
+    updated = json.loads(
+        dialect(
+            prism,
+            "chat:completions",
+            "update",
+            "--completion-id",
+            stored_upstream,
+            "--metadata",
+            "{foo: string}",
+        )
+    )
+    assert updated["metadata"] == {"foo": "string"}
+    cleared = json.loads(dialect(prism, "chat", "completions", "update", stored_upstream, "--metadata", "{}"))
+    assert cleared["metadata"] == {}
+    got = json.loads(dialect(prism, "chat:completions", "retrieve", stored_upstream))
+    assert got["id"] == stored_upstream
+    deleted = json.loads(dialect(prism, "chat:completions", "delete", stored_upstream))
+    assert deleted == {"object": "chat.completion.deleted", "id": stored_upstream, "deleted": True}
+    assert [r.method for r in through_prism.requests] == ["POST", "POST", "GET", "DELETE"]
+
+
+def test_dialect_list_with_filters_and_paging(through_prism, prism):
+    through_prism.store.seed(5, prefix="chatcmpl-q-", model="m1", metadata={"team": "ops"})
+    through_prism.store.seed(2, prefix="chatcmpl-r-", model="m2", metadata={"team": "dev"})
+    text = dialect(
+        prism,
+        "chat:completions",
+        "list",
+        "--metadata",
+        "{team: ops}",
+        "--model",
+        "m1",
+        "--limit",
+        "2",
+        "--order",
+        "desc",
+        "--format",
+        "jsonl",
+    )
+    assert [json.loads(line)["id"] for line in text.splitlines()] == [
+        f"chatcmpl-q-00000{n}" for n in range(4, -1, -1)
+    ]
+    assert len(through_prism.requests) == 3
+
+
+def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
+    client = psopenai_py.OpenAI(api_key=KEY, base_url=prism, max_retries=0)
+    completions = client.chat.completions
+    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata.k == "v"
+    assert checked(lambda: completions.retrieve(stored_upstream)).id == stored_upstream
+    assert [c.id for c in checked(lambda: list(completions.list(limit=1, metadata={"k": "v"})))] == [
+        stored_upstream
+    ]
+    created = checked(
+        lambda: completions.create(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "hi"}],
+            store=True,
+            metadata={"team": "support"},
+        )
+    )
+    assert checked(lambda: completions.delete(created.id)).deleted is True

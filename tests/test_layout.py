@@ -99,3 +99,39 @@ def test_the_emulator_imports_nothing_of_the_runtime(name: str):
         if imports_any({i}, "psopenai_py") and not i.startswith("psopenai_py.emulator")
     )
     assert offending == [], f"{name} imports {offending}"
+
+
+def test_every_registered_command_resolves_to_its_own_unit():
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    for name, module in REGISTRY.items():
+        unit = find_unit(name.upper())
+        assert unit.table.name == name
+        assert unit.begin.__module__.startswith("psopenai_py.commands")
+        assert unit.begin.__module__ in (f"psopenai_py.commands.{module}", "psopenai_py.commands.unit")
+
+
+def test_every_unit_in_commands_is_registered():
+    import importlib
+
+    from psopenai_py.commands import REGISTRY
+
+    listed = set(REGISTRY)
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        module = importlib.import_module(f"psopenai_py.commands.{path.stem}")
+        for unit in (*getattr(module, "UNITS", ()), *([module.UNIT] if hasattr(module, "UNIT") else [])):
+            assert unit.table.name in listed, f"{unit.table.name} ({path.name}) is not in REGISTRY"
+            assert REGISTRY[unit.table.name] == path.stem
+
+
+def test_settings_keywords_come_from_one_place_and_match_every_api_command():
+    from psopenai_py.commands import units
+    from psopenai_py.commands.common import SETTINGS_KEYWORDS
+    from psopenai_py.parameters import settings_parameters
+
+    assert tuple(p.python_name for p in settings_parameters()) == SETTINGS_KEYWORDS
+    api_commands = [u.table for u in units() if any(p.name == "AdditionalBody" for p in u.table.parameters)]
+    assert len(api_commands) >= 5
+    for table in api_commands:
+        names = {p.python_name for p in table.parameters}
+        assert set(SETTINGS_KEYWORDS) <= names, table.name

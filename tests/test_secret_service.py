@@ -42,8 +42,8 @@ def test_cli_stores_in_secret_service_then_updates(emulator: Emulator, stored: s
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
         message = (
-            f"{', '.join(missing)} not installed (apt-get install gnome-keyring "
-            "dbus-daemon); .ci/run installs them"
+            f"{', '.join(missing)} not installed; to run this test: sudo apt-get install "
+            "-y gnome-keyring dbus-daemon libsecret-tools"
         )
         if os.environ.get("CI"):
             pytest.fail(message)

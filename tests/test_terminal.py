@@ -110,21 +110,15 @@ def test_help_flags_show_help_and_send_nothing(env, emulator, args):
 
 
 def test_h_is_a_parameter_prefix_where_one_begins_with_h():
-    from dataclasses import replace
-
-    from psopenai_py.parameters import Parameter
     from psopenai_py.powershell.cli import _wants_help
     from psopenai_py.powershell.registry import find_runner
 
-    runner = find_runner("Request-ChatCompletion")
-    assert _wants_help(runner, ["hi", "-h"])
-    history = Parameter("History", "history", "Object[]", "Earlier messages.")
-    with_history = replace(
-        runner, table=replace(runner.table, parameters=(*runner.table.parameters, history))
-    )
-    assert not _wants_help(with_history, ["hi", "-h"])
-    assert _wants_help(with_history, ["hi", "-?"]) and _wants_help(with_history, ["--help"])
-    assert not _wants_help(runner, ["--", "-?"])  # after --, a value
+    # Request-ChatCompletion has -History: there -h is its prefix, not a help flag.
+    request, remove = find_runner("Request-ChatCompletion"), find_runner("Remove-ChatCompletion")
+    assert not _wants_help(request, ["hi", "-h"])
+    assert _wants_help(request, ["hi", "-?"]) and _wants_help(request, ["--help"])
+    assert _wants_help(remove, ["chatcmpl-x", "-h"])
+    assert not _wants_help(remove, ["--", "-?"])  # after --, a value
 
 
 @pytest.fixture

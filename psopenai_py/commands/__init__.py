@@ -1,34 +1,48 @@
 """The commands: one unit each (its parameter table beside its code), over the core.
 
-Adding a command means writing its module, its ``Docs/`` page and one line in :func:`units`.
-Loading is lazy so that ``import psopenai_py`` stays cheap.
+Adding a command means writing its module, its ``Docs/`` page and one line in :data:`REGISTRY`.
+Modules load only when their command is asked for, so that ``import psopenai_py`` and a one-shot
+command line stay cheap.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from .unit import CommandUnit
 
-__all__ = ["units", "CommandUnit"]
+__all__ = ["REGISTRY", "CommandUnit", "find_unit", "units"]
+
+REGISTRY: dict[str, str] = {
+    "Set-ChatCompletion": "set_completion",
+    "Get-ChatCompletion": "get_completion",
+    "Remove-ChatCompletion": "remove_completion",
+    "Get-ChatCompletionMessage": "get_messages",
+    "Request-ChatCompletion": "request_completion",
+    "Set-OpenAIContext": "context",
+    "Get-OpenAIContext": "context",
+    "Clear-OpenAIContext": "context",
+    "Set-OpenAISecret": "secrets",
+    "Get-OpenAISecret": "secrets",
+    "Remove-OpenAISecret": "secrets",
+}
+"""Every public command: its PowerShell name and the module (in ``commands/``) that holds its
+unit, in the order help lists them."""
+
+_BY_LOWER = {name.lower(): name for name in REGISTRY}
+
+
+def find_unit(name: str) -> CommandUnit:
+    """The unit of a command by its PowerShell name, in any case; KeyError when unknown."""
+    proper = _BY_LOWER[name.lower()]
+    module = importlib.import_module(f"{__name__}.{REGISTRY[proper]}")
+    found: tuple[CommandUnit, ...] = getattr(module, "UNITS", None) or (module.UNIT,)
+    for unit in found:
+        if unit.table.name == proper:
+            return unit
+    raise KeyError(name)
 
 
 def units() -> tuple[CommandUnit, ...]:
-    """Every public command, in the order help lists them."""
-    from . import (
-        context,
-        get_completion,
-        get_messages,
-        remove_completion,
-        request_completion,
-        secrets,
-        set_completion,
-    )
-
-    return (
-        set_completion.UNIT,
-        get_completion.UNIT,
-        remove_completion.UNIT,
-        get_messages.UNIT,
-        request_completion.UNIT,
-        *context.UNITS,
-        *secrets.UNITS,
-    )
+    """Every public command's unit, in :data:`REGISTRY` order (this loads every module)."""
+    return tuple(find_unit(name) for name in REGISTRY)

@@ -53,8 +53,10 @@ def describe_remove_chat_completion(invocation: Invocation, completion_id: Any) 
 
 def process_remove_chat_completion(invocation: Invocation, completion_id: Any) -> None:
     ident = _id(completion_id)
-    invocation.request("DELETE", encode_path("chat/completions/{}", ident))
-    log.info('The chat with id "%s" has been deleted.', ident)
+    response = invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+    # As the original: the line only when the API says it deleted it, with the id it names.
+    if isinstance(response, Mapping) and response.get("deleted"):
+        log.info('The chat with id "%s" has been deleted.', response.get("id"))
 
 
 def remove_chat_completion(

@@ -8,7 +8,8 @@ From Python::
         done = emu.store.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
         psopenai_py.set_chat_completion(done["id"], {"k": "v"}, api_base=emu.url, api_key="sk-x")
 
-From a shell: ``python -m psopenai_py.emulator --port 8080`` (base URL ``http://127.0.0.1:8080/v1``).
+From a shell: ``psopenai emulator --port 8080`` or ``python -m psopenai_py.emulator --port 8080``
+(base URL ``http://127.0.0.1:8080/v1``).  Its limits and timeouts are in :class:`Limits`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from .server import EmulatorServer, Fault, RecordedRequest, quota_fault, rate_limit_fault
-from .store import CANNED_REPLY, CompletionStore
+from .server import EmulatorServer, Fault, Limits, RecordedRequest, quota_fault, rate_limit_fault
+from .store import CANNED_REPLY, CompletionStore, StoreFull
 
 __all__ = [
     "Emulator",
     "Fault",
+    "Limits",
     "RecordedRequest",
     "quota_fault",
     "rate_limit_fault",
     "CompletionStore",
+    "StoreFull",
     "CANNED_REPLY",
 ]
 
@@ -41,8 +44,11 @@ class Emulator:
         api_key: str | None = None,
         seed: int | None = None,
         record: bool = True,
+        limits: Limits | None = None,
     ) -> None:
-        self.server = EmulatorServer(port, latency_ms=latency_ms, api_key=api_key, seed=seed, record=record)
+        self.server = EmulatorServer(
+            port, latency_ms=latency_ms, api_key=api_key, seed=seed, record=record, limits=limits
+        )
         self._thread: threading.Thread | None = None
 
     def start(self) -> "Emulator":

@@ -1,27 +1,123 @@
-"""``python -m psopenai_py.emulator --port N``: serve the emulator until interrupted."""
+"""``psopenai emulator --port N`` (or ``python -m psopenai_py.emulator``): serve the emulator until
+interrupted."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import math
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from . import Emulator
+from .server import Limits
+
+DEFAULT_PROG = "python -m psopenai_py.emulator"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the options, serve on 127.0.0.1, print the base URL, wait for Ctrl-C."""
-    parser = argparse.ArgumentParser(
-        prog="python -m psopenai_py.emulator", description="Local OpenAI stored-completions emulator."
-    )
+def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
+    """An argparse type: a finite number above 0."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its message
+    return parse
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    defaults = Limits()
+    parser = argparse.ArgumentParser(prog=prog, description="Local OpenAI stored-completions emulator.")
     parser.add_argument("--port", type=int, default=8080, help="TCP port on 127.0.0.1 (0: any)")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
-    parser.add_argument("--api-key", default=None, help="accept only this key (default: any non-empty key)")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help="accept only this key, on the API and the control API "
+        "(default: any non-empty key; the control API needs none)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for generated ids")
     parser.add_argument("--no-record", action="store_true", help="do not keep received requests (long runs)")
-    args = parser.parse_args(argv)
-    emulator = Emulator(
-        args.port, latency_ms=args.latency_ms, api_key=args.api_key, seed=args.seed, record=not args.no_record
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--max-body-bytes",
+        type=_positive(int),
+        default=defaults.max_body_bytes,
+        help="largest request body; beyond it 413 (default: %(default)s)",
     )
+    limits.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=defaults.max_connections,
+        help="connections served at once, one thread each; beyond it 503 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-stored",
+        type=_positive(int),
+        default=defaults.max_stored,
+        help="stored completions kept (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--idle-timeout",
+        type=_positive(float),
+        default=defaults.idle_timeout,
+        help="seconds of silence before a connection is closed (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=defaults.header_timeout,
+        help="seconds for a request's line and headers, and again for its body (default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
+    """Parse the options, serve on 127.0.0.1, print the base URL, wait for Ctrl-C.
+
+    ``prog`` is the name the usage and errors show (``psopenai emulator`` from the CLI).
+    Returns the exit status: 0 after Ctrl-C, 2 for bad options or a port that cannot be used.
+    """
+    try:
+        args = _parser(prog).parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return exc.code if isinstance(exc.code, int) else 2
+    limits = Limits(
+        max_body_bytes=args.max_body_bytes,
+        max_connections=args.max_connections,
+        max_stored=args.max_stored,
+        idle_timeout=args.idle_timeout,
+        header_timeout=args.header_timeout,
+    )
+    try:
+        emulator = Emulator(
+            args.port,
+            latency_ms=args.latency_ms,
+            api_key=args.api_key,
+            seed=args.seed,
+            record=not args.no_record,
+            limits=limits,
+        )
+    except (OSError, OverflowError) as exc:
+        reason = (
+            "the port is in use"
+            if getattr(exc, "errno", None) == errno.EADDRINUSE
+            else getattr(exc, "strerror", None) or str(exc)
+        )
+        print(f"{prog}: cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
+        return 2
+    # One line on stderr per refused request (4xx/5xx the emulator decided), nothing else.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
+    logger = logging.getLogger("psopenai_py.emulator")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
     print(f"psopenai emulator listening on {emulator.url}", flush=True)
     try:
         emulator.server.serve_forever(poll_interval=0.2)
@@ -29,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         emulator.server.server_close()
+        logger.removeHandler(handler)
     return 0
 
 

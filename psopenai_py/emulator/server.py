@@ -11,13 +11,24 @@ Routes (each also without the ``/v1`` prefix, and under Azure's ``/openai/v1``):
 Control API (never recorded): ``POST /__emulator/faults`` (a JSON list of faults),
 ``GET /__emulator/requests``, ``GET /__emulator/stats``, ``POST /__emulator/reset``,
 ``POST /__emulator/seed`` (``{"count": N, "prefix": ..., "metadata": {...}}``) and
-``POST /__emulator/latency`` (``{"ms": N}``).
+``POST /__emulator/latency`` (``{"ms": N}``).  With an ``api_key`` set, the control API asks for
+that key too.  Recorded credentials (``Authorization``, ``api-key``) leave the process masked:
+``GET /__emulator/requests`` and the log show ``sk-****wxyz``; the in-process records
+(:attr:`Emulator.requests`) keep what arrived, for tests that check what a client sent.
+
+A safe local server: bounded bodies, connections, seeds, stored completions and records
+(:class:`Limits`), idle and header timeouts, and every malformed request answered with a JSON
+error in the API's shape and logged as one line on the ``psopenai_py.emulator`` logger.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
+import io
 import json
+import logging
+import re
 import secrets
 import socket
 import sys
@@ -25,13 +36,24 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .store import CompletionStore, page
+from .store import CompletionStore, StoreFull, page
 
-__all__ = ["Fault", "RecordedRequest", "EmulatorServer", "quota_fault", "rate_limit_fault"]
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "EmulatorServer",
+    "Limits",
+    "mask_key",
+    "quota_fault",
+    "rate_limit_fault",
+]
+
+log = logging.getLogger("psopenai_py.emulator")
 
 _METADATA_MAX_PAIRS = 16
 _METADATA_MAX_KEY = 64
@@ -138,12 +160,65 @@ class _ApiError(Exception):
         self.body = _error(message, type_, param, code)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one emulator accepts, so that a local server cannot be run out of memory, threads or
+    time by one client (or one mistyped loop).
+
+    ``max_connections`` open connections are served at once, each by one thread; the next ones
+    get a 503 and are closed.  A connection that sends nothing for ``idle_timeout`` seconds
+    (before a request, between keep-alive requests, or inside a body) is closed; the request
+    line and headers must arrive within ``header_timeout`` seconds of the server starting to wait
+    for them, and the body within as long again, however slowly the bytes drip in.
+    """
+
+    max_body_bytes: int = 1024 * 1024
+    max_connections: int = 128
+    max_seed: int = 100_000
+    max_stored: int = 200_000
+    max_records: int = 100_000
+    max_record_bytes: int = 256 * 1024 * 1024
+    idle_timeout: float = 5.0
+    header_timeout: float = 10.0
+
+
+def mask_key(key: str) -> str:
+    """A key for display: its first 3 and last 4 characters around ``****``; short keys hide all.
+
+    The emulator keeps its own copy of this rule: it imports nothing from the client package.
+    """
+    return key[:3] + "****" + key[-4:] if len(key) >= 16 else "****"
+
+
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+_KEYLIKE = re.compile(r"(?i)(bearer\s+)?\b(sk-[A-Za-z0-9_\-]{8,})")
+
+
+def _masked_header(name: str, value: str) -> str:
+    """The value of a header as the control API shows it: credentials masked, scheme kept."""
+    if name.lower() not in _SECRET_HEADERS:
+        return value
+    scheme, _, token = value.partition(" ")
+    if token and scheme.lower() in ("bearer", "basic"):
+        return f"{scheme} {mask_key(token.strip())}"
+    return mask_key(value.strip())
+
+
+def _loggable(text: str, limit: int = 160) -> str:
+    """Untrusted text for one log line: key-like tokens masked, escaped, cut to ``limit``."""
+    text = _KEYLIKE.sub(lambda m: (m.group(1) or "") + mask_key(m.group(2)), text)
+    shown = text[:limit].encode("unicode_escape").decode("ascii")
+    return shown + ("..." if len(text) > limit else "")
+
+
 class EmulatorServer(ThreadingHTTPServer):
     """The server object: state, faults, records and counters shared by all handler threads."""
 
     daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+    # On Windows SO_REUSEADDR lets a second server take a port that is in use, so it is left off
+    # there; elsewhere it only allows restarting on a port in TIME_WAIT.
+    allow_reuse_address = sys.platform != "win32"
+    request_queue_size = 1024  # a burst of connections waits in the kernel, not in SYN retries
 
     def __init__(
         self,
@@ -153,27 +228,99 @@ class EmulatorServer(ThreadingHTTPServer):
         api_key: str | None = None,
         seed: int | None = None,
         record: bool = True,
+        limits: Limits | None = None,
     ) -> None:
+        # Fail before binding, so that a bad setting never leaves a socket behind.
+        self.limits = limits or Limits()
         super().__init__(("127.0.0.1", port), _Handler)
-        self.store = CompletionStore(seed=seed)
+        self.store = CompletionStore(seed=seed, max_items=self.limits.max_stored)
         self.latency_ms = latency_ms
         self.api_key = api_key
         self.record = record
         self.lock = threading.Lock()
         self.faults: deque[Fault] = deque()
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque()
+        self.record_bytes = 0
+        self.records_dropped = 0
         self.connections = 0
+        self.open_connections = 0
+        self.refused = 0
+        self._slots = threading.BoundedSemaphore(self.limits.max_connections)
+        self._refusals_logged_at = 0.0
 
     @property
     def port(self) -> int:
         return int(self.server_address[1])
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout, dropped connection) is normal here, not an error.
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+    # -- connections: a bounded number of handler threads ---------------------------------------
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
             return
-        super().handle_error(request, client_address)
+        with self.lock:
+            self.open_connections += 1
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release()
+            raise
 
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self.lock:
+            self.open_connections -= 1
+        self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Over the connection limit: a 503 in the API's shape, then close (in the accept thread,
+        so no thread is spent on it; the write is small and bounded by a short timeout)."""
+        limit = self.limits.max_connections
+        payload = json.dumps(
+            _error(
+                f"The emulator is serving its limit of {limit} open connections; retry later.",
+                "server_error",
+                None,
+                "too_many_connections",
+            )
+        ).encode("utf-8")
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            request.settimeout(0.5)
+            request.sendall(head.encode("ascii") + payload)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+        now = time.monotonic()
+        with self.lock:
+            self.refused += 1
+            refused, due = self.refused, now - self._refusals_logged_at >= 5.0
+            if due:
+                self._refusals_logged_at = now
+        if due:  # one line per burst, not one per connection
+            log.warning(
+                "refused a connection over the limit of %d open connections (%d refused so far)",
+                limit,
+                refused,
+            )
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, never a traceback; a client that went away is normal and not logged."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        log.warning(
+            "%s: connection failed: %s", _peer(client_address), _loggable(f"{type(error).__name__}: {error}")
+        )
+
+    # -- state ------------------------------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
         with self.lock:
             self.faults.append(fault)
@@ -188,24 +335,83 @@ class EmulatorServer(ThreadingHTTPServer):
                     return fault
         return None
 
+    def add_record(self, record: RecordedRequest) -> None:
+        """Keep a request, dropping the oldest beyond the record limits (counted in stats)."""
+        limits = self.limits
+        with self.lock:
+            self.requests.append(record)
+            self.record_bytes += len(record.body)
+            while self.requests and (
+                len(self.requests) > limits.max_records or self.record_bytes > limits.max_record_bytes
+            ):
+                self.record_bytes -= len(self.requests.popleft().body)
+                self.records_dropped += 1
+
     def reset(self) -> None:
         with self.lock:
             self.faults.clear()
             self.requests.clear()
+            self.record_bytes = 0
+            self.records_dropped = 0
             self.connections = 0
         self.store.clear()
+
+
+def _peer(address: Any) -> str:
+    try:
+        return f"{address[0]}:{address[1]}"
+    except (TypeError, IndexError):
+        return str(address)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The connection's read side: each read waits at most the idle timeout, and never past the
+    current deadline, so a client dripping one byte at a time cannot hold a thread for long."""
+
+    def __init__(self, sock: socket.socket, idle_timeout: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._idle = idle_timeout
+        self.deadline: float | None = None
+        self.received = 0
+
+    def begin(self, seconds: float) -> None:
+        """Start a new deadline ``seconds`` from now and a new byte count."""
+        self.deadline = time.monotonic() + seconds
+        self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        timeout = self._idle
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("deadline passed")
+            timeout = min(timeout, left)
+        self._sock.settimeout(timeout)
+        count = self._sock.recv_into(buffer)
+        self.received += count
+        return count
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EmulatorServer
     server_version = "psopenai-emulator"
+    rbufsize = 64 * 1024
 
     def version_string(self) -> str:
         return self.server_version
 
     def setup(self) -> None:
         super().setup()
+        limits = self.server.limits
+        self.connection.settimeout(limits.idle_timeout)
+        self._reader = _DeadlineReader(self.connection, limits.idle_timeout)
+        self.rfile = io.BufferedReader(self._reader, self.rbufsize)
+        self._answered = False
         # One handler instance serves one TCP connection, however many requests it carries.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.lock:
@@ -213,69 +419,221 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection_number = self.server.connections
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Quiet: the records and the control API tell what happened."""
+        """Quiet: the records and the control API tell what happened; bad requests are logged
+        as one line each by :meth:`send_error`."""
 
-    def do_GET(self) -> None:
-        self._handle()
+    def handle_one_request(self) -> None:
+        """One request, as the standard library reads it, with the head under a deadline and
+        every malformed request answered with a JSON error (see :meth:`send_error`)."""
+        self._reader.begin(self.server.limits.header_timeout)
+        self._answered = False
+        self.command = None  # type: ignore[assignment]  # set by parse_request
+        self.raw_requestline = b""
+        self.requestline = ""
+        self.request_version = self.default_request_version
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True  # the client closed, or kept quiet: nothing to say
+                return
+            if len(self.raw_requestline) > 65536:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG, "Request line too long.")
+                return
+            if not self.parse_request():
+                if not self._answered:
+                    self.send_error(HTTPStatus.BAD_REQUEST, "Empty request line.")
+                return
+            if self.request_version == "HTTP/0.9":
+                self.send_error(HTTPStatus.BAD_REQUEST, "HTTP/0.9 requests are not supported.")
+                return
+            if self.command not in ("GET", "POST", "DELETE", "PUT", "PATCH"):
+                self.send_error(
+                    HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({_loggable(self.command, 20)})."
+                )
+                return
+            self._handle()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+            if (self.raw_requestline or self._reader.received) and not self._answered:
+                # Part of a request came, then stalled (a slow or dripping client); a
+                # connection that sent nothing is closed without a word, as servers do.
+                self.send_error(
+                    HTTPStatus.REQUEST_TIMEOUT,
+                    f"The request did not arrive within {self.server.limits.header_timeout:g} s.",
+                )
+        except ConnectionError:
+            self.close_connection = True
 
-    def do_POST(self) -> None:
-        self._handle()
+    def handle_expect_100(self) -> bool:
+        """Refuse an oversized body before the client sends it."""
+        if self._body_length() is None:
+            return False
+        return super().handle_expect_100()
 
-    def do_DELETE(self) -> None:
-        self._handle()
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every protocol-level error as a JSON error in the API's shape, logged in one line;
+        the connection is closed after it, as the stream position is no longer known."""
+        status = HTTPStatus(code)
+        text = message or status.phrase
+        self._answered = True
+        self.close_connection = True
+        log.warning(
+            "%s: %d %s: %s",
+            _peer(self.client_address),
+            code,
+            _loggable(text),
+            _loggable(self.requestline) or "(no request line)",
+        )
+        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.1"  # answer a malformed line with a real status line
+        kind = "server_error" if code >= 500 else "invalid_request_error"
+        payload = json.dumps(_error(text, kind, None, None)).encode("utf-8")
+        try:
+            self.connection.settimeout(self.server.limits.idle_timeout)
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+            self.wfile.flush()
+        except OSError:
+            pass
+
+    def _body_length(self) -> int | None:
+        """The declared body length, or None after answering a bad or oversized one."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            self.send_error(
+                HTTPStatus.LENGTH_REQUIRED, "Transfer-Encoding is not supported; send a Content-Length."
+            )
+            return None
+        values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if not values:
+            return 0
+        value = values.pop()
+        if values or not re.fullmatch(r"[0-9]{1,18}", value):
+            self.send_error(
+                HTTPStatus.BAD_REQUEST, f"Invalid Content-Length header ({_loggable(value, 40)})."
+            )
+            return None
+        length = int(value)
+        limit = self.server.limits.max_body_bytes
+        if length > limit:
+            self.send_error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"Request body too large: {length} bytes; the limit is {limit} bytes.",
+            )
+            self._discard(length)
+            return None
+        return length
+
+    def _discard(self, length: int) -> None:
+        """Read and drop what the client is still sending (bounded in time, constant in
+        memory), so that it sees the error instead of a reset connection."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self._reader.begin(self.server.limits.header_timeout)
+            while length > 0:
+                chunk = self.rfile.read1(min(length, 64 * 1024))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        except (OSError, ValueError):
+            pass
+
+    def _read_body(self) -> bytes | None:
+        length = self._body_length()
+        if length is None:
+            return None
+        if not length:
+            return b""
+        self._reader.begin(self.server.limits.header_timeout)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True  # the client closed mid-body; nobody to answer
+            return None
+        return body
 
     # -- plumbing -------------------------------------------------------------------------------
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        if parts.path.startswith(_CONTROL_PREFIX):
-            self._control(parts.path[len(_CONTROL_PREFIX) :], body)
+        body = self._read_body()
+        if body is None:
             return
-        if self.server.record:
-            with self.server.lock:
-                self.server.requests.append(
-                    RecordedRequest(
-                        self.command,
-                        self.path,
-                        self.request_version,
-                        list(self.headers.items()),
-                        body,
-                        self.connection_number,
-                        time.monotonic(),
-                    )
-                )
+        self.connection.settimeout(self.server.limits.idle_timeout)
+        parts = urlsplit(self.path)
         started = time.perf_counter()
-        fault = self.server.take_fault(self.command, parts.path)
-        if self.server.latency_ms:
-            time.sleep(self.server.latency_ms / 1000.0)
-        if fault is not None:
-            if fault.delay_ms:
-                time.sleep(fault.delay_ms / 1000.0)
-            if fault.drop:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if fault.status is not None:
-                payload = (
-                    fault.raw_body.encode("utf-8")
-                    if fault.raw_body is not None
-                    else json.dumps(fault.body).encode("utf-8")
-                )
-                content_type = "text/html" if fault.raw_body is not None else "application/json"
-                self._send(fault.status, payload, content_type, fault.headers, started)
-                return
         try:
+            if parts.path.startswith(_CONTROL_PREFIX):
+                self._authorize_control()
+                status, result = self._control(parts.path[len(_CONTROL_PREFIX) :], body)
+                self._send(status, json.dumps(result).encode("utf-8"), "application/json", {}, started)
+                return
+            if self._inject(parts.path, body, started):
+                return
             status, result = self._route(parts.path, parts.query, body)
         except _ApiError as exc:
             status, result = exc.status, exc.body
+            log.info(
+                "%s: %d %s: %s",
+                _peer(self.client_address),
+                status,
+                _loggable(str(exc)),
+                _loggable(self.requestline),
+            )
+        except Exception as exc:  # the server stays up and says what went wrong, in one line
+            log.warning(
+                "%s: 500 %s: %s",
+                _peer(self.client_address),
+                _loggable(f"{type(exc).__name__}: {exc}"),
+                _loggable(self.requestline),
+            )
+            status, result = 500, _error("The emulator failed on this request.", "server_error", None, None)
         self._send(
             status, json.dumps(result, ensure_ascii=False).encode("utf-8"), "application/json", {}, started
         )
 
+    def _inject(self, path: str, body: bytes, started: float) -> bool:
+        """Record the request, apply latency and the next matching fault; True when answered."""
+        if self.server.record:
+            self.server.add_record(
+                RecordedRequest(
+                    self.command,
+                    self.path,
+                    self.request_version,
+                    list(self.headers.items()),
+                    body,
+                    self.connection_number,
+                    time.monotonic(),
+                )
+            )
+        fault = self.server.take_fault(self.command, path)
+        if self.server.latency_ms:
+            time.sleep(self.server.latency_ms / 1000.0)
+        if fault is None:
+            return False
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000.0)
+        if fault.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault.status is None:
+            return False
+        payload = (
+            fault.raw_body.encode("utf-8")
+            if fault.raw_body is not None
+            else json.dumps(fault.body).encode("utf-8")
+        )
+        content_type = "text/html" if fault.raw_body is not None else "application/json"
+        self._send(fault.status, payload, content_type, fault.headers, started)
+        return True
+
     def _send(
         self, status: int, payload: bytes, content_type: str, headers: dict[str, str], started: float
     ) -> None:
+        self._answered = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
@@ -286,43 +644,72 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _control(self, action: str, body: bytes) -> None:
+    # -- the control API ------------------------------------------------------------------------
+    def _control(self, action: str, body: bytes) -> tuple[int, Any]:
         server = self.server
-        if action == "faults" and self.command == "POST":
-            for item in json.loads(body or b"[]"):
-                server.add_fault(Fault(**item))
-            result: Any = {"faults": len(server.faults)}
-        elif action == "requests":
+        limits = server.limits
+        method = self.command
+        if action == "faults" and method == "POST":
+            items = _json_value(body, "[]")
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise _ApiError(400, "The faults body must be a JSON list of objects.")
+            try:
+                faults = [Fault(**item) for item in items]
+            except TypeError as exc:
+                raise _ApiError(400, f"Invalid fault: {_loggable(str(exc))}.") from None
+            for fault in faults:
+                server.add_fault(fault)
+            return 200, {"faults": len(server.faults)}
+        if action == "requests" and method == "GET":
             with server.lock:
-                result = [dict(asdict(r), body=base64.b64encode(r.body).decode()) for r in server.requests]
-        elif action == "stats":
-            result = {
-                "connections": server.connections,
-                "requests": len(server.requests),
-                "stored": len(server.store),
-                "faults": len(server.faults),
-            }
-        elif action == "seed" and self.command == "POST":
-            options = json.loads(body or b"{}")
-            ids = server.store.seed(
-                int(options.get("count", 1)),
-                prefix=options.get("prefix", "chatcmpl-seed-"),
-                model=options.get("model", "gpt-4o-mini"),
-                metadata=options.get("metadata"),
-            )
-            result = {"seeded": len(ids), "first_id": ids[0] if ids else None}
-        elif action == "latency" and self.command == "POST":
-            server.latency_ms = int(json.loads(body or b"{}").get("ms", 0))
-            result = {"latency_ms": server.latency_ms}
-        elif action == "reset" and self.command == "POST":
+                return 200, [
+                    dict(
+                        asdict(r),
+                        headers=[[k, _masked_header(k, v)] for k, v in r.headers],
+                        body=base64.b64encode(r.body).decode(),
+                    )
+                    for r in server.requests
+                ]
+        if action == "stats" and method == "GET":
+            with server.lock:
+                return 200, {
+                    "connections": server.connections,
+                    "requests": len(server.requests),
+                    "stored": len(server.store),
+                    "faults": len(server.faults),
+                    "open_connections": server.open_connections,
+                    "refused_connections": server.refused,
+                    "records_dropped": server.records_dropped,
+                    "threads": threading.active_count(),
+                }
+        if action == "seed" and method == "POST":
+            options = _json_object(body)
+            count = _bounded_int(options, "count", 1, 0, limits.max_seed)
+            prefix, model = options.get("prefix", "chatcmpl-seed-"), options.get("model", "gpt-4o-mini")
+            if not isinstance(prefix, str) or not isinstance(model, str):
+                raise _ApiError(
+                    400,
+                    "Invalid 'prefix' or 'model': expected a string.",
+                    param="prefix",
+                    code="invalid_type",
+                )
+            metadata = _check_metadata(options, required=False)
+            try:
+                ids = server.store.seed(count, prefix=prefix, model=model, metadata=metadata)
+            except StoreFull as exc:
+                raise _store_full(exc) from None
+            return 200, {"seeded": len(ids), "first_id": ids[0] if ids else None}
+        if action == "latency" and method == "POST":
+            server.latency_ms = _bounded_int(_json_object(body), "ms", 0, 0, 600_000)
+            return 200, {"latency_ms": server.latency_ms}
+        if action == "reset" and method == "POST":
             server.reset()
-            result = {"reset": True}
-        else:
-            self._send(
-                404, b'{"error": "unknown control action"}', "application/json", {}, time.perf_counter()
-            )
-            return
-        self._send(200, json.dumps(result).encode("utf-8"), "application/json", {}, time.perf_counter())
+            return 200, {"reset": True}
+        raise _ApiError(
+            404,
+            f"Unknown control action ({method} {_CONTROL_PREFIX}{_loggable(action, 40)}).",
+            code="unknown_control_action",
+        )
 
     # -- the API --------------------------------------------------------------------------------
     def _authorize(self) -> None:
@@ -335,14 +722,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "key in an Authorization header using Bearer auth (i.e. "
                 "Authorization: Bearer YOUR_KEY).",
             )
-        if self.server.api_key is not None and key != self.server.api_key:
-            shown = key[:3] + "*" * max(len(key) - 7, 0) + key[-4:] if len(key) > 8 else "****"
+        if self.server.api_key is not None and not hmac.compare_digest(
+            key.encode("utf-8", "surrogateescape"), self.server.api_key.encode("utf-8", "surrogateescape")
+        ):
             raise _ApiError(
                 401,
-                f"Incorrect API key provided: {shown}. You can find your API "
-                "key at https://platform.openai.com/account/api-keys.",
+                f"Incorrect API key provided: {mask_key(key)}. You can find "
+                "your API key at https://platform.openai.com/account/api-keys.",
                 code="invalid_api_key",
             )
+
+    def _authorize_control(self) -> None:
+        """With ``--api-key``, the control API asks for the same key as the API."""
+        if self.server.api_key is not None:
+            self._authorize()
 
     def _route(self, path: str, query: str, body: bytes) -> tuple[int, Any]:
         for prefix in ("/openai/v1", "/v1"):
@@ -400,9 +793,12 @@ class _Handler(BaseHTTPRequestHandler):
                 code="missing_required_parameter",
             )
         metadata = _check_metadata(body, required=False)
-        return self.server.store.create(
-            model=model, messages=messages, metadata=metadata, store=body.get("store") is True
-        )
+        try:
+            return self.server.store.create(
+                model=model, messages=messages, metadata=metadata, store=body.get("store") is True
+            )
+        except StoreFull as exc:
+            raise _store_full(exc) from None
 
     def _list(self, params: list[tuple[str, str]]) -> dict[str, Any]:
         model = next((v for k, v in params if k == "model"), None)
@@ -416,17 +812,52 @@ def _not_found(ident: str) -> _ApiError:
     return _ApiError(404, f"No chat completion found with id '{ident}'.", param=None, code="not_found")
 
 
-def _json_body(body: bytes) -> dict[str, Any]:
+def _store_full(exc: StoreFull) -> _ApiError:
+    return _ApiError(
+        400,
+        f"{exc} Reset the emulator (POST {_CONTROL_PREFIX}reset) or start it with a higher --max-stored.",
+        code="emulator_store_full",
+    )
+
+
+def _json_value(body: bytes, default: str | None = None) -> Any:
+    """The parsed body (``default`` when empty); invalid JSON, invalid UTF-8 or nesting too deep
+    for the parser is a 400, as the API answers it."""
     try:
-        value = json.loads(body)
-    except ValueError:
+        return json.loads(body if body or default is None else default)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise _ApiError(
             400,
             "We could not parse the JSON body of your request. (HINT: This "
             "likely means you aren't using your HTTP library correctly.)",
         ) from None
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    value = _json_value(body)
     if not isinstance(value, dict):
         raise _ApiError(400, "The body of your request must be a JSON object.")
+    return value
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A control API body: a JSON object, empty meaning ``{}``."""
+    value = _json_value(body, "{}")
+    if not isinstance(value, dict):
+        raise _ApiError(400, "The body of your request must be a JSON object.")
+    return value
+
+
+def _bounded_int(options: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _ApiError(
+            400,
+            f"Invalid '{name}': expected an integer from {low} to {high}, but "
+            f"got {_loggable(json.dumps(value), 40)} instead.",
+            param=name,
+            code="integer_out_of_range" if isinstance(value, int) else "invalid_type",
+        )
     return value
 
 

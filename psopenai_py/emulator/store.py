@@ -11,10 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CompletionStore", "StoredCompletion", "CANNED_REPLY", "page"]
+__all__ = ["CompletionStore", "StoredCompletion", "StoreFull", "CANNED_REPLY", "page"]
 
 CANNED_REPLY = "This is a stored reply from the psopenai_py emulator."
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+
+class StoreFull(Exception):
+    """The store holds its limit of completions; nothing was added."""
 
 
 @dataclass
@@ -29,8 +33,12 @@ class StoredCompletion:
 class CompletionStore:
     """Thread-safe in-memory store with the API's ordering (created, then insertion)."""
 
-    def __init__(self, *, seed: int | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, *, seed: int | None = None, clock: Callable[[], float] = time.time, max_items: int | None = None
+    ) -> None:
         self._lock = threading.Lock()
+        self.max_items = max_items
+        """At most this many completions are kept (None: no limit); more is :class:`StoreFull`."""
         self._items: dict[str, StoredCompletion] = {}
         self._sequence = itertools.count()
         self._random = random.Random(seed)
@@ -91,6 +99,8 @@ class CompletionStore:
                 for index, m in enumerate(messages)
             ]
             with self._lock:
+                if ident not in self._items:
+                    self._check_room(1)
                 self._items[ident] = StoredCompletion(completion, stored_messages, next(self._sequence))
         return _copy(completion)
 
@@ -104,6 +114,8 @@ class CompletionStore:
     ) -> list[str]:
         """Store ``count`` completions with ids ``<prefix>000000``...; returns the ids."""
         ids = [f"{prefix}{index:06d}" for index in range(count)]
+        with self._lock:  # all or nothing: a seed that cannot fit adds none
+            self._check_room(len(set(ids) - self._items.keys()))
         for ident in ids:
             self.create(
                 model=model,
@@ -112,6 +124,14 @@ class CompletionStore:
                 completion_id=ident,
             )
         return ids
+
+    def _check_room(self, more: int) -> None:
+        """Raise StoreFull unless ``more`` completions fit (the caller holds the lock)."""
+        if self.max_items is not None and len(self._items) + more > self.max_items:
+            raise StoreFull(
+                f"The emulator stores at most {self.max_items} completions; it holds "
+                f"{len(self._items)} and {more} more do not fit."
+            )
 
     def get(self, ident: str) -> dict[str, Any] | None:
         with self._lock:

@@ -41,6 +41,7 @@ EXTRA_VERBS = {
     "help": "show a command's help page: psopenai help <Command> [-Examples|-Parameter X|-Full]",
     "emulator": "serve the local stored-completions emulator: psopenai emulator --port N",
     "demo": "update a stored completion on an embedded emulator (no key, no network)",
+    "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
 
 
@@ -119,7 +120,7 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     if verb.lower() == "emulator":
         from ..emulator.__main__ import main as emulator_main
 
-        return emulator_main(rest)
+        return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
@@ -439,7 +440,7 @@ def _jsonable(value: Any) -> Any:
     from ..secret import Secret
 
     if isinstance(value, PSObject):
-        return value.to_dict()
+        return value.to_dict(include_added=True)  # with Answer, Message, History
     if isinstance(value, Secret):
         return mask_key(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

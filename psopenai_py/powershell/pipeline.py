@@ -553,6 +553,9 @@ def _should_process(
         if host.stop.is_set():
             yield item  # counted as not sent below, never asked about
             return
+        if isinstance(item, ITEM_ERRORS):  # an item that could not be bound fails as itself
+            yield item
+            continue
         if answer_all == "l":
             continue  # No to All: declined without asking
         try:
@@ -672,7 +675,9 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
             return
         assert runner.pipeline_parameter is not None
         pipe_param = runner.table.parameter(runner.pipeline_parameter)
-        given = kwargs.pop(pipe_param.python_name, None)
+        # The bound value stays in kwargs: a command whose items bind other parameters by
+        # property name (Request-ChatCompletion) reads it in its begin step.
+        given = kwargs.get(pipe_param.python_name)
         source = _Source(bound.pipeline if bound.pipeline is not None else [given])
         total = len(source.items) if isinstance(source.items, Sized) else None
         state = runner.begin(kwargs)

@@ -1,0 +1,502 @@
+"""An SDK-shaped client: the official Python SDK's calls over this package's core.
+
+Code written for ``openai.OpenAI`` keeps working for the stored chat completions::
+
+    from psopenai_py import OpenAI
+    client = OpenAI()                      # key: argument, OPENAI_API_KEY, ..., the OS keyring
+    done = client.chat.completions.update("chatcmpl-abc123", metadata={"reviewed": "yes"})
+    done.metadata.reviewed                 # 'yes'
+    for c in client.chat.completions.list(metadata={"team": "ops"}):   # every page
+        print(c.id, c.choices[0].message.content)
+
+Underneath are this package's settings resolution, validation, retries and masking (the same
+:class:`~psopenai_py.commands.common.Invocation` and transport as the other commands).  Results
+are :class:`~psopenai_py.psobject.PSObject` objects: attribute access at any depth, ``to_dict()``,
+``to_json()``, ``model_dump()``.  Errors are this package's exceptions; the SDK's names are
+aliases of them here (``NotFoundError`` is :class:`~psopenai_py.errors.NotFoundException`).
+
+Settings are resolved once, when the client is made: the arguments, then the SDK's environment
+names (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``), then the package's usual
+order (Set-OpenAIContext, module globals, ``OPENAI_API_BASE``/``OPENAI_ORGANIZATION``, the OS
+keyring).  ``timeout`` and ``max_retries`` left as None take the SDK's defaults (600 s, 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from .commands import stored
+from .commands.common import Invocation
+from .errors import (
+    APIConnectionException,
+    APIRequestException,
+    BadRequestException,
+    ConflictException,
+    NotFoundException,
+    ParameterBindingError,
+    ParameterTypeError,
+    PermissionDeniedException,
+    PSOpenAIError,
+    RateLimitExceededException,
+    TimeoutException,
+    UnauthorizedException,
+    UnprocessableEntityException,
+)
+from .psobject import PSObject
+
+__all__ = [
+    "OpenAI",
+    "CursorPage",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "APIConnectionError",
+    "APITimeoutError",
+]
+
+DEFAULT_TIMEOUT = 600.0
+"""The SDK's default timeout, in seconds, for one attempt."""
+DEFAULT_MAX_RETRIES = 2
+"""The SDK's default number of retries."""
+_MAX_RETRIES_LIMIT = 100  # MaxRetryCount's range in this package
+
+# The SDK's exception names, as aliases of this package's classes (the same objects, so an
+# ``except NotFoundError`` written for the SDK catches what these calls raise).
+OpenAIError = PSOpenAIError
+APIError = APIRequestException
+APIStatusError = APIRequestException
+BadRequestError = BadRequestException
+AuthenticationError = UnauthorizedException
+PermissionDeniedError = PermissionDeniedException
+NotFoundError = NotFoundException
+ConflictError = ConflictException
+UnprocessableEntityError = UnprocessableEntityException
+RateLimitError = RateLimitExceededException
+APIConnectionError = APIConnectionException
+APITimeoutError = TimeoutException
+
+_UNSET: Any = object()
+
+
+def _check_timeout(value: Any, name: str = "timeout") -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterTypeError(name, f"`{name}` must be a number of seconds, not {type(value).__name__}.")
+    if not value > 0:
+        raise ParameterBindingError(name, f"`{name}` must be greater than 0 seconds; got {value}.")
+    return float(value)
+
+
+def _check_retries(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterTypeError("max_retries", f"`max_retries` must be an int, not {type(value).__name__}.")
+    if not 0 <= value <= _MAX_RETRIES_LIMIT:
+        raise ParameterBindingError(
+            "max_retries", f"`max_retries` must be between 0 and {_MAX_RETRIES_LIMIT}; got {value}."
+        )
+    return value
+
+
+def _check_str(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ParameterTypeError(name, f"`{name}` must be a str, not {type(value).__name__}.")
+    return value
+
+
+def _check_order(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in ("asc", "desc"):
+        raise ParameterBindingError("order", f"`order` must be 'asc' or 'desc'; got {value!r}.")
+    return str(value)
+
+
+def _check_limit(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterTypeError("limit", f"`limit` must be an int, not {type(value).__name__}.")
+    if not 1 <= value <= 100:
+        raise ParameterBindingError("limit", f"`limit` must be between 1 and 100; got {value}.")
+    return value
+
+
+def _api_object(data: Any, type_name: str) -> Any:
+    return PSObject(data, type_names=(type_name,)) if isinstance(data, Mapping) else data
+
+
+class CursorPage(Iterable[Any]):
+    """One page of a list, like the SDK's ``SyncCursorPage``: ``.data`` and ``.has_more`` are this
+    page's; iterating yields the items of this page and every later one, fetched as needed.
+
+    A cursor the server repeats raises :class:`~psopenai_py.errors.InvalidResponseException`
+    rather than looping.
+    """
+
+    def __init__(
+        self,
+        fetch: Any,
+        query: Sequence[tuple[str, Any]],
+        page: Any,
+        type_name: str,
+        seen: frozenset[str] = frozenset(),
+    ) -> None:
+        self._fetch = fetch
+        self._query = list(query)
+        self._type_name = type_name
+        self._seen = seen | {v for k, v in query if k == "after"}
+        raw = page if isinstance(page, Mapping) else {}
+        self._raw = raw
+        self.data: list[Any] = [_api_object(item, type_name) for item in raw.get("data") or []]
+        self.has_more: bool | None = raw.get("has_more")
+        self.object: Any = raw.get("object")
+        self.first_id: Any = raw.get("first_id")
+        self.last_id: Any = raw.get("last_id")
+
+    def has_next_page(self) -> bool:
+        """False when this page is empty or says ``has_more`` false."""
+        return stored.next_cursor(self._raw) is not None
+
+    def get_next_page(self) -> CursorPage:
+        """The next page (the same request with ``after`` = this page's last id)."""
+        cursor = stored.next_cursor(self._raw)
+        if cursor is None:
+            raise RuntimeError(
+                "No next page expected; please check `.has_next_page()` before calling `.get_next_page()`."
+            )
+        if cursor in self._seen:
+            from .errors import InvalidResponseException
+
+            raise InvalidResponseException(
+                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of looping."
+            )
+        query = stored.with_after(self._query, cursor)
+        return CursorPage(self._fetch, query, self._fetch(query), self._type_name, self._seen | {cursor})
+
+    def iter_pages(self) -> Iterator[CursorPage]:
+        """This page, then each later one."""
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = page.get_next_page()
+
+    def __iter__(self) -> Iterator[Any]:
+        for page in self.iter_pages():
+            yield from page.data
+
+    def to_dict(self) -> dict[str, Any]:
+        """This page as the API sent it."""
+        return PSObject(self._raw).to_dict()
+
+    def __repr__(self) -> str:
+        return f"<CursorPage {len(self.data)} items, has_more={self.has_more!r}>"
+
+
+class _Resource:
+    def __init__(self, client: OpenAI) -> None:
+        self._client = client
+
+    def _call(
+        self, extra_headers: Any, extra_query: Any, extra_body: Any, timeout: Any
+    ) -> tuple[Invocation, float | None]:
+        invocation = stored.with_extras(
+            self._client._invocation,
+            headers=_check_mapping(extra_headers, "extra_headers"),
+            query=_check_mapping(extra_query, "extra_query"),
+            body=_check_mapping(extra_body, "extra_body"),
+        )
+        seconds = self._client.timeout if timeout is _UNSET else _check_timeout(timeout)
+        return invocation, seconds
+
+
+def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ParameterTypeError(name, f"`{name}` must be a mapping, not {type(value).__name__}.")
+    return value
+
+
+class Messages(_Resource):
+    """``client.chat.completions.messages``."""
+
+    def list(
+        self,
+        completion_id: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> CursorPage:
+        """The stored messages of a completion, as a cursor page (iterate for all of them)."""
+        ident = stored.check_completion_id(completion_id)
+        query = _query(after=_check_str(after, "after"), limit=_check_limit(limit), order=_check_order(order))
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+
+        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
+            return stored.messages_page(invocation, ident, q, timeout=seconds)
+
+        return CursorPage(fetch, query, fetch(query), "ChatCompletionStoreMessage")
+
+
+class Completions(_Resource):
+    """``client.chat.completions``: create, retrieve, update, list, delete, messages."""
+
+    def __init__(self, client: OpenAI) -> None:
+        super().__init__(client)
+        self.messages = Messages(client)
+
+    def create(
+        self,
+        *,
+        messages: Iterable[Mapping[str, Any]],
+        model: str,
+        metadata: Mapping[str, str] | None = None,
+        store: bool | None = None,
+        temperature: float | None = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        stream: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        """Create a chat completion (``store=True`` keeps it); streaming is not offered."""
+        if stream:
+            raise ParameterBindingError(
+                "stream", "`stream=True` is not supported by this client; call create() without it."
+            )
+        given: Any = messages  # checked at run time: callers are not type-checked
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise ParameterTypeError("messages", "`messages` must be a list of message objects.")
+        message_list = [dict(m) if isinstance(m, Mapping) else m for m in given]
+        if not all(isinstance(m, dict) for m in message_list):
+            raise ParameterTypeError("messages", "`messages` must be a list of message objects.")
+        if not isinstance(model, str) or not model:
+            raise ParameterBindingError("model", "`model` must be a non-empty str.")
+        optional: dict[str, Any] = {
+            "max_completion_tokens": max_completion_tokens,
+            "max_tokens": max_tokens,
+            "metadata": stored.check_dialect_metadata(metadata, nullable=True),
+            "n": n,
+            "seed": seed,
+            "store": store,
+            "stream": stream,
+            "temperature": temperature,
+            "top_p": top_p,
+            "user": user,
+        }
+        # The SDK's order: messages, model, then the rest by name; omitted ones are not sent.
+        body = {
+            "messages": message_list,
+            "model": model,
+            **{k: v for k, v in optional.items() if v is not None},
+        }
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(stored.create(invocation, body, timeout=seconds), "ChatCompletion")
+
+    def retrieve(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        """A stored completion by id."""
+        ident = stored.check_completion_id(completion_id)
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(stored.retrieve(invocation, ident, timeout=seconds), "ChatCompletion")
+
+    def update(
+        self,
+        completion_id: str,
+        *,
+        metadata: Mapping[str, str] | None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        """Replace a stored completion's metadata (None clears it); the updated completion."""
+        ident = stored.check_completion_id(completion_id)
+        checked = stored.check_dialect_metadata(metadata, nullable=True)
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(stored.update(invocation, ident, checked, timeout=seconds), "ChatCompletion")
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        model: str | None = None,
+        order: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> CursorPage:
+        """Stored completions, as a cursor page: ``.data`` is the first page, iterating the
+        page yields every completion across all pages."""
+        filters = stored.check_dialect_metadata(metadata, nullable=True) or {}
+        query = _query(after=_check_str(after, "after"), limit=_check_limit(limit))
+        query += [(f"metadata[{k}]", v) for k, v in filters.items()]
+        query += _query(model=_check_str(model, "model"), order=_check_order(order))
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+
+        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
+            return stored.list_page(invocation, q, timeout=seconds)
+
+        return CursorPage(fetch, query, fetch(query), "ChatCompletion")
+
+    def delete(
+        self,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        """Delete a stored completion; the ``chat.completion.deleted`` object."""
+        ident = stored.check_completion_id(completion_id)
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(stored.delete(invocation, ident, timeout=seconds), "ChatCompletionDeleted")
+
+
+def _query(**values: Any) -> list[tuple[str, Any]]:
+    return [(k, v) for k, v in values.items() if v is not None]
+
+
+class Chat:
+    """``client.chat``."""
+
+    def __init__(self, client: OpenAI) -> None:
+        self.completions = Completions(client)
+
+
+class OpenAI:
+    """The SDK's client for stored chat completions, over this package's core.
+
+    Keywords as the SDK's: ``api_key``, ``organization``, ``base_url``, ``timeout`` (seconds per
+    attempt; None: 600), ``max_retries`` (None: 2), ``default_headers``, ``default_query``.
+    Raises :class:`~psopenai_py.errors.MissingSettingError` when no key is found.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        organization: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, Any] | None = None,
+    ) -> None:
+        from .validation import check_api_base, check_api_key
+
+        table = stored.SETTINGS_TABLE
+        key = check_api_key(table.parameter("ApiKey"), api_key)
+        if base_url is not None:
+            base_url = str(base_url)
+            check_api_base(table.parameter("ApiBase"), base_url)
+        self.timeout = _check_timeout(timeout) or DEFAULT_TIMEOUT
+        self.max_retries = _check_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries)
+        self._arguments: dict[str, Any] = {
+            "api_key": key,
+            "organization": _check_str(organization, "organization"),
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": dict(_check_mapping(default_headers, "default_headers") or {}),
+            "default_query": dict(_check_mapping(default_query, "default_query") or {}),
+        }
+        self._invocation = stored.open_invocation(
+            api_key=key,
+            base_url=base_url,
+            organization=organization,
+            max_retries=self.max_retries,
+            headers=self._arguments["default_headers"],
+            query=self._arguments["default_query"],
+        )
+        self.chat = Chat(self)
+
+    @property
+    def base_url(self) -> str:
+        """The resolved API base URL."""
+        return self._invocation.settings.api_base
+
+    @property
+    def organization(self) -> str | None:
+        """The resolved organization id, if any."""
+        return self._invocation.settings.organization
+
+    def with_options(
+        self,
+        *,
+        api_key: Any = _UNSET,
+        organization: Any = _UNSET,
+        base_url: Any = _UNSET,
+        timeout: Any = _UNSET,
+        max_retries: Any = _UNSET,
+        default_headers: Any = _UNSET,
+        set_default_headers: Any = _UNSET,
+        default_query: Any = _UNSET,
+        set_default_query: Any = _UNSET,
+    ) -> OpenAI:
+        """A new client with these options changed and the rest inherited (the SDK's ``copy``):
+        ``default_headers``/``default_query`` are merged over the current ones,
+        ``set_default_headers``/``set_default_query`` replace them."""
+        given = dict(self._arguments)
+        for name, value in (
+            ("api_key", api_key),
+            ("organization", organization),
+            ("base_url", base_url),
+            ("timeout", timeout),
+            ("max_retries", max_retries),
+        ):
+            if value is not _UNSET:
+                given[name] = value
+        for name, merged, replaced in (
+            ("default_headers", default_headers, set_default_headers),
+            ("default_query", default_query, set_default_query),
+        ):
+            if merged is not _UNSET and replaced is not _UNSET:
+                raise ParameterBindingError(name, f"`{name}` and `set_{name}` cannot both be given.")
+            if replaced is not _UNSET:
+                given[name] = dict(replaced or {})
+            elif merged is not _UNSET:
+                given[name] = {**given[name], **(merged or {})}
+        return OpenAI(**given)
+
+    copy = with_options
+
+    def __repr__(self) -> str:
+        return f"<psopenai_py.OpenAI base_url={self.base_url!r}>"

@@ -1,0 +1,412 @@
+"""Running a parsed dialect command line over the core: settings, requests, output, errors.
+
+Exit status as the official CLI's: 0 for success, help and version; 1 for a bad command line
+(nothing is sent), an API error, a network error or a missing key; 3 for an unknown command word.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
+
+from .. import __version__
+from . import grammar
+from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
+from .output import Printer, render_json
+
+__all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_UNKNOWN_COMMAND"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_UNKNOWN_COMMAND = 3
+DEFAULT_TIMEOUT = 600.0  # the SDK's, per attempt
+DEFAULT_MAX_RETRIES = 2  # the official CLI's (through its Go SDK)
+MISSING_KEY = (
+    "Missing API key: pass --api-key, set OPENAI_API_KEY, or store one in the OS "
+    "keyring with 'psopenai Set-OpenAISecret'."
+)
+
+
+def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run one dialect command line; returns the exit status.  Nothing here raises."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        parsed = grammar.parse(argv)
+    except grammar.UnknownCommand as exc:
+        err.write(f"{exc}\n")
+        return EXIT_UNKNOWN_COMMAND
+    except grammar.UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAILURE
+    if parsed.help or (parsed.verb is None and not parsed.version):
+        out.write(help_text(parsed.resource, parsed.verb))
+        return EXIT_OK
+    if parsed.version:
+        out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
+        return EXIT_OK
+    with _logging(parsed, err):
+        try:
+            return _run(parsed, out, err)
+        except BrokenPipeError:
+            return EXIT_FAILURE
+        except KeyboardInterrupt:
+            err.write("Interrupted.\n")
+            return 130
+        except Exception as exc:  # the last guard: no traceback reaches a user
+            # Only the class name: the message of an unforeseen error could quote a header.
+            err.write(f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown.\n")
+            return EXIT_FAILURE
+
+
+class _logging:
+    """Debug lines to stderr with --debug (header values given with -H hidden); otherwise the
+    package's warnings (retries) stay quiet, as the official CLI is."""
+
+    def __init__(self, parsed: Parsed, err: TextIO) -> None:
+        self.logger = logging.getLogger("psopenai_py")
+        self.debug = bool(parsed.get("debug"))
+        self.hidden = [value for _, value in parsed.get("header") or [] if value]
+        self.handler: logging.Handler = logging.StreamHandler(err) if self.debug else logging.NullHandler()
+        self.level = self.logger.level
+
+    def __enter__(self) -> None:
+        hidden = self.hidden
+
+        class _Hide(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                text = super().format(record)
+                for value in hidden:
+                    text = text.replace(value, "********")
+                return text
+
+        self.handler.setFormatter(_Hide("%(levelname)s: %(message)s"))
+        self.logger.addHandler(self.handler)
+        if self.debug:
+            self.logger.setLevel(logging.DEBUG)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+
+def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
+    from ..commands import stored
+    from ..errors import MissingSettingError, PSOpenAIError
+
+    verb = parsed.verb
+    assert verb is not None
+    error_format = parsed.get("format-error") or "auto"
+    try:
+        request = _checked_request(parsed, verb)  # every value checked before any lookup
+        invocation = stored.open_invocation(
+            api_key=parsed.get("api-key"),
+            base_url=parsed.get("base-url"),
+            organization=parsed.get("organization"),
+            max_retries=parsed.get("max-retries", DEFAULT_MAX_RETRIES),
+            headers=dict(parsed.get("header") or []),
+        )
+    except grammar.UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_FAILURE
+    except MissingSettingError:
+        _report(err, out, error_format, MISSING_KEY, None)
+        return EXIT_FAILURE
+    except PSOpenAIError as exc:
+        _report(err, out, error_format, _one_line(str(exc)), None)
+        return EXIT_FAILURE
+    timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
+    printer = Printer(out, parsed.get("format") or "auto")
+    try:
+        request(invocation, timeout, printer, err)
+    except PSOpenAIError as exc:
+        line, body = _describe(exc, invocation.settings.redact)
+        _report(err, out, error_format, line, body)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+_Request = Callable[[Any, float, Printer, TextIO], None]
+
+
+def _metadata(parsed: Parsed, *, nullable: bool = True) -> Any:
+    from ..commands import stored
+    from ..errors import PSOpenAIError
+
+    try:
+        return stored.check_dialect_metadata(parsed.get("metadata"), nullable=nullable)
+    except PSOpenAIError as exc:
+        raise grammar.UsageError(
+            f"Incorrect Usage: invalid value for flag --metadata: {_problem(str(exc))}"
+        ) from None
+
+
+def _problem(message: str) -> str:
+    # The core's messages start with "Cannot validate argument on parameter 'metadata'. ".
+    head, dot, rest = message.partition(". ")
+    return rest if dot and head.startswith("Cannot ") else message
+
+
+def _list_query(parsed: Parsed, *, filters: bool) -> list[tuple[str, Any]]:
+    """Only the flags the user set, in the SDK's order (after, limit, metadata, model, order)."""
+    query: list[tuple[str, Any]] = []
+    for name in ("after", "limit"):
+        if parsed.get(name) is not None:
+            query.append((name, parsed.get(name)))
+    if filters:
+        query += [(f"metadata[{k}]", v) for k, v in (_metadata(parsed) or {}).items()]
+        if parsed.get("model") is not None:
+            query.append(("model", parsed.get("model")))
+    if parsed.get("order") is not None:
+        query.append(("order", parsed.get("order")))
+    return query
+
+
+def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
+    """Check the verb's values and return what sends it (called after the settings)."""
+    from ..commands import stored
+
+    ident = parsed.get("completion-id")
+    if verb.resource == "chat:completions:messages":
+        query = _list_query(parsed, filters=False)
+        return lambda inv, t, printer, err: _print_items(
+            stored.follow_pages(lambda q: stored.messages_page(inv, ident, q, timeout=t), query),
+            printer,
+            parsed.get("max-items", -1),
+        )
+    if verb.name == "retrieve":
+        return lambda inv, t, printer, err: printer.document(stored.retrieve(inv, ident, timeout=t))
+    if verb.name == "delete":
+        return lambda inv, t, printer, err: printer.document(stored.delete(inv, ident, timeout=t))
+    if verb.name == "update":
+        metadata = _metadata(parsed)
+        return lambda inv, t, printer, err: printer.document(stored.update(inv, ident, metadata, timeout=t))
+    if verb.name == "create":
+        body = _create_body(parsed)
+        return lambda inv, t, printer, err: printer.document(stored.create(inv, body, timeout=t))
+    query = _list_query(parsed, filters=True)
+    if verb.name == "export":
+        destination = _export_destination(parsed.get("output"))
+        return lambda inv, t, printer, err: _export(
+            stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
+            destination,
+            printer,
+            err,
+            parsed.get("max-items", -1),
+        )
+    return lambda inv, t, printer, err: _print_items(
+        stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
+        printer,
+        parsed.get("max-items", -1),
+    )
+
+
+def _create_body(parsed: Parsed) -> dict[str, Any]:
+    messages = list(parsed.get("messages") or [])
+    for group in parsed.get("message") or []:
+        messages.extend(group)
+    if not messages:
+        raise grammar.UsageError(
+            'Required flag "message" not set. Run \'psopenai '
+            "chat:completions create --help' for usage information."
+        )
+    body: dict[str, Any] = {"messages": messages, "model": parsed.get("model")}
+    # The rest by name, as the SDK orders them; only what was given is sent.
+    for name, value in (
+        ("max_completion_tokens", parsed.get("max-completion-tokens")),
+        ("metadata", _metadata(parsed)),
+        ("store", parsed.get("store")),
+        ("temperature", parsed.get("temperature")),
+    ):
+        if value is not None:
+            body[name] = value
+    return body
+
+
+def _items(pages: Iterator[Any], max_items: int) -> Iterator[Any]:
+    """The items of every page, stopping after ``max_items`` (-1: no cap) without fetching
+    further pages; with 0 the first page is still requested, as in the official CLI."""
+    count = 0
+    for page in pages:
+        data = page.get("data") if isinstance(page, Mapping) else None
+        for item in data or []:
+            if max_items != -1 and count >= max_items:
+                return
+            count += 1
+            yield item
+        if max_items != -1 and count >= max_items:
+            return
+
+
+def _print_items(pages: Iterator[Any], printer: Printer, max_items: int) -> None:
+    for item in _items(pages, max_items):
+        printer.document(item)
+
+
+def _export_destination(output: str | None) -> str | None:
+    """The export's file (None: stdout); refused before anything is sent when it exists."""
+    if output in (None, "-"):
+        return None
+    assert output is not None
+    if os.path.lexists(output):
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag '
+            "--output: the file exists (export writes a new file only)"
+        )
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag --output: the folder {folder} does not exist'
+        )
+    return output
+
+
+def _export(
+    pages: Iterator[Any], destination: str | None, printer: Printer, err: TextIO, max_items: int
+) -> None:
+    """JSON Lines of every item; a file is written beside its destination under a temporary
+    name and moved into place only when every page has arrived, so a failure leaves no file."""
+    if destination is None:
+        count = _write_lines(pages, Printer(printer.out, "jsonl"), max_items)
+        err.write(f"Stored completions: {count}\nAll pages fetched.\n")
+        return
+    folder = os.path.dirname(os.path.abspath(destination))
+    handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            count = _write_lines(pages, Printer(stream, "jsonl"), max_items)
+            stream.flush()
+            os.fsync(stream.fileno())
+        _publish(staging, destination)
+    except BaseException:
+        if os.path.exists(staging):
+            os.remove(staging)
+        raise
+    err.write(f"Saved {destination}\nStored completions: {count}\nAll pages fetched.\n")
+
+
+def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int) -> int:
+    for item in _items(pages, max_items):
+        lines.document(item)
+    return lines.count
+
+
+def _publish(staging: str, destination: str) -> None:
+    """Move the finished file into place without replacing one that appeared meanwhile."""
+    from ..errors import PSOpenAIError
+
+    try:
+        os.link(staging, destination)  # fails if the destination exists, on every platform
+    except FileExistsError:
+        raise PSOpenAIError(
+            f"{destination} was created by something else during the export; nothing was replaced."
+        ) from None
+    except OSError:
+        # A file system without hard links: the closest check, then an atomic rename.
+        if os.path.lexists(destination):
+            raise PSOpenAIError(
+                f"{destination} was created by something else during the export; nothing was replaced."
+            ) from None
+        os.replace(staging, destination)
+        return
+    os.remove(staging)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _describe(exc: Exception, redact: Callable[[str], str]) -> tuple[str, Any]:
+    """The one-line summary and the error object of a failure (already free of keys)."""
+    from ..errors import APIConnectionException, APIRequestException, InvalidResponseException
+
+    if (
+        isinstance(exc, APIRequestException)
+        and not isinstance(exc, (APIConnectionException, InvalidResponseException))
+        and exc.response is not None
+        and exc.status_code
+    ):
+        request = getattr(exc.response, "request", None)
+        method = getattr(request, "method", "") or ""
+        url = getattr(request, "url", "") or ""
+        content = exc.content if isinstance(exc.content, Mapping) else {}
+        error = content.get("error") if isinstance(content.get("error"), Mapping) else None
+        detail = error.get("message") if error else None
+        line = f'{method} "{url}": {exc.status_code} {exc.response.reason or ""}'.rstrip()
+        if detail:
+            line += f": {detail}"
+        return redact(_one_line(line)), error
+    return redact(_one_line(str(exc))), None
+
+
+def _report(err: TextIO, out: TextIO, error_format: str, line: str, body: Any) -> None:
+    err.write(line + "\n")
+    if error_format == "json":
+        out.write(render_json(body if body is not None else {"message": line}) + "\n")
+        out.flush()
+
+
+# -- help ---------------------------------------------------------------------------------------
+
+
+def _flag_lines(flags: Sequence[Flag]) -> list[str]:
+    rows = []
+    for flag in flags:
+        names = f"--{flag.name}" + (f", -{flag.short}" if flag.short else "")
+        if flag.takes_value:
+            names += " " + ("value" if flag.kind in ("string", "url", "header") else flag.kind)
+        text = flag.help + (" (required)" if flag.required else "")
+        rows.append((names, text))
+    width = max(len(n) for n, _ in rows)
+    return [f"  {n:<{width}}  {t}" for n, t in rows]
+
+
+def help_text(resource: str | None, verb: Verb | None) -> str:
+    """The help of the dialect, a resource or one command; no key or network involved."""
+    lines: list[str] = []
+    if verb is not None:
+        takes = " [ID]" if verb.takes_id else ""
+        spaced = verb.resource.replace(":", " ")
+        lines += [
+            f"psopenai {verb.resource} {verb.name}: {verb.summary}",
+            "",
+            f"usage: psopenai {verb.resource} {verb.name} [flags]{takes}",
+            f"       psopenai {spaced} {verb.name} [flags]{takes}",
+            "",
+            "flags:",
+        ]
+        lines += _flag_lines(verb.flags)
+    else:
+        lines += [
+            "psopenai chat:completions: stored chat completions, in the openai CLI's words",
+            "",
+            "usage: psopenai [global flags] chat:completions <command> [flags] [ID]",
+            "       psopenai chat completions <command> [flags] [ID]   (the same)",
+            "",
+            "commands:",
+        ]
+        shown = [
+            (f"{v.resource} {v.name}", v.summary)
+            for v in VERBS
+            if resource in (None, "chat:completions") or v.resource == resource
+        ]
+        width = max(len(n) for n, _ in shown)
+        lines += [f"  {n:<{width}}  {s}" for n, s in shown]
+        lines += ["", "resources: " + "; ".join(f"{k} ({v})" for k, v in RESOURCES.items())]
+        lines += ["", "Run 'psopenai chat:completions <command> --help' for a command's flags."]
+    lines += ["", "global flags (anywhere on the line):"]
+    lines += _flag_lines(GLOBAL_FLAGS)
+    lines += [
+        "",
+        "Output: --format auto|json|jsonl|pretty|text (auto is text). Errors: one line "
+        "on stderr; --format-error json also writes the API's error object to stdout.",
+        f"Exit status: {EXIT_OK} success, {EXIT_FAILURE} failure or bad command line "
+        f"(nothing sent), {EXIT_UNKNOWN_COMMAND} unknown command.",
+        f"Error formats: {', '.join(ERROR_FORMATS)}.",
+        "",
+    ]
+    return "\n".join(lines)
