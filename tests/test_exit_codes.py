@@ -98,8 +98,8 @@ def test_item_failures_exit_1_success_0(emulator):
     assert status == 1 and len(out.splitlines()) == 2
     assert err.startswith("Set-ChatCompletion: [chatcmpl-gone] ")
     # Under Stop, a failure after the first item is an item failure too: 1, not 2.
-    status, _, _ = run([*args, "-ErrorAction", "Stop"], stdin="chatcmpl-gone\n")
-    assert status == 1
+    status, _, err = run([*args, "-ErrorAction", "Stop"], stdin=f"{ids[0]}\nchatcmpl-gone\n{ids[1]}\n")
+    assert status == 1 and err.startswith("Set-ChatCompletion: [chatcmpl-gone] OpenAI API returned an 404")
 
 
 def test_an_id_that_starts_with_a_dash_goes_after_double_dash_or_with_a_colon(emulator):

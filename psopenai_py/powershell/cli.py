@@ -371,7 +371,9 @@ def _run_command(
                 out.write(text)
                 out.flush()
     except PSOpenAIError as error:
-        host.write_error(runner.table.name, error)
+        # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
+        target = getattr(error, "TargetObject", None) if reader is not None else None
+        host.write_error(runner.table.name, error, str(target) if target is not None else None)
         if interrupts.interrupted:
             return _interrupted(host, err)
         before_first = host.started == 0 and (
