@@ -152,3 +152,19 @@ def test_progress_on_a_terminal_only(emulator, transport, monkeypatch):
     assert screen(shown) == [plain.getvalue().rstrip("\n"), ""]
     assert "\r" not in plain.getvalue()
     assert plain.getvalue().startswith("Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404")
+
+
+def test_progress_on_a_console_without_vt_sequences_is_erased_with_spaces(emulator, transport, monkeypatch):
+    from psopenai_py.powershell import pipeline
+
+    monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
+    monkeypatch.setattr(pipeline, "enable_virtual_terminal", lambda stream: False)
+    ids = emulator.store.seed(3, prefix="chatcmpl-novt-")
+    runner = find_runner("Set-ChatCompletion")
+    terminal = _Terminal()
+    list(execute(runner, bind(runner.table, [("MetaData", {})], pipeline=ids), Host(terminal)))
+    shown = terminal.getvalue()
+    assert "\x1b" not in shown
+    drawn = shown.split("\r")[0]
+    assert drawn.startswith("Set-ChatCompletion: 1/3") and shown.endswith("\r" + " " * len(drawn) + "\r")
+    assert screen(shown) == [" " * len(drawn)]  # only blanks remain

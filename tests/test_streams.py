@@ -157,3 +157,65 @@ def test_warning_out_information_and_pipeline_variables(emulator, capsys):
     assert compat.variables["info"] == []
     assert compat.variables["current"][0].id == ids[1]
     assert capsys.readouterr().err == ""  # SilentlyContinue: recorded, not written
+
+
+class _Answers:
+    """A terminal that answers from a list and records the prompts (the Terminal interface)."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def ask(self, prompt: str) -> str:
+        from psopenai_py.powershell.terminal import NoTerminalError
+
+        self.prompts.append(prompt)
+        if not self.answers:
+            raise NoTerminalError("no terminal")
+        return self.answers.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("answers", "sent", "raises"),
+    [
+        (("y", "y"), 4, False),  # continue after each failure
+        (("a",), 4, False),  # yes to all: asked once
+        (("h",), 2, True),  # halt at the first failure
+        (("s",), 2, True),  # suspend: halted, with a note
+        ((), 2, True),  # no terminal: halted
+    ],
+)
+def test_error_action_inquire_through_the_terminal_interface(emulator, answers, sent, raises):
+    ids = emulator.store.seed(2, prefix="chatcmpl-inq-")
+    items = [ids[0], "chatcmpl-inq-gone1", ids[1], "chatcmpl-inq-gone2"]
+    runner = find_runner("Set-ChatCompletion")
+    terminal = _Answers(*answers)
+    stream = io.StringIO()
+    bound = bind(
+        runner.table,
+        [("MetaData", {}), ("ApiBase", emulator.url), ("ApiKey", KEY), ("ErrorAction", "Inquire")],
+        pipeline=items,
+    )
+    outputs: list[object] = []
+    try:
+        outputs.extend(execute(runner, bound, Host(stream, terminal=terminal)))
+    except Exception as exc:  # noqa: BLE001 - the halt raises the item's error
+        assert raises and getattr(exc, "TargetObject", None) == "chatcmpl-inq-gone1"
+    else:
+        assert not raises
+    assert len(emulator.requests) == sent
+    assert terminal.prompts[0].startswith("\nConfirm\nSet-ChatCompletion: [chatcmpl-inq-gone1] OpenAI API")
+    assert "[Y] Yes  [A] Yes to All  [H] Halt Command  [S] Suspend  [?] Help" in terminal.prompts[0]
+    if answers == ("a",):
+        assert len(terminal.prompts) == 1
+
+
+def test_demo_verbose_prints_verbose_lines():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "demo", "-Verbose"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "VERBOSE: Request to OpenAI API" in result.stderr and "INFO:" not in result.stderr

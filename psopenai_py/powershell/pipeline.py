@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..errors import (
@@ -276,7 +276,6 @@ class _Invocation:
     bound: Bound
     host: Host
     warnings: list[Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _current: contextvars.ContextVar[_Invocation | None] = contextvars.ContextVar(
