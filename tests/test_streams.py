@@ -199,7 +199,7 @@ def test_error_action_inquire_through_the_terminal_interface(emulator, answers, 
     outputs: list[object] = []
     try:
         outputs.extend(execute(runner, bound, Host(stream, terminal=terminal)))
-    except Exception as exc:  # noqa: BLE001 - the halt raises the item's error
+    except Exception as exc:  # the halt raises the item's error
         assert raises and getattr(exc, "TargetObject", None) == "chatcmpl-inq-gone1"
     else:
         assert not raises
