@@ -241,7 +241,10 @@ def test_ctrl_c_with_retries_pending_stops_within_2_s(env, emulator, fault, thro
     match = SUMMARY.match(summary[0])
     assert match, summary
     done, failed, not_sent = map(int, match.groups())
-    assert done == 0 and failed == sent_at_signal == len(emulator.requests)
+    # Each item that reached the server was answered with the fault and is reported as failed;
+    # no retry was sent after the signal (at most a first attempt already on its way).
+    assert done == 0 and failed == len(emulator.requests) >= 1
+    assert len(emulator.requests) - sent_at_signal <= int(throttle)
     assert done + failed + not_sent == len(ids)
     # Every item that reached the server is reported, named by its input.
     assert sorted(re.findall(r"\[(chatcmpl-int-\d+)\]", err)) == sorted(ids[:failed])
