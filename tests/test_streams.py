@@ -76,6 +76,8 @@ def test_two_threads_each_see_only_their_own_streams(emulator, throttle):
     assert len([line for line in b_lines if line.startswith("WARNING: Retry the request")]) == 2
     assert not [line for line in b_lines if "chatcmpl-a-" in line]
     assert [getattr(e, "TargetObject", None) for e in a_errors] == ["chatcmpl-a-missing"]
+    assert getattr(a_errors[0], "item", None) == "chatcmpl-a-missing"
+    assert getattr(a_errors[0], "exception", None) is a_errors[0]
     assert [getattr(e, "TargetObject", None) for e in b_errors] == ["chatcmpl-b-missing"]
 
 
