@@ -96,7 +96,9 @@ def _unexpected(exc: BaseException, argv: list[str], err: TextIO) -> None:
 
     keys = [os.environ.get("OPENAI_API_KEY"), os.environ.get("AZURE_OPENAI_API_KEY")]
     keys += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a.lower().lstrip("-").startswith("apikey")]
-    line = redact(f"{type(exc).__name__}: {exc}", keys=keys).replace("\n", " ")
+    from .terminal import escape_controls
+
+    line = escape_controls(redact(f"{type(exc).__name__}: {exc}", keys=keys))
     err.write(f"psopenai: unexpected error: {line}\n")
     if any(a.lower() in ("-debug", "-db", "-debug:$true") for a in argv):
         err.write(redact("".join(traceback.format_exception(exc)), keys=keys))

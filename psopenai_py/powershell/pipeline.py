@@ -100,6 +100,7 @@ class UnexpectedItemError(PSOpenAIError):
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
+_SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
 
 CONFIRM_HELP = (
     "Y - Continue with only the next step of the operation.\n"
@@ -386,8 +387,11 @@ class _CancellableSleep:
         if stop.is_set():
             raise _stopped(sent)
         if self.inner is time.sleep:
-            if stop.wait(seconds):
-                raise _stopped(sent)
+            # In short slices: on Windows a blocked wait does not let the Ctrl-C handler run.
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                if stop.wait(min(left, _SLICE)):
+                    raise _stopped(sent)
         else:  # an injected sleep (tests): call it, then look again
             self.inner(seconds)
             if stop.is_set():
@@ -530,14 +534,25 @@ def _outcomes(
             )
             # Keep the pool busy while the oldest item finishes, but read the input lazily.
             if len(window) >= 2 * throttle:
-                yield window.popleft().result()
+                yield _result(window.popleft())
         while window:
-            yield window.popleft().result()
+            yield _result(window.popleft())
     except BaseException:
         host.stop.set()  # an interrupt in this thread: let the workers end their waits now
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
+    """The future's result, waited for in short slices so that a Ctrl-C handler can run (a
+    blocked wait does not let it on Windows)."""
+    while True:
+        try:
+            return future.result(timeout=_SLICE)
+        except concurrent.futures.TimeoutError:
+            if future.done():  # the item itself raised a TimeoutError: not ours to swallow
+                raise
 
 
 def _should_process(
