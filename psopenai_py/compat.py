@@ -38,6 +38,8 @@ __all__ = [
     "Remove_ChatCompletion",
     "Get_ChatCompletionMessage",
     "Request_ChatCompletion",
+    "Restore_ChatCompletionMetadata",
+    "Export_ChatCompletion",
     "Set_OpenAIContext",
     "Get_OpenAIContext",
     "Clear_OpenAIContext",
@@ -97,6 +99,8 @@ Get_ChatCompletion = _make_shim(find_runner("get-chatcompletion"))
 Remove_ChatCompletion = _make_shim(find_runner("remove-chatcompletion"))
 Get_ChatCompletionMessage = _make_shim(find_runner("get-chatcompletionmessage"))
 Request_ChatCompletion = _make_shim(find_runner("request-chatcompletion"))
+Restore_ChatCompletionMetadata = _make_shim(find_runner("restore-chatcompletionmetadata"))
+Export_ChatCompletion = _make_shim(find_runner("export-chatcompletion"))
 Set_OpenAIContext = _make_shim(find_runner("set-openaicontext"))
 Get_OpenAIContext = _make_shim(find_runner("get-openaicontext"))
 Clear_OpenAIContext = _make_shim(find_runner("clear-openaicontext"))

@@ -32,6 +32,8 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "JournalError",
+    "MetadataConflictError",
     "exception_from_response",
     "format_api_error_message",
     "dotnet_status_message",
@@ -81,6 +83,21 @@ class PowerShellSyntaxError(PSOpenAIError, ValueError):
         super().__init__(f"{message} (at position {position}){pointer}")
         self.position = position
         self.text = text
+
+
+class JournalError(PSOpenAIError, OSError):
+    """A change journal cannot be used: in use by another process, already recording a run
+    (without -Resume), unreadable, damaged, or not writable.  ``path`` is the journal's path.
+
+    It stops the whole command: a change that cannot be journaled is not sent.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class ActionPreferenceStopException(PSOpenAIError):
@@ -155,6 +172,15 @@ class NotFoundException(APIRequestException):
 
 class ConflictException(APIRequestException):
     """HTTP 409."""
+
+
+class MetadataConflictError(ConflictException):
+    """The stored metadata is not what a restore expects: another writer changed the completion
+    since the journaled change.  Nothing was written for that id; ``completion_id`` names it."""
+
+    def __init__(self, completion_id: str, message: str) -> None:
+        super().__init__(message)
+        self.completion_id = completion_id
 
 
 class UnprocessableEntityException(APIRequestException):

@@ -318,3 +318,16 @@ def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
         )
     )
     assert checked(lambda: completions.delete(created.id)).deleted is True
+
+
+def test_merge_journal_restore_and_export(through_prism, stored_upstream, tmp_path):
+    journal = tmp_path / "j.jsonl"
+    merged = checked(
+        lambda: psopenai_py.set_chat_completion(stored_upstream, {"k": "v"}, merge=True, journal=str(journal))
+    )
+    assert merged.metadata.to_dict() == {"team": "ops", "k": "v"}
+    restored = checked(lambda: psopenai_py.restore_chat_completion_metadata(str(journal)))
+    assert [r.metadata.to_dict() for r in restored] == [{"team": "ops"}]
+    through_prism.store.seed(150, prefix="chatcmpl-e-")
+    receipt = checked(lambda: psopenai_py.export_chat_completion(str(tmp_path / "e.jsonl"), order="desc"))
+    assert receipt.count == 151

@@ -157,7 +157,7 @@ def _usage() -> str:
 
 
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
-    from .helpdoc import render_help
+    from .helpdoc import find_topic, render_help, render_topic
     from .registry import find_runner
 
     if not args:
@@ -166,15 +166,24 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     try:
         command = find_runner(args[0]).table
     except KeyError:
-        err.write(f"psopenai help: no command named {args[0]!r}\n")
-        return 2
+        topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
+        if topic is None:
+            err.write(f"psopenai help: no command or about_ topic named {args[0]!r}\n")
+            return 2
+        out.write(render_topic(topic))
+        return 0
     flags = [a.lower() for a in args[1:]]
     parameter = None
     for index, flag in enumerate(flags):
         if "-parameter".startswith(flag) and len(flag) > 2 and index + 1 < len(flags):
             parameter = args[1:][index + 1].lstrip("-")
     mode = "full" if "-full" in flags else "examples" if "-examples" in flags else "default"
-    out.write(render_help(command, mode=mode, parameter=parameter))
+    try:
+        text = render_help(command, mode=mode, parameter=parameter)
+    except FileNotFoundError as error:  # an install without its pages: say so, never print empty help
+        err.write(f"psopenai help: {error}\n")
+        return 2
+    out.write(text)
     return 0
 
 

@@ -680,7 +680,9 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
             variables[str(pipeline_variable)] = [value]
         return value
 
-    try:
+    # The progress line is erased however the run ends; ``end`` closes what ``begin`` opened.
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(host.clear_progress)
         if runner.process is None:
             result = runner.begin(kwargs)
             if result is not None:
@@ -695,8 +697,12 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
         source = _Source(bound.pipeline if bound.pipeline is not None else [given])
         total = len(source.items) if isinstance(source.items, Sized) else None
         state = runner.begin(kwargs)
+        if runner.end is not None:
+            cleanup.callback(runner.end, state)  # however the run ends
         _cancellable(getattr(getattr(state, "invocation", None), "transport", None) or default_transport())
         items: Iterable[Any] = source
+        if runner.expand is not None:
+            items, total = runner.expand(state, items), None
         if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
             items = _should_process(runner, state, items, bound, host)
         if bound.pipeline is not None and not pipe_param.mandatory:
@@ -771,5 +777,3 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
             host.not_sent += source.rest()
         if stop_error is not None:
             raise stop_error
-    finally:
-        host.clear_progress()
