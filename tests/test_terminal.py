@@ -74,7 +74,9 @@ def run_in_pty(
             received += chunk
             prompts = received.count(b'(default is "Y"): ')
             while asked < prompts and pending:
-                os.write(master, pending.pop(0).encode() + b"\r")
+                answer = pending.pop(0)
+                # "\x03" is Ctrl-C typed at the terminal: the line discipline sends SIGINT.
+                os.write(master, answer.encode() + (b"" if answer == "\x03" else b"\r"))
                 asked += 1
         elif child.poll() is not None:
             break
@@ -232,3 +234,17 @@ def test_no_progress_for_a_short_run(env, emulator, three):
         ["Set-ChatCompletion", "-MetaData", "@{}", "--format", "json"], env, stdin="\n".join(three)
     )
     assert status == 0 and not PROGRESS.search(screen_text)
+
+
+def test_ctrl_c_at_the_confirm_prompt_stops_at_once(env, emulator, three):
+    started = time.monotonic()
+    status, screen_text = run_in_pty(
+        ["Set-ChatCompletion", "-MetaData", "@{}", "-Confirm", "--format", "json"],
+        env,
+        stdin="\n".join(three) + "\n",
+        answers=["y", "\x03"],
+    )
+    assert time.monotonic() - started < 10
+    assert status == 130 and "Traceback" not in screen_text
+    assert _posts(emulator) == three[:1]
+    assert screen(screen_text)[-2] == "interrupted: 1 done, 0 failed, 2 not sent"

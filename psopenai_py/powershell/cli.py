@@ -437,8 +437,8 @@ class _Interrupts:
         self.interrupted = True
         # Set from another thread: this handler may run while this thread holds the event's lock.
         threading.Thread(target=self.host.stop.set, daemon=True).start()
-        if self.reader is not None and self.reader.reading:
-            raise KeyboardInterrupt  # blocked reading stdin: end the input here
+        if self.host.asking or (self.reader is not None and self.reader.reading):
+            raise KeyboardInterrupt  # blocked reading stdin or a prompt's answer: end the wait
 
 
 def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:

@@ -149,6 +149,8 @@ class Host:
         """How many items were handed to the command's process step."""
         self.not_sent = 0
         """How many input items were never sent because the run stopped (as far as known)."""
+        self.asking = False
+        """True while a question waits for its answer (an interrupt then ends the wait)."""
         self._lock = threading.RLock()
         self._last_progress = 0.0
         self._progress_shown = False
@@ -178,7 +180,7 @@ class Host:
             '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
         )
         try:
-            answer = self._choose(question, "yanls", CONFIRM_HELP)
+            answer = self._choose(question, "yanls", CONFIRM_HELP, on_interrupt="l")
         except NoTerminalError:
             raise ParameterBindingError(
                 "Confirm",
@@ -197,18 +199,28 @@ class Host:
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
             '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
         )
-        answer = self._choose(question, "yahs", _INQUIRE_HELP)
+        answer = self._choose(question, "yahs", _INQUIRE_HELP, on_interrupt="y")
         if answer == "s":
             self.write_line(_SUSPEND_NOTE.format("the command is halted").rstrip("\n"))
             return "h"
         return answer
 
-    def _choose(self, question: str, choices: str, help_text: str) -> str:
+    def _choose(self, question: str, choices: str, help_text: str, *, on_interrupt: str) -> str:
         with self._lock:
             self.clear_progress()
             prompt = question
             for _ in range(_MAX_ASKS):
-                answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
+                try:
+                    self.asking = True
+                    answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
+                except KeyboardInterrupt:
+                    # Ctrl-C at the prompt stops the run: nothing more is asked or started.
+                    self.stop.set()
+                    if stream_is_terminal(self.stream):
+                        self.stream.write("\n")  # leave the prompt's line, as a shell does
+                    return on_interrupt
+                finally:
+                    self.asking = False
                 if answer in choices:
                     return answer
                 # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
@@ -584,6 +596,9 @@ def _should_process(
             continue
         if confirm:
             answer = answer_all or host.confirm(name, target)
+            if host.stop.is_set():
+                yield item  # interrupted at the prompt: counted as not sent
+                return
             if answer in ("a", "l"):
                 answer_all = answer
             if answer in ("n", "l"):
