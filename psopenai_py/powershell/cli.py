@@ -267,8 +267,9 @@ class StdinItems:
 
     def _lines(self) -> Iterator[str | bytes]:
         source: IO[Any] = self._binary if self._binary is not None else self._stream
+        in_main = threading.current_thread() is threading.main_thread()
         while True:
-            self.reading = True
+            self.reading = in_main  # only a read in the main thread can be interrupted
             try:
                 line = source.readline()
             except KeyboardInterrupt:
