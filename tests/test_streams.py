@@ -221,3 +221,13 @@ def test_demo_verbose_prints_verbose_lines():
     )
     assert result.returncode == 0, result.stderr
     assert "VERBOSE: Request to OpenAI API" in result.stderr and "INFO:" not in result.stderr
+
+
+def test_a_host_used_again_after_a_stopped_run_starts_afresh(emulator):
+    ids = emulator.store.seed(2, prefix="chatcmpl-again-")
+    host = Host(io.StringIO())
+    args = f"-MetaData @{{}} -ApiBase '{emulator.url}' -ApiKey '{KEY}'"
+    with pytest.raises(Exception, match="chatcmpl-again-gone"):
+        invoke(f"'chatcmpl-again-gone','{ids[0]}' | Set-ChatCompletion {args} -ErrorAction Stop", host=host)
+    assert host.stop.is_set()
+    assert [o.id for o in invoke(f"'{ids[0]}','{ids[1]}' | Set-ChatCompletion {args}", host=host)] == ids

@@ -151,6 +151,8 @@ class Host:
         """How many input items were never sent because the run stopped (as far as known)."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
+        self.running = 0
+        """How many commands are running on this host (a pipeline chain shares one)."""
         self._lock = threading.RLock()
         self._last_progress = 0.0
         self._progress_shown = False
@@ -653,6 +655,8 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     steps run go to this invocation's host, whatever else runs in the process.
     """
     host = host or Host()
+    if not host.running:
+        host.stop.clear()  # a host used again after a stopped run starts afresh
     common = bound.common
     inv = _Invocation(bound, host, _sink(common.warning_variable))
     _install()
@@ -697,6 +701,12 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
 
     # The progress line is erased however the run ends; ``end`` closes what ``begin`` opened.
     with contextlib.ExitStack() as cleanup:
+        host.running += 1
+
+        @cleanup.callback
+        def finished() -> None:
+            host.running -= 1
+
         cleanup.callback(host.clear_progress)
         if runner.process is None:
             result = runner.begin(kwargs)
