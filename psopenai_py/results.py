@@ -43,7 +43,8 @@ def completion_object(
     ``created`` becomes a local date-time when it is a non-zero integer in the platform's range
     (anything else is kept as received); ``Answer`` (one string per choice),
     ``Message`` (the last user message of ``messages``, or None) and ``History`` (``messages``
-    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added.  With ``warn``, a refusal
+    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added; an Answer without content
+    is ``""``, as the original's ``[string[]]`` cast makes it.  With ``warn``, a refusal
     and a reply cut short (``finish_reason`` length or content_filter) are written as warnings
     on the package logger, as the original writes them (Request-ChatCompletion; Get- and
     Set-ChatCompletion pass ``-WarningAction Ignore`` there, so they do not warn).
@@ -54,10 +55,10 @@ def completion_object(
         # Out of the platform's range, the raw number is kept, as received.
         with contextlib.suppress(OverflowError, OSError, ValueError):
             result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
+    # The original casts Answer to [string[]]: a reply without content is "" there, not null.
     choices = result.get("choices")
-    result.add_property(
-        "Answer", [_answer(choice, warn) for choice in choices] if isinstance(choices, list) else []
-    )
+    answers = [_answer(choice, warn) for choice in choices] if isinstance(choices, list) else []
+    result.add_property("Answer", ["" if a is None else a for a in answers])
     history_items = [_typed_message(m) for m in messages or () if isinstance(m, Mapping)]
     result.add_property("Message", _last_user_message(history_items))
     result.add_property("History", history_items)

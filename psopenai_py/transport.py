@@ -628,7 +628,7 @@ class Transport:
     # -- logging -------------------------------------------------------------------------------
 
     def _log_request(self, settings: Settings, prepared: requests.PreparedRequest, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):  # -Debug alone shows the debug lines
             return
         log.info("Request to %s API", settings.service)
         log.info(
@@ -652,7 +652,7 @@ class Transport:
                 log.debug("%s", settings.redact("Post body: " + _truncate(body)))
 
     def _log_response(self, settings: Settings, response: requests.Response, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):
             return
         log.info(
             "%s API response: StatusCode = %d, processing_ms = %s, request_id = %s",

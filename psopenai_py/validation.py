@@ -277,9 +277,23 @@ def check_api_key(param: Parameter, value: Any) -> Secret | None:
     raise ParameterTypeError(
         param.name,
         f"Cannot process argument transformation on parameter {_label(param)}. "
-        f'Cannot convert the value of type "{type(value).__name__}" to type '
+        f'Cannot convert the value of type "{_dotnet_name(value)}" to type '
         '"System.Security.SecureString".',
     )
+
+
+def _dotnet_name(value: Any) -> str:
+    """The .NET type PowerShell gives a value of this kind (as the original's message names it);
+    the Python type name for anything else."""
+    if isinstance(value, bool):
+        return "System.Boolean"
+    if isinstance(value, int):
+        return "System.Int32" if -(2**31) <= value < 2**31 else "System.Int64"
+    if isinstance(value, float):
+        return "System.Double"
+    if isinstance(value, Mapping):
+        return "System.Collections.Hashtable"
+    return type(value).__name__
 
 
 def check_optional_str(param: Parameter, value: Any) -> str | None:

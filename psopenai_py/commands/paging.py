@@ -69,8 +69,9 @@ def pages(
             cursors.add(after)
         page = invocation.request("GET", path, query=[*query, *filters], timeout_override=left)
         data, has_more = _check_page(invocation, page)
+        more = paging.all_pages and has_more and bool(data)
         last_id = data[-1].get("id") if data else None
-        if paging.all_pages and has_more and data:
+        if more:
             if not isinstance(last_id, str) or not last_id:
                 raise _malformed(invocation, "its last item has no string id to continue after")
             if last_id in cursors or last_id in seen_ids:
@@ -79,14 +80,15 @@ def pages(
                     f"it says has_more but ends with {last_id!r} again, which would repeat a page "
                     "already read; stopped instead of looping",
                 )
+        if has_more and not more and paging.limit is None:
+            # Written before the page's items, as the original writes it.
+            log.warning(MORE_DATA_WARNING)
         for item in data:
             ident = item.get("id")
             if isinstance(ident, str):
                 seen_ids.add(ident)
         yield from data
-        if not (paging.all_pages and has_more and data):
-            if has_more and not paging.all_pages and paging.limit is None:
-                log.warning(MORE_DATA_WARNING)
+        if not more:
             return
         after = str(last_id)
 
