@@ -37,6 +37,7 @@ __all__ = [
     "keyring_timeout",
     "SecretStoreError",
     "KeyringTimeout",
+    "KeyringAborted",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -53,6 +54,7 @@ TIMEOUT_ENV = "PSOPENAI_KEYRING_TIMEOUT"
 # Short when nobody can answer an unlock prompt, long enough for a person typing a password.
 _TIMEOUT_UNATTENDED = 5.0
 _TIMEOUT_INTERACTIVE = 60.0
+_TIMEOUT_LONGEST = min(86400.0, threading.TIMEOUT_MAX)
 _WHAT_TO_DO = (
     "Set the OPENAI_API_KEY environment variable instead, or run a Secret Service "
     "(gnome-keyring, KWallet, macOS Keychain, Windows Credential Manager), or choose a "
@@ -64,6 +66,11 @@ T = TypeVar("T")
 
 class KeyringTimeout(Exception):
     """A keyring call did not answer in time."""
+
+
+class KeyringAborted(Exception):
+    """A backend raised KeyboardInterrupt, SystemExit or another BaseException in the worker
+    thread: no real interrupt or exit of this process, so not passed on as one."""
 
 
 def keyring_timeout() -> float:
@@ -89,6 +96,16 @@ def keyring_timeout() -> float:
             default,
         )
         return default
+    if value > _TIMEOUT_LONGEST:
+        # Past threading.TIMEOUT_MAX a thread's join raises OverflowError; a day is "forever" here.
+        log.warning(
+            "%s=%r is more than %g s; using %g s.",
+            TIMEOUT_ENV,
+            configured[:40],
+            _TIMEOUT_LONGEST,
+            _TIMEOUT_LONGEST,
+        )
+        return _TIMEOUT_LONGEST
     return value
 
 
@@ -110,7 +127,10 @@ def call_with_timeout(function: Callable[[], T], timeout: float) -> T:
             f"the OS keyring did not answer within {timeout:g} s (set {TIMEOUT_ENV} to wait longer)"
         )
     if "error" in outcome:
-        raise outcome["error"]
+        error: BaseException = outcome["error"]
+        if not isinstance(error, Exception):
+            raise KeyringAborted(f"the keyring backend raised {type(error).__name__}") from None
+        raise error
     return outcome["value"]  # type: ignore[no-any-return]
 
 

@@ -20,6 +20,7 @@ records of the package, ``requests`` and ``urllib3`` at every level (:func:`inst
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -167,7 +168,75 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
         # Without an escape character in the text only the raw form can be there.
         if encoded or value.lower() in lowered:
             text = secret_pattern(value).sub(KEY_PLACEHOLDER, text)
+    if len(text) <= FRAGMENT_SCAN_LIMIT:
+        for value in sorted(values, key=len, reverse=True):
+            text = _scrub_fragments(text, value)
     return text
+
+
+FRAGMENT_LENGTH = 8
+"""A run of this many characters of a key in play, or more, is taken out even when the rest of
+the key is not there (a server or proxy echoing part of it, a key cut by a line wrap or a
+truncation): only the prefix the masked form shows (``sk-proj-abc``) may stay."""
+
+_FRAGMENT_DISTINCT = 5
+
+FRAGMENT_SCAN_LIMIT = 1024 * 1024
+"""Texts up to this many characters are scanned for fragments (every message and log record,
+an error body, a usual answer); a longer one loses the key whole only (the scan costs about
+0.1 s per MB for a long key)."""
+
+
+def _shown_prefix(value: str) -> str:
+    """The start of ``value`` that its masked form (:func:`~psopenai_py.masking.mask_key`)
+    shows anyway, lowercased."""
+    from .masking import mask_key  # masking imports this module: looked up when needed
+
+    return mask_key(value).split("*", 1)[0].lower()
+
+
+def _same_length_lower(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few characters lowercase to two (U+0130): keep positions aligned with the text.
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+
+
+def _scrub_fragments(text: str, value: str) -> str:
+    """``text`` with every run of :data:`FRAGMENT_LENGTH` or more characters of ``value``
+    (any case) replaced, unless the run is within the prefix the masked form shows."""
+    if len(value) < FRAGMENT_LENGTH or len(text) < FRAGMENT_LENGTH:
+        return text
+    low_value = value.lower()
+    lowered = _same_length_lower(text)
+    starts: set[int] = set()
+    grams = {low_value[i : i + FRAGMENT_LENGTH] for i in range(len(value) - FRAGMENT_LENGTH + 1)}
+    # A piece of few distinct characters ("00000000" of a made-up key) is ordinary text too
+    # ("created": 1700000000): only pieces a random key is made of count.
+    for gram in (g for g in grams if len(set(g)) >= _FRAGMENT_DISTINCT):
+        found = lowered.find(gram)
+        while found != -1:
+            starts.add(found)
+            found = lowered.find(gram, found + 1)
+    if not starts:
+        return text
+    shown = _shown_prefix(value)
+    runs: list[list[int]] = []
+    for start in sorted(starts):
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = start + FRAGMENT_LENGTH
+        else:
+            runs.append([start, start + FRAGMENT_LENGTH])
+    pieces: list[str] = []
+    last = 0
+    for begin, end in runs:
+        if lowered[begin:end] in shown:
+            continue
+        pieces += [text[last:begin], KEY_PLACEHOLDER]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def scrub_value(value: Any, _depth: int = 0) -> Any:
@@ -199,9 +268,19 @@ class ScrubFilter(logging.Filter):
             return True
         record.msg = scrub(message)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            # Formatted here, scrubbed: a handler's Formatter uses exc_text when it is set, and
+            # would otherwise print the exception's text (a foreign one, unscrubbed) whole.
+            with contextlib.suppress(Exception):
+                record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 SCRUBBED_LOGGERS = (

@@ -223,11 +223,12 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     base = given or context.ApiBase
     if base is None:
         value = _module_global(API_BASE_NAME)
-        if isinstance(value, str) and value:
-            base = value
+        if isinstance(value, str) and value.strip():
+            base = value.strip()
             log.info('API base found in global variable "%s".', API_BASE_NAME)
-        elif os.environ.get(API_BASE_NAME):
-            base = os.environ[API_BASE_NAME]
+        elif os.environ.get(API_BASE_NAME, "").strip():
+            # An environment value often ends with a newline (a file, a secret mount).
+            base = os.environ[API_BASE_NAME].strip()
             log.info('API base found in environment variable "%s".', API_BASE_NAME)
     if base is not None and not is_absolute_http_url(base):
         # As in the original, a base that is not an absolute URL falls back to the default.

@@ -154,11 +154,13 @@ def check_choice(param: Parameter, value: Any) -> str | None:
 
 
 def check_api_base(param: Parameter, value: Any) -> str | None:
-    """An absolute http(s) URL with a host and no user-info."""
+    """An absolute http(s) URL with a host, a valid port and no user-info, surrounding
+    whitespace trimmed (a trailing space would otherwise end up in every request's path)."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise _wrong_type(param, value, "System.Uri")
+    value = value.strip()
     if not is_absolute_http_url(value):
         raise _invalid(
             param,
@@ -172,14 +174,39 @@ def check_api_base(param: Parameter, value: Any) -> str | None:
 
 
 def api_base_problem(value: str) -> str | None:
-    """Why an absolute URL cannot be an API base (user-info in it), or None."""
-    if "@" in urlsplit(value).netloc:
+    """Why an absolute URL cannot be an API base (user-info, a bad port or host, a control or
+    space character in it), or None."""
+    parts = urlsplit(value)
+    shown = _printable(scrub(value))
+    if "@" in parts.netloc:
         # requests would drop the credentials silently, and they would show in the Path lines.
         return (
-            f'The argument "{_printable(scrub(value))}" carries user-info (user:password@); '
+            f'The argument "{shown}" carries user-info (user:password@); '
             "credentials in the URL are not supported: give the key with -ApiKey and the "
             "proxy's credentials in HTTPS_PROXY."
         )
+    bad = next((i for i, ch in enumerate(value) if ch.isspace() or not ch.isprintable()), None)
+    if bad is not None:
+        # urlsplit drops some of them silently and keeps others in the path: refused instead.
+        return (
+            f'The argument "{shown}" contains a space or control character at position {bad}; '
+            "encode it (%20) or remove it."
+        )
+    try:
+        port = parts.port  # raises for a port that is not a number, or out of range
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        # Port 0 would silently become 80; a bad one would fail deep inside the HTTP client.
+        return f'The argument "{shown}" has an invalid port; a port is a number from 1 to 65535.'
+    host = parts.hostname or ""
+    if not host.startswith("[") and ":" not in host:
+        try:
+            host.encode("idna")  # an empty or over-long label, or a character no host may hold
+        except UnicodeError:
+            return f'The argument "{shown}" has an invalid host name "{_printable(host)}".'
+        if any(ch in host for ch in '\\<>"{}|^`%'):
+            return f'The argument "{shown}" has an invalid host name "{_printable(host)}".'
     return None
 
 

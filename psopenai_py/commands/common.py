@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from .. import scrub
 from ..parameters import Command
 from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
@@ -101,6 +102,10 @@ def prepare_invocation(
         for name, value in (("ApiKey", api_key), ("Organization", organization))
         if isinstance(value, (str, Secret)) and not value
     )
+    # The key first, and in play before any other value is checked: a key given to the wrong
+    # parameter by mistake (-ApiType, -ApiBase) would otherwise be quoted whole in that error.
+    checked_key = check_api_key(p("ApiKey"), api_key)
+    scrub.register(checked_key)
     request = SettingsRequest(
         timeout_sec=check_int(p("TimeoutSec"), timeout_sec),
         max_retry_count=check_int(p("MaxRetryCount"), max_retry_count),
@@ -108,7 +113,7 @@ def prepare_invocation(
         api_base=check_api_base(p("ApiBase"), api_base),
         api_version=check_optional_str(p("ApiVersion"), api_version),
         auth_type=check_choice(p("AuthType"), auth_type),
-        api_key=check_api_key(p("ApiKey"), api_key),
+        api_key=checked_key,
         organization=check_organization(p("Organization"), organization),
         given_empty=given_empty,
     )

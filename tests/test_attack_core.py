@@ -1,0 +1,201 @@
+"""Attacks on the core's boundaries that once got through: ApiBase forms that crashed deep in the
+HTTP client, a key given to the wrong parameter, keyring backends and timeouts out of range, key
+fragments and log records carrying exceptions.  Each case asserts the three invariants: a typed
+error naming the parameter (no traceback), nothing sent, no 8-character piece of the key."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import psopenai_py
+from psopenai_py import keyring_store, scrub
+from psopenai_py.errors import ParameterBindingError, PSOpenAIError, SecretStoreError
+from psopenai_py.secret import Secret
+
+from .hostile_server import HostileServer, Reply, completion
+
+KEY = "sk-Zq9XvB7wK2mT4pLr8NcYd3Hf6Jg1Ws5Ae0UbQ"
+
+
+def leaks(text: str, key: str = KEY) -> list[str]:
+    """Every 8-character piece of ``key`` found in ``text`` (case-insensitively)."""
+    low = text.lower()
+    return sorted({key[i : i + 8] for i in range(len(key) - 7) if key[i : i + 8].lower() in low})
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HostileServer]:
+    with HostileServer() as hostile:
+        hostile.always(Reply(200, completion("chatcmpl-1")))
+        yield hostile
+
+
+# -- ApiBase forms: each works or is a binding error naming ApiBase, with nothing sent --------------
+
+BAD_BASES = [
+    "http://[::1]:x/v1",
+    "http://127.0.0.1:99999/v1",
+    "http://127.0.0.1:-1/v1",
+    "http://127.0.0.1:0/v1",  # urllib3 would quietly take port 0 for 80
+    "http://127.0.0.1:{port}\\v1",
+    "http://127.0.0.1:{port}/v 1",
+    "http://a b/v1",
+    "http://\x00x/v1",
+    "http://" + "a" * 300 + "/v1",  # a host label past 63 characters
+    "http://127.0.0.1:{port}/v1\x07x",
+]
+
+
+@pytest.mark.parametrize("base", BAD_BASES)
+def test_a_bad_api_base_is_a_binding_error_with_nothing_sent(
+    server: HostileServer, transport: Any, base: str
+) -> None:
+    before = server.count()
+    with pytest.raises(ParameterBindingError) as caught:
+        psopenai_py.set_chat_completion(
+            "chatcmpl-1", {"k": "v"}, api_key=KEY, api_base=base.format(port=server.port), timeout_sec=2
+        )
+    assert caught.value.parameter == "ApiBase"
+    assert "'ApiBase'" in str(caught.value)
+    assert server.count() == before
+
+
+@pytest.mark.parametrize("base", [" {base} ", "{base}\n", "{base}?x=1#frag", "HTTP://127.0.0.1:{port}/v1"])
+def test_api_base_forms_that_work(server: HostileServer, transport: Any, base: str) -> None:
+    before = server.count()
+    result = psopenai_py.set_chat_completion(
+        "chatcmpl-1",
+        {"k": "v"},
+        api_key=KEY,
+        api_base=base.format(base=server.base_url, port=server.port),
+        timeout_sec=2,
+    )
+    assert result is not None
+    assert server.seen[-1].path == "/v1/chat/completions/chatcmpl-1"  # no %20 of a trailing space
+    assert server.count() == before + 1
+
+
+def test_api_base_from_the_environment_is_trimmed_and_checked(
+    server: HostileServer, transport: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_BASE", server.base_url + "\n")
+    psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, timeout_sec=2)
+    assert server.seen[-1].path == "/v1/chat/completions/chatcmpl-1"
+    monkeypatch.setenv("OPENAI_API_BASE", "http://127.0.0.1:99999/v1")
+    with pytest.raises(ParameterBindingError) as caught:
+        psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, timeout_sec=2)
+    assert caught.value.parameter == "ApiBase"
+
+
+# -- a key given to the wrong parameter ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["api_type", "auth_type", "api_base"])
+def test_a_key_given_to_the_wrong_parameter_is_not_quoted(name: str) -> None:
+    with pytest.raises(ParameterBindingError) as caught:
+        psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, **{name: KEY})
+    assert leaks(str(caught.value) + repr(caught.value.args)) == []
+
+
+# -- keyring ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e10", "1e308", "9223372036854775807"])
+def test_a_huge_keyring_timeout_is_capped_not_an_overflow(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    monkeypatch.setenv(keyring_store.TIMEOUT_ENV, value)
+    with caplog.at_level(logging.WARNING, logger="psopenai_py"):
+        timeout = keyring_store.keyring_timeout()
+    assert timeout <= threading.TIMEOUT_MAX
+    assert keyring_store.call_with_timeout(lambda: 42, timeout) == 42
+    assert keyring_store.TIMEOUT_ENV in caplog.text
+
+
+class _Aborting:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def get_password(self, service: str, username: str) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), SystemExit(3), GeneratorExit()])
+def test_a_backend_raising_a_base_exception_is_a_secret_store_error(
+    monkeypatch: pytest.MonkeyPatch, error: BaseException
+) -> None:
+    backend = _Aborting(error)
+    fake = type("FakeKeyring", (), {"get_keyring": staticmethod(lambda: backend)})
+    monkeypatch.setattr(keyring_store, "_keyring", lambda: fake)
+    with pytest.raises(SecretStoreError) as caught:
+        keyring_store.fetch("OPENAI_API_KEY")
+    assert type(error).__name__ in str(caught.value)
+    assert keyring_store.read("OPENAI_API_KEY") is None  # best-effort read: "not found there"
+
+
+# -- fragments of the key, and log records with an exception --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        KEY[:20] + "...",
+        "..." + KEY[-20:],
+        "Incorrect API key provided: " + KEY[5:30] + "*****",
+        KEY[:20] + "\n" + KEY[20:],  # wrapped by an HTML page or a terminal
+        KEY[:26].upper(),
+    ],
+)
+def test_a_fragment_of_a_key_in_play_is_scrubbed(text: str) -> None:
+    secret = Secret(KEY)
+    scrub.register(secret)
+    assert leaks(scrub.scrub(text)) == []
+
+
+def test_the_masked_form_and_ordinary_text_survive_the_fragment_scrubber() -> None:
+    secret = Secret("sk-proj-CANARY0a1b2c3d4e5f6g7h8i9j0kLmNoPqRsTuVwXyZ")
+    scrub.register(secret)
+    shown = "API key to be used is sk-proj-CAN***************yZ"
+    assert scrub.scrub(shown) == shown
+    ordinary = "chatcmpl-abc123 sk-proj-other-key-entirely task-assign"
+    assert scrub.scrub(ordinary) == ordinary
+
+
+def test_a_log_record_with_an_exception_is_scrubbed_whatever_formats_it() -> None:
+    secret = Secret(KEY)
+    scrub.register(secret)
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Keep()
+    logger = logging.getLogger("psopenai_py")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"boom {KEY}")
+        except RuntimeError:
+            logger.error("failed", exc_info=True, stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+    assert records and "RuntimeError" in records[0]
+    assert leaks("\n".join(records)) == []
+
+
+def test_no_package_exception_escapes_these_attacks() -> None:
+    assert issubclass(SecretStoreError, PSOpenAIError)
+
+
+def test_a_made_up_key_of_repeated_characters_does_not_eat_ordinary_numbers() -> None:
+    secret = Secret("sk-env-0000000000000000000000")
+    scrub.register(secret)
+    body = '{"created": 1700000000, "id": "chatcmpl-1"}'
+    assert scrub.scrub(body) == body
+    assert "sk-env-0000000000000000000000"[:12] not in scrub.scrub("sk-env-0000000000000000000000"[:12] + "!")
