@@ -160,17 +160,17 @@ def check_api_base(param: Parameter, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise _wrong_type(param, value, "System.Uri")
-    value = value.strip()
-    if not is_absolute_http_url(value):
+    base: str = value.strip()
+    if not is_absolute_http_url(base):
         raise _invalid(
             param,
-            f'The argument "{_printable(scrub(value))}" is not an absolute http or https URL '
+            f'The argument "{_printable(scrub(base))}" is not an absolute http or https URL '
             "(for example https://api.openai.com/v1).",
         )
-    problem = api_base_problem(value)
+    problem = api_base_problem(base)
     if problem:
         raise _invalid(param, problem)
-    return value
+    return base
 
 
 def api_base_problem(value: str) -> str | None:

@@ -98,7 +98,8 @@ def test_api_base_from_the_environment_is_trimmed_and_checked(
 @pytest.mark.parametrize("name", ["api_type", "auth_type", "api_base"])
 def test_a_key_given_to_the_wrong_parameter_is_not_quoted(name: str) -> None:
     with pytest.raises(ParameterBindingError) as caught:
-        psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, **{name: KEY})
+        options: dict[str, Any] = {name: KEY}
+        psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, **options)
     assert leaks(str(caught.value) + repr(caught.value.args)) == []
 
 
