@@ -692,7 +692,10 @@ def _connection_error(exc: BaseException) -> APIConnectionException:
 
 def _pause_key(settings: Settings, url: str) -> tuple[str, str]:
     parts = urlsplit(url)
-    origin = f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+    scheme = parts.scheme.lower()
+    # One origin however it is written: the default port spelt out or not, any case.
+    port = parts.port or {"http": 80, "https": 443}.get(scheme, "")
+    origin = f"{scheme}://{(parts.hostname or '').lower()}:{port}"
     # A digest, not the key: the table may outlive the key's Secret.
     digest = hashlib.blake2b(settings.api_key.reveal().encode("utf-8"), digest_size=16).hexdigest()
     return origin, digest

@@ -200,3 +200,17 @@ def test_a_made_up_key_of_repeated_characters_does_not_eat_ordinary_numbers() ->
     body = '{"created": 1700000000, "id": "chatcmpl-1"}'
     assert scrub.scrub(body) == body
     assert "sk-env-0000000000000000000000"[:12] not in scrub.scrub("sk-env-0000000000000000000000"[:12] + "!")
+
+
+# -- backoff per (origin, key) ---------------------------------------------------------------------
+
+
+def test_one_origin_written_three_ways_shares_one_backoff() -> None:
+    from psopenai_py.settings import SettingsRequest, resolve_settings
+    from psopenai_py.transport import _pause_key
+
+    settings = resolve_settings(SettingsRequest(api_key=Secret(KEY)))
+    forms = ["http://Host.example/v1/x", "HTTP://host.example:80/v1/x", "http://host.example:80/other/"]
+    assert len({_pause_key(settings, url) for url in forms}) == 1
+    assert _pause_key(settings, "https://host.example/v1") == _pause_key(settings, "https://host.example:443/")
+    assert _pause_key(settings, "https://host.example/v1") != _pause_key(settings, "http://host.example/v1")
