@@ -51,6 +51,8 @@ def redact(
     text: str,
     keys: Iterable["str | Secret | None"] = (),
     organizations: Iterable["str | None"] = (),
+    *,
+    fragments: bool = True,
 ) -> str:
     """Remove every secret from ``text``.
 
@@ -59,7 +61,7 @@ def redact(
     token or ``api-key`` header value by ``********``, any URL's user-info too; then each
     organization becomes ``<OpenAI Organization ID>``.
     """
-    text = scrub(text, keys)
+    text = scrub(text, keys, fragments=fragments)
     for org in organizations:
         if org and org.strip():
             text = re.sub(re.escape(org.strip()), ORG_PLACEHOLDER, text, flags=re.IGNORECASE)

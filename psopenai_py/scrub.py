@@ -143,8 +143,11 @@ def secret_pattern(value: str) -> re.Pattern[str]:
     return pattern
 
 
-def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
-    """``text`` with every secret in play (and each of ``extra``) removed, in every form."""
+def scrub(text: str, extra: Iterable["str | Secret | None"] = (), *, fragments: bool = True) -> str:
+    """``text`` with every secret in play (and each of ``extra``) removed, in every form.
+
+    ``fragments``: pieces of a key (:data:`FRAGMENT_LENGTH` characters or more) go too; off for
+    the data of a successful answer, which a piece of a made-up key could otherwise corrupt."""
     if not isinstance(text, str) or not text:
         return text
     # Cheap tests first: most texts (log lines, bodies) hold no header, no URL, no escape.
@@ -168,7 +171,7 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
         # Without an escape character in the text only the raw form can be there.
         if encoded or value.lower() in lowered:
             text = secret_pattern(value).sub(KEY_PLACEHOLDER, text)
-    if len(text) <= FRAGMENT_SCAN_LIMIT:
+    if fragments and len(text) <= FRAGMENT_SCAN_LIMIT:
         for value in sorted(values, key=len, reverse=True):
             text = _scrub_fragments(text, value)
     return text
@@ -179,7 +182,7 @@ FRAGMENT_LENGTH = 8
 the key is not there (a server or proxy echoing part of it, a key cut by a line wrap or a
 truncation): only the prefix the masked form shows (``sk-proj-abc``) may stay."""
 
-_FRAGMENT_DISTINCT = 5
+_FRAGMENT_DISTINCT = 7
 
 FRAGMENT_SCAN_LIMIT = 1024 * 1024
 """Texts up to this many characters are scanned for fragments (every message and log record,
@@ -212,8 +215,9 @@ def _scrub_fragments(text: str, value: str) -> str:
     lowered = _same_length_lower(text)
     starts: set[int] = set()
     grams = {low_value[i : i + FRAGMENT_LENGTH] for i in range(len(value) - FRAGMENT_LENGTH + 1)}
-    # A piece of few distinct characters ("00000000" of a made-up key) is ordinary text too
-    # ("created": 1700000000): only pieces a random key is made of count.
+    # A piece of few distinct characters ("00000000" or "-bulk-00" of a made-up key) is ordinary
+    # text too ("created": 1700000000, an id chatcmpl-bulk-000001): only pieces such as a random
+    # key is made of count (19 of 20 random 8-character pieces have 7 distinct characters or more).
     for gram in (g for g in grams if len(set(g)) >= _FRAGMENT_DISTINCT):
         found = lowered.find(gram)
         while found != -1:

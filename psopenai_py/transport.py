@@ -16,6 +16,7 @@ import logging
 import os
 import platform
 import random as _random
+import re
 import socket
 import threading
 import time
@@ -56,6 +57,7 @@ __all__ = [
     "build_headers",
     "encode_body",
     "USER_AGENT",
+    "is_credential_header",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -635,10 +637,7 @@ class Transport:
             "%s", settings.redact(f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}")
         )
         if debug:
-            shown = {
-                k: (TOKEN_MASK if k.lower() in ("authorization", "api-key") else v)
-                for k, v in prepared.headers.items()
-            }
+            shown = {k: (TOKEN_MASK if is_credential_header(k) else v) for k, v in prepared.headers.items()}
             log.debug(
                 "%s",
                 settings.redact(
@@ -694,7 +693,7 @@ def _pause_key(settings: Settings, url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     # One origin however it is written: the default port spelt out or not, any case.
-    port = parts.port or {"http": 80, "https": 443}.get(scheme, "")
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
     origin = f"{scheme}://{(parts.hostname or '').lower()}:{port}"
     # A digest, not the key: the table may outlive the key's Secret.
     digest = hashlib.blake2b(settings.api_key.reveal().encode("utf-8"), digest_size=16).hexdigest()
@@ -732,7 +731,9 @@ def _scrub_response(settings: Settings, response: requests.Response) -> None:
     """Take every secret out of a response that may travel on in an exception: its body, its
     headers, its reason and URL, its cookies (a server may echo the key in any of them)."""
     text = response.content.decode("utf-8", "replace")
-    cleaned = settings.redact(text)
+    # A successful answer is data: the key whole is taken out, but not pieces of it, which a
+    # made-up key may share with ids; an error's body is a message and loses those too.
+    cleaned = settings.redact(text, fragments=not 200 <= response.status_code < 300)
     if cleaned != text:
         response._content = cleaned.encode("utf-8")
         response.encoding = "utf-8"
@@ -747,9 +748,19 @@ def _scrub_response(settings: Settings, response: requests.Response) -> None:
     response.cookies.clear()
 
 
+_CREDENTIAL_HEADER = re.compile(r"(?i)auth|key|token|secret|cookie|passw|signature|session")
+
+
+def is_credential_header(name: str) -> bool:
+    """True for a header whose value is a credential: Authorization and api-key, and the ones
+    gateways use in AdditionalHeaders (Ocp-Apim-Subscription-Key, X-Api-Key, Helicone-Auth,
+    Cookie, X-Auth-Token): masked in the DEBUG lines and in a request that travels on."""
+    return bool(_CREDENTIAL_HEADER.search(name))
+
+
 def _scrub_credentials(prepared: requests.PreparedRequest) -> None:
-    for name in ("Authorization", "api-key", "OpenAI-Organization"):
-        if name in prepared.headers:
+    for name in list(prepared.headers):
+        if is_credential_header(name) or name.lower() == "openai-organization":
             prepared.headers[name] = TOKEN_MASK
 
 

@@ -212,5 +212,62 @@ def test_one_origin_written_three_ways_shares_one_backoff() -> None:
     settings = resolve_settings(SettingsRequest(api_key=Secret(KEY)))
     forms = ["http://Host.example/v1/x", "HTTP://host.example:80/v1/x", "http://host.example:80/other/"]
     assert len({_pause_key(settings, url) for url in forms}) == 1
-    assert _pause_key(settings, "https://host.example/v1") == _pause_key(settings, "https://host.example:443/")
+    assert _pause_key(settings, "https://host.example/v1") == _pause_key(
+        settings, "https://host.example:443/"
+    )
     assert _pause_key(settings, "https://host.example/v1") != _pause_key(settings, "http://host.example/v1")
+
+
+# -- credentials in AdditionalHeaders --------------------------------------------------------------
+
+GATEWAY_SECRET = "gw-Pq7Rt2Wx9Zk4Mn6Bv1Cy3"
+
+
+@pytest.mark.parametrize(
+    "name", ["Ocp-Apim-Subscription-Key", "X-Api-Key", "Helicone-Auth", "Cookie", "X-Auth-Token"]
+)
+def test_a_credential_in_additional_headers_is_masked_in_debug_lines_and_errors(
+    server: HostileServer, transport: Any, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    server.always(Reply(401, {"error": {"message": "no"}}))
+    try:
+        with caplog.at_level(logging.DEBUG), pytest.raises(PSOpenAIError) as caught:
+            psopenai_py.set_chat_completion(
+                "chatcmpl-1",
+                {"k": "v"},
+                api_key=KEY,
+                api_base=server.base_url,
+                additional_headers={name: GATEWAY_SECRET},
+            )
+    finally:
+        server.always(Reply(200, completion("chatcmpl-1")))
+    assert server.seen[-1].headers[name] == GATEWAY_SECRET  # sent as given
+    response = getattr(caught.value, "response", None)
+    shown = caplog.text + repr(caught.value)
+    if response is not None and response.request is not None:
+        shown += str(dict(response.request.headers))
+    assert name in caplog.text
+    assert leaks(shown, GATEWAY_SECRET) == []
+
+
+def test_a_made_up_key_does_not_eat_ids_and_success_data_keeps_its_text(
+    server: HostileServer, transport: Any
+) -> None:
+    secret = Secret("sk-bulk-0000000000000000000000000")
+    scrub.register(secret)
+    assert scrub.scrub("chatcmpl-bulk-000007 failed") == "chatcmpl-bulk-000007 failed"
+    # A successful answer that happens to hold a piece of the key is data, returned as sent; an
+    # error answer quoting the same piece is a message, and loses it.
+    piece = KEY[4:24]
+    server.always(Reply(200, completion("chatcmpl-1", metadata={"note": piece})))
+    try:
+        result = psopenai_py.set_chat_completion(
+            "chatcmpl-1", {"k": "v"}, api_key=KEY, api_base=server.base_url
+        )
+        assert result.metadata["note"] == piece
+        server.always(Reply(400, {"error": {"message": f"bad key {piece}"}}))
+        with pytest.raises(PSOpenAIError) as caught:
+            psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, api_base=server.base_url)
+        assert leaks(str(caught.value) + caught.value.response.text) == []  # type: ignore[attr-defined]
+    finally:
+        server.always(Reply(200, completion("chatcmpl-1")))
