@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 import psopenai_py
 from psopenai_py import keyring_store, scrub
-from psopenai_py.errors import ParameterBindingError, PSOpenAIError, SecretStoreError
+from psopenai_py.errors import ParameterBindingError, PSOpenAIError, SecretStoreError, TimeoutException
 from psopenai_py.secret import Secret
 
 from .hostile_server import HostileServer, Reply, completion
@@ -271,3 +272,33 @@ def test_a_made_up_key_does_not_eat_ids_and_success_data_keeps_its_text(
         assert leaks(str(caught.value) + caught.value.response.text) == []  # type: ignore[attr-defined]
     finally:
         server.always(Reply(200, completion("chatcmpl-1")))
+
+
+# -- the deadline through a proxy ------------------------------------------------------------------
+
+
+def test_the_deadline_holds_through_a_proxy_that_drips(
+    server: HostileServer, transport: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psopenai_py.transport import _environment_for
+
+    monkeypatch.setenv("HTTP_PROXY", server.origin)
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _environment_for.cache_clear()
+    server.always(Reply(200, completion("chatcmpl-1"), drip_head=0.2))
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutException):
+            psopenai_py.get_chat_completion(
+                "chatcmpl-1",
+                api_key=KEY,
+                api_base="http://api.example.test/v1",
+                timeout_sec=1,
+                no_history=True,
+            )
+    finally:
+        server.always(Reply(200, completion("chatcmpl-1")))
+        _environment_for.cache_clear()
+    assert server.seen[-1].headers.get("Host") == "api.example.test"  # it did go through the proxy
+    assert time.monotonic() - started < 2.5
