@@ -276,6 +276,14 @@ class _Watchdog:
 
 
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def connect(self) -> None:
+        # Watched from the first byte: a proxy dripping its answer to CONNECT is cut off too
+        # (self.sock is the plain socket until TLS wraps it).
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         watch = _attempt_watch.current
         if watch is not None:
@@ -284,6 +292,14 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        # Watched from the first byte: a proxy dripping its answer to CONNECT is cut off too
+        # (self.sock is the plain socket until TLS wraps it).
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         watch = _attempt_watch.current
         if watch is not None:

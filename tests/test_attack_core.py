@@ -5,6 +5,7 @@ error naming the parameter (no traceback), nothing sent, no 8-character piece of
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -301,4 +302,51 @@ def test_the_deadline_holds_through_a_proxy_that_drips(
         server.always(Reply(200, completion("chatcmpl-1")))
         _environment_for.cache_clear()
     assert server.seen[-1].headers.get("Host") == "api.example.test"  # it did go through the proxy
+    assert time.monotonic() - started < 2.5
+
+
+def test_the_deadline_holds_when_a_proxy_drips_its_answer_to_connect(
+    transport: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from psopenai_py.transport import _environment_for
+
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            connection.recv(65536)  # the CONNECT request
+            answer = b"HTTP/1.1 200 Connection established\r\nX-Pad: " + b"a" * 100 + b"\r\n\r\n"
+            for index in range(len(answer)):
+                if stop.wait(0.1):
+                    return
+                connection.sendall(answer[index : index + 1])
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                connection, _ = listener.accept()
+                threading.Thread(target=drip, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _environment_for.cache_clear()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutException):
+            psopenai_py.get_chat_completion(
+                "chatcmpl-1",
+                api_key=KEY,
+                api_base="https://api.example.test/v1",
+                timeout_sec=1,
+                no_history=True,
+            )
+    finally:
+        stop.set()
+        listener.close()
+        _environment_for.cache_clear()
     assert time.monotonic() - started < 2.5
