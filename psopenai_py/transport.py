@@ -193,6 +193,21 @@ class RequestOptions:
     additional_headers: Mapping[str, Any] | None = None
     additional_body: Mapping[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        # A gateway's key in AdditionalHeaders (Ocp-Apim-Subscription-Key) is a credential too.
+        headers = (
+            {
+                k: (TOKEN_MASK if is_credential_header(str(k)) else v)
+                for k, v in self.additional_headers.items()
+            }
+            if self.additional_headers is not None
+            else None
+        )
+        return (
+            f"RequestOptions(additional_query={self.additional_query!r}, additional_headers={headers!r}, "
+            f"additional_body={self.additional_body!r})"
+        )
+
     def merge_body(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The body with AdditionalBody merged in; AdditionalBody's keys win."""
         merged = dict(body)

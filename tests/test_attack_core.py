@@ -350,3 +350,20 @@ def test_the_deadline_holds_when_a_proxy_drips_its_answer_to_connect(
         listener.close()
         _environment_for.cache_clear()
     assert time.monotonic() - started < 2.5
+
+
+def test_repr_of_an_invocation_shows_no_credential(transport: Any) -> None:
+    from psopenai_py.commands.common import prepare_invocation
+    from psopenai_py.commands.set_completion import UNIT
+
+    invocation = prepare_invocation(
+        UNIT.table,
+        api_key=KEY,
+        api_base="http://127.0.0.1:9/v1",
+        organization="org-Xy7Qw3Er9Ty1Ui5Op2",
+        additional_headers={"Ocp-Apim-Subscription-Key": GATEWAY_SECRET, "X-Trace": "t-1"},
+    )
+    shown = repr(invocation)
+    assert "X-Trace" in shown and "t-1" in shown
+    assert leaks(shown) == [] and leaks(shown, GATEWAY_SECRET) == []
+    assert leaks(shown, "org-Xy7Qw3Er9Ty1Ui5Op2") == []
