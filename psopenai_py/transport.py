@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,6 +43,7 @@ from .errors import (
 )
 from .retry import retry_delay_ms, should_retry
 from .scrub import TOKEN_MASK, install_log_filter
+from .secret import Secret
 from .settings import Settings
 
 __all__ = [
@@ -192,6 +193,9 @@ class RequestOptions:
     additional_query: Mapping[str, Any] | None = None
     additional_headers: Mapping[str, Any] | None = None
     additional_body: Mapping[str, Any] | None = None
+    secrets: tuple[Secret, ...] = field(default=(), compare=False)
+    """The values of credential headers among AdditionalHeaders, in play while these options
+    live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
 
     def __repr__(self) -> str:
         # A gateway's key in AdditionalHeaders (Ocp-Apim-Subscription-Key) is a credential too.

@@ -367,3 +367,20 @@ def test_repr_of_an_invocation_shows_no_credential(transport: Any) -> None:
     assert "X-Trace" in shown and "t-1" in shown
     assert leaks(shown) == [] and leaks(shown, GATEWAY_SECRET) == []
     assert leaks(shown, "org-Xy7Qw3Er9Ty1Ui5Op2") == []
+
+
+def test_a_credential_header_echoed_by_the_server_is_scrubbed(server: HostileServer, transport: Any) -> None:
+    server.always(Reply(400, {"error": {"message": f"subscription key {GATEWAY_SECRET} is not valid"}}))
+    try:
+        with pytest.raises(PSOpenAIError) as caught:
+            psopenai_py.set_chat_completion(
+                "chatcmpl-1",
+                {"k": "v"},
+                api_key=KEY,
+                api_base=server.base_url,
+                additional_headers={"Ocp-Apim-Subscription-Key": GATEWAY_SECRET},
+            )
+    finally:
+        server.always(Reply(200, completion("chatcmpl-1")))
+    assert "subscription key" in str(caught.value)
+    assert leaks(str(caught.value) + caught.value.response.text, GATEWAY_SECRET) == []  # type: ignore[attr-defined]

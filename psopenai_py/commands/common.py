@@ -10,7 +10,7 @@ from .. import scrub
 from ..parameters import Command
 from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
-from ..transport import RequestOptions, Transport, default_transport
+from ..transport import RequestOptions, Transport, default_transport, is_credential_header
 from ..validation import (
     check_additional_body,
     check_api_base,
@@ -117,9 +117,19 @@ def prepare_invocation(
         organization=check_organization(p("Organization"), organization),
         given_empty=given_empty,
     )
+    headers = check_headers(p("AdditionalHeaders"), additional_headers)
+    # A value too short to be a credential ("a=1" in a Cookie) would only mangle messages.
+    secrets = tuple(
+        Secret(str(value))
+        for name, value in (headers or {}).items()
+        if is_credential_header(name) and len(str(value)) >= 8
+    )
+    for secret in secrets:
+        scrub.register(secret)
     options = RequestOptions(
         additional_query=check_mapping(p("AdditionalQuery"), additional_query),
-        additional_headers=check_headers(p("AdditionalHeaders"), additional_headers),
+        additional_headers=headers,
         additional_body=check_additional_body(p("AdditionalBody"), additional_body),
+        secrets=secrets,
     )
     return Invocation(resolve_settings(request), options, transport or default_transport())
