@@ -728,7 +728,15 @@ def _parse_json(content: bytes) -> Any:
 def _scrub_response(settings: Settings, response: requests.Response) -> None:
     """Take every secret out of a response that may travel on in an exception: its body, its
     headers, its reason and URL, its cookies (a server may echo the key in any of them)."""
+    response.cookies.clear()
     text = response.content.decode("utf-8", "replace")
+    # One pass over everything first: almost every response holds no secret, and scrubbing each
+    # header on its own would cost a scrub per header on every call.
+    everything = "\n".join(
+        [text, response.reason or "", response.url or "", *(f"{k}: {v}" for k, v in response.headers.items())]
+    )
+    if settings.redact(everything) == everything:
+        return
     cleaned = settings.redact(text)
     if cleaned != text:
         response._content = cleaned.encode("utf-8")
