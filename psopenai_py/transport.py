@@ -14,9 +14,9 @@ import http.cookiejar
 import json
 import logging
 import os
-import platform
 import random as _random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -61,9 +61,14 @@ __all__ = [
 log = logging.getLogger("psopenai_py")
 install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
 
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+"""platform.python_implementation()'s spelling of sys.implementation.name."""
+
 USER_AGENT = (
     f"psopenai_py/{__version__} (python-requests/{requests.__version__}; "
-    f"{platform.python_implementation()}/{platform.python_version()})"
+    # From sys rather than the platform module, which costs milliseconds to import on every start.
+    f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)}/"
+    f"{'.'.join(map(str, sys.version_info[:3]))})"
 )
 DEBUG_BODY_LIMIT = 32768
 _POOL_SIZE = 64  # the highest ThrottleLimit

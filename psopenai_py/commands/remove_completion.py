@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..parameters import (
     ID_TEXT,
     Command,
@@ -28,6 +27,9 @@ from ..validation import (
 from .changes import check_resume, journaled_remove, open_journal
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 

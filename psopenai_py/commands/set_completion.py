@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import (
     ID_TEXT,
@@ -41,6 +40,9 @@ from .changes import (
 )
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 

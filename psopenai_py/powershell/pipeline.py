@@ -26,7 +26,6 @@
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextlib
 import contextvars
 import logging
@@ -37,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     ActionPreferenceStopException,
@@ -53,6 +52,10 @@ from ..transport import default_transport
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
 from .terminal import (
     ERASE_LINE,
     ControllingTerminal,
@@ -528,6 +531,8 @@ def _outcomes(
         for item in items:
             yield _run_one(runner, state, item, host, materialize=False)
         return
+    import concurrent.futures  # only a throttled run needs it: a one-shot command line skips the import
+
     window: collections.deque[concurrent.futures.Future[_Outcome]] = collections.deque()
     pool = concurrent.futures.ThreadPoolExecutor(throttle, thread_name_prefix="psopenai-bulk")
     try:
@@ -561,6 +566,8 @@ def _outcomes(
 def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
     """The future's result, waited for in short slices so that a Ctrl-C handler can run (a
     blocked wait does not let it on Windows)."""
+    import concurrent.futures
+
     while True:
         try:
             return future.result(timeout=_SLICE)
