@@ -8,6 +8,7 @@ becomes an exception (through :func:`psopenai_py.errors.exception_from_response`
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import http.cookiejar
@@ -56,6 +57,7 @@ __all__ = [
     "build_headers",
     "encode_body",
     "USER_AGENT",
+    "waiting_before_send",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -227,6 +229,16 @@ class _AttemptWatch(threading.local):
 
 
 _attempt_watch = _AttemptWatch()
+
+_unsent_wait: contextvars.ContextVar[bool] = contextvars.ContextVar("psopenai_unsent_wait", default=False)
+
+
+def waiting_before_send() -> bool:
+    """Whether the transport's current ``sleep`` is the shared rate-limit pause before a request's
+    first attempt (nothing of it has reached the server), rather than a wait between retries."""
+    return _unsent_wait.get()
+
+
 """The watchdog of the attempt this thread is making, for the connection to report to."""
 
 
@@ -496,7 +508,11 @@ class Transport:
                 "rate limited.",
                 round(remaining * 1000),
             )
-            self.sleep(remaining)
+            token = _unsent_wait.set(True)
+            try:
+                self.sleep(remaining)
+            finally:
+                _unsent_wait.reset(token)
 
     # -- sending one attempt -------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ from ..errors import (
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
-from ..transport import default_transport
+from ..transport import default_transport, waiting_before_send
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
@@ -400,7 +400,7 @@ class _CancellableSleep:
         stop = inv.host.stop
         # The transport waits out a shared rate-limit pause only before an item's first attempt:
         # an item stopped there never reached the server.
-        sent = sys._getframe(1).f_code.co_name != "_wait_for_shared_pause"
+        sent = not waiting_before_send()
         if stop.is_set():
             raise _stopped(sent)
         if self.inner is time.sleep:
