@@ -38,7 +38,7 @@ from .changes import (
     read_completion,
     resume_state,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -90,7 +90,17 @@ class _SetState:
     resume: bool = False
 
 
-def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
+class SetKwargs(SettingsKwargs, total=False):
+    """The keywords set_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    metadata: Mapping[str, str | None]
+    merge: bool | None
+    journal: str | None
+    resume: bool | None
+
+
+def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
     """Check MetaData and the settings parameters, resolve the settings once."""
     p = TABLE.parameter
     merge = check_switch(p("Merge"), kwargs.get("merge"))
