@@ -17,7 +17,7 @@ __all__ = ["is_dialect", "main"]
 
 
 def is_dialect(argv: Sequence[str]) -> bool:
-    """True when the command line's first command word is ``chat`` or ``chat:completions...``
+    """True when the command line's first command word is ``chat`` or ``chat:...``
     (global flags such as ``--api-key X`` may come before it)."""
     # Most command lines have no such word at all: answer those without loading the grammar.
     if not any(word == "chat" or word.startswith("chat:") for word in argv):
@@ -25,7 +25,9 @@ def is_dialect(argv: Sequence[str]) -> bool:
     from .grammar import command_words
 
     words = command_words(argv)
-    return bool(words) and (words[0] == "chat" or words[0].startswith("chat:completions"))
+    # Any chat:... word, so that a misspelt resource (chat:completion) gets the dialect's
+    # "Did you mean" rather than the PowerShell front-end's "not a command".
+    return bool(words) and (words[0] == "chat" or words[0].startswith("chat:"))
 
 
 def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

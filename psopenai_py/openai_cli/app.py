@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from .. import __version__
 from . import grammar
 from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
-from .output import Printer, render_json
+from .output import Printer, ScrubbedStream, visible
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_UNKNOWN_COMMAND"]
 
@@ -38,10 +38,10 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_UNKNOWN_COMMAND
     except grammar.UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_FAILURE
     if parsed.help or (parsed.verb is None and not parsed.version):
         out.write(help_text(parsed.resource, parsed.verb))
@@ -49,9 +49,9 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
     if parsed.version:
         out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
         return EXIT_OK
-    with _logging(parsed, err):
+    with _logging(parsed, err) as logs:
         try:
-            return _run(parsed, out, err)
+            return _run(parsed, out, err, logs)
         except BrokenPipeError:
             return EXIT_FAILURE
         except KeyboardInterrupt:
@@ -74,7 +74,12 @@ class _logging:
         self.handler: logging.Handler = logging.StreamHandler(err) if self.debug else logging.NullHandler()
         self.level = self.logger.level
 
-    def __enter__(self) -> None:
+    def scrub_with(self, stream: Any) -> None:
+        """Send the log lines through ``stream`` (the scrubbed stderr) from now on."""
+        if isinstance(self.handler, logging.StreamHandler):
+            self.handler.setStream(stream)
+
+    def __enter__(self) -> _logging:
         hidden = self.hidden
 
         class _Hide(logging.Formatter):
@@ -88,13 +93,14 @@ class _logging:
         self.logger.addHandler(self.handler)
         if self.debug:
             self.logger.setLevel(logging.DEBUG)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.level)
 
 
-def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
+def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
     from ..commands import stored
     from ..errors import MissingSettingError, PSOpenAIError
 
@@ -108,10 +114,11 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
             base_url=parsed.get("base-url"),
             organization=parsed.get("organization"),
             max_retries=parsed.get("max-retries", DEFAULT_MAX_RETRIES),
-            headers=dict(parsed.get("header") or []),
+            headers=_headers(parsed),
+            api_key_label="--api-key" if parsed.get("api-key") else "OPENAI_API_KEY",
         )
     except grammar.UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_FAILURE
     except MissingSettingError:
         _report(err, out, error_format, MISSING_KEY, None)
@@ -119,6 +126,11 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
     except PSOpenAIError as exc:
         _report(err, out, error_format, _one_line(str(exc)), None)
         return EXIT_FAILURE
+    # From here on every line written may quote the server, which may echo the key whole,
+    # JSON-escaped or in part: all of it goes through the key scrubber.
+    scrub = stored.KeyScrubber(invocation.settings.api_key)
+    out, err = ScrubbedStream(out, scrub), ScrubbedStream(err, scrub)
+    logs.scrub_with(err)
     timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
     printer = Printer(out, parsed.get("format") or "auto")
     try:
@@ -133,16 +145,62 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
 _Request = Callable[[Any, float, Printer, TextIO], None]
 
 
+def _headers(parsed: Parsed) -> dict[str, str]:
+    """The -H headers (the last of a name wins), with OpenAI-Project from --project or
+    OPENAI_PROJECT_ID unless a -H names it."""
+    headers: dict[str, str] = {}
+    for name, value in parsed.get("header") or []:
+        for known in [k for k in headers if k.lower() == name.lower()]:
+            del headers[known]
+        headers[name] = value
+    project = parsed.get("project") or os.environ.get("OPENAI_PROJECT_ID") or None
+    if project and not any(k.lower() == "openai-project" for k in headers):
+        headers["OpenAI-Project"] = grammar.GLOBAL_FLAG_INDEX["header"].convert(f"OpenAI-Project: {project}")[
+            1
+        ]
+    return headers
+
+
 def _metadata(parsed: Parsed, *, nullable: bool = True) -> Any:
     from ..commands import stored
     from ..errors import PSOpenAIError
 
+    value = parsed.get("metadata")
+    if isinstance(value, dict):
+        hint = _metadata_hint(value)
+        if hint:
+            raise grammar.UsageError(f"Incorrect Usage: invalid value for flag --metadata: {hint}")
     try:
-        return stored.check_dialect_metadata(parsed.get("metadata"), nullable=nullable)
+        return stored.check_dialect_metadata(value, nullable=nullable)
     except PSOpenAIError as exc:
         raise grammar.UsageError(
             f"Incorrect Usage: invalid value for flag --metadata: {_problem(str(exc))}"
         ) from None
+
+
+def _metadata_hint(value: dict[str, Any]) -> str | None:
+    """What to write instead, for the YAML values that are not strings."""
+    from .flow import dumps_compact
+
+    for key, item in value.items():
+        if item is None and ":" in key:
+            left, _, right = key.partition(":")
+            return f"the key '{key}' has no value; write '{{{left}: {right}}}' (a space after the colon)"
+        if item is None:
+            return (
+                f"the value of key '{key}' is null; metadata values are strings. An update "
+                "replaces the whole metadata: leave a key out to remove it, or pass null to clear all"
+            )
+        if isinstance(item, (bool, int, float)):
+            text = dumps_compact(item)
+            return (
+                f"the value of key '{key}' is the {'boolean' if isinstance(item, bool) else 'number'} "
+                f"{text}; metadata values are strings: quote it, '{{{key}: \"{text}\"}}'"
+            )
+        if isinstance(item, (dict, list)):
+            kind = "a mapping" if isinstance(item, dict) else "a list"
+            return f"the value of key '{key}' is {kind}; metadata values are strings"
+    return None
 
 
 def _problem(message: str) -> str:
@@ -276,9 +334,10 @@ def _export(
         return
     folder = os.path.dirname(os.path.abspath(destination))
     handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            count = _write_lines(pages, Printer(stream, "jsonl"), max_items)
+            count = _write_lines(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), max_items)
             stream.flush()
             os.fsync(stream.fileno())
         _publish(staging, destination)
@@ -343,11 +402,12 @@ def _describe(exc: Exception, redact: Callable[[str], str]) -> tuple[str, Any]:
     return redact(_one_line(str(exc))), None
 
 
-def _report(err: TextIO, out: TextIO, error_format: str, line: str, body: Any) -> None:
-    err.write(line + "\n")
+def _report(err: Any, out: Any, error_format: str, line: str, body: Any) -> None:
+    err.write(visible(line) + "\n")
+    err.flush()
     if error_format == "json":
-        out.write(render_json(body if body is not None else {"message": line}) + "\n")
-        out.flush()
+        # Through a Printer: a legacy code page gets escapes rather than an encoding error.
+        Printer(out, "json").document(body if body is not None else {"message": line})
 
 
 # -- help ---------------------------------------------------------------------------------------

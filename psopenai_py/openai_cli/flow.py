@@ -62,11 +62,12 @@ class FlowError(ValueError):
 
 def parse_flow(text: str) -> Any:
     """Parse JSON or a YAML flow value: mappings, sequences, quoted or plain scalars."""
-    parser = _Parser(text)
+    # A byte-order mark, as a Windows editor or PowerShell's Get-Content may leave at the start.
+    parser = _Parser(text[1:] if text.startswith("\ufeff") else text)
     parser.skip_space()
     value = parser.value(0, top=True)
     parser.skip_space()
-    if parser.pos != len(text):
+    if parser.pos != len(parser.text):
         raise parser.error("unexpected text after the value")
     return value
 
