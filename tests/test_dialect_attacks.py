@@ -380,6 +380,73 @@ def test_a_latin1_header_and_the_project_go_out(emulator, stored, base, monkeypa
     assert emulator.requests[-1].header("OpenAI-Project") == "proj_flag"
 
 
+# -- export destinations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "words"),
+    [
+        ("", "it is empty"),
+        ("sub/", "it names a folder"),
+        (".", "it names a folder"),
+        ("missing/out.jsonl", "does not exist"),
+    ],
+    ids=repr,
+)
+def test_export_destinations_that_cannot_be_written_are_refused_first(
+    emulator, base, tmp_path, monkeypatch, output, words
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    status, out, err = run("chat:completions", "export", "-o", output, *base)
+    assert (status, out) == (1, "")
+    assert "--output" in err and words in err and err.count("\n") == 1, err
+    assert emulator.requests == [] and sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="POSIX permissions, not root")
+def test_an_export_into_a_read_only_folder_is_one_line(emulator, base, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        status, _, err = run("chat:completions", "export", "-o", str(folder / "x.jsonl"), *base)
+    finally:
+        folder.chmod(0o755)
+    assert status == 1 and "Cannot write the export" in err and "unexpected" not in err
+    assert emulator.requests == []
+
+
+def test_an_export_into_a_folder_that_cannot_hold_files_is_one_line(emulator, base, tmp_path, monkeypatch):
+    import tempfile
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    status, out, err = run("chat:completions", "export", "-o", str(tmp_path / "x.jsonl"), *base)
+    assert (status, out) == (1, "")
+    assert err == f"Cannot write the export in {tmp_path}: Permission denied. Nothing was sent.\n"
+    assert emulator.requests == []
+
+
+def test_a_short_header_value_does_not_blank_the_debug_log(emulator, stored, base):
+    status, _, err = run(
+        "chat:completions",
+        "retrieve",
+        stored,
+        "-H",
+        "X-A: 1",
+        "-H",
+        "X-Secret: hunter2secret",
+        "--debug",
+        *base,
+    )
+    assert status == 0
+    assert "'X-A': '********'" in err and "'X-Secret': '********'" in err and "hunter2secret" not in err
+    assert "StatusCode = 200" in err and "prompt_tokens" in err
+
+
 # -- a hostile server -------------------------------------------------------------------------
 
 VERB_LINES = {

@@ -70,7 +70,15 @@ class _logging:
     def __init__(self, parsed: Parsed, err: TextIO) -> None:
         self.logger = logging.getLogger("psopenai_py")
         self.debug = bool(parsed.get("debug"))
-        self.hidden = [value for _, value in parsed.get("header") or [] if value]
+        # A value is hidden where the header dump shows it ('Name': 'value'), and anywhere else
+        # when it is long enough to be told apart from other text (a short one, such as "1",
+        # would blank out every digit of the log).
+        self.hidden: list[tuple[str, str]] = []
+        for name, value in parsed.get("header") or []:
+            if value:
+                self.hidden.append((f"{name!r}: {value!r}", f"{name!r}: '********'"))
+                if len(value) >= 6:
+                    self.hidden.append((value, "********"))
         self.handler: logging.Handler = logging.StreamHandler(err) if self.debug else logging.NullHandler()
         self.level = self.logger.level
 
@@ -85,8 +93,8 @@ class _logging:
         class _Hide(logging.Formatter):
             def format(self, record: logging.LogRecord) -> str:
                 text = super().format(record)
-                for value in hidden:
-                    text = text.replace(value, "********")
+                for shown, masked in hidden:
+                    text = text.replace(shown, masked)
                 return text
 
         self.handler.setFormatter(_Hide("%(levelname)s: %(message)s"))
@@ -310,6 +318,15 @@ def _export_destination(output: str | None) -> str | None:
     if output in (None, "-"):
         return None
     assert output is not None
+    if not output.strip():
+        raise grammar.UsageError(
+            "Incorrect Usage: invalid value for flag --output: it is empty (use - for stdout)"
+        )
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag --output: '
+            "it names a folder; give a file name"
+        )
     if os.path.lexists(output):
         raise grammar.UsageError(
             f'Incorrect Usage: invalid value "{output}" for flag '
@@ -328,12 +345,20 @@ def _export(
 ) -> None:
     """JSON Lines of every item; a file is written beside its destination under a temporary
     name and moved into place only when every page has arrived, so a failure leaves no file."""
+    from ..errors import PSOpenAIError
+
     if destination is None:
         count = _write_lines(pages, Printer(printer.out, "jsonl"), max_items)
         err.write(f"Stored completions: {count}\nAll pages fetched.\n")
         return
     folder = os.path.dirname(os.path.abspath(destination))
-    handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    try:
+        handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    except OSError as exc:
+        # Before the first request: nothing was sent.
+        raise PSOpenAIError(
+            f"Cannot write the export in {folder}: {exc.strerror or type(exc).__name__}. Nothing was sent."
+        ) from None
     scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
