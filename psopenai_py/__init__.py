@@ -27,6 +27,8 @@ from .errors import (
     ConflictException,
     ContentFilteredException,
     InvalidResponseException,
+    JournalError,
+    MetadataConflictError,
     MissingSettingError,
     NotFoundException,
     ParameterBindingError,
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
         request_chat_completion,
         set_chat_completion,
     )
+    from .commands.export_completion import ExportReceipt, export_chat_completion
+    from .commands.restore_metadata import restore_chat_completion_metadata
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
     from .psobject import PSObject
 
@@ -69,6 +73,12 @@ _LAZY = {
     "remove_chat_completion": ("psopenai_py.commands.chat", "remove_chat_completion"),
     "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
     "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
+    "restore_chat_completion_metadata": (
+        "psopenai_py.commands.restore_metadata",
+        "restore_chat_completion_metadata",
+    ),
+    "export_chat_completion": ("psopenai_py.commands.export_completion", "export_chat_completion"),
+    "ExportReceipt": ("psopenai_py.commands.export_completion", "ExportReceipt"),
     "PSObject": ("psopenai_py.psobject", "PSObject"),
     "OpenAI": ("psopenai_py.client", "OpenAI"),
     "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
@@ -86,6 +96,9 @@ __all__ = [
     "remove_chat_completion",
     "get_chat_completion_message",
     "request_chat_completion",
+    "restore_chat_completion_metadata",
+    "export_chat_completion",
+    "ExportReceipt",
     "set_openai_context",
     "get_openai_context",
     "clear_openai_context",
@@ -115,6 +128,8 @@ __all__ = [
     "InvalidResponseException",
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
+    "JournalError",
+    "MetadataConflictError",
 ]
 
 

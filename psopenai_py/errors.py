@@ -32,8 +32,11 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "JournalError",
+    "MetadataConflictError",
     "exception_from_response",
     "format_api_error_message",
+    "dotnet_status_message",
 ]
 
 
@@ -82,6 +85,21 @@ class PowerShellSyntaxError(PSOpenAIError, ValueError):
         self.text = text
 
 
+class JournalError(PSOpenAIError, OSError):
+    """A change journal cannot be used: in use by another process, already recording a run
+    (without -Resume), unreadable, damaged, or not writable.  ``path`` is the journal's path.
+
+    It stops the whole command: a change that cannot be journaled is not sent.
+    """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class ActionPreferenceStopException(PSOpenAIError):
     """A warning met ``WarningAction Stop`` (PowerShell's ActionPreferenceStopException)."""
 
@@ -108,9 +126,16 @@ class APIRequestException(PSOpenAIError):
         self.response = response
         self.content = content
         error = _error_object(content)
-        self.type: Any = error.get("type")
-        self.code: Any = error.get("code")
-        self.param: Any = error.get("param")
+        # As the original's exception class: Code becomes a string (from a string or an
+        # integer), Type and Param are kept only when they are strings.
+        code = error.get("code")
+        self.type: str | None = error["type"] if isinstance(error.get("type"), str) else None
+        self.code: str | None = (
+            str(code)
+            if isinstance(code, str) or (isinstance(code, int) and not isinstance(code, bool))
+            else None
+        )
+        self.param: str | None = error["param"] if isinstance(error.get("param"), str) else None
 
     @property
     def error_id(self) -> str:
@@ -125,8 +150,12 @@ class BadRequestException(APIRequestException):
     """HTTP 400."""
 
 
-class ContentFilteredException(BadRequestException):
-    """HTTP 400 whose ``error.code`` is ``content_filter``."""
+class ContentFilteredException(APIRequestException):
+    """HTTP 400 whose ``error.code`` is ``content_filter``.
+
+    It derives from :class:`APIRequestException`, not :class:`BadRequestException`, as in the
+    original: ``except BadRequestException`` does not catch it.
+    """
 
 
 class UnauthorizedException(APIRequestException):
@@ -143,6 +172,15 @@ class NotFoundException(APIRequestException):
 
 class ConflictException(APIRequestException):
     """HTTP 409."""
+
+
+class MetadataConflictError(ConflictException):
+    """The stored metadata is not what a restore expects: another writer changed the completion
+    since the journaled change.  Nothing was written for that id; ``completion_id`` names it."""
+
+    def __init__(self, completion_id: str, message: str) -> None:
+        super().__init__(message)
+        self.completion_id = completion_id
 
 
 class UnprocessableEntityException(APIRequestException):
@@ -197,16 +235,23 @@ def format_api_error_message(service: str, status_code: int, reason: str, detail
     return f"{service} API returned an {status_code} ({reason}) Error: {detail}"
 
 
+def dotnet_status_message(status_code: int, reason: str) -> str:
+    """The message .NET's HttpClient gives a failed status, which the original shows when the
+    body has no ``error.message``."""
+    return f"Response status code does not indicate success: {status_code} ({reason})."
+
+
 def exception_from_response(
     service: str, status_code: int, reason: str, content: Any, response: Any = None
 ) -> APIRequestException:
     """Choose the exception class for an error response and build its message.
 
     ``content`` is the parsed body (None when it was not JSON).  When the body carries no
-    ``error.message``, the reason phrase stands in, as in the original.
+    ``error.message``, the HTTP client's own message stands in (.NET's ``Response status code
+    does not indicate success: 404 (Not Found).``), as in the original.
     """
     error = _error_object(content)
-    detail = error.get("message") or reason
+    detail = error.get("message") or dotnet_status_message(status_code, reason)
     message = format_api_error_message(service, status_code, reason, str(detail))
     code = error.get("code")
     cls = _BY_STATUS.get(status_code, APIRequestException)

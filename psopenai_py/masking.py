@@ -19,7 +19,6 @@ ORG_PLACEHOLDER = "<OpenAI Organization ID>"
 TOKEN_MASK = "********"
 _KEY_PREFIXES = ("sk-proj-", "sk-")
 _KEY_STARS = 15
-_ORG_MAX_STARS = 45
 
 # Any bearer token that is still in a text (for instance one we were never told about, in a
 # header dump) loses its value, whatever the key was.
@@ -44,12 +43,14 @@ def mask_key(key: "str | Secret") -> str:
 
 
 def mask_organization(org: str) -> str:
-    """Mask an organization id on its own line: ``org-XX`` (or 3 characters) kept, the last 2 kept."""
+    """Mask an organization id on its own line as the original does: ``org-XX`` (or 3
+    characters) kept, then exactly 15 ``*``, then the last 2 (``org-ab***************yz``), for
+    any id the original's pattern matches (at least one character hidden); a shorter one
+    becomes 15 ``*`` alone."""
     first = 6 if org.startswith("org-") else 3
-    if len(org) < first + 2 + 1:
-        return "*" * len(org)
-    stars = min(len(org) - first - 2, _ORG_MAX_STARS)
-    return org[:first] + "*" * stars + org[-2:]
+    if len(org) < first + 3:
+        return "*" * _KEY_STARS
+    return org[:first] + "*" * _KEY_STARS + org[-2:]
 
 
 def redact(

@@ -18,6 +18,7 @@ __all__ = [
     "settings_parameters",
     "completion_id_parameter",
     "paging_parameters",
+    "change_parameters",
     "ID_TEXT",
 ]
 
@@ -86,6 +87,9 @@ class Command:
     should_process: bool = False
     list_parameters: tuple[str, ...] = ()
     """Parameters that select the list form (no pipeline input is read when one is given)."""
+    additions: tuple[str, ...] = ()
+    """Table parameters the original command does not declare; a name prefix that matches
+    several parameters prefers the original's (so a migrated ``-M`` keeps its meaning)."""
 
     @property
     def execution_parameters(self) -> tuple[Parameter, ...]:
@@ -285,5 +289,39 @@ def paging_parameters(noun: str) -> tuple[Parameter, ...]:
             "asc (oldest first, the default) or desc.",
             default="asc",
             choices=("asc", "desc"),
+        ),
+    )
+
+
+def change_parameters(*, merge: bool = False) -> tuple[Parameter, ...]:
+    """-Merge (Set-ChatCompletion), -Journal and -Resume: the safe bulk change parameters."""
+    merged = (
+        Parameter(
+            "Merge",
+            "merge",
+            "SwitchParameter",
+            "Read the stored metadata and apply MetaData's keys over it instead of replacing it: "
+            "a $null value removes its key. The limits apply to the merged result. With -WhatIf, "
+            "shows each item's resulting metadata (reads, writes nothing).",
+            default=False,
+        ),
+    )
+    return (merged if merge else ()) + (
+        Parameter(
+            "Journal",
+            "journal",
+            "String",
+            "A JSON-lines file that records every change before it is sent (pending, with what "
+            "is needed to undo it) and after the answer (done or failed). A journal that already "
+            "records a run needs -Resume. It never holds a key, a header or a setting.",
+        ),
+        Parameter(
+            "Resume",
+            "resume",
+            "SwitchParameter",
+            "Continue the run recorded in -Journal (a journal that does not exist yet is "
+            "started): items recorded done are skipped (a verbose line, no output); pending ones "
+            "are checked against the API and sent again only when not applied.",
+            default=False,
         ),
     )

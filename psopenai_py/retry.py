@@ -10,13 +10,15 @@ Decision, the first rule that applies wins:
 6. 500..599 -> retry;
 7. anything else (other statuses, transport failures, timeouts) -> stop.
 
-Delay: the server's ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date), when it is
-in (0, 60000] ms; otherwise ``min(2**n * 1000 * j, 129000)`` ms, ``j`` uniform in [0.8, 1.2),
+Delay (the original's Get-RetryDelay): the server's ``retry-after-ms`` when that header is present
+(an unreadable value means backoff), else ``retry-after`` (whole seconds, or an HTTP date), when it
+is in (0, 60000] ms; otherwise ``min(2**n * 1000 * j, 129000)`` ms, ``j`` uniform in [0.8, 1.2),
 rounded half to even.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import email.utils
 from collections.abc import Callable, Mapping
 
@@ -25,6 +27,7 @@ __all__ = [
     "retry_delay_ms",
     "server_delay_ms",
     "backoff_ms",
+    "ps_int",
     "MAX_SERVER_DELAY_MS",
     "MAX_BACKOFF_MS",
 ]
@@ -34,6 +37,8 @@ MAX_BACKOFF_MS = 129_000
 BASE_DELAY_MS = 1_000
 JITTER_LOW = 0.8
 JITTER_SPAN = 0.4
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -68,38 +73,82 @@ def should_retry(
     return status_code is not None and 500 <= status_code <= 599
 
 
-def server_delay_ms(headers: Mapping[str, str], now: float) -> int | None:
-    """The delay the server asked for, in ms, or None when absent, unreadable or out of (0, 60000]."""
-    delay: float | None = None
-    raw_ms = _header(headers, "retry-after-ms")
-    if raw_ms is not None:
-        try:
-            delay = float(raw_ms)
-        except ValueError:
-            delay = None
-    if delay is None:
-        raw = _header(headers, "retry-after")
-        if raw is not None:
-            delay = _retry_after_ms(raw.strip(), now)
-    if delay is None or delay != delay:  # NaN never compares in range
-        return None
-    if 0 < delay <= MAX_SERVER_DELAY_MS:
-        return round(delay)
-    return None
+def ps_int(text: str) -> int | None:
+    """A header value as PowerShell's ``-as [int]`` reads it, or None when it cannot.
 
-
-def _retry_after_ms(value: str, now: float) -> float | None:
+    Decimal integers, ``0x`` hexadecimal and decimal fractions or exponents (``1.5``, ``1e3``),
+    a fraction rounded half to even as .NET's conversion does (``1.5`` -> 2, ``2.5`` -> 2); an
+    empty text is 0; anything outside Int32 is None.
+    """
+    value = text.strip()
+    if not value:
+        return 0
+    number: int
     try:
-        return int(value) * 1000.0
+        number = int(value, 10)
     except ValueError:
-        pass
+        try:
+            sign = -1 if value[:1] == "-" else 1
+            digits = value.lstrip("+-")
+            if digits[:2].lower() != "0x":
+                raise ValueError(value)
+            number = sign * int(digits[2:], 16)
+        except ValueError:
+            try:
+                as_float = float(value)
+            except ValueError:
+                return None
+            if as_float != as_float or as_float in (float("inf"), float("-inf")):
+                return None
+            number = round(as_float)  # half to even, as [int] of a double
+    if not _INT32_MIN <= number <= _INT32_MAX:
+        return None
+    return number
+
+
+def _http_date_ms(value: str, now: float) -> int | None:
+    """An HTTP date (or an ISO 8601 time) as milliseconds from ``now``, rounded half to even."""
+    when: _dt.datetime
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return (when.timestamp() - now) * 1000.0
+        try:
+            when = _dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a time without a zone is local, as .NET reads it
+    delta = round((when.timestamp() - now) * 1000.0)
+    return delta if _INT32_MIN <= delta <= _INT32_MAX else None
+
+
+def server_delay_ms(headers: Mapping[str, str], now: float) -> int | None:
+    """The delay the server asked for, in ms, exactly as the original's Get-RetryDelay reads it;
+    None when it asks for nothing usable (the caller then backs off).
+
+    - ``retry-after-ms`` present: its value as an integer; ``retry-after`` is then not
+      consulted, even when this value is unreadable (which means backoff);
+    - otherwise ``retry-after``: a non-zero integer is seconds (``1.5`` reads as 2, half to
+      even), else an HTTP date, as milliseconds from now;
+    - the value is used only when it is in (0, 60000].
+    """
+    delay: int | None = None
+    raw_ms = _header(headers, "retry-after-ms")
+    if raw_ms is not None:
+        delay = ps_int(raw_ms)
+    else:
+        raw = _header(headers, "retry-after")
+        if raw is not None:
+            seconds = ps_int(raw)
+            if seconds:  # 0 (or unreadable) falls through to the date, as in the original
+                delay = seconds * 1000
+                if not _INT32_MIN <= delay <= _INT32_MAX:
+                    delay = None  # the original's [int] assignment fails: backoff
+            else:
+                delay = _http_date_ms(raw, now)
+    if delay is not None and 0 < delay <= MAX_SERVER_DELAY_MS:
+        return delay
+    return None
 
 
 def backoff_ms(retries_made: int, random: Callable[[], float]) -> int:

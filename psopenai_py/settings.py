@@ -105,6 +105,10 @@ class SettingsRequest:
     organization: str | None = None
     timeout_sec: int | None = None
     max_retry_count: int | None = None
+    given_empty: frozenset[str] = frozenset()
+    """Settings given explicitly as empty or null (``-Organization ''``, ``-ApiKey $null``):
+    they pass over the context and fall to the global, then the environment, as the original's
+    ParseCommonParams does ("ApiKey", "Organization")."""
 
 
 @dataclass(frozen=True)
@@ -164,12 +168,15 @@ _KEY_SOURCE_LINES = {
 }
 
 
-def find_api_key(given: Secret | None = None) -> tuple[Secret | None, str | None]:
+def find_api_key(
+    given: Secret | None = None, *, skip_context: bool = False
+) -> tuple[Secret | None, str | None]:
     """The key and where it comes from (parameter, context, global, environment, keyring), or
-    (None, None); the resolution order without its verbose lines."""
+    (None, None); the resolution order without its verbose lines.  ``skip_context``: the key
+    was given explicitly empty, which passes over the context."""
     if given is not None:
         return given, "parameter"
-    if _context.ApiKey:
+    if _context.ApiKey and not skip_context:
         return _context.ApiKey, "context"
     value = _module_global(API_KEY_NAME)
     if isinstance(value, (str, Secret)) and value:
@@ -183,8 +190,8 @@ def find_api_key(given: Secret | None = None) -> tuple[Secret | None, str | None
     return None, None
 
 
-def _resolve_api_key(given: Secret | None) -> tuple[Secret, str]:
-    key, source = find_api_key(given)
+def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tuple[Secret, str]:
+    key, source = find_api_key(given, skip_context=skip_context)
     if key is None or source is None:
         raise MissingSettingError(
             "ApiKey",
@@ -218,10 +225,12 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     return base
 
 
-def _resolve_organization(given: str | None, context: OpenAIContext, *, key_from_keyring: bool) -> str | None:
+def _resolve_organization(
+    given: str | None, context: OpenAIContext, *, key_from_keyring: bool, skip_context: bool = False
+) -> str | None:
     if given:
         return given
-    if context.Organization:
+    if context.Organization and not skip_context:
         return context.Organization
     value = _module_global(ORGANIZATION_NAME)
     if isinstance(value, str) and value:
@@ -246,13 +255,21 @@ def resolve_settings(request: SettingsRequest) -> Settings:
     context = _context
     api_type = request.api_type or context.ApiType
     auth_type = request.auth_type or context.AuthType
-    if api_type == "Azure" and not auth_type.startswith("azure"):
-        auth_type = "azure"
-    api_key, key_source = _resolve_api_key(request.api_key)
+    if api_type == "Azure":
+        if not auth_type.startswith("azure"):
+            auth_type = "azure"
+    else:
+        # As Get-OpenAIAPIParameter.ps1: the OpenAI ApiType always authenticates the OpenAI way,
+        # whatever AuthType says (no api-key header, the Organization sent).
+        auth_type = "openai"
+    api_key, key_source = _resolve_api_key(request.api_key, skip_context="ApiKey" in request.given_empty)
     log.info("API key to be used is %s", mask_key(api_key))
     api_base = _resolve_api_base(request.api_base, context, api_type)
     organization = _resolve_organization(
-        request.organization, context, key_from_keyring=key_source == "keyring"
+        request.organization,
+        context,
+        key_from_keyring=key_source == "keyring",
+        skip_context="Organization" in request.given_empty,
     )
     if organization:
         log.info("Organization-ID to be used is %s", mask_organization(organization))

@@ -43,6 +43,7 @@ __all__ = [
     "default_transport",
     "set_default_transport",
     "url_encode",
+    "ps_string",
     "encode_path",
     "build_url",
     "build_headers",
@@ -94,12 +95,25 @@ def encode_path(template: str, *values: str) -> str:
 
 
 def _query_pairs(pairs: Iterable[tuple[str, Any]]) -> str:
-    return "&".join(f"{url_encode(str(k))}={url_encode(_query_value(v))}" for k, v in pairs)
+    # A null value is left out, as the original's query collection leaves it out.
+    return "&".join(f"{url_encode(str(k))}={url_encode(ps_string(v))}" for k, v in pairs if v is not None)
 
 
-def _query_value(value: Any) -> str:
+def ps_string(value: Any) -> str:
+    """A value as PowerShell's string conversion writes it: ``True``/``False``, an array
+    space-joined, a whole double without ``.0``, a dictionary as its .NET type name."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "True" if value else "False"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value).upper().replace("INF", "Infinity").replace("NAN", "NaN")
+    if isinstance(value, (list, tuple)):
+        return " ".join(ps_string(item) for item in value)
+    if isinstance(value, Mapping):
+        return "System.Collections.Hashtable"
     return str(value)
 
 
@@ -380,10 +394,9 @@ class Transport:
         return content
 
     def _log_request(self, settings: Settings, prepared: requests.PreparedRequest, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):  # -Debug alone shows the debug lines
             return
-        service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
-        log.info("Request to %s API", service)
+        log.info("Request to %s API", settings.service)
         log.info(
             "%s", settings.redact(f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}")
         )
@@ -405,12 +418,11 @@ class Transport:
                 log.debug("%s", settings.redact("Post body: " + _truncate(body)))
 
     def _log_response(self, settings: Settings, response: requests.Response, debug: bool) -> None:
-        if not log.isEnabledFor(logging.INFO):
+        if not (debug or log.isEnabledFor(logging.INFO)):
             return
-        service = "Azure" if settings.auth_type.startswith("azure") else "OpenAI"
         log.info(
             "%s API response: StatusCode = %d, processing_ms = %s, request_id = %s",
-            service,
+            settings.service,
             response.status_code,
             response.headers.get("openai-processing-ms"),
             response.headers.get("x-request-id"),

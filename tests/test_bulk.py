@@ -17,6 +17,7 @@ from psopenai_py.powershell.binding import bind
 from psopenai_py.powershell.pipeline import Host, execute
 from psopenai_py.powershell.registry import find_runner
 from psopenai_py.transport import Transport, set_default_transport
+from tests.screen import screen
 
 KEY = "sk-bulk-0000000000000000000000000"
 
@@ -137,7 +138,8 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_on_a_terminal_only(emulator, transport):
+def test_progress_on_a_terminal_only(emulator, transport, monkeypatch):
+    monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
     ids = emulator.store.seed(5, prefix="chatcmpl-prog-")
     runner = find_runner("Set-ChatCompletion")
     terminal, plain = _Terminal(), io.StringIO()
@@ -145,6 +147,24 @@ def test_progress_on_a_terminal_only(emulator, transport):
         bound = bind(runner.table, [("MetaData", {})], pipeline=[*ids, "chatcmpl-missing"])
         list(execute(runner, bound, Host(stream)))
     shown = terminal.getvalue()
-    assert "\rSet-ChatCompletion: 6/6 (100%)" in shown and "1 errors" in shown
+    assert "Set-ChatCompletion: 1/6 (16%)" in shown
+    # Erased before the error line and at the end: the screen holds the error line alone.
+    assert screen(shown) == [plain.getvalue().rstrip("\n"), ""]
     assert "\r" not in plain.getvalue()
-    assert plain.getvalue().startswith("Set-ChatCompletion: OpenAI API returned an 404")
+    assert plain.getvalue().startswith("Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404")
+
+
+def test_progress_on_a_console_without_vt_sequences_is_erased_with_spaces(emulator, transport, monkeypatch):
+    from psopenai_py.powershell import pipeline
+
+    monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
+    monkeypatch.setattr(pipeline, "enable_virtual_terminal", lambda stream: False)
+    ids = emulator.store.seed(3, prefix="chatcmpl-novt-")
+    runner = find_runner("Set-ChatCompletion")
+    terminal = _Terminal()
+    list(execute(runner, bind(runner.table, [("MetaData", {})], pipeline=ids), Host(terminal)))
+    shown = terminal.getvalue()
+    assert "\x1b" not in shown
+    drawn = shown.split("\r")[0]
+    assert drawn.startswith("Set-ChatCompletion: 1/3") and shown.endswith("\r" + " " * len(drawn) + "\r")
+    assert screen(shown) == [" " * len(drawn)]  # only blanks remain

@@ -158,10 +158,16 @@ def test_list_with_filters_and_paging(through_prism):
     through_prism.store.seed(120, prefix="chatcmpl-c-", model="m1", metadata={"team": "ops"})
     through_prism.store.seed(3, prefix="chatcmpl-d-", model="m2", metadata={"team": "dev"})
     everything = checked(
-        lambda: psopenai_py.get_chat_completion(all_pages=True, metadata={"team": "ops"}, model="m1")
+        lambda: psopenai_py.get_chat_completion(
+            all_pages=True, metadata={"team": "ops"}, model="m1", no_history=True
+        )
     )
     assert len(everything) == 120 and len(through_prism.requests) == 2
-    page = checked(lambda: psopenai_py.get_chat_completion(limit=5, order="desc", after="chatcmpl-c-000100"))
+    page = checked(
+        lambda: psopenai_py.get_chat_completion(
+            limit=5, order="desc", after="chatcmpl-c-000100", no_history=True
+        )
+    )
     assert [c.id for c in page] == [f"chatcmpl-c-0000{n}" for n in range(99, 94, -1)]
 
 
@@ -312,3 +318,16 @@ def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
         )
     )
     assert checked(lambda: completions.delete(created.id)).deleted is True
+
+
+def test_merge_journal_restore_and_export(through_prism, stored_upstream, tmp_path):
+    journal = tmp_path / "j.jsonl"
+    merged = checked(
+        lambda: psopenai_py.set_chat_completion(stored_upstream, {"k": "v"}, merge=True, journal=str(journal))
+    )
+    assert merged.metadata.to_dict() == {"team": "ops", "k": "v"}
+    restored = checked(lambda: psopenai_py.restore_chat_completion_metadata(str(journal)))
+    assert [r.metadata.to_dict() for r in restored] == [{"team": "ops"}]
+    through_prism.store.seed(150, prefix="chatcmpl-e-")
+    receipt = checked(lambda: psopenai_py.export_chat_completion(str(tmp_path / "e.jsonl"), order="desc"))
+    assert receipt.count == 151

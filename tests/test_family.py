@@ -52,7 +52,9 @@ def test_get_by_id_with_history(emulator):
 
 def test_no_history_skips_the_messages_request(emulator, stored):
     result = psopenai_py.get_chat_completion(stored, no_history=True)
-    assert result.History == [] and len(emulator.requests) == 1
+    # History holds the reply alone, as the original's -Primitive leaves it.
+    assert [h.role for h in result.History] == ["assistant"] and len(emulator.requests) == 1
+    assert result.Message is None
 
 
 def test_list_default_page_and_the_more_data_warning(emulator, caplog):
@@ -67,7 +69,7 @@ def test_list_default_page_and_the_more_data_warning(emulator, caplog):
 def test_list_all_follows_the_pages(emulator, caplog):
     ids = emulator.store.seed(250, prefix="chatcmpl-all-")
     with caplog.at_level(logging.WARNING, logger="psopenai_py"):
-        listed = psopenai_py.get_chat_completion(all_pages=True)
+        listed = psopenai_py.get_chat_completion(all_pages=True, no_history=True)
     assert [c.id for c in listed] == ids
     assert [query_of(r) for r in emulator.requests] == [
         [("limit", "100"), ("order", "asc")],
@@ -94,7 +96,7 @@ def test_paging_loop_has_one_deadline(emulator):
     emulator.store.seed(450, prefix="chatcmpl-slow-")
     emulator.latency_ms = 400
     with pytest.raises(TimeoutException, match=r"The operation was canceled due to timeout\."):
-        psopenai_py.get_chat_completion(all_pages=True, timeout_sec=1)
+        psopenai_py.get_chat_completion(all_pages=True, timeout_sec=1, no_history=True)
     assert 2 <= len(emulator.requests) <= 3
 
 
@@ -128,7 +130,7 @@ def test_request_body_and_store_only_when_given(emulator):
         "hello", system_message="be brief", temperature=0.5, max_completion_tokens=64
     )
     assert emulator.requests[0].body == (
-        b'{"model":"gpt-4o-mini","messages":[{"role":"system","content":"be brief"},'
+        b'{"model":"gpt-5.4-mini","messages":[{"role":"system","content":"be brief"},'
         b'{"role":"user","content":"hello"}],"temperature":0.5,"max_completion_tokens":64}'
     )
     assert len(emulator.store) == 0

@@ -202,7 +202,7 @@ def test_set_get_remove_round_trip(use_backend):
     assert (info.Service, info.ApiKey, info.Organization, info.ApiKeySource) == (
         SERVICE,
         "sk-proj-key***************xy",
-        "org-ab******12",
+        "org-ab***************12",
         "keyring",
     )
     assert info.Backend.endswith("MemoryKeyring")

@@ -38,10 +38,10 @@ def test_mask_key_table(key, expected):
 @pytest.mark.parametrize(
     "org,expected",
     [
-        ("org-abcdefghijklmnopqrstuvwx", "org-ab" + "*" * 20 + "wx"),
-        ("myorganization", "myo" + "*" * 9 + "on"),
-        ("org-" + "x" * 100, "org-xx" + "*" * 45 + "xx"),
-        ("org-ab", "******"),
+        ("org-abcdefghijklmnopqrstuvwx", "org-ab" + "*" * 15 + "wx"),
+        ("myorganization", "myo" + "*" * 15 + "on"),
+        ("org-" + "x" * 100, "org-xx" + "*" * 15 + "xx"),
+        ("org-ab", "*" * 15),
     ],
 )
 def test_mask_organization_table(org, expected):

@@ -95,7 +95,7 @@ SERVER_DELAYS = [
     ({"retry-after-ms": "250.5"}, 250),  # half to even
     ({"retry-after-ms": "251.5"}, 252),
     ({"retry-after-ms": "200", "retry-after": "9"}, 200),  # ms wins
-    ({"retry-after-ms": "nonsense", "retry-after": "2"}, 2000),
+    ({"retry-after-ms": "nonsense", "retry-after": "2"}, None),  # ms present: retry-after unread
     ({"retry-after": "2"}, 2000),
     ({"retry-after": "60"}, 60000),
     ({"retry-after": "61"}, None),

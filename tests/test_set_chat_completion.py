@@ -156,7 +156,10 @@ def test_error_without_json_body_uses_reason_phrase(emulator, stored, transport)
     emulator.inject(Fault(status=502, raw_body="<html>bad gateway</html>"))
     with pytest.raises(errors.APIRequestException) as caught:
         call(emulator, stored)
-    assert str(caught.value) == "OpenAI API returned an 502 (Bad Gateway) Error: Bad Gateway"
+    assert str(caught.value) == (
+        "OpenAI API returned an 502 (Bad Gateway) Error: "
+        "Response status code does not indicate success: 502 (Bad Gateway)."
+    )
     assert caught.value.content is None
 
 

@@ -177,7 +177,8 @@ def test_other_settings_parameter_then_context_then_defaults():
         ("Azure", "openai", "azure"),
         ("Azure", "azure_ad", "azure_ad"),
         ("OpenAI", None, "openai"),
-        ("OpenAI", "azure_ad", "azure_ad"),
+        ("OpenAI", "azure_ad", "openai"),  # OpenAI ApiType forces openai auth
+        ("OpenAI", "azure", "openai"),
     ],
 )
 def test_azure_forces_azure_auth(api_type, auth, expected):

@@ -90,7 +90,7 @@ def test_build_url_query_order_and_encoding():
         query=[("limit", 20), ("order", "asc")],
         additional_query={"a b": "c&d", "flag": True},
     )
-    assert urlsplit(url).query == "tenant=a&limit=20&order=asc&a+b=c%26d&flag=true"
+    assert urlsplit(url).query == "tenant=a&limit=20&order=asc&a+b=c%26d&flag=True"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,8 @@ REGISTRY: dict[str, str] = {
     "Remove-ChatCompletion": "remove_completion",
     "Get-ChatCompletionMessage": "get_messages",
     "Request-ChatCompletion": "request_completion",
+    "Restore-ChatCompletionMetadata": "restore_metadata",
+    "Export-ChatCompletion": "export_completion",
     "Set-OpenAIContext": "context",
     "Get-OpenAIContext": "context",
     "Clear-OpenAIContext": "context",

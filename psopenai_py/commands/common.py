@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from ..parameters import Command
+from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
 from ..transport import RequestOptions, Transport, default_transport
 from ..validation import (
@@ -89,8 +90,15 @@ def prepare_invocation(
     """Check the settings parameters against the command's table, then resolve them.
 
     Everything is checked before the resolution, so bad input fails before any lookup or send.
+    An empty ``api_key`` or ``organization`` (``''``, or an empty Secret) is an explicit empty
+    value: it passes over the context to the global and the environment, as in the original.
     """
     p = command.parameter
+    given_empty = frozenset(
+        name
+        for name, value in (("ApiKey", api_key), ("Organization", organization))
+        if isinstance(value, (str, Secret)) and not value
+    )
     request = SettingsRequest(
         timeout_sec=check_int(p("TimeoutSec"), timeout_sec),
         max_retry_count=check_int(p("MaxRetryCount"), max_retry_count),
@@ -100,6 +108,7 @@ def prepare_invocation(
         auth_type=check_choice(p("AuthType"), auth_type),
         api_key=check_api_key(p("ApiKey"), api_key),
         organization=check_optional_str(p("Organization"), organization),
+        given_empty=given_empty,
     )
     options = RequestOptions(
         additional_query=check_mapping(p("AdditionalQuery"), additional_query),

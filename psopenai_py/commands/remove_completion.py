@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ..journal import Journal
 from ..parameters import (
     ID_TEXT,
     Command,
+    change_parameters,
     completion_id_parameter,
     settings_parameters,
 )
@@ -20,7 +23,9 @@ from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
+    check_switch,
 )
+from .changes import check_resume, journaled_remove, open_journal
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -32,7 +37,8 @@ TABLE = Command(
     synopsis="Deletes a stored chat completion.",
     bulk=True,
     should_process=True,
-    parameters=(completion_id_parameter(ID_TEXT), *settings_parameters()),
+    additions=("Journal", "Resume"),
+    parameters=(completion_id_parameter(ID_TEXT), *change_parameters(), *settings_parameters()),
 )
 
 REMOVE_CHAT_COMPLETION = TABLE
@@ -42,24 +48,48 @@ def _id(value: Any) -> str:
     return bind_completion_id(TABLE.parameter("CompletionId"), value)
 
 
-def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> Invocation:
-    return prepare_invocation(TABLE, **settings_kwargs(kwargs))
+@dataclass(frozen=True)
+class _RemoveState:
+    invocation: Invocation
+    journal: Journal | None = None
+    resume: bool = False
 
 
-def describe_remove_chat_completion(invocation: Invocation, completion_id: Any) -> str:
+def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
+    resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
+    check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
+    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
+    return _RemoveState(invocation, open_journal(kwargs.get("journal"), resume), resume)
+
+
+def end_remove_chat_completion(state: _RemoveState) -> None:
+    """Close the journal (releasing its lock)."""
+    if state.journal is not None:
+        state.journal.close()
+
+
+def describe_remove_chat_completion(state: _RemoveState, completion_id: Any) -> str:
     """The WhatIf target: the id."""
     return _id(completion_id)
 
 
-def process_remove_chat_completion(invocation: Invocation, completion_id: Any) -> None:
+def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> None:
     ident = _id(completion_id)
-    invocation.request("DELETE", encode_path("chat/completions/{}", ident))
-    log.info('The chat with id "%s" has been deleted.', ident)
+    if state.journal is not None:
+        # The completion and its messages are journaled first: the API cannot undo a delete.
+        response = journaled_remove(state.invocation, state.journal, ident, resume=state.resume)
+    else:
+        response = state.invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+    # As the original: the line only when the API says it deleted it, with the id it names.
+    if isinstance(response, Mapping) and response.get("deleted"):
+        log.info('The chat with id "%s" has been deleted.', response.get("id"))
 
 
 def remove_chat_completion(
     completion_id: Any,
     *,
+    journal: str | None = None,
+    resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,
     api_type: str | None = None,
@@ -72,10 +102,17 @@ def remove_chat_completion(
     additional_headers: Mapping[str, Any] | None = None,
     additional_body: "Mapping[str, Any] | str | None" = None,
 ) -> None:
-    """Delete a stored chat completion (``DELETE /chat/completions/{id}``); returns nothing."""
+    """Delete a stored chat completion (``DELETE /chat/completions/{id}``); returns nothing.
+
+    ``journal``: a JSON-lines file that receives the full completion and its messages before the
+    delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
+    a journaled run."""
     _id(completion_id)
-    invocation = begin_remove_chat_completion(dict(locals()))
-    process_remove_chat_completion(invocation, completion_id)
+    state = begin_remove_chat_completion(dict(locals()))
+    try:
+        process_remove_chat_completion(state, completion_id)
+    finally:
+        end_remove_chat_completion(state)
 
 
 UNIT = CommandUnit(
@@ -84,4 +121,5 @@ UNIT = CommandUnit(
     process_remove_chat_completion,
     "CompletionId",
     describe_remove_chat_completion,
+    end=end_remove_chat_completion,
 )

@@ -18,7 +18,8 @@ from ..parameters import (
     settings_parameters,
 )
 from ..psobject import PSObject
-from ..results import completion_object, history
+from ..results import completion_object
+from ..results import history as with_reply
 from ..secret import Secret
 from ..validation import (
     check_float,
@@ -31,6 +32,9 @@ from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
+
+DEFAULT_MODEL = "gpt-5.4-mini"
+"""The original's default model (PSOpenAI 4.49.0)."""
 
 TABLE = Command(
     name="Request-ChatCompletion",
@@ -51,10 +55,26 @@ TABLE = Command(
             "SystemMessage",
             "system_message",
             "String",
-            "A system message sent before the user message.",
-            aliases=("Instruction",),
+            "A system message sent before the user message (after any History).",
+            aliases=("system", "RolePrompt", "Instruction"),
         ),
-        Parameter("Model", "model", "String", "The model to use.", default="gpt-4o-mini"),
+        Parameter(
+            "Model",
+            "model",
+            "String",
+            "The model to use. A piped completion gives its own model.",
+            default=DEFAULT_MODEL,
+            pipeline_by_property=True,
+        ),
+        Parameter(
+            "History",
+            "history",
+            "Object[]",
+            "Earlier messages of the conversation (each with role and content), sent before the "
+            "system and user messages. A piped completion gives its own History, so "
+            "Request-ChatCompletion 'hi' | Request-ChatCompletion 'next' continues the conversation.",
+            pipeline_by_property=True,
+        ),
         Parameter(
             "Store",
             "store",
@@ -90,11 +110,18 @@ class _RequestState:
     invocation: Invocation
     body: dict[str, Any]
     system_message: str | None
+    message: Any = None
+    model_given: bool = False
+    history: tuple[Any, ...] = ()
 
 
 def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
     p = TABLE.parameter
-    model = check_optional_str(p("Model"), kwargs.get("model")) or str(p("Model").default)
+    given_model = check_optional_str(p("Model"), kwargs.get("model"))
+    model = given_model or DEFAULT_MODEL
+    history_given = kwargs.get("history")
+    if history_given is not None and not isinstance(history_given, (list, tuple)):
+        history_given = [history_given]
     system = check_optional_str(p("SystemMessage"), kwargs.get("system_message"))
     store = check_switch(p("Store"), kwargs.get("store"))
     metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
@@ -110,26 +137,80 @@ def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
     if max_tokens is not None:
         body["max_completion_tokens"] = max_tokens
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _RequestState(invocation, body, system)
+    return _RequestState(
+        invocation,
+        body,
+        system,
+        kwargs.get("message"),
+        given_model is not None,
+        tuple(history_given or ()),
+    )
 
 
-def process_request_chat_completion(state: _RequestState, message: Any) -> PSObject:
+def _history_message(item: Any) -> dict[str, Any] | None:
+    """One History entry as the original sends it: role, then content (a refusal of the
+    assistant as a refusal part), audio id, name, tool_calls, tool_call_id when set."""
+    role = _property(item, "role")
+    if not role:
+        return None
+    out: dict[str, Any] = {"role": str(role)}
+    refusal = _property(item, "refusal")
+    content = _property(item, "content")
+    if refusal and role == "assistant":
+        out["content"] = [{"type": "refusal", "refusal": refusal}]
+    elif content:
+        out["content"] = content
+    audio = _property(item, "audio")
+    audio_id = _property(audio, "id") if audio is not None else None
+    if audio_id:
+        out["audio"] = {"id": audio_id}
+    for name in ("name", "tool_calls", "tool_call_id"):
+        value = _property(item, name)
+        if value:
+            out[name] = str(value) if name == "name" else value
+    return out
+
+
+def _property(value: Any, name: str) -> Any:
+    """A property by name, case-insensitively, of a mapping or an object (None when absent)."""
+    if isinstance(value, Mapping):
+        for key in value:
+            if isinstance(key, str) and key.lower() == name.lower():
+                return value[key]
+        return None
+    if value is None or isinstance(value, (str, int, float, list, tuple)):
+        return None
+    return getattr(value, name, None)
+
+
+def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject:
+    """One request.  A piped string is the Message; a piped object (a completion) binds Model
+    and History by property name, as the original does, so its conversation continues."""
+    message, model, past = item, state.body["model"], state.history
+    if item is not None and not isinstance(item, str):
+        message = state.message
+        piped_model = _property(item, "model")
+        if piped_model and not state.model_given:
+            model = check_optional_str(TABLE.parameter("Model"), piped_model)
+        piped_history = _property(item, "History")
+        if piped_history is not None and not past:
+            past = tuple(piped_history) if isinstance(piped_history, (list, tuple)) else (piped_history,)
     text = check_optional_str(TABLE.parameter("Message"), message)
     if not text:
         raise ParameterBindingError(
             "Message", "Cannot validate argument on parameter 'Message'. The argument is null or empty."
         )
-    messages = [{"role": "system", "content": state.system_message}] if state.system_message else []
+    messages = [m for m in (_history_message(h) for h in past) if m is not None]
+    if state.system_message and state.system_message.strip():
+        messages.append({"role": "system", "content": state.system_message.strip()})
     messages.append({"role": "user", "content": text})
     body = {
-        "model": state.body["model"],
+        "model": model,
         "messages": messages,
         **{k: v for k, v in state.body.items() if k != "model"},
     }
-    result = completion_object(state.invocation.request("POST", "chat/completions", body=body))
-    result["Message"] = text
-    result["History"] = history(messages, result)
-    return result
+    data = state.invocation.request("POST", "chat/completions", body=body)
+    return completion_object(data, with_reply(messages, data), warn=True)
 
 
 def request_chat_completion(
@@ -137,6 +218,7 @@ def request_chat_completion(
     *,
     system_message: str | None = None,
     model: str | None = None,
+    history: Any = None,
     store: bool | None = None,
     metadata: Mapping[str, str] | None = None,
     temperature: float | None = None,
@@ -154,7 +236,9 @@ def request_chat_completion(
     additional_body: "Mapping[str, Any] | str | None" = None,
 ) -> PSObject:
     """Create a chat completion (``POST /chat/completions``, not streamed); with ``store`` it is
-    stored, with ``metadata``.  Returns the completion with Message and History filled in."""
+    stored, with ``metadata``.  ``history`` (earlier messages, such as a completion's History)
+    is sent before the system and user messages.  Returns the completion with Message and
+    History filled in; a refusal or a reply cut short is written as a warning."""
     state = begin_request_chat_completion(dict(locals()))
     return process_request_chat_completion(state, message)
 

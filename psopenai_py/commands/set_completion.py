@@ -1,4 +1,4 @@
-"""Set-ChatCompletion: replace the metadata of a stored chat completion.
+"""Set-ChatCompletion: replace (or, with -Merge, merge into) the metadata of a stored chat completion.
 
 The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
 ``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import (
     ID_TEXT,
     Command,
     Parameter,
+    change_parameters,
     completion_id_parameter,
     settings_parameters,
 )
@@ -23,7 +25,20 @@ from ..psobject import PSObject
 from ..results import completion_object
 from ..secret import Secret
 from ..transport import encode_path
-from ..validation import bind_completion_id, check_metadata
+from ..validation import bind_completion_id, check_metadata, check_switch
+from .changes import (
+    AGAIN,
+    APPLIED,
+    change_metadata,
+    check_merged,
+    check_patch,
+    check_resume,
+    merge_metadata,
+    metadata_of,
+    open_journal,
+    read_completion,
+    resume_state,
+)
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -35,6 +50,7 @@ TABLE = Command(
     synopsis="Modifies the metadata of a stored chat completion.",
     bulk=True,
     should_process=True,
+    additions=("Merge", "Journal", "Resume"),
     parameters=(
         completion_id_parameter(ID_TEXT),
         Parameter(
@@ -46,6 +62,7 @@ TABLE = Command(
             "dictionary clears it.",
             mandatory=True,
         ),
+        *change_parameters(merge=True),
         *settings_parameters(),
     ),
 )
@@ -65,31 +82,83 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
 class _SetState:
     invocation: Invocation
     metadata: dict[str, str]
+    patch: dict[str, str | None] | None = None
+    """The keys to set or remove with -Merge (None: replace)."""
+    journal: Journal | None = None
+    resume: bool = False
 
 
 def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
     """Check MetaData and the settings parameters, resolve the settings once."""
-    metadata = check_metadata(TABLE.parameter("MetaData"), kwargs.get("metadata"))
+    p = TABLE.parameter
+    merge = check_switch(p("Merge"), kwargs.get("merge"))
+    resume = check_switch(p("Resume"), kwargs.get("resume"))
+    if merge:
+        patch: dict[str, str | None] | None = check_patch(p("MetaData"), kwargs.get("metadata"))
+        metadata: dict[str, str] = {}
+    else:
+        patch, metadata = None, check_metadata(p("MetaData"), kwargs.get("metadata"))
+    check_resume(p("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _SetState(invocation, metadata)
+    return _SetState(invocation, metadata, patch, open_journal(kwargs.get("journal"), resume), resume)
+
+
+def end_set_chat_completion(state: _SetState) -> None:
+    """Close the journal (releasing its lock)."""
+    if state.journal is not None:
+        state.journal.close()
+
+
+def _target(state: _SetState, ident: str, current: dict[str, str]) -> dict[str, str]:
+    if state.patch is None:
+        return state.metadata
+    return check_merged(TABLE.parameter("MetaData"), ident, merge_metadata(current, state.patch))
 
 
 def describe_set_chat_completion(state: _SetState, completion_id: Any) -> str:
-    """The WhatIf target: the id and the metadata it would get."""
+    """The WhatIf target: the id and the metadata it would get (read first with -Merge)."""
     ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
-    return f"{ident} (replace the metadata with {to_literal(state.metadata)})"
+    if state.patch is None:
+        return f"{ident} (replace the metadata with {to_literal(state.metadata)})"
+    current = metadata_of(read_completion(state.invocation, ident))
+    return f"{ident} (merge: the metadata becomes {to_literal(_target(state, ident, current))})"
 
 
-def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObject:
+def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObject | None:
     """Update one completion: an id string, or an object or mapping carrying one."""
     ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
-    return update_completion(state.invocation, ident, state.metadata)
+    if state.patch is None and state.journal is None:
+        return update_completion(state.invocation, ident, state.metadata)
+    change = {
+        "merge": state.patch is not None,
+        "metadata": state.metadata if state.patch is None else state.patch,
+    }
+    outcome, current = resume_state(
+        state.invocation, state.journal, ident, op="set", resume=state.resume, extra={"change": change}
+    )
+    if outcome == APPLIED and current is not None:
+        return completion_object(current)
+    if outcome != AGAIN:
+        return None  # done in an earlier run: reported on the verbose stream, no output
+    data = change_metadata(
+        state.invocation,
+        state.journal,
+        ident,
+        op="set",
+        target=lambda before: _target(state, ident, before),
+        extra={"change": change},
+        current=current,
+    )
+    return completion_object(data or {})
 
 
 def set_chat_completion(
     completion_id: Any,
-    metadata: Mapping[str, str],
+    metadata: Mapping[str, str | None],
     *,
+    merge: bool | None = None,
+    journal: str | None = None,
+    resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,
     api_type: str | None = None,
@@ -110,16 +179,26 @@ def set_chat_completion(
     :func:`set_openai_context`, then the ``psopenai_py.OPENAI_*`` globals, then the environment,
     then the OS keyring.  Everything is checked before anything is sent.
 
+    ``merge``: read the stored metadata and apply the given keys over it (a None value removes a
+    key) instead of replacing it.  ``journal``: a JSON-lines file that records each change (the
+    metadata before and after) before it is sent; ``resume`` continues a journaled run (a change
+    the journal records done is not sent again; the completion is read and returned).  Each
+    call opens and reads the journal: for many ids, pipe them through
+    ``psopenai_py.compat.Set_ChatCompletion(ids, ..., Journal=path, ThrottleLimit=n)``.
+
     Returns the updated completion (:class:`~psopenai_py.psobject.PSObject`).  Raises
     :class:`~psopenai_py.errors.ParameterBindingError` / ``ParameterTypeError`` for bad input,
     :class:`~psopenai_py.errors.MissingSettingError` when no key is found, and an
     :class:`~psopenai_py.errors.APIRequestException` subclass when the API answers an error.
     """
     # The id is checked first so that a bad id fails before any settings lookup.
-    bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
+    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
     state = begin_set_chat_completion(
         {
             "metadata": metadata,
+            "merge": merge,
+            "journal": journal,
+            "resume": resume,
             "timeout_sec": timeout_sec,
             "max_retry_count": max_retry_count,
             "api_type": api_type,
@@ -133,7 +212,13 @@ def set_chat_completion(
             "additional_body": additional_body,
         }
     )
-    return process_set_chat_completion(state, completion_id)
+    try:
+        result = process_set_chat_completion(state, completion_id)
+        if result is None:  # done in an earlier run of the journal: the completion as it is
+            result = completion_object(read_completion(state.invocation, ident))
+        return result
+    finally:
+        end_set_chat_completion(state)
 
 
 UNIT = CommandUnit(
@@ -142,4 +227,5 @@ UNIT = CommandUnit(
     process_set_chat_completion,
     "CompletionId",
     describe_set_chat_completion,
+    end=end_set_chat_completion,
 )

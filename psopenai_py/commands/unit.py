@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,9 @@ class CommandUnit:
     ``begin`` takes the bound values by keyword and returns the state for ``process`` (pipeline
     commands) or the command's only output (other commands).  ``process`` handles one pipeline
     item; ``pipeline_parameter`` names the parameter pipeline input binds to; ``describe`` gives
-    the WhatIf/Confirm target of one item.
+    the WhatIf/Confirm target of one item.  ``end`` runs once after the last item, however the
+    run ends (it closes what ``begin`` opened); ``expand`` turns the bound input into the items
+    ``process`` takes, for a command whose items come from a file it names (a journal).
     """
 
     table: Command
@@ -26,6 +28,8 @@ class CommandUnit:
     process: Callable[[Any, Any], Any] | None = None
     pipeline_parameter: str | None = None
     describe: Callable[[Any, Any], str] | None = None
+    end: Callable[[Any], None] | None = None
+    expand: Callable[[Any, Iterable[Any]], Iterable[Any]] | None = None
 
 
 def call_with_keywords(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], Any]:

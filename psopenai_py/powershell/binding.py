@@ -10,13 +10,14 @@ sets are checked by the library functions, from the same table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..parameters import Command, Parameter
-from .literals import PowerShellSyntaxError, parse_argument
+from ..validation import bind_completion_id
+from .literals import PowerShellSyntaxError, parse_argument, parse_number
 
 __all__ = [
     "SWITCH_PRESENT",
@@ -30,7 +31,7 @@ __all__ = [
     "ACTION_PREFERENCES",
 ]
 
-ACTION_PREFERENCES = ("Continue", "Ignore", "SilentlyContinue", "Stop")
+ACTION_PREFERENCES = ("Continue", "Ignore", "Inquire", "SilentlyContinue", "Stop")
 
 
 class _SwitchPresent:
@@ -109,6 +110,50 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "A variable name (or, from Python, a list) that collects the errors.",
         aliases=("ev",),
     ),
+    Parameter(
+        "WarningVariable",
+        "warning_variable",
+        "String",
+        "A variable name (or, from Python, a list) that collects the warning messages.",
+        aliases=("wv",),
+    ),
+    Parameter(
+        "OutVariable",
+        "out_variable",
+        "String",
+        "A variable name (or, from Python, a list) that collects the outputs.",
+        aliases=("ov",),
+    ),
+    Parameter(
+        "InformationAction",
+        "information_action",
+        "ActionPreference",
+        "Accepted; these commands write no information records.",
+        aliases=("infa",),
+        choices=ACTION_PREFERENCES,
+    ),
+    Parameter(
+        "InformationVariable",
+        "information_variable",
+        "String",
+        "Accepted; the variable is created and stays empty (no information records).",
+        aliases=("iv",),
+    ),
+    Parameter(
+        "PipelineVariable",
+        "pipeline_variable",
+        "String",
+        "A variable name that holds the current output object.",
+        aliases=("pv",),
+    ),
+    Parameter(
+        "ProgressAction",
+        "progress_action",
+        "ActionPreference",
+        "SilentlyContinue or Ignore turns the progress line off.",
+        aliases=("proga",),
+        choices=ACTION_PREFERENCES,
+    ),
 )
 
 
@@ -121,6 +166,12 @@ class CommonParameters:
     error_action: str = "Continue"
     warning_action: str = "Continue"
     error_variable: Any = None
+    warning_variable: Any = None
+    out_variable: Any = None
+    information_action: str = "Continue"
+    information_variable: Any = None
+    pipeline_variable: Any = None
+    progress_action: str = "Continue"
 
 
 @dataclass
@@ -144,24 +195,47 @@ def _candidates(command: Command) -> tuple[Parameter, ...]:
 
 
 def resolve_parameter(command: Command, name: str) -> Parameter:
-    """The parameter a (possibly abbreviated, any-case) name means, as PowerShell resolves it."""
+    """The parameter a (possibly abbreviated, any-case) name means, as PowerShell resolves it.
+
+    A prefix that matches several parameters goes to the original command's own parameters
+    first, then to the port's additions to the table, then to the execution parameters
+    (ThrottleLimit, WhatIf, Confirm) and the common parameters: so ``-C`` stays CompletionId and
+    ``-T`` TimeoutSec in a script written for the original.  It is ambiguous only when several
+    match in the first tier that has any match.
+    """
     wanted = name.lower()
     candidates = _candidates(command)
     for p in candidates:
         if any(n.lower() == wanted for n in p.names):
             return p
     matches = [p for p in candidates if any(n.lower().startswith(wanted) for n in p.names)]
-    if len(matches) == 1:
-        return matches[0]
     if not matches:
         raise ParameterBindingError(
             name, f"A parameter cannot be found that matches parameter name '{name}'."
         )
+    for tier in _tiers(command):
+        found = [p for p in matches if p.name in tier]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            matches = found
+            break
     listed = " ".join(f"-{p.name}" for p in matches)
     raise ParameterBindingError(
         name,
         f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
         f"Possible matches include: {listed}.",
+    )
+
+
+def _tiers(command: Command) -> tuple[set[str], ...]:
+    """Parameter names in the order a shared prefix prefers them."""
+    own = {p.name for p in command.parameters}
+    added = set(command.additions)
+    return (
+        own - added,
+        own & added,
+        {p.name for p in command.execution_parameters} | {p.name for p in COMMON_PARAMETERS},
     )
 
 
@@ -178,6 +252,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "$true", "false", "$false"):
             return value.lower().lstrip("$") == "true"
         raise _cannot_convert(p, value, "System.Management.Automation.SwitchParameter")
+    if value is None and p.name in ("ApiKey", "Organization"):
+        # PowerShell binds $null to these as an empty value, which the settings resolution
+        # reads as "given empty": the context is passed over (ParseCommonParams).
+        return ""
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name,
@@ -186,15 +264,27 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         )
     if p.type_name == "Int32":
         if isinstance(value, str) and _INT.fullmatch(value):
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
+            value = int(value)
+        elif isinstance(value, str):
+            # As PowerShell converts a number to Int32: 0x10 is 16, 1kb 1024, 3.0 is 3, and a
+            # fraction rounds half to even (2.5 is 2, 3.5 is 4).
+            number = parse_number(value)
+            if number is None or isinstance(number, bool):
+                raise ParameterTypeError(
+                    p.name,
+                    f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
+                    f'convert value "{value}" to type "System.Int32". Error: "Input string '
+                    'was not in a correct format."',
+                )
+            value = number
+        if isinstance(value, float) and value == value and abs(value) != float("inf"):
+            value = round(value)
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
             raise ParameterTypeError(
                 p.name,
                 f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
-                f'convert value "{value}" to type "System.Int32". Error: "Input string '
-                'was not in a correct format."',
+                f'convert value "{value}" to type "System.Int32". Error: "Value was either too '
+                'large or too small for an Int32."',
             )
         return value
     if p.type_name == "Double":
@@ -276,6 +366,12 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_action=preference("ErrorAction"),
         warning_action=preference("WarningAction"),
         error_variable=values.get("ErrorVariable"),
+        warning_variable=values.get("WarningVariable"),
+        out_variable=values.get("OutVariable"),
+        information_action=preference("InformationAction"),
+        information_variable=values.get("InformationVariable"),
+        pipeline_variable=values.get("PipelineVariable"),
+        progress_action=preference("ProgressAction"),
     )
 
 
@@ -321,6 +417,20 @@ def bind(
             )
         p = open_positions.pop(0)
         values[p.name] = convert(p, value, from_text=from_text)
+    _check_bound_ids(command, values)
+    list_form = [n for n in command.list_parameters if n in values]
+    pipe_names = [p.name for p in command.parameters if p.pipeline_by_value or p.pipeline_by_property]
+    if list_form and any(n in values for n in pipe_names):
+        # The original's parameter sets: the id (Get) cannot go with a list parameter (List).
+        raise ParameterBindingError(list_form[0], PARAMETER_SET_MESSAGE)
+    if pipeline is not None and pipe_names:
+        # A piped item binds only to a pipeline parameter not already bound: by value, or by
+        # property name when it has such a property.  One that cannot bind is PowerShell's
+        # binding error for that item, and nothing is sent for it.  The list form takes no
+        # pipeline input at all.
+        free = [] if list_form else [p for p in command.parameters if p.name not in values]
+        if not any(p.pipeline_by_value for p in free):  # else every item binds, as it is
+            pipeline = _bindable(free, pipeline)
     missing = [
         p.name
         for p in command.parameters
@@ -335,3 +445,53 @@ def bind(
             f"parameters: {' '.join(missing)}.",
         )
     return Bound(command, values, _common(common_values), pipeline, execution)
+
+
+PARAMETER_SET_MESSAGE = (
+    "Parameter set cannot be resolved using the specified named parameters. One or more "
+    "parameters issued cannot be used together or an insufficient number of parameters were "
+    "provided."
+)
+PIPELINE_INPUT_MESSAGE = (
+    "The input object cannot be bound to any parameters for the command either because the "
+    "command does not take pipeline input or the input and its properties do not match any of "
+    "the parameters that take pipeline input."
+)
+
+
+def _bindable(free: list[Parameter], items: Iterable[Any]) -> Iterator[Any]:
+    """The piped items, each one that cannot bind to a ``free`` parameter by property name
+    replaced by its binding error (an item error: ErrorAction decides)."""
+    by_property = [n.lower() for p in free if p.pipeline_by_property for n in p.names]
+    for item in items:
+        if isinstance(item, ParameterBindingError) or _has_property(item, by_property):
+            yield item
+        else:
+            yield ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+
+
+def _has_property(item: Any, names: list[str]) -> bool:
+    """Whether a piped object has a property of one of these (lower-case) names."""
+    if not names or item is None or isinstance(item, (str, bytes, int, float)):
+        return False
+    keys = item.keys() if isinstance(item, Mapping) else [a for a in dir(item) if not a.startswith("_")]
+    return any(isinstance(k, str) and k.lower() in names for k in keys)
+
+
+def _check_bound_ids(command: Command, values: Mapping[str, Any]) -> None:
+    """An id given by name or position is checked when it is bound, as PowerShell's
+    ValidateNotNullOrEmpty does: a bad one fails the command, before any settings lookup, and
+    no ErrorAction hides it."""
+    for p in command.parameters:
+        if p.name != "CompletionId" or p.name not in values:
+            continue
+        value = values[p.name]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            bind_completion_id(p, value)  # raises the id's own message
+    message = next((p for p in command.parameters if p.name == "Message" and p.name in values), None)
+    if message is not None and values[message.name] in (None, ""):
+        raise ParameterBindingError(
+            message.name,
+            f"Cannot validate argument on parameter '{message.name}'. The argument is null or "
+            "empty. Provide an argument that is not null or empty, and then try the command again.",
+        )

@@ -8,11 +8,19 @@ checks, so a page cannot drift from the code.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from ..parameters import Command, Parameter
 
-__all__ = ["render_syntax", "render_parameter_block", "parse_page", "Page"]
+__all__ = [
+    "Page",
+    "find_topic",
+    "parse_page",
+    "read_page",
+    "render_help",
+    "render_parameter_block",
+    "render_syntax",
+    "render_topic",
+]
 
 FENCE = "```"
 
@@ -146,16 +154,50 @@ def page_problems(command: Command, text: str) -> list[str]:
 # -- help in the terminal, like Get-Help ----------------------------------------------------------
 
 
-def docs_directory() -> "Path | None":
-    """Where the Docs pages are: beside the package (a checkout) or under the install prefix."""
-    import sys
-    from pathlib import Path
+PAGES_PACKAGE = "psopenai_py.docs"
+"""The package that carries the help pages, so every kind of install (a wheel, ``--user``,
+``--target``, editable, a zip on ``sys.path``) reads them the same way, through
+:mod:`importlib.resources`; ``Docs/`` is their source (see that package's docstring)."""
 
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent.parent / "Docs", Path(sys.prefix) / "share" / "psopenai_py" / "Docs"):
-        if candidate.is_dir():
-            return candidate
-    return None
+
+def read_page(name: str) -> str:
+    """The text of the help page ``name`` (``Set-ChatCompletion``, ``about_...``).
+
+    Raises :class:`FileNotFoundError` with a one-line message when the install carries no such
+    page: help without its page would print empty sections and look like success.
+    """
+    from importlib import resources
+
+    try:
+        page = resources.files(PAGES_PACKAGE) / f"{name}.md"
+        return page.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError) as error:
+        raise FileNotFoundError(
+            f"the help page {name}.md is not installed with psopenai_py "
+            f"(looked in {PAGES_PACKAGE}); reinstall the package"
+        ) from error
+
+
+def find_topic(name: str) -> str | None:
+    """The proper name of the installed ``about_`` help topic ``name`` (any case), or None."""
+    from importlib import resources
+
+    if not name.lower().startswith("about_"):
+        return None
+    try:
+        entries = [entry.name for entry in resources.files(PAGES_PACKAGE).iterdir()]
+    except (ModuleNotFoundError, OSError):
+        return None
+    wanted = f"{name.lower()}.md"
+    return next((entry[: -len(".md")] for entry in entries if entry.lower() == wanted), None)
+
+
+def render_topic(name: str) -> str:
+    """An ``about_`` topic as Get-Help shows one: its title, then each section's plain text."""
+    text = read_page(name)
+    sections = re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    out = [f"TOPIC\n    {name}"] + [f"{title}\n{_plain(body)}" for title, body in sections]
+    return "\n\n".join(out) + "\n"
 
 
 def _section(text: str, name: str) -> str:
@@ -177,13 +219,13 @@ def _plain(markdown: str, indent: str = "    ") -> str:
 def render_help(
     command: Command, *, mode: str = "default", parameter: str | None = None, page_text: str | None = None
 ) -> str:
-    """Text help for a terminal: ``mode`` is default, examples or full; or one ``parameter``."""
+    """Text help for a terminal: ``mode`` is default, examples or full; or one ``parameter``.
+
+    The page is read from the install (:func:`read_page`, which raises :class:`FileNotFoundError`
+    when it is missing) unless ``page_text`` is given; one ``parameter`` needs only the table.
+    """
     from fnmatch import fnmatch
 
-    if page_text is None:
-        directory = docs_directory()
-        page_path = directory / f"{command.name}.md" if directory else None
-        page_text = page_path.read_text(encoding="utf-8") if page_path and page_path.exists() else ""
     out = [f"NAME\n    {command.name}", f"SYNOPSIS\n    {command.synopsis}"]
     if parameter is not None:
         pattern = parameter.lower()
@@ -202,6 +244,8 @@ def render_help(
                 f"    -{p.name}{value}\n        {p.description}\n        {python_line(p, command)}\n\n{facts}"
             )
         return "PARAMETERS\n" + "\n\n".join(blocks) + "\n"
+    if page_text is None:
+        page_text = read_page(command.name)
     syntax = "\n".join("    " + line for line in render_syntax(command).splitlines())
     out.append(f"SYNTAX\n{syntax}")
     if mode == "examples":

@@ -18,7 +18,14 @@ from ..errors import PowerShellSyntaxError
 from ..literal_text import QUOTES_SINGLE as _QUOTES_SINGLE
 from ..literal_text import to_literal
 
-__all__ = ["PowerShellSyntaxError", "parse_literal", "parse_argument", "to_literal", "Parser"]
+__all__ = [
+    "PowerShellSyntaxError",
+    "parse_literal",
+    "parse_argument",
+    "parse_number",
+    "to_literal",
+    "Parser",
+]
 
 _BACKTICK_ESCAPES = {
     "0": "\0",
@@ -31,8 +38,14 @@ _BACKTICK_ESCAPES = {
     "t": "\t",
     "v": "\v",
 }
-_NUMBER = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?(?![\w.])")
-_HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+(?![\w.])")
+# PowerShell's numeric literals: decimal (a fraction or an exponent makes a double), 0x hex and
+# 0b binary, each with an optional type suffix (l long, d decimal, u/ul/us/s/y/uy/n) and an
+# optional multiplier (kb, mb, gb, tb, pb), all case-insensitive.
+_SUFFIX = r"(?P<type>ul|us|uy|[ldusyn])?(?P<mult>[kmgtp]b)?"
+_NUMBER = re.compile(r"(?P<num>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)" + _SUFFIX + r"(?![\w.])", re.I)
+_HEX = re.compile(r"(?P<num>[+-]?0x[0-9a-f]+)" + _SUFFIX + r"(?![\w.])", re.I)
+_BINARY = re.compile(r"(?P<num>[+-]?0b[01]+)" + _SUFFIX + r"(?![\w.])", re.I)
+_MULTIPLIERS = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
 # Characters that end a bare word (an unquoted string) in argument mode.
 _BARE_END = set(" \t\r\n;,=(){}|@'\"")
 _QUOTES_DOUBLE = '"\u201c\u201d\u201e'
@@ -61,6 +74,11 @@ class Parser:
             ch = self.text[self.pos]
             if ch in spaces:
                 self.pos += 1
+            elif self.text.startswith("<#", self.pos):  # a block comment
+                end = self.text.find("#>", self.pos + 2)
+                if end < 0:
+                    raise self.error("the block comment starting here has no closing '#>'")
+                self.pos = end + 2
             elif ch == "#":  # a comment runs to the end of the line
                 while not self.at_end() and self.text[self.pos] != "\n":
                     self.pos += 1
@@ -103,6 +121,8 @@ class Parser:
             if not self.text.startswith("@{", self.pos):
                 raise self.error("expected '@{' after [ordered]")
         ch = self.peek()
+        if self.text.startswith(("@'", '@"'), self.pos):
+            return self.here_string()
         if self.text.startswith("@{", self.pos):
             return self.hashtable()
         if self.text.startswith("@(", self.pos):
@@ -142,9 +162,14 @@ class Parser:
                 raise self.error(f"expected '=' after the key {key!r}")
             self.pos += 1
             self.skip_space()
-            if key in result:
+            # A hashtable's keys are case-insensitive, as PowerShell's are.
+            folded = key.lower() if isinstance(key, str) else key
+            if any((k.lower() if isinstance(k, str) else k) == folded for k in result):
                 self.pos = key_pos
-                raise self.error(f"duplicate key {key!r} in the hashtable")
+                raise self.error(
+                    f"duplicate key {key!r} in the hashtable (keys are case-insensitive: "
+                    "PowerShell says Duplicate keys are not allowed in hash literals)"
+                )
             result[key] = self.value()
             self.skip_space(newlines=False)
             if self.peek() not in (";", "\n", "\r", "}", "#") and not self.at_end():
@@ -215,10 +240,10 @@ class Parser:
             if ch == "`":
                 if self.pos + 1 >= len(self.text):
                     break
-                nxt = self.text[self.pos + 1]
-                out.append(_BACKTICK_ESCAPES.get(nxt, nxt))
-                self.pos += 2
+                out.append(self._escape())
                 continue
+            if ch == "$":
+                self._no_variable()
             if ch in _QUOTES_DOUBLE:
                 if len(self.peek(2)) == 2 and self.peek(2)[1] in _QUOTES_DOUBLE:
                     out.append(ch)
@@ -230,6 +255,60 @@ class Parser:
             self.pos += 1
         self.pos = start
         raise self.error("the string starting here has no closing quote")
+
+    def _escape(self) -> str:
+        """A backtick escape at the cursor: the named ones, `` `u{263A} ``, or the character."""
+        nxt = self.text[self.pos + 1]
+        if nxt == "u" and self.peek(3)[2:] == "{":
+            match = re.compile(r"`u\{([0-9a-fA-F]{1,6})\}").match(self.text, self.pos)
+            if not match or int(match.group(1), 16) > 0x10FFFF:
+                raise self.error("`u{...} takes 1 to 6 hexadecimal digits, at most 10FFFF")
+            self.pos = match.end()
+            return chr(int(match.group(1), 16))
+        self.pos += 2
+        return _BACKTICK_ESCAPES.get(nxt, nxt)
+
+    def _no_variable(self) -> None:
+        """A ``$name`` (or ``$(...)``, ``${...}``) inside a double-quoted string is an error:
+        no shell expanded it, and sending it literally would store the wrong text."""
+        match = re.compile(r"\$(?:[\w:?^]+|\{[^}]*\}?|\()").match(self.text, self.pos)
+        if match:
+            raise self.error(
+                f"the variable {match.group(0)!r} inside a double-quoted string was not expanded "
+                "(psopenai does not run PowerShell): let your shell expand it, or write a literal $ "
+                "as `$ or inside single quotes"
+            )
+
+    def here_string(self) -> str:
+        """``@'`` or ``@"``, a new line, the text, a new line, then ``'@`` or ``"@`` at the start
+        of a line.  The single-quoted form is literal; the double-quoted one takes escapes."""
+        start = self.pos
+        quote = self.text[self.pos + 1]
+        header = re.compile(r"@[\'\"][ \t]*\r?\n").match(self.text, self.pos)
+        if not header:
+            raise self.error(f"a here-string's @{quote} must end its line")
+        body_start = header.end()
+        closing = re.compile(r"\r?\n" + re.escape(quote) + "@").search(self.text, body_start - 1)
+        if not closing or closing.start() < body_start - 1:
+            self.pos = start
+            raise self.error("the here-string starting here has no closing " + quote + "@ at a line start")
+        body_end = max(closing.start(), body_start)
+        if quote == "'":
+            self.pos = closing.end()
+            return self.text[body_start:body_end]
+        out: list[str] = []
+        self.pos = body_start
+        while self.pos < body_end:
+            ch = self.text[self.pos]
+            if ch == "`" and self.pos + 1 < body_end:
+                out.append(self._escape())
+                continue
+            if ch == "$":
+                self._no_variable()
+            out.append(ch)
+            self.pos += 1
+        self.pos = closing.end()
+        return "".join(out)
 
     def variable(self) -> Any:
         match = re.compile(r"\$(true|false|null)(?![\w:])", re.I).match(self.text, self.pos)
@@ -249,14 +328,15 @@ class Parser:
         return value
 
     def number_or_word(self) -> Any:
-        for pattern in (_HEX, _NUMBER):
+        for pattern in (_HEX, _BINARY, _NUMBER):
             match = pattern.match(self.text, self.pos)
             # A number followed by more word characters (123-abc) is a bare word, as in
             # PowerShell's argument mode.
             if match and (match.end() >= len(self.text) or self.text[match.end()] in _BARE_END):
-                self.pos = match.end()
                 number = _as_number(match.group(0))
-                assert number is not None
+                if number is None:
+                    raise self.error(f"the number {match.group(0)!r} is out of range for its type")
+                self.pos = match.end()
                 return number
         start = self.pos
         while not self.at_end() and self.text[self.pos] not in _BARE_END:
@@ -267,16 +347,52 @@ class Parser:
 
 
 def _as_number(word: str) -> int | float | None:
-    try:
-        if _HEX.fullmatch(word):
-            return int(word, 16)
-        if re.fullmatch(r"[+-]?\d+", word):
-            return int(word)
-        if _NUMBER.fullmatch(word):
-            return float(word)
-    except ValueError:
-        return None
+    """A numeric literal as PowerShell reads it, or None when ``word`` is not one (or is out
+    of range).  Hex and binary without a suffix are Int32 when they fit in 32 bits
+    (``0xFFFFFFFF`` is -1), else Int64 (two's complement in 64 bits); ``1kb`` is 1024."""
+    for pattern in (_HEX, _BINARY, _NUMBER):
+        match = pattern.fullmatch(word)
+        if match:
+            return _number_value(match)
     return None
+
+
+def _number_value(match: re.Match[str]) -> int | float | None:
+    text = match.group("num")
+    suffix = (match.group("type") or "").lower()
+    multiplier = _MULTIPLIERS.get((match.group("mult") or "").lower(), 1)
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    value: int | float
+    if digits[:2].lower() in ("0x", "0b"):
+        base = 16 if digits[1] in "xX" else 2
+        raw = int(digits[2:], base)
+        bits = (len(digits) - 2) * (4 if base == 16 else 1)
+        if suffix in ("", "l") and raw < (1 << 64):
+            # The literal's bits are the value's: a full-width literal is negative.
+            width = 32 if suffix == "" and bits <= 32 else 64
+            if raw >= 1 << (width - 1):
+                raw -= 1 << width
+        value = sign * raw
+    elif "." in digits or "e" in digits.lower():
+        value = sign * float(digits)
+        if suffix in ("l", "u", "ul", "us", "s", "y", "uy", "n"):
+            if not value.is_integer():
+                return None  # an integer type suffix on a fraction: not a number
+            value = int(value)
+    else:
+        value = sign * int(digits)
+    if suffix == "d":
+        value = float(value)  # decimal: the nearest Python has that JSON can carry
+    value = value * multiplier
+    if isinstance(value, int) and not -(1 << 63) <= value < (1 << 64):
+        return None if suffix != "n" else value
+    return value
+
+
+def parse_number(text: str) -> int | float | None:
+    """A whole text as one PowerShell numeric literal (``0x10``, ``1kb``, ``2.5``), or None."""
+    return _as_number(text.strip())
 
 
 def parse_literal(text: str) -> Any:
@@ -294,7 +410,7 @@ def parse_argument(text: str) -> Any:
     ``$true``...), the text itself otherwise."""
     stripped = text.lstrip()
     if (
-        stripped[:2] in ("@{", "@(")
+        stripped[:2] in ("@{", "@(", "@'", '@"')
         or stripped[:1] in ("{", "[", "'", '"', "$")
         or stripped.startswith("[ordered]")
     ):

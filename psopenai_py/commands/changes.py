@@ -1,0 +1,246 @@
+"""Safe metadata changes: merge, journaled writes and resuming, shared by Set-ChatCompletion,
+Remove-ChatCompletion and Restore-ChatCompletionMetadata.
+
+A journaled change of one completion is: read it (``GET``), work out the metadata after the
+change, write a ``pending`` record with the metadata before and after (flushed to disk), send the
+change, then write ``done`` (or ``failed`` with the error's message).  On -Resume, the journal's
+last record for an id decides: ``done`` is skipped; ``pending`` and ``failed`` are checked against
+the API: a change already applied is recorded ``done`` without sending it again, one not applied
+is made afresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
+from ..journal import Journal
+from ..literal_text import to_literal
+from ..parameters import Parameter
+from ..transport import encode_path
+from ..validation import (
+    METADATA_MAX_PAIRS,
+    METADATA_MAX_VALUE_LENGTH,
+    check_metadata,
+)
+from .common import Invocation
+from .paging import Paging, pages
+
+__all__ = [
+    "check_patch",
+    "merge_metadata",
+    "check_merged",
+    "metadata_of",
+    "read_completion",
+    "change_metadata",
+    "resume_state",
+    "SKIPPED",
+    "APPLIED",
+    "AGAIN",
+    "journaled_remove",
+    "open_journal",
+    "check_resume",
+]
+
+log = logging.getLogger("psopenai_py")
+
+SKIPPED = "skipped"
+APPLIED = "applied"
+AGAIN = "again"
+
+
+def check_patch(param: Parameter, value: Any) -> dict[str, str | None]:
+    """The keys a merge sets (string values) or removes (None values), with the key and value
+    limits; the pair limit applies to the merged result, see :func:`check_merged`."""
+    if value is None:
+        raise ParameterBindingError(
+            param.name, f"Cannot validate argument on parameter '{param.name}'. The argument is null."
+        )
+    if not isinstance(value, Mapping):
+        raise ParameterTypeError(
+            param.name,
+            f"Cannot process argument transformation on parameter '{param.name}'. Cannot convert the "
+            f'"{value}" value of type "{type(value).__name__}" to type "System.Collections.IDictionary".',
+        )
+    result: dict[str, str | None] = {}
+    for key, item in value.items():
+        # One pair at a time, with check_metadata's key and value rules; a removal has no value.
+        checked = check_metadata(param, {key: "" if item is None else item})
+        result[next(iter(checked))] = None if item is None else checked[key]
+    return result
+
+
+def merge_metadata(current: Mapping[str, str], patch: Mapping[str, str | None]) -> dict[str, str]:
+    """The patch's keys over the current metadata; a None value removes its key."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_merged(param: Parameter, ident: str, merged: dict[str, str]) -> dict[str, str]:
+    """The API's limits on a merged result, the error naming the completion."""
+    if len(merged) > METADATA_MAX_PAIRS:
+        raise ParameterBindingError(
+            param.name,
+            f"Cannot merge into '{ident}': the result would have {len(merged)} pairs; the limit "
+            f"is {METADATA_MAX_PAIRS}. Remove keys with a $null value, or replace without -Merge.",
+        )
+    for key, value in merged.items():
+        if len(value) > METADATA_MAX_VALUE_LENGTH:  # only a stored value could be this long
+            raise ParameterBindingError(
+                param.name,
+                f"Cannot merge into '{ident}': the value of key {key!r} has {len(value)} "
+                f"characters; the limit is {METADATA_MAX_VALUE_LENGTH}.",
+            )
+    return merged
+
+
+def metadata_of(completion: Any) -> dict[str, str]:
+    """A completion's metadata as a dict (the API may say null)."""
+    value = completion.get("metadata") if isinstance(completion, Mapping) else None
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
+    """``GET /chat/completions/{id}``: the API object as received."""
+    data = invocation.request("GET", encode_path("chat/completions/{}", ident))
+    if not isinstance(data, dict):
+        raise APIRequestException(f"The API returned no completion object for '{ident}'.")
+    return data
+
+
+def open_journal(path: Any, resume: bool, *, parameter: str = "Journal") -> Journal | None:
+    """The journal a command writes, or None when no path is given."""
+    if path is None:
+        return None
+    if not isinstance(path, str) or not path.strip():
+        raise ParameterBindingError(
+            parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."
+        )
+    return Journal(path, resume=resume, parameter=parameter)
+
+
+def check_resume(param: Parameter, resume: bool, journal: Any) -> None:
+    """-Resume continues a journal: it needs one."""
+    if resume and journal is None:
+        raise ParameterBindingError(
+            param.name, "-Resume continues a journaled run: give the run's journal with -Journal."
+        )
+
+
+def _failed(
+    journal: Journal | None, op: str, ident: str, error: BaseException, extra: Mapping[str, Any] | None = None
+) -> None:
+    if journal is not None:
+        journal.append({"op": op, "state": "failed", "id": ident, "error": str(error), **(extra or {})})
+
+
+def change_metadata(
+    invocation: Invocation,
+    journal: Journal | None,
+    ident: str,
+    *,
+    op: str,
+    target: Callable[[dict[str, str]], dict[str, str] | None],
+    extra: Mapping[str, Any] | None = None,
+    current: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Read a completion, write what ``target`` makes of its metadata, journaled; the API's
+    answer.  ``target`` returning None means there is nothing to write (None is returned)."""
+    if current is None:
+        current = read_completion(invocation, ident)
+    before = metadata_of(current)
+    after = target(before)
+    if after is None:
+        return None
+    if journal is not None:
+        journal.append(
+            {"op": op, "state": "pending", "id": ident, "before": before, "after": after, **(extra or {})}
+        )
+    try:
+        data = invocation.request("POST", encode_path("chat/completions/{}", ident), body={"metadata": after})
+    except Exception as error:
+        _failed(journal, op, ident, error, extra)
+        raise
+    if journal is not None:
+        journal.append(
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        )
+    return data if isinstance(data, dict) else current
+
+
+def resume_state(
+    invocation: Invocation,
+    journal: Journal | None,
+    ident: str,
+    *,
+    op: str,
+    resume: bool,
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[str, dict[str, Any] | None]:
+    """What -Resume makes of an id: (SKIPPED, None) for a done change, (APPLIED, the completion)
+    for a pending one the API already shows, (AGAIN, the completion or None) otherwise."""
+    if journal is None or not resume:
+        return AGAIN, None
+    entry = journal.entry(ident)
+    if entry is None or entry.record.get("op") != op:
+        return AGAIN, None
+    record = entry.record
+    if extra is not None and all(k in record for k in extra):
+        recorded = {k: record.get(k) for k in extra}
+        if recorded != dict(extra):
+            raise ParameterBindingError(
+                "Resume",
+                f"The journal '{journal.path}' records a different change for '{ident}' "
+                f"({to_literal(recorded)}). Resume with the same parameters, or use a new journal.",
+            )
+    if entry.state == "done":
+        log.info("Skipped '%s': the journal '%s' records it done.", ident, journal.path)
+        return SKIPPED, None
+    current = read_completion(invocation, ident)
+    before = record.get("before")
+    after = record.get("after")
+    if entry.state in ("pending", "failed") and isinstance(after, dict) and metadata_of(current) == after:
+        journal.append(
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        )
+        log.info("'%s' already shows the journaled change; recorded it done.", ident)
+        return APPLIED, current
+    return AGAIN, current
+
+
+def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, resume: bool) -> Any:
+    """Delete one completion, its full object and messages journaled first; the API's answer
+    (None when -Resume found it done already)."""
+    if resume:
+        entry = journal.entry(ident)
+        if entry is not None and entry.record.get("op") == "remove":
+            if entry.state == "done":
+                log.info("Skipped '%s': the journal '%s' records it removed.", ident, journal.path)
+                return None
+            try:
+                read_completion(invocation, ident)
+            except NotFoundException:
+                journal.append({"op": "remove", "state": "done", "id": ident})
+                log.info("'%s' is already gone; recorded it removed.", ident)
+                return None
+    completion = read_completion(invocation, ident)
+    messages = list(
+        pages(invocation, encode_path("chat/completions/{}/messages", ident), Paging(None, True, None, "asc"))
+    )
+    journal.append(
+        {"op": "remove", "state": "pending", "id": ident, "completion": completion, "messages": messages}
+    )
+    try:
+        response = invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+    except Exception as error:
+        _failed(journal, "remove", ident, error)
+        raise
+    journal.append({"op": "remove", "state": "done", "id": ident})
+    return response

@@ -1,0 +1,310 @@
+"""Export-ChatCompletion: every stored chat completion (or those the filters select) to a JSON-lines
+file, the backup to take before a bulk change.
+
+Each line is one completion as the API returned it (its JSON, not the PowerShell-shaped object);
+with -IncludeMessages it carries one more property, ``"messages"``: the completion's stored
+messages as the API returned them, in order.  Pages are streamed: memory holds one page (and its
+messages), never the whole list.  The lines go to a staging file in the destination's directory,
+published under the destination's name only when complete, and never over an existing file.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import InvalidResponseException, ParameterBindingError
+from ..parameters import Command, Parameter, settings_parameters
+from ..secret import Secret
+from ..transport import encode_path
+from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
+from .common import Invocation, prepare_invocation, settings_kwargs
+from .paging import Paging, pages
+from .unit import CommandUnit
+
+log = logging.getLogger("psopenai_py")
+
+PAGE_SIZE = 100
+"""Completions per list request (the API's most)."""
+
+TABLE = Command(
+    name="Export-ChatCompletion",
+    python_name="export_chat_completion",
+    synopsis="Saves stored chat completions to a JSON-lines file, one API object per line.",
+    parameters=(
+        Parameter(
+            "Path",
+            "path",
+            "String",
+            "The file to create; - writes the lines to standard output. An existing file is never "
+            "overwritten. The file appears only when the export is complete.",
+            position=0,
+            mandatory=True,
+        ),
+        Parameter(
+            "MetaData",
+            "metadata",
+            "IDictionary",
+            "Export only completions whose metadata has all these pairs.",
+        ),
+        Parameter("Model", "model", "String", "Export only completions made with this model."),
+        Parameter(
+            "Order",
+            "order",
+            "String",
+            "asc (oldest first, the default) or desc.",
+            default="asc",
+            choices=("asc", "desc"),
+        ),
+        Parameter("After", "after", "String", "Start after the completion with this id."),
+        Parameter(
+            "IncludeMessages",
+            "include_messages",
+            "SwitchParameter",
+            'Add each completion\'s stored messages to its line, as "messages": [...] (one '
+            "request or more per completion).",
+            default=False,
+        ),
+        Parameter(
+            "ThrottleLimit",
+            "throttle_limit",
+            "Int32",
+            "How many completions' messages are fetched at once with -IncludeMessages (1 to 64).",
+            default=1,
+            minimum=1,
+            maximum=64,
+        ),
+        *settings_parameters(),
+    ),
+)
+
+EXPORT_CHAT_COMPLETION = TABLE
+
+
+@dataclass(frozen=True)
+class ExportReceipt:
+    """What an export wrote: the file (``-`` for standard output) and how many completions."""
+
+    path: str
+    count: int
+
+
+@dataclass(frozen=True)
+class _Export:
+    invocation: Invocation
+    path: str
+    filters: tuple[tuple[str, Any], ...]
+    order: str
+    after: str | None
+    include_messages: bool
+    throttle: int
+
+
+def _check(kwargs: Mapping[str, Any]) -> _Export:
+    p = TABLE.parameter
+    path = check_optional_str(p("Path"), kwargs.get("path"))
+    if path is None or not path.strip():
+        raise ParameterBindingError(
+            "Path", "Cannot validate argument on parameter 'Path'. Give a file path or -."
+        )
+    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
+    model = check_optional_str(p("Model"), kwargs.get("model"))
+    filters = tuple(
+        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
+    )
+    order = check_choice(p("Order"), kwargs.get("order")) or "asc"
+    after = check_optional_str(p("After"), kwargs.get("after"))
+    include = check_switch(p("IncludeMessages"), kwargs.get("include_messages"))
+    throttle = check_int(p("ThrottleLimit"), kwargs.get("throttle_limit")) or 1
+    if path != "-":
+        _refuse_existing(Path(path))
+        if not Path(path).resolve().parent.is_dir():
+            raise ParameterBindingError(
+                "Path",
+                f"Cannot export to '{path}': its directory does not exist.",
+            )
+    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
+    return _Export(invocation, path, filters, order, after, include, throttle)
+
+
+def _refuse_existing(path: Path) -> None:
+    if os.path.lexists(path):
+        raise ParameterBindingError(
+            "Path",
+            f"Cannot export to '{path}': the file already exists. Export-ChatCompletion never "
+            "overwrites a file; give a new path.",
+        )
+
+
+def _malformed(detail: str) -> InvalidResponseException:
+    return InvalidResponseException(f"The export stopped: the API returned a malformed list page ({detail}).")
+
+
+def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
+    """The list's pages, checked: a page that is not a list object, an item without an id, a
+    page that says there is more but gives nothing, or a cursor seen before is an error (never
+    a loop, never a silently short export)."""
+    after = export.after
+    seen: set[str] = set()
+    while True:
+        query: list[tuple[str, Any]] = [("limit", PAGE_SIZE), ("order", export.order)]
+        if after:
+            query.append(("after", after))
+        page = export.invocation.request("GET", "chat/completions", query=[*query, *export.filters])
+        if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):
+            raise _malformed("no data list")
+        data = page["data"]
+        if not all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in data):
+            raise _malformed("an item without an id")
+        has_more = page.get("has_more")
+        if not isinstance(has_more, bool):
+            raise _malformed("has_more is not true or false")
+        if data:
+            yield data
+        if not has_more:
+            return
+        if not data:
+            raise _malformed("has_more is true on an empty page")
+        cursor = str(data[-1]["id"])
+        if cursor in seen or cursor == after:
+            raise InvalidResponseException(
+                f"The export stopped: the API returned the page after '{cursor}' twice (a cursor loop)."
+            )
+        seen.add(cursor)
+        after = cursor
+
+
+def _messages(invocation: Invocation, ident: str) -> list[Any]:
+    path = encode_path("chat/completions/{}/messages", ident)
+    return list(pages(invocation, path, Paging(None, True, None, "asc")))
+
+
+def _write_all(export: _Export, out: IO[str]) -> int:
+    count = 0
+    pool = (
+        concurrent.futures.ThreadPoolExecutor(export.throttle, thread_name_prefix="psopenai-export")
+        if export.include_messages and export.throttle > 1
+        else None
+    )
+    try:
+        for data in list_pages(export):
+            if export.include_messages:
+                ids = [str(item["id"]) for item in data]
+                if pool is not None:
+                    fetched = list(pool.map(lambda i: _messages(export.invocation, i), ids))
+                else:
+                    fetched = [_messages(export.invocation, i) for i in ids]
+                for item, messages in zip(data, fetched, strict=True):
+                    item["messages"] = messages
+            out.write(
+                "".join(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n" for item in data)
+            )
+            count += len(data)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return count
+
+
+def _publish(staging: str, destination: Path) -> None:
+    """Give the complete staging file the destination's name, never replacing a file."""
+    try:
+        # A hard link fails when the name exists: the check and the publication are one step.
+        os.link(staging, destination)
+    except FileExistsError:
+        _refuse_existing(destination)
+        raise
+    except (OSError, NotImplementedError, AttributeError):
+        # No hard links here (some file systems): reserve the name exclusively, then move over it.
+        try:
+            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            _refuse_existing(destination)
+            raise
+        os.close(fd)
+        os.replace(staging, destination)
+        return
+    os.unlink(staging)
+
+
+def run_export(export: _Export) -> ExportReceipt:
+    """Export as checked; the receipt."""
+    started = time.monotonic()
+    if export.path == "-":
+        count = _write_all(export, sys.stdout)
+        sys.stdout.flush()
+        return ExportReceipt("-", count)
+    destination = Path(export.path)
+    fd, staging = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
+    )
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            count = _write_all(export, out)
+            out.flush()
+            os.fsync(out.fileno())
+        _publish(staging, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staging)
+        raise
+    log.info("Exported %d completions in %.1f s.", count, time.monotonic() - started)
+    return ExportReceipt(str(destination), count)
+
+
+def _receipt_lines(receipt: ExportReceipt) -> list[str]:
+    lines = [] if receipt.path == "-" else [f"Saved {receipt.path}"]
+    return [*lines, f"Stored completions: {receipt.count}", "All pages fetched."]
+
+
+def begin_export(kwargs: Mapping[str, Any]) -> None:
+    """The command's only step: export, then the receipt on standard error (no output object)."""
+    receipt = run_export(_check(kwargs))
+    sys.stderr.write("".join(line + "\n" for line in _receipt_lines(receipt)))
+    sys.stderr.flush()
+
+
+def export_chat_completion(
+    path: str,
+    *,
+    metadata: Mapping[str, str] | None = None,
+    model: str | None = None,
+    order: str | None = None,
+    after: str | None = None,
+    include_messages: bool | None = None,
+    throttle_limit: int | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> ExportReceipt:
+    """Save stored chat completions to a new JSON-lines file (``path``; ``"-"`` is standard
+    output), one API object per line, filtered by ``metadata`` and ``model``, from ``after`` in
+    ``order``; ``include_messages`` adds ``"messages": [...]`` to each line (fetched
+    ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
+    existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
+    verbose line."""
+    receipt = run_export(_check(dict(locals())))
+    for line in _receipt_lines(receipt):
+        log.info("%s", line)
+    return receipt
+
+
+UNIT = CommandUnit(TABLE, begin_export)

@@ -1,0 +1,260 @@
+"""The change journal: an append-only JSON-lines file that makes a bulk change resumable and
+reversible.
+
+Each line is one record, versioned::
+
+    {"v":1,"op":"set","state":"pending","id":"chatcmpl-...","before":{...},"after":{...},...}
+
+A ``pending`` record is written and flushed to disk (``fsync``) before a change is sent; a ``done``
+or ``failed`` record follows the answer.  Records hold ids, metadata, and for ``remove`` the
+completion and its messages as the API returned them: never a setting, a header or a key.
+
+One writer per journal: a writer holds an OS lock on ``<journal>.lock`` (``fcntl.flock`` on POSIX,
+``msvcrt.locking`` on Windows) for as long as the journal is open.  The operating system drops the
+lock when the process ends, however it ends (SIGKILL included), so a crash leaves no stale lock;
+the ``.lock`` file itself stays, empty.  Inside the process, a thread lock serialises
+append + fsync, so ThrottleLimit workers can share one journal.
+
+A crash can tear the last line.  Reading ignores a torn last line (with a warning); opening for
+append cuts it off first, so the next record starts on a line of its own.  A bad line anywhere
+else is an error: that journal has been edited or damaged, and guessing would be unsafe.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .errors import JournalError
+
+__all__ = [
+    "VERSION",
+    "Journal",
+    "JournalEntry",
+    "read_records",
+    "latest_by_id",
+]
+
+log = logging.getLogger("psopenai_py")
+
+VERSION = 1
+"""The record format this code writes and reads (``"v"`` of each record)."""
+
+STATES = ("pending", "done", "failed")
+
+
+def _lock_file(handle: BinaryIO) -> bool:
+    """Take the OS lock on an open lock file without waiting; False when another holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every record of a journal, in order (an absent file has none).
+
+    A torn last line (a crash in the middle of a write) is ignored with a warning; a bad line
+    anywhere else, or a record of an unknown version, raises :class:`JournalError`.
+    """
+    return list(_iter_records(Path(path)))
+
+
+def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise JournalError(str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}.") from None
+    lines = data.split(b"\n")
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            if number == last:  # no newline after it: a write cut short by a crash
+                log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
+                return
+            raise JournalError(
+                str(path), f"Line {number + 1} of the journal '{path}' is not a JSON record."
+            ) from None
+        if record.get("v") != VERSION:
+            raise JournalError(
+                str(path),
+                f"Line {number + 1} of the journal '{path}' has version {record.get('v')!r}; "
+                f"this version of psopenai_py reads version {VERSION}.",
+            )
+        yield record
+
+
+def latest_by_id(records: list[dict[str, Any]], ops: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The last record of each id among records of the given operations."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record.get("op") in ops and isinstance(record.get("id"), str):
+            latest[record["id"]] = record
+    return latest
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """What the journal says about one id when a run starts: its last record."""
+
+    state: str
+    record: Mapping[str, Any]
+
+
+class Journal:
+    """A journal open for appending by this process (the only writer while it is open)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, resume: bool, parameter: str = "Journal") -> None:
+        """Lock the journal, read it, cut a torn last line, and open it for appending.
+
+        Without ``resume`` a journal that already has records is refused (``parameter`` is named
+        in the error), so that a second run cannot be mistaken for the continuation of the first.
+        """
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        lock_path = Path(f"{self.path}.lock")
+        try:
+            self._lock_handle: BinaryIO = open(lock_path, "a+b")  # noqa: SIM115 - held open while in use
+        except OSError as exc:
+            raise JournalError(
+                str(self.path), f"Cannot open the journal lock '{lock_path}': {exc.strerror or exc}."
+            ) from None
+        if not _lock_file(self._lock_handle):
+            self._lock_handle.close()
+            raise JournalError(
+                str(self.path),
+                f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
+                "is held). Wait for that run to end, or use another journal.",
+            )
+        self._finalizer = weakref.finalize(self, self._lock_handle.close)
+        try:
+            self.records = read_records(self.path)
+            if self.records and not resume:
+                raise JournalError(
+                    str(self.path),
+                    f"Cannot use -{parameter} '{self.path}': it already records a run. Add -Resume "
+                    "to continue that run, or give a new journal path.",
+                )
+            self._cut_torn_tail()
+        except BaseException:
+            self._finalizer()
+            raise
+        # The journal file itself is created by the first record (a WhatIf run writes none).
+        self._fd: int | None = None
+        self.latest: dict[str, dict[str, Any]] = {}
+        for record in self.records:
+            if isinstance(record.get("id"), str):
+                self.latest[record["id"]] = record
+
+    def _cut_torn_tail(self) -> None:
+        """Remove a last line without its newline (left by a crash) before appending."""
+        try:
+            with open(self.path, "r+b") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                if size == 0:
+                    return
+                handle.seek(size - 1)
+                if handle.read(1) == b"\n":
+                    return
+                # Find the last newline; everything after it is the torn line.
+                step = 4096
+                position = size
+                keep = 0
+                while position > 0:
+                    start = max(0, position - step)
+                    handle.seek(start)
+                    chunk = handle.read(position - start)
+                    index = chunk.rfind(b"\n")
+                    if index >= 0:
+                        keep = start + index + 1
+                        break
+                    position = start
+                handle.truncate(keep)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except FileNotFoundError:
+            return
+
+    def entry(self, ident: str) -> JournalEntry | None:
+        """The last record written for an id (when the run started or since), or None."""
+        with self._lock:
+            record = self.latest.get(ident)
+        return JournalEntry(str(record.get("state")), record) if record is not None else None
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        """Write one record as a line and force it to disk before returning."""
+        full = {"v": VERSION, **record, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        line = (json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._lock:
+            try:
+                if self._fd is None:
+                    self._open_for_append()
+                assert self._fd is not None
+                # One write call on an O_APPEND descriptor: the line lands whole at the end.
+                written = os.write(self._fd, line)
+                while written < len(line):
+                    written += os.write(self._fd, line[written:])
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise JournalError(
+                    str(self.path), f"Cannot write to the journal '{self.path}': {exc.strerror or exc}."
+                ) from None
+            if isinstance(full.get("id"), str):
+                self.latest[full["id"]] = full
+
+    def _open_for_append(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o600)
+        self._fd = fd
+        handle = self._lock_handle
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, functools.partial(_close_all, fd, handle))
+
+    def close(self) -> None:
+        """Close the file and release the lock (also done when the object is collected)."""
+        self._finalizer()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_O_BINARY: int = getattr(os, "O_BINARY", 0)
+
+
+def _close_all(fd: int, handle: BinaryIO) -> None:
+    try:
+        os.close(fd)
+    finally:
+        handle.close()
