@@ -503,6 +503,31 @@ def test_an_export_over_a_bad_second_page_publishes_nothing(hostile, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("max_items", "receipt"), [("2", "Stopped at --max-items 2"), ("5", "All pages fetched.")]
+)
+def test_an_export_cut_short_by_max_items_says_so(emulator, base, tmp_path, max_items, receipt):
+    emulator.store.seed(5, prefix="chatcmpl-k-")
+    target = tmp_path / "out.jsonl"
+    status, _, err = run(
+        "chat:completions", "export", "--limit", "2", "--max-items", max_items, "-o", str(target), *base
+    )
+    assert status == 0 and receipt in err, err
+    assert ("All pages fetched." in err) is (max_items == "5")
+    assert len(target.read_text(encoding="utf-8").splitlines()) == int(max_items)
+
+
+def test_an_export_refuses_an_item_repeated_across_pages(hostile, tmp_path):
+    target = tmp_path / "out.jsonl"
+    hostile.script(
+        json_answer({"data": [{"id": "a"}, {"id": "b"}], "has_more": True}),
+        json_answer({"data": [{"id": "b"}, {"id": "c"}], "has_more": False}),
+    )
+    status, out, err = hostile_run(hostile, "chat:completions", "export", "-o", str(target))
+    assert (status, out) == (1, "") and "'b' on two pages" in err and "Saved" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_has_more_with_an_empty_page_stops_as_the_sdk_does(hostile):
     hostile.script(
         json_answer({"data": [{"id": "a"}], "has_more": True}), json_answer({"data": [], "has_more": True})

@@ -348,8 +348,9 @@ def _export(
     from ..errors import PSOpenAIError
 
     if destination is None:
-        count = _write_lines(pages, Printer(printer.out, "jsonl"), max_items)
-        err.write(f"Stored completions: {count}\nAll pages fetched.\n")
+        tally = _Tally()
+        _write_lines(pages, Printer(printer.out, "jsonl"), max_items, tally)
+        err.write(tally.receipt(max_items))
         return
     folder = os.path.dirname(os.path.abspath(destination))
     try:
@@ -362,7 +363,8 @@ def _export(
     scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            count = _write_lines(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), max_items)
+            tally = _Tally()
+            _write_lines(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), max_items, tally)
             stream.flush()
             os.fsync(stream.fileno())
         _publish(staging, destination)
@@ -370,13 +372,55 @@ def _export(
         if os.path.exists(staging):
             os.remove(staging)
         raise
-    err.write(f"Saved {destination}\nStored completions: {count}\nAll pages fetched.\n")
+    err.write(f"Saved {destination}\n" + tally.receipt(max_items))
 
 
-def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int) -> int:
-    for item in _items(pages, max_items):
+class _Tally:
+    """What an export wrote: how many items, and whether --max-items left some unfetched."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.capped = False
+
+    def receipt(self, max_items: int) -> str:
+        if self.capped:
+            return (
+                f"Stored completions: {self.count}\n"
+                f"Stopped at --max-items {max_items}; later items were not fetched.\n"
+            )
+        return f"Stored completions: {self.count}\nAll pages fetched.\n"
+
+
+def _export_items(pages: Iterator[Any], max_items: int, tally: _Tally) -> Iterator[Any]:
+    """The items to export, each id once: a server that repeats an item across pages is paging
+    inconsistently, and an export (a copy to restore from) must not hold it twice."""
+    from ..commands import stored
+    from ..errors import InvalidResponseException
+
+    seen: set[str] = set()
+    for page in pages:
+        for item in page["data"]:
+            if max_items != -1 and tally.count >= max_items:
+                tally.capped = True
+                return
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    raise InvalidResponseException(
+                        f"The API returned {ident!r} on two pages; stopped, as an export holds "
+                        "each completion once."
+                    )
+                seen.add(ident)
+            tally.count += 1
+            yield item
+        if max_items != -1 and tally.count >= max_items:
+            tally.capped = stored.next_cursor(page) is not None
+            return
+
+
+def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int, tally: _Tally) -> None:
+    for item in _export_items(pages, max_items, tally):
         lines.document(item)
-    return lines.count
 
 
 def _publish(staging: str, destination: str) -> None:
