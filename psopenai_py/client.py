@@ -105,6 +105,13 @@ def _guarded(call: Callable[[], Any], scrub: stored.KeyScrubber) -> Any:
             exc.message = scrub(exc.message)
             exc.content = scrub.value(exc.content)
             exc.type, exc.code, exc.param = (scrub.value(v) for v in (exc.type, exc.code, exc.param))
+            # The SDK's names for what code written for it reads: body (the error member, or the
+            # whole body) and request_id (the x-request-id header).
+            content = exc.content
+            body = content.get("error", content) if isinstance(content, Mapping) else content
+            headers = getattr(exc.response, "headers", None)
+            setattr(exc, "body", body)  # noqa: B010 (an attribute the class does not declare)
+            setattr(exc, "request_id", headers.get("x-request-id") if headers is not None else None)  # noqa: B010
         raise
     except Exception as exc:
         failed = type(exc).__name__

@@ -31,6 +31,13 @@ from psopenai_py.openai_cli import is_dialect, main
 from .conftest import CANARY_KEY
 from .hostile_server import Answer, HostileServer, json_answer
 
+try:  # the official SDK, a test dependency, for the parity checks
+    import openai
+except ImportError:  # pragma: no cover
+    openai = None  # type: ignore[assignment]
+
+needs_openai = pytest.mark.skipif(openai is None, reason="the official openai package is not installed")
+
 KEY = "sk-attack-000000000000000000000000"
 COMMAND = [sys.executable, "-m", "psopenai_py"]
 # Every run of 8 characters of the canary beyond what its masked form shows on purpose.
@@ -698,6 +705,24 @@ def test_sdk_failures_are_the_package_exceptions_without_the_key(hostile, answer
         assert leaked(exception_text(caught.value)) == []
 
 
+@needs_openai
+def test_sdk_errors_carry_the_sdk_body_and_request_id():
+    with Emulator(seed=3) as theirs_server, Emulator(seed=3) as ours_server:
+        theirs = openai.OpenAI(api_key=KEY, base_url=theirs_server.url, max_retries=0)
+        ours = psopenai_py.OpenAI(api_key=KEY, base_url=ours_server.url, max_retries=0)
+        caught = []
+        for client in (theirs, ours):
+            try:
+                client.chat.completions.retrieve("chatcmpl-none")
+            except Exception as exc:  # each package's NotFound class
+                caught.append(exc)
+        theirs.close()
+    expected, actual = caught
+    assert actual.body == expected.body and isinstance(actual.body, dict)  # type: ignore[attr-defined]
+    assert actual.request_id.startswith("req_") and expected.request_id.startswith("req_")  # type: ignore[attr-defined]
+    assert actual.status_code == expected.status_code == 404  # type: ignore[attr-defined]
+
+
 def test_sdk_list_pages_of_the_wrong_shape_raise(hostile):
     client = sdk(hostile)
     for body in WRONG_PAGES.values():
@@ -832,8 +857,6 @@ def test_the_client_is_safe_to_share_between_threads(emulator, transport):
 
 # -- parity of the client's signatures with the official SDK --------------------------------------
 
-openai = pytest.importorskip("openai")
-
 
 def _parameters(function: Any) -> dict[str, tuple[str, bool]]:
     return {
@@ -842,6 +865,7 @@ def _parameters(function: Any) -> dict[str, tuple[str, bool]]:
     }
 
 
+@needs_openai
 @pytest.mark.parametrize("path", ["create", "retrieve", "update", "list", "delete", "messages.list"])
 def test_every_method_takes_the_sdk_keywords_with_the_same_kinds(path):
     theirs_client = openai.OpenAI(api_key=KEY)
@@ -856,6 +880,7 @@ def test_every_method_takes_the_sdk_keywords_with_the_same_kinds(path):
     theirs_client.close()
 
 
+@needs_openai
 def test_the_constructor_takes_the_sdk_keywords_this_package_can_honour():
     expected = _parameters(openai.OpenAI.__init__)
     actual = _parameters(psopenai_py.OpenAI.__init__)
