@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ except ImportError:  # pragma: no cover
 needs_openai = pytest.mark.skipif(openai is None, reason="the official openai package is not installed")
 
 KEY = "sk-attack-000000000000000000000000"
+ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "psopenai_py"]
 # Every run of 8 characters of the canary beyond what its masked form shows on purpose.
 FRAGMENTS = [CANARY_KEY[i : i + 8] for i in range(len("sk-proj-") + 3, len(CANARY_KEY) - 7)]
@@ -77,7 +79,7 @@ def hostile_run(server: HostileServer, *args: str) -> tuple[int, str, str]:
 
 def env_for(emulator: Emulator, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update({"OPENAI_BASE_URL": emulator.url, "OPENAI_API_KEY": KEY, "PYTHONPATH": os.getcwd()})
+    env.update({"OPENAI_BASE_URL": emulator.url, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(ROOT)})
     env.update(extra)
     return env
 
@@ -914,7 +916,7 @@ def test_the_documented_typo_lines_in_a_real_terminal():
     def in_terminal(*argv: str) -> tuple[int, str]:
         pid, fd = pty.fork()
         if pid == 0:
-            os.environ["PYTHONPATH"] = os.getcwd()
+            os.environ["PYTHONPATH"] = str(ROOT)
             os.execvp(sys.executable, [*COMMAND, *argv])
         output = b""
         while True:
