@@ -95,12 +95,16 @@ def test_one_shared_backoff_after_a_429(emulator, real_sleep_transport):
     Set_ChatCompletion(ids, MetaData={}, ThrottleLimit=4, MaxRetryCount=2)
     requests = sorted(emulator.requests, key=lambda r: r.received_at)
     limited_at = requests[0].received_at  # answered 100 ms later with retry-after-ms: 600
-    # The other three workers' first requests were already on their way; once the 429 is back
-    # every worker waits the server's delay, so nothing arrives until it is over (without the
-    # shared backoff the other workers would go on at +200 and +300 ms).
-    quiet = [r for r in requests if 0.15 < r.received_at - limited_at < 0.6]
-    assert quiet == []
-    assert any(r.received_at - limited_at >= 0.65 for r in requests)
+    # The first four items' requests may already be on their way.  Once the 429 is back every
+    # worker waits the server's delay; a worker that finished its item just before may have
+    # started its next one already (a race whose window grows with the machine's load), but at
+    # most once.  Without the shared backoff the three other workers would go on every 100 ms:
+    # about a dozen requests before the pause is over.
+    first_four = {f"/v1/chat/completions/{ident}" for ident in ids[:4]}
+    early = [r for r in requests if r.target not in first_four and r.received_at - limited_at < 0.6]
+    assert len(early) <= 3
+    retried = [r for r in requests if r.target == requests[0].target]
+    assert len(retried) == 2 and retried[1].received_at - limited_at >= 0.65
     assert len(emulator.requests) == 17
 
 
