@@ -389,6 +389,16 @@ def test_a_latin1_header_and_the_project_go_out(emulator, stored, base, monkeypa
     assert emulator.requests[-1].header("OpenAI-Project") == "proj_flag"
 
 
+def test_the_password_of_a_base_url_never_shows(emulator, transport):
+    base = emulator.url.replace("http://", "http://gateway:s3cret%2Fpass@")
+    for extra in ([], ["--debug"], ["--format-error", "json"]):
+        status, out, err = run(
+            "chat:completions", "retrieve", "chatcmpl-none", "--api-key", KEY, "--base-url", base, *extra
+        )
+        assert status == 1 and "404 Not Found" in err
+        assert "s3cret" not in out + err and "gateway:********@" in err
+
+
 # -- export destinations ----------------------------------------------------------------------
 
 
