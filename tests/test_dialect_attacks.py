@@ -117,6 +117,12 @@ def env_for(emulator: Emulator, **extra: str) -> dict[str, str]:
             'Did you mean "--metadata"?',
         ),
         (["chat:completions", "xyzzy"], 3, "No help topic for 'xyzzy'\n"),
+        (
+            ["Chat:Completions", "list"],
+            3,
+            "No help topic for 'Chat:Completions'. Did you mean 'psopenai chat:completions'?",
+        ),
+        (["CHAT", "completions", "list"], 3, "Did you mean 'psopenai chat:completions'?"),
     ],
     ids=lambda v: str(v)[:40],
 )

@@ -475,8 +475,10 @@ def suggest(provided: str, candidates: Sequence[str]) -> str | None:
     return best if score >= _SUGGESTION_THRESHOLD else None
 
 
-def _unknown_word(word: str, candidates: Sequence[str], prefix: str) -> UnknownCommand:
-    guess = suggest(word, candidates)
+def _unknown_word(
+    word: str, candidates: Sequence[str], prefix: str, compare: str | None = None
+) -> UnknownCommand:
+    guess = suggest(word if compare is None else compare, candidates)
     hint = f" Did you mean 'psopenai {prefix}{guess}'?" if guess else ""
     return UnknownCommand(
         f"No help topic for '{visible(word)}'.{hint}" if hint else f"No help topic for '{visible(word)}'"
@@ -495,7 +497,10 @@ def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
         parts = candidate
         used += 1
     if not parts:
-        raise _unknown_word(words[0] if words else "", list(RESOURCES), "")
+        first = words[0] if words else ""
+        # Compared in lower case: "CHAT" or "Chat:Completions" is the right command misspelt.
+        lowered = first.lower()
+        raise _unknown_word(first, list(RESOURCES), "", "chat:completions" if lowered == "chat" else lowered)
     if parts == ["chat"]:
         # As the official CLI's suggestion: the only command under 'chat' is completions.
         if len(words) > used:
