@@ -576,7 +576,9 @@ def test_a_cursor_cycle_over_two_pages_stops(hostile):
 
 
 ESCAPED = json.dumps(CANARY_KEY).strip('"').replace("-", "\\u002d").replace("C", "\\u0043")
+FULLY_ESCAPED = "".join(f"\\u{ord(c):04x}" for c in CANARY_KEY)
 ECHOES = {
+    "fully-escaped-error": Answer(401, ('{"error": {"message": "bad key ' + FULLY_ESCAPED + '"}}').encode()),
     "raw-error": json_answer({"error": {"message": f"Incorrect API key provided: {CANARY_KEY}"}}, 401),
     "escaped-error": Answer(401, ('{"error": {"message": "bad key ' + ESCAPED + '"}}').encode()),
     "fragment-error": json_answer({"error": {"message": "bad key ..." + CANARY_KEY[14:40]}}, 401),
@@ -600,6 +602,7 @@ def test_an_echoed_key_never_reaches_the_output(hostile, echo, fmt):
         hostile, "chat:completions", "retrieve", "c1", "--debug", "--format-error", "json", "--format", fmt
     )
     assert leaked(out + err) == [] and "Traceback" not in out + err
+    assert FULLY_ESCAPED[60:120] not in out + err  # nor as JSON escapes in the logged raw body
     assert hostile.requests[0].headers["Authorization"] == f"Bearer {CANARY_KEY}"
     assert status == (0 if "success" in echo else 1)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -425,6 +426,7 @@ def _json_kind(value: Any) -> str:
 
 
 _FRAGMENT = 8  # characters: any run this long taken from the key counts as the key
+_ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(_FRAGMENT) + ",}")
 
 
 class KeyScrubber:
@@ -453,6 +455,9 @@ class KeyScrubber:
     def __call__(self, text: str) -> str:
         if self._whole:
             return text.replace(self._whole, self.MASK)
+        if "\\u" in text and self._grams:
+            # A raw body in a debug log may carry the key as JSON escapes, \u0073\u006b...
+            text = _ESCAPE_RUN.sub(self._escaped_run, text)
         if not self._grams or not any(gram in text for gram in self._grams):
             return text  # the common case, answered by the C substring search
         hidden = [False] * len(text)
@@ -471,6 +476,11 @@ class KeyScrubber:
                 out.append(text[index])
                 index += 1
         return "".join(out)
+
+    def _escaped_run(self, match: re.Match[str]) -> str:
+        run = match.group()
+        decoded = "".join(chr(int(run[i + 2 : i + 6], 16)) for i in range(0, len(run), 6))
+        return self.MASK if self(decoded) != decoded else run
 
     def value(self, data: Any) -> Any:
         """A JSON-like value with every string (and key) scrubbed."""
