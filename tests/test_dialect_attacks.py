@@ -205,6 +205,47 @@ def test_a_pipe_closed_early_gives_no_traceback(emulator, fmt):
     assert process.returncode in (0, 1)
 
 
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "argv", [["chat:completions", "list"], ["chat:completions", "--help"], ["chat:completions", "-v"]]
+)
+def test_an_output_that_cannot_be_written_is_one_line(emulator, stored, base, argv):
+    err = io.StringIO()
+    status = main([*argv, *base], stdout=FullDisk(), stderr=err)
+    assert status == 1
+    assert err.getvalue() == "psopenai: cannot write the output (No space left on device).\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a POSIX descriptor in the child")
+@pytest.mark.parametrize(
+    ("closed", "argv", "code"),
+    [
+        (1, ["chat:completions", "--help"], 0),
+        (1, ["chat:completions", "list"], 0),
+        (2, ["chat:completions", "bogus"], 3),
+        (2, ["chat:completions", "retrieve", "chatcmpl-none"], 1),
+    ],
+    ids=str,
+)
+def test_a_closed_standard_stream_changes_nothing_but_what_is_seen(emulator, stored, closed, argv, code):
+    result = subprocess.run(
+        [*COMMAND, *argv],
+        stdout=None if closed == 1 else subprocess.PIPE,
+        stderr=None if closed == 2 else subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env_for(emulator),
+        timeout=60,
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert result.returncode == code
+    seen = (result.stdout or b"") + (result.stderr or b"")
+    assert b"Traceback" not in seen
+
+
 def test_format_error_json_survives_a_legacy_code_page(emulator, base):
     raw = io.BytesIO()
     stream = io.TextIOWrapper(raw, encoding="cp1252", newline="\n")

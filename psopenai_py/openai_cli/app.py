@@ -6,6 +6,7 @@ Exit status as the official CLI's: 0 for success, help and version; 1 for a bad 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -33,8 +34,75 @@ MISSING_KEY = (
 
 def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run one dialect command line; returns the exit status.  Nothing here raises."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
+    # A stream the shell closed (">&-") is None in Python: write nowhere rather than fail.
+    out: Any = stdout if stdout is not None else (sys.stdout or _Nowhere())
+    err: Any = _Tolerant(stderr if stderr is not None else (sys.stderr or _Nowhere()))
+    try:
+        return _main(argv, out, err)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep the interpreter's final flush
+        # of the same pipe from reporting it again.
+        _silence(out)
+        return EXIT_FAILURE
+    except OSError as exc:
+        # Writing the output failed (a full disk, a stream closed under us).
+        _write_quietly(err, f"psopenai: cannot write the output ({exc.strerror or type(exc).__name__}).\n")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _write_quietly(err, "Interrupted.\n")
+        return 130
+
+
+class _Nowhere:
+    """A text stream that drops what is written (for a closed standard stream)."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Tolerant:
+    """stderr, where a failed write (a closed descriptor) is dropped: a message that cannot be
+    shown must not change the exit status of what it reports."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None)
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self.stream.write(text) or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.flush()
+
+
+def _silence(stream: Any) -> None:
+    if stream is sys.stdout:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def _write_quietly(stream: Any, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: Sequence[str], out: Any, err: Any) -> int:
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
@@ -45,18 +113,17 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
         return EXIT_FAILURE
     if parsed.help or (parsed.verb is None and not parsed.version):
         out.write(help_text(parsed.resource, parsed.verb))
+        out.flush()
         return EXIT_OK
     if parsed.version:
         out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
+        out.flush()
         return EXIT_OK
     with _logging(parsed, err) as logs:
         try:
             return _run(parsed, out, err, logs)
-        except BrokenPipeError:
-            return EXIT_FAILURE
-        except KeyboardInterrupt:
-            err.write("Interrupted.\n")
-            return 130
+        except (OSError, KeyboardInterrupt):
+            raise  # reported by main
         except Exception as exc:  # the last guard: no traceback reaches a user
             # Only the class name: the message of an unforeseen error could quote a header.
             err.write(f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown.\n")
