@@ -294,6 +294,8 @@ def test_an_error_message_with_terminal_controls_is_escaped(hostile):
         ("{foo: \u65e5\u672c, caf\u00e9: \U0001f600}", {"foo": "\u65e5\u672c", "caf\u00e9": "\U0001f600"}),
         ('{n: "1", ok: "true"}', {"n": "1", "ok": "true"}),
         ("\ufeff{foo: bar}", {"foo": "bar"}),
+        ("{note: a  b}", {"note": "a  b"}),
+        ("{note: first\n   second}", {"note": "first second"}),
         ("null", None),
     ],
     ids=repr,
@@ -400,6 +402,24 @@ def test_a_key_that_cannot_be_a_header_is_refused_unquoted(emulator, transport, 
     assert (status, out) == (1, "")
     assert "--api-key" in err and words in err and err.count("\n") == 1, err
     assert not leaked(err) and CANARY_KEY[:20] not in err
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat:completions", "list", CANARY_KEY],
+        ["chat:completions", "retrieve", CANARY_KEY],
+        ["chat:completions", "retrieve", "--completion-id", CANARY_KEY],
+        ["chat:completions", "list", "--after", CANARY_KEY],
+        ["chat:completions:messages", "list", "chatcmpl-x", CANARY_KEY],
+    ],
+    ids=["list-extra", "retrieve-id", "completion-id", "after", "messages-extra"],
+)
+def test_a_key_typed_where_another_value_belongs_is_refused_unquoted(emulator, base, argv):
+    status, out, err = run(*argv, *base)
+    assert (status, out) == (1, "")
+    assert "looks like an API key" in err and err.count("\n") == 1 and leaked(err) == []
     assert emulator.requests == []
 
 

@@ -209,7 +209,10 @@ class _Parser:
             if char in "\r\n" and top:
                 break
             self.pos += 1
-        word = " ".join(text[start : self.pos].split())  # flow folding: line breaks are spaces
+        # Flow folding: a line break (with the blanks around it) is one space; blanks inside a
+        # line are kept as written, so '{note: a  b}' keeps its two spaces.
+        lines = [line.strip(" \t") for line in re.split(r"\r\n|\r|\n", text[start : self.pos])]
+        word = " ".join(line for line in lines if line)
         if key and not word:
             raise self.error("expected a key")
         return word

@@ -572,10 +572,33 @@ def parse(argv: Sequence[str]) -> Parsed:
     return parsed
 
 
+# An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
+# cursor or model name.
+_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+
+
+def _check_not_a_key(parsed: Parsed) -> None:
+    """A key typed where another value belongs (the flag name forgotten, or the wrong flag) is
+    refused before it is sent as an id or printed back, and the message does not quote it."""
+    for word in parsed.positionals:
+        if _KEY_SHAPED.fullmatch(word.strip()):
+            raise UsageError(
+                "Incorrect Usage: an argument looks like an API key (sk-...); pass a key with "
+                "--api-key. Nothing was sent."
+            )
+    for name, value in parsed.values.items():
+        if name != "api_key" and isinstance(value, str) and _KEY_SHAPED.fullmatch(value.strip()):
+            raise UsageError(
+                f"Incorrect Usage: the value of --{name.replace('_', '-')} looks like an API key "
+                "(sk-...); pass a key with --api-key. Nothing was sent."
+            )
+
+
 def _check_positionals(parsed: Parsed, verb: Verb) -> None:
     rest = list(parsed.positionals)
     for word in rest:
         _check_decodable("the argument" if verb.takes_id else "an extra argument", word)
+    _check_not_a_key(parsed)
     if verb.takes_id and "completion_id" not in parsed.values and rest:
         parsed.values["completion_id"] = rest.pop(0)
     if rest:
