@@ -30,7 +30,7 @@ from psopenai_py.errors import (
 from psopenai_py.openai_cli import is_dialect, main
 
 from .conftest import CANARY_KEY
-from .hostile_server import Answer, HostileServer, json_answer
+from .scripted_server import Answer, HostileServer, json_answer
 
 try:  # the official SDK, a test dependency, for the parity checks
     import openai
