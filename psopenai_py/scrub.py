@@ -11,7 +11,13 @@ dropped by its caller leaves the registry with it.
   ``\\"``) and percent-encoding (``%2D``, ``+`` for a space), so a server echoing the key in a
   JSON string or a URL does not get it through;
 - any ``Bearer <token>`` and ``api-key: <value>`` header value, whatever the token;
-- the user-info of any URL (``http://user:pass@host`` becomes ``http://********@host``).
+- the user-info of any URL (``http://user:pass@host`` becomes ``http://********@host``);
+- any run of 8 or more characters copied from a secret (a server may echo a key cut short, or
+  as a run of ``\\u`` escapes): the run becomes ``********``.  What the package's own masked
+  form shows on purpose (the ``sk-``/``sk-proj-`` prefix and the next three characters) is not a
+  fragment, a run of fewer than 5 distinct characters (``00000000``) is not one either, and a
+  secret shorter than 8 characters, or too regular to be a generated key (fewer than 16 distinct
+  characters, as placeholders and test keys are), is only ever removed whole.
 
 It is applied to exception messages and arguments (:class:`~psopenai_py.errors.PSOpenAIError`
 scrubs its own), to the bodies and headers of responses that travel on in an exception, and to log
@@ -37,6 +43,7 @@ __all__ = [
     "scrub",
     "scrub_value",
     "secret_pattern",
+    "FRAGMENT",
     "ScrubFilter",
     "install_log_filter",
     "SCRUBBED_LOGGERS",
@@ -52,10 +59,20 @@ _API_KEY_HEADER = re.compile(r"(?i)(api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;}]+")
 # scheme://user-info@host: the user-info goes, the host stays (it says where the call went).
 _USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"<>]*@")
 
+FRAGMENT = 8
+"""Characters: any run this long copied from a secret counts as the secret."""
+_DISTINCT = 5
+"""Distinct characters a run needs to count as a fragment of a key."""
+_KEY_DISTINCT = 16
+"""Distinct characters (after the ``sk-`` prefix) a secret needs for its fragments to count:
+generated keys have dozens, placeholders and test keys a handful."""
+_ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(FRAGMENT) + ",}")
+
 _lock = threading.Lock()
 _registry: dict[int, weakref.ref[Secret]] = {}
 _patterns: dict[str, re.Pattern[str]] = {}
 _MAX_PATTERNS = 256
+_fragments: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
 def register(secret: "Secret | None") -> None:
@@ -142,6 +159,78 @@ def secret_pattern(value: str) -> re.Pattern[str]:
     return pattern
 
 
+def _fragments_of(value: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The secret's runs of :data:`FRAGMENT` characters that count as a leak, and the few 4-letter
+    seeds that every one of them contains (found in a text by C substring search, so a text
+    without any seed is passed in a few microseconds)."""
+    with _lock:
+        cached = _fragments.get(value)
+    if cached is not None:
+        return cached
+    prefix = next((p for p in ("sk-proj-", "sk-") if value.startswith(p)), "")
+    shown = len(prefix) + 3 if prefix else 0  # what mask_key shows on purpose
+    if len(set(value[len(prefix) :])) < _KEY_DISTINCT:
+        # Not random enough to be a generated key (a placeholder or test key such as
+        # sk-test-0000...): its pieces are words and zeros that ordinary text holds too, so only
+        # the whole value is removed.
+        with _lock:
+            _fragments[value] = (frozenset(), ())
+        return frozenset(), ()
+    grams = frozenset(
+        value[i : i + FRAGMENT]
+        for i in range(len(value) - FRAGMENT + 1)
+        # A run of few distinct characters (00000000) says next to nothing about a key and turns
+        # up in ordinary text (timestamps, counters): only runs with the entropy of a key count.
+        if i + FRAGMENT > shown and len(set(value[i : i + FRAGMENT])) >= _DISTINCT
+    )
+    # A run [i, i+8) with i+8 > shown holds the aligned 4-letter piece at the largest multiple of
+    # 4 in [i, i+4], which ends at or past ``shown``: those pieces are the seeds.
+    seeds = tuple(dict.fromkeys(value[k : k + 4] for k in range(0, len(value) - 3, 4) if k + 4 > shown))
+    with _lock:
+        if len(_fragments) >= _MAX_PATTERNS:
+            _fragments.clear()
+        _fragments[value] = (grams, seeds)
+    return grams, seeds
+
+
+def _hide_fragments(text: str, value: str) -> str:
+    """``text`` with every run of :data:`FRAGMENT` or more characters copied from ``value``
+    replaced by :data:`TOKEN_MASK`."""
+    grams, seeds = _fragments_of(value)
+    if not grams:
+        return text
+    if "\\u" in text:
+        # A run of JSON escapes (\u0073\u006b...) is read back before it is looked at.
+        def escaped(match: re.Match[str]) -> str:
+            run = match.group()
+            decoded = "".join(chr(int(run[i + 2 : i + 6], 16)) for i in range(0, len(run), 6))
+            return TOKEN_MASK if _hide_fragments(decoded, value) != decoded else run
+
+        text = _ESCAPE_RUN.sub(escaped, text)
+    if not any(seed in text for seed in seeds):
+        return text  # the common case, answered by the C substring search
+    hidden = [False] * len(text)
+    found = False
+    for start in range(len(text) - FRAGMENT + 1):
+        if text[start : start + FRAGMENT] in grams:
+            found = True
+            for index in range(start, start + FRAGMENT):
+                hidden[index] = True
+    if not found:
+        return text
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        if hidden[index]:
+            while index < len(text) and hidden[index]:
+                index += 1
+            out.append(TOKEN_MASK)
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
 def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
     """``text`` with every secret in play (and each of ``extra``) removed, in every form."""
     if not isinstance(text, str) or not text:
@@ -167,6 +256,9 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
         # Without an escape character in the text only the raw form can be there.
         if encoded or value.lower() in lowered:
             text = secret_pattern(value).sub(KEY_PLACEHOLDER, text)
+    for value in values:
+        if len(value) >= FRAGMENT:
+            text = _hide_fragments(text, value)
     return text
 
 

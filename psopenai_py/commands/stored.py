@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidResponseException, ParameterBindingError
 from ..parameters import Command, Parameter, settings_parameters
+from ..scrub import scrub
 from ..secret import Secret
 from ..transport import RequestOptions, Transport, encode_path
 from ..validation import check_metadata, is_absolute_http_url
@@ -425,62 +425,17 @@ def _json_kind(value: Any) -> str:
     return "an object"
 
 
-_FRAGMENT = 8  # characters: any run this long taken from the key counts as the key
-_ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(_FRAGMENT) + ",}")
-
-
 class KeyScrubber:
-    """Removes from text any run of 8 or more characters copied from the key, as a hostile or
-    broken server may echo it: whole, JSON-escaped (then parsed back), or cut to a fragment.
-
-    The key's public prefix (``sk-proj-``, ``sk-``) and the three characters the package's masked
-    form shows are not a fragment.  Matching is exact:
-    fragments of a short key that read like words ("API key") must not mangle other text.
+    """The package's one scrubber (:func:`psopenai_py.scrub.scrub`) with this invocation's key
+    always in play, for every text the dialect writes: whole keys in any encoding, and any run of
+    8 or more characters copied from the key (a hostile or broken server may echo it cut short).
     """
 
-    MASK = "********"
-
     def __init__(self, key: Secret | str | None) -> None:
-        plain = key.reveal() if isinstance(key, Secret) else (key or "")
-        prefix = next((p for p in ("sk-proj-", "sk-") if plain.startswith(p)), "")
-        # What mask_key shows on purpose (the prefix and three characters) is not a leak.
-        shown = plain[: len(prefix) + 3] if prefix else ""
-        self._grams = frozenset(
-            plain[i : i + _FRAGMENT]
-            for i in range(len(plain) - _FRAGMENT + 1)
-            if plain[i : i + _FRAGMENT] not in shown
-        )
-        self._whole = plain if plain and len(plain) < _FRAGMENT else ""
+        self._key = key
 
     def __call__(self, text: str) -> str:
-        if self._whole:
-            return text.replace(self._whole, self.MASK)
-        if "\\u" in text and self._grams:
-            # A raw body in a debug log may carry the key as JSON escapes, \u0073\u006b...
-            text = _ESCAPE_RUN.sub(self._escaped_run, text)
-        if not self._grams or not any(gram in text for gram in self._grams):
-            return text  # the common case, answered by the C substring search
-        hidden = [False] * len(text)
-        for start in range(len(text) - _FRAGMENT + 1):
-            if text[start : start + _FRAGMENT] in self._grams:
-                for index in range(start, start + _FRAGMENT):
-                    hidden[index] = True
-        out: list[str] = []
-        index = 0
-        while index < len(text):
-            if hidden[index]:
-                while index < len(text) and hidden[index]:
-                    index += 1
-                out.append(self.MASK)
-            else:
-                out.append(text[index])
-                index += 1
-        return "".join(out)
-
-    def _escaped_run(self, match: re.Match[str]) -> str:
-        run = match.group()
-        decoded = "".join(chr(int(run[i + 2 : i + 6], 16)) for i in range(0, len(run), 6))
-        return self.MASK if self(decoded) != decoded else run
+        return scrub(text, (self._key,))
 
     def value(self, data: Any) -> Any:
         """A JSON-like value with every string (and key) scrubbed."""
