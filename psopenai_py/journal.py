@@ -29,7 +29,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -97,7 +97,7 @@ def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
             record = json.loads(line)
             if not isinstance(record, dict):
                 raise ValueError("not an object")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
             if number == last:  # no newline after it: a write cut short by a crash
                 log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
                 return
@@ -110,7 +110,35 @@ def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
                 f"Line {number + 1} of the journal '{path}' has version {record.get('v')!r}; "
                 f"this version of psopenai_py reads version {VERSION}.",
             )
+        problem = _shape_problem(record)
+        if problem:
+            raise JournalError(
+                str(path), f"Line {number + 1} of the journal '{path}' is not a valid record: {problem}."
+            )
         yield record
+
+
+def _is_metadata(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _shape_problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with a record's fields (None when nothing): a journal edited by hand must
+    not make a resume skip the wrong id or a restore send metadata the API never had."""
+    if "id" in record and (not isinstance(record["id"], str) or not record["id"]):
+        return "its id is not a non-empty string"
+    if "op" in record and not isinstance(record["op"], str):
+        return "its op is not a string"
+    if "state" in record and record["state"] not in STATES:
+        return f"its state is {record['state']!r}, not one of {', '.join(STATES)}"
+    for name in ("before", "after"):
+        if name in record and not _is_metadata(record[name]):
+            return f"its {name} is not metadata (an object of strings)"
+    if "completion" in record and not isinstance(record["completion"], dict):
+        return "its completion is not an object"
+    if "messages" in record and not isinstance(record["messages"], list):
+        return "its messages are not a list"
+    return None
 
 
 def latest_by_id(records: list[dict[str, Any]], ops: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -133,13 +161,25 @@ class JournalEntry:
 class Journal:
     """A journal open for appending by this process (the only writer while it is open)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, resume: bool, parameter: str = "Journal") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        resume: bool,
+        parameter: str = "Journal",
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         """Lock the journal, read it, cut a torn last line, and open it for appending.
 
         Without ``resume`` a journal that already has records is refused (``parameter`` is named
         in the error), so that a second run cannot be mistaken for the continuation of the first.
+        ``redact`` cleans each line before it is written (the run's key, echoed by a server into
+        a completion, must not reach the file).
         """
         self.path = Path(path)
+        self._redact = redact
+        self.write_error: JournalError | None = None
+        """The error of the first failed write: later records are refused without trying."""
         self._lock = threading.Lock()
         lock_path = Path(f"{self.path}.lock")
         try:
@@ -204,6 +244,10 @@ class Journal:
                 os.fsync(handle.fileno())
         except FileNotFoundError:
             return
+        except OSError as exc:  # read-only file or directory, a full disk
+            raise JournalError(
+                str(self.path), f"Cannot open the journal '{self.path}' for writing: {exc.strerror or exc}."
+            ) from None
 
     def entry(self, ident: str) -> JournalEntry | None:
         """The last record written for an id (when the run started or since), or None."""
@@ -214,8 +258,12 @@ class Journal:
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one record as a line and force it to disk before returning."""
         full = {"v": VERSION, **record, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        line = (json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        text = json.dumps(full, ensure_ascii=False, separators=(",", ":"))
+        if self._redact is not None:
+            text = self._redact(text)
+        line = (text + "\n").encode("utf-8")
         with self._lock:
+            self.check_writable()
             try:
                 if self._fd is None:
                     self._open_for_append()
@@ -226,11 +274,18 @@ class Journal:
                     written += os.write(self._fd, line[written:])
                 os.fsync(self._fd)
             except OSError as exc:
-                raise JournalError(
+                self.write_error = JournalError(
                     str(self.path), f"Cannot write to the journal '{self.path}': {exc.strerror or exc}."
-                ) from None
+                )
+                raise self.write_error from None
             if isinstance(full.get("id"), str):
                 self.latest[full["id"]] = full
+
+    def check_writable(self) -> None:
+        """Raise the error of an earlier failed write: after a full disk, every later item of the
+        run fails at once, with nothing read or sent for it."""
+        if self.write_error is not None:
+            raise JournalError(str(self.path), str(self.write_error))
 
     def _open_for_append(self) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o600)

@@ -12,6 +12,7 @@ is made afresh.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,6 +43,8 @@ __all__ = [
     "journaled_remove",
     "open_journal",
     "check_resume",
+    "check_same_change",
+    "scrubber",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -115,7 +118,61 @@ def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
     return data
 
 
-def open_journal(path: Any, resume: bool, *, parameter: str = "Journal") -> Journal | None:
+FRAGMENT = 8
+"""The shortest run of a key's characters that :func:`scrubber` masks."""
+
+FRAGMENT_MASK = "********"
+
+_KEY_PREFIX = re.compile(r"^(?:sk-(?:proj-|svcacct-|admin-)?)")
+
+
+def scrubber(invocation: Invocation) -> Callable[[str], str]:
+    """A cleaner for text a server sent back: the invocation's key (whole, as the settings
+    redact it) and any run of :data:`FRAGMENT` or more of its characters (a server that echoes
+    part of a key) masked.  Journals and export files go through it before they are written."""
+    settings = invocation.settings
+    key = settings.api_key.reveal() if settings.api_key is not None else ""
+    # The public prefix (sk-proj-) is in every key and in ordinary text: not a fragment.
+    secret = _KEY_PREFIX.sub("", key)
+    grams = {secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
+
+    def scrub(text: str) -> str:
+        text = settings.redact(text)
+        if not grams:
+            return text
+        masked = [False] * len(text)
+        found = False
+        for gram in grams:
+            start = text.find(gram)
+            while start >= 0:
+                found = True
+                for index in range(start, start + FRAGMENT):
+                    masked[index] = True
+                start = text.find(gram, start + 1)
+        if not found:
+            return text
+        parts: list[str] = []
+        index = 0
+        while index < len(text):
+            if masked[index]:
+                while index < len(text) and masked[index]:
+                    index += 1
+                parts.append(FRAGMENT_MASK)
+            else:
+                parts.append(text[index])
+                index += 1
+        return "".join(parts)
+
+    return scrub
+
+
+def open_journal(
+    path: Any,
+    resume: bool,
+    *,
+    parameter: str = "Journal",
+    redact: Callable[[str], str] | None = None,
+) -> Journal | None:
     """The journal a command writes, or None when no path is given."""
     if path is None:
         return None
@@ -123,7 +180,23 @@ def open_journal(path: Any, resume: bool, *, parameter: str = "Journal") -> Jour
         raise ParameterBindingError(
             parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."
         )
-    return Journal(path, resume=resume, parameter=parameter)
+    return Journal(path, resume=resume, parameter=parameter, redact=redact)
+
+
+def check_same_change(journal: Journal | None, op: str, change: Mapping[str, Any]) -> None:
+    """-Resume with other parameters than the journaled run is refused before anything is read
+    or sent: otherwise the ids not yet journaled would get the new change and the others the
+    old one."""
+    if journal is None:
+        return
+    for record in journal.records:
+        if record.get("op") == op and "change" in record and record["change"] != dict(change):
+            raise ParameterBindingError(
+                "Resume",
+                f"The journal '{journal.path}' records a different change "
+                f"({to_literal(record['change'])}) than this run's ({to_literal(dict(change))}). "
+                "Resume with the same parameters, or use a new journal.",
+            )
 
 
 def check_resume(param: Parameter, resume: bool, journal: Any) -> None:

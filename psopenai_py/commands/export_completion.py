@@ -18,7 +18,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +28,7 @@ from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
+from .changes import scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
@@ -108,6 +109,7 @@ class _Export:
     after: str | None
     include_messages: bool
     throttle: int
+    scrub: Callable[[str], str]
 
 
 def _check(kwargs: Mapping[str, Any]) -> _Export:
@@ -134,7 +136,7 @@ def _check(kwargs: Mapping[str, Any]) -> _Export:
                 f"Cannot export to '{path}': its directory does not exist.",
             )
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _Export(invocation, path, filters, order, after, include, throttle)
+    return _Export(invocation, path, filters, order, after, include, throttle, scrubber(invocation))
 
 
 def _refuse_existing(path: Path) -> None:
@@ -206,8 +208,12 @@ def _write_all(export: _Export, out: IO[str]) -> int:
                     fetched = [_messages(export.invocation, i) for i in ids]
                 for item, messages in zip(data, fetched, strict=True):
                     item["messages"] = messages
+            # A server that echoes the key into a completion must not put it in the file.
             out.write(
-                "".join(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n" for item in data)
+                "".join(
+                    export.scrub(json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + "\n"
+                    for item in data
+                )
             )
             count += len(data)
     finally:

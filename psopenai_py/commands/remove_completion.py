@@ -25,7 +25,7 @@ from ..validation import (
     bind_completion_id,
     check_switch,
 )
-from .changes import check_resume, journaled_remove, open_journal
+from .changes import check_resume, journaled_remove, open_journal, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -59,7 +59,8 @@ def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
     resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
     check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _RemoveState(invocation, open_journal(kwargs.get("journal"), resume), resume)
+    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
+    return _RemoveState(invocation, journal, resume)
 
 
 def end_remove_chat_completion(state: _RemoveState) -> None:
@@ -76,6 +77,7 @@ def describe_remove_chat_completion(state: _RemoveState, completion_id: Any) -> 
 def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> None:
     ident = _id(completion_id)
     if state.journal is not None:
+        state.journal.check_writable()
         # The completion and its messages are journaled first: the API cannot undo a delete.
         response = journaled_remove(state.invocation, state.journal, ident, resume=state.resume)
     else:

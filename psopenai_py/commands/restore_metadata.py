@@ -31,7 +31,7 @@ from ..psobject import PSObject
 from ..results import completion_object
 from ..secret import Secret
 from ..validation import check_optional_str, check_switch
-from .changes import AGAIN, APPLIED, change_metadata, metadata_of, read_completion, resume_state
+from .changes import AGAIN, APPLIED, change_metadata, metadata_of, read_completion, resume_state, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -165,7 +165,9 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
     with state.lock:
         journal = state.journals.get(path)
         if journal is None:
-            journal = Journal(path, resume=state.resume, parameter="RestoreJournal")
+            journal = Journal(
+                path, resume=state.resume, parameter="RestoreJournal", redact=scrubber(state.invocation)
+            )
             state.journals[path] = journal
         return journal
 
@@ -201,6 +203,17 @@ def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any
                 "(their copies are in the journal).",
                 source,
                 removed,
+            )
+        last = {r["id"]: r for r in records if r.get("op") in _OPS and isinstance(r.get("id"), str)}
+        unsettled = sum(1 for r in last.values() if r.get("state") in ("pending", "failed"))
+        if unsettled:
+            # Killed between the pending record and done, or failed: the change may or may not
+            # be on the API, and the journal cannot say which.
+            log.warning(
+                "The journal '%s' records %d changes that did not finish (pending or failed); they "
+                "are not restored. Resume that run first (-Resume), then restore.",
+                source,
+                unsettled,
             )
         journal = _restore_journal(state, source)
         for ident, expected, target in items:

@@ -33,11 +33,13 @@ from .changes import (
     check_merged,
     check_patch,
     check_resume,
+    check_same_change,
     merge_metadata,
     metadata_of,
     open_journal,
     read_completion,
     resume_state,
+    scrubber,
 )
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
@@ -100,7 +102,22 @@ def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
         patch, metadata = None, check_metadata(p("MetaData"), kwargs.get("metadata"))
     check_resume(p("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _SetState(invocation, metadata, patch, open_journal(kwargs.get("journal"), resume), resume)
+    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
+    state = _SetState(invocation, metadata, patch, journal, resume)
+    try:
+        check_same_change(journal, "set", _change(state))
+    except BaseException:
+        end_set_chat_completion(state)
+        raise
+    return state
+
+
+def _change(state: _SetState) -> dict[str, Any]:
+    """What this run does to each id, as its journal records it."""
+    return {
+        "merge": state.patch is not None,
+        "metadata": state.metadata if state.patch is None else state.patch,
+    }
 
 
 def end_set_chat_completion(state: _SetState) -> None:
@@ -129,10 +146,9 @@ def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObjec
     ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
     if state.patch is None and state.journal is None:
         return update_completion(state.invocation, ident, state.metadata)
-    change = {
-        "merge": state.patch is not None,
-        "metadata": state.metadata if state.patch is None else state.patch,
-    }
+    if state.journal is not None:
+        state.journal.check_writable()
+    change = _change(state)
     outcome, current = resume_state(
         state.invocation, state.journal, ident, op="set", resume=state.resume, extra={"change": change}
     )

@@ -1,0 +1,309 @@
+"""The bulk commands as an admin at 2 a.m. and a hostile server would use them: hand-edited and
+damaged journals, a resume with other parameters, a full disk, a read-only journal, a server that
+echoes the key into what it returns, an interrupted export, unfinished changes before a restore."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import psopenai_py
+from psopenai_py import journal as journal_module
+from psopenai_py.compat import (
+    Export_ChatCompletion,
+    Remove_ChatCompletion,
+    Restore_ChatCompletionMetadata,
+    Set_ChatCompletion,
+)
+from psopenai_py.emulator import Emulator
+from psopenai_py.errors import JournalError, ParameterBindingError
+from psopenai_py.journal import Journal, read_records
+
+from .conftest import CANARY_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+PATCH = {"reviewed": "yes", "draft": None}
+
+
+@pytest.fixture(autouse=True)
+def context(emulator: Emulator) -> None:
+    psopenai_py.set_openai_context(api_base=emulator.url, api_key=CANARY_KEY)
+
+
+@pytest.fixture
+def ids(emulator: Emulator) -> list[str]:
+    return emulator.store.seed(4, prefix="chatcmpl-atk-", metadata={"team": "ops", "draft": "1"})
+
+
+def _fragments(text: str) -> list[str]:
+    """Every run of 8 characters of the canary's secret part found in text."""
+    secret = CANARY_KEY[len("sk-proj-") :]
+    return [secret[i : i + 8] for i in range(len(secret) - 7) if secret[i : i + 8] in text]
+
+
+def _done(ident: str) -> str:
+    return json.dumps(
+        {"v": 1, "op": "set", "state": "done", "id": ident, "before": {"k": "v"}, "after": {"x": "1"}}
+    )
+
+
+# -- journals edited by hand or damaged ---------------------------------------------------------
+
+
+def test_a_line_nested_deeper_than_json_reads_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(_done("a") + "\n" + '{"v":1,"x":' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(JournalError, match=r"Line 2 of the journal .* is not a JSON record"):
+        read_records(path)
+
+
+@pytest.mark.parametrize(
+    "record, problem",
+    [
+        ({"op": "set", "state": 7, "id": "a"}, "its state is 7"),
+        ({"op": "set", "state": "done", "id": 5, "before": {}, "after": {}}, "its id"),
+        ({"op": "set", "state": "done", "id": "a", "before": {"k": 1}, "after": {}}, "its before"),
+        ({"op": "set", "state": "done", "id": "a", "before": {}, "after": ["x"]}, "its after"),
+        ({"op": "remove", "state": "pending", "id": "a", "completion": "x"}, "its completion"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_an_error_naming_its_line(
+    tmp_path: Path, record: dict[str, Any], problem: str
+) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(_done("z") + "\n" + json.dumps({"v": 1, **record}) + "\n")
+    with pytest.raises(JournalError, match=f"Line 2 of the journal .* not a valid record: {problem}"):
+        read_records(path)
+
+
+def test_a_wrong_shape_stops_the_restore_before_anything_is_sent(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    path = tmp_path / "j.jsonl"
+    bad = {"v": 1, "op": "set", "state": "done", "id": ids[0], "before": {"k": 1, "z": [1]}, "after": {}}
+    path.write_text(json.dumps(bad) + "\n")
+    with pytest.raises(JournalError, match="Line 1"):
+        Restore_ChatCompletionMetadata(str(path))
+    assert emulator.requests == []
+
+
+def test_a_bom_and_crlf_line_ends_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(("\ufeff" + _done("a") + "\r\n" + _done("b") + "\r\n").encode("utf-8"))
+    assert [r["id"] for r in read_records(path)] == ["a", "b"]
+
+
+def test_a_read_only_journal_is_a_journal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(_done("a") + "\n")
+
+    def read_only(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if mode == "r+b":
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return open(file, mode, *args, **kwargs)
+
+    # (chmod does not stop root, who runs many CI containers: the refusal is simulated.)
+    monkeypatch.setattr(journal_module, "open", read_only, raising=False)
+    with pytest.raises(
+        JournalError, match=r"Cannot open the journal .*j\.jsonl' for writing: Permission denied"
+    ):
+        Journal(path, resume=True)
+
+
+# -- resume -------------------------------------------------------------------------------------
+
+
+def test_resume_with_another_change_is_refused_before_anything_is_sent(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:1], MetaData=PATCH, Merge=True, Journal=str(journal))
+    sent = len(emulator.requests)
+    with pytest.raises(ParameterBindingError, match="records a different change"):
+        Set_ChatCompletion(ids, MetaData={"other": "x"}, Merge=True, Journal=str(journal), Resume=True)
+    # Not one id got the other change: a mixed result could not be told apart afterwards.
+    assert emulator.requests[sent:] == []
+    assert all("other" not in emulator.store.get(i)["metadata"] for i in ids)  # type: ignore[index]
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+
+def test_a_full_disk_stops_the_run_with_nothing_sent(
+    tmp_path: Path, emulator: Emulator, ids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class FullDisk:
+        """The os module as the journal sees it, on a disk with no space left."""
+
+        write = staticmethod(full)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+    monkeypatch.setattr(journal_module, "os", FullDisk())
+    journal = tmp_path / "j.jsonl"
+    with pytest.raises(JournalError, match=r"Cannot write to the journal '.*j\.jsonl': No space left"):
+        Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(journal), ThrottleLimit=4)
+    assert [r for r in emulator.requests if r.method == "POST"] == []
+
+
+# -- a server that echoes the key ---------------------------------------------------------------
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Puts the Authorization header it receives into every completion, message and error."""
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _item(self, ident: str) -> dict[str, Any]:
+        auth = self.headers.get("Authorization", "")
+        return {
+            "id": ident,
+            "object": "chat.completion",
+            "metadata": {"echo": auth[-30:]},  # a fragment, not the whole key
+            "choices": [{"message": {"role": "assistant", "content": f"your key {auth}"}}],
+        }
+
+    def do_GET(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        if self.path.split("?")[0].endswith("/messages"):
+            self._send(200, {"data": [{"id": "m", "content": auth.lower()}], "has_more": False})
+        elif self.path.startswith("/v1/chat/completions/"):
+            self._send(200, self._item(self.path.split("/")[4].split("?")[0]))
+        else:
+            self._send(
+                200, {"object": "list", "data": [self._item("c1"), self._item("c2")], "has_more": False}
+            )
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self._send(400, {"error": {"message": "bad " + self.headers.get("Authorization", "")[-20:]}})
+
+    def do_DELETE(self) -> None:
+        self._send(
+            200, {"id": self.path.rsplit("/", 1)[1], "deleted": True, "echo": self.headers["Authorization"]}
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    psopenai_py.set_openai_context(api_base=url, api_key=CANARY_KEY)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def test_no_key_fragment_in_journals_or_exports_when_the_server_echoes_it(
+    tmp_path: Path, echo: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    errors: list[BaseException] = []
+    options: dict[str, Any] = {"ErrorVariable": errors, "ErrorAction": "SilentlyContinue"}
+    Remove_ChatCompletion(["c1"], Journal=str(tmp_path / "r.jsonl"), **options)
+    Set_ChatCompletion(
+        ["c1", "c2"], MetaData={"a": "1"}, Merge=True, Journal=str(tmp_path / "s.jsonl"), **options
+    )
+    Export_ChatCompletion(str(tmp_path / "x.jsonl"), IncludeMessages=True)
+    assert len(errors) == 2  # the two 400s of the Set
+    files = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir() if p.stat().st_size}
+    assert set(files) >= {"r.jsonl", "s.jsonl", "x.jsonl"}
+    for name, text in files.items():
+        assert _fragments(text) == [], name
+    assert _fragments(caplog.text) == []
+    # The rest of what the server sent is kept.
+    assert "your key Bearer " in files["x.jsonl"] and '"id":"c2"' in files["x.jsonl"]
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="transport.py/settings.redact mask only the whole key: a server error that echoes part "
+    "of it reaches the user's error message",
+)
+def test_an_error_message_echoing_part_of_the_key_is_masked(echo: str) -> None:
+    errors: list[BaseException] = []
+    Set_ChatCompletion(["c1"], MetaData={"a": "1"}, ErrorVariable=errors, ErrorAction="SilentlyContinue")
+    assert len(errors) == 1 and _fragments(str(errors[0])) == []
+
+
+# -- restore of an interrupted run --------------------------------------------------------------
+
+
+def test_restore_warns_with_the_count_of_unfinished_changes(
+    tmp_path: Path, emulator: Emulator, ids: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:2], MetaData=PATCH, Merge=True, Journal=str(journal))
+    with journal.open("a", encoding="utf-8") as handle:  # as a run killed after its pending records
+        for ident in ids[2:]:
+            handle.write(
+                json.dumps(
+                    {"v": 1, "op": "set", "state": "pending", "id": ident, "before": {}, "after": {"x": "1"}}
+                )
+                + "\n"
+            )
+    with caplog.at_level(logging.WARNING, logger="psopenai_py"):
+        restored = Restore_ChatCompletionMetadata(str(journal))
+    assert len(restored) == 2
+    assert "records 2 changes that did not finish" in caplog.text and "Resume that run first" in caplog.text
+
+
+# -- Ctrl-C in the middle of an export ----------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX")
+@pytest.mark.xfail(
+    strict=False,
+    reason="powershell/cli.py _run_command has no KeyboardInterrupt handler: Ctrl-C prints a traceback",
+)
+def test_ctrl_c_in_an_export_is_one_line_exit_130_and_no_file(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.store.seed(400, prefix="chatcmpl-int-")
+    emulator.latency_ms = 20
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": CANARY_KEY,
+        "OPENAI_API_BASE": emulator.url,
+    }
+    target = tmp_path / "x.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "psopenai_py", "Export-ChatCompletion", str(target), "-IncludeMessages"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while not any(p.name.endswith(".partial") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert list(tmp_path.iterdir()) == []  # no destination, no staging file
+    assert b"Traceback" not in err and len(err.decode().strip().splitlines()) == 1
+    assert process.returncode == 130
