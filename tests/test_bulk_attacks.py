@@ -307,3 +307,70 @@ def test_ctrl_c_in_an_export_is_one_line_exit_130_and_no_file(tmp_path: Path, em
     assert list(tmp_path.iterdir()) == []  # no destination, no staging file
     assert b"Traceback" not in err and len(err.decode().strip().splitlines()) == 1
     assert process.returncode == 130
+
+
+# -- SIGKILL at exact points of one change ------------------------------------------------------
+
+_KILLER = """
+import os, signal, sys
+import psopenai_py
+from psopenai_py import journal
+from psopenai_py.compat import Remove_ChatCompletion, Set_ChatCompletion
+
+op, state, nth, url, key, path, *ids = sys.argv[1:]
+seen = []
+original = journal.Journal.append
+
+def append(self, record):
+    if record.get("state") == state:
+        seen.append(record["id"])
+        if len(seen) == int(nth) and state == "done":
+            os.kill(os.getpid(), signal.SIGKILL)  # the change was sent, its done record not written
+    original(self, record)
+    if record.get("state") == state and len(seen) == int(nth):
+        os.kill(os.getpid(), signal.SIGKILL)  # the pending record is on disk, nothing sent yet
+
+journal.Journal.append = append
+psopenai_py.set_openai_context(api_base=url, api_key=key)
+if op == "set":
+    Set_ChatCompletion(ids, MetaData={"reviewed": "yes", "draft": None}, Merge=True, Journal=path)
+else:
+    Remove_ChatCompletion(ids, Journal=path)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize(
+    "op, state",
+    [
+        ("set", "pending"),  # between the pending record and the POST
+        ("set", "done"),  # right after the POST, before its done record
+        ("remove", "pending"),  # after the completion's copy, before the DELETE
+        ("remove", "done"),  # after the DELETE, before its done record
+    ],
+)
+def test_killed_at_each_point_of_a_change_then_resumed_changes_each_id_once(
+    tmp_path: Path, emulator: Emulator, ids: list[str], op: str, state: str
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    command = [sys.executable, "-c", _KILLER, op, state, "2", emulator.url, CANARY_KEY, str(journal), *ids]
+    run = subprocess.run(
+        command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    if op == "set":
+        Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(journal), Resume=True)
+        for ident in ids:
+            assert emulator.store.get(ident)["metadata"] == {"team": "ops", "reviewed": "yes"}  # type: ignore[index]
+        method = "POST"
+    else:
+        Remove_ChatCompletion(ids, Journal=str(journal), Resume=True)
+        assert all(emulator.store.get(i) is None for i in ids)
+        method = "DELETE"
+    sent = [r.target.rsplit("/", 1)[1] for r in emulator.requests if r.method == method]
+    assert sorted(sent) == sorted(ids)  # each id changed exactly once, the killed one included
+    last = {r["id"]: r["state"] for r in read_records(journal)}
+    assert last == dict.fromkeys(ids, "done")
+    if op == "remove":  # every removed completion has its copy in the journal
+        copies = {r["id"] for r in read_records(journal) if r["state"] == "pending" and "completion" in r}
+        assert copies == set(ids)
