@@ -158,6 +158,7 @@ def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
     a loop, never a silently short export)."""
     after = export.after
     seen: set[str] = set()
+    previous: set[str] = set()
     while True:
         query: list[tuple[str, Any]] = [("limit", PAGE_SIZE), ("order", export.order)]
         if after:
@@ -171,17 +172,29 @@ def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
         has_more = page.get("has_more")
         if not isinstance(has_more, bool):
             raise _malformed("has_more is not true or false")
-        if data:
-            yield data
-        if not has_more:
-            return
-        if not data:
+        if has_more and not data:
             raise _malformed("has_more is true on an empty page")
-        cursor = str(data[-1]["id"])
-        if cursor in seen or cursor == after:
+        cursor = str(data[-1]["id"]) if has_more else None
+        if cursor is not None and (cursor in seen or cursor == after):
             raise InvalidResponseException(
                 f"The export stopped: the API returned the page after '{cursor}' twice (a cursor loop)."
             )
+        # An id twice in a page, or again on the page after (a server that went back): a
+        # duplicate line would make the backup disagree with what is stored.  The previous
+        # page's ids are kept, not all of them: memory stays about one page.
+        ids: set[str] = set()
+        for item in data:
+            ident = str(item["id"])
+            if ident in previous or ident in ids:
+                raise InvalidResponseException(
+                    f"The export stopped: the API listed '{ident}' twice; the list is not reliable."
+                )
+            ids.add(ident)
+        previous = ids
+        if data:
+            yield data
+        if cursor is None:
+            return
         seen.add(cursor)
         after = cursor
 
