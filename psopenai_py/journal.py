@@ -22,6 +22,7 @@ else is an error: that journal has been edited or damaged, and guessing would be
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -52,8 +53,14 @@ VERSION = 1
 STATES = ("pending", "done", "failed")
 
 
-def _lock_file(handle: BinaryIO) -> bool:
-    """Take the OS lock on an open lock file without waiting; False when another holds it."""
+_HELD = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+"""The errors that say another process holds the lock (flock: EWOULDBLOCK; msvcrt: EACCES or
+EDEADLOCK); any other (ENOLCK on a network share, EOPNOTSUPP) says the lock cannot be taken here."""
+
+
+def _lock_file(handle: BinaryIO) -> OSError | None:
+    """Take the OS lock on an open lock file without waiting; the error when it cannot be taken
+    (its errno in :data:`_HELD` when another process holds it)."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -62,14 +69,14 @@ def _lock_file(handle: BinaryIO) -> bool:
         try:
             handle.seek(0)
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
-        except OSError:
-            return False
-        return True
+        except OSError as exc:
+            return exc
+        return None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+    except OSError as exc:
+        return exc
+    return None
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -181,19 +188,28 @@ class Journal:
         self.write_error: JournalError | None = None
         """The error of the first failed write: later records are refused without trying."""
         self._lock = threading.Lock()
-        lock_path = Path(f"{self.path}.lock")
+        # The lock is named after the file the path leads to: a symbolic link to a journal
+        # shares the journal's lock, so two names cannot make two writers.
+        lock_path = Path(f"{os.path.realpath(self.path)}.lock")
         try:
             self._lock_handle: BinaryIO = open(lock_path, "a+b")  # noqa: SIM115 - held open while in use
         except OSError as exc:
             raise JournalError(
                 str(self.path), f"Cannot open the journal lock '{lock_path}': {exc.strerror or exc}."
             ) from None
-        if not _lock_file(self._lock_handle):
+        failure = _lock_file(self._lock_handle)
+        if failure is not None:
             self._lock_handle.close()
+            if failure.errno in _HELD:
+                raise JournalError(
+                    str(self.path),
+                    f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
+                    "is held). Wait for that run to end, or use another journal.",
+                )
             raise JournalError(
                 str(self.path),
-                f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
-                "is held). Wait for that run to end, or use another journal.",
+                f"Cannot lock the journal '{self.path}' (its lock '{lock_path}'): "
+                f"{failure.strerror or failure}. Keep journals on a local disk.",
             )
         self._finalizer = weakref.finalize(self, self._lock_handle.close)
         try:

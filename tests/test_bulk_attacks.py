@@ -452,3 +452,78 @@ def test_a_redirect_is_an_error_not_a_crash(tmp_path: Path, lister: type[_Lister
     with pytest.raises(psopenai_py.errors.PSOpenAIError):
         psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"), max_retry_count=0)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- locking: other file systems, Windows, other names for one journal ---------------------------
+
+
+def test_a_file_system_without_locks_is_named_not_taken_for_another_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fcntl = pytest.importorskip("fcntl")
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(JournalError) as caught:
+        Journal(tmp_path / "j.jsonl", resume=False)
+    assert "No locks available" in str(caught.value) and "in use by another process" not in str(caught.value)
+
+
+_FCNTL: Any = sys.modules.get("fcntl") or (__import__("fcntl") if os.name == "posix" else None)
+
+
+class _FakeMsvcrt:
+    """Windows' msvcrt.locking, with its semantics (non-blocking, EACCES when held), over flock."""
+
+    LK_NBLCK = 2
+    LK_UNLCK = 0
+    calls: ClassVar[list[tuple[int, int]]] = []
+
+    @staticmethod
+    def locking(fd: int, mode: int, nbytes: int) -> None:
+        fcntl = _FCNTL  # taken before the test hides the module
+        _FakeMsvcrt.calls.append((mode, nbytes))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OSError(errno.EACCES, "Permission denied") from None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake msvcrt is built on flock")
+def test_the_windows_lock_keeps_a_second_writer_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # import fcntl fails, as on Windows
+    monkeypatch.setitem(sys.modules, "msvcrt", _FakeMsvcrt)
+    path = tmp_path / "dir with space é" / "j.jsonl"
+    path.parent.mkdir()
+    with Journal(path, resume=False) as first:
+        first.append({"op": "set", "state": "done", "id": "a", "before": {}, "after": {}})
+        with pytest.raises(JournalError, match="in use by another process"):
+            Journal(path, resume=True)
+    assert _FakeMsvcrt.calls and all(call == (_FakeMsvcrt.LK_NBLCK, 1) for call in _FakeMsvcrt.calls)
+    with Journal(path, resume=True) as again:  # released with the first
+        assert again.entry("a") is not None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need privileges on Windows")
+def test_a_symlink_to_a_journal_shares_its_lock(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(path)
+    with Journal(path, resume=False), pytest.raises(JournalError, match="in use by another process"):
+        Journal(link, resume=True)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links need privileges on Windows")
+def test_the_restore_journal_cannot_be_the_journal_under_another_name(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:1], MetaData=PATCH, Merge=True, Journal=str(journal))
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(journal)
+    before = journal.read_bytes()
+    with pytest.raises(ParameterBindingError, match="cannot be the journal it restores"):
+        Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(link), Resume=True)
+    assert journal.read_bytes() == before

@@ -172,10 +172,19 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
         return journal
 
 
+def _same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file: through links, and in any case where the file system
+    ignores case (Windows, macOS)."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist yet
+        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(os.path.realpath(second))
+
+
 def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
     """The records of a journal no run is writing (its lock is taken for the reading)."""
     restore_path = state.restore_journal or source + RESTORE_SUFFIX
-    if os.path.abspath(restore_path) == os.path.abspath(source):
+    if _same_file(restore_path, source):
         raise ParameterBindingError(
             "RestoreJournal", f"The restore journal cannot be the journal it restores ('{source}')."
         )
