@@ -33,6 +33,7 @@ __all__ = [
     "TimeoutException",
     "InvalidResponseException",
     "JournalError",
+    "ExportFileError",
     "MetadataConflictError",
     "exception_from_response",
     "format_api_error_message",
@@ -91,6 +92,18 @@ class JournalError(PSOpenAIError, OSError):
 
     It stops the whole command: a change that cannot be journaled is not sent.
     """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ExportFileError(PSOpenAIError, OSError):
+    """Export-ChatCompletion cannot write its file: the directory refuses it, the disk is full.
+    ``path`` is the destination; nothing is left under its name."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(message)

@@ -527,3 +527,55 @@ def test_the_restore_journal_cannot_be_the_journal_under_another_name(
     with pytest.raises(ParameterBindingError, match="cannot be the journal it restores"):
         Restore_ChatCompletionMetadata(str(journal), RestoreJournal=str(link), Resume=True)
     assert journal.read_bytes() == before
+
+
+# -- Export: the destination's file system ------------------------------------------------------
+
+
+def test_an_export_into_a_directory_says_so(tmp_path: Path, emulator: Emulator) -> None:
+    with pytest.raises(ParameterBindingError, match="is a directory"):
+        psopenai_py.export_chat_completion(str(tmp_path))
+    assert emulator.requests == []
+
+
+def test_an_unwritable_directory_is_a_clear_error_naming_it(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+
+    # (chmod does not stop root: the refusal is simulated.)
+    monkeypatch.setattr("psopenai_py.commands.export_completion.tempfile.mkstemp", refuse)
+    sent = len(emulator.requests)
+    with pytest.raises(
+        psopenai_py.errors.PSOpenAIError, match=r"Cannot export to '.*x\.jsonl'.*Permission denied"
+    ):
+        psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"))
+    assert emulator.requests[sent:] == []
+
+
+def test_a_full_disk_during_an_export_is_a_clear_error_and_leaves_nothing(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psopenai_py.commands import export_completion
+
+    emulator.store.seed(3, prefix="chatcmpl-full-")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    class FullDisk:
+        """The os module as the export sees it, on a disk with no space left."""
+
+        fsync = staticmethod(full)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+    monkeypatch.setattr(export_completion, "os", FullDisk())
+    with pytest.raises(
+        psopenai_py.errors.PSOpenAIError, match=r"Cannot export to '.*x\.jsonl'.*No space left"
+    ):
+        psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"))
+    assert list(tmp_path.iterdir()) == []

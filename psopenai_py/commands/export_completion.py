@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InvalidResponseException, ParameterBindingError
+from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
 from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
@@ -140,6 +140,10 @@ def _check(kwargs: Mapping[str, Any]) -> _Export:
 
 
 def _refuse_existing(path: Path) -> None:
+    if path.is_dir():
+        raise ParameterBindingError(
+            "Path", f"Cannot export to '{path}': it is a directory. Give the path of a new file in it."
+        )
     if os.path.lexists(path):
         raise ParameterBindingError(
             "Path",
@@ -256,6 +260,14 @@ def _publish(staging: str, destination: Path) -> None:
     os.unlink(staging)
 
 
+def _file_error(destination: Path, exc: OSError) -> ExportFileError:
+    """A file system's refusal (a read-only directory, a full disk) as one clear error."""
+    return ExportFileError(
+        str(destination),
+        f"Cannot export to '{destination}': {exc.strerror or exc}. Nothing was saved under that name.",
+    )
+
+
 def run_export(export: _Export) -> ExportReceipt:
     """Export as checked; the receipt."""
     started = time.monotonic()
@@ -264,18 +276,23 @@ def run_export(export: _Export) -> ExportReceipt:
         sys.stdout.flush()
         return ExportReceipt("-", count)
     destination = Path(export.path)
-    fd, staging = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
-    )
+    try:
+        fd, staging = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
+        )
+    except OSError as exc:
+        raise _file_error(destination, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             count = _write_all(export, out)
             out.flush()
             os.fsync(out.fileno())
         _publish(staging, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(staging)
+        if isinstance(exc, OSError) and not isinstance(exc, PSOpenAIError):
+            raise _file_error(destination, exc) from None
         raise
     log.info("Exported %d completions in %.1f s.", count, time.monotonic() - started)
     return ExportReceipt(str(destination), count)
