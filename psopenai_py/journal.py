@@ -186,6 +186,8 @@ class Journal:
         self.path = Path(path)
         self._redact = redact
         self.write_error: JournalError | None = None
+        self.skipped = 0
+        """Input ids skipped in this run because the journal records them done (-Resume)."""
         """The error of the first failed write: later records are refused without trying."""
         self._lock = threading.Lock()
         # The lock is named after the file the path leads to: a symbolic link to a journal
@@ -264,6 +266,11 @@ class Journal:
             raise JournalError(
                 str(self.path), f"Cannot open the journal '{self.path}' for writing: {exc.strerror or exc}."
             ) from None
+
+    def skip(self) -> None:
+        """Count an input id skipped because this journal records it done."""
+        with self._lock:
+            self.skipped += 1
 
     def entry(self, ident: str) -> JournalEntry | None:
         """The last record written for an id (when the run started or since), or None."""

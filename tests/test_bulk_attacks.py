@@ -579,3 +579,29 @@ def test_a_full_disk_during_an_export_is_a_clear_error_and_leaves_nothing(
     ):
         psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"))
     assert list(tmp_path.iterdir()) == []
+
+
+# -- accounting on resume -----------------------------------------------------------------------
+
+
+def test_a_resumed_run_counts_the_ids_it_skipped_in_one_warning(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:3], MetaData=PATCH, Merge=True, Journal=str(journal))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OPENAI_API_KEY": CANARY_KEY,
+        "OPENAI_API_BASE": emulator.url,
+    }
+    command = [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-Merge", "-MetaData"]
+    command += ["@{reviewed='yes'; draft=$null}", "-Journal", str(journal), "-Resume"]
+    run = subprocess.run(command, input="\n".join(ids), env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    # Four ids in: one output line, three skipped, and the count says so.
+    assert [json.loads(line)["id"] for line in run.stdout.splitlines()] == ids[3:]
+    assert run.stderr.splitlines() == [
+        f"WARNING: Skipped 3 completions that the journal '{journal}' records done in an earlier run "
+        "(-Verbose names them)."
+    ]

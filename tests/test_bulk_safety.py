@@ -159,8 +159,9 @@ def test_resume_skips_done_and_checks_pending(tmp_path: Path, emulator: Emulator
     )
     # Skipped items give no output object; every other item one.
     assert [o.id for o in outputs] == ids[4:]
-    skipped = [line for line in stream.getvalue().splitlines() if "Skipped" in line]
+    skipped = [line for line in stream.getvalue().splitlines() if "Skipped '" in line]
     assert len(skipped) == 4 and all(f"'{i}'" in s for i, s in zip(ids[:4], skipped, strict=True))
+    assert "WARNING: Skipped 4 completions that the journal" in stream.getvalue()
     posted = [i for i, _ in posts(emulator)]
     assert sorted(posted) == sorted([*ids[6:], ids[4]])
     assert ids[5] not in posted  # already applied: recorded done, not sent again

@@ -45,6 +45,7 @@ __all__ = [
     "check_resume",
     "check_same_change",
     "scrubber",
+    "report_skipped",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -275,6 +276,7 @@ def resume_state(
             )
     if entry.state == "done":
         log.info("Skipped '%s': the journal '%s' records it done.", ident, journal.path)
+        journal.skip()
         return SKIPPED, None
     current = read_completion(invocation, ident)
     before = record.get("before")
@@ -288,6 +290,20 @@ def resume_state(
     return AGAIN, current
 
 
+def report_skipped(journal: Journal | None) -> None:
+    """One warning at the end of a resumed run with the count of ids it skipped: they have no
+    output line, and an admin must be able to tell every input id apart as changed, failed or
+    skipped."""
+    if journal is not None and journal.skipped:
+        log.warning(
+            "Skipped %d completion%s that the journal '%s' records done in an earlier run "
+            "(-Verbose names them).",
+            journal.skipped,
+            "" if journal.skipped == 1 else "s",
+            journal.path,
+        )
+
+
 def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, resume: bool) -> Any:
     """Delete one completion, its full object and messages journaled first; the API's answer
     (None when -Resume found it done already)."""
@@ -296,6 +312,7 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
         if entry is not None and entry.record.get("op") == "remove":
             if entry.state == "done":
                 log.info("Skipped '%s': the journal '%s' records it removed.", ident, journal.path)
+                journal.skip()
                 return None
             try:
                 read_completion(invocation, ident)

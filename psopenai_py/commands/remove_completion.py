@@ -25,7 +25,7 @@ from ..validation import (
     bind_completion_id,
     check_switch,
 )
-from .changes import check_resume, journaled_remove, open_journal, scrubber
+from .changes import check_resume, journaled_remove, open_journal, report_skipped, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -64,7 +64,8 @@ def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
 
 
 def end_remove_chat_completion(state: _RemoveState) -> None:
-    """Close the journal (releasing its lock)."""
+    """Report the ids skipped, close the journal (releasing its lock)."""
+    report_skipped(state.journal)
     if state.journal is not None:
         state.journal.close()
 

@@ -31,7 +31,16 @@ from ..psobject import PSObject
 from ..results import completion_object
 from ..secret import Secret
 from ..validation import check_optional_str, check_switch
-from .changes import AGAIN, APPLIED, change_metadata, metadata_of, read_completion, resume_state, scrubber
+from .changes import (
+    AGAIN,
+    APPLIED,
+    change_metadata,
+    metadata_of,
+    read_completion,
+    report_skipped,
+    resume_state,
+    scrubber,
+)
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -123,8 +132,9 @@ def begin_restore(kwargs: Mapping[str, Any]) -> _RestoreState:
 
 
 def end_restore(state: _RestoreState) -> None:
-    """Close the restore journals (releasing their locks)."""
+    """Report the ids skipped, close the restore journals (releasing their locks)."""
     for journal in state.journals.values():
+        report_skipped(journal)
         journal.close()
 
 

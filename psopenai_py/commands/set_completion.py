@@ -38,6 +38,7 @@ from .changes import (
     metadata_of,
     open_journal,
     read_completion,
+    report_skipped,
     resume_state,
     scrubber,
 )
@@ -121,7 +122,8 @@ def _change(state: _SetState) -> dict[str, Any]:
 
 
 def end_set_chat_completion(state: _SetState) -> None:
-    """Close the journal (releasing its lock)."""
+    """Report the ids skipped, close the journal (releasing its lock)."""
+    report_skipped(state.journal)
     if state.journal is not None:
         state.journal.close()
 
