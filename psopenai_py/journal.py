@@ -213,7 +213,7 @@ class Journal:
                 f"Cannot lock the journal '{self.path}' (its lock '{lock_path}'): "
                 f"{failure.strerror or failure}. Keep journals on a local disk.",
             )
-        self._finalizer = weakref.finalize(self, self._lock_handle.close)
+        self._finalizer = weakref.finalize(self, _release, self._lock_handle)
         try:
             self.records = read_records(self.path)
             if self.records and not resume:
@@ -331,8 +331,26 @@ class Journal:
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 
 
+def _release(handle: BinaryIO) -> None:
+    """Unlock, then close the lock file.  POSIX drops a flock with the file; Windows releases a
+    region left locked at close only "when resources allow", so a journal reopened at once (a
+    restore right after its change) could find it still held: it is unlocked first."""
+    try:
+        import msvcrt
+    except ImportError:
+        handle.close()
+        return
+    try:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+    except OSError:
+        pass  # closing releases it in the end
+    finally:
+        handle.close()
+
+
 def _close_all(fd: int, handle: BinaryIO) -> None:
     try:
         os.close(fd)
     finally:
-        handle.close()
+        _release(handle)
