@@ -213,7 +213,7 @@ class Journal:
                 f"Cannot lock the journal '{self.path}' (its lock '{lock_path}'): "
                 f"{failure.strerror or failure}. Keep journals on a local disk.",
             )
-        self._finalizer = weakref.finalize(self, _release, self._lock_handle)
+        self._finalizer = weakref.finalize(self, functools.partial(_release, self._lock_handle))
         try:
             self.records = read_records(self.path)
             if self.records and not resume:
