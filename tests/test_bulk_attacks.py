@@ -611,3 +611,23 @@ def test_a_resumed_run_counts_the_ids_it_skipped_in_one_warning(
         f"WARNING: Skipped 3 completions that the journal '{journal}' records done in an earlier run "
         "(-Verbose names them)."
     ]
+
+
+# -- one journal, one kind of change ------------------------------------------------------------
+
+
+def test_a_journal_of_one_command_is_refused_by_another(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:2], MetaData=PATCH, Merge=True, Journal=str(journal))
+    before = journal.read_bytes()
+    sent = len(emulator.requests)
+    with pytest.raises(ParameterBindingError, match=r"records set changes.*not remove"):
+        Remove_ChatCompletion(ids, Journal=str(journal), Resume=True)
+    Remove_ChatCompletion(ids[3:], Journal=str(tmp_path / "r.jsonl"))
+    with pytest.raises(ParameterBindingError, match=r"records remove changes.*not set"):
+        Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(tmp_path / "r.jsonl"), Resume=True)
+    assert journal.read_bytes() == before
+    assert [r.method for r in emulator.requests[sent:] if r.method != "GET"] == ["DELETE"]  # the one new run
+    assert all(emulator.store.get(i) is not None for i in ids[:3])

@@ -44,6 +44,7 @@ __all__ = [
     "open_journal",
     "check_resume",
     "check_same_change",
+    "check_journal_op",
     "scrubber",
     "report_skipped",
 ]
@@ -182,6 +183,20 @@ def open_journal(
             parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."
         )
     return Journal(path, resume=resume, parameter=parameter, redact=redact)
+
+
+def check_journal_op(journal: Journal | None, op: str, parameter: str = "Journal") -> None:
+    """A journal records one kind of change (set, remove or restore): resuming it with another
+    command would mix records that a resume and a restore read as one run."""
+    if journal is None:
+        return
+    others = sorted({str(r.get("op")) for r in journal.records if "op" in r and r.get("op") != op})
+    if others:
+        raise ParameterBindingError(
+            parameter,
+            f"The journal '{journal.path}' records {', '.join(others)} changes, not {op}: give "
+            "this run a journal of its own.",
+        )
 
 
 def check_same_change(journal: Journal | None, op: str, change: Mapping[str, Any]) -> None:

@@ -25,7 +25,7 @@ from ..validation import (
     bind_completion_id,
     check_switch,
 )
-from .changes import check_resume, journaled_remove, open_journal, report_skipped, scrubber
+from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -60,6 +60,12 @@ def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
     check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
     journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
+    try:
+        check_journal_op(journal, "remove")
+    except BaseException:
+        if journal is not None:
+            journal.close()
+        raise
     return _RemoveState(invocation, journal, resume)
 
 

@@ -35,6 +35,7 @@ from .changes import (
     AGAIN,
     APPLIED,
     change_metadata,
+    check_journal_op,
     metadata_of,
     read_completion,
     report_skipped,
@@ -178,6 +179,11 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
             journal = Journal(
                 path, resume=state.resume, parameter="RestoreJournal", redact=scrubber(state.invocation)
             )
+            try:
+                check_journal_op(journal, "restore", "RestoreJournal")
+            except BaseException:
+                journal.close()
+                raise
             state.journals[path] = journal
         return journal
 

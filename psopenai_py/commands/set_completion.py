@@ -30,6 +30,7 @@ from .changes import (
     AGAIN,
     APPLIED,
     change_metadata,
+    check_journal_op,
     check_merged,
     check_patch,
     check_resume,
@@ -106,6 +107,7 @@ def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
     journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
     state = _SetState(invocation, metadata, patch, journal, resume)
     try:
+        check_journal_op(journal, "set")
         check_same_change(journal, "set", _change(state))
     except BaseException:
         end_set_chat_completion(state)
