@@ -631,3 +631,18 @@ def test_a_journal_of_one_command_is_refused_by_another(
     assert journal.read_bytes() == before
     assert [r.method for r in emulator.requests[sent:] if r.method != "GET"] == ["DELETE"]  # the one new run
     assert all(emulator.store.get(i) is not None for i in ids[:3])
+
+
+# -- the Python API with pathlib paths ----------------------------------------------------------
+
+
+def test_the_python_functions_take_pathlib_paths(tmp_path: Path, emulator: Emulator, ids: list[str]) -> None:
+    journal = tmp_path / "j.jsonl"
+    psopenai_py.set_chat_completion(ids[0], {"reviewed": "yes"}, merge=True, journal=journal)
+    assert [r["state"] for r in read_records(journal)] == ["pending", "done"]
+    receipt = psopenai_py.export_chat_completion(tmp_path / "x.jsonl")
+    assert receipt.count == len(ids) and (tmp_path / "x.jsonl").exists()
+    restored = psopenai_py.restore_chat_completion_metadata(journal, restore_journal=tmp_path / "r.jsonl")
+    assert [o.id for o in restored] == ids[:1]
+    psopenai_py.remove_chat_completion(ids[1], journal=tmp_path / "rm.jsonl")
+    assert emulator.store.get(ids[1]) is None

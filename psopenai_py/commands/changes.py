@@ -12,6 +12,7 @@ is made afresh.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -45,6 +46,7 @@ __all__ = [
     "check_resume",
     "check_same_change",
     "check_journal_op",
+    "as_path_text",
     "scrubber",
     "report_skipped",
 ]
@@ -168,6 +170,15 @@ def scrubber(invocation: Invocation) -> Callable[[str], str]:
     return scrub
 
 
+def as_path_text(value: Any) -> Any:
+    """A path object (pathlib.Path, os.PathLike) as its text; anything else as given, for the
+    parameter checks to judge."""
+    if isinstance(value, os.PathLike):
+        text = os.fspath(value)
+        return text if isinstance(text, str) else value
+    return value
+
+
 def open_journal(
     path: Any,
     resume: bool,
@@ -178,6 +189,7 @@ def open_journal(
     """The journal a command writes, or None when no path is given."""
     if path is None:
         return None
+    path = as_path_text(path)
     if not isinstance(path, str) or not path.strip():
         raise ParameterBindingError(
             parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."

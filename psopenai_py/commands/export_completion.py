@@ -28,7 +28,7 @@ from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
-from .changes import scrubber
+from .changes import as_path_text, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
@@ -114,7 +114,7 @@ class _Export:
 
 def _check(kwargs: Mapping[str, Any]) -> _Export:
     p = TABLE.parameter
-    path = check_optional_str(p("Path"), kwargs.get("path"))
+    path = check_optional_str(p("Path"), as_path_text(kwargs.get("path")))
     if path is None or not path.strip():
         raise ParameterBindingError(
             "Path", "Cannot validate argument on parameter 'Path'. Give a file path or -."
@@ -311,7 +311,7 @@ def begin_export(kwargs: Mapping[str, Any]) -> None:
 
 
 def export_chat_completion(
-    path: str,
+    path: "str | os.PathLike[str]",
     *,
     metadata: Mapping[str, str] | None = None,
     model: str | None = None,

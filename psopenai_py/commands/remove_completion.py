@@ -7,6 +7,7 @@ The unit: its parameter table, ``begin`` (check the parameters, resolve the sett
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,7 +98,7 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
 def remove_chat_completion(
     completion_id: Any,
     *,
-    journal: str | None = None,
+    journal: "str | os.PathLike[str] | None" = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,

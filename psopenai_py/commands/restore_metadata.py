@@ -34,6 +34,7 @@ from ..validation import check_optional_str, check_switch
 from .changes import (
     AGAIN,
     APPLIED,
+    as_path_text,
     change_metadata,
     check_journal_op,
     metadata_of,
@@ -125,7 +126,7 @@ class _RestoreState:
 def begin_restore(kwargs: Mapping[str, Any]) -> _RestoreState:
     """Check the parameters, resolve the settings once."""
     p = TABLE.parameter
-    restore_journal = check_optional_str(p("RestoreJournal"), kwargs.get("restore_journal"))
+    restore_journal = check_optional_str(p("RestoreJournal"), as_path_text(kwargs.get("restore_journal")))
     force = check_switch(p("Force"), kwargs.get("force"))
     resume = check_switch(p("Resume"), kwargs.get("resume"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
@@ -213,7 +214,7 @@ def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
 
 def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any]:
     """The ids each given journal can take back, newest change first."""
-    for source in sources:
+    for source in map(as_path_text, sources):
         if not isinstance(source, str) or not source.strip():
             yield ParameterBindingError(
                 "Journal", "Cannot validate argument on parameter 'Journal'. Give a file path."
@@ -293,9 +294,9 @@ def process_restore(state: _RestoreState, item: Any) -> PSObject | None:
 
 
 def restore_chat_completion_metadata(
-    journal: str,
+    journal: "str | os.PathLike[str]",
     *,
-    restore_journal: str | None = None,
+    restore_journal: "str | os.PathLike[str] | None" = None,
     force: bool | None = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,

@@ -7,6 +7,7 @@ The unit: its parameter table, ``begin`` (check the parameters, resolve the sett
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -177,7 +178,7 @@ def set_chat_completion(
     metadata: Mapping[str, str | None],
     *,
     merge: bool | None = None,
-    journal: str | None = None,
+    journal: "str | os.PathLike[str] | None" = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,
