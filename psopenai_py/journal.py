@@ -125,6 +125,15 @@ def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
         yield record
 
 
+def _whole_record(line: bytes) -> bool:
+    """Whether a last line without its newline is a complete record (as reading takes it)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and record.get("v") == VERSION and _shape_problem(record) is None
+
+
 def _is_metadata(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
@@ -257,7 +266,13 @@ class Journal:
                         keep = start + index + 1
                         break
                     position = start
-                handle.truncate(keep)
+                handle.seek(keep)
+                if _whole_record(handle.read(size - keep)):
+                    # A whole record that only lacks its newline (an editor stripped it): keep it.
+                    handle.seek(size)
+                    handle.write(b"\n")
+                else:
+                    handle.truncate(keep)
                 handle.flush()
                 os.fsync(handle.fileno())
         except FileNotFoundError:

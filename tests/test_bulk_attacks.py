@@ -646,3 +646,14 @@ def test_the_python_functions_take_pathlib_paths(tmp_path: Path, emulator: Emula
     assert [o.id for o in restored] == ids[:1]
     psopenai_py.remove_chat_completion(ids[1], journal=tmp_path / "rm.jsonl")
     assert emulator.store.get(ids[1]) is None
+
+
+def test_a_complete_last_record_without_its_newline_is_kept(tmp_path: Path) -> None:
+    # An editor that strips the final newline, or a copy through a tool that does: the last
+    # record is whole and must survive the next append (only a torn line is cut).
+    path = tmp_path / "j.jsonl"
+    path.write_text(_done("a") + "\n" + _done("b"))
+    with Journal(path, resume=True) as journal:
+        assert journal.entry("b") is not None
+        journal.append({"op": "set", "state": "done", "id": "c", "before": {}, "after": {}})
+    assert [r["id"] for r in read_records(path)] == ["a", "b", "c"]
