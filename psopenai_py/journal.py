@@ -88,41 +88,59 @@ def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return list(_iter_records(Path(path)))
 
 
-def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
+_HEAVY = ("completion", "messages")
+"""Fields of a remove record that only a person reading the journal needs (the copy)."""
+
+
+def _iter_records(path: Path, *, light: bool = False) -> Iterator[dict[str, Any]]:
+    """The records, read a line at a time (a journal of big copies never sits in memory whole);
+    ``light`` drops the copies of removed completions once their line is checked."""
     try:
-        data = path.read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         return
     except OSError as exc:
         raise JournalError(str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}.") from None
-    lines = data.split(b"\n")
-    last = len(lines) - 1
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
-            if number == last:  # no newline after it: a write cut short by a crash
-                log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
+    with handle:
+        number = 0
+        while True:
+            try:
+                line = handle.readline()
+            except OSError as exc:  # a directory, an unreadable file
+                raise JournalError(
+                    str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}."
+                ) from None
+            if not line:
                 return
-            raise JournalError(
-                str(path), f"Line {number + 1} of the journal '{path}' is not a JSON record."
-            ) from None
-        if record.get("v") != VERSION:
-            raise JournalError(
-                str(path),
-                f"Line {number + 1} of the journal '{path}' has version {record.get('v')!r}; "
-                f"this version of psopenai_py reads version {VERSION}.",
-            )
-        problem = _shape_problem(record)
-        if problem:
-            raise JournalError(
-                str(path), f"Line {number + 1} of the journal '{path}' is not a valid record: {problem}."
-            )
-        yield record
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
+                if not line.endswith(b"\n"):  # no newline after it: a write cut short by a crash
+                    log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
+                    return
+                raise JournalError(
+                    str(path), f"Line {number} of the journal '{path}' is not a JSON record."
+                ) from None
+            if record.get("v") != VERSION:
+                raise JournalError(
+                    str(path),
+                    f"Line {number} of the journal '{path}' has version {record.get('v')!r}; "
+                    f"this version of psopenai_py reads version {VERSION}.",
+                )
+            problem = _shape_problem(record)
+            if problem:
+                raise JournalError(
+                    str(path), f"Line {number} of the journal '{path}' is not a valid record: {problem}."
+                )
+            if light:
+                for name in _HEAVY:
+                    record.pop(name, None)
+            yield record
 
 
 def _whole_record(line: bytes) -> bool:
@@ -224,7 +242,8 @@ class Journal:
             )
         self._finalizer = weakref.finalize(self, functools.partial(_release, self._lock_handle))
         try:
-            self.records = read_records(self.path)
+            # Without the copies of removed completions: a resume needs ids and states only.
+            self.records = list(_iter_records(self.path, light=True))
             if self.records and not resume:
                 raise JournalError(
                     str(self.path),

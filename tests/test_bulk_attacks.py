@@ -657,3 +657,38 @@ def test_a_complete_last_record_without_its_newline_is_kept(tmp_path: Path) -> N
         assert journal.entry("b") is not None
         journal.append({"op": "set", "state": "done", "id": "c", "before": {}, "after": {}})
     assert [r["id"] for r in read_records(path)] == ["a", "b", "c"]
+
+
+def test_resuming_a_big_remove_journal_holds_no_copies_in_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "j.jsonl"
+    copy = {"id": "x", "choices": [{"message": {"content": "x" * 20_000}}]}
+    with path.open("w", encoding="utf-8") as handle:
+        for number in range(1_000):
+            ident = f"chatcmpl-{number}"
+            record = {
+                "v": 1,
+                "op": "remove",
+                "state": "pending",
+                "id": ident,
+                "completion": copy,
+                "messages": [],
+            }
+            handle.write(
+                json.dumps(record)
+                + "\n"
+                + json.dumps({"v": 1, "op": "remove", "state": "done", "id": ident})
+                + "\n"
+            )
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with Journal(path, resume=True) as journal:
+            peak = tracemalloc.get_traced_memory()[1]
+            assert journal.entry("chatcmpl-999") is not None
+            assert len(journal.records) == 2_000
+    finally:
+        tracemalloc.stop()
+    # 20 MB of copies on disk; the open journal keeps the ids and states, not the copies.
+    assert size > 20_000_000 and peak < size / 10, (size, peak)
