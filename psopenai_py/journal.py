@@ -224,7 +224,9 @@ class Journal:
             self._lock_handle: BinaryIO = open(lock_path, "a+b")  # noqa: SIM115 - held open while in use
         except OSError as exc:
             raise JournalError(
-                str(self.path), f"Cannot open the journal lock '{lock_path}': {exc.strerror or exc}."
+                str(self.path),
+                f"Cannot use the journal '{self.path}': its lock '{lock_path}' cannot be created: "
+                f"{exc.strerror or exc}. The journal's directory must exist and be writable.",
             ) from None
         failure = _lock_file(self._lock_handle)
         if failure is not None:

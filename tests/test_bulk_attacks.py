@@ -692,3 +692,47 @@ def test_resuming_a_big_remove_journal_holds_no_copies_in_memory(tmp_path: Path)
         tracemalloc.stop()
     # 20 MB of copies on disk; the open journal keeps the ids and states, not the copies.
     assert size > 20_000_000 and peak < size / 10, (size, peak)
+
+
+def test_a_journal_in_a_read_only_directory_is_refused_naming_it_with_nothing_sent(
+    tmp_path: Path, emulator: Emulator, ids: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only_dir(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "a" in mode or "w" in mode:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return open(file, mode, *args, **kwargs)
+
+    # (chmod does not stop root, who runs many CI containers: the refusal is simulated.)
+    monkeypatch.setattr(journal_module, "open", read_only_dir, raising=False)
+    journal = tmp_path / "ro" / "j.jsonl"
+    sent = len(emulator.requests)
+    with pytest.raises(JournalError) as caught:
+        Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(journal))
+    assert str(caught.value).startswith(f"Cannot use the journal '{journal}'")
+    assert "Permission denied" in str(caught.value)
+    assert emulator.requests[sent:] == []
+
+
+def test_resume_after_another_writer_changed_items_meanwhile(
+    tmp_path: Path, emulator: Emulator, ids: list[str]
+) -> None:
+    journal = tmp_path / "j.jsonl"
+    Set_ChatCompletion(ids[:1], MetaData=PATCH, Merge=True, Journal=str(journal))
+    with journal.open("a", encoding="utf-8") as handle:  # killed after the pending record of ids[1]
+        pending = {
+            "v": 1,
+            "op": "set",
+            "state": "pending",
+            "id": ids[1],
+            "before": {"team": "ops", "draft": "1"},
+        }
+        pending |= {"after": {"team": "ops", "reviewed": "yes"}, "change": {"merge": True, "metadata": PATCH}}
+        handle.write(json.dumps(pending) + "\n")
+    # Another writer, meanwhile: on the done id and on the pending one.
+    emulator.store.update_metadata(ids[0], {"owner": "alice"})
+    emulator.store.update_metadata(ids[1], {"team": "dev", "draft": "1"})
+    Set_ChatCompletion(ids[:2], MetaData=PATCH, Merge=True, Journal=str(journal), Resume=True)
+    assert emulator.store.get(ids[0])["metadata"] == {"owner": "alice"}  # type: ignore[index]  # done: left alone
+    assert emulator.store.get(ids[1])["metadata"] == {"team": "dev", "reviewed": "yes"}  # type: ignore[index]
+    last = [r for r in read_records(journal) if r["id"] == ids[1]][-1]
+    assert last["state"] == "done" and last["before"] == {"team": "dev", "draft": "1"}  # what was read
