@@ -19,7 +19,8 @@ a name (see :data:`variables`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .errors import ParameterBindingError
@@ -165,6 +166,9 @@ def _parse_command(segment: str) -> tuple[str, list[Any]]:
             tokens.append(parser.value())
 
 
+# ``-?`` as a word of a command segment (outside quotes: a quoted '-?' is a value).
+_HELP = re.compile(r"""(?:^|\s)-\?(?=\s|$)(?=(?:[^'"]*(?:'[^']*'|"[^"]*"))*[^'"]*$)""")
+
 _EXPRESSION_STARTS = "'\"@$({[,0123456789-+.\u2018\u2019\u201c\u201d"
 
 
@@ -172,14 +176,16 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
     """Run a PowerShell command line given as text, with ``|`` pipelines between commands.
 
     The first segment may be an expression instead of a command (``'a','b' | Set-ChatCompletion
-    ...``).  Returns like PowerShell's assignment: None, one object, or a list.
+    ...``).  Returns like PowerShell's assignment: None, one object, or a list.  A command given
+    ``-?`` returns its help text instead, and nothing is sent.
     """
-    outputs: Iterator[Any] | None = None
+    outputs: Iterable[Any] | None = None
     for index, segment in enumerate(_split_pipeline(text)):
         # In PowerShell a bare word starts a command; anything else starts an expression.
         if index == 0 and segment[:1] and segment[:1] in _EXPRESSION_STARTS:
             value = parse_literal(segment)
-            outputs = iter(value if isinstance(value, list) else [value])
+            # A list, not an iterator: a stopped run can then count the items never sent.
+            outputs = value if isinstance(value, list) else [value]
             continue
         name = segment.split(None, 1)[0] if segment else ""
         try:
@@ -190,6 +196,11 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
                 f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
                 f"{', '.join(r.table.name for r in runners().values())}.",
             ) from None
+        if _HELP.search(segment):
+            # As Get-Help: the command's help, and nothing is run or sent.
+            from .powershell.helpdoc import render_help
+
+            return render_help(runner.table)
         _, tokens = _parse_command(segment)
         named, positional = split_arguments(runner.table, tokens)
         bound = bind(runner.table, named, positional, from_text=True, pipeline=outputs)

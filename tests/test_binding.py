@@ -74,7 +74,7 @@ def test_names_prefixes_and_aliases(given, expected):
         ),
         ("Api", "-ApiType -ApiBase -ApiVersion -ApiKey."),
         ("E", "-ErrorAction -ErrorVariable."),
-        ("W", "-WhatIf -WarningAction."),
+        ("W", "-WhatIf -WarningAction -WarningVariable."),
         ("Additional", "-AdditionalQuery -AdditionalHeaders -AdditionalBody."),
         ("Foo", "A parameter cannot be found that matches parameter name 'Foo'."),
         ("CompletionIdX", "A parameter cannot be found that matches parameter name 'CompletionIdX'."),
@@ -174,7 +174,7 @@ def test_text_values_are_converted(name, text, expected):
             "ErrorAction",
             "Sometimes",
             ParameterBindingError,
-            'The possible enumeration values are "Continue, Ignore, SilentlyContinue, Stop"',
+            'The possible enumeration values are "Continue, Ignore, Inquire, SilentlyContinue, Stop"',
         ),
     ],
 )

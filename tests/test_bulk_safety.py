@@ -371,7 +371,7 @@ def test_cli_journal_errors_are_clear_and_send_nothing(
     assert [json.loads(line)["metadata"]["reviewed"] for line in first.stdout.splitlines()] == ["yes"] * 3
     emulator.server.requests.clear()
     again = _cli(*args, emulator=emulator, stdin="\n".join(ids[:3]))
-    assert again.returncode == 1
+    assert again.returncode == 2  # stopped before the first item
     assert again.stderr == (
         f"Set-ChatCompletion: Cannot use -Journal '{journal}': it already records a run. Add -Resume "
         "to continue that run, or give a new journal path.\n"
@@ -381,7 +381,7 @@ def test_cli_journal_errors_are_clear_and_send_nothing(
     assert resumed.returncode == 0 and len(resumed.stdout.splitlines()) == 1
     assert resumed.stderr.count("VERBOSE: Skipped") == 3
     missing = _cli("Restore-ChatCompletionMetadata", str(tmp_path / "none.jsonl"), emulator=emulator)
-    assert missing.returncode == 1 and "the journal does not exist" in missing.stderr
+    assert missing.returncode == 2 and "the journal does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr + again.stderr + resumed.stderr
 
 

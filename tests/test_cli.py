@@ -66,7 +66,7 @@ def test_prefix_and_colon_forms(env, ids, emulator):
 
 def test_ambiguous_prefix_is_a_clear_error_and_sends_nothing(env, ids, emulator):
     result = psopenai("Set-ChatCompletion", ids[0], "-M", "@{}", env=env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr == (
         "Set-ChatCompletion: Parameter cannot be processed because the parameter name 'M' is "
         "ambiguous. Possible matches include: -MetaData -MaxRetryCount.\n"
@@ -76,7 +76,7 @@ def test_ambiguous_prefix_is_a_clear_error_and_sends_nothing(env, ids, emulator)
 
 def test_out_of_range_sends_nothing(env, ids, emulator):
     result = psopenai("Set-ChatCompletion", ids[0], "-MetaData", "@{}", "-MaxRetryCount", "101", env=env)
-    assert result.returncode == 1 and "maximum allowed range of 100" in result.stderr
+    assert result.returncode == 2 and "maximum allowed range of 100" in result.stderr
     assert "Traceback" not in result.stderr
     assert emulator.requests == []
 
@@ -87,7 +87,7 @@ def test_stdin_ids_with_a_failing_item_under_continue(env, ids, emulator):
     assert result.returncode == 1
     assert [o["id"] for o in outputs(result)] == [ids[0], ids[1]]
     assert result.stderr == (
-        "Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: "
+        "Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404 (Not Found) Error: "
         "No chat completion found with id 'chatcmpl-missing'.\n"
     )
     assert len(emulator.requests) == 3
@@ -138,7 +138,7 @@ def test_missing_key_message(ids, emulator):
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["OPENAI_API_BASE"] = emulator.url
     result = psopenai("Set-ChatCompletion", ids[0], "-MetaData", "@{}", env=env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith(
         'Set-ChatCompletion: Please specify your OpenAI API key to "ApiKey" parameter.'
     )

@@ -63,8 +63,8 @@ def test_continue_reports_and_goes_on(emulator, ids, capsys):
     assert [o.id for o in outputs] == [ids[0], ids[1]]
     assert len(errors) == 1 and isinstance(errors[0], NotFoundException)
     assert capsys.readouterr().err == (
-        "Set-ChatCompletion: OpenAI API returned an 404 (Not Found) Error: No chat completion "
-        "found with id 'chatcmpl-missing'.\n"
+        "Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404 (Not Found) Error: No "
+        "chat completion found with id 'chatcmpl-missing'.\n"
     )
 
 
@@ -198,7 +198,7 @@ def test_dropped_connection_under_continue(emulator, ids, capsys):
     emulator.inject(Fault(drop=True))
     outputs = Set_ChatCompletion(ids[:2], MetaData={})
     assert outputs.id == ids[1]
-    assert "Set-ChatCompletion: The request could not be completed" in capsys.readouterr().err
+    assert f"Set-ChatCompletion: [{ids[0]}] The request could not be completed" in capsys.readouterr().err
 
 
 def test_no_verbose_lines_without_verbose_even_when_the_app_logs_debug(emulator, ids, capsys):

@@ -166,7 +166,7 @@ def test_stdout_and_the_receipt(tmp_path: Path, emulator: Emulator) -> None:
         text=True,
         timeout=60,
     )
-    assert again.returncode == 1 and f"'{target}'" in again.stderr and "Traceback" not in again.stderr
+    assert again.returncode == 2 and f"'{target}'" in again.stderr and "Traceback" not in again.stderr
 
 
 # -- a hostile list server ----------------------------------------------------------------------

@@ -185,7 +185,7 @@ def test_row04_pipeline_plus_explicit_id_binds_no_item(api, capsys):
         (SET_TABLE, "T", "TimeoutSec"),  # not ThrottleLimit
         (GET_TABLE, "M", "MaxRetryCount"),  # not the added MetaData / Model filters
         (GET_TABLE, "P", "Primitive"),
-        (GET_TABLE, "W", None),  # WhatIf? no: Get has none; WarningAction alone
+        (GET_TABLE, "WarningA", None),  # WhatIf? no: Get has none; WarningAction alone
         (SET_TABLE, "Wh", "WhatIf"),
         (SET_TABLE, "Th", "ThrottleLimit"),
         (REQUEST_TABLE, "Sys", "SystemMessage"),

@@ -31,7 +31,7 @@ __all__ = [
     "ACTION_PREFERENCES",
 ]
 
-ACTION_PREFERENCES = ("Continue", "Ignore", "SilentlyContinue", "Stop")
+ACTION_PREFERENCES = ("Continue", "Ignore", "Inquire", "SilentlyContinue", "Stop")
 
 
 class _SwitchPresent:
@@ -110,6 +110,50 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "A variable name (or, from Python, a list) that collects the errors.",
         aliases=("ev",),
     ),
+    Parameter(
+        "WarningVariable",
+        "warning_variable",
+        "String",
+        "A variable name (or, from Python, a list) that collects the warning messages.",
+        aliases=("wv",),
+    ),
+    Parameter(
+        "OutVariable",
+        "out_variable",
+        "String",
+        "A variable name (or, from Python, a list) that collects the outputs.",
+        aliases=("ov",),
+    ),
+    Parameter(
+        "InformationAction",
+        "information_action",
+        "ActionPreference",
+        "Accepted; these commands write no information records.",
+        aliases=("infa",),
+        choices=ACTION_PREFERENCES,
+    ),
+    Parameter(
+        "InformationVariable",
+        "information_variable",
+        "String",
+        "Accepted; the variable is created and stays empty (no information records).",
+        aliases=("iv",),
+    ),
+    Parameter(
+        "PipelineVariable",
+        "pipeline_variable",
+        "String",
+        "A variable name that holds the current output object.",
+        aliases=("pv",),
+    ),
+    Parameter(
+        "ProgressAction",
+        "progress_action",
+        "ActionPreference",
+        "SilentlyContinue or Ignore turns the progress line off.",
+        aliases=("proga",),
+        choices=ACTION_PREFERENCES,
+    ),
 )
 
 
@@ -122,6 +166,12 @@ class CommonParameters:
     error_action: str = "Continue"
     warning_action: str = "Continue"
     error_variable: Any = None
+    warning_variable: Any = None
+    out_variable: Any = None
+    information_action: str = "Continue"
+    information_variable: Any = None
+    pipeline_variable: Any = None
+    progress_action: str = "Continue"
 
 
 @dataclass
@@ -206,6 +256,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         # PowerShell binds $null to these as an empty value, which the settings resolution
         # reads as "given empty": the context is passed over (ParseCommonParams).
         return ""
+    if value is None and p.name in ("TimeoutSec", "MaxRetryCount", "ApiVersion"):
+        # PowerShell binds $null to an [int] as 0 and to a [string] as '': given, so they win
+        # over the context as any bound value does in ParseCommonParams.
+        return "" if p.name == "ApiVersion" else 0
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name,
@@ -214,7 +268,8 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         )
     if p.type_name == "Int32":
         if isinstance(value, str) and _INT.fullmatch(value):
-            value = int(value)
+            # Past 100 digits it is out of range anyway (and int() refuses past 4300).
+            value = int(value) if len(value) <= 100 else 2**100
         elif isinstance(value, str):
             # As PowerShell converts a number to Int32: 0x10 is 16, 1kb 1024, 3.0 is 3, and a
             # fraction rounds half to even (2.5 is 2, 3.5 is 4).
@@ -233,8 +288,8 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
             raise ParameterTypeError(
                 p.name,
                 f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
-                f'convert value "{value}" to type "System.Int32". Error: "Value was either too '
-                'large or too small for an Int32."',
+                f'convert value "{value if value.bit_length() <= 128 else "(a huge integer)"}" to type '
+                '"System.Int32". Error: "Value was either too large or too small for an Int32."',
             )
         return value
     if p.type_name == "Double":
@@ -316,6 +371,12 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_action=preference("ErrorAction"),
         warning_action=preference("WarningAction"),
         error_variable=values.get("ErrorVariable"),
+        warning_variable=values.get("WarningVariable"),
+        out_variable=values.get("OutVariable"),
+        information_action=preference("InformationAction"),
+        information_variable=values.get("InformationVariable"),
+        pipeline_variable=values.get("PipelineVariable"),
+        progress_action=preference("ProgressAction"),
     )
 
 

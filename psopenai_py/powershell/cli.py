@@ -5,20 +5,33 @@
     psopenai help Set-ChatCompletion -Examples
 
 Output: one JSON object per line when stdout is not a terminal, PowerShell-list-like text when it
-is (``--format json|text`` chooses).  Errors go to stderr as ``<Command>: <message>``; the exit
-status is 1 when anything failed, 2 for a command line that cannot be understood.
+is (``--format json|text`` chooses), always UTF-8.  Errors go to stderr as ``<Command>: <message>``
+(``<Command>: [<item>] <message>`` for a pipeline item).  ``-?``, ``--help`` and ``-h`` anywhere
+show the command's help and send nothing.
+
+Exit status: 0 when everything succeeded; 1 when any item failed; 2 when the run stopped before
+its first item (a command line that cannot be bound, a missing key or setting); 130 when
+interrupted (Ctrl-C: requests in flight finish and are reported, then one ``interrupted:`` line;
+a second Ctrl-C exits at once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import io
 import json
 import logging
+import os
+import re
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Iterator
-from typing import Any, TextIO
+from types import FrameType
+from typing import IO, Any, TextIO
 
 from .. import __version__
 
@@ -39,11 +52,60 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run one command line; returns the process exit status."""
+    """Run one command line; returns the process exit status.
+
+    Nothing unexpected escapes as a traceback: it becomes one line on stderr (and, with
+    ``-Debug``, the traceback with every secret removed).
+    """
     # A process started with no standard input at all has sys.stdin None: read it as empty.
     stdin = stdin if stdin is not None else (sys.stdin or io.StringIO())
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
+    out = stdout if stdout is not None else _utf8(sys.stdout)
+    err = stderr if stderr is not None else _utf8(sys.stderr)
+    try:
+        return _main(list(argv), stdin, out, err)
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): point stdout at nothing so that flushing it at exit
+        # does not complain again.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if stdout is None:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        _unexpected(exc, argv, err)
+        return 1
+
+
+def _utf8(stream: TextIO | None) -> TextIO:
+    """The process stream, writing UTF-8 whatever the locale (a cp1252 redirect on Windows).
+    What UTF-8 cannot carry (a lone surrogate from a ``\\ud800`` escape) is written as a
+    backslash escape, which inside a JSON string is still valid JSON."""
+    if stream is None:
+        return io.StringIO()
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # a stream that cannot change: keep it
+            reconfigure(encoding="utf-8", errors="backslashreplace")
+    return stream
+
+
+def _unexpected(exc: BaseException, argv: list[str], err: TextIO) -> None:
+    from ..masking import redact
+
+    keys = [os.environ.get("OPENAI_API_KEY"), os.environ.get("AZURE_OPENAI_API_KEY")]
+    keys += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a.lower().lstrip("-").startswith("apikey")]
+    from .terminal import escape_controls
+
+    line = escape_controls(redact(f"{type(exc).__name__}: {exc}", keys=keys))
+    err.write(f"psopenai: unexpected error: {line}\n")
+    if any(a.lower() in ("-debug", "-db", "-debug:$true") for a in argv):
+        err.write(redact("".join(traceback.format_exception(exc)), keys=keys))
+    err.flush()
+
+
+def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     argv, output_format = _take_format(list(argv))
     if output_format not in (None, "json", "text"):
         err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
@@ -62,7 +124,7 @@ def main(
 
         return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
-        return _demo(out, err, verbose=any(a.lower() in ("-verbose", "--verbose") for a in rest))
+        return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
 
 
@@ -125,45 +187,168 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
+_NUMBER = re.compile(r"-\.?\d")
+
+
 def _tokens(argv: list[str]) -> list[Any]:
-    """Shell words as binder tokens: ``-Name`` and ``-Name:value`` are parameters."""
+    """Shell words as binder tokens: ``-Name`` and ``-Name:value`` are parameters.
+
+    Any word that starts with ``-`` names a parameter (an unknown one is a binding error, never a
+    positional value), except a negative number and ``-`` alone; after ``--`` every word is a
+    value, so an id that starts with ``-`` goes there (or as ``-CompletionId:-x``).
+    """
     from .binding import ParameterToken
 
     tokens: list[Any] = []
+    values_only = False
     for word in argv:
-        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "_"):
+        if values_only or len(word) < 2 or word[0] != "-" or _NUMBER.match(word):
+            tokens.append(word)
+        elif word == "--":
+            values_only = True
+        else:
             name, colon, inline = word[1:].partition(":")
             tokens.append(ParameterToken(name, inline) if colon else ParameterToken(name))
-        else:
-            tokens.append(word)
     return tokens
 
 
-def _stdin_items(stdin: TextIO) -> Iterator[Any]:
-    """Pipeline items from stdin, one per line: a bare id, or a JSON object (bound by property)."""
+def _wants_help(runner: Any, argv: list[str]) -> bool:
+    """``-?``, ``--help``, or ``-h`` when no parameter of the command begins with h."""
+    from .binding import COMMON_PARAMETERS
+
+    for word in argv:
+        if word == "--":
+            return False
+        if word in ("-?", "--help"):
+            return True
+        if word.lower() == "-h":
+            parameters = runner.table.parameters + runner.table.execution_parameters + COMMON_PARAMETERS
+            if not any(n.lower().startswith("h") for p in parameters for n in p.names):
+                return True
+    return False
+
+
+_MAX_JSON_DEPTH = 64
+
+
+def _json_depth(text: str) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+class StdinItems:
+    """Pipeline items from standard input, one per line: a bare id, a JSON object (bound by
+    property) or a JSON string.  Read as bytes and decoded line by line, so one line that is
+    not UTF-8, not JSON, too deeply nested or not an object fails that item alone.  A UTF-8
+    byte-order mark at the start is dropped and CRLF line ends are accepted."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._binary = getattr(stream, "buffer", None)
+        self.line_number = 0
+        self.reading = False
+        """True while blocked reading (an interrupt then ends the input)."""
+
+    def _lines(self) -> Iterator[str | bytes]:
+        source: IO[Any] = self._binary if self._binary is not None else self._stream
+        in_main = threading.current_thread() is threading.main_thread()
+        while True:
+            self.reading = in_main  # only a read in the main thread can be interrupted
+            try:
+                line = source.readline()
+            except KeyboardInterrupt:
+                return
+            finally:
+                self.reading = False
+            if not line:
+                return
+            yield line
+
+    def __iter__(self) -> Iterator[Any]:
+        for raw in self._lines():
+            self.line_number += 1
+            where = f"line {self.line_number}"
+            if isinstance(raw, bytes):
+                if self.line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield _line_error(where, f"The input {where} is not valid UTF-8 (byte {exc.start + 1}).")
+                    continue
+            else:
+                line = raw.lstrip("\ufeff") if self.line_number == 1 else raw
+            text = line.strip()
+            if not text:
+                continue
+            if text[0] not in '{["':
+                yield text
+                continue
+            if _json_depth(text) > _MAX_JSON_DEPTH:
+                yield _line_error(
+                    where, f"The input {where} is JSON nested deeper than {_MAX_JSON_DEPTH} levels."
+                )
+                continue
+            try:
+                value = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                yield _line_error(where, f"The input {where} {text[:60]!r} is not valid JSON: {exc}.")
+                continue
+            if (isinstance(value, str) and value) or isinstance(value, dict):
+                yield value
+            else:
+                yield _line_error(
+                    where,
+                    f"The input {where} is JSON but not an object or a string: give one id or "
+                    "one JSON object per line.",
+                )
+
+    def count_rest(self) -> int:
+        """How many non-empty lines are left (as far as can be read in half a second)."""
+        counted = [0]
+
+        def count() -> None:
+            for raw in self._lines():
+                if raw.strip():
+                    counted[0] += 1
+
+        reader = threading.Thread(target=count, daemon=True)
+        reader.start()
+        reader.join(0.5)
+        return counted[0]
+
+
+def _line_error(where: str, message: str) -> Any:
     from ..errors import ParameterBindingError
 
-    for line in stdin:
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("{"):
-            try:
-                yield json.loads(text)
-            except ValueError as exc:
-                # Fails this item only, under the ErrorAction rules.
-                yield ParameterBindingError(
-                    "InputObject", f"The input line {text[:60]!r} is not valid JSON: {exc}."
-                )
-            continue
-        yield text
+    error = ParameterBindingError("InputObject", message)
+    error.TargetObject = where  # type: ignore[attr-defined]
+    return error
 
 
 def _run_command(
-    name: str, tokens: list[str], stdin: TextIO, out: TextIO, err: TextIO, output_format: str | None
+    name: str, argv: list[str], stdin: Any, out: TextIO, err: TextIO, output_format: str | None
 ) -> int:
-    from ..errors import PSOpenAIError
+    from ..errors import MissingSettingError, ParameterBindingError, ParameterTypeError, PSOpenAIError
     from .binding import bind, split_arguments
+    from .helpdoc import render_help
+    from .literals import PowerShellSyntaxError
     from .pipeline import Host, execute
     from .registry import find_runner
 
@@ -172,28 +357,89 @@ def _run_command(
     except KeyError:
         err.write(f"psopenai: '{name}' is not a command. Run 'psopenai' to list them.\n")
         return 2
+    if _wants_help(runner, argv):
+        out.write(render_help(runner.table))
+        return 0
     host = Host(err)
-    fmt = output_format or ("text" if out.isatty() else "json")
+    fmt = output_format or ("text" if _isatty(out) else "json")
+    reader: StdinItems | None = None
+    interrupts = _Interrupts(host)
     try:
-        named, positional = split_arguments(runner.table, _tokens(tokens))
-        pipeline = None
-        if (
-            runner.pipeline_parameter
-            and not positional
-            and not _names_any(runner, named, (runner.pipeline_parameter, *runner.table.list_parameters))
-            and not stdin.isatty()
-        ):
-            pipeline = _stdin_items(stdin)
-        bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
-        for output in execute(runner, bound, host):
-            out.write(_format(output, fmt))
-            out.flush()
+        with interrupts:
+            named, positional = split_arguments(runner.table, _tokens(argv))
+            pipeline = None
+            if (
+                runner.pipeline_parameter
+                and not positional
+                and not _names_any(runner, named, (runner.pipeline_parameter, *runner.table.list_parameters))
+                and not _isatty(stdin)
+            ):
+                pipeline = reader = StdinItems(stdin)
+                interrupts.reader = reader
+            bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
+            for output in execute(runner, bound, host):
+                text = _format(output, fmt)
+                host.clear_progress()
+                out.write(text)
+                out.flush()
     except PSOpenAIError as error:
-        host.write_error(runner.table.name, error)
-        return 1
-    except BrokenPipeError:
-        return 1
+        # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
+        target = getattr(error, "TargetObject", None) if reader is not None else None
+        host.write_error(runner.table.name, error, str(target) if target is not None else None)
+        if interrupts.interrupted:
+            return _interrupted(host, err)
+        before_first = host.started == 0 and (
+            runner.process is not None
+            or isinstance(
+                error, (ParameterBindingError, ParameterTypeError, MissingSettingError, PowerShellSyntaxError)
+            )
+        )
+        return 2 if before_first else 1
+    if interrupts.interrupted:
+        return _interrupted(host, err)
     return 1 if host.failures else 0
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _interrupted(host: Any, err: TextIO) -> int:
+    err.write(f"interrupted: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
+    err.flush()
+    return 130
+
+
+class _Interrupts:
+    """Ctrl-C during a run: the first stops it (no new item starts, retry waits end, requests in
+    flight finish and are reported); a second exits at once with status 130."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+        self.interrupted = False
+        self.reader: StdinItems | None = None
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.interrupted:
+            os._exit(130)  # the second Ctrl-C: at once, whatever is in flight
+        self.interrupted = True
+        # Set from another thread: this handler may run while this thread holds the event's lock.
+        threading.Thread(target=self.host.stop.set, daemon=True).start()
+        if self.host.asking or (self.reader is not None and self.reader.reading):
+            raise KeyboardInterrupt  # blocked reading stdin or a prompt's answer: end the wait
 
 
 def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
@@ -233,9 +479,16 @@ def _format_list(value: Any) -> str:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         pairs = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
     else:
-        return f"{value}\n"
+        return f"{_escape(str(value))}\n"
     width = max((len(k) for k, _ in pairs), default=0)
-    return "\n".join(f"{k:<{width}} : {_short(v)}" for k, v in pairs) + "\n"
+    # Values come from the server: control characters are shown, never sent to the terminal.
+    return "\n".join(f"{k:<{width}} : {_escape(_short(v))}" for k, v in pairs) + "\n"
+
+
+def _escape(text: str) -> str:
+    from .terminal import escape_controls
+
+    return escape_controls(text)
 
 
 def _short(value: Any) -> str:
@@ -256,13 +509,23 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+class _StreamFormatter(logging.Formatter):
+    """Log records as PowerShell stream lines (``VERBOSE:``, ``WARNING:``, ``DEBUG:``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from .terminal import escape_controls
+
+        prefix = {logging.INFO: "VERBOSE", logging.DEBUG: "DEBUG"}.get(record.levelno, record.levelname)
+        return f"{prefix}: {escape_controls(record.getMessage())}"
+
+
 def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:
     """Create a stored completion on an embedded emulator and update its metadata."""
     from ..commands.chat import set_chat_completion
     from ..emulator import Emulator
 
     handler = logging.StreamHandler(err)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_StreamFormatter())
     logger = logging.getLogger("psopenai_py")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)

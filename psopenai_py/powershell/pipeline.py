@@ -3,15 +3,24 @@
 - Settings are resolved once (the command's begin step) before the first item; a failure there
   (a missing key, a bad parameter) stops the whole invocation.
 - One process step per item, one output per successful item, in input order.
-- A failed item is reported according to ErrorAction: Continue writes it and goes on,
-  SilentlyContinue goes on without writing, Ignore also keeps it out of ErrorVariable, Stop raises
-  it.  Errors go to ErrorVariable (a list, or a name in :data:`variables`).
+- Whatever goes wrong with one item (an API error, a pipeline line that cannot be bound, an
+  unexpected answer, an unexpected exception) is that item's failure, named by the item, and the
+  run goes on according to ErrorAction: Continue writes it, SilentlyContinue does not, Ignore
+  also keeps it out of ErrorVariable, Inquire asks on the terminal, Stop ends the run.  Errors go
+  to ErrorVariable (a list, or a name in :data:`variables`), each carrying its item as
+  ``TargetObject``.
+- Stopping (ErrorAction Stop, or :attr:`Host.stop` set by an interrupt) is prompt: no new item
+  starts, retry waits are cancelled, requests already in flight finish (or time out) and are
+  reported before the run ends; the items never sent are counted.
 - ThrottleLimit N runs up to N items at once over the shared connection pool; input is read
   lazily (at most 2 N items are in hand) and outputs keep the input order.
 - WhatIf says what each item would do and sends nothing; Confirm asks on the terminal.
-- Warnings, verbose and debug lines (the ``psopenai_py`` logger) are written to the host's stream
-  as ``WARNING:``, ``VERBOSE:`` and ``DEBUG:`` lines while the command runs; long pipelines on a
-  terminal show progress there too.
+- Warnings, verbose and debug lines (the ``psopenai_py`` logger) go to the stream of the
+  invocation that wrote them, as ``WARNING:``, ``VERBOSE:`` and ``DEBUG:`` lines: one handler
+  routes every record to the invocation current in that thread (a context variable, copied into
+  ThrottleLimit workers), so two commands running at once never see each other's lines.
+- On a terminal, a run that lasts more than about a second shows a progress line, erased before
+  any other line is written and at the end.
 """
 
 from __future__ import annotations
@@ -19,11 +28,15 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import contextvars
 import logging
+import os
+import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ..errors import (
@@ -31,188 +44,391 @@ from ..errors import (
     APIRequestException,
     ParameterBindingError,
     ParameterTypeError,
+    PSOpenAIError,
 )
+from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
+from ..psobject import PSObject
+from ..transport import default_transport
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
+from .terminal import (
+    ERASE_LINE,
+    ControllingTerminal,
+    NoTerminalError,
+    Terminal,
+    enable_virtual_terminal,
+    escape_controls,
+    stream_is_terminal,
+)
 
-__all__ = ["Host", "execute", "variables", "ActionPreferenceStopException", "ITEM_ERRORS"]
+__all__ = [
+    "Host",
+    "execute",
+    "variables",
+    "ActionPreferenceStopException",
+    "ITEM_ERRORS",
+    "RunStoppedError",
+    "UnexpectedItemError",
+    "CONFIRM_HELP",
+]
 
 log = logging.getLogger("psopenai_py")
 
-variables: dict[str, list[BaseException]] = {}
-"""ErrorVariable targets named by text (``-ErrorVariable errs`` fills ``variables['errs']``)."""
+variables: dict[str, list[Any]] = {}
+"""Variables named by text: ``-ErrorVariable errs`` fills ``variables['errs']``, and so do
+``-WarningVariable``, ``-OutVariable``, ``-InformationVariable`` and ``-PipelineVariable``."""
 
-# Failures that belong to one pipeline item; anything else is a bug and propagates.
-ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError)
+
+class RunStoppedError(PSOpenAIError):
+    """An item whose retry wait was cut short because the run was stopped (ErrorAction Stop or
+    an interrupt).  The server had answered that item with a retryable error, so it was not
+    applied.  ``sent`` is False when the wait was the shared rate-limit pause before the item's
+    first attempt: then it was never sent, and is counted so."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class UnexpectedItemError(PSOpenAIError):
+    """Something unexpected went wrong with one item; the run went on with the next."""
+
+
+# Failures that belong to one pipeline item.
+ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
+_SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
+
+CONFIRM_HELP = (
+    "Y - Continue with only the next step of the operation.\n"
+    "A - Continue with all the steps of the operation.\n"
+    "N - Skip this operation and proceed with the next operation.\n"
+    "L - Skip this operation and all subsequent operations.\n"
+    'S - Pause the current pipeline and return to the command prompt. Type "exit" to resume the '
+    "pipeline.\n"
+)
+_INQUIRE_HELP = (
+    "Y - Continue with only the next step of the operation.\n"
+    "A - Continue with all the steps of the operation.\n"
+    "H - Stop this command.\n"
+    'S - Pause the current pipeline and return to the command prompt. Type "exit" to resume the '
+    "pipeline.\n"
+)
+_SUSPEND_NOTE = "Suspend is not available here (there is no nested prompt): {}.\n"
+_MAX_ASKS = 50  # re-asks after unrecognised answers, so a stuck terminal cannot loop forever
+
+
+def _progress_delay() -> float:
+    try:
+        return max(0.0, float(os.environ.get("PSOPENAI_PROGRESS_DELAY", "1")))
+    except ValueError:
+        return 1.0
 
 
 class Host:
-    """Where a command's error, warning, verbose, debug, WhatIf and progress lines go, and where
-    Confirm asks."""
+    """Where a command's error, warning, verbose, debug, WhatIf and progress lines go, where
+    Confirm and Inquire ask, and the run's counters and stop signal.
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    ``terminal`` is where questions are asked (default: the controlling terminal or console).
+    Setting :attr:`stop` (from another thread or a signal handler) stops the run promptly.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, terminal: Terminal | None = None) -> None:
         self._stream = stream
+        self.terminal: Terminal = terminal if terminal is not None else ControllingTerminal()
+        self.stop = threading.Event()
+        """Set to stop the run: no new item starts and retry waits end at once."""
         self.failures = 0
         """How many items failed, whatever ErrorAction did with them."""
+        self.done = 0
+        """How many items succeeded."""
+        self.started = 0
+        """How many items were handed to the command's process step."""
+        self.not_sent = 0
+        """How many input items were never sent because the run stopped (as far as known)."""
+        self.asking = False
+        """True while a question waits for its answer (an interrupt then ends the wait)."""
+        self.running = 0
+        """How many commands are running on this host (a pipeline chain shares one)."""
+        self._lock = threading.RLock()
         self._last_progress = 0.0
         self._progress_shown = False
+        self._vt: bool | None = None
+        self._progress_width = 0
 
     @property
     def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stderr
 
-    def write_error(self, command: str, error: BaseException) -> None:
-        self.end_progress()
-        self.stream.write(f"{command}: {error}\n")
-        self.stream.flush()
+    def write_error(self, command: str, error: BaseException, target: str | None = None) -> None:
+        """``<Command>: [<target>] <message>``, control characters escaped."""
+        where = f"[{escape_controls(target)}] " if target else ""
+        self.write_line(f"{command}: {where}{escape_controls(str(error))}")
 
     def write_line(self, text: str) -> None:
-        self.end_progress()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        with self._lock:
+            self.clear_progress()
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     def confirm(self, command: str, target: str) -> str:
-        """Ask Yes/Yes to All/No/No to All on the terminal; returns y, a, n or l."""
+        """Ask Yes / Yes to All / No / No to All on the terminal; returns y, a, n or l."""
         question = (
-            f"Are you sure you want to perform this action?\nPerforming the operation "
-            f'"{command}" on target "{target}".\n[Y] Yes  [A] Yes to All  [N] No  '
-            '[L] No to All  (default is "Y"): '
+            "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation "
+            f'"{command}" on target "{escape_controls(target)}".\n[Y] Yes  [A] Yes to All  [N] No  '
+            '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
         )
         try:
-            with open("/dev/tty", "r+", encoding="utf-8") as tty:
-                tty.write(question)
-                tty.flush()
-                answer = tty.readline()
-        except OSError:
+            answer = self._choose(question, "yanls", CONFIRM_HELP, on_interrupt="l")
+        except NoTerminalError:
             raise ParameterBindingError(
                 "Confirm",
                 "Cannot process -Confirm: there is no terminal to ask on. Use -WhatIf "
                 "to see what would happen.",
             ) from None
-        choice = (answer.strip()[:1] or "y").lower()
-        return choice if choice in ("y", "a", "n", "l") else "n"
+        if answer == "s":
+            self.write_line(_SUSPEND_NOTE.format("treated as No to All").rstrip("\n"))
+            return "l"
+        return answer
+
+    def inquire(self, command: str, error: BaseException, target: str | None) -> str:
+        """-ErrorAction Inquire: ask whether to go on after an item failed; returns y, a or h."""
+        where = f"[{escape_controls(target)}] " if target else ""
+        question = (
+            f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
+            '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
+        )
+        answer = self._choose(question, "yahs", _INQUIRE_HELP, on_interrupt="y")
+        if answer == "s":
+            self.write_line(_SUSPEND_NOTE.format("the command is halted").rstrip("\n"))
+            return "h"
+        return answer
+
+    def _choose(self, question: str, choices: str, help_text: str, *, on_interrupt: str) -> str:
+        with self._lock:
+            self.clear_progress()
+            prompt = question
+            for _ in range(_MAX_ASKS):
+                try:
+                    self.asking = True
+                    answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
+                except KeyboardInterrupt:
+                    # Ctrl-C at the prompt stops the run: nothing more is asked or started.
+                    self.stop.set()
+                    if stream_is_terminal(self.stream):
+                        self.stream.write("\n")  # leave the prompt's line, as a shell does
+                    return on_interrupt
+                finally:
+                    self.asking = False
+                if answer in choices:
+                    return answer
+                # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
+                prompt = (help_text if answer == "?" else "") + question.lstrip("\n")
+            raise NoTerminalError("no recognisable answer")
+
+    def progress_enabled(self, bound: Bound | None = None) -> bool:
+        """Progress is drawn only on a terminal, unless switched off."""
+        if os.environ.get("PSOPENAI_PROGRESS", "").strip() == "0":
+            return False
+        if bound is not None and bound.common.progress_action in ("SilentlyContinue", "Ignore"):
+            return False
+        return stream_is_terminal(self.stream)
 
     def progress(
         self, command: str, done: int, total: int | None, errors: int, started: float, *, final: bool = False
     ) -> None:
-        """Write-Progress: a redrawn line on a terminal, nothing elsewhere."""
-        if not self.stream.isatty():
-            return
+        """Write-Progress: a redrawn line on a terminal once the run has lasted about a second."""
         now = time.monotonic()
-        if not final and now - self._last_progress < _PROGRESS_INTERVAL:
+        if now - started < _progress_delay() or (
+            not final and now - self._last_progress < _PROGRESS_INTERVAL
+        ):
             return
-        self._last_progress = now
-        rate = done / max(now - started, 1e-9)
-        count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
-        self.stream.write(f"\r{command}: {count}, {rate:.1f}/s, {errors} errors\x1b[K")
-        self.stream.flush()
-        self._progress_shown = True
+        with self._lock:
+            self._last_progress = now
+            rate = done / max(now - started, 1e-9)
+            count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
+            text = f"{command}: {count}, {rate:.1f}/s, {errors} errors"
+            # Never wider than the terminal: a wrapped line could not be erased by one \r.
+            width = shutil.get_terminal_size((80, 24)).columns - 1
+            text = text[: max(width, 10)]
+            self._erase()
+            self.stream.write(text)
+            self.stream.flush()
+            self._progress_shown = True
+            self._progress_width = len(text)
 
-    def end_progress(self) -> None:
-        if self._progress_shown:
-            self.stream.write("\n")
-            self._progress_shown = False
+    def clear_progress(self) -> None:
+        """Erase the progress line, if one is shown, so the next line starts clean."""
+        with self._lock:
+            if self._progress_shown:
+                self._erase()
+                self.stream.flush()
+                self._progress_shown = False
+
+    end_progress = clear_progress
+
+    def _erase(self) -> None:
+        if not self._progress_shown:
+            return
+        if self._vt is None:
+            self._vt = enable_virtual_terminal(self.stream)
+        if self._vt:
+            self.stream.write(ERASE_LINE)
+        else:  # a console without VT sequences: overwrite with spaces
+            self.stream.write("\r" + " " * self._progress_width + "\r")
 
 
 _PREFIX = {logging.WARNING: "WARNING", logging.INFO: "VERBOSE", logging.DEBUG: "DEBUG"}
 
 
-class _StreamHandler(logging.Handler):
-    """The one handler that writes log records as PowerShell stream lines.
+@dataclass
+class _Invocation:
+    """One running command: its common parameters, its host and its warning record."""
 
-    Commands chained in a pipeline run interleaved (each pulls from the one before), so one
-    handler serves them all, with the preferences of the innermost running command; -Verbose or
-    -Debug on any of them shows those lines for the whole pipeline.
-    """
+    bound: Bound
+    host: Host
+    warnings: list[Any] | None = None
+
+
+_current: contextvars.ContextVar[_Invocation | None] = contextvars.ContextVar(
+    "psopenai_invocation", default=None
+)
+
+
+def _wants(inv: _Invocation, levelno: int) -> bool:
+    if levelno >= logging.WARNING:
+        return True
+    if levelno >= logging.INFO:
+        return inv.bound.common.verbose
+    return inv.bound.common.debug
+
+
+class _StreamHandler(logging.Handler):
+    """The one handler that writes log records as PowerShell stream lines, each to the stream of
+    the invocation current where the record was made."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.active: list[tuple[Bound, Host]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.ERROR or not self.active:
+        inv = _current.get()
+        if inv is None or record.levelno >= logging.ERROR or not _wants(inv, record.levelno):
             return
-        wanted = _wanted_level()
-        if record.levelno < logging.WARNING and (wanted is None or record.levelno < wanted):
-            return  # verbose and debug lines only with -Verbose / -Debug, whatever root says
-        bound, host = self.active[-1]
-        if record.levelno == logging.WARNING and bound.common.warning_action in (
+        if record.levelno >= logging.WARNING and inv.bound.common.warning_action in (
             "SilentlyContinue",
             "Ignore",
         ):
             return
         prefix = _PREFIX.get(record.levelno, record.levelname)
-        host.write_line(f"{prefix}: {record.getMessage()}")
+        inv.host.write_line(f"{prefix}: {escape_controls(record.getMessage())}")
 
 
-class _StopOnWarning(logging.Filter):
-    def __init__(self, handler: _StreamHandler) -> None:
-        super().__init__()
-        self.handler = handler
+class _RouteFilter(logging.Filter):
+    """On the ``psopenai_py`` logger: lets a record on when its invocation or the logging
+    configuration wants it, records warnings for -WarningVariable and stops on -WarningAction
+    Stop."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        active = self.handler.active
-        if record.levelno == logging.WARNING and active and active[-1][0].common.warning_action == "Stop":
-            raise ActionPreferenceStopException(
-                'The running command stopped because the preference variable "WarningPreference" '
-                f"or common parameter is set to Stop: {record.getMessage()}"
-            )
-        return True
+        inv = _current.get()
+        if inv is not None and record.levelno == logging.WARNING:
+            common = inv.bound.common
+            if inv.warnings is not None and common.warning_action != "Ignore":
+                inv.warnings.append(record.getMessage())
+            if common.warning_action == "Stop":
+                raise ActionPreferenceStopException(
+                    'The running command stopped because the preference variable "WarningPreference" '
+                    f"or common parameter is set to Stop: {record.getMessage()}"
+                )
+        if record.levelno >= _configured_level():
+            return True
+        return inv is not None and _wants(inv, record.levelno)
+
+
+class _RoutedLogger(logging.Logger):
+    """The ``psopenai_py`` logger once the PowerShell layer is in use: a level is enabled when
+    the logging configuration enables it or when the invocation current in this context asked
+    for it (-Verbose, -Debug).  The configured level itself is never changed."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        inv = _current.get()
+        if inv is not None and _wants(inv, level):
+            return True
+        return super().isEnabledFor(level)
 
 
 _handler = _StreamHandler()
-_stopper = _StopOnWarning(_handler)
-_streams_lock = threading.Lock()
-_level_before: int = logging.NOTSET
+_router = _RouteFilter()
+_install_lock = threading.Lock()
+_installed = False
 
 
-def _wanted_level() -> int | None:
-    """The most detailed level any running command asked for (-Debug, -Verbose), or None."""
-    levels = [
-        logging.DEBUG if b.common.debug else logging.INFO
-        for b, _ in _handler.active
-        if b.common.debug or b.common.verbose
-    ]
-    return min(levels) if levels else None
+def _configured_level() -> int:
+    """The level the logging configuration gives the ``psopenai_py`` logger."""
+    return log.getEffectiveLevel()
 
 
-def _apply_level() -> None:
-    wanted = _wanted_level()
-    # Lower the logger's level for -Verbose/-Debug, never raise it above the caller's setting.
-    if wanted is not None and (_level_before == logging.NOTSET or _level_before > wanted):
-        log.setLevel(wanted)
-    else:
-        log.setLevel(_level_before)
+def _install() -> None:
+    """Attach the stream handler and the routing once, for the rest of the process."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        if type(log) is logging.Logger:
+            log.__class__ = _RoutedLogger
+        log.addHandler(_handler)
+        log.addFilter(_router)
+        _installed = True
 
 
-@contextlib.contextmanager
-def _streams(bound: Bound, host: Host) -> Iterator[None]:
-    global _level_before
-    entry = (bound, host)
-    with _streams_lock:
-        if not _handler.active:
-            _level_before = log.level
-            log.addHandler(_handler)
-            log.addFilter(_stopper)
-        _handler.active.append(entry)
-        _apply_level()
-    try:
-        yield
-    finally:
-        with _streams_lock:
-            _handler.active.remove(entry)
-            if not _handler.active:
-                log.removeHandler(_handler)
-                log.removeFilter(_stopper)
-            _apply_level()
-        host.end_progress()
+class _CancellableSleep:
+    """A transport's sleep that ends early, raising, when the current run is stopped."""
+
+    def __init__(self, inner: Callable[[float], None]) -> None:
+        self.inner = inner
+
+    def __call__(self, seconds: float) -> None:
+        inv = _current.get()
+        if inv is None:
+            self.inner(seconds)
+            return
+        stop = inv.host.stop
+        # The transport waits out a shared rate-limit pause only before an item's first attempt:
+        # an item stopped there never reached the server.
+        sent = sys._getframe(1).f_code.co_name != "_wait_for_shared_pause"
+        if stop.is_set():
+            raise _stopped(sent)
+        if self.inner is time.sleep:
+            # In short slices: on Windows a blocked wait does not let the Ctrl-C handler run.
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                if stop.wait(min(left, _SLICE)):
+                    raise _stopped(sent)
+        else:  # an injected sleep (tests): call it, then look again
+            self.inner(seconds)
+            if stop.is_set():
+                raise _stopped(sent)
 
 
-def _error_sink(target: Any) -> list[BaseException] | None:
+def _stopped(sent: bool) -> RunStoppedError:
+    if not sent:
+        return RunStoppedError("Not sent: the run was stopped.", sent=False)
+    return RunStoppedError(
+        "Not retried: the run was stopped while this item waited to be retried, so it was not applied.",
+        sent=True,
+    )
+
+
+def _cancellable(transport: Any) -> None:
+    sleep = getattr(transport, "sleep", None)
+    if sleep is not None and not isinstance(sleep, _CancellableSleep):
+        transport.sleep = _CancellableSleep(sleep)
+
+
+def _sink(target: Any) -> list[Any] | None:
+    """A -XxxVariable target: a list to fill, or a name in :data:`variables` (``+name`` appends)."""
     if target is None:
         return None
     if isinstance(target, list):
@@ -224,43 +440,133 @@ def _error_sink(target: Any) -> list[BaseException] | None:
     return variables[name]
 
 
-# An item's outcome: (True, outputs) or (False, the item's error).
-_Outcome = tuple[bool, Any]
+def target_text(item: Any) -> str | None:
+    """How an item is named in its error: its id, or its text."""
+    if item is None:
+        return None
+    if isinstance(item, (PSObject, Mapping)):
+        for key in ("CompletionId", "completion_id", "id", "Id"):
+            try:
+                value = item[key]
+            except (KeyError, TypeError, IndexError):
+                continue
+            if value:
+                return str(value)[:80]
+        return None
+    if isinstance(item, ITEM_ERRORS):
+        return getattr(item, "TargetObject", None)
+    text = str(item)
+    return text[:80] + ("..." if len(text) > 80 else "")
 
 
-def _run_one(runner: Runner, state: Any, item: Any, *, materialize: bool) -> _Outcome:
+def _attach(error: BaseException, item: Any) -> None:
+    """Make ``error`` an ErrorRecord-like entry: ``TargetObject``/``item`` and ``Exception``."""
+    target = getattr(error, "TargetObject", None) if item is error else item
+    for name, value in (
+        ("TargetObject", target),
+        ("item", target),
+        ("Exception", error),
+        ("exception", error),
+    ):
+        with contextlib.suppress(AttributeError):  # an exception type with slots stays as it is
+            setattr(error, name, value)
+
+
+# An item's outcome: ("ok", outputs), ("error", the item's error) or ("skipped", None) when the
+# run stopped before the item was sent.
+_Outcome = tuple[str, Any, Any]
+
+
+def _run_one(
+    runner: Runner, state: Any, item: Any, host: Host, *, materialize: bool, stop_on_error: bool = False
+) -> _Outcome:
+    outcome = _attempt(runner, state, item, host, materialize=materialize)
+    if stop_on_error and outcome[0] == "error":
+        host.stop.set()  # ErrorAction Stop: no other item starts from this moment
+    return outcome
+
+
+def _attempt(runner: Runner, state: Any, item: Any, host: Host, *, materialize: bool) -> _Outcome:
     assert runner.process is not None
+    if host.stop.is_set():
+        return "skipped", None, item
+    with host._lock:
+        host.started += 1
     try:
         if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
             raise item
         output = runner.process(state, item)
         if materialize and isinstance(output, Iterator):
             output = list(output)  # do the paging in the worker, not in the caller's thread
-        return True, output
-    except ITEM_ERRORS as error:
-        return False, error
+        return "ok", output, item
+    except ActionPreferenceStopException:
+        raise
+    except (PSOpenAIError, ValueError, TypeError, LookupError, OSError) as error:
+        if isinstance(error, RunStoppedError) and not error.sent:
+            return "skipped", None, item
+        if not isinstance(error, PSOpenAIError):
+            error = _unexpected(error, state)
+        return "error", error, item
+    except Exception as error:
+        return "error", _unexpected(error, state), item
 
 
-def _outcomes(runner: Runner, state: Any, items: Iterable[Any], throttle: int) -> Iterator[_Outcome]:
+def _unexpected(error: BaseException, state: Any) -> UnexpectedItemError:
+    settings = getattr(getattr(state, "invocation", None), "settings", None)
+    keys = [getattr(settings, "api_key", None)]
+    text = redact(f"{type(error).__name__}: {error}", keys=keys)
+    wrapped = UnexpectedItemError(f"Unexpected failure: {text}")
+    wrapped.__cause__ = None
+    return wrapped
+
+
+def _outcomes(
+    runner: Runner, state: Any, items: Iterable[Any], throttle: int, host: Host, *, stop_on_error: bool
+) -> Iterator[_Outcome]:
     """Each item's outcome, in input order; up to ``throttle`` items at once."""
     if throttle <= 1:
         for item in items:
-            yield _run_one(runner, state, item, materialize=False)
+            yield _run_one(runner, state, item, host, materialize=False)
         return
     window: collections.deque[concurrent.futures.Future[_Outcome]] = collections.deque()
     pool = concurrent.futures.ThreadPoolExecutor(throttle, thread_name_prefix="psopenai-bulk")
     try:
         for item in items:
-            window.append(pool.submit(_run_one, runner, state, item, materialize=True))
+            # Each worker runs in a copy of this context: its log lines reach this invocation.
+            context = contextvars.copy_context()
+            window.append(
+                pool.submit(
+                    context.run,
+                    _run_one,
+                    runner,
+                    state,
+                    item,
+                    host,
+                    materialize=True,
+                    stop_on_error=stop_on_error,
+                )
+            )
             # Keep the pool busy while the oldest item finishes, but read the input lazily.
             if len(window) >= 2 * throttle:
-                yield window.popleft().result()
+                yield _result(window.popleft())
         while window:
-            yield window.popleft().result()
+            yield _result(window.popleft())
+    except BaseException:
+        host.stop.set()  # an interrupt in this thread: let the workers end their waits now
+        raise
     finally:
-        for future in window:
-            future.cancel()
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
+    """The future's result, waited for in short slices so that a Ctrl-C handler can run (a
+    blocked wait does not let it on Windows)."""
+    while True:
+        try:
+            return future.result(timeout=_SLICE)
+        except concurrent.futures.TimeoutError:
+            if future.done():  # the item itself raised a TimeoutError: not ours to swallow
+                raise
 
 
 def _should_process(
@@ -272,23 +578,63 @@ def _should_process(
     name = runner.table.name
     answer_all: str | None = None
     for item in items:
+        if host.stop.is_set():
+            yield item  # counted as not sent below, never asked about
+            return
         if isinstance(item, ITEM_ERRORS):  # an item that could not be bound fails as itself
             yield item
             continue
+        if answer_all == "l":
+            continue  # No to All: declined without asking
         try:
             target = runner.describe(state, item) if runner.describe else str(item)
         except ITEM_ERRORS as error:
             yield error  # reported as that item's failure
             continue
         if what_if:
-            host.write_line(f'What if: Performing the operation "{name}" on target "{target}".')
+            host.write_line(
+                f'What if: Performing the operation "{name}" on target "{escape_controls(target)}".'
+            )
             continue
         if confirm:
             answer = answer_all or host.confirm(name, target)
+            if host.stop.is_set():
+                yield item  # interrupted at the prompt: counted as not sent
+                return
             if answer in ("a", "l"):
                 answer_all = answer
             if answer in ("n", "l"):
                 continue
+        yield item
+
+
+class _Source:
+    """The pipeline input, counted: how many items were taken, and how many are left when the
+    input can tell (a list, or a reader with ``count_rest()``)."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+        self.taken = 0
+        self._iter: Iterator[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        self._iter = iter(self.items)
+        for item in self._iter:
+            self.taken += 1
+            yield item
+
+    def rest(self) -> int:
+        if isinstance(self.items, Sized):
+            return max(0, len(self.items) - self.taken)
+        count_rest = getattr(self.items, "count_rest", None)
+        return int(count_rest()) if callable(count_rest) else 0
+
+
+def _until_stopped(items: Iterable[Any], host: Host) -> Iterator[Any]:
+    for item in items:
+        if host.stop.is_set():
+            host.not_sent += 1  # taken from the input, never sent; the rest is counted later
+            return
         yield item
 
 
@@ -304,30 +650,82 @@ def _or_once(items: Iterable[Any]) -> Iterator[Any]:
 def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[Any]:
     """Run the command; yield its outputs lazily, in input order.
 
-    Raises for a failure of the begin step, and for an item's failure under ErrorAction Stop.
+    Raises for a failure of the begin step, and for an item's failure under ErrorAction Stop
+    (after reporting the items that were in flight).  Log lines written while this command's
+    steps run go to this invocation's host, whatever else runs in the process.
     """
     host = host or Host()
+    if not host.running:
+        host.stop.clear()  # a host used again after a stopped run starts afresh
+    common = bound.common
+    inv = _Invocation(bound, host, _sink(common.warning_variable))
+    _install()
+    _sink(common.information_variable)  # created, and left empty: these commands write no information
+    return _scoped(_execute(runner, bound, host), inv)
+
+
+def _scoped(inner: Iterator[Any], inv: _Invocation) -> Iterator[Any]:
+    """Run each step of ``inner`` with ``inv`` as the current invocation.  A generator shares its
+    caller's context, so the variable is set around every step and reset before yielding:
+    commands chained in a pipeline each see their own streams."""
+    while True:
+        token = _current.set(inv)
+        try:
+            value = next(inner)
+        except StopIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield value
+
+
+def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
     name = runner.table.name
-    sink = _error_sink(bound.common.error_variable)
-    action = bound.common.error_action
+    common = bound.common
+    sink = _sink(common.error_variable)
+    outputs_sink = _sink(common.out_variable)
+    pipeline_variable = common.pipeline_variable
+    action = common.error_action
     kwargs = bound.kwargs()
     throttle = check_int(THROTTLE_LIMIT, bound.execution.get("ThrottleLimit")) or 1
-    with _streams(bound, host), contextlib.ExitStack() as cleanup:
+    in_pipeline = bound.pipeline is not None
+    progress = host.progress_enabled(bound)
+    inquire_all = False
+
+    def emit(value: Any) -> Any:
+        if outputs_sink is not None:
+            outputs_sink.append(value)
+        if pipeline_variable:
+            variables[str(pipeline_variable)] = [value]
+        return value
+
+    # The progress line is erased however the run ends; ``end`` closes what ``begin`` opened.
+    with contextlib.ExitStack() as cleanup:
+        host.running += 1
+
+        @cleanup.callback
+        def finished() -> None:
+            host.running -= 1
+
+        cleanup.callback(host.clear_progress)
         if runner.process is None:
             result = runner.begin(kwargs)
             if result is not None:
-                yield result
+                host.done += 1
+                yield emit(result)
             return
         assert runner.pipeline_parameter is not None
         pipe_param = runner.table.parameter(runner.pipeline_parameter)
         # The bound value stays in kwargs: a command whose items bind other parameters by
         # property name (Request-ChatCompletion) reads it in its begin step.
         given = kwargs.get(pipe_param.python_name)
-        items: Iterable[Any] = bound.pipeline if bound.pipeline is not None else [given]
-        total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
+        source = _Source(bound.pipeline if bound.pipeline is not None else [given])
+        total = len(source.items) if isinstance(source.items, Sized) else None
         state = runner.begin(kwargs)
         if runner.end is not None:
             cleanup.callback(runner.end, state)  # however the run ends
+        _cancellable(getattr(getattr(state, "invocation", None), "transport", None) or default_transport())
+        items: Iterable[Any] = source
         if runner.expand is not None:
             items, total = runner.expand(state, items), None
         if bound.execution.get("WhatIf") or bound.execution.get("Confirm"):
@@ -336,31 +734,71 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
             # An empty pipeline for an optional pipeline parameter (Get-ChatCompletion fed by an
             # empty stdin) runs the command once without it, as when nothing is piped.
             items = _or_once(items)
+        items = _until_stopped(items, host)
         started = time.monotonic()
         done = 0
+        stop_error: BaseException | None = None
 
-        def fail(error: BaseException) -> None:
+        def fail(error: BaseException, item: Any) -> None:
             """One item's failure, by ErrorAction."""
+            nonlocal stop_error, inquire_all
+            _attach(error, item)
+            target = target_text(item) if in_pipeline else None
             host.failures += 1
-            if action == "Stop":
-                raise error
-            if sink is not None and action != "Ignore":
+            chosen = action
+            if isinstance(error, RunStoppedError) and chosen in ("Stop", "Inquire"):
+                chosen = "Continue"  # cut short by the stop, not its cause: reported, never asked
+            if chosen == "Inquire" and stop_error is None:
+                if inquire_all:
+                    chosen = "Continue"
+                else:
+                    try:
+                        answer = host.inquire(name, error, target)
+                    except NoTerminalError:
+                        answer = "h"
+                        host.write_line(
+                            f"{name}: -ErrorAction Inquire: there is no terminal to ask on; stopping."
+                        )
+                    inquire_all = answer == "a"
+                    chosen = "Stop" if answer == "h" else "Continue"
+            if chosen == "Stop" and stop_error is None:
+                # Report the items already in flight, then raise this error.
+                stop_error = error
+                host.stop.set()
+                return
+            if sink is not None and chosen != "Ignore":
                 sink.append(error)
-            if action == "Continue":
-                host.write_error(name, error)
+            if chosen in ("Continue", "Inquire", "Stop"):
+                host.write_error(name, error, target)
 
-        for ok, value in _outcomes(runner, state, items, throttle):
+        outcomes = _outcomes(runner, state, items, throttle, host, stop_on_error=action == "Stop")
+        for kind, value, item in outcomes:
+            if kind == "skipped":
+                host.not_sent += 1
+                continue
             done += 1
-            if not ok:
-                fail(value)
+            if kind == "error":
+                fail(value, item)
             elif isinstance(value, (Iterator, list)):
                 # A list-mode Get yields many outputs; an error while paging fails that item.
                 try:
-                    yield from value
-                except ITEM_ERRORS as error:
-                    fail(error)
-            elif value is not None:
-                yield value
-            host.progress(name, done, total, host.failures, started)
-        if done:
-            host.progress(name, done, total, host.failures, started, final=True)
+                    for output in value:
+                        host.clear_progress()
+                        yield emit(output)
+                except ActionPreferenceStopException:
+                    raise
+                except PSOpenAIError as error:
+                    fail(error, item)
+                else:
+                    host.done += 1
+            else:
+                host.done += 1
+                if value is not None:
+                    host.clear_progress()
+                    yield emit(value)
+            if progress:
+                host.progress(name, done, total, host.failures, started)
+        if host.stop.is_set():
+            host.not_sent += source.rest()
+        if stop_error is not None:
+            raise stop_error
