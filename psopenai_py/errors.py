@@ -100,7 +100,8 @@ class JournalError(PSOpenAIError, OSError):
     """A change journal cannot be used: in use by another process, already recording a run
     (without -Resume), unreadable, damaged, or not writable.  ``path`` is the journal's path.
 
-    It stops the whole command: a change that cannot be journaled is not sent.
+    A change that cannot be journaled is not sent: at the start the command stops; during a run
+    the item fails, and so does every later item, at once, with nothing read or sent for it.
     """
 
     def __init__(self, path: str, message: str) -> None:

@@ -8,6 +8,7 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -142,7 +143,7 @@ def test_resume_with_another_change_is_refused_before_anything_is_sent(
 # -- a full disk --------------------------------------------------------------------------------
 
 
-def test_a_full_disk_stops_the_run_with_nothing_sent(
+def test_a_full_disk_fails_every_item_with_nothing_sent(
     tmp_path: Path, emulator: Emulator, ids: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def full(fd: int, data: bytes) -> int:
@@ -158,8 +159,14 @@ def test_a_full_disk_stops_the_run_with_nothing_sent(
 
     monkeypatch.setattr(journal_module, "os", FullDisk())
     journal = tmp_path / "j.jsonl"
-    with pytest.raises(JournalError, match=r"Cannot write to the journal '.*j\.jsonl': No space left"):
-        Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(journal), ThrottleLimit=4)
+    errors: list[BaseException] = []
+    outputs = Set_ChatCompletion(
+        ids, MetaData=PATCH, Merge=True, Journal=str(journal), ThrottleLimit=4, ErrorVariable=errors
+    )
+    # Every item accounted for, each with the error naming the journal; not one change sent.
+    assert outputs in (None, [])
+    assert len(errors) == len(ids)
+    assert all(re.search(r"Cannot write to the journal '.*j\.jsonl': No space left", str(e)) for e in errors)
     assert [r for r in emulator.requests if r.method == "POST"] == []
 
 
@@ -244,8 +251,8 @@ def test_no_key_fragment_in_journals_or_exports_when_the_server_echoes_it(
 
 @pytest.mark.xfail(
     strict=False,
-    reason="transport.py/settings.redact mask only the whole key: a server error that echoes part "
-    "of it reaches the user's error message",
+    reason="scrub.py masks the whole key (in any encoding), not part of it: a server error that "
+    "echoes a fragment of the key reaches the user's error message",
 )
 def test_an_error_message_echoing_part_of_the_key_is_masked(echo: str) -> None:
     errors: list[BaseException] = []
@@ -281,7 +288,9 @@ def test_restore_warns_with_the_count_of_unfinished_changes(
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX")
 @pytest.mark.xfail(
     strict=False,
-    reason="powershell/cli.py _run_command has no KeyboardInterrupt handler: Ctrl-C prints a traceback",
+    reason="cli.py _Interrupts: the first Ctrl-C only sets Host.stop, which a begin-only command "
+    "(Export-ChatCompletion) cannot see from the core, so the export runs on and publishes; the "
+    "second os._exit(130)s silently and leaves the staging file",
 )
 def test_ctrl_c_in_an_export_is_one_line_exit_130_and_no_file(tmp_path: Path, emulator: Emulator) -> None:
     emulator.store.seed(400, prefix="chatcmpl-int-")
@@ -443,10 +452,6 @@ def test_an_item_listed_twice_is_an_error_not_a_duplicate_line(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="transport.py: following a redirect fails inside requests (no cookie jar): AttributeError",
-)
 def test_a_redirect_is_an_error_not_a_crash(tmp_path: Path, lister: type[_Lister]) -> None:
     lister.pages = ["http://127.0.0.1:9/v1/chat/completions"]
     with pytest.raises(psopenai_py.errors.PSOpenAIError):
