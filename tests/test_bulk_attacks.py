@@ -293,8 +293,8 @@ def test_restore_warns_with_the_count_of_unfinished_changes(
     "second os._exit(130)s silently and leaves the staging file",
 )
 def test_ctrl_c_in_an_export_is_one_line_exit_130_and_no_file(tmp_path: Path, emulator: Emulator) -> None:
-    emulator.store.seed(400, prefix="chatcmpl-int-")
-    emulator.latency_ms = 20
+    emulator.store.seed(150, prefix="chatcmpl-int-")
+    emulator.latency_ms = 10
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
