@@ -10,9 +10,8 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..parameters import (
     ID_TEXT,
     Command,
@@ -29,6 +28,9 @@ from ..validation import (
 from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
 from .common import Invocation, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 
