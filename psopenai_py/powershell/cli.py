@@ -110,7 +110,7 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     if output_format not in (None, "json", "text"):
         err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
         return 2
-    if not argv or argv[0] in ("-h", "--help", "-?"):
+    if not argv or argv[0] in ("-h", "--help", *_HELP_WORDS):
         out.write(_usage())
         return 0
     verb, rest = argv[0], argv[1:]
@@ -126,6 +126,18 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
+
+
+def _did_you_mean(word: str) -> str:
+    """`` Did you mean 'X'?`` for the command or verb nearest to a mistyped one, or nothing."""
+    import difflib
+
+    from .registry import runners
+
+    names = [r.table.name for r in runners().values()] + list(EXTRA_VERBS)
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" Did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
@@ -168,7 +180,12 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     except KeyError:
         topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
         if topic is None:
-            err.write(f"psopenai help: no command or about_ topic named {args[0]!r}\n")
+            from .terminal import escape_controls
+
+            err.write(
+                f"psopenai help: no command or about_ topic named "
+                f"'{escape_controls(args[0])}'.{_did_you_mean(args[0])}\n"
+            )
             return 2
         out.write(render_topic(topic))
         return 0
@@ -188,6 +205,8 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
 
 
 _NUMBER = re.compile(r"-\.?\d")
+_HELP_WORDS = ("-?", "/?", "--help")
+"""Words that ask for help anywhere before ``--``; ``/?`` is what cmd.exe users type."""
 
 
 def _tokens(argv: list[str]) -> list[Any]:
@@ -213,13 +232,14 @@ def _tokens(argv: list[str]) -> list[Any]:
 
 
 def _wants_help(runner: Any, argv: list[str]) -> bool:
-    """``-?``, ``--help``, or ``-h`` when no parameter of the command begins with h."""
+    """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` when no parameter of the command
+    begins with h."""
     from .binding import COMMON_PARAMETERS
 
     for word in argv:
         if word == "--":
             return False
-        if word in ("-?", "--help"):
+        if word in _HELP_WORDS:
             return True
         if word.lower() == "-h":
             parameters = runner.table.parameters + runner.table.execution_parameters + COMMON_PARAMETERS
@@ -351,11 +371,14 @@ def _run_command(
     from .literals import PowerShellSyntaxError
     from .pipeline import Host, execute
     from .registry import find_runner
+    from .terminal import escape_controls
 
     try:
         runner = find_runner(name)
     except KeyError:
-        err.write(f"psopenai: '{name}' is not a command. Run 'psopenai' to list them.\n")
+        err.write(
+            f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} Run 'psopenai' to list them.\n"
+        )
         return 2
     if _wants_help(runner, argv):
         out.write(render_help(runner.table))
