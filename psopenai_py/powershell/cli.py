@@ -409,7 +409,7 @@ def _run_command(
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
         host.write_error(runner.table.name, error, str(target) if target is not None else None)
-        if interrupts.interrupted:
+        if interrupts.interrupted or host.interrupted:
             return _interrupted(host, err)
         before_first = host.started == 0 and (
             runner.process is not None
@@ -418,7 +418,7 @@ def _run_command(
             )
         )
         return 2 if before_first else 1
-    if interrupts.interrupted:
+    if interrupts.interrupted or host.interrupted:
         return _interrupted(host, err)
     return 1 if host.failures else 0
 

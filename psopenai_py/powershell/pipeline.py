@@ -55,6 +55,7 @@ from .binding import Bound
 from .registry import Runner
 from .terminal import (
     ERASE_LINE,
+    AnswerEndedError,
     ControllingTerminal,
     NoTerminalError,
     Terminal,
@@ -118,6 +119,8 @@ _INQUIRE_HELP = (
     "pipeline.\n"
 )
 _SUSPEND_NOTE = "Suspend is not available here (there is no nested prompt): {}.\n"
+_CONFIRM_LABELS = {"yes": "y", "yes to all": "a", "no": "n", "no to all": "l", "suspend": "s", "help": "?"}
+_INQUIRE_LABELS = {"yes": "y", "yes to all": "a", "halt command": "h", "suspend": "s", "help": "?"}
 _MAX_ASKS = 50  # re-asks after unrecognised answers, so a stuck terminal cannot loop forever
 
 
@@ -151,6 +154,8 @@ class Host:
         """How many input items were never sent because the run stopped (as far as known)."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
+        self.interrupted = False
+        """True when the user ended the run at a prompt with end of input (Ctrl-D)."""
         self.running = 0
         """How many commands are running on this host (a pipeline chain shares one)."""
         self._lock = threading.RLock()
@@ -182,7 +187,7 @@ class Host:
             '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
         )
         try:
-            answer = self._choose(question, "yanls", CONFIRM_HELP, on_interrupt="l")
+            answer = self._choose(question, _CONFIRM_LABELS, CONFIRM_HELP, on_interrupt="l")
         except NoTerminalError:
             raise ParameterBindingError(
                 "Confirm",
@@ -201,29 +206,36 @@ class Host:
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
             '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
         )
-        answer = self._choose(question, "yahs", _INQUIRE_HELP, on_interrupt="y")
+        answer = self._choose(question, _INQUIRE_LABELS, _INQUIRE_HELP, on_interrupt="y")
         if answer == "s":
             self.write_line(_SUSPEND_NOTE.format("the command is halted").rstrip("\n"))
             return "h"
         return answer
 
-    def _choose(self, question: str, choices: str, help_text: str, *, on_interrupt: str) -> str:
+    def _choose(self, question: str, labels: Mapping[str, str], help_text: str, *, on_interrupt: str) -> str:
+        """The hotkey chosen: the answer is a hotkey or a whole label, in any case, as in
+        PowerShell; anything else (``yolo`` is not Yes) shows the question again."""
+        choices = set(labels.values())
         with self._lock:
             self.clear_progress()
             prompt = question
             for _ in range(_MAX_ASKS):
                 try:
                     self.asking = True
-                    answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
-                except KeyboardInterrupt:
-                    # Ctrl-C at the prompt stops the run: nothing more is asked or started.
+                    typed = " ".join(self.terminal.ask(prompt).lower().split())
+                    answer = typed if typed in choices else labels.get(typed, "" if typed else "y")
+                except (KeyboardInterrupt, AnswerEndedError) as reason:
+                    # Ctrl-C or end of input at the prompt stops the run: nothing more is asked
+                    # or started, and the run ends as interrupted.
+                    if isinstance(reason, AnswerEndedError):
+                        self.interrupted = True
                     self.stop.set()
                     if stream_is_terminal(self.stream):
                         self.stream.write("\n")  # leave the prompt's line, as a shell does
                     return on_interrupt
                 finally:
                     self.asking = False
-                if answer in choices:
+                if answer in choices and answer != "?":
                     return answer
                 # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
                 prompt = (help_text if answer == "?" else "") + question.lstrip("\n")
@@ -657,6 +669,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     host = host or Host()
     if not host.running:
         host.stop.clear()  # a host used again after a stopped run starts afresh
+        host.interrupted = False
     common = bound.common
     inv = _Invocation(bound, host, _sink(common.warning_variable))
     _install()
