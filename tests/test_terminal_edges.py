@@ -178,8 +178,21 @@ def test_output_closed_early_accounts_for_every_item(env, emulator):
 # -- progress on odd terminals ---------------------------------------------------------------------
 
 
-def _run_progress(env: dict[str, str], ids: list[str], *, columns: int, stdout_to_file: bool) -> str:
-    """Set-ChatCompletion with stderr on a pty of ``columns`` columns; returns what it received."""
+def _stderr_is_controlling_tty() -> None:  # pragma: no cover - runs in the child
+    fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+
+
+def _run_progress(
+    env: dict[str, str],
+    ids: list[str],
+    *,
+    columns: int,
+    stdout_to_file: bool,
+    interrupt: bool = False,
+) -> tuple[int, str]:
+    """Set-ChatCompletion with stderr on a pty of ``columns`` columns (its controlling terminal);
+    with ``interrupt``, Ctrl-C is typed once progress shows.  Returns the status and what the
+    terminal received."""
     import pty
 
     master, slave = pty.openpty()
@@ -192,6 +205,7 @@ def _run_progress(env: dict[str, str], ids: list[str], *, columns: int, stdout_t
         stderr=slave,
         env={**env, "PSOPENAI_PROGRESS_DELAY": "0", "COLUMNS": ""},
         start_new_session=True,
+        preexec_fn=_stderr_is_controlling_tty,
     )
     os.close(slave)
     assert child.stdin is not None
@@ -209,19 +223,22 @@ def _run_progress(env: dict[str, str], ids: list[str], *, columns: int, stdout_t
             if not chunk:
                 break
             received += chunk
+            if interrupt and b"/s, " in received:
+                os.write(master, b"\x03")  # typed: the line discipline echoes ^C and sends SIGINT
+                interrupt = False
         elif child.poll() is not None:
             break
-    child.wait(5)
+    status = child.wait(5)
     os.close(master)
     if sink is not None:
         sink.close()
-    return received.decode("utf-8", "replace")
+    return status, received.decode("utf-8", "replace")
 
 
 def test_progress_fits_the_terminal_it_is_drawn_on_when_stdout_is_a_file(env, emulator):
     ids = emulator.store.seed(16, prefix="chatcmpl-narrow-")
     emulator.latency_ms = 30
-    text = _run_progress(env, ids, columns=30, stdout_to_file=True)
+    _, text = _run_progress(env, ids, columns=30, stdout_to_file=True)
     drawn = [
         part for part in text.replace("\x1b[K", "\r").split("\r") if PROGRESS.search(part) or "/s" in part
     ]
@@ -232,10 +249,33 @@ def test_progress_fits_the_terminal_it_is_drawn_on_when_stdout_is_a_file(env, em
 def test_a_dumb_terminal_gets_no_escape_sequences(env, emulator):
     ids = emulator.store.seed(12, prefix="chatcmpl-dumb-")
     emulator.latency_ms = 30
-    text = _run_progress({**env, "TERM": "dumb"}, ids, columns=80, stdout_to_file=True)
+    _, text = _run_progress({**env, "TERM": "dumb"}, ids, columns=80, stdout_to_file=True)
     assert "/s, " in text, "progress is still drawn, as plain text"
     assert "\x1b" not in text
     assert not [line for line in screen(text) if line.strip()], "and erased at the end"
+
+
+def test_ctrl_c_during_progress_leaves_one_clean_summary_line(env, emulator):
+    ids = emulator.store.seed(200, prefix="chatcmpl-int-")
+    emulator.latency_ms = 20
+    status, text = _run_progress(env, ids, columns=80, stdout_to_file=True, interrupt=True)
+    assert status == 130, text
+    lines = [line for line in screen(text) if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("interrupted: "), lines  # not "^Cinterrupted"
+    done, failed, not_sent = (int(w) for w in lines[0].replace(",", "").split() if w.isdigit())
+    assert done + failed + not_sent == 200 and len(_posts(emulator)) == done + failed
+
+
+def test_the_interrupted_line_erases_the_echoed_ctrl_c():
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    host = Host(err)
+    err.write("^C")  # the terminal's echo of Ctrl-C, after the progress line was erased
+    assert cli._interrupted(host, err) == 130
+    assert screen(err.getvalue()) == ["interrupted: 0 done, 0 failed, 0 not sent", ""]
 
 
 # -- stdin -----------------------------------------------------------------------------------------

@@ -431,6 +431,11 @@ def _isatty(stream: Any) -> bool:
 
 
 def _interrupted(host: Any, err: TextIO) -> int:
+    from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
+
+    host.clear_progress()
+    if stream_is_terminal(err) and enable_virtual_terminal(err):
+        err.write(ERASE_LINE)  # the terminal's "^C" echo, where it landed, goes with the line
     err.write(f"interrupted: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
     err.flush()
     return 130

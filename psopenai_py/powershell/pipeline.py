@@ -29,6 +29,7 @@ import collections
 import concurrent.futures
 import contextlib
 import contextvars
+import io
 import logging
 import os
 import shutil
@@ -264,13 +265,21 @@ class Host:
             count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
             text = f"{command}: {count}, {rate:.1f}/s, {errors} errors"
             # Never wider than the terminal: a wrapped line could not be erased by one \r.
-            width = shutil.get_terminal_size((80, 24)).columns - 1
+            width = self._columns() - 1
             text = text[: max(width, 10)]
             self._erase()
             self.stream.write(text)
             self.stream.flush()
             self._progress_shown = True
             self._progress_width = len(text)
+
+    def _columns(self) -> int:
+        """The width of the terminal the progress is drawn on: the stream's own, not stdout's
+        (``> file`` leaves only stderr on the terminal), so a resized window is followed."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def clear_progress(self) -> None:
         """Erase the progress line, if one is shown, so the next line starts clean."""
