@@ -249,6 +249,13 @@ def _wants_help(runner: Any, argv: list[str]) -> bool:
 
 
 _MAX_JSON_DEPTH = 64
+_MAX_LINE_BYTES = 1 << 20
+"""The longest stdin line read (1 MiB): an id is a few dozen bytes and a JSON object a few KB;
+a longer line (a file given by mistake, a hostile stream) fails as one item, never read whole."""
+
+
+class _TooLong:
+    """Stands for a stdin line longer than :data:`_MAX_LINE_BYTES` (its rest was skipped)."""
 
 
 def _json_depth(text: str) -> int:
@@ -285,13 +292,20 @@ class StdinItems:
         self.reading = False
         """True while blocked reading (an interrupt then ends the input)."""
 
-    def _lines(self) -> Iterator[str | bytes]:
+    def _lines(self) -> Iterator[str | bytes | _TooLong]:
         source: IO[Any] = self._binary if self._binary is not None else self._stream
         in_main = threading.current_thread() is threading.main_thread()
         while True:
             self.reading = in_main  # only a read in the main thread can be interrupted
             try:
-                line = source.readline()
+                line = source.readline(_MAX_LINE_BYTES + 1)
+                newline = b"\n" if isinstance(line, bytes) else "\n"
+                if len(line) > _MAX_LINE_BYTES and not line.endswith(newline):
+                    # Skip the rest of the line in bounded reads: memory stays flat.
+                    rest = line
+                    while rest and not rest.endswith(newline):
+                        rest = source.readline(_MAX_LINE_BYTES)
+                    line = _TooLong()
             except KeyboardInterrupt:
                 return
             finally:
@@ -304,6 +318,13 @@ class StdinItems:
         for raw in self._lines():
             self.line_number += 1
             where = f"line {self.line_number}"
+            if isinstance(raw, _TooLong):
+                yield _line_error(
+                    where,
+                    f"The input {where} is longer than {_MAX_LINE_BYTES} bytes: give one id or "
+                    "one JSON object per line.",
+                )
+                continue
             if isinstance(raw, bytes):
                 if self.line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
@@ -345,7 +366,7 @@ class StdinItems:
 
         def count() -> None:
             for raw in self._lines():
-                if raw.strip():
+                if isinstance(raw, _TooLong) or raw.strip():
                     counted[0] += 1
 
         reader = threading.Thread(target=count, daemon=True)
