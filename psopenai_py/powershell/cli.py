@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import io
 import json
 import logging
@@ -67,15 +68,25 @@ def main(
         err.write("interrupted\n")
         return 130
     except BrokenPipeError:
-        # The reader went away (`| head -1`): point stdout at nothing so that flushing it at exit
-        # does not complain again.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            if stdout is None:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if stdout is None:
+            _discard(sys.stdout)
         return 1
     except Exception as exc:  # the last line of defence: one line, never a traceback
         _unexpected(exc, argv, err)
         return 1
+
+
+def _output_closed(error: OSError) -> bool:
+    """Whether writing failed because the reader went away: EPIPE on POSIX, EINVAL for a closed
+    pipe on Windows."""
+    return isinstance(error, BrokenPipeError) or error.errno in (errno.EPIPE, errno.EINVAL)
+
+
+def _discard(stream: Any) -> None:
+    """The reader went away (`| head -1`): point ``stream`` at nothing, so that flushing it at
+    exit does not complain again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _utf8(stream: TextIO | None) -> TextIO:
@@ -421,11 +432,30 @@ def _run_command(
                 pipeline = reader = StdinItems(stdin)
                 interrupts.reader = reader
             bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
+            closed = False
             for output in execute(runner, bound, host):
+                if closed:
+                    continue  # the run is stopping: items in flight finish and are counted
                 text = _format(output, fmt)
                 host.clear_progress()
-                out.write(text)
-                out.flush()
+                try:
+                    out.write(text)
+                    out.flush()
+                except OSError as error:
+                    if not _output_closed(error):
+                        raise
+                    # No one reads the output any more: stop as on Ctrl-C, and say what happened
+                    # to every item on stderr.
+                    closed = True
+                    host.stop.set()
+                    _discard(out)
+            if closed:
+                host.clear_progress()
+                host.write_line(
+                    f"psopenai: the output was closed: {host.done} done, {host.failures} failed, "
+                    f"{host.not_sent} not sent"
+                )
+                return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
