@@ -175,6 +175,23 @@ def test_output_closed_early_accounts_for_every_item(env, emulator):
     assert status == 1
 
 
+def test_error_action_stop_accounts_for_the_items_it_never_sent(emulator, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_BASE", emulator.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    ids = emulator.store.seed(3, prefix="chatcmpl-stop-")
+    status, out, err = _run(
+        ["Set-ChatCompletion", "-MetaData", "@{}", "-ErrorAction", "Stop"],
+        f"{ids[0]}\nchatcmpl-gone\n{ids[1]}\n{ids[2]}\n",
+    )
+    assert status == 1
+    assert len(out.splitlines()) == 1
+    assert err.splitlines() == [
+        "Set-ChatCompletion: [chatcmpl-gone] OpenAI API returned an 404 (Not Found) Error: No chat "
+        "completion found with id 'chatcmpl-gone'.",
+        "stopped: 1 done, 1 failed, 2 not sent",
+    ]
+
+
 # -- progress on odd terminals ---------------------------------------------------------------------
 
 

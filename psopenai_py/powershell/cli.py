@@ -468,6 +468,9 @@ def _run_command(
                 error, (ParameterBindingError, ParameterTypeError, MissingSettingError, PowerShellSyntaxError)
             )
         )
+        if reader is not None and not before_first:
+            # Stopped part-way through piped input: say what became of every item.
+            host.write_line(f"stopped: {host.done} done, {host.failures} failed, {host.not_sent} not sent")
         return 2 if before_first else 1
     if interrupts.interrupted or host.interrupted:
         return _interrupted(host, err)
