@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .scrub import scrub_value
+
 __all__ = [
     "PSOpenAIError",
     "ParameterBindingError",
@@ -32,6 +34,7 @@ __all__ = [
     "APIConnectionException",
     "TimeoutException",
     "InvalidResponseException",
+    "RedirectException",
     "JournalError",
     "MetadataConflictError",
     "exception_from_response",
@@ -41,7 +44,14 @@ __all__ = [
 
 
 class PSOpenAIError(Exception):
-    """Root of every exception raised by psopenai_py."""
+    """Root of every exception raised by psopenai_py.
+
+    Its arguments pass through the scrubber (:func:`psopenai_py.scrub.scrub_value`) when it is
+    made, so no secret in play reaches its text, ``args`` or ``repr``.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*scrub_value(args))
 
 
 class ParameterBindingError(PSOpenAIError, ValueError):
@@ -121,10 +131,11 @@ class APIRequestException(PSOpenAIError):
         content: Any = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
+        self.message: str = self.args[0] if self.args else message
         self.status_code = status_code
         self.response = response
-        self.content = content
+        self.content = scrub_value(content)
+        content = self.content
         error = _error_object(content)
         # As the original's exception class: Code becomes a string (from a string or an
         # integer), Type and Param are kept only when they are strings.
@@ -263,4 +274,15 @@ def exception_from_response(
 
 
 class InvalidResponseException(APIRequestException):
-    """A successful status whose body is not JSON."""
+    """A successful status whose body is not what the API sends: not JSON, not a JSON object, or
+    a list page that is malformed or repeats itself."""
+
+
+class RedirectException(InvalidResponseException):
+    """A 3xx answer to an API call, which is never followed (the API does not redirect, so it
+    means a wrong base URL or a captive portal); ``location`` is where it pointed, and the key
+    was not sent there."""
+
+    def __init__(self, message: str, *, location: str | None, status_code: int, response: Any = None) -> None:
+        super().__init__(message, status_code=status_code, response=response)
+        self.location = scrub_value(location)

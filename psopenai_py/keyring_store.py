@@ -15,6 +15,7 @@ commands get clear errors instead.  Nothing is ever written to a plaintext file.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .errors import SecretStoreError
+from .scrub import scrub
 
 __all__ = [
     "SERVICE_NAME",
@@ -65,15 +67,29 @@ class KeyringTimeout(Exception):
 
 
 def keyring_timeout() -> float:
-    """Seconds a keyring call may take: the environment's value, else by whether a person is there."""
-    configured = os.environ.get(TIMEOUT_ENV)
-    if configured:
-        try:
-            return max(float(configured), 0.0)
-        except ValueError:
-            log.debug("%s=%r is not a number; using the default.", TIMEOUT_ENV, configured)
+    """Seconds a keyring call may take: the environment's value, else by whether a person is there.
+
+    A value that is not a positive finite number (``nan``, ``inf``, ``0``, ``-1``, ``abc``) would
+    mean "never" or "at once": the default is used instead, with a warning.
+    """
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    return _TIMEOUT_INTERACTIVE if interactive else _TIMEOUT_UNATTENDED
+    default = _TIMEOUT_INTERACTIVE if interactive else _TIMEOUT_UNATTENDED
+    configured = os.environ.get(TIMEOUT_ENV)
+    if configured is None or not configured.strip():
+        return default
+    try:
+        value = float(configured)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        log.warning(
+            "%s=%r is not a positive number of seconds; using the default %g s.",
+            TIMEOUT_ENV,
+            configured[:40],
+            default,
+        )
+        return default
+    return value
 
 
 def call_with_timeout(function: Callable[[], T], timeout: float) -> T:
@@ -101,13 +117,14 @@ def call_with_timeout(function: Callable[[], T], timeout: float) -> T:
 def read(setting: str) -> str | None:
     """The stored value of a setting, or None when it is not there or the keyring cannot tell.
 
-    Never raises: no backend, the fail or null backend, a locked collection, a timeout or any
-    other keyring error all mean "not found there", logged at DEBUG.
+    Never raises: no backend, the fail or null backend, a misspelt ``PYTHON_KEYRING_BACKEND``, a
+    locked collection, a timeout or any other keyring error all mean "not found there", logged at
+    DEBUG.
     """
     try:
         return fetch(setting)
     except Exception as exc:  # best-effort by design: the keyring is optional on read
-        log.debug("OS keyring not used for %s: %s: %s", setting, type(exc).__name__, exc)
+        log.debug("OS keyring not used for %s (not found there): %s", setting, exc)
         return None
 
 
@@ -117,14 +134,64 @@ def _keyring() -> Any:
     return keyring
 
 
+def _run(action: str, operation: Callable[[Any, Any], T], *, secret: str | None = None) -> T:
+    """``operation(keyring module, backend)`` with the import, the backend discovery and the call
+    all inside one timeout; whatever goes wrong is a SecretStoreError whose message holds no
+    secret (``secret`` is scrubbed out of it too)."""
+
+    def work() -> T:
+        keyring = _keyring()
+        return operation(keyring, keyring.get_keyring())
+
+    timeout = keyring_timeout()
+    try:
+        return call_with_timeout(work, timeout)
+    except SecretStoreError:
+        raise
+    except KeyringTimeout as exc:
+        message = f"The OS keyring could not {action}: {exc}. {_WHAT_TO_DO}"
+    except Exception as exc:
+        problem = f"{type(exc).__name__}: {exc}{_backend_hint(exc)}"
+        message = f"The OS keyring could not {action}: {problem}. {_WHAT_TO_DO}"
+    raise SecretStoreError(scrub(message, (secret,))) from None
+
+
+def _backend_hint(exc: BaseException) -> str:
+    """What to check when the configured backend could not even be loaded."""
+    configured = os.environ.get("PYTHON_KEYRING_BACKEND")
+    if configured and isinstance(exc, (ImportError, AttributeError, TypeError, ValueError)):
+        return (
+            f" (PYTHON_KEYRING_BACKEND={configured!r} could not be loaded: check its spelling, "
+            "for example keyring.backends.SecretService.Keyring)"
+        )
+    return ""
+
+
+def _text(value: Any, setting: str) -> str | None:
+    """A stored value as text: str as is, UTF-8 bytes decoded, anything else refused."""
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8") or None
+        except UnicodeDecodeError:
+            raise SecretStoreError(
+                f"The OS keyring returned {setting} as bytes that are not UTF-8 text; store it "
+                "again with Set-OpenAISecret."
+            ) from None
+    raise SecretStoreError(
+        f"The OS keyring returned {setting} as a {type(value).__name__}, not text; store it again "
+        "with Set-OpenAISecret."
+    )
+
+
 def backend_name() -> str:
     """The active keyring backend, as ``module.Class``."""
-    backend = _keyring().get_keyring()
+    backend = _run("be reached", lambda keyring, backend: backend)
     return f"{type(backend).__module__.replace('keyring.backends.', '')}.{type(backend).__name__}"
 
 
-def _check_backend_can_store() -> None:
-    backend = _keyring().get_keyring()
+def _check_backend_can_store(backend: Any) -> None:
     parts = list(getattr(backend, "backends", [])) or [backend]
     names = [f"{type(b).__module__}.{type(b).__name__}" for b in parts]
     usable = [
@@ -142,41 +209,28 @@ def _check_backend_can_store() -> None:
 
 def fetch(setting: str) -> str | None:
     """The stored value, raising SecretStoreError when the keyring cannot be asked."""
-    keyring = _keyring()
-    try:
-        value = call_with_timeout(
-            lambda: keyring.get_password(SERVICE_NAME, USERNAMES[setting]), keyring_timeout()
-        )
-    except (KeyringTimeout, keyring.errors.KeyringError) as exc:
-        raise SecretStoreError(f"The OS keyring could not be read: {exc}. {_WHAT_TO_DO}") from None
-    return value or None
+    value = _run("be read", lambda keyring, backend: backend.get_password(SERVICE_NAME, USERNAMES[setting]))
+    return _text(value, setting)
 
 
 def store(setting: str, value: str) -> None:
     """Store a value under the package's service; SecretStoreError says what to do on failure."""
-    keyring = _keyring()
-    _check_backend_can_store()
-    try:
-        call_with_timeout(
-            lambda: keyring.set_password(SERVICE_NAME, USERNAMES[setting], value), keyring_timeout()
-        )
-    except (KeyringTimeout, keyring.errors.KeyringError) as exc:
-        raise SecretStoreError(
-            f"The OS keyring could not store {setting}: {type(exc).__name__}: {exc}. {_WHAT_TO_DO}"
-        ) from None
+
+    def operation(keyring: Any, backend: Any) -> None:
+        _check_backend_can_store(backend)
+        backend.set_password(SERVICE_NAME, USERNAMES[setting], value)
+
+    _run(f"store {setting}", operation, secret=value)
 
 
 def delete(setting: str) -> bool:
     """Delete a stored value; False when nothing was stored."""
-    keyring = _keyring()
-    try:
-        call_with_timeout(
-            lambda: keyring.delete_password(SERVICE_NAME, USERNAMES[setting]), keyring_timeout()
-        )
-    except keyring.errors.PasswordDeleteError:
-        return False
-    except (KeyringTimeout, keyring.errors.KeyringError) as exc:
-        raise SecretStoreError(
-            f"The OS keyring could not delete {setting}: {type(exc).__name__}: {exc}. {_WHAT_TO_DO}"
-        ) from None
-    return True
+
+    def operation(keyring: Any, backend: Any) -> bool:
+        try:
+            backend.delete_password(SERVICE_NAME, USERNAMES[setting])
+        except keyring.errors.PasswordDeleteError:
+            return False
+        return True
+
+    return _run(f"delete {setting}", operation)

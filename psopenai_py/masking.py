@@ -10,20 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .scrub import KEY_PLACEHOLDER, scrub
 from .secret import Secret
 
 __all__ = ["mask_key", "mask_organization", "redact", "KEY_PLACEHOLDER", "ORG_PLACEHOLDER"]
 
-KEY_PLACEHOLDER = "<OpenAI API Key>"
 ORG_PLACEHOLDER = "<OpenAI Organization ID>"
-TOKEN_MASK = "********"
 _KEY_PREFIXES = ("sk-proj-", "sk-")
 _KEY_STARS = 15
-
-# Any bearer token that is still in a text (for instance one we were never told about, in a
-# header dump) loses its value, whatever the key was.
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+")
-_API_KEY_HEADER = re.compile(r"(?i)(api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;}]+")
 
 
 def mask_key(key: "str | Secret") -> str:
@@ -60,17 +54,12 @@ def redact(
 ) -> str:
     """Remove every secret from ``text``.
 
-    Each given key is replaced by ``<OpenAI API Key>`` (case-insensitively, as the original's
-    regex replace does), any bearer token or ``api-key`` header value by ``********``, and each
-    organization by ``<OpenAI Organization ID>``.
+    :func:`psopenai_py.scrub.scrub` does the work: each given key and every key in play is
+    replaced by ``<OpenAI API Key>`` in any raw, JSON-escaped or percent-encoded form, any bearer
+    token or ``api-key`` header value by ``********``, any URL's user-info too; then each
+    organization becomes ``<OpenAI Organization ID>``.
     """
-    # Header values first, so a token that is also a known key reads "Bearer ********".
-    text = _BEARER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
-    text = _API_KEY_HEADER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
-    for key in keys:
-        plain = key.reveal() if isinstance(key, Secret) else key
-        if plain:
-            text = re.sub(re.escape(plain), KEY_PLACEHOLDER, text, flags=re.IGNORECASE)
+    text = scrub(text, keys)
     for org in organizations:
         if org and org.strip():
             text = re.sub(re.escape(org.strip()), ORG_PLACEHOLDER, text, flags=re.IGNORECASE)

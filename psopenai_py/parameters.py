@@ -116,7 +116,8 @@ THROTTLE_LIMIT = Parameter(
     "throttle_limit",
     "Int32",
     "How many pipeline items are sent at once over the shared connection pool (1 to 64). Outputs "
-    "keep the input order; a 429 seen by one request makes every request wait the server's delay.",
+    "keep the input order; a 429 seen by one request makes every request to that server with that "
+    "key wait the server's delay.",
     default=1,
     minimum=1,
     maximum=64,
@@ -149,10 +150,12 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "TimeoutSec",
             "timeout_sec",
             "Int32",
-            "Seconds to wait for each attempt; 0 (the default) waits forever. "
-            "The limit applies to each attempt separately.",
+            "Seconds each attempt may take in all (connect, send, wait for and read the whole "
+            "response), as Invoke-WebRequest's TimeoutSec; 0 (the default) waits forever. 0 to "
+            "2147483647; each retry gets the time again.",
             default=0,
             minimum=0,
+            maximum=2147483647,
         ),
         Parameter(
             "MaxRetryCount",
@@ -204,7 +207,10 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
                 "api_key",
                 "Object",
                 "The API key, as a string or a psopenai_py.Secret. When not given: the context, "
-                "then OPENAI_API_KEY (module global, then environment), then the OS keyring.",
+                "then OPENAI_API_KEY (module global, then environment), then the OS keyring. "
+                "Surrounding whitespace is trimmed (wherever the key comes from); a CR, LF, NUL "
+                "or non-Latin-1 character left in it is refused, the key shown masked, and "
+                "nothing is sent.",
             )
         )
     params += [
@@ -213,7 +219,9 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "organization",
             "String",
             "The organization id sent as OpenAI-Organization. When not given: the context, "
-            "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring.",
+            "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring. "
+            "Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in "
+            "it is refused and nothing is sent.",
             aliases=("OrgId",),
         ),
         Parameter(
@@ -226,7 +234,10 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "AdditionalHeaders",
             "additional_headers",
             "IDictionary",
-            "Extra HTTP headers; they win over the defaults except OpenAI-Organization.",
+            "Extra HTTP headers; they win over the defaults except OpenAI-Organization. Values "
+            "are trimmed of surrounding whitespace; a name that is not an HTTP token, or a "
+            "value with a CR, LF, NUL or non-Latin-1 character, is refused (the value shown "
+            "masked) and nothing is sent.",
         ),
         Parameter(
             "AdditionalBody",

@@ -3,6 +3,7 @@ shapes them (type names, ``created`` as a date-time, Answer, Message and History
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -39,9 +40,11 @@ def completion_object(
 ) -> PSObject:
     """The output object of a chat completion, as PSOpenAI's ObjectParser shapes it.
 
-    ``created`` becomes a local date-time when non-zero; ``Answer`` (one string per choice),
+    ``created`` becomes a local date-time when it is a non-zero integer in the platform's range
+    (anything else is kept as received); ``Answer`` (one string per choice),
     ``Message`` (the last user message of ``messages``, or None) and ``History`` (``messages``
-    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added.  With ``warn``, a refusal
+    typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added; an Answer without content
+    is ``""``, as the original's ``[string[]]`` cast makes it.  With ``warn``, a refusal
     and a reply cut short (``finish_reason`` length or content_filter) are written as warnings
     on the package logger, as the original writes them (Request-ChatCompletion; Get- and
     Set-ChatCompletion pass ``-WarningAction Ignore`` there, so they do not warn).
@@ -49,9 +52,14 @@ def completion_object(
     result = PSObject(data, type_names=(COMPLETION_TYPE_NAME,))
     created = result.get("created")
     if isinstance(created, int) and not isinstance(created, bool) and created != 0:
-        result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
-    result.add_property("Answer", [_answer(choice, warn) for choice in result.get("choices") or []])
-    history_items = [_typed_message(m) for m in messages or ()]
+        # Out of the platform's range, the raw number is kept, as received.
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
+    # The original casts Answer to [string[]]: a reply without content is "" there, not null.
+    choices = result.get("choices")
+    answers = [_answer(choice, warn) for choice in choices] if isinstance(choices, list) else []
+    result.add_property("Answer", ["" if a is None else a for a in answers])
+    history_items = [_typed_message(m) for m in messages or () if isinstance(m, Mapping)]
     result.add_property("Message", _last_user_message(history_items))
     result.add_property("History", history_items)
     return result
@@ -119,9 +127,10 @@ def message_object(data: Mapping[str, Any]) -> PSObject:
 def reply_message(completion: Mapping[str, Any]) -> dict[str, Any] | None:
     """The assistant's reply as the original adds it to History: role, content, then refusal,
     audio (its id only) and tool_calls when set; None when the completion has no choice."""
-    choices = completion.get("choices") or []
+    choices = completion.get("choices")
     if (
-        not choices
+        not isinstance(choices, list)
+        or not choices
         or not isinstance(choices[0], Mapping)
         or not isinstance(choices[0].get("message"), Mapping)
     ):

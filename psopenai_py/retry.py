@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import email.utils
+import logging
 from collections.abc import Callable, Mapping
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "MAX_SERVER_DELAY_MS",
     "MAX_BACKOFF_MS",
 ]
+
+log = logging.getLogger("psopenai_py")
 
 MAX_SERVER_DELAY_MS = 60_000
 MAX_BACKOFF_MS = 129_000
@@ -59,18 +62,35 @@ def should_retry(
     headers: Mapping[str, str],
     error_message: str,
 ) -> bool:
-    """Whether a failed attempt is retried. ``status_code`` None means a transport failure."""
+    """Whether a failed attempt is retried. ``status_code`` None means a transport failure.
+
+    Each decision writes the original's (Should-Retry.ps1) debug line.
+    """
     if retries_made >= max_retry_count:
+        log.debug(
+            "Current retry count:%d exceeds max retry count:%d. Should not retry anymore.",
+            retries_made,
+            max_retry_count,
+        )
         return False
     flag = _header(headers, "x-should-retry")
     # PowerShell's -eq compares strings case-insensitively.
     if flag is not None and flag.lower() == "true":
+        log.debug('Should retry because a header "x-should-retry" is set to "true".')
         return True
     if flag is not None and flag.lower() == "false":
+        log.debug('Should NOT retry because a header "x-should-retry" is set to "false".')
         return False
     if status_code == 429:
-        return "quota" not in error_message.lower()
-    return status_code is not None and 500 <= status_code <= 599
+        if "quota" not in error_message.lower():
+            log.debug('Should retry due to status code "%d"', status_code)
+            return True
+        log.debug("Should NOT retry because it seems quota limit reached.")
+        return False
+    if status_code is not None and 500 <= status_code <= 599:
+        log.debug('Should retry due to status code "%d"', status_code)
+        return True
+    return False
 
 
 def ps_int(text: str) -> int | None:

@@ -22,7 +22,7 @@ class Secret:
     Two secrets compare equal when their values are equal.
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")  # weakly held by the scrubber's registry
 
     def __init__(self, value: str) -> None:
         if not isinstance(value, str):

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import MissingSettingError
+from . import scrub
+from .errors import MissingSettingError, ParameterBindingError
 from .masking import mask_key, mask_organization, redact
+from .parameters import Parameter
 from .secret import Secret
-from .validation import (
-    is_absolute_http_url,
-)
+from .validation import api_base_problem, check_header_value, clean_api_key, is_absolute_http_url
 
 __all__ = [
     "OpenAIContext",
@@ -190,8 +190,23 @@ def find_api_key(
     return None, None
 
 
+# The settings as resolved from outside a parameter get the same door checks as a parameter.
+_API_KEY = Parameter("ApiKey", "api_key", "Object", "")
+_ORGANIZATION = Parameter("Organization", "organization", "String", "")
+_API_BASE = Parameter("ApiBase", "api_base", "Uri", "")
+_SOURCE_NAMES = {
+    "context": "The API key from Set-OpenAIContext",
+    "global": f"The API key from the module global {API_KEY_NAME}",
+    "environment": f"The API key from the environment variable {API_KEY_NAME}",
+    "keyring": "The API key from the OS keyring",
+}
+
+
 def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tuple[Secret, str]:
     key, source = find_api_key(given, skip_context=skip_context)
+    if key is not None and source is not None and source != "parameter":
+        # A key file or a secret mount often ends with a newline: trimmed here as at the door.
+        key = clean_api_key(_API_KEY, key, source=_SOURCE_NAMES.get(source, "The API key"))
     if key is None or source is None:
         raise MissingSettingError(
             "ApiKey",
@@ -216,8 +231,14 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
             log.info('API base found in environment variable "%s".', API_BASE_NAME)
     if base is not None and not is_absolute_http_url(base):
         # As in the original, a base that is not an absolute URL falls back to the default.
-        log.info('API base "%s" is not an absolute URL; it is not used.', base)
+        log.info('API base "%s" is not an absolute URL; it is not used.', scrub.scrub(base))
         base = None
+    if base is not None:
+        problem = api_base_problem(base)
+        if problem:
+            raise ParameterBindingError(
+                "ApiBase", f"Cannot validate the API base ({API_BASE_NAME} or the context). {problem}"
+            )
     if base is None:
         if api_type == "Azure":
             raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
@@ -226,6 +247,18 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
 
 
 def _resolve_organization(
+    given: str | None, context: OpenAIContext, *, key_from_keyring: bool, skip_context: bool = False
+) -> str | None:
+    found = _find_organization(given, context, key_from_keyring=key_from_keyring, skip_context=skip_context)
+    if found is None or found is given:
+        return found
+    cleaned = check_header_value(
+        _ORGANIZATION, found, what="The organization id", masked=mask_organization(found.strip())
+    )
+    return cleaned or None
+
+
+def _find_organization(
     given: str | None, context: OpenAIContext, *, key_from_keyring: bool, skip_context: bool = False
 ) -> str | None:
     if given:
@@ -263,6 +296,7 @@ def resolve_settings(request: SettingsRequest) -> Settings:
         # whatever AuthType says (no api-key header, the Organization sent).
         auth_type = "openai"
     api_key, key_source = _resolve_api_key(request.api_key, skip_context="ApiKey" in request.given_empty)
+    scrub.register(api_key)  # in play from now on: every message leaving the package loses it
     log.info("API key to be used is %s", mask_key(api_key))
     api_base = _resolve_api_base(request.api_base, context, api_type)
     organization = _resolve_organization(

@@ -7,13 +7,16 @@ becomes an exception (through :func:`psopenai_py.errors.exception_from_response`
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import http.cookiejar
 import json
 import logging
 import os
 import platform
 import random as _random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,6 +26,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
+import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from . import __version__
@@ -30,11 +36,12 @@ from .errors import (
     APIConnectionException,
     APIRequestException,
     InvalidResponseException,
+    RedirectException,
     TimeoutException,
     exception_from_response,
 )
-from .masking import TOKEN_MASK
 from .retry import retry_delay_ms, should_retry
+from .scrub import TOKEN_MASK, install_log_filter
 from .settings import Settings
 
 __all__ = [
@@ -52,6 +59,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("psopenai_py")
+install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
 
 USER_AGENT = (
     f"psopenai_py/{__version__} (python-requests/{requests.__version__}; "
@@ -209,11 +217,120 @@ def _environment_for(scheme: str, netloc: str) -> tuple[tuple[tuple[str, str], .
     return tuple(sorted(proxies.items())), verify
 
 
+class _AttemptWatch(threading.local):
+    current: "_Watchdog | None" = None
+
+
+_attempt_watch = _AttemptWatch()
+"""The watchdog of the attempt this thread is making, for the connection to report to."""
+
+
+class _Watchdog:
+    """Shuts down the connection of one attempt when its deadline passes.
+
+    A ``threading.Timer`` exists only for attempts with a TimeoutSec (0 means none).  ``finish``
+    and the firing are exclusive under a lock, so a connection already handed back to the pool
+    is never shut down.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self._lock = threading.Lock()
+        self._connection: Any = None
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            fired = self.fired
+        if fired:
+            self._shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            connection = self._connection
+        if connection is not None:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection: Any) -> None:
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def finish(self) -> bool:
+        """Stop watching; False when the deadline had already struck."""
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        return not self.fired
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = _attempt_watch.current
+        if watch is not None:
+            watch.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """The adapter whose connections report to the attempt's watchdog (direct connections;
+    through a proxy the per-read timeouts alone bound the attempt)."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _Attempt:
+    """One attempt's raw outcome: the response, its body read in full, within the deadline."""
+
+    __slots__ = ("body", "response")
+
+    def __init__(self, response: requests.Response, body: bytes) -> None:
+        self.response = response
+        self.body = body
+
+
 class Transport:
     """One pooled, thread-safe ``requests.Session`` and the retry loop around it.
 
-    ``sleep``, ``random`` and ``clock`` are injectable so retry delays can be checked exactly.
+    A call is built (:meth:`prepare`), sent one attempt at a time (:meth:`send_once`, each under
+    its own TimeoutSec deadline) and retried (:meth:`request`).  ``sleep``, ``random`` and
+    ``clock`` are injectable so retry delays can be checked exactly.
     """
+
+    max_body_bytes = 64 * 1024 * 1024
+    """The largest response body read; a longer one is an InvalidResponseException (no API
+    answer comes near it, and a hostile server could otherwise fill the memory)."""
+
+    _CHUNK = 65536
 
     def __init__(
         self,
@@ -229,9 +346,10 @@ class Transport:
         self._pool_size = pool_size
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
-        # One shared backoff: a 429 seen by one thread holds every thread until this moment
-        # (time.monotonic), so N workers do not hammer a rate-limited server N times over.
-        self._paused_until = 0.0
+        # Backoff shared per (origin, key): a 429 seen by one thread holds the threads calling
+        # the same server with the same key until this moment (time.monotonic), so N workers do
+        # not hammer a rate-limited server N times over, and nobody else waits for it.
+        self._paused_until: dict[tuple[str, str], float] = {}
 
     @property
     def session(self) -> requests.Session:
@@ -248,11 +366,10 @@ class Transport:
         session = requests.Session()
         session.trust_env = False
         session.cookies.set_policy(_NoCookies())
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=self._pool_size, max_retries=0
-        )
+        adapter = _WatchedAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        install_log_filter()  # loggers urllib3 made since import are covered too
         return session
 
     def close(self) -> None:
@@ -261,6 +378,45 @@ class Transport:
             if self._session is not None:
                 self._session.close()
                 self._session = None
+
+    # -- building ------------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = RequestOptions(),
+    ) -> requests.PreparedRequest:
+        """The request as it goes on the wire: URL, headers (the key among them) and body."""
+        url = build_url(settings, path, query, options.additional_query)
+        data = encode_body(options.merge_body(body)) if body is not None else None
+        prepared = requests.PreparedRequest()
+        # Filled in by hand rather than by prepare(): requests would re-quote the URL (turning
+        # %2e%2e back into ..) and re-merge session state we do not want on every call.
+        prepared.method = method.upper()
+        prepared.url = url
+        prepared.headers = build_headers(
+            settings,
+            has_body=data is not None,
+            additional_headers=options.additional_headers,
+            debug=log.isEnabledFor(logging.DEBUG),
+        )
+        prepared.body = data
+        if data is not None:
+            prepared.headers["Content-Length"] = str(len(data))
+        prepared.hooks = {"response": []}
+        # requests works out a redirect's next request even when it follows none, and reads
+        # the request's cookie jar for it: an empty jar that accepts nothing.
+        jar = requests.cookies.RequestsCookieJar()
+        jar.set_policy(_NoCookies())
+        prepared._cookies = jar  # type: ignore[attr-defined]
+        return prepared
+
+    # -- retrying ------------------------------------------------------------------------------
 
     def request(
         self,
@@ -273,55 +429,42 @@ class Transport:
         options: RequestOptions = RequestOptions(),
         timeout_override: float | None = None,
     ) -> Any:
-        """Send one API request with retries; return the parsed JSON body or raise.
+        """Send one API request with retries; return the parsed JSON object or raise.
 
         ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left).
         """
-        url = build_url(settings, path, query, options.additional_query)
-        debug = log.isEnabledFor(logging.DEBUG)
-        data = encode_body(options.merge_body(body)) if body is not None else None
-        prepared = requests.PreparedRequest()
-        # Filled in by hand rather than by prepare(): requests would re-quote the URL (turning
-        # %2e%2e back into ..) and re-merge session state we do not want on every call.
-        prepared.method = method.upper()
-        prepared.url = url
-        prepared.headers = build_headers(
-            settings,
-            has_body=data is not None,
-            additional_headers=options.additional_headers,
-            debug=debug,
-        )
-        prepared.body = data
-        if data is not None:
-            prepared.headers["Content-Length"] = str(len(data))
-        prepared.hooks = {"response": []}
-        proxies, verify = _environment_for(*urlsplit(url)[:2])
+        prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
+        pause_key = _pause_key(settings, str(prepared.url))
         retries = 0
         waited = False
         try:
             while True:
                 if not waited:
-                    self._wait_for_shared_pause()
+                    self._wait_for_shared_pause(pause_key)
                 waited = False
-                self._log_request(settings, prepared, debug)
-                response = self._send(settings, prepared, timeout, dict(proxies), verify)
-                if response.status_code < 400:
-                    return self._parse_success(settings, response, debug)
-                error = self._error_from(settings, response)
-                if not should_retry(
-                    retries_made=retries,
-                    max_retry_count=settings.max_retry_count,
-                    status_code=response.status_code,
-                    headers=response.headers,
-                    error_message=error.message,
-                ):
-                    raise error
-                delay = retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
-                log.warning("%s", error.message)
-                log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
-                if response.status_code == 429:
-                    self._pause_everyone(delay / 1000.0)
+                try:
+                    return self.send_once(settings, prepared, timeout)
+                except APIRequestException as error:
+                    response = error.response
+                    if (
+                        error.status_code is None
+                        or error.status_code < 400
+                        or response is None
+                        or not should_retry(
+                            retries_made=retries,
+                            max_retry_count=settings.max_retry_count,
+                            status_code=error.status_code,
+                            headers=response.headers,
+                            error_message=error.message,
+                        )
+                    ):
+                        raise
+                    delay = retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
+                    log.warning("%s", error.message)
+                    log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
+                    if error.status_code == 429:
+                        self._pause_others(pause_key, delay / 1000.0)
                 self.sleep(delay / 1000.0)
                 waited = True  # this thread has just waited its own delay
                 retries += 1
@@ -331,67 +474,158 @@ class Transport:
             _scrub_credentials(prepared)
             raise
 
-    def _pause_everyone(self, seconds: float) -> None:
+    def _pause_others(self, key: tuple[str, str], seconds: float) -> None:
         until = time.monotonic() + seconds
         with self._lock:
-            self._paused_until = max(self._paused_until, until)
+            now = time.monotonic()
+            # Forget pauses that are over, so the table stays as small as the live origins.
+            for stale in [k for k, v in self._paused_until.items() if v <= now]:
+                del self._paused_until[stale]
+            self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
 
-    def _wait_for_shared_pause(self) -> None:
-        remaining = self._paused_until - time.monotonic()
+    def _wait_for_shared_pause(self, key: tuple[str, str]) -> None:
+        remaining = self._paused_until.get(key, 0.0) - time.monotonic()
         if remaining > 0:
             log.debug(
-                "Waiting %d ms: another request of this process was rate limited.", round(remaining * 1000)
+                "Waiting %d ms: another request of this process to this server with this key was "
+                "rate limited.",
+                round(remaining * 1000),
             )
             self.sleep(remaining)
 
-    def _send(
-        self,
-        settings: Settings,
-        prepared: requests.PreparedRequest,
-        timeout: float | None,
-        proxies: dict[str, str],
-        verify: Any,
-    ) -> requests.Response:
-        try:
-            return self.session.send(
-                prepared,
-                timeout=timeout,
-                proxies=proxies,
-                verify=verify,
-                stream=False,
+    # -- sending one attempt -------------------------------------------------------------------
+
+    def send_once(self, settings: Settings, prepared: requests.PreparedRequest, timeout: float | None) -> Any:
+        """One attempt: send, read the whole answer within ``timeout`` seconds (None: no limit),
+        and return the parsed JSON object, or raise the exception the answer calls for."""
+        debug = log.isEnabledFor(logging.DEBUG)
+        self._log_request(settings, prepared, debug)
+        attempt = self._exchange(prepared, timeout)
+        response = attempt.response
+        _scrub_response(settings, response)
+        status = response.status_code
+        if 300 <= status < 400:
+            self._log_response(settings, response, debug)
+            location = response.headers.get("Location")
+            raise RedirectException(
+                f"{settings.service} API answered {status} ({response.reason or ''}) pointing to "
+                f"{location or '(no Location)'}. API calls are not redirected (the API never "
+                "redirects: check ApiBase, or a proxy or captive portal in the way); nothing, and "
+                "no key, was sent there.",
+                location=location,
+                status_code=status,
+                response=response,
             )
-        except requests.Timeout:
-            raise TimeoutException() from None
-        except requests.RequestException as exc:
-            text = f"The request could not be completed: {type(exc).__name__}: {exc}"
-            cleaned = settings.redact(text)
-            error = APIConnectionException(cleaned)
-            # requests' message quotes the URL, which may carry extras the caller put there: keep
-            # the original as the cause only when it holds no secret.
-            raise error from (exc if cleaned == text else None)
-
-    def _error_from(self, settings: Settings, response: requests.Response) -> APIRequestException:
-        _scrub_body(settings, response)
-        content = _parse_json(response.content)
-        error = exception_from_response(
-            settings.service, response.status_code, response.reason or "", content, response
-        )
-        self._log_response(settings, response, log.isEnabledFor(logging.DEBUG))
-        return error
-
-    def _parse_success(self, settings: Settings, response: requests.Response, debug: bool) -> Any:
+        if status >= 400:
+            content = _parse_json(response.content)
+            error = exception_from_response(
+                settings.service, status, response.reason or "", content, response
+            )
+            self._log_response(settings, response, debug)
+            raise error
         self._log_response(settings, response, debug)
         content = _parse_json(response.content)
-        if content is None and response.content.strip() != b"null":
-            _scrub_body(settings, response)
+        if not isinstance(content, dict):
+            what = (
+                "is not JSON"
+                if content is None and response.content.strip() != b"null"
+                else (f"is a JSON {_json_type(content)}, not an object")
+            )
             raise InvalidResponseException(
-                f"{settings.service} API returned a response that is not JSON "
-                f"(status {response.status_code}, Content-Type "
-                f"{response.headers.get('Content-Type', 'none')}).",
-                status_code=response.status_code,
+                f"{settings.service} API returned a response that {what} (status {status}, "
+                f"Content-Type {response.headers.get('Content-Type', 'none')}).",
+                status_code=status,
                 response=response,
             )
         return content
+
+    def _exchange(self, prepared: requests.PreparedRequest, timeout: float | None) -> _Attempt:
+        """Send and read the body in full before the deadline; transport failures typed.
+
+        Connect and each socket read get the time left as their timeout; a watchdog shuts the
+        connection down at the deadline, so a server that drips its status line or headers a byte
+        at a time (each read in time, the whole never) is cut off too.
+        """
+        deadline = time.monotonic() + timeout if timeout else None
+        proxies, verify = _environment_for(*urlsplit(str(prepared.url))[:2])
+        watch = _Watchdog(deadline) if deadline is not None else None
+        _attempt_watch.current = watch
+        try:
+            try:
+                response = self.session.send(
+                    prepared,
+                    timeout=_time_left(deadline),
+                    proxies=dict(proxies),
+                    verify=verify,
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.Timeout:
+                raise TimeoutException() from None
+            except requests.RequestException as exc:
+                if watch is not None and watch.fired:
+                    raise TimeoutException() from None
+                raise _connection_error(exc) from None
+            try:
+                body = self._read_body(response, deadline)
+            except APIConnectionException:
+                _discard(response)
+                if watch is not None and watch.fired:
+                    raise TimeoutException() from None
+                raise
+            except BaseException:
+                _discard(response)
+                raise
+            if watch is not None and not watch.finish():
+                # The deadline struck after the last byte: the connection is shut, not reusable.
+                _discard(response)
+                raise TimeoutException()
+        finally:
+            _attempt_watch.current = None
+            if watch is not None:
+                watch.finish()
+        response._content = body
+        response._content_consumed = True  # type: ignore[attr-defined]
+        raw = response.raw
+        release = getattr(raw, "release_conn", None)
+        if release is not None:
+            release()
+        # The raw stream keeps the headers as received (a server may echo a key there), and the
+        # next request requests built for a redirect is a copy of ours, key included.
+        response.raw = None
+        response._next = None  # type: ignore[attr-defined]
+        return _Attempt(response, body)
+
+    def _read_body(self, response: requests.Response, deadline: float | None) -> bytes:
+        """The whole (decoded) body, each socket read limited to the time left."""
+        raw = response.raw
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                left = _time_left(deadline)
+                if left is not None and sock is not None:
+                    sock.settimeout(left)
+                chunk = raw.read1(self._CHUNK, decode_content=True)
+                if not chunk:
+                    if raw.closed or getattr(raw, "length_remaining", 0) in (0, None):
+                        break
+                    continue
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise InvalidResponseException(
+                        f"The response body is larger than {self.max_body_bytes} bytes; it was not read.",
+                        status_code=response.status_code,
+                    )
+                chunks.append(chunk)
+        except (TimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutException):
+            raise TimeoutException() from None
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise _connection_error(exc) from None
+        return b"".join(chunks)
+
+    # -- logging -------------------------------------------------------------------------------
 
     def _log_request(self, settings: Settings, prepared: requests.PreparedRequest, debug: bool) -> None:
         if not (debug or log.isEnabledFor(logging.INFO)):  # -Debug alone shows the debug lines
@@ -429,8 +663,53 @@ class Transport:
         )
         if debug:
             log.debug("%s", settings.redact(f"API response header: {dict(response.headers)}"))
-            text = response.content.decode("utf-8", "replace")
+            text = response.content[: DEBUG_BODY_LIMIT * 4].decode("utf-8", "replace")
             log.debug("%s", settings.redact("API response body: " + _truncate(text)))
+
+
+def _time_left(deadline: float | None) -> float | None:
+    """Seconds until ``deadline`` (None: no deadline); TimeoutException once it has passed."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutException()
+    return left
+
+
+def _discard(response: requests.Response) -> None:
+    """Drop a half-read response's connection (it cannot be reused) without raising."""
+    with contextlib.suppress(Exception):  # the connection is gone either way
+        response.close()
+    response.raw = None
+
+
+def _connection_error(exc: BaseException) -> APIConnectionException:
+    # requests' and urllib3's messages quote the URL and sometimes headers: scrubbed by the
+    # exception itself, and the original is not kept as the cause (it would keep them whole).
+    return APIConnectionException(f"The request could not be completed: {type(exc).__name__}: {exc}")
+
+
+def _pause_key(settings: Settings, url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    origin = f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+    # A digest, not the key: the table may outlive the key's Secret.
+    digest = hashlib.blake2b(settings.api_key.reveal().encode("utf-8"), digest_size=16).hexdigest()
+    return origin, digest
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
 
 
 def _truncate(text: str) -> str:
@@ -442,17 +721,27 @@ def _truncate(text: str) -> str:
 def _parse_json(content: bytes) -> Any:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
         return None
 
 
-def _scrub_body(settings: Settings, response: requests.Response) -> None:
-    """Take the key out of a body that travels on in an exception (a server may echo it)."""
+def _scrub_response(settings: Settings, response: requests.Response) -> None:
+    """Take every secret out of a response that may travel on in an exception: its body, its
+    headers, its reason and URL, its cookies (a server may echo the key in any of them)."""
     text = response.content.decode("utf-8", "replace")
     cleaned = settings.redact(text)
     if cleaned != text:
         response._content = cleaned.encode("utf-8")
         response.encoding = "utf-8"
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for name, value in response.headers.items():
+        headers[settings.redact(name)] = settings.redact(value)
+    response.headers = headers
+    if response.reason:
+        response.reason = settings.redact(response.reason)
+    if response.url:
+        response.url = settings.redact(response.url)
+    response.cookies.clear()
 
 
 def _scrub_credentials(prepared: requests.PreparedRequest) -> None:

@@ -8,12 +8,16 @@ tables in :mod:`psopenai_py.parameters`, so the limits are stated in one place.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ParameterBindingError, ParameterTypeError
+from .masking import mask_key, mask_organization
 from .parameters import Parameter
+from .scrub import scrub
 from .secret import Secret
 
 __all__ = [
@@ -26,6 +30,11 @@ __all__ = [
     "check_choice",
     "check_api_base",
     "check_api_key",
+    "check_organization",
+    "check_header_value",
+    "check_headers",
+    "clean_api_key",
+    "HEADER_NAME_PATTERN",
     "check_optional_str",
     "check_mapping",
     "check_additional_body",
@@ -59,6 +68,16 @@ def _wrong_type(param: Parameter, value: Any, target: str) -> ParameterTypeError
     )
 
 
+def _number(value: float) -> str:
+    """A limit or an argument as text: integers in full (2147483647, not 2.14748e+09), and a
+    huge integer by its size (str() of one past 4300 digits raises)."""
+    if isinstance(value, int):
+        return str(value) if value.bit_length() <= 128 else f"(an integer of {value.bit_length()} bits)"
+    if value.is_integer() and abs(value) < 1e18:
+        return str(int(value))
+    return f"{value:g}"
+
+
 def check_int(param: Parameter, value: Any) -> int | None:
     """An int within the parameter's range, or None for "not given"."""
     if value is None:
@@ -68,16 +87,16 @@ def check_int(param: Parameter, value: Any) -> int | None:
     if param.minimum is not None and value < param.minimum:
         raise _invalid(
             param,
-            f"The {value} argument is less than the minimum allowed range of {param.minimum:g}. "
-            f"Supply an argument that is greater than or equal to {param.minimum:g} and then try "
-            "the command again.",
+            f"The {_number(value)} argument is less than the minimum allowed range of "
+            f"{_number(param.minimum)}. Supply an argument that is greater than or equal to "
+            f"{_number(param.minimum)} and then try the command again.",
         )
     if param.maximum is not None and value > param.maximum:
         raise _invalid(
             param,
-            f"The {value} argument is greater than the maximum allowed range of {param.maximum:g}. "
-            f"Supply an argument that is less than or equal to {param.maximum:g} and then try the "
-            "command again.",
+            f"The {_number(value)} argument is greater than the maximum allowed range of "
+            f"{_number(param.maximum)}. Supply an argument that is less than or equal to "
+            f"{_number(param.maximum)} and then try the command again.",
         )
     return value
 
@@ -97,15 +116,24 @@ def check_float(param: Parameter, value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _wrong_type(param, value, "System.Double")
+    if isinstance(value, float) and math.isnan(value):
+        raise _invalid(param, "The argument is NaN, which is not a number. Supply a number.")
     if param.minimum is not None and value < param.minimum:
         raise _invalid(
-            param, f"The {value} argument is less than the minimum allowed range of {param.minimum:g}."
+            param,
+            f"The {_number(value)} argument is less than the minimum allowed range of "
+            f"{_number(param.minimum)}.",
         )
     if param.maximum is not None and value > param.maximum:
         raise _invalid(
-            param, f"The {value} argument is greater than the maximum allowed range of {param.maximum:g}."
+            param,
+            f"The {_number(value)} argument is greater than the maximum allowed range of "
+            f"{_number(param.maximum)}.",
         )
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise _invalid(param, f"The {_number(value)} argument is too large for a number.") from None
 
 
 def check_choice(param: Parameter, value: Any) -> str | None:
@@ -126,7 +154,7 @@ def check_choice(param: Parameter, value: Any) -> str | None:
 
 
 def check_api_base(param: Parameter, value: Any) -> str | None:
-    """An absolute http(s) URL with a host."""
+    """An absolute http(s) URL with a host and no user-info."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -134,10 +162,25 @@ def check_api_base(param: Parameter, value: Any) -> str | None:
     if not is_absolute_http_url(value):
         raise _invalid(
             param,
-            f'The argument "{value}" is not an absolute http or https URL '
+            f'The argument "{_printable(scrub(value))}" is not an absolute http or https URL '
             "(for example https://api.openai.com/v1).",
         )
+    problem = api_base_problem(value)
+    if problem:
+        raise _invalid(param, problem)
     return value
+
+
+def api_base_problem(value: str) -> str | None:
+    """Why an absolute URL cannot be an API base (user-info in it), or None."""
+    if "@" in urlsplit(value).netloc:
+        # requests would drop the credentials silently, and they would show in the Path lines.
+        return (
+            f'The argument "{_printable(scrub(value))}" carries user-info (user:password@); '
+            "credentials in the URL are not supported: give the key with -ApiKey and the "
+            "proxy's credentials in HTTPS_PROXY."
+        )
+    return None
 
 
 def is_absolute_http_url(value: str) -> bool:
@@ -149,20 +192,108 @@ def is_absolute_http_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+HEADER_NAME_PATTERN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (RFC 9110 token)."""
+
+
+def _printable(text: str) -> str:
+    """Control characters shown as escapes, so a message never carries a raw CR, LF or NUL."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else ch for ch in text)
+
+
+def _header_problem(value: str) -> str | None:
+    for index, ch in enumerate(value):
+        if ch in "\r\n\0":
+            name = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL character"}[ch]
+            return f"{name} at position {index}"
+        if ord(ch) > 0xFF:
+            return f"the non-Latin-1 character U+{ord(ch):04X} at position {index}"
+    return None
+
+
+def check_header_value(
+    param: Parameter, value: str, *, what: str = "The value", masked: str | None = None
+) -> str:
+    """``value`` with surrounding whitespace trimmed; a CR, LF or NUL, or a character outside
+    Latin-1, left inside it is a binding error showing the value masked (HTTP headers cannot carry
+    them, and http.client would otherwise fail with the whole value in its message)."""
+    trimmed = value.strip()
+    problem = _header_problem(trimmed)
+    if problem:
+        shown = masked if masked is not None else mask_key(trimmed)
+        raise _invalid(
+            param,
+            f"{what} {_printable(shown)} contains {problem}; an HTTP header value may hold no CR, "
+            "LF or NUL and only Latin-1 characters (surrounding whitespace is trimmed). Nothing "
+            "was sent.",
+        )
+    return trimmed
+
+
+def clean_api_key(param: Parameter, key: Secret, *, source: str = "The API key") -> Secret | None:
+    """A key trimmed and checked as a header value (None when nothing is left)."""
+    plain = key.reveal()
+    trimmed = check_header_value(param, plain, what=source, masked=mask_key(plain.strip()))
+    if not trimmed:
+        return None
+    return key if trimmed == plain else Secret(trimmed)
+
+
+def check_organization(param: Parameter, value: Any) -> str | None:
+    """An organization id, trimmed and checked as a header value; blank counts as not given."""
+    text = check_optional_str(param, value)
+    if text is None:
+        return None
+    trimmed = check_header_value(param, text, masked=mask_organization(text.strip()))
+    return trimmed or None
+
+
+def check_headers(param: Parameter, value: Any) -> Mapping[str, Any] | None:
+    """AdditionalHeaders: names are HTTP tokens, values (as text) trimmed and checked."""
+    mapping = check_mapping(param, value)
+    if mapping is None:
+        return None
+    result: dict[str, str] = {}
+    for name, item in mapping.items():
+        if not HEADER_NAME_PATTERN.fullmatch(name):
+            raise _invalid(
+                param,
+                f"The header name {_printable(name)!r} is not a valid HTTP header name (letters, "
+                "digits and !#$%&'*+-.^_`|~ only). Nothing was sent.",
+            )
+        result[name] = check_header_value(param, str(item), what=f"The value of header {name!r}")
+    return result
+
+
 def check_api_key(param: Parameter, value: Any) -> Secret | None:
-    """A str or a Secret, wrapped; an empty key counts as not given."""
+    """A str or a Secret, wrapped, trimmed and checked as a header value; an empty key counts
+    as not given."""
     if value is None:
         return None
     if isinstance(value, Secret):
-        return value if value else None
+        return clean_api_key(param, value) if value else None
     if isinstance(value, str):
-        return Secret(value) if value else None
+        return clean_api_key(param, Secret(value)) if value else None
     raise ParameterTypeError(
         param.name,
         f"Cannot process argument transformation on parameter {_label(param)}. "
-        f'Cannot convert the value of type "{type(value).__name__}" to type '
+        f'Cannot convert the value of type "{_dotnet_name(value)}" to type '
         '"System.Security.SecureString".',
     )
+
+
+def _dotnet_name(value: Any) -> str:
+    """The .NET type PowerShell gives a value of this kind (as the original's message names it);
+    the Python type name for anything else."""
+    if isinstance(value, bool):
+        return "System.Boolean"
+    if isinstance(value, int):
+        return "System.Int32" if -(2**31) <= value < 2**31 else "System.Int64"
+    if isinstance(value, float):
+        return "System.Double"
+    if isinstance(value, Mapping):
+        return "System.Collections.Hashtable"
+    return type(value).__name__
 
 
 def check_optional_str(param: Parameter, value: Any) -> str | None:

@@ -62,7 +62,7 @@ def test_completion_object_shape():
     result = completion_object(RAW)
     assert result.pstypenames == [COMPLETION_TYPE_NAME]
     assert str(result) == "chatcmpl-abc"
-    assert result.Answer == ["hello", "cut", "I can't", "spoken", None]
+    assert result.Answer == ["hello", "cut", "I can't", "spoken", ""]  # [string[]]: null is ""
     assert result.Message is None
     assert result.History == []
     assert result.created == dt.datetime.fromtimestamp(1738960610).astimezone()

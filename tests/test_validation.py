@@ -99,7 +99,7 @@ CASES = [
         {"api_key": 12345},
         ParameterTypeError,
         "ApiKey",
-        'Cannot convert the value of type "int" to type "System.Security.SecureString".',
+        'Cannot convert the value of type "System.Int32" to type "System.Security.SecureString".',
     ),
     ("c", {}, {"organization": 7}, ParameterTypeError, "Organization", "System.String"),
     (

@@ -11,7 +11,7 @@ import importlib
 
 from .unit import CommandUnit
 
-__all__ = ["REGISTRY", "CommandUnit", "find_unit", "units"]
+__all__ = ["REGISTRY", "ALIASES", "CommandUnit", "find_unit", "units"]
 
 REGISTRY: dict[str, str] = {
     "Set-ChatCompletion": "set_completion",
@@ -31,11 +31,15 @@ REGISTRY: dict[str, str] = {
 """Every public command: its PowerShell name and the module (in ``commands/``) that holds its
 unit, in the order help lists them."""
 
+ALIASES: dict[str, str] = {"Request-ChatGPT": "Request-ChatCompletion"}
+"""The original's command aliases, by alias: a migrated script may call a command by them."""
+
 _BY_LOWER = {name.lower(): name for name in REGISTRY}
+_BY_LOWER.update({alias.lower(): name for alias, name in ALIASES.items()})
 
 
 def find_unit(name: str) -> CommandUnit:
-    """The unit of a command by its PowerShell name, in any case; KeyError when unknown."""
+    """The unit of a command by its PowerShell name or alias, in any case; KeyError when unknown."""
     proper = _BY_LOWER[name.lower()]
     module = importlib.import_module(f"{__name__}.{REGISTRY[proper]}")
     found: tuple[CommandUnit, ...] = getattr(module, "UNITS", None) or (module.UNIT,)

@@ -15,9 +15,11 @@ from ..validation import (
     check_api_base,
     check_api_key,
     check_choice,
+    check_headers,
     check_int,
     check_mapping,
     check_optional_str,
+    check_organization,
 )
 
 __all__ = [
@@ -107,12 +109,12 @@ def prepare_invocation(
         api_version=check_optional_str(p("ApiVersion"), api_version),
         auth_type=check_choice(p("AuthType"), auth_type),
         api_key=check_api_key(p("ApiKey"), api_key),
-        organization=check_optional_str(p("Organization"), organization),
+        organization=check_organization(p("Organization"), organization),
         given_empty=given_empty,
     )
     options = RequestOptions(
         additional_query=check_mapping(p("AdditionalQuery"), additional_query),
-        additional_headers=check_mapping(p("AdditionalHeaders"), additional_headers),
+        additional_headers=check_headers(p("AdditionalHeaders"), additional_headers),
         additional_body=check_additional_body(p("AdditionalBody"), additional_body),
     )
     return Invocation(resolve_settings(request), options, transport or default_transport())

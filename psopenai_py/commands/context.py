@@ -8,7 +8,14 @@ from typing import Any
 from ..parameters import Command, Parameter
 from ..secret import Secret
 from ..settings import OpenAIContext, get_context, modify_context
-from ..validation import check_api_base, check_api_key, check_choice, check_int, check_optional_str
+from ..validation import (
+    check_api_base,
+    check_api_key,
+    check_choice,
+    check_int,
+    check_optional_str,
+    check_organization,
+)
 from .unit import CommandUnit, call_with_keywords
 
 __all__ = ["set_openai_context", "get_openai_context", "clear_openai_context", "UNITS"]
@@ -18,7 +25,9 @@ _CONTEXT_VALUES = (
         "ApiKey",
         "api_key",
         "Object",
-        "The API key to use in this process, as a string or a psopenai_py.Secret.",
+        "The API key to use in this process, as a string or a psopenai_py.Secret. Surrounding "
+        "whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in it is refused, "
+        "the key shown masked.",
     ),
     Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.", choices=("OpenAI", "Azure")),
     Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
@@ -31,9 +40,22 @@ _CONTEXT_VALUES = (
         "azure, OpenAI makes it openai.",
         choices=("openai", "azure", "azure_ad"),
     ),
-    Parameter("Organization", "organization", "String", "The organization id.", aliases=("OrgId",)),
     Parameter(
-        "TimeoutSec", "timeout_sec", "Int32", "Seconds to wait for each attempt; 0 waits forever.", minimum=0
+        "Organization",
+        "organization",
+        "String",
+        "The organization id. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
+        "character left in it is refused.",
+        aliases=("OrgId",),
+    ),
+    Parameter(
+        "TimeoutSec",
+        "timeout_sec",
+        "Int32",
+        "Seconds each attempt may take in all (connect, send, wait, read the body); 0 waits "
+        "forever. 0 to 2147483647.",
+        minimum=0,
+        maximum=2147483647,
     ),
     Parameter(
         "MaxRetryCount",
@@ -87,7 +109,7 @@ def set_openai_context(
     base = check_api_base(table.parameter("ApiBase"), api_base)
     version = check_optional_str(table.parameter("ApiVersion"), api_version)
     auth = check_choice(table.parameter("AuthType"), auth_type)
-    org = check_optional_str(table.parameter("Organization"), organization)
+    org = check_organization(table.parameter("Organization"), organization)
     timeout = check_int(table.parameter("TimeoutSec"), timeout_sec)
     retries = check_int(table.parameter("MaxRetryCount"), max_retry_count)
     given = (

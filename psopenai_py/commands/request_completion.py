@@ -7,11 +7,11 @@ The unit: its parameter table, ``begin`` (check the parameters, resolve the sett
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ParameterBindingError
+from ..errors import ParameterBindingError, ParameterTypeError
 from ..parameters import (
     Command,
     Parameter,
@@ -45,18 +45,33 @@ TABLE = Command(
             "Message",
             "message",
             "String",
-            "The user message.",
+            "The user message, trimmed; a blank one adds no user message (History, system or "
+            "developer messages alone may then be sent).",
             aliases=("Text",),
             position=0,
-            mandatory=True,
             pipeline_by_value=True,
+        ),
+        Parameter(
+            "Role",
+            "role",
+            "String",
+            "Accepted as in PSOpenAI, where the user message is always sent with role user; "
+            "'function' is an error there (it needs a -Name this command does not have).",
+            default="user",
         ),
         Parameter(
             "SystemMessage",
             "system_message",
-            "String",
-            "A system message sent before the user message (after any History).",
+            "String[]",
+            "System messages sent before the user message (after any History), each trimmed; "
+            "blank ones are skipped.",
             aliases=("system", "RolePrompt", "Instruction"),
+        ),
+        Parameter(
+            "DeveloperMessage",
+            "developer_message",
+            "String[]",
+            "Developer messages sent after the system messages, each trimmed; blank ones are skipped.",
         ),
         Parameter(
             "Model",
@@ -74,6 +89,13 @@ TABLE = Command(
             "system and user messages. A piped completion gives its own History, so "
             "Request-ChatCompletion 'hi' | Request-ChatCompletion 'next' continues the conversation.",
             pipeline_by_property=True,
+        ),
+        Parameter(
+            "Verbosity",
+            "verbosity",
+            "String",
+            "The reply's verbosity (low, medium, high), sent only when given.",
+            default="medium",
         ),
         Parameter(
             "Store",
@@ -96,6 +118,7 @@ TABLE = Command(
             "max_completion_tokens",
             "Int32",
             "The most tokens the reply may have.",
+            aliases=("max_completion_tokens",),
             minimum=1,
         ),
         *settings_parameters(),
@@ -105,29 +128,72 @@ TABLE = Command(
 REQUEST_CHAT_COMPLETION = TABLE
 
 
+NO_MESSAGE = "No message is specified. You must specify one or more messages."
+"""The original's error when nothing at all would be sent."""
+
+FUNCTION_ROLE_MESSAGE = 'Messages with role "function" must have a name.'
+"""The original's error for -Role function (it needs -Name, which this command does not take)."""
+
+
 @dataclass(frozen=True)
 class _RequestState:
     invocation: Invocation
     body: dict[str, Any]
-    system_message: str | None
+    system_messages: tuple[str, ...]
     message: Any = None
     model_given: bool = False
     history: tuple[Any, ...] = ()
+    role: str = "user"
+    developer_messages: tuple[str, ...] = ()
+
+
+def _texts(param: Parameter, value: Any) -> tuple[str, ...]:
+    """A String[] parameter: one string or a list of them (numbers read as text, as PowerShell
+    converts them); None is no string."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else [value]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str):
+            raise ParameterTypeError(
+                param.name,
+                f"Cannot process argument transformation on parameter '{param.name}'. Cannot "
+                f'convert the value of type "{type(item).__name__}" to type "System.String[]".',
+            )
+        out.append(item)
+    return tuple(out)
 
 
 def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
     p = TABLE.parameter
     given_model = check_optional_str(p("Model"), kwargs.get("model"))
+    if given_model is not None and not given_model.strip():
+        # The original sends it and the API refuses it; never fall back to the default model.
+        raise ParameterBindingError(
+            "Model", "Cannot validate argument on parameter 'Model'. The argument is null or empty."
+        )
     model = given_model or DEFAULT_MODEL
     history_given = kwargs.get("history")
     if history_given is not None and not isinstance(history_given, (list, tuple)):
         history_given = [history_given]
-    system = check_optional_str(p("SystemMessage"), kwargs.get("system_message"))
+    role = check_optional_str(p("Role"), kwargs.get("role"))
+    if role == "":
+        raise ParameterBindingError(
+            "Role", "Cannot validate argument on parameter 'Role'. The argument is null or empty."
+        )
+    system = _texts(p("SystemMessage"), kwargs.get("system_message"))
+    developer = _texts(p("DeveloperMessage"), kwargs.get("developer_message"))
+    verbosity = check_optional_str(p("Verbosity"), kwargs.get("verbosity"))
     store = check_switch(p("Store"), kwargs.get("store"))
     metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
     temperature = check_float(p("Temperature"), kwargs.get("temperature"))
     max_tokens = check_int(p("MaxCompletionTokens"), kwargs.get("max_completion_tokens"))
     body: dict[str, Any] = {"model": model}
+    if verbosity is not None:
+        body["verbosity"] = verbosity  # the original sends it only when given
     if store:
         body["store"] = True  # sent only when -Store is given, as in the original
     if metadata:
@@ -144,6 +210,8 @@ def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
         kwargs.get("message"),
         given_model is not None,
         tuple(history_given or ()),
+        (role or "user").lower(),
+        developer,
     )
 
 
@@ -196,14 +264,21 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
         if piped_history is not None and not past:
             past = tuple(piped_history) if isinstance(piped_history, (list, tuple)) else (piped_history,)
     text = check_optional_str(TABLE.parameter("Message"), message)
-    if not text:
+    if text == "":
         raise ParameterBindingError(
             "Message", "Cannot validate argument on parameter 'Message'. The argument is null or empty."
         )
+    if state.role == "function":
+        raise ParameterBindingError("Role", FUNCTION_ROLE_MESSAGE)
+    # As the original builds them: History, then the system and developer messages (trimmed,
+    # blank ones skipped), then the trimmed user message, always with role user.
     messages = [m for m in (_history_message(h) for h in past) if m is not None]
-    if state.system_message and state.system_message.strip():
-        messages.append({"role": "system", "content": state.system_message.strip()})
-    messages.append({"role": "user", "content": text})
+    for role, texts in (("system", state.system_messages), ("developer", state.developer_messages)):
+        messages.extend({"role": role, "content": t.strip()} for t in texts if t.strip())
+    if text is not None and text.strip():
+        messages.append({"role": "user", "content": text.strip()})
+    if not messages:
+        raise ParameterBindingError("Message", NO_MESSAGE)
     body = {
         "model": model,
         "messages": messages,
@@ -214,11 +289,14 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
 
 
 def request_chat_completion(
-    message: str,
+    message: str | None = None,
     *,
-    system_message: str | None = None,
+    role: str | None = None,
+    system_message: "str | Sequence[str] | None" = None,
+    developer_message: "str | Sequence[str] | None" = None,
     model: str | None = None,
     history: Any = None,
+    verbosity: str | None = None,
     store: bool | None = None,
     metadata: Mapping[str, str] | None = None,
     temperature: float | None = None,
@@ -237,8 +315,10 @@ def request_chat_completion(
 ) -> PSObject:
     """Create a chat completion (``POST /chat/completions``, not streamed); with ``store`` it is
     stored, with ``metadata``.  ``history`` (earlier messages, such as a completion's History)
-    is sent before the system and user messages.  Returns the completion with Message and
-    History filled in; a refusal or a reply cut short is written as a warning."""
+    is sent first, then the system and developer messages, then the user message (trimmed; a
+    blank one adds none, and nothing at all to send is an error).  ``role`` is accepted as in
+    PSOpenAI and does not change the user message's role.  Returns the completion with Message
+    and History filled in; a refusal or a reply cut short is written as a warning."""
     state = begin_request_chat_completion(dict(locals()))
     return process_request_chat_completion(state, message)
 

@@ -14,7 +14,7 @@ from ..parameters import Command, Parameter
 from ..psobject import PSObject
 from ..secret import Secret
 from ..settings import API_KEY_NAME, ORGANIZATION_NAME, find_api_key
-from ..validation import check_api_key, check_optional_str
+from ..validation import check_api_key, check_organization
 from .unit import CommandUnit, call_with_keywords
 
 __all__ = ["set_openai_secret", "get_openai_secret", "remove_openai_secret", "SECRET_TYPE_NAME", "UNITS"]
@@ -35,14 +35,16 @@ SET_OPENAI_SECRET = Command(
             "The API key to store, as a string or a psopenai_py.Secret. When not given it "
             "is asked for without echo on a terminal, or read from the first line of "
             "standard input when that is piped, so the key never has to be on a command "
-            "line.",
+            "line. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
+            "character left in it is refused, the key shown masked.",
             position=0,
         ),
         Parameter(
             "Organization",
             "organization",
             "String",
-            "An organization id to store beside the key.",
+            "An organization id to store beside the key. Surrounding whitespace is trimmed; "
+            "a CR, LF, NUL or non-Latin-1 character left in it is refused.",
             aliases=("OrgId",),
         ),
     ),
@@ -88,7 +90,7 @@ def set_openai_secret(api_key: "str | Secret | None" = None, *, organization: st
     usable keyring backend exists (nothing is ever written to a plaintext file).
     """
     key = check_api_key(SET_OPENAI_SECRET.parameter("ApiKey"), api_key)
-    org = check_optional_str(SET_OPENAI_SECRET.parameter("Organization"), organization)
+    org = check_organization(SET_OPENAI_SECRET.parameter("Organization"), organization)
     if key is None:
         key = _ask_for_key()
     if key is None:

@@ -256,6 +256,10 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         # PowerShell binds $null to these as an empty value, which the settings resolution
         # reads as "given empty": the context is passed over (ParseCommonParams).
         return ""
+    if value is None and p.name in ("TimeoutSec", "MaxRetryCount", "ApiVersion"):
+        # PowerShell binds $null to an [int] as 0 and to a [string] as '': given, so they win
+        # over the context as any bound value does in ParseCommonParams.
+        return "" if p.name == "ApiVersion" else 0
     if value is SWITCH_PRESENT:  # a Python caller passing the marker to a valued parameter
         raise ParameterBindingError(
             p.name,
@@ -264,7 +268,8 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
         )
     if p.type_name == "Int32":
         if isinstance(value, str) and _INT.fullmatch(value):
-            value = int(value)
+            # Past 100 digits it is out of range anyway (and int() refuses past 4300).
+            value = int(value) if len(value) <= 100 else 2**100
         elif isinstance(value, str):
             # As PowerShell converts a number to Int32: 0x10 is 16, 1kb 1024, 3.0 is 3, and a
             # fraction rounds half to even (2.5 is 2, 3.5 is 4).
@@ -283,8 +288,8 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
             raise ParameterTypeError(
                 p.name,
                 f"Cannot process argument transformation on parameter '{p.name}'. Cannot "
-                f'convert value "{value}" to type "System.Int32". Error: "Value was either too '
-                'large or too small for an Int32."',
+                f'convert value "{value if value.bit_length() <= 128 else "(a huge integer)"}" to type '
+                '"System.Int32". Error: "Value was either too large or too small for an Int32."',
             )
         return value
     if p.type_name == "Double":

@@ -25,7 +25,15 @@ __all__ = [
     "parse_number",
     "to_literal",
     "Parser",
+    "MAX_NESTING",
+    "MAX_NUMBER_DIGITS",
 ]
+
+MAX_NESTING = 100
+"""How deep hashtables, arrays, parentheses and JSON may nest in one literal (Python's stack, not
+PowerShell, sets the real bound: a limit here makes it an error with a position, not a crash)."""
+MAX_NUMBER_DIGITS = 100
+"""The most digits a number literal may have (Python refuses ints past 4300 digits)."""
 
 _BACKTICK_ESCAPES = {
     "0": "\0",
@@ -57,6 +65,7 @@ class Parser:
     def __init__(self, text: str, position: int = 0) -> None:
         self.text = text
         self.pos = position
+        self.depth = 0
 
     # -- helpers --------------------------------------------------------------------------------
     def error(self, message: str) -> PowerShellSyntaxError:
@@ -115,6 +124,15 @@ class Parser:
         self.skip_space()
         if self.at_end():
             raise self.error("expected a value")
+        if self.depth >= MAX_NESTING:
+            raise self.error(f"the value is nested deeper than {MAX_NESTING} levels")
+        self.depth += 1
+        try:
+            return self._single()
+        finally:
+            self.depth -= 1
+
+    def _single(self) -> Any:
         if self.text.startswith("[ordered]", self.pos):
             self.pos += len("[ordered]")
             self.skip_space()
@@ -195,6 +213,7 @@ class Parser:
         word = self.text[start : self.pos]
         if not word:
             raise self.error("expected a key")
+        _check_digits(self, word, start)
         number = _as_number(word)
         return number if number is not None else word
 
@@ -319,11 +338,17 @@ class Parser:
 
     def json_value(self) -> Any:
         decoder = json.JSONDecoder()
+        start = self.pos
         try:
             value, end = decoder.raw_decode(self.text, self.pos)
         except json.JSONDecodeError as exc:
             self.pos = exc.pos
             raise self.error(f"invalid JSON: {exc.msg}") from None
+        except RecursionError:
+            raise self.error(f"the JSON value is nested deeper than {MAX_NESTING} levels") from None
+        if _depth(value) + self.depth > MAX_NESTING:
+            self.pos = start
+            raise self.error(f"the JSON value is nested deeper than {MAX_NESTING} levels")
         self.pos = end
         return value
 
@@ -333,6 +358,7 @@ class Parser:
             # A number followed by more word characters (123-abc) is a bare word, as in
             # PowerShell's argument mode.
             if match and (match.end() >= len(self.text) or self.text[match.end()] in _BARE_END):
+                _check_digits(self, match.group(0))
                 number = _as_number(match.group(0))
                 if number is None:
                     raise self.error(f"the number {match.group(0)!r} is out of range for its type")
@@ -344,6 +370,39 @@ class Parser:
         if self.pos == start:
             raise self.error(f"unexpected {self.peek()!r}")
         return self.text[start : self.pos]
+
+
+def _depth(value: Any) -> int:
+    """How deep a decoded JSON value nests (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            level += 1
+            deepest = max(deepest, level)
+            if deepest > MAX_NESTING:
+                return deepest
+            stack.extend((child, level) for child in item)
+    return deepest
+
+
+def _check_digits(parser: Parser, word: str, position: int | None = None) -> None:
+    """A number of more than MAX_NUMBER_DIGITS digits is an error at its position."""
+    for pattern in (_HEX, _BINARY, _NUMBER):
+        match = pattern.fullmatch(word)
+        if match:
+            number = match.group("num").lstrip("+-")
+            digits = sum(ch.isdigit() for ch in number) if pattern is _NUMBER else len(number) - 2
+            break
+    else:
+        return
+    if digits > MAX_NUMBER_DIGITS:
+        if position is not None:
+            parser.pos = position
+        raise parser.error(f"the number has more than {MAX_NUMBER_DIGITS} digits")
 
 
 def _as_number(word: str) -> int | float | None:
