@@ -407,3 +407,18 @@ def test_terminal_width_comes_from_the_progress_stream(monkeypatch):
     Host(stream).progress("Set-ChatCompletion", 123456, None, 0, time.monotonic() - 5, final=True)
     assert seen == [99]
     assert len(screen(stream.getvalue())[0]) == 19
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="validation.bind_completion_id accepts any non-blank text: an id with control characters "
+    "or of 100,000 characters is sent (percent-encoded) and fails on the server; refusing it at "
+    "binding belongs to the core validation",
+)
+@pytest.mark.parametrize("bad", ["chatcmpl-\x1b[31mred", "\x00chatcmpl-x", "chatcmpl-" + "a" * 100_000])
+def test_an_id_no_server_could_hold_is_refused_before_sending(emulator, monkeypatch, bad):
+    monkeypatch.setenv("OPENAI_API_BASE", emulator.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    status, _, err = _run(["Set-ChatCompletion", "-MetaData", "@{}"], bad + "\n")
+    assert emulator.requests == []
+    assert status == 1 and "CompletionId" in err and "\x1b" not in err
