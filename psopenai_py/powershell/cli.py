@@ -409,7 +409,8 @@ def _run_command(
         runner = find_runner(name)
     except KeyError:
         err.write(
-            f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} Run 'psopenai' to list them.\n"
+            f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} "
+            "Run 'psopenai' to list them.\n"
         )
         return 2
     if _wants_help(runner, argv):
