@@ -91,6 +91,13 @@ def test_a_command_far_from_any_suggests_nothing():
     assert status == 2 and "Did you mean" not in err
 
 
+def test_help_for_a_parameter_that_does_not_exist_is_an_error():
+    status, out, err = _run(["help", "Set-ChatCompletion", "-Parameter", "Nope"])
+    assert (status, out) == (2, "")
+    assert err == "psopenai help: No parameter of Set-ChatCompletion matches 'Nope'.\n"
+    assert _run(["help", "Set-ChatCompletion", "-Parameter", "Meta*"])[0] == 0
+
+
 # -- -Confirm answers ------------------------------------------------------------------------------
 
 

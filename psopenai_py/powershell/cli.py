@@ -182,6 +182,7 @@ def _usage() -> str:
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     from .helpdoc import find_topic, render_help, render_topic
     from .registry import find_runner
+    from .terminal import escape_controls
 
     if not args:
         out.write(_usage())
@@ -191,8 +192,6 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     except KeyError:
         topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
         if topic is None:
-            from .terminal import escape_controls
-
             err.write(
                 f"psopenai help: no command or about_ topic named "
                 f"'{escape_controls(args[0])}'.{_did_you_mean(args[0])}\n"
@@ -210,6 +209,9 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
         text = render_help(command, mode=mode, parameter=parameter)
     except FileNotFoundError as error:  # an install without its pages: say so, never print empty help
         err.write(f"psopenai help: {error}\n")
+        return 2
+    if parameter is not None and text.startswith(f"No parameter of {command.name} matches"):
+        err.write(f"psopenai help: {escape_controls(text.rstrip())}\n")  # as Get-Help: an error
         return 2
     out.write(text)
     return 0
