@@ -199,6 +199,44 @@ def test_error_action_stop_accounts_for_the_items_it_never_sent(emulator, monkey
     ]
 
 
+def test_sigterm_stops_like_ctrl_c_and_accounts_for_every_item(env, emulator):
+    import signal
+
+    ids = emulator.store.seed(100, prefix="chatcmpl-term-")
+    emulator.latency_ms = 20
+    child = subprocess.Popen(
+        [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-MetaData", "@{}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(("\n".join(ids) + "\n").encode())
+    child.stdin.close()
+    child.stdin = None  # closed: communicate() must not flush it
+    child.stdout.readline()  # the run is under way
+    child.send_signal(signal.SIGTERM)  # what `timeout`, `docker stop` and service managers send
+    out, err = child.communicate(timeout=10)
+    assert child.returncode == 143, err
+    assert "Traceback" not in err.decode()
+    summary = err.decode().strip().splitlines()[-1]
+    assert summary.startswith("terminated: "), err
+    done, failed, not_sent = (int(w) for w in summary.replace(",", "").split() if w.isdigit())
+    assert done + failed + not_sent == 100 and done == 1 + len(out.splitlines())
+    assert len(_posts(emulator)) == done + failed
+
+
+def test_the_stop_signals_are_chosen_by_platform(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    monkeypatch.setattr(signal, "SIGBREAK", 21, raising=False)
+    assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM, 21]
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM]
+
+
 # -- progress on odd terminals ---------------------------------------------------------------------
 
 

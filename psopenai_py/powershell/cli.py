@@ -12,7 +12,7 @@ show the command's help and send nothing.
 Exit status: 0 when everything succeeded; 1 when any item failed; 2 when the run stopped before
 its first item (a command line that cannot be bound, a missing key or setting); 130 when
 interrupted (Ctrl-C: requests in flight finish and are reported, then one ``interrupted:`` line;
-a second Ctrl-C exits at once).
+a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way (``terminated:``).
 """
 
 from __future__ import annotations
@@ -464,7 +464,7 @@ def _run_command(
         target = getattr(error, "TargetObject", None) if reader is not None else None
         host.write_error(runner.table.name, error, str(target) if target is not None else None)
         if interrupts.interrupted or host.interrupted:
-            return _interrupted(host, err)
+            return _interrupted(host, err, interrupts.status)
         before_first = host.started == 0 and (
             runner.process is not None
             or isinstance(
@@ -476,7 +476,7 @@ def _run_command(
             host.write_line(f"stopped: {host.done} done, {host.failures} failed, {host.not_sent} not sent")
         return 2 if before_first else 1
     if interrupts.interrupted or host.interrupted:
-        return _interrupted(host, err)
+        return _interrupted(host, err, interrupts.status)
     return 1 if host.failures else 0
 
 
@@ -487,40 +487,58 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _interrupted(host: Any, err: TextIO) -> int:
+def _interrupted(host: Any, err: TextIO, status: int = 130) -> int:
     from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
 
     host.clear_progress()
     if stream_is_terminal(err) and enable_virtual_terminal(err):
         err.write(ERASE_LINE)  # the terminal's "^C" echo, where it landed, goes with the line
-    err.write(f"interrupted: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
+    word = "terminated" if status == 143 else "interrupted"
+    err.write(f"{word}: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
     err.flush()
-    return 130
+    return status
+
+
+def _stop_signals() -> list[int]:
+    """The signals that stop a run gracefully: Ctrl-C, a polite kill (``timeout``, ``docker
+    stop``, a service manager) and, on Windows, Ctrl-Break."""
+    names = ["SIGINT", "SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
+    return [int(getattr(signal, name)) for name in names if hasattr(signal, name)]
 
 
 class _Interrupts:
-    """Ctrl-C during a run: the first stops it (no new item starts, retry waits end, requests in
-    flight finish and are reported); a second exits at once with status 130."""
+    """Ctrl-C (or SIGTERM, or Ctrl-Break on Windows) during a run: the first stops it (no new
+    item starts, retry waits end, requests in flight finish and are reported); a second exits at
+    once, with status 130 (143 for SIGTERM)."""
 
     def __init__(self, host: Any) -> None:
         self.host = host
         self.interrupted = False
+        self.signal_number = int(signal.SIGINT)
         self.reader: StdinItems | None = None
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+            for number in _stop_signals():
+                with contextlib.suppress(OSError, ValueError):  # a signal this platform refuses
+                    self._previous[number] = signal.signal(number, self._on_interrupt)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+
+    @property
+    def status(self) -> int:
+        """The exit status: 128 + the signal's number, as a shell reports a signal."""
+        return 143 if self.signal_number == getattr(signal, "SIGTERM", None) else 130
 
     def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
         if self.interrupted:
-            os._exit(130)  # the second Ctrl-C: at once, whatever is in flight
+            os._exit(self.status)  # the second signal: at once, whatever is in flight
         self.interrupted = True
+        self.signal_number = signum
         # Set from another thread: this handler may run while this thread holds the event's lock.
         threading.Thread(target=self.host.stop.set, daemon=True).start()
         if self.host.asking or (self.reader is not None and self.reader.reading):
