@@ -98,6 +98,17 @@ def test_help_for_a_parameter_that_does_not_exist_is_an_error():
     assert _run(["help", "Set-ChatCompletion", "-Parameter", "Meta*"])[0] == 0
 
 
+@pytest.mark.parametrize("literal", ["@{", "@{a='b'", "@{a=}"])
+def test_a_literal_syntax_error_is_one_readable_line(literal):
+    status, _, err = _run(["Set-ChatCompletion", "chatcmpl-x", "-MetaData", literal])
+    assert status == 2
+    assert len(err.splitlines()) == 1 and "\\x0a" not in err, err
+    assert err.startswith(
+        "Set-ChatCompletion: Cannot process argument transformation on parameter 'MetaData'."
+    )
+    assert "(at position " in err
+
+
 # -- -Confirm answers ------------------------------------------------------------------------------
 
 

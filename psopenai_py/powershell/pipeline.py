@@ -32,6 +32,7 @@ import contextvars
 import io
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -101,6 +102,9 @@ class UnexpectedItemError(PSOpenAIError):
 # Failures that belong to one pipeline item.
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 
+_POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
+"""The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
+wrapped in a longer message)."""
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
 _SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
 
@@ -170,9 +174,12 @@ class Host:
         return self._stream if self._stream is not None else sys.stderr
 
     def write_error(self, command: str, error: BaseException, target: str | None = None) -> None:
-        """``<Command>: [<target>] <message>``, control characters escaped."""
+        """``<Command>: [<target>] <message>``, one line, control characters escaped.  A syntax
+        error's pointer (the text, then ``^`` under the problem) is left out: its position is in
+        the message, and as ``\x0a`` escapes it would point at nothing."""
         where = f"[{escape_controls(target)}] " if target else ""
-        self.write_line(f"{command}: {where}{escape_controls(str(error))}")
+        message = _POINTER.sub("", str(error))
+        self.write_line(f"{command}: {where}{escape_controls(message)}")
 
     def write_line(self, text: str) -> None:
         with self._lock:
