@@ -241,10 +241,10 @@ def test_sigterm_stops_like_ctrl_c_and_accounts_for_every_item(env, emulator):
 def test_the_stop_signals_are_chosen_by_platform(monkeypatch):
     import signal
 
-    monkeypatch.setattr(cli.sys, "platform", "win32")
+    monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setattr(signal, "SIGBREAK", 21, raising=False)
     assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM, 21]
-    monkeypatch.setattr(cli.sys, "platform", "linux")
+    monkeypatch.setattr(sys, "platform", "linux")
     assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM]
 
 
