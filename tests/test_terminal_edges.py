@@ -351,6 +351,14 @@ def test_the_interrupted_line_erases_the_echoed_ctrl_c():
     assert screen(err.getvalue()) == ["interrupted: 0 done, 0 failed, 0 not sent", ""]
 
 
+def test_json_output_escapes_del_and_c1_controls_as_it_does_c0():
+    value = {"id": "chatcmpl-x", "metadata": {"k": "a\x9b31mRED\x1b[0m\x7f\x85"}}
+    line = cli._format(value, "json")
+    assert not [c for c in line if 0x7F <= ord(c) <= 0x9F or (ord(c) < 0x20 and c != "\n")]
+    assert json.loads(line) == value
+    assert "\\u009b31m" in line
+
+
 # -- stdin -----------------------------------------------------------------------------------------
 
 
@@ -471,7 +479,9 @@ def test_terminal_width_comes_from_the_progress_stream(monkeypatch):
     "or of 100,000 characters is sent (percent-encoded) and fails on the server; refusing it at "
     "binding belongs to the core validation",
 )
-@pytest.mark.parametrize("bad", ["chatcmpl-\x1b[31mred", "\x00chatcmpl-x", "chatcmpl-" + "a" * 100_000])
+@pytest.mark.parametrize(
+    "bad", ["chatcmpl-\x1b[31mred", "\x00chatcmpl-x", "chatcmpl-" + "a" * 100_000], ids=["esc", "nul", "long"]
+)
 def test_an_id_no_server_could_hold_is_refused_before_sending(emulator, monkeypatch, bad):
     monkeypatch.setenv("OPENAI_API_BASE", emulator.url)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)

@@ -567,9 +567,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_C1 = re.compile("[\x7f-\x9f]")
+
+
 def _format(value: Any, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":")) + "\n"
+        text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+        # json escapes C0 controls but not DEL and C1 (U+009B is a one-character CSI to many
+        # terminals): escape them too, still the same JSON value.
+        return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
     return _format_list(value) + "\n"
 
 
