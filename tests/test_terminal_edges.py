@@ -109,6 +109,24 @@ def test_a_literal_syntax_error_is_one_readable_line(literal):
     assert "(at position " in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["Set-ChatCompletion", "chatcmpl-x", "-MetaData", "System.Collections.Hashtable"],
+        ["Get-ChatCompletion", "-MetaData", "System.Collections.Hashtable"],
+    ],
+)
+def test_a_hashtable_powershell_passed_as_its_type_name_gets_a_hint(emulator, monkeypatch, argv):
+    # In PowerShell, `psopenai ... -MetaData @{a='b'}` hands the native command the text
+    # "System.Collections.Hashtable".
+    monkeypatch.setenv("OPENAI_API_BASE", emulator.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    status, _, err = _run(argv)
+    assert status == 2 and emulator.requests == []
+    assert len(err.splitlines()) == 1
+    assert "PowerShell passes a hashtable to a native command as its type name: quote the literal" in err
+
+
 # -- -Confirm answers ------------------------------------------------------------------------------
 
 

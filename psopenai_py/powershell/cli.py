@@ -462,7 +462,10 @@ def _run_command(
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
-        host.write_error(runner.table.name, error, str(target) if target is not None else None)
+        if host.started == 0 and _HASHTABLE_AS_TEXT in str(error):
+            host.write_line(f"{runner.table.name}: {escape_controls(str(error))} {_HASHTABLE_HINT}")
+        else:
+            host.write_error(runner.table.name, error, str(target) if target is not None else None)
         if interrupts.interrupted or host.interrupted:
             return _interrupted(host, err, interrupts.status)
         before_first = host.started == 0 and (
@@ -478,6 +481,13 @@ def _run_command(
     if interrupts.interrupted or host.interrupted:
         return _interrupted(host, err, interrupts.status)
     return 1 if host.failures else 0
+
+
+_HASHTABLE_AS_TEXT = "System.Collections.Hashtable"
+_HASHTABLE_HINT = (
+    "PowerShell passes a hashtable to a native command as its type name: quote the literal, "
+    """-MetaData "@{key='value'}" (or '@{key="value"}')."""
+)
 
 
 def _isatty(stream: Any) -> bool:
