@@ -53,6 +53,8 @@ def _run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
         ["Remove-ChatCompletion", "/?"],
         ["Set-ChatCompletion", "/?", "-MetaData", "@{a='b'}"],
         ["Get-ChatCompletion", "chatcmpl-x", "/?"],
+        ["Remove-ChatCompletion", "chatcmpl-x", "-Help"],
+        ["Request-ChatCompletion", "hello", "-help"],
     ],
 )
 def test_windows_slash_question_mark_shows_help_and_sends_nothing(emulator, monkeypatch, argv):

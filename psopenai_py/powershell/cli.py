@@ -245,8 +245,8 @@ def _tokens(argv: list[str]) -> list[Any]:
 
 
 def _wants_help(runner: Any, argv: list[str]) -> bool:
-    """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` when no parameter of the command
-    begins with h."""
+    """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` / ``-help`` when no parameter of
+    the command begins with it."""
     from .binding import COMMON_PARAMETERS
 
     for word in argv:
@@ -254,9 +254,11 @@ def _wants_help(runner: Any, argv: list[str]) -> bool:
             return False
         if word in _HELP_WORDS:
             return True
-        if word.lower() == "-h":
+        if word.lower() in ("-h", "-help"):
+            # Only where it names no parameter (Request-ChatCompletion's -h is -History).
+            prefix = word[1:].lower()
             parameters = runner.table.parameters + runner.table.execution_parameters + COMMON_PARAMETERS
-            if not any(n.lower().startswith("h") for p in parameters for n in p.names):
+            if not any(n.lower().startswith(prefix) for p in parameters for n in p.names):
                 return True
     return False
 
