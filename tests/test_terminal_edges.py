@@ -129,6 +129,16 @@ def test_a_hashtable_powershell_passed_as_its_type_name_gets_a_hint(emulator, mo
     assert "PowerShell passes a hashtable to a native command as its type name: quote the literal" in err
 
 
+def test_a_missing_pipeline_value_with_stdin_a_terminal_says_how_to_give_it(env, emulator):
+    status, screen_text = run_in_pty(["Set-ChatCompletion", "-MetaData", "@{}"], env)
+    assert status == 2 and emulator.requests == []
+    lines = [line for line in screen(screen_text) if line]
+    assert lines == [
+        "Set-ChatCompletion: Cannot process command because of one or more missing mandatory "
+        "parameters: CompletionId. Give CompletionId as an argument, or pipe values on stdin, one per line."
+    ]
+
+
 # -- -Confirm answers ------------------------------------------------------------------------------
 
 

@@ -464,8 +464,9 @@ def _run_command(
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
-        if host.started == 0 and _HASHTABLE_AS_TEXT in str(error):
-            host.write_line(f"{runner.table.name}: {escape_controls(str(error))} {_HASHTABLE_HINT}")
+        hint = _hint(runner, error, stdin) if host.started == 0 else ""
+        if hint:
+            host.write_line(f"{runner.table.name}: {escape_controls(str(error))} {hint}")
         else:
             host.write_error(runner.table.name, error, str(target) if target is not None else None)
         if interrupts.interrupted or host.interrupted:
@@ -490,6 +491,19 @@ _HASHTABLE_HINT = (
     "PowerShell passes a hashtable to a native command as its type name: quote the literal, "
     """-MetaData "@{key='value'}" (or '@{key="value"}')."""
 )
+
+
+def _hint(runner: Any, error: BaseException, stdin: Any) -> str:
+    """A sentence for a command-line mistake PowerShell's own message does not explain."""
+    text = str(error)
+    if _HASHTABLE_AS_TEXT in text:
+        return _HASHTABLE_HINT
+    pipe = runner.pipeline_parameter
+    missing = text.rsplit("missing mandatory parameters:", 1)
+    if pipe and len(missing) == 2 and re.search(rf"\b{pipe}\b", missing[1]) and _isatty(stdin):
+        # PowerShell would prompt for it; here stdin is the terminal, so nothing was piped.
+        return f"Give {pipe} as an argument, or pipe values on stdin, one per line."
+    return ""
 
 
 def _isatty(stream: Any) -> bool:
