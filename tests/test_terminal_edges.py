@@ -139,6 +139,27 @@ def test_a_missing_pipeline_value_with_stdin_a_terminal_says_how_to_give_it(env,
     ]
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["Set-ChatCompletion", "chatcmpl-\udcff", "-MetaData", "@{}"], "the argument 1"),
+        (["Set-ChatCompletion", "chatcmpl-x", "-MetaData", "@{a='\udcff'}"], "parameter 'MetaData'"),
+        (["Set-ChatCompletion", "-CompletionId:x\udcfe", "-MetaData", "@{}"], "parameter 'CompletionId'"),
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_a_binding_error_and_nothing_is_sent(
+    emulator, monkeypatch, argv, named
+):
+    # What Python makes of the bytes of `psopenai Set-ChatCompletion $'chatcmpl-\xff'` on POSIX.
+    monkeypatch.setenv("OPENAI_API_BASE", emulator.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    status, _, err = _run(argv)
+    assert status == 2 and emulator.requests == []
+    assert len(err.splitlines()) == 1 and named in err and "not valid UTF-8" in err
+    assert "Unexpected" not in err and "\\udc" not in err
+    assert "\\xff" in err or "\\xfe" in err  # the byte, shown as the shell would
+
+
 # -- -Confirm answers ------------------------------------------------------------------------------
 
 

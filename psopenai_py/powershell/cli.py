@@ -244,6 +244,34 @@ def _tokens(argv: list[str]) -> list[Any]:
     return tokens
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _undecodable(argv: list[str]) -> str:
+    """The complaint about the first argument that is not valid text (bytes that are not UTF-8
+    in a POSIX locale arrive as lone surrogates, which no request can carry), or nothing."""
+    from .terminal import escape_controls
+
+    for index, word in enumerate(argv):
+        found = _SURROGATE.search(word)
+        if found is None:
+            continue
+        try:
+            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that did not come from a byte
+            shown = word.encode("utf-8", "backslashreplace").decode("ascii")
+        name, colon, _ = word[1:].partition(":")
+        if not (word.startswith("-") and colon):
+            previous = argv[index - 1] if index else ""
+            name = previous[1:] if previous.startswith("-") and not _NUMBER.match(previous) else ""
+        where = f"the value of parameter '{name}'" if name else f"the argument {index + 1}"
+        return (
+            f"Cannot process {where}: '{escape_controls(shown)}' is not valid UTF-8 text "
+            f"(position {found.start() + 1}). Nothing was sent."
+        )
+    return ""
+
+
 def _wants_help(runner: Any, argv: list[str]) -> bool:
     """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` / ``-help`` when no parameter of
     the command begins with it."""
@@ -420,6 +448,10 @@ def _run_command(
     if _wants_help(runner, argv):
         out.write(render_help(runner.table))
         return 0
+    undecodable = _undecodable(argv)
+    if undecodable:
+        err.write(f"{runner.table.name}: {undecodable}\n")
+        return 2
     host = Host(err)
     fmt = output_format or ("text" if _isatty(out) else "json")
     reader: StdinItems | None = None
