@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
-from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import Parameter
 from ..transport import encode_path
@@ -27,6 +26,9 @@ from ..validation import (
 )
 from .common import Invocation
 from .paging import Paging, pages
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 __all__ = [
     "check_patch",
@@ -123,6 +125,8 @@ def open_journal(path: Any, resume: bool, *, parameter: str = "Journal") -> Jour
         raise ParameterBindingError(
             parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."
         )
+    from ..journal import Journal
+
     return Journal(path, resume=resume, parameter=parameter)
 
 

@@ -28,7 +28,7 @@ from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -110,7 +110,20 @@ class _Export:
     throttle: int
 
 
-def _check(kwargs: Mapping[str, Any]) -> _Export:
+class ExportKwargs(SettingsKwargs, total=False):
+    """The keywords export_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    path: str
+    metadata: Mapping[str, str] | None
+    model: str | None
+    order: str | None
+    after: str | None
+    include_messages: bool | None
+    throttle_limit: int | None
+
+
+def _check(kwargs: ExportKwargs) -> _Export:
     p = TABLE.parameter
     path = check_optional_str(p("Path"), kwargs.get("path"))
     if path is None or not path.strip():
@@ -267,7 +280,7 @@ def _receipt_lines(receipt: ExportReceipt) -> list[str]:
     return [*lines, f"Stored completions: {receipt.count}", "All pages fetched."]
 
 
-def begin_export(kwargs: Mapping[str, Any]) -> None:
+def begin_export(kwargs: ExportKwargs) -> None:
     """The command's only step: export, then the receipt on standard error (no output object)."""
     receipt = run_export(_check(kwargs))
     sys.stderr.write("".join(line + "\n" for line in _receipt_lines(receipt)))
@@ -301,7 +314,20 @@ def export_chat_completion(
     ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
     existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
     verbose line."""
-    receipt = run_export(_check(dict(locals())))
+    receipt = run_export(
+        _check(
+            {
+                "path": path,
+                "metadata": metadata,
+                "model": model,
+                "order": order,
+                "after": after,
+                "include_messages": include_messages,
+                "throttle_limit": throttle_limit,
+                **settings_kwargs(locals()),
+            }
+        )
+    )
     for line in _receipt_lines(receipt):
         log.info("%s", line)
     return receipt

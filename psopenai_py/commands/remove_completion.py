@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..parameters import (
     ID_TEXT,
     Command,
@@ -26,8 +25,11 @@ from ..validation import (
     check_switch,
 )
 from .changes import check_resume, journaled_remove, open_journal
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 
@@ -55,7 +57,15 @@ class _RemoveState:
     resume: bool = False
 
 
-def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
+class RemoveKwargs(SettingsKwargs, total=False):
+    """The keywords remove_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    journal: str | None
+    resume: bool | None
+
+
+def begin_remove_chat_completion(kwargs: RemoveKwargs) -> _RemoveState:
     resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
     check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
@@ -108,7 +118,7 @@ def remove_chat_completion(
     delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
     a journaled run."""
     _id(completion_id)
-    state = begin_remove_chat_completion(dict(locals()))
+    state = begin_remove_chat_completion({"journal": journal, "resume": resume, **settings_kwargs(locals())})
     try:
         process_remove_chat_completion(state, completion_id)
     finally:

@@ -32,7 +32,7 @@ from ..results import completion_object
 from ..secret import Secret
 from ..validation import check_optional_str, check_switch
 from .changes import AGAIN, APPLIED, change_metadata, metadata_of, read_completion, resume_state
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -112,7 +112,17 @@ class _RestoreState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def begin_restore(kwargs: Mapping[str, Any]) -> _RestoreState:
+class RestoreKwargs(SettingsKwargs, total=False):
+    """The keywords restore_chat_completion_metadata hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    journal: str
+    restore_journal: str | None
+    force: bool | None
+    resume: bool | None
+
+
+def begin_restore(kwargs: RestoreKwargs) -> _RestoreState:
     """Check the parameters, resolve the settings once."""
     p = TABLE.parameter
     restore_journal = check_optional_str(p("RestoreJournal"), kwargs.get("restore_journal"))
@@ -280,7 +290,13 @@ def restore_chat_completion_metadata(
     (a conflict is a :class:`~psopenai_py.errors.MetadataConflictError`) is logged as a warning
     and left alone, and the first failure is raised once all ids are done.
     """
-    kwargs = dict(locals())
+    kwargs: RestoreKwargs = {
+        "journal": journal,
+        "restore_journal": restore_journal,
+        "force": force,
+        "resume": resume,
+        **settings_kwargs(locals()),
+    }
     kwargs.pop("journal")
     state = begin_restore(kwargs)
     restored: list[PSObject] = []

@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import (
     ID_TEXT,
@@ -39,8 +38,11 @@ from .changes import (
     read_completion,
     resume_state,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 
@@ -88,7 +90,17 @@ class _SetState:
     resume: bool = False
 
 
-def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
+class SetKwargs(SettingsKwargs, total=False):
+    """The keywords set_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    metadata: Mapping[str, str | None]
+    merge: bool | None
+    journal: str | None
+    resume: bool | None
+
+
+def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
     """Check MetaData and the settings parameters, resolve the settings once."""
     p = TABLE.parameter
     merge = check_switch(p("Merge"), kwargs.get("merge"))

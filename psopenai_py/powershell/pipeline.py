@@ -26,7 +26,6 @@
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextlib
 import contextvars
 import io
@@ -39,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     ActionPreferenceStopException,
@@ -51,10 +50,14 @@ from ..errors import (
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
-from ..transport import default_transport
+from ..transport import default_transport, waiting_before_send
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
 from .terminal import (
     ERASE_LINE,
     AnswerEndedError,
@@ -425,7 +428,7 @@ class _CancellableSleep:
         stop = inv.host.stop
         # The transport waits out a shared rate-limit pause only before an item's first attempt:
         # an item stopped there never reached the server.
-        sent = sys._getframe(1).f_code.co_name != "_wait_for_shared_pause"
+        sent = not waiting_before_send()
         if stop.is_set():
             raise _stopped(sent)
         if self.inner is time.sleep:
@@ -556,6 +559,8 @@ def _outcomes(
         for item in items:
             yield _run_one(runner, state, item, host, materialize=False)
         return
+    import concurrent.futures  # only a throttled run needs it: a one-shot command line skips the import
+
     window: collections.deque[concurrent.futures.Future[_Outcome]] = collections.deque()
     pool = concurrent.futures.ThreadPoolExecutor(throttle, thread_name_prefix="psopenai-bulk")
     try:
@@ -589,6 +594,8 @@ def _outcomes(
 def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
     """The future's result, waited for in short slices so that a Ctrl-C handler can run (a
     blocked wait does not let it on Windows)."""
+    import concurrent.futures
+
     while True:
         try:
             return future.result(timeout=_SLICE)
