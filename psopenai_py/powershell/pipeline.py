@@ -28,8 +28,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import io
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 
 from .terminal import (
     ERASE_LINE,
+    AnswerEndedError,
     ControllingTerminal,
     NoTerminalError,
     Terminal,
@@ -102,6 +105,9 @@ class UnexpectedItemError(PSOpenAIError):
 # Failures that belong to one pipeline item.
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 
+_POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
+"""The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
+wrapped in a longer message)."""
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
 _SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
 
@@ -121,6 +127,8 @@ _INQUIRE_HELP = (
     "pipeline.\n"
 )
 _SUSPEND_NOTE = "Suspend is not available here (there is no nested prompt): {}.\n"
+_CONFIRM_LABELS = {"yes": "y", "yes to all": "a", "no": "n", "no to all": "l", "suspend": "s", "help": "?"}
+_INQUIRE_LABELS = {"yes": "y", "yes to all": "a", "halt command": "h", "suspend": "s", "help": "?"}
 _MAX_ASKS = 50  # re-asks after unrecognised answers, so a stuck terminal cannot loop forever
 
 
@@ -154,6 +162,8 @@ class Host:
         """How many input items were never sent because the run stopped (as far as known)."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
+        self.interrupted = False
+        """True when the user ended the run at a prompt with end of input (Ctrl-D)."""
         self.running = 0
         """How many commands are running on this host (a pipeline chain shares one)."""
         self._lock = threading.RLock()
@@ -167,9 +177,12 @@ class Host:
         return self._stream if self._stream is not None else sys.stderr
 
     def write_error(self, command: str, error: BaseException, target: str | None = None) -> None:
-        """``<Command>: [<target>] <message>``, control characters escaped."""
+        """``<Command>: [<target>] <message>``, one line, control characters escaped.  A syntax
+        error's pointer (the text, then ``^`` under the problem) is left out: its position is in
+        the message, and as ``\x0a`` escapes it would point at nothing."""
         where = f"[{escape_controls(target)}] " if target else ""
-        self.write_line(f"{command}: {where}{escape_controls(str(error))}")
+        message = _POINTER.sub("", str(error))
+        self.write_line(f"{command}: {where}{escape_controls(message)}")
 
     def write_line(self, text: str) -> None:
         with self._lock:
@@ -185,7 +198,7 @@ class Host:
             '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
         )
         try:
-            answer = self._choose(question, "yanls", CONFIRM_HELP, on_interrupt="l")
+            answer = self._choose(question, _CONFIRM_LABELS, CONFIRM_HELP, on_interrupt="l")
         except NoTerminalError:
             raise ParameterBindingError(
                 "Confirm",
@@ -204,29 +217,36 @@ class Host:
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
             '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
         )
-        answer = self._choose(question, "yahs", _INQUIRE_HELP, on_interrupt="y")
+        answer = self._choose(question, _INQUIRE_LABELS, _INQUIRE_HELP, on_interrupt="y")
         if answer == "s":
             self.write_line(_SUSPEND_NOTE.format("the command is halted").rstrip("\n"))
             return "h"
         return answer
 
-    def _choose(self, question: str, choices: str, help_text: str, *, on_interrupt: str) -> str:
+    def _choose(self, question: str, labels: Mapping[str, str], help_text: str, *, on_interrupt: str) -> str:
+        """The hotkey chosen: the answer is a hotkey or a whole label, in any case, as in
+        PowerShell; anything else (``yolo`` is not Yes) shows the question again."""
+        choices = set(labels.values())
         with self._lock:
             self.clear_progress()
             prompt = question
             for _ in range(_MAX_ASKS):
                 try:
                     self.asking = True
-                    answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
-                except KeyboardInterrupt:
-                    # Ctrl-C at the prompt stops the run: nothing more is asked or started.
+                    typed = " ".join(self.terminal.ask(prompt).lower().split())
+                    answer = typed if typed in choices else labels.get(typed, "" if typed else "y")
+                except (KeyboardInterrupt, AnswerEndedError) as reason:
+                    # Ctrl-C or end of input at the prompt stops the run: nothing more is asked
+                    # or started, and the run ends as interrupted.
+                    if isinstance(reason, AnswerEndedError):
+                        self.interrupted = True
                     self.stop.set()
                     if stream_is_terminal(self.stream):
                         self.stream.write("\n")  # leave the prompt's line, as a shell does
                     return on_interrupt
                 finally:
                     self.asking = False
-                if answer in choices:
+                if answer in choices and answer != "?":
                     return answer
                 # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
                 prompt = (help_text if answer == "?" else "") + question.lstrip("\n")
@@ -255,13 +275,21 @@ class Host:
             count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
             text = f"{command}: {count}, {rate:.1f}/s, {errors} errors"
             # Never wider than the terminal: a wrapped line could not be erased by one \r.
-            width = shutil.get_terminal_size((80, 24)).columns - 1
+            width = self._columns() - 1
             text = text[: max(width, 10)]
             self._erase()
             self.stream.write(text)
             self.stream.flush()
             self._progress_shown = True
             self._progress_width = len(text)
+
+    def _columns(self) -> int:
+        """The width of the terminal the progress is drawn on: the stream's own, not stdout's
+        (``> file`` leaves only stderr on the terminal), so a resized window is followed."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def clear_progress(self) -> None:
         """Erase the progress line, if one is shown, so the next line starts clean."""
@@ -664,6 +692,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     host = host or Host()
     if not host.running:
         host.stop.clear()  # a host used again after a stopped run starts afresh
+        host.interrupted = False
     common = bound.common
     inv = _Invocation(bound, host, _sink(common.warning_variable))
     _install()
