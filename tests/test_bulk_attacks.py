@@ -281,12 +281,6 @@ def test_restore_warns_with_the_count_of_unfinished_changes(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery to a child is POSIX")
-@pytest.mark.xfail(
-    strict=False,
-    reason="cli.py _Interrupts: the first Ctrl-C only sets Host.stop, which a begin-only command "
-    "(Export-ChatCompletion) cannot see from the core, so the export runs on and publishes; the "
-    "second os._exit(130)s silently and leaves the staging file",
-)
 def test_ctrl_c_in_an_export_is_one_line_exit_130_and_no_file(tmp_path: Path, emulator: Emulator) -> None:
     emulator.store.seed(150, prefix="chatcmpl-int-")
     emulator.latency_ms = 10

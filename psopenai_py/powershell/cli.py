@@ -455,7 +455,7 @@ def _run_command(
     host = Host(err)
     fmt = output_format or ("text" if _isatty(out) else "json")
     reader: StdinItems | None = None
-    interrupts = _Interrupts(host)
+    interrupts = _Interrupts(host, whole=runner.process is None)
     try:
         with interrupts:
             named, positional = split_arguments(runner.table, _tokens(argv))
@@ -569,8 +569,11 @@ class _Interrupts:
     item starts, retry waits end, requests in flight finish and are reported); a second exits at
     once, with status 130 (143 for SIGTERM)."""
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: Any, *, whole: bool = False) -> None:
         self.host = host
+        self.whole = whole
+        """A command that is one step, not a run over items (Export-ChatCompletion): it has
+        nothing to finish in order, so the first signal ends it at once (its own clean-up runs)."""
         self.interrupted = False
         self.signal_number = int(signal.SIGINT)
         self.reader: StdinItems | None = None
@@ -599,8 +602,8 @@ class _Interrupts:
         self.signal_number = signum
         # Set from another thread: this handler may run while this thread holds the event's lock.
         threading.Thread(target=self.host.stop.set, daemon=True).start()
-        if self.host.asking or (self.reader is not None and self.reader.reading):
-            raise KeyboardInterrupt  # blocked reading stdin or a prompt's answer: end the wait
+        if self.whole or self.host.asking or (self.reader is not None and self.reader.reading):
+            raise KeyboardInterrupt  # one step, or blocked reading stdin or an answer: end the wait
 
 
 def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
