@@ -524,12 +524,6 @@ def test_terminal_width_comes_from_the_progress_stream(monkeypatch):
     assert len(screen(stream.getvalue())[0]) == 19
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="validation.bind_completion_id accepts any non-blank text: an id with control characters "
-    "or of 100,000 characters is sent (percent-encoded) and fails on the server; refusing it at "
-    "binding belongs to the core validation",
-)
 @pytest.mark.parametrize(
     "bad", ["chatcmpl-\x1b[31mred", "\x00chatcmpl-x", "chatcmpl-" + "a" * 100_000], ids=["esc", "nul", "long"]
 )
@@ -541,12 +535,6 @@ def test_an_id_no_server_could_hold_is_refused_before_sending(emulator, monkeypa
     assert status == 1 and "CompletionId" in err and "\x1b" not in err
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="validation accepts lone surrogates (from a JSON \\ud800 escape) in MetaData values and "
-    "ids; they fail per item as an unexpected UnicodeEncodeError when the request is encoded, "
-    "instead of a binding error naming the parameter: core validation",
-)
 @pytest.mark.parametrize(
     ("argv", "stdin"),
     [
