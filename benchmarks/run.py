@@ -206,6 +206,104 @@ def client_cost(calls: int, repeats: int) -> dict[str, float]:
     return {name: median(values) for name, values in samples.items()}
 
 
+def _layer(filename: str) -> str:
+    """Which layer a profiled function belongs to, by its file."""
+    path = filename.replace("\\", "/")
+    for marker, layer in (
+        ("/psopenai_py/", "psopenai_py"),
+        ("/requests/", "requests"),
+        ("/urllib3/", "urllib3"),
+        ("/http/client.py", "http.client"),
+        ("/email/", "http.client"),
+        ("/json/", "json"),
+        ("/socket.py", "socket"),
+    ):
+        if marker in path:
+            return layer
+    if "_socket.socket" in filename or "select" in filename:
+        return "socket"
+    if filename.startswith("<"):
+        return "builtins (called from every layer)"
+    return "other"
+
+
+def client_profile(calls: int) -> dict[str, float]:
+    """Where a warm ``set_chat_completion`` spends its time: cProfile's own time per function,
+    summed by layer, as shares of the whole (profiling slows small functions most, so the shares
+    lean towards call-heavy layers; they explain the gap, they are not timings)."""
+    import cProfile
+    import pstats
+
+    import psopenai_py
+
+    with canned_server() as base:
+        psopenai_py.set_openai_context(api_base=base, api_key=KEY)
+        for _ in range(200):
+            psopenai_py.set_chat_completion("chatcmpl-canned", {"k": "v"})
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            psopenai_py.set_chat_completion("chatcmpl-canned", {"k": "v"})
+        profiler.disable()
+        psopenai_py.clear_openai_context()
+    totals: dict[str, float] = {}
+    stats: Any = getattr(pstats.Stats(profiler), "stats")  # noqa: B009 (not in the stubs)
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.items():
+        layer = _layer(filename if filename != "~" else name)
+        totals[layer] = totals.get(layer, 0.0) + tottime
+    whole = sum(totals.values())
+    return {layer: value / whole for layer, value in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def import_profile() -> dict[str, dict[str, float]]:
+    """Milliseconds of import (``-X importtime`` self times) by top-level package, for the CLI's
+    one-shot update and for the minimal requests script, against the canned server."""
+    with canned_server() as base:
+        env = run_env(base)
+        script = (
+            "import os, requests; "
+            "requests.post(os.environ['OPENAI_BASE_URL'] + '/chat/completions/chatcmpl-canned', "
+            "json={'metadata': {'k': 'v'}}, "
+            "headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}).json()"
+        )
+        commands = {
+            "psopenai CLI": [
+                PYTHON,
+                "-X",
+                "importtime",
+                "-m",
+                "psopenai_py",
+                "Set-ChatCompletion",
+                "chatcmpl-canned",
+                "-MetaData",
+                "@{k='v'}",
+            ],
+            "requests script": [PYTHON, "-X", "importtime", "-c", script],
+        }
+        result: dict[str, dict[str, float]] = {}
+        for name, args in commands.items():
+            samples: list[dict[str, float]] = []
+            for _ in range(5):
+                err = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stderr
+                by_package: dict[str, float] = {}
+                for line in err.splitlines():
+                    if not line.startswith("import time:") or "self [us]" in line:
+                        continue
+                    self_us, _cumulative, module = (part.strip() for part in line[12:].split("|"))
+                    top = module.split(".")[0]
+                    key = (
+                        top
+                        if top
+                        in ("psopenai_py", "requests", "urllib3", "charset_normalizer", "idna", "certifi")
+                        else "stdlib and site"
+                    )
+                    by_package[key] = by_package.get(key, 0.0) + int(self_us) / 1000
+                samples.append(by_package)
+            keys = set().union(*samples)
+            result[name] = {k: median([s.get(k, 0.0) for s in samples]) for k in sorted(keys)}
+    return result
+
+
 def oneshot_floor(runs: int) -> dict[str, float]:
     """Whole-process seconds of one update against the canned server: the psopenai CLI vs a
     minimal ``python -c`` script with ``requests.post``."""
@@ -304,6 +402,8 @@ def main() -> int:
     print("client cost against a canned server ...", flush=True)
     floor_warm = client_cost(sizes["calls"], sizes["repeats"] + 2)
     floor_oneshot = oneshot_floor(sizes["cli_runs"])
+    floor_profile = client_profile(sizes["calls"])
+    floor_imports = import_profile()
     print("bulk throughput ...", flush=True)
     bulk_times = bulk(sizes["bulk"], 100, sizes["repeats"])
     print("pipeline memory ...", flush=True)
@@ -359,6 +459,26 @@ def main() -> int:
         f"| peak memory (RSS) of the CLI updating {sizes['memory']:,} piped ids "
         f"(1,000 ids: {memory_small:.1f} MB) | **{memory_large:.1f} MB** | < 100 MB | "
         f"{verdict(memory_large < 100)} |",
+        "",
+        "### What the client-cost rows are made of",
+        "",
+        "Warm per call, shares of the profiled time of `set_chat_completion` by layer (cProfile, "
+        f"{sizes['calls']} calls against the canned server; a bare urllib3 call pays only the "
+        "urllib3, http.client, socket and json layers):",
+        "",
+        "| layer | share |",
+        "|---|---|",
+        *(f"| {layer} | {share * 100:.0f} % |" for layer, share in floor_profile.items()),
+        "",
+        "One-shot update, import time by package (`-X importtime` self times, median of 5, ms):",
+        "",
+        "| package | psopenai CLI | requests script |",
+        "|---|---|---|",
+        *(
+            f"| {package} | {floor_imports['psopenai CLI'].get(package, 0.0):.1f} | "
+            f"{floor_imports['requests script'].get(package, 0.0):.1f} |"
+            for package in sorted(set(floor_imports["psopenai CLI"]) | set(floor_imports["requests script"]))
+        ),
         "",
         "The emulator runs in its own process and serves every contender alike; its time is in "
         "every figure, so the ratios understate differences in client cost. The two client-cost "

@@ -26,6 +26,7 @@ from .errors import (
     BadRequestException,
     ConflictException,
     ContentFilteredException,
+    ExportFileError,
     InvalidResponseException,
     JournalError,
     MetadataConflictError,
@@ -131,6 +132,7 @@ __all__ = [
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
     "JournalError",
+    "ExportFileError",
     "MetadataConflictError",
 ]
 

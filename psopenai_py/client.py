@@ -23,7 +23,8 @@ keyring).  ``timeout`` and ``max_retries`` left as None take the SDK's defaults 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .commands import stored
@@ -86,6 +87,38 @@ APIConnectionError = APIConnectionException
 APITimeoutError = TimeoutException
 
 _UNSET: Any = object()
+
+
+def _guarded(call: Callable[[], Any], scrub: stored.KeyScrubber) -> Any:
+    """Run one request of the core; every failure as this package's exception, with no fragment
+    of the key in it.
+
+    The transport redacts the key as sent, but a server may echo it JSON-escaped (parsed back
+    into plain text) or in part; and an error from below the transport (an HTTP library's) is
+    not this package's class and its message may quote a header, so only its class name is kept.
+    """
+    try:
+        return call()
+    except PSOpenAIError as exc:
+        exc.args = tuple(scrub(a) if isinstance(a, str) else a for a in exc.args)
+        if isinstance(exc, APIRequestException):
+            exc.message = scrub(exc.message)
+            exc.content = scrub.value(exc.content)
+            exc.type, exc.code, exc.param = (scrub.value(v) for v in (exc.type, exc.code, exc.param))
+            # The SDK's names for what code written for it reads: body (the error member, or the
+            # whole body) and request_id (the x-request-id header).
+            content = exc.content
+            body = content.get("error", content) if isinstance(content, Mapping) else content
+            headers = getattr(exc.response, "headers", None)
+            setattr(exc, "body", body)  # noqa: B010 (an attribute the class does not declare)
+            setattr(exc, "request_id", headers.get("x-request-id") if headers is not None else None)  # noqa: B010
+        raise
+    except Exception as exc:
+        failed = type(exc).__name__
+    # Raised outside the handler, so the original is not kept even as __context__.
+    raise APIRequestException(
+        f"The request failed with {failed}; its message is not shown, as it could quote a header."
+    )
 
 
 def _check_timeout(value: Any, name: str = "timeout") -> float | None:
@@ -216,12 +249,16 @@ class _Resource:
     ) -> tuple[Invocation, float | None]:
         invocation = stored.with_extras(
             self._client._invocation,
-            headers=_check_mapping(extra_headers, "extra_headers"),
+            headers=stored.check_headers(_check_mapping(extra_headers, "extra_headers"), "extra_headers"),
             query=_check_mapping(extra_query, "extra_query"),
             body=_check_mapping(extra_body, "extra_body"),
         )
         seconds = self._client.timeout if timeout is _UNSET else _check_timeout(timeout)
         return invocation, seconds
+
+    def _send(self, call: Callable[[], Any]) -> Any:
+        """Run one request of the core under :func:`_guarded`."""
+        return _guarded(call, self._client._scrub)
 
 
 def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
@@ -253,7 +290,7 @@ class Messages(_Resource):
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
         def fetch(q: Sequence[tuple[str, Any]]) -> Any:
-            return stored.messages_page(invocation, ident, q, timeout=seconds)
+            return self._send(lambda: stored.messages_page(invocation, ident, q, timeout=seconds))
 
         return CursorPage(fetch, query, fetch(query), "ChatCompletionStoreMessage")
 
@@ -280,12 +317,41 @@ class Completions(_Resource):
         top_p: float | None = None,
         user: str | None = None,
         stream: bool | None = None,
+        audio: Any = None,
+        frequency_penalty: Any = None,
+        function_call: Any = None,
+        functions: Any = None,
+        logit_bias: Any = None,
+        logprobs: Any = None,
+        modalities: Any = None,
+        moderation: Any = None,
+        parallel_tool_calls: Any = None,
+        prediction: Any = None,
+        presence_penalty: Any = None,
+        prompt_cache_key: Any = None,
+        prompt_cache_options: Any = None,
+        prompt_cache_retention: Any = None,
+        reasoning_effort: Any = None,
+        response_format: Any = None,
+        safety_identifier: Any = None,
+        service_tier: Any = None,
+        stop: Any = None,
+        stream_options: Any = None,
+        tool_choice: Any = None,
+        tools: Any = None,
+        top_logprobs: Any = None,
+        verbosity: Any = None,
+        web_search_options: Any = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: Any = _UNSET,
     ) -> Any:
-        """Create a chat completion (``store=True`` keeps it); streaming is not offered."""
+        """Create a chat completion (``store=True`` keeps it); streaming is not offered.
+
+        Keywords as the SDK's; the ones this package does not check itself (``tools``,
+        ``response_format``, ...) are sent as given.
+        """
         if stream:
             raise ParameterBindingError(
                 "stream", "`stream=True` is not supported by this client; call create() without it."
@@ -309,15 +375,43 @@ class Completions(_Resource):
             "temperature": temperature,
             "top_p": top_p,
             "user": user,
+            "audio": audio,
+            "frequency_penalty": frequency_penalty,
+            "function_call": function_call,
+            "functions": functions,
+            "logit_bias": logit_bias,
+            "logprobs": logprobs,
+            "modalities": modalities,
+            "moderation": moderation,
+            "parallel_tool_calls": parallel_tool_calls,
+            "prediction": prediction,
+            "presence_penalty": presence_penalty,
+            "prompt_cache_key": prompt_cache_key,
+            "prompt_cache_options": prompt_cache_options,
+            "prompt_cache_retention": prompt_cache_retention,
+            "reasoning_effort": reasoning_effort,
+            "response_format": response_format,
+            "safety_identifier": safety_identifier,
+            "service_tier": service_tier,
+            "stop": stop,
+            "stream_options": stream_options,
+            "tool_choice": tool_choice,
+            "tools": tools,
+            "top_logprobs": top_logprobs,
+            "verbosity": verbosity,
+            "web_search_options": web_search_options,
         }
         # The SDK's order: messages, model, then the rest by name; omitted ones are not sent.
+        # The other body parameters go as given: the API checks them, as it does for the SDK.
         body = {
             "messages": message_list,
             "model": model,
-            **{k: v for k, v in optional.items() if v is not None},
+            **{k: optional[k] for k in sorted(optional) if optional[k] is not None},
         }
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.create(invocation, body, timeout=seconds), "ChatCompletion")
+        return _api_object(
+            self._send(lambda: stored.create(invocation, body, timeout=seconds)), "ChatCompletion"
+        )
 
     def retrieve(
         self,
@@ -331,7 +425,9 @@ class Completions(_Resource):
         """A stored completion by id."""
         ident = stored.check_completion_id(completion_id)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.retrieve(invocation, ident, timeout=seconds), "ChatCompletion")
+        return _api_object(
+            self._send(lambda: stored.retrieve(invocation, ident, timeout=seconds)), "ChatCompletion"
+        )
 
     def update(
         self,
@@ -347,7 +443,9 @@ class Completions(_Resource):
         ident = stored.check_completion_id(completion_id)
         checked = stored.check_dialect_metadata(metadata, nullable=True)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.update(invocation, ident, checked, timeout=seconds), "ChatCompletion")
+        return _api_object(
+            self._send(lambda: stored.update(invocation, ident, checked, timeout=seconds)), "ChatCompletion"
+        )
 
     def list(
         self,
@@ -371,7 +469,7 @@ class Completions(_Resource):
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
         def fetch(q: Sequence[tuple[str, Any]]) -> Any:
-            return stored.list_page(invocation, q, timeout=seconds)
+            return self._send(lambda: stored.list_page(invocation, q, timeout=seconds))
 
         return CursorPage(fetch, query, fetch(query), "ChatCompletion")
 
@@ -387,7 +485,9 @@ class Completions(_Resource):
         """Delete a stored completion; the ``chat.completion.deleted`` object."""
         ident = stored.check_completion_id(completion_id)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(stored.delete(invocation, ident, timeout=seconds), "ChatCompletionDeleted")
+        return _api_object(
+            self._send(lambda: stored.delete(invocation, ident, timeout=seconds)), "ChatCompletionDeleted"
+        )
 
 
 def _query(**values: Any) -> list[tuple[str, Any]]:
@@ -404,8 +504,9 @@ class Chat:
 class OpenAI:
     """The SDK's client for stored chat completions, over this package's core.
 
-    Keywords as the SDK's: ``api_key``, ``organization``, ``base_url``, ``timeout`` (seconds per
-    attempt; None: 600), ``max_retries`` (None: 2), ``default_headers``, ``default_query``.
+    Keywords as the SDK's: ``api_key``, ``organization``, ``project`` (sent as ``OpenAI-Project``;
+    default OPENAI_PROJECT_ID), ``base_url``, ``timeout`` (seconds per attempt; None: 600),
+    ``max_retries`` (None: 2), ``default_headers``, ``default_query``.
     Raises :class:`~psopenai_py.errors.MissingSettingError` when no key is found.
     """
 
@@ -414,6 +515,7 @@ class OpenAI:
         *,
         api_key: str | None = None,
         organization: str | None = None,
+        project: str | None = None,
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -432,10 +534,13 @@ class OpenAI:
         self._arguments: dict[str, Any] = {
             "api_key": key,
             "organization": _check_str(organization, "organization"),
+            "project": _check_str(project, "project"),
             "base_url": base_url,
             "timeout": timeout,
             "max_retries": max_retries,
-            "default_headers": dict(_check_mapping(default_headers, "default_headers") or {}),
+            "default_headers": stored.check_headers(
+                _check_mapping(default_headers, "default_headers") or {}, "default_headers"
+            ),
             "default_query": dict(_check_mapping(default_query, "default_query") or {}),
         }
         self._invocation = stored.open_invocation(
@@ -443,10 +548,27 @@ class OpenAI:
             base_url=base_url,
             organization=organization,
             max_retries=self.max_retries,
-            headers=self._arguments["default_headers"],
+            headers=self._headers(),
             query=self._arguments["default_query"],
+            api_key_label="api_key" if key else "OPENAI_API_KEY",
         )
+        self._scrub = stored.KeyScrubber(self._invocation.settings.api_key)
         self.chat = Chat(self)
+
+    def _headers(self) -> dict[str, str]:
+        """The default headers, with ``OpenAI-Project`` from ``project`` or OPENAI_PROJECT_ID
+        (as the SDK sends it) unless the default headers name one themselves."""
+        headers = dict(self._arguments["default_headers"])
+        project = self._arguments["project"] or os.environ.get("OPENAI_PROJECT_ID") or None
+        if project and not any(k.lower() == "openai-project" for k in headers):
+            stored.check_headers({"OpenAI-Project": project}, "project")
+            headers["OpenAI-Project"] = str(project)
+        return headers
+
+    @property
+    def project(self) -> str | None:
+        """The project id sent as ``OpenAI-Project``, if any."""
+        return self._headers().get("OpenAI-Project")
 
     @property
     def base_url(self) -> str:
@@ -463,6 +585,7 @@ class OpenAI:
         *,
         api_key: Any = _UNSET,
         organization: Any = _UNSET,
+        project: Any = _UNSET,
         base_url: Any = _UNSET,
         timeout: Any = _UNSET,
         max_retries: Any = _UNSET,
@@ -478,6 +601,7 @@ class OpenAI:
         for name, value in (
             ("api_key", api_key),
             ("organization", organization),
+            ("project", project),
             ("base_url", base_url),
             ("timeout", timeout),
             ("max_retries", max_retries),

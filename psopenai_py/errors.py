@@ -36,6 +36,7 @@ __all__ = [
     "InvalidResponseException",
     "RedirectException",
     "JournalError",
+    "ExportFileError",
     "MetadataConflictError",
     "exception_from_response",
     "format_api_error_message",
@@ -99,8 +100,21 @@ class JournalError(PSOpenAIError, OSError):
     """A change journal cannot be used: in use by another process, already recording a run
     (without -Resume), unreadable, damaged, or not writable.  ``path`` is the journal's path.
 
-    It stops the whole command: a change that cannot be journaled is not sent.
+    A change that cannot be journaled is not sent: at the start the command stops; during a run
+    the item fails, and so does every later item, at once, with nothing read or sent for it.
     """
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ExportFileError(PSOpenAIError, OSError):
+    """Export-ChatCompletion cannot write its file: the directory refuses it, the disk is full.
+    ``path`` is the destination; nothing is left under its name."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(message)

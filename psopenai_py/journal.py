@@ -22,6 +22,7 @@ else is an error: that journal has been edited or damaged, and guessing would be
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import logging
@@ -29,7 +30,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -52,8 +53,14 @@ VERSION = 1
 STATES = ("pending", "done", "failed")
 
 
-def _lock_file(handle: BinaryIO) -> bool:
-    """Take the OS lock on an open lock file without waiting; False when another holds it."""
+_HELD = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, getattr(errno, "EDEADLOCK", errno.EDEADLK)}
+"""The errors that say another process holds the lock (flock: EWOULDBLOCK; msvcrt: EACCES or
+EDEADLOCK); any other (ENOLCK on a network share, EOPNOTSUPP) says the lock cannot be taken here."""
+
+
+def _lock_file(handle: BinaryIO) -> OSError | None:
+    """Take the OS lock on an open lock file without waiting; the error when it cannot be taken
+    (its errno in :data:`_HELD` when another process holds it)."""
     try:
         import fcntl
     except ImportError:  # Windows
@@ -62,14 +69,14 @@ def _lock_file(handle: BinaryIO) -> bool:
         try:
             handle.seek(0)
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
-        except OSError:
-            return False
-        return True
+        except OSError as exc:
+            return exc
+        return None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+    except OSError as exc:
+        return exc
+    return None
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -81,36 +88,91 @@ def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     return list(_iter_records(Path(path)))
 
 
-def _iter_records(path: Path) -> Iterator[dict[str, Any]]:
+_HEAVY = ("completion", "messages")
+"""Fields of a remove record that only a person reading the journal needs (the copy)."""
+
+
+def _iter_records(path: Path, *, light: bool = False) -> Iterator[dict[str, Any]]:
+    """The records, read a line at a time (a journal of big copies never sits in memory whole);
+    ``light`` drops the copies of removed completions once their line is checked."""
     try:
-        data = path.read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except FileNotFoundError:
         return
     except OSError as exc:
         raise JournalError(str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}.") from None
-    lines = data.split(b"\n")
-    last = len(lines) - 1
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            if number == last:  # no newline after it: a write cut short by a crash
-                log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
+    with handle:
+        number = 0
+        while True:
+            try:
+                line = handle.readline()
+            except OSError as exc:  # a directory, an unreadable file
+                raise JournalError(
+                    str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}."
+                ) from None
+            if not line:
                 return
-            raise JournalError(
-                str(path), f"Line {number + 1} of the journal '{path}' is not a JSON record."
-            ) from None
-        if record.get("v") != VERSION:
-            raise JournalError(
-                str(path),
-                f"Line {number + 1} of the journal '{path}' has version {record.get('v')!r}; "
-                f"this version of psopenai_py reads version {VERSION}.",
-            )
-        yield record
+            number += 1
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+            except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
+                if not line.endswith(b"\n"):  # no newline after it: a write cut short by a crash
+                    log.warning("The last line of the journal '%s' is incomplete and is ignored.", path)
+                    return
+                raise JournalError(
+                    str(path), f"Line {number} of the journal '{path}' is not a JSON record."
+                ) from None
+            if record.get("v") != VERSION:
+                raise JournalError(
+                    str(path),
+                    f"Line {number} of the journal '{path}' has version {record.get('v')!r}; "
+                    f"this version of psopenai_py reads version {VERSION}.",
+                )
+            problem = _shape_problem(record)
+            if problem:
+                raise JournalError(
+                    str(path), f"Line {number} of the journal '{path}' is not a valid record: {problem}."
+                )
+            if light:
+                for name in _HEAVY:
+                    record.pop(name, None)
+            yield record
+
+
+def _whole_record(line: bytes) -> bool:
+    """Whether a last line without its newline is a complete record (as reading takes it)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and record.get("v") == VERSION and _shape_problem(record) is None
+
+
+def _is_metadata(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _shape_problem(record: Mapping[str, Any]) -> str | None:
+    """What is wrong with a record's fields (None when nothing): a journal edited by hand must
+    not make a resume skip the wrong id or a restore send metadata the API never had."""
+    if "id" in record and (not isinstance(record["id"], str) or not record["id"]):
+        return "its id is not a non-empty string"
+    if "op" in record and not isinstance(record["op"], str):
+        return "its op is not a string"
+    if "state" in record and record["state"] not in STATES:
+        return f"its state is {record['state']!r}, not one of {', '.join(STATES)}"
+    for name in ("before", "after"):
+        if name in record and not _is_metadata(record[name]):
+            return f"its {name} is not metadata (an object of strings)"
+    if "completion" in record and not isinstance(record["completion"], dict):
+        return "its completion is not an object"
+    if "messages" in record and not isinstance(record["messages"], list):
+        return "its messages are not a list"
+    return None
 
 
 def latest_by_id(records: list[dict[str, Any]], ops: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -133,31 +195,57 @@ class JournalEntry:
 class Journal:
     """A journal open for appending by this process (the only writer while it is open)."""
 
-    def __init__(self, path: str | os.PathLike[str], *, resume: bool, parameter: str = "Journal") -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        resume: bool,
+        parameter: str = "Journal",
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         """Lock the journal, read it, cut a torn last line, and open it for appending.
 
         Without ``resume`` a journal that already has records is refused (``parameter`` is named
         in the error), so that a second run cannot be mistaken for the continuation of the first.
+        ``redact`` cleans each line before it is written (the run's key, echoed by a server into
+        a completion, must not reach the file).
         """
         self.path = Path(path)
+        self._redact = redact
+        self.write_error: JournalError | None = None
+        self.skipped = 0
+        """Input ids skipped in this run because the journal records them done (-Resume)."""
+        """The error of the first failed write: later records are refused without trying."""
         self._lock = threading.Lock()
-        lock_path = Path(f"{self.path}.lock")
+        # The lock is named after the file the path leads to: a symbolic link to a journal
+        # shares the journal's lock, so two names cannot make two writers.
+        lock_path = Path(f"{os.path.realpath(self.path)}.lock")
         try:
             self._lock_handle: BinaryIO = open(lock_path, "a+b")  # noqa: SIM115 - held open while in use
         except OSError as exc:
             raise JournalError(
-                str(self.path), f"Cannot open the journal lock '{lock_path}': {exc.strerror or exc}."
+                str(self.path),
+                f"Cannot use the journal '{self.path}': its lock '{lock_path}' cannot be created: "
+                f"{exc.strerror or exc}. The journal's directory must exist and be writable.",
             ) from None
-        if not _lock_file(self._lock_handle):
+        failure = _lock_file(self._lock_handle)
+        if failure is not None:
             self._lock_handle.close()
+            if failure.errno in _HELD:
+                raise JournalError(
+                    str(self.path),
+                    f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
+                    "is held). Wait for that run to end, or use another journal.",
+                )
             raise JournalError(
                 str(self.path),
-                f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
-                "is held). Wait for that run to end, or use another journal.",
+                f"Cannot lock the journal '{self.path}' (its lock '{lock_path}'): "
+                f"{failure.strerror or failure}. Keep journals on a local disk.",
             )
-        self._finalizer = weakref.finalize(self, self._lock_handle.close)
+        self._finalizer = weakref.finalize(self, functools.partial(_release, self._lock_handle))
         try:
-            self.records = read_records(self.path)
+            # Without the copies of removed completions: a resume needs ids and states only.
+            self.records = list(_iter_records(self.path, light=True))
             if self.records and not resume:
                 raise JournalError(
                     str(self.path),
@@ -199,11 +287,26 @@ class Journal:
                         keep = start + index + 1
                         break
                     position = start
-                handle.truncate(keep)
+                handle.seek(keep)
+                if _whole_record(handle.read(size - keep)):
+                    # A whole record that only lacks its newline (an editor stripped it): keep it.
+                    handle.seek(size)
+                    handle.write(b"\n")
+                else:
+                    handle.truncate(keep)
                 handle.flush()
                 os.fsync(handle.fileno())
         except FileNotFoundError:
             return
+        except OSError as exc:  # read-only file or directory, a full disk
+            raise JournalError(
+                str(self.path), f"Cannot open the journal '{self.path}' for writing: {exc.strerror or exc}."
+            ) from None
+
+    def skip(self) -> None:
+        """Count an input id skipped because this journal records it done."""
+        with self._lock:
+            self.skipped += 1
 
     def entry(self, ident: str) -> JournalEntry | None:
         """The last record written for an id (when the run started or since), or None."""
@@ -214,8 +317,12 @@ class Journal:
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one record as a line and force it to disk before returning."""
         full = {"v": VERSION, **record, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        line = (json.dumps(full, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        text = json.dumps(full, ensure_ascii=False, separators=(",", ":"))
+        if self._redact is not None:
+            text = self._redact(text)
+        line = (text + "\n").encode("utf-8")
         with self._lock:
+            self.check_writable()
             try:
                 if self._fd is None:
                     self._open_for_append()
@@ -226,11 +333,18 @@ class Journal:
                     written += os.write(self._fd, line[written:])
                 os.fsync(self._fd)
             except OSError as exc:
-                raise JournalError(
+                self.write_error = JournalError(
                     str(self.path), f"Cannot write to the journal '{self.path}': {exc.strerror or exc}."
-                ) from None
+                )
+                raise self.write_error from None
             if isinstance(full.get("id"), str):
                 self.latest[full["id"]] = full
+
+    def check_writable(self) -> None:
+        """Raise the error of an earlier failed write: after a full disk, every later item of the
+        run fails at once, with nothing read or sent for it."""
+        if self.write_error is not None:
+            raise JournalError(str(self.path), str(self.write_error))
 
     def _open_for_append(self) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o600)
@@ -253,8 +367,26 @@ class Journal:
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 
 
+def _release(handle: BinaryIO) -> None:
+    """Unlock, then close the lock file.  POSIX drops a flock with the file; Windows releases a
+    region left locked at close only "when resources allow", so a journal reopened at once (a
+    restore right after its change) could find it still held: it is unlocked first."""
+    try:
+        import msvcrt
+    except ImportError:
+        handle.close()
+        return
+    try:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+    except OSError:
+        pass  # closing releases it in the end
+    finally:
+        handle.close()
+
+
 def _close_all(fd: int, handle: BinaryIO) -> None:
     try:
         os.close(fd)
     finally:
-        handle.close()
+        _release(handle)

@@ -51,8 +51,6 @@ def redact(
     text: str,
     keys: Iterable["str | Secret | None"] = (),
     organizations: Iterable["str | None"] = (),
-    *,
-    fragments: bool = True,
 ) -> str:
     """Remove every secret from ``text``.
 
@@ -61,7 +59,7 @@ def redact(
     token or ``api-key`` header value by ``********``, any URL's user-info too; then each
     organization becomes ``<OpenAI Organization ID>``.
     """
-    text = scrub(text, keys, fragments=fragments)
+    text = scrub(text, keys)
     for org in organizations:
         if org and org.strip():
             text = re.sub(re.escape(org.strip()), ORG_PLACEHOLDER, text, flags=re.IGNORECASE)

@@ -11,7 +11,13 @@ dropped by its caller leaves the registry with it.
   ``\\"``) and percent-encoding (``%2D``, ``+`` for a space), so a server echoing the key in a
   JSON string or a URL does not get it through;
 - any ``Bearer <token>`` and ``api-key: <value>`` header value, whatever the token;
-- the user-info of any URL (``http://user:pass@host`` becomes ``http://********@host``).
+- the user-info of any URL (``http://user:pass@host`` becomes ``http://********@host``);
+- any run of 8 or more characters copied from a secret (a server may echo a key cut short, or
+  as a run of ``\\u`` escapes): the run becomes ``********``.  What the package's own masked
+  form shows on purpose (the ``sk-``/``sk-proj-`` prefix and the next three characters) is not a
+  fragment, a run of fewer than 5 distinct characters (``00000000``) is not one either, and a
+  secret shorter than 8 characters, or too regular to be a generated key (fewer than 16 distinct
+  characters, as placeholders and test keys are), is only ever removed whole.
 
 It is applied to exception messages and arguments (:class:`~psopenai_py.errors.PSOpenAIError`
 scrubs its own), to the bodies and headers of responses that travel on in an exception, and to log
@@ -38,6 +44,7 @@ __all__ = [
     "scrub",
     "scrub_value",
     "secret_pattern",
+    "FRAGMENT",
     "ScrubFilter",
     "install_log_filter",
     "SCRUBBED_LOGGERS",
@@ -53,10 +60,20 @@ _API_KEY_HEADER = re.compile(r"(?i)(api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;}]+")
 # scheme://user-info@host: the user-info goes, the host stays (it says where the call went).
 _USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"<>]*@")
 
+FRAGMENT = 8
+"""Characters: any run this long copied from a secret counts as the secret."""
+_DISTINCT = 5
+"""Distinct characters a run needs to count as a fragment of a key."""
+_KEY_DISTINCT = 16
+"""Distinct characters (after the ``sk-`` prefix) a secret needs for its fragments to count:
+generated keys have dozens, placeholders and test keys a handful."""
+_ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(FRAGMENT) + ",}")
+
 _lock = threading.Lock()
 _registry: dict[int, weakref.ref[Secret]] = {}
 _patterns: dict[str, re.Pattern[str]] = {}
 _MAX_PATTERNS = 256
+_fragments: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
 def register(secret: "Secret | None") -> None:
@@ -143,11 +160,86 @@ def secret_pattern(value: str) -> re.Pattern[str]:
     return pattern
 
 
-def scrub(text: str, extra: Iterable["str | Secret | None"] = (), *, fragments: bool = True) -> str:
-    """``text`` with every secret in play (and each of ``extra``) removed, in every form.
+def _fragments_of(value: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The secret's runs of :data:`FRAGMENT` characters that count as a leak, and the few 4-letter
+    seeds that every one of them contains (found in a text by C substring search, so a text
+    without any seed is passed in a few microseconds)."""
+    with _lock:
+        cached = _fragments.get(value)
+    if cached is not None:
+        return cached
+    prefix = next((p for p in ("sk-proj-", "sk-") if value.startswith(p)), "")
+    shown = len(prefix) + 3 if prefix else 0  # what mask_key shows on purpose
+    if len(set(value[len(prefix) :])) < _KEY_DISTINCT:
+        # Not random enough to be a generated key (a placeholder or test key such as
+        # sk-test-0000...): its pieces are words and zeros that ordinary text holds too, so only
+        # the whole value is removed.
+        with _lock:
+            _fragments[value] = (frozenset(), ())
+        return frozenset(), ()
+    grams = frozenset(
+        value[i : i + FRAGMENT].lower()
+        for i in range(len(value) - FRAGMENT + 1)
+        # A run of few distinct characters (00000000) says next to nothing about a key and turns
+        # up in ordinary text (timestamps, counters): only runs with the entropy of a key count.
+        if i + FRAGMENT > shown and len(set(value[i : i + FRAGMENT])) >= _DISTINCT
+    )
+    # A run [i, i+8) with i+8 > shown holds the aligned 4-letter piece at the largest multiple of
+    # 4 in [i, i+4], which ends at or past ``shown``: those pieces are the seeds.
+    seeds = tuple(
+        dict.fromkeys(value[k : k + 4].lower() for k in range(0, len(value) - 3, 4) if k + 4 > shown)
+    )
+    with _lock:
+        if len(_fragments) >= _MAX_PATTERNS:
+            _fragments.clear()
+        _fragments[value] = (grams, seeds)
+    return grams, seeds
 
-    ``fragments``: pieces of a key (:data:`FRAGMENT_LENGTH` characters or more) go too; off for
-    the data of a successful answer, which a piece of a made-up key could otherwise corrupt."""
+
+def _hide_fragments(text: str, value: str) -> str:
+    """``text`` with every run of :data:`FRAGMENT` or more characters copied from ``value``
+    replaced by :data:`TOKEN_MASK`."""
+    grams, seeds = _fragments_of(value)
+    if not grams:
+        return text
+    if "\\u" in text:
+        # A run of JSON escapes (\u0073\u006b...) is read back before it is looked at.
+        def escaped(match: re.Match[str]) -> str:
+            run = match.group()
+            decoded = "".join(chr(int(run[i + 2 : i + 6], 16)) for i in range(0, len(run), 6))
+            return TOKEN_MASK if _hide_fragments(decoded, value) != decoded else run
+
+        text = _ESCAPE_RUN.sub(escaped, text)
+    # In any case, as the whole key is matched: an uppercased piece gives most of it away too.
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lowercase to two (U+0130): keep positions
+        lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    if not any(seed in lowered for seed in seeds):
+        return text  # the common case, answered by the C substring search
+    hidden = [False] * len(text)
+    found = False
+    for start in range(len(text) - FRAGMENT + 1):
+        if lowered[start : start + FRAGMENT] in grams:
+            found = True
+            for index in range(start, start + FRAGMENT):
+                hidden[index] = True
+    if not found:
+        return text
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        if hidden[index]:
+            while index < len(text) and hidden[index]:
+                index += 1
+            out.append(TOKEN_MASK)
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
+
+
+def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
+    """``text`` with every secret in play (and each of ``extra``) removed, in every form."""
     if not isinstance(text, str) or not text:
         return text
     # Cheap tests first: most texts (log lines, bodies) hold no header, no URL, no escape.
@@ -171,76 +263,10 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = (), *, fragments: 
         # Without an escape character in the text only the raw form can be there.
         if encoded or value.lower() in lowered:
             text = secret_pattern(value).sub(KEY_PLACEHOLDER, text)
-    if fragments and len(text) <= FRAGMENT_SCAN_LIMIT:
-        for value in sorted(values, key=len, reverse=True):
-            text = _scrub_fragments(text, value)
+    for value in values:
+        if len(value) >= FRAGMENT:
+            text = _hide_fragments(text, value)
     return text
-
-
-FRAGMENT_LENGTH = 8
-"""A run of this many characters of a key in play, or more, is taken out even when the rest of
-the key is not there (a server or proxy echoing part of it, a key cut by a line wrap or a
-truncation): only the prefix the masked form shows (``sk-proj-abc``) may stay."""
-
-_FRAGMENT_DISTINCT = 7
-
-FRAGMENT_SCAN_LIMIT = 1024 * 1024
-"""Texts up to this many characters are scanned for fragments (every message and log record,
-an error body, a usual answer); a longer one loses the key whole only (the scan costs about
-0.1 s per MB for a long key)."""
-
-
-def _shown_prefix(value: str) -> str:
-    """The start of ``value`` that its masked form (:func:`~psopenai_py.masking.mask_key`)
-    shows anyway, lowercased."""
-    from .masking import mask_key  # masking imports this module: looked up when needed
-
-    return mask_key(value).split("*", 1)[0].lower()
-
-
-def _same_length_lower(text: str) -> str:
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    # A few characters lowercase to two (U+0130): keep positions aligned with the text.
-    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-
-
-def _scrub_fragments(text: str, value: str) -> str:
-    """``text`` with every run of :data:`FRAGMENT_LENGTH` or more characters of ``value``
-    (any case) replaced, unless the run is within the prefix the masked form shows."""
-    if len(value) < FRAGMENT_LENGTH or len(text) < FRAGMENT_LENGTH:
-        return text
-    low_value = value.lower()
-    lowered = _same_length_lower(text)
-    starts: set[int] = set()
-    grams = {low_value[i : i + FRAGMENT_LENGTH] for i in range(len(value) - FRAGMENT_LENGTH + 1)}
-    # A piece of few distinct characters ("00000000" or "-bulk-00" of a made-up key) is ordinary
-    # text too ("created": 1700000000, an id chatcmpl-bulk-000001): only pieces such as a random
-    # key is made of count (19 of 20 random 8-character pieces have 7 distinct characters or more).
-    for gram in (g for g in grams if len(set(g)) >= _FRAGMENT_DISTINCT):
-        found = lowered.find(gram)
-        while found != -1:
-            starts.add(found)
-            found = lowered.find(gram, found + 1)
-    if not starts:
-        return text
-    shown = _shown_prefix(value)
-    runs: list[list[int]] = []
-    for start in sorted(starts):
-        if runs and start <= runs[-1][1]:
-            runs[-1][1] = start + FRAGMENT_LENGTH
-        else:
-            runs.append([start, start + FRAGMENT_LENGTH])
-    pieces: list[str] = []
-    last = 0
-    for begin, end in runs:
-        if lowered[begin:end] in shown:
-            continue
-        pieces += [text[last:begin], KEY_PLACEHOLDER]
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
 
 
 def scrub_value(value: Any, _depth: int = 0) -> Any:

@@ -129,10 +129,9 @@ class Settings:
         """The service's name in error messages: ``OpenAI`` or ``Azure OpenAI``."""
         return "Azure OpenAI" if self.auth_type.startswith("azure") else "OpenAI"
 
-    def redact(self, text: str, *, fragments: bool = True) -> str:
-        """``text`` with this invocation's key, tokens and organization removed (``fragments``:
-        pieces of the key too, see :func:`psopenai_py.scrub.scrub`)."""
-        return redact(text, keys=(self.api_key,), organizations=(self.organization,), fragments=fragments)
+    def redact(self, text: str) -> str:
+        """``text`` with this invocation's key, tokens and organization removed."""
+        return redact(text, keys=(self.api_key,), organizations=(self.organization,))
 
     def __repr__(self) -> str:
         return (

@@ -8,16 +8,17 @@ becomes an exception (through :func:`psopenai_py.errors.exception_from_response`
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import http.cookiejar
 import json
 import logging
 import os
-import platform
 import random as _random
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -59,14 +60,20 @@ __all__ = [
     "encode_body",
     "USER_AGENT",
     "is_credential_header",
+    "waiting_before_send",
 ]
 
 log = logging.getLogger("psopenai_py")
 install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
 
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+"""platform.python_implementation()'s spelling of sys.implementation.name."""
+
 USER_AGENT = (
     f"psopenai_py/{__version__} (python-requests/{requests.__version__}; "
-    f"{platform.python_implementation()}/{platform.python_version()})"
+    # From sys rather than the platform module, which costs milliseconds to import on every start.
+    f"{_IMPLEMENTATIONS.get(sys.implementation.name, sys.implementation.name)}/"
+    f"{'.'.join(map(str, sys.version_info[:3]))})"
 )
 DEBUG_BODY_LIMIT = 32768
 _POOL_SIZE = 64  # the highest ThrottleLimit
@@ -243,6 +250,16 @@ class _AttemptWatch(threading.local):
 
 
 _attempt_watch = _AttemptWatch()
+
+_unsent_wait: contextvars.ContextVar[bool] = contextvars.ContextVar("psopenai_unsent_wait", default=False)
+
+
+def waiting_before_send() -> bool:
+    """Whether the transport's current ``sleep`` is the shared rate-limit pause before a request's
+    first attempt (nothing of it has reached the server), rather than a wait between retries."""
+    return _unsent_wait.get()
+
+
 """The watchdog of the attempt this thread is making, for the connection to report to."""
 
 
@@ -538,7 +555,11 @@ class Transport:
                 "rate limited.",
                 round(remaining * 1000),
             )
-            self.sleep(remaining)
+            token = _unsent_wait.set(True)
+            try:
+                self.sleep(remaining)
+            finally:
+                _unsent_wait.reset(token)
 
     # -- sending one attempt -------------------------------------------------------------------
 
@@ -775,10 +796,16 @@ def _parse_json(content: bytes) -> Any:
 def _scrub_response(settings: Settings, response: requests.Response) -> None:
     """Take every secret out of a response that may travel on in an exception: its body, its
     headers, its reason and URL, its cookies (a server may echo the key in any of them)."""
+    response.cookies.clear()
     text = response.content.decode("utf-8", "replace")
-    # A successful answer is data: the key whole is taken out, but not pieces of it, which a
-    # made-up key may share with ids; an error's body is a message and loses those too.
-    cleaned = settings.redact(text, fragments=not 200 <= response.status_code < 300)
+    # One pass over everything first: almost every response holds no secret, and scrubbing each
+    # header on its own would cost a scrub per header on every call.
+    everything = "\n".join(
+        [text, response.reason or "", response.url or "", *(f"{k}: {v}" for k, v in response.headers.items())]
+    )
+    if settings.redact(everything) == everything:
+        return
+    cleaned = settings.redact(text)
     if cleaned != text:
         response._content = cleaned.encode("utf-8")
         response.encoding = "utf-8"

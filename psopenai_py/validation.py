@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ __all__ = [
     "METADATA_MAX_PAIRS",
     "METADATA_MAX_KEY_LENGTH",
     "METADATA_MAX_VALUE_LENGTH",
+    "COMPLETION_ID_MAX_LENGTH",
     "check_int",
     "check_float",
     "check_switch",
@@ -46,6 +48,8 @@ __all__ = [
 METADATA_MAX_PAIRS = 16
 METADATA_MAX_KEY_LENGTH = 64
 METADATA_MAX_VALUE_LENGTH = 512
+COMPLETION_ID_MAX_LENGTH = 1024
+"""The longest id sent: far above any real id, far below what a URL can carry."""
 
 
 def _label(param: Parameter) -> str:
@@ -382,6 +386,10 @@ def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> d
             raise _invalid(
                 param, f"The value of key {key!r} is a {type(item).__name__}; values must be strings."
             )
+        for text, what in ((key, f"The key {_shown(key)}"), (item, f"The value of key {_shown(key)}")):
+            bad = _unencodable(text)
+            if bad is not None:
+                raise _invalid(param, f"{what} holds {bad}, which no request can carry.")
         if len(item) > METADATA_MAX_VALUE_LENGTH:
             raise _invalid(
                 param,
@@ -411,7 +419,31 @@ def bind_completion_id(param: Parameter, value: Any) -> str:
         raise _invalid(
             param, "The argument is an empty or blank string. Supply a completion id such as chatcmpl-abc123."
         )
+    if len(ident) > COMPLETION_ID_MAX_LENGTH:
+        raise _invalid(
+            param,
+            f"The id has {len(ident)} characters; the limit is {COMPLETION_ID_MAX_LENGTH} (stored "
+            "completion ids are about 40, chatcmpl-...).",
+        )
+    bad = _unencodable(ident) or next(
+        (f"the control character U+{ord(c):04X}" for c in ident if unicodedata.category(c) == "Cc"), None
+    )
+    if bad is not None:
+        raise _invalid(param, f"The id holds {bad}; no stored completion id does.")
     return ident
+
+
+def _unencodable(text: str) -> str | None:
+    """A lone surrogate (from a JSON \\ud800 escape), which UTF-8 cannot carry, named; else None."""
+    for char in text:
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            return f"the lone surrogate U+{ord(char):04X}"
+    return None
+
+
+def _shown(text: str) -> str:
+    """A key as a message shows it: quoted, escaped, cut short."""
+    return ascii(text[:20]) + ("..." if len(text) > 20 else "")
 
 
 def _property_by_name(value: Any, names: tuple[str, ...]) -> Any:

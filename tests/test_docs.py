@@ -10,7 +10,7 @@ import pytest
 
 from psopenai_py.commands import units
 from psopenai_py.parameters import Command
-from psopenai_py.powershell.helpdoc import page_problems
+from tests.docs_check import page_problems
 
 COMMANDS = tuple(unit.table for unit in units())
 

@@ -135,3 +135,38 @@ def test_settings_keywords_come_from_one_place_and_match_every_api_command():
     for table in api_commands:
         names = {p.python_name for p in table.parameters}
         assert set(SETTINGS_KEYWORDS) <= names, table.name
+
+
+def test_every_command_keyword_dictionary_names_exactly_its_table():
+    """The typed hand-off from a library function to its begin step names the same keywords as
+    the command's parameter table (the binder's side of the hand-off)."""
+    import importlib
+
+    from psopenai_py.commands import REGISTRY
+    from psopenai_py.commands.common import SettingsKwargs
+
+    checked = 0
+    for name, module_name in REGISTRY.items():
+        module = importlib.import_module(f"psopenai_py.commands.{module_name}")
+        typed = [
+            value
+            for key, value in vars(module).items()
+            if key.endswith("Kwargs")
+            and isinstance(value, type)
+            and issubclass(value, dict)
+            and value is not SettingsKwargs
+            and value.__module__ == module.__name__
+        ]
+        if not typed:
+            continue
+        (kwargs_type,) = typed
+        from psopenai_py.commands import find_unit
+
+        table = find_unit(name).table
+        keys = kwargs_type.__required_keys__ | kwargs_type.__optional_keys__  # type: ignore[attr-defined]
+        expected = {p.python_name for p in table.parameters} - {"completion_id"} | (
+            {"completion_id"} if "completion_id" in keys else set()
+        )
+        assert keys == expected, name
+        checked += 1
+    assert checked >= 7

@@ -12,11 +12,12 @@ is made afresh.
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
-from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import Parameter
 from ..transport import encode_path
@@ -27,6 +28,9 @@ from ..validation import (
 )
 from .common import Invocation
 from .paging import Paging, pages
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 __all__ = [
     "check_patch",
@@ -42,6 +46,11 @@ __all__ = [
     "journaled_remove",
     "open_journal",
     "check_resume",
+    "check_same_change",
+    "check_journal_op",
+    "as_path_text",
+    "scrubber",
+    "report_skipped",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -115,15 +124,111 @@ def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
     return data
 
 
-def open_journal(path: Any, resume: bool, *, parameter: str = "Journal") -> Journal | None:
+FRAGMENT = 8
+"""The shortest run of a key's characters that :func:`scrubber` masks."""
+
+FRAGMENT_MASK = "********"
+
+_KEY_PREFIX = re.compile(r"^(?:sk-(?:proj-|svcacct-|admin-)?)")
+
+
+def scrubber(invocation: Invocation) -> Callable[[str], str]:
+    """A cleaner for text a server sent back: the invocation's key (whole, as the settings
+    redact it) and any run of :data:`FRAGMENT` or more of its characters (a server that echoes
+    part of a key) masked.  Journals and export files go through it before they are written."""
+    settings = invocation.settings
+    key = settings.api_key.reveal() if settings.api_key is not None else ""
+    # The public prefix (sk-proj-) is in every key and in ordinary text: not a fragment.
+    secret = _KEY_PREFIX.sub("", key)
+    grams = {secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
+
+    def scrub(text: str) -> str:
+        text = settings.redact(text)
+        if not grams:
+            return text
+        masked = [False] * len(text)
+        found = False
+        for gram in grams:
+            start = text.find(gram)
+            while start >= 0:
+                found = True
+                for index in range(start, start + FRAGMENT):
+                    masked[index] = True
+                start = text.find(gram, start + 1)
+        if not found:
+            return text
+        parts: list[str] = []
+        index = 0
+        while index < len(text):
+            if masked[index]:
+                while index < len(text) and masked[index]:
+                    index += 1
+                parts.append(FRAGMENT_MASK)
+            else:
+                parts.append(text[index])
+                index += 1
+        return "".join(parts)
+
+    return scrub
+
+
+def as_path_text(value: Any) -> Any:
+    """A path object (pathlib.Path, os.PathLike) as its text; anything else as given, for the
+    parameter checks to judge."""
+    if isinstance(value, os.PathLike):
+        text = os.fspath(value)
+        return text if isinstance(text, str) else value
+    return value
+
+
+def open_journal(
+    path: Any,
+    resume: bool,
+    *,
+    parameter: str = "Journal",
+    redact: Callable[[str], str] | None = None,
+) -> Journal | None:
     """The journal a command writes, or None when no path is given."""
     if path is None:
         return None
+    path = as_path_text(path)
     if not isinstance(path, str) or not path.strip():
         raise ParameterBindingError(
             parameter, f"Cannot validate argument on parameter '{parameter}'. Give a file path."
         )
-    return Journal(path, resume=resume, parameter=parameter)
+    from ..journal import Journal
+
+    return Journal(path, resume=resume, parameter=parameter, redact=redact)
+
+
+def check_journal_op(journal: Journal | None, op: str, parameter: str = "Journal") -> None:
+    """A journal records one kind of change (set, remove or restore): resuming it with another
+    command would mix records that a resume and a restore read as one run."""
+    if journal is None:
+        return
+    others = sorted({str(r.get("op")) for r in journal.records if "op" in r and r.get("op") != op})
+    if others:
+        raise ParameterBindingError(
+            parameter,
+            f"The journal '{journal.path}' records {', '.join(others)} changes, not {op}: give "
+            "this run a journal of its own.",
+        )
+
+
+def check_same_change(journal: Journal | None, op: str, change: Mapping[str, Any]) -> None:
+    """-Resume with other parameters than the journaled run is refused before anything is read
+    or sent: otherwise the ids not yet journaled would get the new change and the others the
+    old one."""
+    if journal is None:
+        return
+    for record in journal.records:
+        if record.get("op") == op and "change" in record and record["change"] != dict(change):
+            raise ParameterBindingError(
+                "Resume",
+                f"The journal '{journal.path}' records a different change "
+                f"({to_literal(record['change'])}) than this run's ({to_literal(dict(change))}). "
+                "Resume with the same parameters, or use a new journal.",
+            )
 
 
 def check_resume(param: Parameter, resume: bool, journal: Any) -> None:
@@ -202,6 +307,7 @@ def resume_state(
             )
     if entry.state == "done":
         log.info("Skipped '%s': the journal '%s' records it done.", ident, journal.path)
+        journal.skip()
         return SKIPPED, None
     current = read_completion(invocation, ident)
     before = record.get("before")
@@ -215,6 +321,20 @@ def resume_state(
     return AGAIN, current
 
 
+def report_skipped(journal: Journal | None) -> None:
+    """One warning at the end of a resumed run with the count of ids it skipped: they have no
+    output line, and an admin must be able to tell every input id apart as changed, failed or
+    skipped."""
+    if journal is not None and journal.skipped:
+        log.warning(
+            "Skipped %d completion%s that the journal '%s' records done in an earlier run "
+            "(-Verbose names them).",
+            journal.skipped,
+            "" if journal.skipped == 1 else "s",
+            journal.path,
+        )
+
+
 def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, resume: bool) -> Any:
     """Delete one completion, its full object and messages journaled first; the API's answer
     (None when -Resume found it done already)."""
@@ -223,6 +343,7 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
         if entry is not None and entry.record.get("op") == "remove":
             if entry.state == "done":
                 log.info("Skipped '%s': the journal '%s' records it removed.", ident, journal.path)
+                journal.skip()
                 return None
             try:
                 read_completion(invocation, ident)

@@ -18,17 +18,18 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import InvalidResponseException, ParameterBindingError
+from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
 from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .changes import as_path_text, scrubber
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -108,11 +109,25 @@ class _Export:
     after: str | None
     include_messages: bool
     throttle: int
+    scrub: Callable[[str], str]
 
 
-def _check(kwargs: Mapping[str, Any]) -> _Export:
+class ExportKwargs(SettingsKwargs, total=False):
+    """The keywords export_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    path: str | os.PathLike[str]
+    metadata: Mapping[str, str] | None
+    model: str | None
+    order: str | None
+    after: str | None
+    include_messages: bool | None
+    throttle_limit: int | None
+
+
+def _check(kwargs: ExportKwargs) -> _Export:
     p = TABLE.parameter
-    path = check_optional_str(p("Path"), kwargs.get("path"))
+    path = check_optional_str(p("Path"), as_path_text(kwargs.get("path")))
     if path is None or not path.strip():
         raise ParameterBindingError(
             "Path", "Cannot validate argument on parameter 'Path'. Give a file path or -."
@@ -134,10 +149,14 @@ def _check(kwargs: Mapping[str, Any]) -> _Export:
                 f"Cannot export to '{path}': its directory does not exist.",
             )
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _Export(invocation, path, filters, order, after, include, throttle)
+    return _Export(invocation, path, filters, order, after, include, throttle, scrubber(invocation))
 
 
 def _refuse_existing(path: Path) -> None:
+    if path.is_dir():
+        raise ParameterBindingError(
+            "Path", f"Cannot export to '{path}': it is a directory. Give the path of a new file in it."
+        )
     if os.path.lexists(path):
         raise ParameterBindingError(
             "Path",
@@ -156,6 +175,7 @@ def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
     a loop, never a silently short export)."""
     after = export.after
     seen: set[str] = set()
+    previous: set[str] = set()
     while True:
         query: list[tuple[str, Any]] = [("limit", PAGE_SIZE), ("order", export.order)]
         if after:
@@ -169,17 +189,29 @@ def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
         has_more = page.get("has_more")
         if not isinstance(has_more, bool):
             raise _malformed("has_more is not true or false")
-        if data:
-            yield data
-        if not has_more:
-            return
-        if not data:
+        if has_more and not data:
             raise _malformed("has_more is true on an empty page")
-        cursor = str(data[-1]["id"])
-        if cursor in seen or cursor == after:
+        cursor = str(data[-1]["id"]) if has_more else None
+        if cursor is not None and (cursor in seen or cursor == after):
             raise InvalidResponseException(
                 f"The export stopped: the API returned the page after '{cursor}' twice (a cursor loop)."
             )
+        # An id twice in a page, or again on the page after (a server that went back): a
+        # duplicate line would make the backup disagree with what is stored.  The previous
+        # page's ids are kept, not all of them: memory stays about one page.
+        ids: set[str] = set()
+        for item in data:
+            ident = str(item["id"])
+            if ident in previous or ident in ids:
+                raise InvalidResponseException(
+                    f"The export stopped: the API listed '{ident}' twice; the list is not reliable."
+                )
+            ids.add(ident)
+        previous = ids
+        if data:
+            yield data
+        if cursor is None:
+            return
         seen.add(cursor)
         after = cursor
 
@@ -206,8 +238,12 @@ def _write_all(export: _Export, out: IO[str]) -> int:
                     fetched = [_messages(export.invocation, i) for i in ids]
                 for item, messages in zip(data, fetched, strict=True):
                     item["messages"] = messages
+            # A server that echoes the key into a completion must not put it in the file.
             out.write(
-                "".join(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n" for item in data)
+                "".join(
+                    export.scrub(json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + "\n"
+                    for item in data
+                )
             )
             count += len(data)
     finally:
@@ -237,6 +273,14 @@ def _publish(staging: str, destination: Path) -> None:
     os.unlink(staging)
 
 
+def _file_error(destination: Path, exc: OSError) -> ExportFileError:
+    """A file system's refusal (a read-only directory, a full disk) as one clear error."""
+    return ExportFileError(
+        str(destination),
+        f"Cannot export to '{destination}': {exc.strerror or exc}. Nothing was saved under that name.",
+    )
+
+
 def run_export(export: _Export) -> ExportReceipt:
     """Export as checked; the receipt."""
     started = time.monotonic()
@@ -245,18 +289,23 @@ def run_export(export: _Export) -> ExportReceipt:
         sys.stdout.flush()
         return ExportReceipt("-", count)
     destination = Path(export.path)
-    fd, staging = tempfile.mkstemp(
-        prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
-    )
+    try:
+        fd, staging = tempfile.mkstemp(
+            prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
+        )
+    except OSError as exc:
+        raise _file_error(destination, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             count = _write_all(export, out)
             out.flush()
             os.fsync(out.fileno())
         _publish(staging, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(staging)
+        if isinstance(exc, OSError) and not isinstance(exc, PSOpenAIError):
+            raise _file_error(destination, exc) from None
         raise
     log.info("Exported %d completions in %.1f s.", count, time.monotonic() - started)
     return ExportReceipt(str(destination), count)
@@ -267,7 +316,7 @@ def _receipt_lines(receipt: ExportReceipt) -> list[str]:
     return [*lines, f"Stored completions: {receipt.count}", "All pages fetched."]
 
 
-def begin_export(kwargs: Mapping[str, Any]) -> None:
+def begin_export(kwargs: ExportKwargs) -> None:
     """The command's only step: export, then the receipt on standard error (no output object)."""
     receipt = run_export(_check(kwargs))
     sys.stderr.write("".join(line + "\n" for line in _receipt_lines(receipt)))
@@ -275,7 +324,7 @@ def begin_export(kwargs: Mapping[str, Any]) -> None:
 
 
 def export_chat_completion(
-    path: str,
+    path: "str | os.PathLike[str]",
     *,
     metadata: Mapping[str, str] | None = None,
     model: str | None = None,
@@ -301,7 +350,20 @@ def export_chat_completion(
     ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
     existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
     verbose line."""
-    receipt = run_export(_check(dict(locals())))
+    receipt = run_export(
+        _check(
+            {
+                "path": path,
+                "metadata": metadata,
+                "model": model,
+                "order": order,
+                "after": after,
+                "include_messages": include_messages,
+                "throttle_limit": throttle_limit,
+                **settings_kwargs(locals()),
+            }
+        )
+    )
     for line in _receipt_lines(receipt):
         log.info("%s", line)
     return receipt

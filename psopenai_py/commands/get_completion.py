@@ -29,7 +29,7 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -95,7 +95,22 @@ class _GetState:
     history: bool
 
 
-def begin_get_chat_completion(kwargs: Mapping[str, Any]) -> _GetState:
+class GetKwargs(SettingsKwargs, total=False):
+    """The keywords get_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    completion_id: Any
+    limit: int | None
+    all_pages: bool | None
+    after: str | None
+    order: str | None
+    before: str | None
+    metadata: Mapping[str, str] | None
+    model: str | None
+    no_history: bool | None
+
+
+def begin_get_chat_completion(kwargs: GetKwargs) -> _GetState:
     p = TABLE.parameter
     metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
     model = check_optional_str(p("Model"), kwargs.get("model"))
@@ -231,7 +246,18 @@ def get_chat_completion(
     from its stored messages, one request more per completion, unless ``no_history`` (the
     original's -Primitive).  ``before`` is accepted and not used, as in the
     original.  An id with a list parameter is an error.  Returns a completion, or a list."""
-    kwargs = dict(locals())
+    kwargs: GetKwargs = {
+        "completion_id": completion_id,
+        "limit": limit,
+        "all_pages": all_pages,
+        "after": after,
+        "order": order,
+        "before": before,
+        "metadata": metadata,
+        "model": model,
+        "no_history": no_history,
+        **settings_kwargs(locals()),
+    }
     check_parameter_set(kwargs)
     state = begin_get_chat_completion(kwargs)
     result = process_get_chat_completion(state, completion_id)

@@ -25,7 +25,7 @@ from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -56,7 +56,17 @@ class _MessagesState:
     paging: Paging
 
 
-def begin_get_chat_completion_message(kwargs: Mapping[str, Any]) -> _MessagesState:
+class MessagesKwargs(SettingsKwargs, total=False):
+    """The keywords get_chat_completion_message hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    limit: int | None
+    all_pages: bool | None
+    after: str | None
+    order: str | None
+
+
+def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
     paging = Paging.from_kwargs(TABLE, kwargs)
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
     return _MessagesState(invocation, paging)
@@ -90,7 +100,9 @@ def get_chat_completion_message(
     """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
     :func:`get_chat_completion`'s list; one object per message."""
     _id(completion_id)
-    state = begin_get_chat_completion_message(dict(locals()))
+    state = begin_get_chat_completion_message(
+        {"limit": limit, "all_pages": all_pages, "after": after, "order": order, **settings_kwargs(locals())}
+    )
     return list(process_get_chat_completion_message(state, completion_id))
 
 

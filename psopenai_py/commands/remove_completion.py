@@ -7,11 +7,11 @@ The unit: its parameter table, ``begin`` (check the parameters, resolve the sett
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..parameters import (
     ID_TEXT,
     Command,
@@ -25,9 +25,12 @@ from ..validation import (
     bind_completion_id,
     check_switch,
 )
-from .changes import check_resume, journaled_remove, open_journal
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 
@@ -55,15 +58,31 @@ class _RemoveState:
     resume: bool = False
 
 
-def begin_remove_chat_completion(kwargs: Mapping[str, Any]) -> _RemoveState:
+class RemoveKwargs(SettingsKwargs, total=False):
+    """The keywords remove_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    journal: str | os.PathLike[str] | None
+    resume: bool | None
+
+
+def begin_remove_chat_completion(kwargs: RemoveKwargs) -> _RemoveState:
     resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
     check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _RemoveState(invocation, open_journal(kwargs.get("journal"), resume), resume)
+    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
+    try:
+        check_journal_op(journal, "remove")
+    except BaseException:
+        if journal is not None:
+            journal.close()
+        raise
+    return _RemoveState(invocation, journal, resume)
 
 
 def end_remove_chat_completion(state: _RemoveState) -> None:
-    """Close the journal (releasing its lock)."""
+    """Report the ids skipped, close the journal (releasing its lock)."""
+    report_skipped(state.journal)
     if state.journal is not None:
         state.journal.close()
 
@@ -76,6 +95,7 @@ def describe_remove_chat_completion(state: _RemoveState, completion_id: Any) -> 
 def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> None:
     ident = _id(completion_id)
     if state.journal is not None:
+        state.journal.check_writable()
         # The completion and its messages are journaled first: the API cannot undo a delete.
         response = journaled_remove(state.invocation, state.journal, ident, resume=state.resume)
     else:
@@ -88,7 +108,7 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
 def remove_chat_completion(
     completion_id: Any,
     *,
-    journal: str | None = None,
+    journal: "str | os.PathLike[str] | None" = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,
@@ -108,7 +128,7 @@ def remove_chat_completion(
     delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
     a journaled run."""
     _id(completion_id)
-    state = begin_remove_chat_completion(dict(locals()))
+    state = begin_remove_chat_completion({"journal": journal, "resume": resume, **settings_kwargs(locals())})
     try:
         process_remove_chat_completion(state, completion_id)
     finally:

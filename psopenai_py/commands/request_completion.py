@@ -28,7 +28,7 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -167,7 +167,24 @@ def _texts(param: Parameter, value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def begin_request_chat_completion(kwargs: Mapping[str, Any]) -> _RequestState:
+class RequestKwargs(SettingsKwargs, total=False):
+    """The keywords request_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    message: str | None
+    role: str | None
+    system_message: str | Sequence[str] | None
+    developer_message: str | Sequence[str] | None
+    model: str | None
+    history: Any
+    verbosity: str | None
+    store: bool | None
+    metadata: Mapping[str, str] | None
+    temperature: float | None
+    max_completion_tokens: int | None
+
+
+def begin_request_chat_completion(kwargs: RequestKwargs) -> _RequestState:
     p = TABLE.parameter
     given_model = check_optional_str(p("Model"), kwargs.get("model"))
     if given_model is not None and not given_model.strip():
@@ -319,7 +336,22 @@ def request_chat_completion(
     blank one adds none, and nothing at all to send is an error).  ``role`` is accepted as in
     PSOpenAI and does not change the user message's role.  Returns the completion with Message
     and History filled in; a refusal or a reply cut short is written as a warning."""
-    state = begin_request_chat_completion(dict(locals()))
+    state = begin_request_chat_completion(
+        {
+            "message": message,
+            "role": role,
+            "system_message": system_message,
+            "developer_message": developer_message,
+            "model": model,
+            "history": history,
+            "verbosity": verbosity,
+            "store": store,
+            "metadata": metadata,
+            "temperature": temperature,
+            "max_completion_tokens": max_completion_tokens,
+            **settings_kwargs(locals()),
+        }
+    )
     return process_request_chat_completion(state, message)
 
 

@@ -31,8 +31,19 @@ from ..psobject import PSObject
 from ..results import completion_object
 from ..secret import Secret
 from ..validation import check_optional_str, check_switch
-from .changes import AGAIN, APPLIED, change_metadata, metadata_of, read_completion, resume_state
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .changes import (
+    AGAIN,
+    APPLIED,
+    as_path_text,
+    change_metadata,
+    check_journal_op,
+    metadata_of,
+    read_completion,
+    report_skipped,
+    resume_state,
+    scrubber,
+)
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -112,10 +123,20 @@ class _RestoreState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def begin_restore(kwargs: Mapping[str, Any]) -> _RestoreState:
+class RestoreKwargs(SettingsKwargs, total=False):
+    """The keywords restore_chat_completion_metadata hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    journal: str | os.PathLike[str]
+    restore_journal: str | os.PathLike[str] | None
+    force: bool | None
+    resume: bool | None
+
+
+def begin_restore(kwargs: RestoreKwargs) -> _RestoreState:
     """Check the parameters, resolve the settings once."""
     p = TABLE.parameter
-    restore_journal = check_optional_str(p("RestoreJournal"), kwargs.get("restore_journal"))
+    restore_journal = check_optional_str(p("RestoreJournal"), as_path_text(kwargs.get("restore_journal")))
     force = check_switch(p("Force"), kwargs.get("force"))
     resume = check_switch(p("Resume"), kwargs.get("resume"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
@@ -123,8 +144,9 @@ def begin_restore(kwargs: Mapping[str, Any]) -> _RestoreState:
 
 
 def end_restore(state: _RestoreState) -> None:
-    """Close the restore journals (releasing their locks)."""
+    """Report the ids skipped, close the restore journals (releasing their locks)."""
     for journal in state.journals.values():
+        report_skipped(journal)
         journal.close()
 
 
@@ -165,15 +187,31 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
     with state.lock:
         journal = state.journals.get(path)
         if journal is None:
-            journal = Journal(path, resume=state.resume, parameter="RestoreJournal")
+            journal = Journal(
+                path, resume=state.resume, parameter="RestoreJournal", redact=scrubber(state.invocation)
+            )
+            try:
+                check_journal_op(journal, "restore", "RestoreJournal")
+            except BaseException:
+                journal.close()
+                raise
             state.journals[path] = journal
         return journal
+
+
+def _same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file: through links, and in any case where the file system
+    ignores case (Windows, macOS)."""
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist yet
+        return os.path.normcase(os.path.realpath(first)) == os.path.normcase(os.path.realpath(second))
 
 
 def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
     """The records of a journal no run is writing (its lock is taken for the reading)."""
     restore_path = state.restore_journal or source + RESTORE_SUFFIX
-    if os.path.abspath(restore_path) == os.path.abspath(source):
+    if _same_file(restore_path, source):
         raise ParameterBindingError(
             "RestoreJournal", f"The restore journal cannot be the journal it restores ('{source}')."
         )
@@ -186,7 +224,7 @@ def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
 
 def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any]:
     """The ids each given journal can take back, newest change first."""
-    for source in sources:
+    for source in map(as_path_text, sources):
         if not isinstance(source, str) or not source.strip():
             yield ParameterBindingError(
                 "Journal", "Cannot validate argument on parameter 'Journal'. Give a file path."
@@ -201,6 +239,17 @@ def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any
                 "(their copies are in the journal).",
                 source,
                 removed,
+            )
+        last = {r["id"]: r for r in records if r.get("op") in _OPS and isinstance(r.get("id"), str)}
+        unsettled = sum(1 for r in last.values() if r.get("state") in ("pending", "failed"))
+        if unsettled:
+            # Killed between the pending record and done, or failed: the change may or may not
+            # be on the API, and the journal cannot say which.
+            log.warning(
+                "The journal '%s' records %d changes that did not finish (pending or failed); they "
+                "are not restored. Resume that run first (-Resume), then restore.",
+                source,
+                unsettled,
             )
         journal = _restore_journal(state, source)
         for ident, expected, target in items:
@@ -255,9 +304,9 @@ def process_restore(state: _RestoreState, item: Any) -> PSObject | None:
 
 
 def restore_chat_completion_metadata(
-    journal: str,
+    journal: "str | os.PathLike[str]",
     *,
-    restore_journal: str | None = None,
+    restore_journal: "str | os.PathLike[str] | None" = None,
     force: bool | None = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,
@@ -280,7 +329,13 @@ def restore_chat_completion_metadata(
     (a conflict is a :class:`~psopenai_py.errors.MetadataConflictError`) is logged as a warning
     and left alone, and the first failure is raised once all ids are done.
     """
-    kwargs = dict(locals())
+    kwargs: RestoreKwargs = {
+        "journal": journal,
+        "restore_journal": restore_journal,
+        "force": force,
+        "resume": resume,
+        **settings_kwargs(locals()),
+    }
     kwargs.pop("journal")
     state = begin_restore(kwargs)
     restored: list[PSObject] = []

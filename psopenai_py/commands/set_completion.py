@@ -7,11 +7,11 @@ The unit: its parameter table, ``begin`` (check the parameters, resolve the sett
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..journal import Journal
 from ..literal_text import to_literal
 from ..parameters import (
     ID_TEXT,
@@ -30,17 +30,24 @@ from .changes import (
     AGAIN,
     APPLIED,
     change_metadata,
+    check_journal_op,
     check_merged,
     check_patch,
     check_resume,
+    check_same_change,
     merge_metadata,
     metadata_of,
     open_journal,
     read_completion,
+    report_skipped,
     resume_state,
+    scrubber,
 )
-from .common import Invocation, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
+    from ..journal import Journal
 
 log = logging.getLogger("psopenai_py")
 
@@ -88,7 +95,17 @@ class _SetState:
     resume: bool = False
 
 
-def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
+class SetKwargs(SettingsKwargs, total=False):
+    """The keywords set_chat_completion hands to its begin step (the binder hands the same, by
+    the table's Python names)."""
+
+    metadata: Mapping[str, str | None]
+    merge: bool | None
+    journal: str | os.PathLike[str] | None
+    resume: bool | None
+
+
+def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
     """Check MetaData and the settings parameters, resolve the settings once."""
     p = TABLE.parameter
     merge = check_switch(p("Merge"), kwargs.get("merge"))
@@ -100,11 +117,28 @@ def begin_set_chat_completion(kwargs: Mapping[str, Any]) -> _SetState:
         patch, metadata = None, check_metadata(p("MetaData"), kwargs.get("metadata"))
     check_resume(p("Resume"), resume, kwargs.get("journal"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    return _SetState(invocation, metadata, patch, open_journal(kwargs.get("journal"), resume), resume)
+    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
+    state = _SetState(invocation, metadata, patch, journal, resume)
+    try:
+        check_journal_op(journal, "set")
+        check_same_change(journal, "set", _change(state))
+    except BaseException:
+        end_set_chat_completion(state)
+        raise
+    return state
+
+
+def _change(state: _SetState) -> dict[str, Any]:
+    """What this run does to each id, as its journal records it."""
+    return {
+        "merge": state.patch is not None,
+        "metadata": state.metadata if state.patch is None else state.patch,
+    }
 
 
 def end_set_chat_completion(state: _SetState) -> None:
-    """Close the journal (releasing its lock)."""
+    """Report the ids skipped, close the journal (releasing its lock)."""
+    report_skipped(state.journal)
     if state.journal is not None:
         state.journal.close()
 
@@ -129,10 +163,9 @@ def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObjec
     ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
     if state.patch is None and state.journal is None:
         return update_completion(state.invocation, ident, state.metadata)
-    change = {
-        "merge": state.patch is not None,
-        "metadata": state.metadata if state.patch is None else state.patch,
-    }
+    if state.journal is not None:
+        state.journal.check_writable()
+    change = _change(state)
     outcome, current = resume_state(
         state.invocation, state.journal, ident, op="set", resume=state.resume, extra={"change": change}
     )
@@ -157,7 +190,7 @@ def set_chat_completion(
     metadata: Mapping[str, str | None],
     *,
     merge: bool | None = None,
-    journal: str | None = None,
+    journal: "str | os.PathLike[str] | None" = None,
     resume: bool | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,

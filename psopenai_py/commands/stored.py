@@ -17,6 +17,8 @@ from typing import Any
 
 from ..errors import InvalidResponseException, ParameterBindingError
 from ..parameters import Command, Parameter, settings_parameters
+from ..scrub import scrub
+from ..secret import Secret
 from ..transport import RequestOptions, Transport, encode_path
 from ..validation import check_metadata, is_absolute_http_url
 from .common import Invocation, prepare_invocation
@@ -36,6 +38,12 @@ __all__ = [
     "follow_pages",
     "DIALECT_BASE_URL",
     "DIALECT_ORGANIZATION",
+    "check_text",
+    "check_object",
+    "check_page",
+    "clean_api_key",
+    "check_headers",
+    "KeyScrubber",
 ]
 
 # The names the official CLI and SDK read; this package's own names (OPENAI_API_BASE,
@@ -66,6 +74,7 @@ def open_invocation(
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, Any] | None = None,
     transport: Transport | None = None,
+    api_key_label: str = "api_key",
 ) -> Invocation:
     """Resolve the settings once: the caller's values, then the SDK's environment names
     (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``), then the package's usual order
@@ -73,11 +82,18 @@ def open_invocation(
 
     Raises :class:`~psopenai_py.errors.MissingSettingError` when no key is found anywhere, and
     :class:`~psopenai_py.errors.ParameterBindingError` for an ``OPENAI_BASE_URL`` that is not an
-    http(s) URL (the official CLI refuses it too, rather than silently using another server).
+    http(s) URL (the official CLI refuses it too, rather than silently using another server), and
+    for a key that cannot go into a header (see :func:`clean_api_key`; ``api_key_label`` names
+    where the caller's key came from, ``--api-key`` or ``api_key``).
     """
+    if isinstance(api_key, Secret):
+        api_key = api_key.reveal() if api_key else None
+    if isinstance(api_key, str):
+        api_key = clean_api_key(api_key, api_key_label)
     if api_key is None or api_key == "":
         # Read before the context and module globals, as the SDK reads it before anything else.
-        api_key = os.environ.get(API_KEY_NAME) or None
+        from_env = os.environ.get(API_KEY_NAME) or None
+        api_key = clean_api_key(from_env, API_KEY_NAME) if from_env is not None else None
     if base_url is None:
         env_base = os.environ.get(DIALECT_BASE_URL) or None
         if env_base is not None and not is_absolute_http_url(env_base):
@@ -129,7 +145,7 @@ def check_completion_id(value: Any, name: str = "completion_id") -> str:
         )
     if not value.strip():
         raise ParameterBindingError(name, f"Expected a non-empty value for `{name}` but received {value!r}")
-    return value
+    return str(check_text(value, name))
 
 
 def check_dialect_metadata(value: Any, *, nullable: bool) -> dict[str, str] | None:
@@ -137,13 +153,19 @@ def check_dialect_metadata(value: Any, *, nullable: bool) -> dict[str, str] | No
     None passes through when ``nullable`` (an update with null clears the metadata)."""
     if value is None and nullable:
         return None
+    _check_texts(value, "metadata")
     return check_metadata(_METADATA, value)
 
 
 def retrieve(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``GET /chat/completions/{id}``: the completion as sent."""
-    return invocation.request(
-        "GET", encode_path("chat/completions/{}", completion_id), timeout_override=timeout
+    return check_object(
+        invocation.request(
+            "GET",
+            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
+            timeout_override=timeout,
+        ),
+        "a chat.completion",
     )
 
 
@@ -155,31 +177,45 @@ def update(
     timeout: float | None = None,
 ) -> Any:
     """``POST /chat/completions/{id}`` with ``{"metadata": ...}`` (null clears it)."""
-    return invocation.request(
-        "POST",
-        encode_path("chat/completions/{}", completion_id),
-        body={"metadata": metadata},
-        timeout_override=timeout,
+    return check_object(
+        invocation.request(
+            "POST",
+            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
+            body={"metadata": metadata},
+            timeout_override=timeout,
+        ),
+        "a chat.completion",
     )
 
 
 def delete(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``DELETE /chat/completions/{id}``: the ``chat.completion.deleted`` object."""
-    return invocation.request(
-        "DELETE", encode_path("chat/completions/{}", completion_id), timeout_override=timeout
+    return check_object(
+        invocation.request(
+            "DELETE",
+            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
+            timeout_override=timeout,
+        ),
+        "a chat.completion.deleted",
     )
 
 
 def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:
     """``POST /chat/completions`` with the body as given (not streamed)."""
-    return invocation.request("POST", "chat/completions", body=body, timeout_override=timeout)
+    _check_texts(body, "body")
+    return check_object(
+        invocation.request("POST", "chat/completions", body=body, timeout_override=timeout),
+        "a chat.completion",
+    )
 
 
 def list_page(
     invocation: Invocation, query: Sequence[tuple[str, Any]], *, timeout: float | None = None
 ) -> Any:
     """One page of ``GET /chat/completions``; ``query`` holds only what the caller set."""
-    return invocation.request("GET", "chat/completions", query=query, timeout_override=timeout)
+    for name, value in query:
+        check_text(value, name)
+    return check_page(invocation.request("GET", "chat/completions", query=query, timeout_override=timeout))
 
 
 def messages_page(
@@ -190,11 +226,15 @@ def messages_page(
     timeout: float | None = None,
 ) -> Any:
     """One page of ``GET /chat/completions/{id}/messages``."""
-    return invocation.request(
-        "GET",
-        encode_path("chat/completions/{}/messages", completion_id),
-        query=query,
-        timeout_override=timeout,
+    for name, value in query:
+        check_text(value, name)
+    return check_page(
+        invocation.request(
+            "GET",
+            encode_path("chat/completions/{}/messages", check_text(completion_id, "completion_id")),
+            query=query,
+            timeout_override=timeout,
+        )
     )
 
 
@@ -243,3 +283,166 @@ def follow_pages(
         seen.add(cursor)
         query = with_after(query, cursor)
         page = fetch(query)
+
+
+# -- checks of what goes out and what comes back -------------------------------------------------
+
+_KEY_EDGES = " \t\r\n\ufeff"  # a key file's line ending, a BOM from a Windows editor
+
+
+def clean_api_key(value: str | None, label: str) -> str | None:
+    """A key as it can go into a header: surrounding white space and a byte-order mark removed
+    (a key read from a file keeps its line ending); a key with a line break, a control or a
+    non-ASCII character inside is refused, naming ``label`` and never quoting the key."""
+    if value is None:
+        return None
+    key = value.strip(_KEY_EDGES)
+    for position, char in enumerate(key, start=1):
+        if not " " <= char < "\x7f":
+            if char in "\r\n":
+                what = "a line break"
+            elif char < " " or char == "\x7f":
+                what = "a control character"
+            else:
+                what = "a non-ASCII character"
+            raise ParameterBindingError(
+                "api_key",
+                f"The API key given by {label} has {what} at position {position}; an API key is "
+                "printable ASCII. Nothing was sent.",
+            )
+    return key or None
+
+
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_FRAMING_HEADERS = frozenset(
+    ("content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer")
+)
+
+
+def check_headers(value: Mapping[str, Any] | None, name: str) -> dict[str, str] | None:
+    """Extra headers that HTTP can carry: token names, Latin-1 values without line breaks or
+    control characters, none of the message-framing ones.  The error names the header, never
+    its value (a header may carry a credential)."""
+    if value is None:
+        return None
+    checked: dict[str, str] = {}
+    for header, item in value.items():
+        text = str(item)
+        problem = None
+        if not isinstance(header, str) or not header or not set(header) <= _TOKEN_CHARS:
+            problem = "is not a valid header name"
+        elif any(c in text for c in "\r\n"):
+            problem = "has a line break in its value"
+        elif any((c < " " and c != "\t") or c == "\x7f" for c in text):
+            problem = "has a control character in its value"
+        elif any(ord(c) > 0xFF for c in text):
+            problem = "has a character outside Latin-1 in its value, which HTTP headers cannot carry"
+        elif header.lower() in _FRAMING_HEADERS:
+            problem = "is set by the HTTP client and cannot be replaced"
+        if problem:
+            raise ParameterBindingError(
+                name, f"The header {header!r} in `{name}` {problem}. Nothing was sent."
+            )
+        checked[header] = text
+    return checked
+
+
+def check_text(value: Any, name: str) -> Any:
+    """Text that can be sent as UTF-8: a str with a lone surrogate (bytes that were not UTF-8 on
+    a command line) is refused, naming the parameter, before anything is sent."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ParameterBindingError(
+                name,
+                f"The value of {name} is not valid text: character {exc.start + 1} is an undecodable "
+                f"byte ({value[exc.start]!a}); pass UTF-8 text. Nothing was sent.",
+            ) from None
+    return value
+
+
+def _check_texts(value: Any, name: str) -> None:
+    """Every string inside a JSON-like value, as :func:`check_text`."""
+    if isinstance(value, str):
+        check_text(value, name)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_texts(key, name)
+            _check_texts(item, name)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_texts(item, name)
+
+
+def check_object(value: Any, expected: str) -> Any:
+    """A response that must be a JSON object (a completion, a deleted marker)."""
+    if not isinstance(value, Mapping):
+        raise InvalidResponseException(
+            f"The API returned {_json_kind(value)} where {expected} object was expected; nothing is shown."
+        )
+    return value
+
+
+def check_page(page: Any) -> Mapping[str, Any]:
+    """A list page: an object whose ``data`` is a list of objects.  Anything else is a server
+    fault, raised instead of read as no items (an export must not report success over it)."""
+    if not isinstance(page, Mapping):
+        raise InvalidResponseException(
+            f"The API returned {_json_kind(page)} where a list page (an object with data) was expected."
+        )
+    data = page.get("data")
+    if not isinstance(data, list):
+        raise InvalidResponseException(
+            f"The API returned a list page whose data is {_json_kind(data)}, not a list."
+        )
+    for index, item in enumerate(data):
+        if not isinstance(item, Mapping):
+            raise InvalidResponseException(
+                f"The API returned a list page whose item {index + 1} is {_json_kind(item)}, not an object."
+            )
+    if data and page.get("has_more") is not False:
+        ident = data[-1].get("id")
+        if not isinstance(ident, str) or not ident:
+            raise InvalidResponseException(
+                "The API returned a list page that has more items but no id on its last item to "
+                "continue from; stopped instead of reporting a partial list as complete."
+            )
+    return page
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+class KeyScrubber:
+    """The package's one scrubber (:func:`psopenai_py.scrub.scrub`) with this invocation's key
+    always in play, for every text the dialect writes: whole keys in any encoding, and any run of
+    8 or more characters copied from the key (a hostile or broken server may echo it cut short).
+    """
+
+    def __init__(self, key: Secret | str | None) -> None:
+        self._key = key
+
+    def __call__(self, text: str) -> str:
+        return scrub(text, (self._key,))
+
+    def value(self, data: Any) -> Any:
+        """A JSON-like value with every string (and key) scrubbed."""
+        if isinstance(data, str):
+            return self(data)
+        if isinstance(data, Mapping):
+            return {self(str(k)): self.value(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.value(v) for v in data]
+        return data

@@ -15,8 +15,10 @@ __all__ = ["CommandUnit", "call_with_keywords"]
 class CommandUnit:
     """One public command as the front-ends run it.
 
-    ``begin`` takes the bound values by keyword and returns the state for ``process`` (pipeline
-    commands) or the command's only output (other commands).  ``process`` handles one pipeline
+    ``begin`` takes the bound values by keyword (the command's own TypedDict of its Python names:
+    the library function builds it, the binder hands the same keys from the parameter table) and
+    returns the state for ``process`` (pipeline commands) or the command's only output (other
+    commands).  ``process`` handles one pipeline
     item; ``pipeline_parameter`` names the parameter pipeline input binds to; ``describe`` gives
     the WhatIf/Confirm target of one item.  ``end`` runs once after the last item, however the
     run ends (it closes what ``begin`` opened); ``expand`` turns the bound input into the items
@@ -24,7 +26,7 @@ class CommandUnit:
     """
 
     table: Command
-    begin: Callable[[Mapping[str, Any]], Any]
+    begin: Callable[[Any], Any]
     process: Callable[[Any, Any], Any] | None = None
     pipeline_parameter: str | None = None
     describe: Callable[[Any, Any], str] | None = None

@@ -17,15 +17,20 @@ __all__ = ["is_dialect", "main"]
 
 
 def is_dialect(argv: Sequence[str]) -> bool:
-    """True when the command line's first command word is ``chat`` or ``chat:completions...``
+    """True when the command line's first command word is ``chat`` or ``chat:...``
     (global flags such as ``--api-key X`` may come before it)."""
     # Most command lines have no such word at all: answer those without loading the grammar.
-    if not any(word == "chat" or word.startswith("chat:") for word in argv):
+    if not any(word.lower() == "chat" or word.lower().startswith("chat:") for word in argv):
         return False
     from .grammar import command_words
 
     words = command_words(argv)
-    return bool(words) and (words[0] == "chat" or words[0].startswith("chat:completions"))
+    # Any chat:... word, so that a misspelt resource (chat:completion) gets the dialect's
+    # "Did you mean" rather than the PowerShell front-end's "not a command".
+    # Case-insensitively too: the rest of psopenai is PowerShell's, where Chat:Completions would
+    # work; here it gets the suggestion of the right spelling.
+    first = words[0].lower() if words else ""
+    return first == "chat" or first.startswith("chat:")
 
 
 def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

@@ -6,6 +6,7 @@ Exit status as the official CLI's: 0 for success, help and version; 1 for a bad 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ from typing import Any, TextIO
 from .. import __version__
 from . import grammar
 from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
-from .output import Printer, render_json
+from .output import Printer, ScrubbedStream, visible
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_UNKNOWN_COMMAND"]
 
@@ -33,30 +34,96 @@ MISSING_KEY = (
 
 def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run one dialect command line; returns the exit status.  Nothing here raises."""
-    out = stdout if stdout is not None else sys.stdout
-    err = stderr if stderr is not None else sys.stderr
+    # A stream the shell closed (">&-") is None in Python: write nowhere rather than fail.
+    out: Any = stdout if stdout is not None else (sys.stdout or _Nowhere())
+    err: Any = _Tolerant(stderr if stderr is not None else (sys.stderr or _Nowhere()))
+    try:
+        return _main(argv, out, err)
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep the interpreter's final flush
+        # of the same pipe from reporting it again.
+        _silence(out)
+        return EXIT_FAILURE
+    except OSError as exc:
+        # Writing the output failed (a full disk, a stream closed under us).
+        _write_quietly(err, f"psopenai: cannot write the output ({exc.strerror or type(exc).__name__}).\n")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        _write_quietly(err, "Interrupted.\n")
+        return 130
+
+
+class _Nowhere:
+    """A text stream that drops what is written (for a closed standard stream)."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Tolerant:
+    """stderr, where a failed write (a closed descriptor) is dropped: a message that cannot be
+    shown must not change the exit status of what it reports."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.encoding = getattr(stream, "encoding", None)
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self.stream.write(text) or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.flush()
+
+
+def _silence(stream: Any) -> None:
+    if stream is sys.stdout:
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def _write_quietly(stream: Any, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: Sequence[str], out: Any, err: Any) -> int:
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_UNKNOWN_COMMAND
     except grammar.UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_FAILURE
     if parsed.help or (parsed.verb is None and not parsed.version):
         out.write(help_text(parsed.resource, parsed.verb))
+        out.flush()
         return EXIT_OK
     if parsed.version:
         out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
+        out.flush()
         return EXIT_OK
-    with _logging(parsed, err):
+    with _logging(parsed, err) as logs:
         try:
-            return _run(parsed, out, err)
-        except BrokenPipeError:
-            return EXIT_FAILURE
-        except KeyboardInterrupt:
-            err.write("Interrupted.\n")
-            return 130
+            return _run(parsed, out, err, logs)
+        except (OSError, KeyboardInterrupt):
+            raise  # reported by main
         except Exception as exc:  # the last guard: no traceback reaches a user
             # Only the class name: the message of an unforeseen error could quote a header.
             err.write(f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown.\n")
@@ -70,31 +137,45 @@ class _logging:
     def __init__(self, parsed: Parsed, err: TextIO) -> None:
         self.logger = logging.getLogger("psopenai_py")
         self.debug = bool(parsed.get("debug"))
-        self.hidden = [value for _, value in parsed.get("header") or [] if value]
+        # A value is hidden where the header dump shows it ('Name': 'value'), and anywhere else
+        # when it is long enough to be told apart from other text (a short one, such as "1",
+        # would blank out every digit of the log).
+        self.hidden: list[tuple[str, str]] = []
+        for name, value in parsed.get("header") or []:
+            if value:
+                self.hidden.append((f"{name!r}: {value!r}", f"{name!r}: '********'"))
+                if len(value) >= 6:
+                    self.hidden.append((value, "********"))
         self.handler: logging.Handler = logging.StreamHandler(err) if self.debug else logging.NullHandler()
         self.level = self.logger.level
 
-    def __enter__(self) -> None:
+    def scrub_with(self, stream: Any) -> None:
+        """Send the log lines through ``stream`` (the scrubbed stderr) from now on."""
+        if isinstance(self.handler, logging.StreamHandler):
+            self.handler.setStream(stream)
+
+    def __enter__(self) -> _logging:
         hidden = self.hidden
 
         class _Hide(logging.Formatter):
             def format(self, record: logging.LogRecord) -> str:
                 text = super().format(record)
-                for value in hidden:
-                    text = text.replace(value, "********")
+                for shown, masked in hidden:
+                    text = text.replace(shown, masked)
                 return text
 
         self.handler.setFormatter(_Hide("%(levelname)s: %(message)s"))
         self.logger.addHandler(self.handler)
         if self.debug:
             self.logger.setLevel(logging.DEBUG)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.level)
 
 
-def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
+def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
     from ..commands import stored
     from ..errors import MissingSettingError, PSOpenAIError
 
@@ -108,10 +189,11 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
             base_url=parsed.get("base-url"),
             organization=parsed.get("organization"),
             max_retries=parsed.get("max-retries", DEFAULT_MAX_RETRIES),
-            headers=dict(parsed.get("header") or []),
+            headers=_headers(parsed),
+            api_key_label="--api-key" if parsed.get("api-key") else "OPENAI_API_KEY",
         )
     except grammar.UsageError as exc:
-        err.write(f"{exc}\n")
+        err.write(f"{visible(str(exc))}\n")
         return EXIT_FAILURE
     except MissingSettingError:
         _report(err, out, error_format, MISSING_KEY, None)
@@ -119,6 +201,11 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
     except PSOpenAIError as exc:
         _report(err, out, error_format, _one_line(str(exc)), None)
         return EXIT_FAILURE
+    # From here on every line written may quote the server, which may echo the key whole,
+    # JSON-escaped or in part: all of it goes through the key scrubber.
+    scrub = _scrubber(stored.KeyScrubber(invocation.settings.api_key), invocation.settings.api_base)
+    out, err = ScrubbedStream(out, scrub), ScrubbedStream(err, scrub)
+    logs.scrub_with(err)
     timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
     printer = Printer(out, parsed.get("format") or "auto")
     try:
@@ -133,16 +220,81 @@ def _run(parsed: Parsed, out: TextIO, err: TextIO) -> int:
 _Request = Callable[[Any, float, Printer, TextIO], None]
 
 
+def _scrubber(keys: Callable[[str], str], base_url: str) -> Callable[[str], str]:
+    """The key scrubber, also hiding the password of a base URL with user info
+    (``https://user:password@gateway/v1``), which request lines and logs quote."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(base_url).password
+    except ValueError:
+        password = None
+    hidden = [p for p in {password, unquote(password)} if p] if password else []
+
+    def scrub(text: str) -> str:
+        for secret in hidden:
+            text = text.replace(secret, "********")
+        return keys(text)
+
+    return scrub
+
+
+def _headers(parsed: Parsed) -> dict[str, str]:
+    """The -H headers (the last of a name wins), with OpenAI-Project from --project or
+    OPENAI_PROJECT_ID unless a -H names it."""
+    headers: dict[str, str] = {}
+    for name, value in parsed.get("header") or []:
+        for known in [k for k in headers if k.lower() == name.lower()]:
+            del headers[known]
+        headers[name] = value
+    project = parsed.get("project") or os.environ.get("OPENAI_PROJECT_ID") or None
+    if project and not any(k.lower() == "openai-project" for k in headers):
+        headers["OpenAI-Project"] = grammar.GLOBAL_FLAG_INDEX["header"].convert(f"OpenAI-Project: {project}")[
+            1
+        ]
+    return headers
+
+
 def _metadata(parsed: Parsed, *, nullable: bool = True) -> Any:
     from ..commands import stored
     from ..errors import PSOpenAIError
 
+    value = parsed.get("metadata")
+    if isinstance(value, dict):
+        hint = _metadata_hint(value)
+        if hint:
+            raise grammar.UsageError(f"Incorrect Usage: invalid value for flag --metadata: {hint}")
     try:
-        return stored.check_dialect_metadata(parsed.get("metadata"), nullable=nullable)
+        return stored.check_dialect_metadata(value, nullable=nullable)
     except PSOpenAIError as exc:
         raise grammar.UsageError(
             f"Incorrect Usage: invalid value for flag --metadata: {_problem(str(exc))}"
         ) from None
+
+
+def _metadata_hint(value: dict[str, Any]) -> str | None:
+    """What to write instead, for the YAML values that are not strings."""
+    from .flow import dumps_compact
+
+    for key, item in value.items():
+        if item is None and ":" in key:
+            left, _, right = key.partition(":")
+            return f"the key '{key}' has no value; write '{{{left}: {right}}}' (a space after the colon)"
+        if item is None:
+            return (
+                f"the value of key '{key}' is null; metadata values are strings. An update "
+                "replaces the whole metadata: leave a key out to remove it, or pass null to clear all"
+            )
+        if isinstance(item, (bool, int, float)):
+            text = dumps_compact(item)
+            return (
+                f"the value of key '{key}' is the {'boolean' if isinstance(item, bool) else 'number'} "
+                f"{text}; metadata values are strings: quote it, '{{{key}: \"{text}\"}}'"
+            )
+        if isinstance(item, (dict, list)):
+            kind = "a mapping" if isinstance(item, dict) else "a list"
+            return f"the value of key '{key}' is {kind}; metadata values are strings"
+    return None
 
 
 def _problem(message: str) -> str:
@@ -252,6 +404,15 @@ def _export_destination(output: str | None) -> str | None:
     if output in (None, "-"):
         return None
     assert output is not None
+    if not output.strip():
+        raise grammar.UsageError(
+            "Incorrect Usage: invalid value for flag --output: it is empty (use - for stdout)"
+        )
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        raise grammar.UsageError(
+            f'Incorrect Usage: invalid value "{output}" for flag --output: '
+            "it names a folder; give a file name"
+        )
     if os.path.lexists(output):
         raise grammar.UsageError(
             f'Incorrect Usage: invalid value "{output}" for flag '
@@ -270,15 +431,26 @@ def _export(
 ) -> None:
     """JSON Lines of every item; a file is written beside its destination under a temporary
     name and moved into place only when every page has arrived, so a failure leaves no file."""
+    from ..errors import PSOpenAIError
+
     if destination is None:
-        count = _write_lines(pages, Printer(printer.out, "jsonl"), max_items)
-        err.write(f"Stored completions: {count}\nAll pages fetched.\n")
+        tally = _Tally()
+        _write_lines(pages, Printer(printer.out, "jsonl"), max_items, tally)
+        err.write(tally.receipt(max_items))
         return
     folder = os.path.dirname(os.path.abspath(destination))
-    handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    try:
+        handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
+    except OSError as exc:
+        # Before the first request: nothing was sent.
+        raise PSOpenAIError(
+            f"Cannot write the export in {folder}: {exc.strerror or type(exc).__name__}. Nothing was sent."
+        ) from None
+    scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            count = _write_lines(pages, Printer(stream, "jsonl"), max_items)
+            tally = _Tally()
+            _write_lines(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), max_items, tally)
             stream.flush()
             os.fsync(stream.fileno())
         _publish(staging, destination)
@@ -286,13 +458,55 @@ def _export(
         if os.path.exists(staging):
             os.remove(staging)
         raise
-    err.write(f"Saved {destination}\nStored completions: {count}\nAll pages fetched.\n")
+    err.write(f"Saved {destination}\n" + tally.receipt(max_items))
 
 
-def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int) -> int:
-    for item in _items(pages, max_items):
+class _Tally:
+    """What an export wrote: how many items, and whether --max-items left some unfetched."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.capped = False
+
+    def receipt(self, max_items: int) -> str:
+        if self.capped:
+            return (
+                f"Stored completions: {self.count}\n"
+                f"Stopped at --max-items {max_items}; later items were not fetched.\n"
+            )
+        return f"Stored completions: {self.count}\nAll pages fetched.\n"
+
+
+def _export_items(pages: Iterator[Any], max_items: int, tally: _Tally) -> Iterator[Any]:
+    """The items to export, each id once: a server that repeats an item across pages is paging
+    inconsistently, and an export (a copy to restore from) must not hold it twice."""
+    from ..commands import stored
+    from ..errors import InvalidResponseException
+
+    seen: set[str] = set()
+    for page in pages:
+        for item in page["data"]:
+            if max_items != -1 and tally.count >= max_items:
+                tally.capped = True
+                return
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    raise InvalidResponseException(
+                        f"The API returned {ident!r} on two pages; stopped, as an export holds "
+                        "each completion once."
+                    )
+                seen.add(ident)
+            tally.count += 1
+            yield item
+        if max_items != -1 and tally.count >= max_items:
+            tally.capped = stored.next_cursor(page) is not None
+            return
+
+
+def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int, tally: _Tally) -> None:
+    for item in _export_items(pages, max_items, tally):
         lines.document(item)
-    return lines.count
 
 
 def _publish(staging: str, destination: str) -> None:
@@ -343,11 +557,12 @@ def _describe(exc: Exception, redact: Callable[[str], str]) -> tuple[str, Any]:
     return redact(_one_line(str(exc))), None
 
 
-def _report(err: TextIO, out: TextIO, error_format: str, line: str, body: Any) -> None:
-    err.write(line + "\n")
+def _report(err: Any, out: Any, error_format: str, line: str, body: Any) -> None:
+    err.write(visible(line) + "\n")
+    err.flush()
     if error_format == "json":
-        out.write(render_json(body if body is not None else {"message": line}) + "\n")
-        out.flush()
+        # Through a Printer: a legacy code page gets escapes rather than an encoding error.
+        Printer(out, "json").document(body if body is not None else {"message": line})
 
 
 # -- help ---------------------------------------------------------------------------------------

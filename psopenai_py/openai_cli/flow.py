@@ -62,11 +62,12 @@ class FlowError(ValueError):
 
 def parse_flow(text: str) -> Any:
     """Parse JSON or a YAML flow value: mappings, sequences, quoted or plain scalars."""
-    parser = _Parser(text)
+    # A byte-order mark, as a Windows editor or PowerShell's Get-Content may leave at the start.
+    parser = _Parser(text[1:] if text.startswith("\ufeff") else text)
     parser.skip_space()
     value = parser.value(0, top=True)
     parser.skip_space()
-    if parser.pos != len(text):
+    if parser.pos != len(parser.text):
         raise parser.error("unexpected text after the value")
     return value
 
@@ -208,7 +209,10 @@ class _Parser:
             if char in "\r\n" and top:
                 break
             self.pos += 1
-        word = " ".join(text[start : self.pos].split())  # flow folding: line breaks are spaces
+        # Flow folding: a line break (with the blanks around it) is one space; blanks inside a
+        # line are kept as written, so '{note: a  b}' keeps its two spaces.
+        lines = [line.strip(" \t") for line in re.split(r"\r\n|\r|\n", text[start : self.pos])]
+        word = " ".join(line for line in lines if line)
         if key and not word:
             raise self.error("expected a key")
         return word

@@ -13,12 +13,14 @@ anything sent.  Parsing errors are :class:`UsageError` (exit status 1, as the of
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..validation import is_absolute_http_url
 from .flow import FlowError, parse_flow
+from .output import visible
 
 __all__ = [
     "Flag",
@@ -33,6 +35,9 @@ __all__ = [
     "command_words",
     "FORMATS",
     "ERROR_FORMATS",
+    "GLOBAL_FLAG_INDEX",
+    "similarity",
+    "suggest",
 ]
 
 FORMATS = ("auto", "json", "jsonl", "pretty", "text")
@@ -73,7 +78,22 @@ class Flag:
 
     def convert(self, text: str) -> Any:
         """The flag's value from its text; UsageError naming the flag otherwise."""
+        _check_decodable(f"flag --{self.name}", text)
         return _CONVERTERS[self.kind](self, text)
+
+
+def _check_decodable(what: str, text: str) -> None:
+    """A command line word that was not valid UTF-8 (or the locale's encoding) reaches Python
+    with lone surrogates in it; it could not be sent, so it is refused here."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else None
+        shown = f"the byte 0x{byte:02x}" if byte is not None else "a lone surrogate"
+        raise UsageError(
+            f"Incorrect Usage: invalid value for {what}: character {exc.start + 1} is {shown}, "
+            "which is not text in UTF-8 (or this terminal's encoding)"
+        ) from None
 
 
 def _usage(flag: Flag, text: str, problem: str) -> UsageError:
@@ -128,6 +148,12 @@ def _choice(flag: Flag, text: str) -> str:
 
 
 def _flow(flag: Flag, text: str) -> Any:
+    if not text.strip(" \t\r\n\ufeff"):
+        # An unset shell variable ("--metadata $TAGS") must not clear the metadata.
+        raise UsageError(
+            f"Incorrect Usage: invalid value for flag --{flag.name}: it is empty "
+            "(write '{}' for no pairs, or null to clear)"
+        )
     try:
         return parse_flow(text)
     except FlowError as exc:
@@ -150,16 +176,32 @@ def _objects(flag: Flag, text: str) -> list[Any]:
     return value
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# Headers that frame the message: a wrong value makes the server wait for bytes that never come
+# or read the next request as this one's body.
+_FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer")
+
+
 def _header(flag: Flag, text: str) -> tuple[str, str]:
     name, colon, value = text.partition(":")
-    name = name.strip()
-    if not colon or not name or any(c in name for c in " \t\r\n") or any(c in value for c in "\r\n"):
-        raise UsageError(
-            f"Incorrect Usage: invalid value for flag --{flag.name}: expected "
-            "'Name: Value' "
-            "(one header, no line breaks)"
-        )
-    return name, value.strip()
+    name, value = name.strip(), value.strip(" \t")
+    problem = None
+    if not colon or not name:
+        problem = "expected 'Name: Value'"
+    elif not _TOKEN.fullmatch(name):
+        problem = "the name may hold only letters, digits and !#$%&'*+.^_`|~- (no spaces)"
+    elif any(c in value for c in "\r\n"):
+        problem = "the value has a line break (one header per flag)"
+    elif visible(value) != value or "\x7f" in value:
+        problem = "the value has a control character"
+    elif not all(ord(c) < 0x100 for c in value):
+        problem = "the value has a character outside Latin-1, which HTTP headers cannot carry"
+    elif name.lower() in _FRAMING_HEADERS:
+        problem = f"{name} is set by the HTTP client and cannot be replaced"
+    if problem:
+        # The value is not quoted: a header may carry a credential.
+        raise UsageError(f"Incorrect Usage: invalid value for flag --{flag.name} ({name or '?'}): {problem}")
+    return name, value
 
 
 def _url(flag: Flag, text: str) -> str:
@@ -192,6 +234,7 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
         kind="url",
     ),
     Flag("organization", "organization id (default: OPENAI_ORG_ID, then OPENAI_ORGANIZATION)"),
+    Flag("project", "project id, sent as OpenAI-Project (default: OPENAI_PROJECT_ID)"),
     Flag(
         "header",
         "an extra request header 'Name: Value' (repeatable; the last one of a name wins)",
@@ -218,6 +261,8 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
     Flag("help", "show help", kind="switch", short="h"),
     Flag("version", "show the version", kind="switch", short="v"),
 )
+
+GLOBAL_FLAG_INDEX = {flag.name: flag for flag in GLOBAL_FLAGS}
 
 _ID = Flag("completion-id", "the stored completion's id (or the first argument)")
 _AFTER = Flag("after", "list after this id")
@@ -385,6 +430,61 @@ def command_words(argv: Sequence[str]) -> list[str]:
     return words
 
 
+def similarity(a: str, b: str) -> float:
+    """Jaro-Winkler similarity, 0 (nothing alike) to 1 (equal): the measure the official CLI's
+    parser uses for its "Did you mean" suggestions."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    window = max(0, max(len(a), len(b)) // 2 - 1)
+    used = [False] * len(b)
+    matched_a: list[str] = []
+    for i, char in enumerate(a):
+        for j in range(max(0, i - window), min(len(b), i + window + 1)):
+            if not used[j] and b[j] == char:
+                used[j] = True
+                matched_a.append(char)
+                break
+    if not matched_a:
+        return 0.0
+    matched_b = [char for j, char in enumerate(b) if used[j]]
+    transpositions = sum(x != y for x, y in zip(matched_a, matched_b, strict=True)) / 2
+    m = len(matched_a)
+    jaro = (m / len(a) + m / len(b) + (m - transpositions) / m) / 3
+    if jaro <= 0.7:
+        return jaro
+    prefix = 0
+    for x, y in zip(a[:4], b[:4], strict=False):
+        if x != y:
+            break
+        prefix += 1
+    return jaro + 0.1 * prefix * (1 - jaro)
+
+
+_SUGGESTION_THRESHOLD = 0.75  # the official CLI's
+
+
+def suggest(provided: str, candidates: Sequence[str]) -> str | None:
+    """The candidate most like ``provided``, if any is alike enough."""
+    best, score = None, 0.0
+    for candidate in candidates:
+        value = similarity(candidate, provided)
+        if value > score:
+            best, score = candidate, value
+    return best if score >= _SUGGESTION_THRESHOLD else None
+
+
+def _unknown_word(
+    word: str, candidates: Sequence[str], prefix: str, compare: str | None = None
+) -> UnknownCommand:
+    guess = suggest(word if compare is None else compare, candidates)
+    hint = f" Did you mean 'psopenai {prefix}{guess}'?" if guess else ""
+    return UnknownCommand(
+        f"No help topic for '{visible(word)}'.{hint}" if hint else f"No help topic for '{visible(word)}'"
+    )
+
+
 def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
     """The resource and verb named by the first words, and how many words they took."""
     parts: list[str] = []
@@ -397,7 +497,10 @@ def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
         parts = candidate
         used += 1
     if not parts:
-        raise UnknownCommand(f"No help topic for '{words[0] if words else ''}'")
+        first = words[0] if words else ""
+        # Compared in lower case: "CHAT" or "Chat:Completions" is the right command misspelt.
+        lowered = first.lower()
+        raise _unknown_word(first, list(RESOURCES), "", "chat:completions" if lowered == "chat" else lowered)
     if parts == ["chat"]:
         # As the official CLI's suggestion: the only command under 'chat' is completions.
         if len(words) > used:
@@ -412,7 +515,7 @@ def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
     for verb in VERBS:
         if verb.resource == resource and verb.name == name:
             return resource, verb, used + 1
-    raise UnknownCommand(f"No help topic for '{name}'")
+    raise _unknown_word(name, [v.name for v in VERBS if v.resource == resource], resource + " ")
 
 
 def parse(argv: Sequence[str]) -> Parsed:
@@ -438,7 +541,9 @@ def parse(argv: Sequence[str]) -> Parsed:
         name, inline = split
         flag = allowed.get(name)
         if flag is None:
-            raise UsageError(f"Incorrect Usage: flag provided but not defined: -{name}")
+            guess = suggest(name, [f.name for f in allowed.values()])
+            hint = f'. Did you mean "--{guess}"?' if guess else ""
+            raise UsageError(f"Incorrect Usage: flag provided but not defined: -{visible(name)}{hint}")
         if not flag.takes_value:
             if inline is not None and _bool(flag, inline) is False:
                 continue
@@ -467,8 +572,33 @@ def parse(argv: Sequence[str]) -> Parsed:
     return parsed
 
 
+# An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
+# cursor or model name.
+_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+
+
+def _check_not_a_key(parsed: Parsed) -> None:
+    """A key typed where another value belongs (the flag name forgotten, or the wrong flag) is
+    refused before it is sent as an id or printed back, and the message does not quote it."""
+    for word in parsed.positionals:
+        if _KEY_SHAPED.fullmatch(word.strip()):
+            raise UsageError(
+                "Incorrect Usage: an argument looks like an API key (sk-...); pass a key with "
+                "--api-key. Nothing was sent."
+            )
+    for name, value in parsed.values.items():
+        if name != "api_key" and isinstance(value, str) and _KEY_SHAPED.fullmatch(value.strip()):
+            raise UsageError(
+                f"Incorrect Usage: the value of --{name.replace('_', '-')} looks like an API key "
+                "(sk-...); pass a key with --api-key. Nothing was sent."
+            )
+
+
 def _check_positionals(parsed: Parsed, verb: Verb) -> None:
     rest = list(parsed.positionals)
+    for word in rest:
+        _check_decodable("the argument" if verb.takes_id else "an extra argument", word)
+    _check_not_a_key(parsed)
     if verb.takes_id and "completion_id" not in parsed.values and rest:
         parsed.values["completion_id"] = rest.pop(0)
     if rest:

@@ -10,11 +10,37 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
+from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["Printer", "render", "render_json"]
+__all__ = ["Printer", "render", "render_json", "visible", "ScrubbedStream"]
 
 WIDTH = 80
+# C0 controls but tab and line feed, DEL and the C1 controls: a terminal acts on them (ESC starts
+# a control sequence that can recolour, retitle or rewrite the screen), so readable output shows
+# them as escapes.  JSON output escapes them already.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with terminal control characters shown as ``\\xNN`` escapes."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class ScrubbedStream:
+    """A text stream that passes every write through ``scrub`` (to take key fragments out)."""
+
+    def __init__(self, stream: TextIO, scrub: Callable[[str], str]) -> None:
+        self.stream = stream
+        self.scrub = scrub
+        self.encoding = getattr(stream, "encoding", None)
+
+    def write(self, text: str) -> int:
+        return self.stream.write(self.scrub(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 def _scalar(value: Any, ascii_only: bool = False) -> str:
@@ -50,7 +76,7 @@ def _text_scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value
+        return visible(value)
     return _scalar(value)
 
 
@@ -62,6 +88,7 @@ def render_text(value: Any, indent: int = 0) -> list[str]:
         if not value:
             return [pad + "{}"]
         for key, item in value.items():
+            key = visible(str(key))
             if isinstance(item, (dict, list)) and item:
                 lines.append(f"{pad}{key}:")
                 lines.extend(render_text(item, indent + 2))
@@ -112,7 +139,7 @@ def render(value: Any, fmt: str, *, ascii_only: bool = False) -> str:
 class Printer:
     """Writes documents to a stream; readable formats get a blank line between documents."""
 
-    def __init__(self, out: TextIO, fmt: str) -> None:
+    def __init__(self, out: Any, fmt: str) -> None:
         self.out = out
         self.fmt = "text" if fmt == "auto" else fmt
         self.count = 0

@@ -12,7 +12,7 @@ show the command's help and send nothing.
 Exit status: 0 when everything succeeded; 1 when any item failed; 2 when the run stopped before
 its first item (a command line that cannot be bound, a missing key or setting); 130 when
 interrupted (Ctrl-C: requests in flight finish and are reported, then one ``interrupted:`` line;
-a second Ctrl-C exits at once).
+a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way (``terminated:``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import io
 import json
 import logging
@@ -67,15 +68,25 @@ def main(
         err.write("interrupted\n")
         return 130
     except BrokenPipeError:
-        # The reader went away (`| head -1`): point stdout at nothing so that flushing it at exit
-        # does not complain again.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            if stdout is None:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if stdout is None:
+            _discard(sys.stdout)
         return 1
     except Exception as exc:  # the last line of defence: one line, never a traceback
         _unexpected(exc, argv, err)
         return 1
+
+
+def _output_closed(error: OSError) -> bool:
+    """Whether writing failed because the reader went away: EPIPE on POSIX, EINVAL for a closed
+    pipe on Windows."""
+    return isinstance(error, BrokenPipeError) or error.errno in (errno.EPIPE, errno.EINVAL)
+
+
+def _discard(stream: Any) -> None:
+    """The reader went away (`| head -1`): point ``stream`` at nothing, so that flushing it at
+    exit does not complain again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def _utf8(stream: TextIO | None) -> TextIO:
@@ -110,7 +121,7 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     if output_format not in (None, "json", "text"):
         err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
         return 2
-    if not argv or argv[0] in ("-h", "--help", "-?"):
+    if not argv or argv[0] in ("-h", "--help", *_HELP_WORDS):
         out.write(_usage())
         return 0
     verb, rest = argv[0], argv[1:]
@@ -126,6 +137,18 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, out, err, output_format)
+
+
+def _did_you_mean(word: str) -> str:
+    """`` Did you mean 'X'?`` for the command or verb nearest to a mistyped one, or nothing."""
+    import difflib
+
+    from .registry import runners
+
+    names = [r.table.name for r in runners().values()] + list(EXTRA_VERBS)
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f" Did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
@@ -159,6 +182,7 @@ def _usage() -> str:
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     from .helpdoc import find_topic, render_help, render_topic
     from .registry import find_runner
+    from .terminal import escape_controls
 
     if not args:
         out.write(_usage())
@@ -168,7 +192,10 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     except KeyError:
         topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
         if topic is None:
-            err.write(f"psopenai help: no command or about_ topic named {args[0]!r}\n")
+            err.write(
+                f"psopenai help: no command or about_ topic named "
+                f"'{escape_controls(args[0])}'.{_did_you_mean(args[0])}\n"
+            )
             return 2
         out.write(render_topic(topic))
         return 0
@@ -183,11 +210,16 @@ def _help(args: list[str], out: TextIO, err: TextIO) -> int:
     except FileNotFoundError as error:  # an install without its pages: say so, never print empty help
         err.write(f"psopenai help: {error}\n")
         return 2
+    if parameter is not None and text.startswith(f"No parameter of {command.name} matches"):
+        err.write(f"psopenai help: {escape_controls(text.rstrip())}\n")  # as Get-Help: an error
+        return 2
     out.write(text)
     return 0
 
 
 _NUMBER = re.compile(r"-\.?\d")
+_HELP_WORDS = ("-?", "/?", "--help")
+"""Words that ask for help anywhere before ``--``; ``/?`` is what cmd.exe users type."""
 
 
 def _tokens(argv: list[str]) -> list[Any]:
@@ -212,23 +244,61 @@ def _tokens(argv: list[str]) -> list[Any]:
     return tokens
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _undecodable(argv: list[str]) -> str:
+    """The complaint about the first argument that is not valid text (bytes that are not UTF-8
+    in a POSIX locale arrive as lone surrogates, which no request can carry), or nothing."""
+    from .terminal import escape_controls
+
+    for index, word in enumerate(argv):
+        found = _SURROGATE.search(word)
+        if found is None:
+            continue
+        try:
+            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that did not come from a byte
+            shown = word.encode("utf-8", "backslashreplace").decode("ascii")
+        name, colon, _ = word[1:].partition(":")
+        if not (word.startswith("-") and colon):
+            previous = argv[index - 1] if index else ""
+            name = previous[1:] if previous.startswith("-") and not _NUMBER.match(previous) else ""
+        where = f"the value of parameter '{name}'" if name else f"the argument {index + 1}"
+        return (
+            f"Cannot process {where}: '{escape_controls(shown)}' is not valid UTF-8 text "
+            f"(position {found.start() + 1}). Nothing was sent."
+        )
+    return ""
+
+
 def _wants_help(runner: Any, argv: list[str]) -> bool:
-    """``-?``, ``--help``, or ``-h`` when no parameter of the command begins with h."""
+    """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` / ``-help`` when no parameter of
+    the command begins with it."""
     from .binding import COMMON_PARAMETERS
 
     for word in argv:
         if word == "--":
             return False
-        if word in ("-?", "--help"):
+        if word in _HELP_WORDS:
             return True
-        if word.lower() == "-h":
+        if word.lower() in ("-h", "-help"):
+            # Only where it names no parameter (Request-ChatCompletion's -h is -History).
+            prefix = word[1:].lower()
             parameters = runner.table.parameters + runner.table.execution_parameters + COMMON_PARAMETERS
-            if not any(n.lower().startswith("h") for p in parameters for n in p.names):
+            if not any(n.lower().startswith(prefix) for p in parameters for n in p.names):
                 return True
     return False
 
 
 _MAX_JSON_DEPTH = 64
+_MAX_LINE_BYTES = 1 << 20
+"""The longest stdin line read (1 MiB): an id is a few dozen bytes and a JSON object a few KB;
+a longer line (a file given by mistake, a hostile stream) fails as one item, never read whole."""
+
+
+class _TooLong:
+    """Stands for a stdin line longer than :data:`_MAX_LINE_BYTES` (its rest was skipped)."""
 
 
 def _json_depth(text: str) -> int:
@@ -265,13 +335,20 @@ class StdinItems:
         self.reading = False
         """True while blocked reading (an interrupt then ends the input)."""
 
-    def _lines(self) -> Iterator[str | bytes]:
+    def _lines(self) -> Iterator[str | bytes | _TooLong]:
         source: IO[Any] = self._binary if self._binary is not None else self._stream
         in_main = threading.current_thread() is threading.main_thread()
         while True:
             self.reading = in_main  # only a read in the main thread can be interrupted
             try:
-                line = source.readline()
+                line = source.readline(_MAX_LINE_BYTES + 1)
+                newline = b"\n" if isinstance(line, bytes) else "\n"
+                if len(line) > _MAX_LINE_BYTES and not line.endswith(newline):
+                    # Skip the rest of the line in bounded reads: memory stays flat.
+                    rest = line
+                    while rest and not rest.endswith(newline):
+                        rest = source.readline(_MAX_LINE_BYTES)
+                    line = _TooLong()
             except KeyboardInterrupt:
                 return
             finally:
@@ -284,6 +361,13 @@ class StdinItems:
         for raw in self._lines():
             self.line_number += 1
             where = f"line {self.line_number}"
+            if isinstance(raw, _TooLong):
+                yield _line_error(
+                    where,
+                    f"The input {where} is longer than {_MAX_LINE_BYTES} bytes: give one id or "
+                    "one JSON object per line.",
+                )
+                continue
             if isinstance(raw, bytes):
                 if self.line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
@@ -325,7 +409,7 @@ class StdinItems:
 
         def count() -> None:
             for raw in self._lines():
-                if raw.strip():
+                if isinstance(raw, _TooLong) or raw.strip():
                     counted[0] += 1
 
         reader = threading.Thread(target=count, daemon=True)
@@ -351,19 +435,27 @@ def _run_command(
     from .literals import PowerShellSyntaxError
     from .pipeline import Host, execute
     from .registry import find_runner
+    from .terminal import escape_controls
 
     try:
         runner = find_runner(name)
     except KeyError:
-        err.write(f"psopenai: '{name}' is not a command. Run 'psopenai' to list them.\n")
+        err.write(
+            f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} "
+            "Run 'psopenai' to list them.\n"
+        )
         return 2
     if _wants_help(runner, argv):
         out.write(render_help(runner.table))
         return 0
+    undecodable = _undecodable(argv)
+    if undecodable:
+        err.write(f"{runner.table.name}: {undecodable}\n")
+        return 2
     host = Host(err)
     fmt = output_format or ("text" if _isatty(out) else "json")
     reader: StdinItems | None = None
-    interrupts = _Interrupts(host)
+    interrupts = _Interrupts(host, whole=runner.process is None)
     try:
         with interrupts:
             named, positional = split_arguments(runner.table, _tokens(argv))
@@ -377,27 +469,73 @@ def _run_command(
                 pipeline = reader = StdinItems(stdin)
                 interrupts.reader = reader
             bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
+            closed = False
             for output in execute(runner, bound, host):
+                if closed:
+                    continue  # the run is stopping: items in flight finish and are counted
                 text = _format(output, fmt)
                 host.clear_progress()
-                out.write(text)
-                out.flush()
+                try:
+                    out.write(text)
+                    out.flush()
+                except OSError as error:
+                    if not _output_closed(error):
+                        raise
+                    # No one reads the output any more: stop as on Ctrl-C, and say what happened
+                    # to every item on stderr.
+                    closed = True
+                    host.stop.set()
+                    _discard(out)
+            if closed:
+                host.clear_progress()
+                host.write_line(
+                    f"psopenai: the output was closed: {host.done} done, {host.failures} failed, "
+                    f"{host.not_sent} not sent"
+                )
+                return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
-        host.write_error(runner.table.name, error, str(target) if target is not None else None)
-        if interrupts.interrupted:
-            return _interrupted(host, err)
+        hint = _hint(runner, error, stdin) if host.started == 0 else ""
+        if hint:
+            host.write_line(f"{runner.table.name}: {escape_controls(str(error))} {hint}")
+        else:
+            host.write_error(runner.table.name, error, str(target) if target is not None else None)
+        if interrupts.interrupted or host.interrupted:
+            return _interrupted(host, err, interrupts.status)
         before_first = host.started == 0 and (
             runner.process is not None
             or isinstance(
                 error, (ParameterBindingError, ParameterTypeError, MissingSettingError, PowerShellSyntaxError)
             )
         )
+        if reader is not None and not before_first:
+            # Stopped part-way through piped input: say what became of every item.
+            host.write_line(f"stopped: {host.done} done, {host.failures} failed, {host.not_sent} not sent")
         return 2 if before_first else 1
-    if interrupts.interrupted:
-        return _interrupted(host, err)
+    if interrupts.interrupted or host.interrupted:
+        return _interrupted(host, err, interrupts.status)
     return 1 if host.failures else 0
+
+
+_HASHTABLE_AS_TEXT = "System.Collections.Hashtable"
+_HASHTABLE_HINT = (
+    "PowerShell passes a hashtable to a native command as its type name: quote the literal, "
+    """-MetaData "@{key='value'}" (or '@{key="value"}')."""
+)
+
+
+def _hint(runner: Any, error: BaseException, stdin: Any) -> str:
+    """A sentence for a command-line mistake PowerShell's own message does not explain."""
+    text = str(error)
+    if _HASHTABLE_AS_TEXT in text:
+        return _HASHTABLE_HINT
+    pipe = runner.pipeline_parameter
+    missing = text.rsplit("missing mandatory parameters:", 1)
+    if pipe and len(missing) == 2 and re.search(rf"\b{pipe}\b", missing[1]) and _isatty(stdin):
+        # PowerShell would prompt for it; here stdin is the terminal, so nothing was piped.
+        return f"Give {pipe} as an argument, or pipe values on stdin, one per line."
+    return ""
 
 
 def _isatty(stream: Any) -> bool:
@@ -407,39 +545,65 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _interrupted(host: Any, err: TextIO) -> int:
-    err.write(f"interrupted: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
+def _interrupted(host: Any, err: TextIO, status: int = 130) -> int:
+    from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
+
+    host.clear_progress()
+    if stream_is_terminal(err) and enable_virtual_terminal(err):
+        err.write(ERASE_LINE)  # the terminal's "^C" echo, where it landed, goes with the line
+    word = "terminated" if status == 143 else "interrupted"
+    err.write(f"{word}: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
     err.flush()
-    return 130
+    return status
+
+
+def _stop_signals() -> list[int]:
+    """The signals that stop a run gracefully: Ctrl-C, a polite kill (``timeout``, ``docker
+    stop``, a service manager) and, on Windows, Ctrl-Break."""
+    names = ["SIGINT", "SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
+    return [int(getattr(signal, name)) for name in names if hasattr(signal, name)]
 
 
 class _Interrupts:
-    """Ctrl-C during a run: the first stops it (no new item starts, retry waits end, requests in
-    flight finish and are reported); a second exits at once with status 130."""
+    """Ctrl-C (or SIGTERM, or Ctrl-Break on Windows) during a run: the first stops it (no new
+    item starts, retry waits end, requests in flight finish and are reported); a second exits at
+    once, with status 130 (143 for SIGTERM)."""
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: Any, *, whole: bool = False) -> None:
         self.host = host
+        self.whole = whole
+        """A command that is one step, not a run over items (Export-ChatCompletion): it has
+        nothing to finish in order, so the first signal ends it at once (its own clean-up runs)."""
         self.interrupted = False
+        self.signal_number = int(signal.SIGINT)
         self.reader: StdinItems | None = None
-        self._previous: Any = None
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_interrupt)
+            for number in _stop_signals():
+                with contextlib.suppress(OSError, ValueError):  # a signal this platform refuses
+                    self._previous[number] = signal.signal(number, self._on_interrupt)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+
+    @property
+    def status(self) -> int:
+        """The exit status: 128 + the signal's number, as a shell reports a signal."""
+        return 143 if self.signal_number == getattr(signal, "SIGTERM", None) else 130
 
     def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
         if self.interrupted:
-            os._exit(130)  # the second Ctrl-C: at once, whatever is in flight
+            os._exit(self.status)  # the second signal: at once, whatever is in flight
         self.interrupted = True
+        self.signal_number = signum
         # Set from another thread: this handler may run while this thread holds the event's lock.
         threading.Thread(target=self.host.stop.set, daemon=True).start()
-        if self.host.asking or (self.reader is not None and self.reader.reading):
-            raise KeyboardInterrupt  # blocked reading stdin or a prompt's answer: end the wait
+        if self.whole or self.host.asking or (self.reader is not None and self.reader.reading):
+            raise KeyboardInterrupt  # one step, or blocked reading stdin or an answer: end the wait
 
 
 def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
@@ -464,9 +628,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_C1 = re.compile("[\x7f-\x9f]")
+
+
 def _format(value: Any, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":")) + "\n"
+        text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+        # json escapes C0 controls but not DEL and C1 (U+009B is a one-character CSI to many
+        # terminals): escape them too, still the same JSON value.
+        return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
     return _format_list(value) + "\n"
 
 

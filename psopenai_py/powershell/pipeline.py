@@ -26,18 +26,19 @@
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import contextlib
 import contextvars
+import io
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     ActionPreferenceStopException,
@@ -49,12 +50,17 @@ from ..errors import (
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
-from ..transport import default_transport
+from ..transport import default_transport, waiting_before_send
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
 from .terminal import (
     ERASE_LINE,
+    AnswerEndedError,
     ControllingTerminal,
     NoTerminalError,
     Terminal,
@@ -99,6 +105,9 @@ class UnexpectedItemError(PSOpenAIError):
 # Failures that belong to one pipeline item.
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 
+_POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
+"""The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
+wrapped in a longer message)."""
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
 _SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
 
@@ -118,6 +127,8 @@ _INQUIRE_HELP = (
     "pipeline.\n"
 )
 _SUSPEND_NOTE = "Suspend is not available here (there is no nested prompt): {}.\n"
+_CONFIRM_LABELS = {"yes": "y", "yes to all": "a", "no": "n", "no to all": "l", "suspend": "s", "help": "?"}
+_INQUIRE_LABELS = {"yes": "y", "yes to all": "a", "halt command": "h", "suspend": "s", "help": "?"}
 _MAX_ASKS = 50  # re-asks after unrecognised answers, so a stuck terminal cannot loop forever
 
 
@@ -151,6 +162,8 @@ class Host:
         """How many input items were never sent because the run stopped (as far as known)."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
+        self.interrupted = False
+        """True when the user ended the run at a prompt with end of input (Ctrl-D)."""
         self.running = 0
         """How many commands are running on this host (a pipeline chain shares one)."""
         self._lock = threading.RLock()
@@ -164,9 +177,12 @@ class Host:
         return self._stream if self._stream is not None else sys.stderr
 
     def write_error(self, command: str, error: BaseException, target: str | None = None) -> None:
-        """``<Command>: [<target>] <message>``, control characters escaped."""
+        """``<Command>: [<target>] <message>``, one line, control characters escaped.  A syntax
+        error's pointer (the text, then ``^`` under the problem) is left out: its position is in
+        the message, and as ``\x0a`` escapes it would point at nothing."""
         where = f"[{escape_controls(target)}] " if target else ""
-        self.write_line(f"{command}: {where}{escape_controls(str(error))}")
+        message = _POINTER.sub("", str(error))
+        self.write_line(f"{command}: {where}{escape_controls(message)}")
 
     def write_line(self, text: str) -> None:
         with self._lock:
@@ -182,7 +198,7 @@ class Host:
             '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
         )
         try:
-            answer = self._choose(question, "yanls", CONFIRM_HELP, on_interrupt="l")
+            answer = self._choose(question, _CONFIRM_LABELS, CONFIRM_HELP, on_interrupt="l")
         except NoTerminalError:
             raise ParameterBindingError(
                 "Confirm",
@@ -201,29 +217,36 @@ class Host:
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
             '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
         )
-        answer = self._choose(question, "yahs", _INQUIRE_HELP, on_interrupt="y")
+        answer = self._choose(question, _INQUIRE_LABELS, _INQUIRE_HELP, on_interrupt="y")
         if answer == "s":
             self.write_line(_SUSPEND_NOTE.format("the command is halted").rstrip("\n"))
             return "h"
         return answer
 
-    def _choose(self, question: str, choices: str, help_text: str, *, on_interrupt: str) -> str:
+    def _choose(self, question: str, labels: Mapping[str, str], help_text: str, *, on_interrupt: str) -> str:
+        """The hotkey chosen: the answer is a hotkey or a whole label, in any case, as in
+        PowerShell; anything else (``yolo`` is not Yes) shows the question again."""
+        choices = set(labels.values())
         with self._lock:
             self.clear_progress()
             prompt = question
             for _ in range(_MAX_ASKS):
                 try:
                     self.asking = True
-                    answer = self.terminal.ask(prompt).strip().lower()[:1] or "y"
-                except KeyboardInterrupt:
-                    # Ctrl-C at the prompt stops the run: nothing more is asked or started.
+                    typed = " ".join(self.terminal.ask(prompt).lower().split())
+                    answer = typed if typed in choices else labels.get(typed, "" if typed else "y")
+                except (KeyboardInterrupt, AnswerEndedError) as reason:
+                    # Ctrl-C or end of input at the prompt stops the run: nothing more is asked
+                    # or started, and the run ends as interrupted.
+                    if isinstance(reason, AnswerEndedError):
+                        self.interrupted = True
                     self.stop.set()
                     if stream_is_terminal(self.stream):
                         self.stream.write("\n")  # leave the prompt's line, as a shell does
                     return on_interrupt
                 finally:
                     self.asking = False
-                if answer in choices:
+                if answer in choices and answer != "?":
                     return answer
                 # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
                 prompt = (help_text if answer == "?" else "") + question.lstrip("\n")
@@ -252,13 +275,21 @@ class Host:
             count = f"{done}/{total} ({done * 100 // total}%)" if total else f"{done}"
             text = f"{command}: {count}, {rate:.1f}/s, {errors} errors"
             # Never wider than the terminal: a wrapped line could not be erased by one \r.
-            width = shutil.get_terminal_size((80, 24)).columns - 1
+            width = self._columns() - 1
             text = text[: max(width, 10)]
             self._erase()
             self.stream.write(text)
             self.stream.flush()
             self._progress_shown = True
             self._progress_width = len(text)
+
+    def _columns(self) -> int:
+        """The width of the terminal the progress is drawn on: the stream's own, not stdout's
+        (``> file`` leaves only stderr on the terminal), so a resized window is followed."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            return shutil.get_terminal_size((80, 24)).columns
 
     def clear_progress(self) -> None:
         """Erase the progress line, if one is shown, so the next line starts clean."""
@@ -397,7 +428,7 @@ class _CancellableSleep:
         stop = inv.host.stop
         # The transport waits out a shared rate-limit pause only before an item's first attempt:
         # an item stopped there never reached the server.
-        sent = sys._getframe(1).f_code.co_name != "_wait_for_shared_pause"
+        sent = not waiting_before_send()
         if stop.is_set():
             raise _stopped(sent)
         if self.inner is time.sleep:
@@ -528,6 +559,8 @@ def _outcomes(
         for item in items:
             yield _run_one(runner, state, item, host, materialize=False)
         return
+    import concurrent.futures  # only a throttled run needs it: a one-shot command line skips the import
+
     window: collections.deque[concurrent.futures.Future[_Outcome]] = collections.deque()
     pool = concurrent.futures.ThreadPoolExecutor(throttle, thread_name_prefix="psopenai-bulk")
     try:
@@ -561,6 +594,8 @@ def _outcomes(
 def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
     """The future's result, waited for in short slices so that a Ctrl-C handler can run (a
     blocked wait does not let it on Windows)."""
+    import concurrent.futures
+
     while True:
         try:
             return future.result(timeout=_SLICE)
@@ -657,6 +692,7 @@ def execute(runner: Runner, bound: Bound, host: Host | None = None) -> Iterator[
     host = host or Host()
     if not host.running:
         host.stop.clear()  # a host used again after a stopped run starts afresh
+        host.interrupted = False
     common = bound.common
     inv = _Invocation(bound, host, _sink(common.warning_variable))
     _install()

@@ -16,6 +16,7 @@ __all__ = [
     "Terminal",
     "ControllingTerminal",
     "NoTerminalError",
+    "AnswerEndedError",
     "escape_controls",
     "enable_virtual_terminal",
     "ERASE_LINE",
@@ -28,6 +29,11 @@ ERASE_LINE = "\r\x1b[K"
 
 class NoTerminalError(OSError):
     """There is no terminal to ask on."""
+
+
+class AnswerEndedError(NoTerminalError):
+    """The terminal gave end of input at a prompt (Ctrl-D, or Ctrl-Z Enter on Windows): the user
+    declined to answer.  A prompt treats it as it treats Ctrl-C."""
 
 
 class Terminal(Protocol):
@@ -53,6 +59,8 @@ class ControllingTerminal:
                 open(names[0], encoding="utf-8", errors="replace") as inp,
             ):
                 return _ask(prompt, inp, out)
+        except NoTerminalError:
+            raise
         except OSError as exc:
             raise NoTerminalError(str(exc)) from None
 
@@ -62,7 +70,7 @@ def _ask(prompt: str, inp: TextIO, out: TextIO) -> str:
     out.flush()
     line = inp.readline()
     if not line:  # end of file: the terminal went away
-        raise NoTerminalError("the terminal was closed")
+        raise AnswerEndedError("the terminal gave end of input")
     return line.rstrip("\r\n")
 
 
@@ -84,9 +92,11 @@ def escape_controls(text: str) -> str:
 def enable_virtual_terminal(stream: TextIO) -> bool:
     """Whether ``stream`` understands VT escape sequences, enabling them on a Windows console.
 
-    On Windows 10+ consoles this sets ``ENABLE_VIRTUAL_TERMINAL_PROCESSING``; where that fails the
-    caller falls back to erasing a line with spaces.
+    On Windows 10+ consoles this sets ``ENABLE_VIRTUAL_TERMINAL_PROCESSING``; where that fails, and
+    on a terminal that says ``TERM=dumb``, the caller falls back to erasing a line with spaces.
     """
+    if os.environ.get("TERM", "") == "dumb":
+        return False  # a terminal that says it understands no escape sequences
     if os.name != "nt":
         return True
     try:

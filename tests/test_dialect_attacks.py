@@ -1,0 +1,995 @@
+"""The openai CLI dialect and the SDK-shaped client as their users and their enemies try them:
+typos, Ctrl-C, pipes, code pages, the forms of --metadata people write, keys read from files,
+and a hostile server (redirects, bodies of every JSON type, echoed keys, resets, drips)."""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import psopenai_py
+from psopenai_py.emulator import Emulator
+from psopenai_py.errors import (
+    InvalidResponseException,
+    ParameterBindingError,
+    PSOpenAIError,
+)
+from psopenai_py.openai_cli import is_dialect, main
+
+from .conftest import CANARY_KEY
+from .scripted_server import Answer, HostileServer, json_answer
+
+try:  # the official SDK, a test dependency, for the parity checks
+    import openai
+except ImportError:  # pragma: no cover
+    openai = None  # type: ignore[assignment]
+
+needs_openai = pytest.mark.skipif(openai is None, reason="the official openai package is not installed")
+
+KEY = "sk-attack-000000000000000000000000"
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-m", "psopenai_py"]
+# Every run of 8 characters of the canary beyond what its masked form shows on purpose.
+FRAGMENTS = [CANARY_KEY[i : i + 8] for i in range(len("sk-proj-") + 3, len(CANARY_KEY) - 7)]
+
+
+def leaked(text: str) -> list[str]:
+    return [f for f in FRAGMENTS if f in text]
+
+
+def run(*args: str, stdout: Any = None) -> tuple[int, str, str]:
+    out, err = stdout or io.StringIO(), io.StringIO()
+    status = main(list(args), stdout=out, stderr=err)
+    return status, out.getvalue() if stdout is None else "", err.getvalue()
+
+
+@pytest.fixture
+def base(emulator: Emulator, transport) -> list[str]:
+    return ["--api-key", KEY, "--base-url", emulator.url]
+
+
+@pytest.fixture(scope="module")
+def hostile_server() -> Iterator[HostileServer]:
+    with HostileServer() as server:
+        yield server
+
+
+@pytest.fixture
+def hostile(hostile_server: HostileServer, transport) -> HostileServer:
+    hostile_server.script(Answer())
+    return hostile_server
+
+
+def hostile_run(server: HostileServer, *args: str) -> tuple[int, str, str]:
+    return run(*args, "--api-key", CANARY_KEY, "--base-url", server.url, "--max-retries", "0")
+
+
+def env_for(emulator: Emulator, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update({"OPENAI_BASE_URL": emulator.url, "OPENAI_API_KEY": KEY, "PYTHONPATH": str(ROOT)})
+    env.update(extra)
+    return env
+
+
+# -- typos: the official CLI's "Did you mean" ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "expected"),
+    [
+        (
+            ["chat:completions", "updat", "x"],
+            3,
+            "No help topic for 'updat'. Did you mean 'psopenai chat:completions update'?",
+        ),
+        (
+            ["chat", "completions", "retreive", "x"],
+            3,
+            "No help topic for 'retreive'. Did you mean 'psopenai chat:completions retrieve'?",
+        ),
+        (
+            ["chat:completions:messages", "lst", "x"],
+            3,
+            "Did you mean 'psopenai chat:completions:messages list'?",
+        ),
+        (["chat:completion", "list"], 3, "Did you mean 'psopenai chat:completions'?"),
+        (
+            ["chat:completions", "list", "--limt", "3"],
+            1,
+            'flag provided but not defined: -limt. Did you mean "--limit"?',
+        ),
+        (
+            ["chat:completions", "update", "x", "--metdata", "{a: b}"],
+            1,
+            'Did you mean "--metadata"?',
+        ),
+        (["chat:completions", "xyzzy"], 3, "No help topic for 'xyzzy'\n"),
+        (
+            ["Chat:Completions", "list"],
+            3,
+            "No help topic for 'Chat:Completions'. Did you mean 'psopenai chat:completions'?",
+        ),
+        (["CHAT", "completions", "list"], 3, "Did you mean 'psopenai chat:completions'?"),
+    ],
+    ids=lambda v: str(v)[:40],
+)
+def test_typos_get_the_official_suggestion_and_send_nothing(emulator, argv, code, expected, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.url)
+    assert is_dialect(argv)
+    status, out, err = run(*argv)
+    assert (status, out) == (code, "")
+    assert expected in err and err.count("\n") == 1, err
+    assert emulator.requests == []
+
+
+# -- Ctrl-C, pipes, code pages, control characters ------------------------------------------------
+
+
+def test_ctrl_c_while_the_front_end_loads_is_one_line(monkeypatch, capsys):
+    from psopenai_py import __main__ as entry
+    from psopenai_py import openai_cli
+
+    def interrupted(argv: Any) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(openai_cli, "is_dialect", interrupted)
+    assert entry.main(["chat:completions", "list"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "Interrupted.\n" and captured.out == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+def test_ctrl_c_in_a_terminal_during_an_export_leaves_no_file(emulator, tmp_path):
+    import pty
+
+    emulator.store.seed(60, prefix="chatcmpl-c-")
+    emulator.latency_ms = 40
+    target = tmp_path / "out.jsonl"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command in the terminal
+        os.environ.update(env_for(emulator))
+        os.execvp(sys.executable, [*COMMAND, "chat:completions", "export", "--limit", "2", "-o", str(target)])
+    output = b""
+    deadline = time.monotonic() + 20
+    while len(emulator.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.write(fd, b"\x03")  # Ctrl-C, as typed
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    _, status = os.waitpid(pid, 0)
+    text = output.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 130, text
+    assert "Interrupted." in text and "Traceback" not in text
+    assert 3 <= len(emulator.requests) < 30
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "text", "pretty"])
+def test_a_pipe_closed_early_gives_no_traceback(emulator, fmt):
+    emulator.store.seed(40, prefix="chatcmpl-p-")
+    process = subprocess.Popen(
+        [*COMMAND, "chat:completions", "list", "--format", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env_for(emulator),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    err = process.stderr.read().decode()
+    process.wait(timeout=30)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert process.returncode in (0, 1)
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "argv", [["chat:completions", "list"], ["chat:completions", "--help"], ["chat:completions", "-v"]]
+)
+def test_an_output_that_cannot_be_written_is_one_line(emulator, stored, base, argv):
+    err = io.StringIO()
+    status = main([*argv, *base], stdout=FullDisk(), stderr=err)
+    assert status == 1
+    assert err.getvalue() == "psopenai: cannot write the output (No space left on device).\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a POSIX descriptor in the child")
+@pytest.mark.parametrize(
+    ("closed", "argv", "code"),
+    [
+        (1, ["chat:completions", "--help"], 0),
+        (1, ["chat:completions", "list"], 0),
+        (2, ["chat:completions", "bogus"], 3),
+        (2, ["chat:completions", "retrieve", "chatcmpl-none"], 1),
+    ],
+    ids=str,
+)
+def test_a_closed_standard_stream_changes_nothing_but_what_is_seen(emulator, stored, closed, argv, code):
+    result = subprocess.run(
+        [*COMMAND, *argv],
+        stdout=None if closed == 1 else subprocess.PIPE,
+        stderr=None if closed == 2 else subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env_for(emulator),
+        timeout=60,
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert result.returncode == code
+    seen = (result.stdout or b"") + (result.stderr or b"")
+    assert b"Traceback" not in seen
+
+
+def test_format_error_json_survives_a_legacy_code_page(emulator, base):
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="cp1252", newline="\n")
+    status, _, err = run(
+        "chat:completions", "retrieve", "\u65e5\u672c\u8a9e", "--format-error", "json", *base, stdout=stream
+    )
+    stream.flush()
+    assert status == 1 and "unexpected" not in err and err.count("\n") == 1
+    error = json.loads(raw.getvalue().decode("cp1252"))
+    assert "\u65e5\u672c\u8a9e" in error["message"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "pretty"])
+def test_readable_output_shows_terminal_controls_as_escapes(emulator, base, fmt):
+    created = emulator.store.create(
+        model="m",
+        messages=[{"role": "user", "content": "x"}],
+        metadata={"note": "\x1b]0;owned\x07\x1b[2Jgone\x9b"},
+    )
+    status, out, _ = run("chat:completions", "retrieve", created["id"], "--format", fmt, *base)
+    assert status == 0
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert "\\x1b]0;owned\\x07\\x1b[2Jgone\\x9b" in out
+    status, out, _ = run("chat:completions", "retrieve", created["id"], "--format", "json", *base)
+    assert json.loads(out)["metadata"]["note"] == "\x1b]0;owned\x07\x1b[2Jgone\x9b"
+
+
+def test_an_error_message_with_terminal_controls_is_escaped(hostile):
+    hostile.script(json_answer({"error": {"message": "bad\x1b[31mred\x07"}}, 400))
+    status, out, err = hostile_run(hostile, "chat:completions", "retrieve", "c1")
+    assert (status, out) == (1, "") and "\x1b" not in err and "\x07" not in err
+    assert "bad\\x1b[31mred\\x07" in err
+
+
+# -- --metadata as people write it --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("{foo: bar}", {"foo": "bar"}),
+        ('{"foo": "bar"}', {"foo": "bar"}),
+        ('{foo: "a, b"}', {"foo": "a, b"}),
+        ("{foo: bar,}", {"foo": "bar"}),
+        ("{}", {}),
+        ("{foo: \u65e5\u672c, caf\u00e9: \U0001f600}", {"foo": "\u65e5\u672c", "caf\u00e9": "\U0001f600"}),
+        ('{n: "1", ok: "true"}', {"n": "1", "ok": "true"}),
+        ("\ufeff{foo: bar}", {"foo": "bar"}),
+        ("{note: a  b}", {"note": "a  b"}),
+        ("{note: first\n   second}", {"note": "first second"}),
+        ("null", None),
+    ],
+    ids=repr,
+)
+def test_metadata_forms_that_are_sent(emulator, stored, base, text, sent):
+    status, out, err = run(
+        "chat:completions", "update", stored, "--metadata", text, "--format", "json", *base
+    )
+    assert (status, err) == (0, ""), err
+    assert json.loads(out)["id"] == stored
+    (request,) = emulator.requests
+    assert json.loads(request.body) == {"metadata": sent}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "it is empty"),
+        ("   ", "it is empty"),
+        ("{foo: null}", "is null; metadata values are strings"),
+        ("{foo: ~}", "is null"),
+        ("{n: 1}", """quote it, '{n: "1"}'"""),
+        ("{ok: true}", "the boolean true"),
+        ("{x: 1.5}", "the number 1.5"),
+        ("{foo: {x: y}}", "is a mapping"),
+        ("{foo: [a]}", "is a list"),
+        ("{foo:bar}", "write '{foo: bar}' (a space after the colon)"),
+        ("{foo: a, b}", "the value of key 'b' is null"),
+        ("{foo: bar", "not JSON or YAML flow syntax"),
+    ],
+    ids=repr,
+)
+def test_metadata_forms_that_are_refused_name_the_flag_and_send_nothing(emulator, stored, base, text, words):
+    status, out, err = run("chat:completions", "update", stored, "--metadata", text, *base)
+    assert (status, out) == (1, "")
+    assert "--metadata" in err and words in err and err.count("\n") == 1, err
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat:completions", "update", "ID", "--metadata", "{a: \udcff\udcfe}"],
+        ["chat:completions", "retrieve", "\udcffabc"],
+        ["chat:completions", "list", "--model", "gpt\udce9"],
+        ["chat:completions:messages", "list", "--completion-id", "c\udcff"],
+    ],
+    ids=["metadata", "id", "model", "completion-id"],
+)
+def test_argv_that_is_not_utf8_is_refused_before_sending(emulator, stored, base, argv):
+    argv = [stored if w == "ID" else w for w in argv]
+    status, out, err = run(*argv, *base)
+    assert (status, out) == (1, "")
+    assert "not text in UTF-8" in err and "unexpected" not in err and err.count("\n") == 1, err
+    assert emulator.requests == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bytes on a POSIX command line")
+def test_invalid_utf8_bytes_on_a_real_command_line(emulator, stored):
+    result = subprocess.run(
+        [*COMMAND, "chat:completions", "update", stored, "--metadata", b"{a: \xff}"],
+        capture_output=True,
+        timeout=60,
+        env={**env_for(emulator), "LC_ALL": "C.UTF-8"},
+        stdin=subprocess.DEVNULL,
+    )
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1 and "--metadata" in err and "0xff" in err and "Traceback" not in err
+    assert emulator.requests == []
+
+
+# -- keys as they come from files and the environment ---------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", " \t"], ids=["lf", "crlf", "blanks"])
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_a_key_read_from_a_file_loses_its_line_ending(
+    emulator, stored, transport, monkeypatch, suffix, where
+):
+    key = "\ufeff" + KEY + suffix
+    monkeypatch.setenv("OPENAI_BASE_URL", emulator.url)
+    if where == "environment":
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        argv = ["chat:completions", "retrieve", stored]
+    else:
+        argv = ["chat:completions", "retrieve", stored, "--api-key", key]
+    status, out, err = run(*argv, "--format", "json")
+    assert (status, err) == (0, ""), err
+    assert json.loads(out)["id"] == stored
+    assert emulator.requests[0].header("Authorization") == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        (CANARY_KEY[:20] + "\n" + CANARY_KEY[20:], "a line break at position 21"),
+        (CANARY_KEY[:20] + "\x00" + CANARY_KEY[20:], "a control character"),
+        (CANARY_KEY[:20] + "\u00e9" + CANARY_KEY[20:], "a non-ASCII character"),
+    ],
+    ids=["newline", "nul", "non-ascii"],
+)
+def test_a_key_that_cannot_be_a_header_is_refused_unquoted(emulator, transport, key, words):
+    status, out, err = run("chat:completions", "list", "--api-key", key, "--base-url", emulator.url)
+    assert (status, out) == (1, "")
+    assert "--api-key" in err and words in err and err.count("\n") == 1, err
+    assert not leaked(err) and CANARY_KEY[:20] not in err
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat:completions", "list", CANARY_KEY],
+        ["chat:completions", "retrieve", CANARY_KEY],
+        ["chat:completions", "retrieve", "--completion-id", CANARY_KEY],
+        ["chat:completions", "list", "--after", CANARY_KEY],
+        ["chat:completions:messages", "list", "chatcmpl-x", CANARY_KEY],
+    ],
+    ids=["list-extra", "retrieve-id", "completion-id", "after", "messages-extra"],
+)
+def test_a_key_typed_where_another_value_belongs_is_refused_unquoted(emulator, base, argv):
+    status, out, err = run(*argv, *base)
+    assert (status, out) == (1, "")
+    assert "looks like an API key" in err and err.count("\n") == 1 and leaked(err) == []
+    assert emulator.requests == []
+
+
+# -- -H ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [
+        ("X-Note: \u65e5\u672c", "outside Latin-1"),
+        ("X-Note: a\x1bb", "control character"),
+        ("X(A): v", "the name may hold only"),
+        ("X\x01: v", "the name may hold only"),
+        ("Content-Length: 5", "cannot be replaced"),
+        ("Transfer-Encoding: chunked", "cannot be replaced"),
+        ("X-Secret: a\r\nInjected: " + CANARY_KEY, "line break"),
+    ],
+    ids=repr,
+)
+def test_bad_headers_are_refused_unquoted_before_sending(emulator, base, header, words):
+    status, out, err = run("chat:completions", "list", "-H", header, *base)
+    assert (status, out) == (1, "")
+    assert "--header" in err and words in err and err.count("\n") == 1, err
+    assert "\x1b" not in err and "\x01" not in err and not leaked(err)
+    assert emulator.requests == []
+
+
+def test_a_latin1_header_and_the_project_go_out(emulator, stored, base, monkeypatch):
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_env")
+    assert run("chat:completions", "retrieve", stored, "-H", "X-Note: caf\u00e9", *base)[0] == 0
+    request = emulator.requests[-1]
+    assert request.header("OpenAI-Project") == "proj_env"
+    assert run("chat:completions", "retrieve", stored, "--project", "proj_flag", *base)[0] == 0
+    assert emulator.requests[-1].header("OpenAI-Project") == "proj_flag"
+
+
+def test_the_password_of_a_base_url_never_shows(emulator, transport):
+    base = emulator.url.replace("http://", "http://gateway:s3cret%2Fpass@")
+    for extra in ([], ["--debug"], ["--format-error", "json"]):
+        status, out, err = run(
+            "chat:completions", "retrieve", "chatcmpl-none", "--api-key", KEY, "--base-url", base, *extra
+        )
+        assert status == 1 and err.count("\n") >= 1 and "Traceback" not in err
+        assert "s3cret" not in out + err and "gateway:s3" not in out + err
+
+
+# -- export destinations ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("output", "words"),
+    [
+        ("", "it is empty"),
+        ("sub/", "it names a folder"),
+        (".", "it names a folder"),
+        ("missing/out.jsonl", "does not exist"),
+    ],
+    ids=repr,
+)
+def test_export_destinations_that_cannot_be_written_are_refused_first(
+    emulator, base, tmp_path, monkeypatch, output, words
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    status, out, err = run("chat:completions", "export", "-o", output, *base)
+    assert (status, out) == (1, "")
+    assert "--output" in err and words in err and err.count("\n") == 1, err
+    assert emulator.requests == [] and sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="POSIX permissions, not root")
+def test_an_export_into_a_read_only_folder_is_one_line(emulator, base, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        status, _, err = run("chat:completions", "export", "-o", str(folder / "x.jsonl"), *base)
+    finally:
+        folder.chmod(0o755)
+    assert status == 1 and "Cannot write the export" in err and "unexpected" not in err
+    assert emulator.requests == []
+
+
+def test_an_export_into_a_folder_that_cannot_hold_files_is_one_line(emulator, base, tmp_path, monkeypatch):
+    import tempfile
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    status, out, err = run("chat:completions", "export", "-o", str(tmp_path / "x.jsonl"), *base)
+    assert (status, out) == (1, "")
+    assert err == f"Cannot write the export in {tmp_path}: Permission denied. Nothing was sent.\n"
+    assert emulator.requests == []
+
+
+def test_a_short_header_value_does_not_blank_the_debug_log(emulator, stored, base):
+    status, _, err = run(
+        "chat:completions",
+        "retrieve",
+        stored,
+        "-H",
+        "X-A: 1",
+        "-H",
+        "X-Secret: hunter2secret",
+        "--debug",
+        *base,
+    )
+    assert status == 0
+    assert "'X-A': '********'" in err and "'X-Secret': '********'" in err and "hunter2secret" not in err
+    assert "StatusCode = 200" in err and "prompt_tokens" in err
+
+
+# -- a hostile server -------------------------------------------------------------------------
+
+VERB_LINES = {
+    "retrieve": ["chat:completions", "retrieve", "c1"],
+    "update": ["chat:completions", "update", "c1", "--metadata", "{a: b}"],
+    "delete": ["chat:completions", "delete", "c1"],
+    "create": ["chat:completions", "create", "--model", "m", "--message", "{role: user, content: x}"],
+    "list": ["chat:completions", "list"],
+    "messages": ["chat:completions:messages", "list", "c1"],
+    "export": ["chat:completions", "export"],
+}
+WRONG_BODIES = {
+    "string": b'"hello"',
+    "number": b"42",
+    "null": b"null",
+    "true": b"true",
+    "array": b"[]",
+}
+WRONG_PAGES = {
+    **WRONG_BODIES,
+    "no-data": b'{"object": "list"}',
+    "data-string": b'{"data": "abc", "has_more": false}',
+    "data-numbers": b'{"data": [1, 2], "has_more": false}',
+    "more-without-id": b'{"data": [{"x": 1}], "has_more": true}',
+}
+
+
+@pytest.mark.parametrize("body", list(WRONG_BODIES), ids=str)
+@pytest.mark.parametrize("verb", ["retrieve", "update", "delete", "create"])
+def test_a_single_object_of_the_wrong_json_type_is_an_error(hostile, verb, body):
+    hostile.script(Answer(200, WRONG_BODIES[body]))
+    status, out, err = hostile_run(hostile, *VERB_LINES[verb], "--format", "json")
+    assert (status, out) == (1, "")
+    assert re.search("not an object|where a chat.completion", err) and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("body", list(WRONG_PAGES), ids=str)
+@pytest.mark.parametrize("verb", ["list", "messages", "export"])
+def test_a_list_page_of_the_wrong_shape_is_an_error_not_an_empty_list(hostile, verb, body):
+    hostile.script(Answer(200, WRONG_PAGES[body]))
+    status, out, err = hostile_run(hostile, *VERB_LINES[verb], "--format", "jsonl")
+    assert status == 1 and "All pages fetched" not in err and "unexpected" not in err, err
+    assert re.search("list page|not an object", err) and out == ""  # checked whole before its items are shown
+
+
+def test_an_export_over_a_bad_second_page_publishes_nothing(hostile, tmp_path):
+    target = tmp_path / "out.jsonl"
+    hostile.script(
+        json_answer({"object": "list", "data": [{"id": "a"}], "has_more": True}),
+        Answer(200, b'{"data": "zzz"}'),
+    )
+    status, out, err = hostile_run(hostile, "chat:completions", "export", "-o", str(target))
+    assert (status, out) == (1, "") and "Saved" not in err and "list page" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("max_items", "receipt"), [("2", "Stopped at --max-items 2"), ("5", "All pages fetched.")]
+)
+def test_an_export_cut_short_by_max_items_says_so(emulator, base, tmp_path, max_items, receipt):
+    emulator.store.seed(5, prefix="chatcmpl-k-")
+    target = tmp_path / "out.jsonl"
+    status, _, err = run(
+        "chat:completions", "export", "--limit", "2", "--max-items", max_items, "-o", str(target), *base
+    )
+    assert status == 0 and receipt in err, err
+    assert ("All pages fetched." in err) is (max_items == "5")
+    assert len(target.read_text(encoding="utf-8").splitlines()) == int(max_items)
+
+
+def test_an_export_refuses_an_item_repeated_across_pages(hostile, tmp_path):
+    target = tmp_path / "out.jsonl"
+    hostile.script(
+        json_answer({"data": [{"id": "a"}, {"id": "b"}], "has_more": True}),
+        json_answer({"data": [{"id": "b"}, {"id": "c"}], "has_more": False}),
+    )
+    status, out, err = hostile_run(hostile, "chat:completions", "export", "-o", str(target))
+    assert (status, out) == (1, "") and "'b' on two pages" in err and "Saved" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_has_more_with_an_empty_page_stops_as_the_sdk_does(hostile):
+    hostile.script(
+        json_answer({"data": [{"id": "a"}], "has_more": True}), json_answer({"data": [], "has_more": True})
+    )
+    status, out, err = hostile_run(hostile, "chat:completions", "list", "--format", "jsonl")
+    assert (status, err) == (0, "")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a"]
+    assert len(hostile.requests) == 2
+
+
+def test_a_cursor_cycle_over_two_pages_stops(hostile):
+    hostile.script(
+        json_answer({"data": [{"id": "a"}], "has_more": True}),
+        json_answer({"data": [{"id": "b"}], "has_more": True}),
+        json_answer({"data": [{"id": "a"}], "has_more": True}),
+    )
+    status, out, err = hostile_run(hostile, "chat:completions", "list", "--format", "jsonl")
+    assert status == 1 and "a second time" in err
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["a", "b", "a"]
+    assert len(hostile.requests) == 3
+
+
+ESCAPED = json.dumps(CANARY_KEY).strip('"').replace("-", "\\u002d").replace("C", "\\u0043")
+FULLY_ESCAPED = "".join(f"\\u{ord(c):04x}" for c in CANARY_KEY)
+ECHOES = {
+    "fully-escaped-error": Answer(401, ('{"error": {"message": "bad key ' + FULLY_ESCAPED + '"}}').encode()),
+    "raw-error": json_answer({"error": {"message": f"Incorrect API key provided: {CANARY_KEY}"}}, 401),
+    "escaped-error": Answer(401, ('{"error": {"message": "bad key ' + ESCAPED + '"}}').encode()),
+    "fragment-error": json_answer({"error": {"message": "bad key ..." + CANARY_KEY[14:40]}}, 401),
+    "error-in-a-nested-field": json_answer(
+        {"error": {"message": "x", "param": {"k": CANARY_KEY[9:30]}}}, 400
+    ),
+    "escaped-success": Answer(200, ('{"id": "c1", "metadata": {"k": "' + ESCAPED + '"}}').encode()),
+    "fragment-success": json_answer({"id": "c1", "note": CANARY_KEY[20:]}),
+    "header-success": Answer(
+        200, b'{"id": "c1"}', {"X-Echo": "Bearer " + CANARY_KEY, "X-Part": CANARY_KEY[12:40]}
+    ),
+    "header-error": Answer(500, b'{"error": {"message": "x"}}', {"X-Part": CANARY_KEY[12:40]}),
+}
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("echo", list(ECHOES), ids=str)
+def test_an_echoed_key_never_reaches_the_output(hostile, echo, fmt):
+    hostile.script(ECHOES[echo])
+    status, out, err = hostile_run(
+        hostile, "chat:completions", "retrieve", "c1", "--debug", "--format-error", "json", "--format", fmt
+    )
+    assert leaked(out + err) == [] and "Traceback" not in out + err
+    assert FULLY_ESCAPED[60:120] not in out + err  # nor as JSON escapes in the logged raw body
+    assert hostile.requests[0].headers["Authorization"] == f"Bearer {CANARY_KEY}"
+    assert status == (0 if "success" in echo else 1)
+
+
+def test_an_echoed_key_never_reaches_an_export_file(hostile, tmp_path):
+    target = tmp_path / "out.jsonl"
+    hostile.script(json_answer({"data": [{"id": "a", "note": CANARY_KEY}], "has_more": False}))
+    status, out, err = hostile_run(hostile, "chat:completions", "export", "-o", str(target))
+    assert status == 0
+    assert leaked(target.read_text(encoding="utf-8") + out + err) == []
+
+
+@pytest.mark.parametrize("status_code", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_with_the_key(hostile, status_code):
+    with HostileServer() as elsewhere:
+        hostile.script(Answer(status_code, b"", {"Location": elsewhere.url + "/steal"}))
+        status, out, err = hostile_run(hostile, "chat:completions", "retrieve", "c1", "--debug")
+        assert status == 1 and "Traceback" not in out + err and leaked(out + err) == []
+        assert elsewhere.requests == []
+
+
+def test_a_redirect_is_reported_as_the_status_it_is(hostile):
+    hostile.script(Answer(302, b"", {"Location": hostile.url + "/elsewhere"}))
+    status, out, err = hostile_run(hostile, "chat:completions", "retrieve", "c1")
+    assert (status, out) == (1, "") and "302" in err and "unexpected" not in err
+
+
+def test_a_connection_reset_mid_body_is_one_line(hostile):
+    hostile.script(Answer(200, b'{"id": "c1", "object": "chat.completion"}', cut_after=8))
+    status, out, err = hostile_run(hostile, "chat:completions", "retrieve", "c1", "--format-error", "json")
+    assert status == 1 and err.count("\n") == 1 and "Traceback" not in err and "unexpected" not in err
+    assert "message" in json.loads(out)
+
+
+def test_429_with_retry_after_is_waited_and_retried(hostile, clock):
+    hostile.script(
+        json_answer({"error": {"message": "slow"}}, 429, retry_after="2"),
+        json_answer({"error": {"message": "slow"}}, 429, retry_after="2"),
+        json_answer({"id": "c1"}),
+    )
+    status, out, err = run(
+        "chat:completions",
+        "retrieve",
+        "c1",
+        "--api-key",
+        KEY,
+        "--base-url",
+        hostile.url,
+        "--max-retries",
+        "1",
+    )
+    assert status == 1 and "429" in err and len(hostile.requests) == 2
+    assert 2.0 in clock.sleeps
+    hostile.script(json_answer({"error": {"message": "busy"}}, 500), json_answer({"id": "c1"}))
+    status, out, err = run("chat:completions", "retrieve", "c1", "--api-key", KEY, "--base-url", hostile.url)
+    assert (status, err) == (0, "") and len(hostile.requests) == 2 and "id: c1" in out
+
+
+def test_a_dripping_body_is_cut_off_at_the_timeout(hostile):
+    hostile.script(Answer(200, b'{"id": "c1", "pad": "' + b"x" * 40 + b'"}', drip=0.02))
+    started = time.monotonic()
+    status, _, _ = hostile_run(hostile, "chat:completions", "retrieve", "c1", "--timeout", "0.3")
+    assert status == 1 and time.monotonic() - started < 0.9
+
+
+def test_a_body_nested_too_deep_is_an_invalid_response(hostile):
+    hostile.script(Answer(200, b"[" * 50000 + b"]" * 50000))
+    status, _, err = hostile_run(hostile, "chat:completions", "retrieve", "c1")
+    assert status == 1 and "unexpected" not in err and "not JSON" in err
+
+
+# -- the SDK-shaped client against the same server ------------------------------------------------
+
+
+def sdk(server: HostileServer, **options: Any) -> psopenai_py.OpenAI:
+    return psopenai_py.OpenAI(api_key=CANARY_KEY, base_url=server.url, max_retries=0, **options)
+
+
+def exception_text(exc: BaseException) -> str:
+    parts = [str(exc), repr(exc), repr(exc.args), repr(exc.__cause__), repr(exc.__context__)]
+    parts += [repr(getattr(exc, name, None)) for name in ("message", "content", "code", "param", "type")]
+    return " ".join(parts)
+
+
+HOSTILE_ANSWERS = {
+    "redirect": [Answer(302, b"", {"Location": "{url}/x"})],
+    "too-deep": [Answer(200, b"[" * 50000 + b"]" * 50000)],
+    "not-json": [Answer(200, b"<html>" + CANARY_KEY.encode() + b"</html>")],
+    "reset": [Answer(200, b'{"id": "c1", "object": "chat.completion"}', cut_after=5)],
+    "string": [Answer(200, b'"s"')],
+    **{k: [v] for k, v in ECHOES.items() if "success" not in k},
+}
+
+
+@pytest.mark.parametrize("answer", list(HOSTILE_ANSWERS), ids=str)
+def test_sdk_failures_are_the_package_exceptions_without_the_key(hostile, answer):
+    hostile.script(*HOSTILE_ANSWERS[answer])
+    client = sdk(hostile)
+    for call in (
+        lambda: client.chat.completions.retrieve("c1"),
+        lambda: client.chat.completions.update("c1", metadata={"a": "b"}),
+        lambda: client.chat.completions.list(),
+    ):
+        with pytest.raises(PSOpenAIError) as caught:
+            call()
+        assert leaked(exception_text(caught.value)) == []
+
+
+@needs_openai
+def test_sdk_errors_carry_the_sdk_body_and_request_id():
+    with Emulator(seed=3) as theirs_server, Emulator(seed=3) as ours_server:
+        theirs = openai.OpenAI(api_key=KEY, base_url=theirs_server.url, max_retries=0)
+        ours = psopenai_py.OpenAI(api_key=KEY, base_url=ours_server.url, max_retries=0)
+        caught = []
+        for client in (theirs, ours):
+            try:
+                client.chat.completions.retrieve("chatcmpl-none")
+            except Exception as exc:  # each package's NotFound class
+                caught.append(exc)
+        theirs.close()
+    expected, actual = caught
+    assert actual.body == expected.body and isinstance(actual.body, dict)  # type: ignore[attr-defined]
+    assert actual.request_id.startswith("req_") and expected.request_id.startswith("req_")  # type: ignore[attr-defined]
+    assert actual.status_code == expected.status_code == 404  # type: ignore[attr-defined]
+
+
+def test_sdk_list_pages_of_the_wrong_shape_raise(hostile):
+    client = sdk(hostile)
+    for body in WRONG_PAGES.values():
+        hostile.script(Answer(200, body))
+        with pytest.raises(InvalidResponseException):
+            list(client.chat.completions.list())
+
+
+def test_sdk_a_cursor_cycle_raises_instead_of_looping(hostile):
+    hostile.script(
+        json_answer({"data": [{"id": "a"}], "has_more": True}),
+        json_answer({"data": [{"id": "b"}], "has_more": True}),
+        json_answer({"data": [{"id": "a"}], "has_more": True}),
+    )
+    seen: list[str] = []
+    with pytest.raises(InvalidResponseException, match="a second time"):
+        for item in sdk(hostile).chat.completions.messages.list("c1"):
+            seen.append(item.id)
+    assert seen == ["a", "b", "a"] and len(hostile.requests) == 3
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda c: c.chat.completions.retrieve("\udcff"), "completion_id"),
+        (lambda c: c.chat.completions.update("c1", metadata={"a": "\udcff"}), "metadata"),
+        (lambda c: c.chat.completions.list(metadata={"\udcff": "x"}), "metadata"),
+        (lambda c: c.chat.completions.list(model="m\udcff"), "model"),
+        (lambda c: c.chat.completions.list(extra_headers={"X-A": "b\r\nc"}), "extra_headers"),
+        (lambda c: c.chat.completions.list(extra_headers={"X-A": CANARY_KEY + "\n"}), "extra_headers"),
+        (lambda c: c.chat.completions.list(extra_headers={"X A": "b"}), "extra_headers"),
+        (lambda c: c.chat.completions.list(extra_headers={"X-A": "\u65e5"}), "extra_headers"),
+        (lambda c: c.chat.completions.list(extra_headers={"Content-Length": "1"}), "extra_headers"),
+        (lambda c: c.with_options(default_headers={"X-A": "a\nb"}), "default_headers"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_sdk_bad_text_and_headers_are_refused_before_sending(hostile, call, name):
+    client = sdk(hostile)
+    with pytest.raises(ParameterBindingError) as caught:
+        call(client)
+    assert caught.value.parameter == name and name in str(caught.value)
+    assert leaked(exception_text(caught.value)) == []
+    assert hostile.requests == []
+
+
+def test_sdk_a_key_from_a_file_is_trimmed_and_a_broken_one_refused(emulator, stored, transport, monkeypatch):
+    client = psopenai_py.OpenAI(api_key=KEY + "\r\n", base_url=emulator.url)
+    assert client.chat.completions.retrieve(stored).id == stored
+    assert emulator.requests[-1].header("Authorization") == f"Bearer {KEY}"
+    monkeypatch.setenv("OPENAI_API_KEY", "\ufeff" + KEY + "\n")
+    assert psopenai_py.OpenAI(base_url=emulator.url).chat.completions.retrieve(stored).id == stored
+    with pytest.raises(ParameterBindingError, match=r"line (break|feed).* at position 2[01]") as caught:
+        psopenai_py.OpenAI(api_key=CANARY_KEY[:20] + "\n" + CANARY_KEY[20:], base_url=emulator.url)
+    assert leaked(exception_text(caught.value)) == [] and CANARY_KEY[:20] not in str(caught.value)
+
+
+def test_a_broken_key_from_the_module_global_is_a_clear_error_everywhere(emulator, transport, monkeypatch):
+    monkeypatch.setattr(psopenai_py, "OPENAI_API_KEY", CANARY_KEY[:20] + "\n" + CANARY_KEY[20:])
+    with pytest.raises(PSOpenAIError) as caught:
+        psopenai_py.get_chat_completion("chatcmpl-x", api_base=emulator.url)
+    assert "key" in str(caught.value).lower() and leaked(exception_text(caught.value)) == []
+
+
+def test_sdk_a_broken_key_from_the_module_global_never_shows(emulator, transport, monkeypatch):
+    monkeypatch.setattr(psopenai_py, "OPENAI_API_KEY", CANARY_KEY[:20] + "\n" + CANARY_KEY[20:])
+    with pytest.raises(PSOpenAIError) as caught:  # when it is resolved, or at the latest when sent
+        psopenai_py.OpenAI(base_url=emulator.url).chat.completions.list()
+    assert leaked(exception_text(caught.value)) == [] and CANARY_KEY[:20] not in str(caught.value)
+    assert emulator.requests == []
+
+
+def test_with_options_leaves_the_original_alone(emulator, stored, transport):
+    headers = {"X-One": "1"}
+    original = psopenai_py.OpenAI(api_key=KEY, base_url=emulator.url, timeout=30, default_headers=headers)
+    copy = original.with_options(timeout=5, max_retries=0, default_headers={"X-Two": "2"}, project="proj_c")
+    headers["X-One"] = "changed"  # the caller's dict, changed after the fact
+    assert (original.timeout, original.max_retries, original.project) == (30.0, 2, None)
+    assert (copy.timeout, copy.max_retries, copy.project) == (5.0, 0, "proj_c")
+    original.chat.completions.retrieve(stored)
+    copy.chat.completions.retrieve(stored)
+    first, second = emulator.requests
+    assert first.header("X-One") == "1" and first.header("X-Two") is None
+    assert first.header("OpenAI-Project") is None
+    assert second.header("X-One") == "1" and second.header("X-Two") == "2"
+    assert second.header("OpenAI-Project") == "proj_c"
+
+
+def test_the_client_is_safe_to_share_between_threads(emulator, transport):
+    created = [
+        emulator.store.create(model="m", messages=[{"role": "user", "content": str(n)}]) for n in range(8)
+    ]
+    client = psopenai_py.OpenAI(api_key=KEY, base_url=emulator.url)
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for round_ in range(5):
+                ident = created[n]["id"]
+                done = client.chat.completions.update(
+                    ident,
+                    metadata={"worker": str(n), "round": str(round_)},
+                    extra_headers={"X-Worker": str(n)},
+                )
+                assert done.metadata.worker == str(n)
+            results[n] = client.chat.completions.retrieve(created[n]["id"]).metadata.to_dict()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert results == {n: {"worker": str(n), "round": "4"} for n in range(8)}
+    for request in emulator.requests:
+        if request.method == "POST":
+            ident = request.target.rsplit("/", 1)[-1]
+            worker = next(n for n in range(8) if created[n]["id"] == ident)
+            assert request.header("X-Worker") == str(worker)
+            assert json.loads(request.body)["metadata"]["worker"] == str(worker)
+
+
+# -- parity of the client's signatures with the official SDK --------------------------------------
+
+
+def _parameters(function: Any) -> dict[str, tuple[str, bool]]:
+    return {
+        name: (p.kind.name, p.default is inspect.Parameter.empty)
+        for name, p in inspect.signature(function).parameters.items()
+    }
+
+
+@needs_openai
+@pytest.mark.parametrize("path", ["create", "retrieve", "update", "list", "delete", "messages.list"])
+def test_every_method_takes_the_sdk_keywords_with_the_same_kinds(path):
+    theirs_client = openai.OpenAI(api_key=KEY)
+    ours_client = psopenai_py.OpenAI(api_key=KEY)
+    theirs, ours = theirs_client.chat.completions, ours_client.chat.completions
+    for part in path.split("."):
+        theirs, ours = getattr(theirs, part), getattr(ours, part)
+    expected, actual = _parameters(theirs), _parameters(ours)
+    assert set(expected) - set(actual) == set(), "keywords of the SDK missing here"
+    assert set(actual) - set(expected) == set(), "keywords the SDK does not have"
+    assert {k: v for k, v in actual.items()} == {k: expected[k] for k in actual}
+    theirs_client.close()
+
+
+@needs_openai
+def test_the_constructor_takes_the_sdk_keywords_this_package_can_honour():
+    expected = _parameters(openai.OpenAI.__init__)
+    actual = _parameters(psopenai_py.OpenAI.__init__)
+    for name in ("api_key", "organization", "project", "base_url", "timeout", "max_retries"):
+        assert actual[name] == expected[name], name
+    for name in ("default_headers", "default_query"):
+        assert actual[name] == expected[name], name
+
+
+def test_create_sends_the_sdk_body_keywords_as_given(emulator, transport):
+    client = psopenai_py.OpenAI(api_key=KEY, base_url=emulator.url)
+    client.chat.completions.create(
+        model="m",
+        messages=[{"role": "user", "content": "x"}],
+        store=True,
+        response_format={"type": "text"},
+        stop=["\n"],
+        presence_penalty=0.5,
+    )
+    body = json.loads(emulator.requests[0].body)
+    assert list(body) == ["messages", "model", "presence_penalty", "response_format", "stop", "store"]
+    assert body["response_format"] == {"type": "text"} and body["stop"] == ["\n"]
+
+
+def test_the_documented_typo_lines_in_a_real_terminal():
+    """`psopenai chat completions update -h` and a misspelt verb, as typed in a terminal."""
+    if sys.platform == "win32":
+        pytest.skip("a POSIX pseudo-terminal")
+    import pty
+
+    def in_terminal(*argv: str) -> tuple[int, str]:
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.environ["PYTHONPATH"] = str(ROOT)
+            os.execvp(sys.executable, [*COMMAND, *argv])
+        output = b""
+        while True:
+            try:
+                ready, _, _ = select.select([fd], [], [], 10)
+                chunk = os.read(fd, 4096) if ready else b""
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+    code, text = in_terminal("chat", "completions", "update", "-h")
+    assert code == 0 and "--metadata" in text and "--completion-id" in text and "Traceback" not in text
+    code, text = in_terminal("chat:completions", "updte", "--completion-id", "x")
+    assert code == 3 and "Did you mean 'psopenai chat:completions update'?" in text
