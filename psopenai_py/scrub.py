@@ -27,6 +27,7 @@ records of the package, ``requests`` and ``urllib3`` at every level (:func:`inst
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import threading
@@ -196,6 +197,12 @@ def _fragments_of(value: str) -> tuple[frozenset[str], tuple[str, ...]]:
     return grams, seeds
 
 
+@functools.lru_cache(maxsize=64)
+def _seed_pattern(seeds: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive search for any of a key's seeds."""
+    return re.compile("|".join(re.escape(seed) for seed in seeds), re.IGNORECASE)
+
+
 def _hide_fragments(text: str, value: str) -> str:
     """``text`` with every run of :data:`FRAGMENT` or more characters copied from ``value``
     replaced by :data:`TOKEN_MASK`."""
@@ -211,11 +218,11 @@ def _hide_fragments(text: str, value: str) -> str:
 
         text = _ESCAPE_RUN.sub(escaped, text)
     # In any case, as the whole key is matched: an uppercased piece gives most of it away too.
+    if not _seed_pattern(seeds).search(text):
+        return text  # the common case, answered in C without a copy of the text
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lowercase to two (U+0130): keep positions
         lowered = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
-    if not any(seed in lowered for seed in seeds):
-        return text  # the common case, answered by the C substring search
     hidden = [False] * len(text)
     found = False
     for start in range(len(text) - FRAGMENT + 1):
