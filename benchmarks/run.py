@@ -340,25 +340,60 @@ def bulk(count: int, latency_ms: int, repeats: int) -> dict[int | str, float]:
     return results
 
 
+# Runs the CLI in this process and then writes the process's own peak resident size to the file
+# named by PSOPENAI_BENCH_PEAK.  Measured from inside because the operating system's count for a
+# child (wait4's ru_maxrss) also keeps the peak of the parent it was forked from: a benchmark
+# process that has loaded the openai SDK would be counted as the CLI's memory.  VmHWM is the peak
+# of this program's own memory since exec; getrusage is the fallback where /proc is missing.
+_PEAK_WRAPPER = """
+import os, runpy, sys
+def peak_kb():
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sys.argv = ['psopenai', *sys.argv[1:]]
+try:
+    runpy.run_module('psopenai_py', run_name='__main__', alter_sys=True)
+finally:
+    with open(os.environ['PSOPENAI_BENCH_PEAK'], 'w') as out:
+        out.write(str(peak_kb()))
+"""
+
+
 def peak_memory(count: int, throttle: int) -> float:
     """Peak RSS in MB of the CLI updating ``count`` piped ids (emulator without latency)."""
-    with emulator() as base:
+    with emulator() as base, tempfile.TemporaryDirectory() as scratch:
         ids = seed(base, count, "chatcmpl-mem-")
+        peak_file = Path(scratch) / "peak"
         with tempfile.TemporaryFile("w+") as source:
             source.write("\n".join(ids) + "\n")
             source.seek(0)
-            process = subprocess.Popen(
-                [*PSOPENAI, "Set-ChatCompletion", "-MetaData", "@{k='v'}", "-ThrottleLimit", str(throttle)],
+            done = subprocess.run(
+                [
+                    PYTHON,
+                    "-c",
+                    _PEAK_WRAPPER,
+                    "Set-ChatCompletion",
+                    "-MetaData",
+                    "@{k='v'}",
+                    "-ThrottleLimit",
+                    str(throttle),
+                ],
                 stdin=source,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env=run_env(base),
+                env={**run_env(base), "PSOPENAI_BENCH_PEAK": str(peak_file)},
+                check=False,
             )
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"the memory run failed with status {process.returncode}")
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
+        if done.returncode != 0:
+            raise RuntimeError(f"the memory run failed with status {done.returncode}")
+        return int(peak_file.read_text()) / 1024
 
 
 # -- report ---------------------------------------------------------------------------------------

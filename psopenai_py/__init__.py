@@ -40,9 +40,11 @@ from .errors import (
     QuotaLimitExceededException,
     RateLimitExceededException,
     RedirectException,
+    RunStoppedError,
     SecretStoreError,
     TimeoutException,
     UnauthorizedException,
+    UnexpectedItemError,
     UnprocessableEntityException,
 )
 from .secret import Secret
@@ -131,6 +133,8 @@ __all__ = [
     "RedirectException",
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
+    "RunStoppedError",
+    "UnexpectedItemError",
     "JournalError",
     "ExportFileError",
     "MetadataConflictError",

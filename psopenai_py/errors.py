@@ -21,6 +21,8 @@ __all__ = [
     "SecretStoreError",
     "PowerShellSyntaxError",
     "ActionPreferenceStopException",
+    "RunStoppedError",
+    "UnexpectedItemError",
     "APIRequestException",
     "BadRequestException",
     "ContentFilteredException",
@@ -128,8 +130,25 @@ class ActionPreferenceStopException(PSOpenAIError):
     """A warning met ``WarningAction Stop`` (PowerShell's ActionPreferenceStopException)."""
 
 
+class RunStoppedError(PSOpenAIError):
+    """An item whose retry wait was cut short because the run was stopped (ErrorAction Stop or
+    an interrupt).  The server had answered that item with a retryable error, so it was not
+    applied.  ``sent`` is False when the wait was the shared rate-limit pause before the item's
+    first attempt: then it was never sent, and is counted so."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class UnexpectedItemError(PSOpenAIError):
+    """Something unexpected went wrong with one item; the run went on with the next."""
+
+
 class APIRequestException(PSOpenAIError):
-    """The API answered with an error status.
+    """A request to the API failed: it answered with an error status (most subclasses), or gave no
+    usable answer at all (:class:`APIConnectionException`, :class:`TimeoutException`,
+    :class:`InvalidResponseException`), in which case ``status_code`` and ``response`` may be None.
 
     Attributes follow PSOpenAI's: ``status_code``, ``response`` (the ``requests.Response``, or None),
     ``type``, ``code`` and ``param`` from the body's ``error`` object, ``content`` (the whole parsed

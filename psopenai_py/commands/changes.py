@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
 from ..literal_text import to_literal
 from ..parameters import Parameter
+from ..scrub import scrub
 from ..transport import encode_path
 from ..validation import (
     METADATA_MAX_PAIRS,
@@ -124,52 +124,16 @@ def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
     return data
 
 
-FRAGMENT = 8
-"""The shortest run of a key's characters that :func:`scrubber` masks."""
-
-FRAGMENT_MASK = "********"
-
-_KEY_PREFIX = re.compile(r"^(?:sk-(?:proj-|svcacct-|admin-)?)")
-
-
 def scrubber(invocation: Invocation) -> Callable[[str], str]:
-    """A cleaner for text a server sent back: the invocation's key (whole, as the settings
-    redact it) and any run of :data:`FRAGMENT` or more of its characters (a server that echoes
-    part of a key) masked.  Journals and export files go through it before they are written."""
+    """A cleaner for text a server sent back, before a journal or an export file holds it: the
+    package's one scrubber with this invocation's key in play (whole, encoded, or any run of 8 or
+    more of its characters, as a server that echoes part of a key sends it)."""
     settings = invocation.settings
-    key = settings.api_key.reveal() if settings.api_key is not None else ""
-    # The public prefix (sk-proj-) is in every key and in ordinary text: not a fragment.
-    secret = _KEY_PREFIX.sub("", key)
-    grams = {secret[i : i + FRAGMENT] for i in range(len(secret) - FRAGMENT + 1)}
 
-    def scrub(text: str) -> str:
-        text = settings.redact(text)
-        if not grams:
-            return text
-        masked = [False] * len(text)
-        found = False
-        for gram in grams:
-            start = text.find(gram)
-            while start >= 0:
-                found = True
-                for index in range(start, start + FRAGMENT):
-                    masked[index] = True
-                start = text.find(gram, start + 1)
-        if not found:
-            return text
-        parts: list[str] = []
-        index = 0
-        while index < len(text):
-            if masked[index]:
-                while index < len(text) and masked[index]:
-                    index += 1
-                parts.append(FRAGMENT_MASK)
-            else:
-                parts.append(text[index])
-                index += 1
-        return "".join(parts)
+    def clean(text: str) -> str:
+        return settings.redact(scrub(text, (settings.api_key,)))
 
-    return scrub
+    return clean
 
 
 def as_path_text(value: Any) -> Any:

@@ -46,6 +46,8 @@ from ..errors import (
     ParameterBindingError,
     ParameterTypeError,
     PSOpenAIError,
+    RunStoppedError,
+    UnexpectedItemError,
 )
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
@@ -85,21 +87,6 @@ log = logging.getLogger("psopenai_py")
 variables: dict[str, list[Any]] = {}
 """Variables named by text: ``-ErrorVariable errs`` fills ``variables['errs']``, and so do
 ``-WarningVariable``, ``-OutVariable``, ``-InformationVariable`` and ``-PipelineVariable``."""
-
-
-class RunStoppedError(PSOpenAIError):
-    """An item whose retry wait was cut short because the run was stopped (ErrorAction Stop or
-    an interrupt).  The server had answered that item with a retryable error, so it was not
-    applied.  ``sent`` is False when the wait was the shared rate-limit pause before the item's
-    first attempt: then it was never sent, and is counted so."""
-
-    def __init__(self, message: str, *, sent: bool = True) -> None:
-        super().__init__(message)
-        self.sent = sent
-
-
-class UnexpectedItemError(PSOpenAIError):
-    """Something unexpected went wrong with one item; the run went on with the next."""
 
 
 # Failures that belong to one pipeline item.
