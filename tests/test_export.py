@@ -292,9 +292,10 @@ def test_memory_of_an_export_is_about_one_page(tmp_path: Path) -> None:
     assert (count_small, count_large) == (200, 20_000)
     size = (tmp_path / "large.jsonl").stat().st_size
     assert size > 8_000_000
-    # The bound: the export of 20,000 peaks within 500 kB of the export of two pages (one page of
-    # 100 completions is about 70 kB of JSON, a few hundred kB as Python objects), far below
-    # what holding the list would take.
-    assert peak_large < peak_small + 500_000, (peak_small, peak_large)
-    assert peak_large < size / 10
+    # The bound: the export of 20,000 peaks within 1 MB of the export of two pages (one page of
+    # 100 completions is about 70 kB of JSON, a few hundred kB as Python objects, and a page being
+    # parsed overlaps the one being written), far below what holding the list would take (the
+    # 8.7 MB of lines are several times that as Python objects).
+    assert peak_large < peak_small + 1_000_000, (peak_small, peak_large)
+    assert peak_large < size / 4, (peak_large, size)
     print(f"export peak: {peak_small} B for 200, {peak_large} B for 20,000 ({size} B written)")
