@@ -298,7 +298,8 @@ def resolve_settings(request: SettingsRequest) -> Settings:
         auth_type = "openai"
     api_key, key_source = _resolve_api_key(request.api_key, skip_context="ApiKey" in request.given_empty)
     scrub.register(api_key)  # in play from now on: every message leaving the package loses it
-    log.info("API key to be used is %s", mask_key(api_key))
+    if log.isEnabledFor(logging.INFO):
+        log.info("API key to be used is %s", mask_key(api_key))
     api_base = _resolve_api_base(request.api_base, context, api_type)
     organization = _resolve_organization(
         request.organization,

@@ -181,11 +181,14 @@ def api_base_problem(value: str) -> str | None:
     """Why an absolute URL cannot be an API base (user-info, a bad port or host, a control or
     space character in it), or None."""
     parts = urlsplit(value)
-    shown = _printable(scrub(value))
+
+    def shown() -> str:  # the value as a message may show it: built only for a message
+        return _printable(scrub(value))
+
     if "@" in parts.netloc:
         # requests would drop the credentials silently, and they would show in the Path lines.
         return (
-            f'The argument "{shown}" carries user-info (user:password@); '
+            f'The argument "{shown()}" carries user-info (user:password@); '
             "credentials in the URL are not supported: give the key with -ApiKey and the "
             "proxy's credentials in HTTPS_PROXY."
         )
@@ -193,7 +196,7 @@ def api_base_problem(value: str) -> str | None:
     if bad is not None:
         # urlsplit drops some of them silently and keeps others in the path: refused instead.
         return (
-            f'The argument "{shown}" contains a space or control character at position {bad}; '
+            f'The argument "{shown()}" contains a space or control character at position {bad}; '
             "encode it (%20) or remove it."
         )
     try:
@@ -202,15 +205,15 @@ def api_base_problem(value: str) -> str | None:
         port = -1
     if port is not None and not 1 <= port <= 65535:
         # Port 0 would silently become 80; a bad one would fail deep inside the HTTP client.
-        return f'The argument "{shown}" has an invalid port; a port is a number from 1 to 65535.'
+        return f'The argument "{shown()}" has an invalid port; a port is a number from 1 to 65535.'
     host = parts.hostname or ""
     if not host.startswith("[") and ":" not in host:
         try:
             host.encode("idna")  # an empty or over-long label, or a character no host may hold
         except UnicodeError:
-            return f'The argument "{shown}" has an invalid host name "{_printable(host)}".'
+            return f'The argument "{shown()}" has an invalid host name "{_printable(host)}".'
         if any(ch in host for ch in '\\<>"{}|^`%'):
-            return f'The argument "{shown}" has an invalid host name "{_printable(host)}".'
+            return f'The argument "{shown()}" has an invalid host name "{_printable(host)}".'
     return None
 
 
