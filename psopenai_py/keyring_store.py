@@ -171,7 +171,8 @@ def _run(action: str, operation: Callable[[Any, Any], T], *, secret: str | None 
     except KeyringTimeout as exc:
         message = f"The OS keyring could not {action}: {exc}. {_WHAT_TO_DO}"
     except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}{_backend_hint(exc)}"
+        # The backend's own text often ends in a full stop; the message adds its own.
+        problem = f"{type(exc).__name__}: {str(exc).rstrip().rstrip('.')}{_backend_hint(exc)}"
         message = f"The OS keyring could not {action}: {problem}. {_WHAT_TO_DO}"
     raise SecretStoreError(scrub(message, (secret,))) from None
 

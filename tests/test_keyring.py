@@ -314,3 +314,19 @@ def test_cli_with_the_fail_backend_gives_advice_not_a_traceback():
         env=env,
     )
     assert removal.returncode == 1 and "Traceback" not in removal.stderr
+
+
+class SentenceFailingKeyring(MemoryKeyring):
+    """A backend whose error text is a sentence with its own full stop, as keyring's are."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise keyring.errors.KeyringError("The backend is locked. See its documentation for details.")
+
+
+def test_a_backend_error_ending_in_a_full_stop_reads_as_one_sentence(use_backend):
+    use_backend(SentenceFailingKeyring())
+    with pytest.raises(SecretStoreError) as caught:
+        keyring_store.fetch("OPENAI_API_KEY")
+    text = str(caught.value)
+    assert "KeyringError: The backend is locked. See its documentation for details. Set the " in text
+    assert ".." not in text
