@@ -1,6 +1,6 @@
 """Benchmarks: import time, one CLI update, per-call overhead, bulk throughput, pipeline memory.
 
-Run ``python -m pip install -e '.[bench]' && python benchmarks/run.py`` (about 9 minutes; add
+Run ``python -m pip install -e '.[bench]' && python benchmarks/run.py`` (about 8 minutes; add
 ``--quick`` for a smaller, less precise run).  Results go to ``benchmarks/results.md``.  Every
 comparison is measured side by side in the same run, interleaved, and reported as medians, since
 absolute times on a shared machine drift.  All traffic goes to an emulator on 127.0.0.1.
