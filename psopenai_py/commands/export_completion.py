@@ -252,25 +252,29 @@ def _write_all(export: _Export, out: IO[str]) -> int:
     return count
 
 
-def _publish(staging: str, destination: Path) -> None:
-    """Give the complete staging file the destination's name, never replacing a file."""
+def publish_new_file(staging: str, destination: str | os.PathLike[str]) -> None:
+    """Give a complete staging file the destination's name, never replacing a file: raises
+    FileExistsError when the name is taken (also when it was taken while the file was written)."""
     try:
         # A hard link fails when the name exists: the check and the publication are one step.
         os.link(staging, destination)
     except FileExistsError:
-        _refuse_existing(destination)
         raise
     except (OSError, NotImplementedError, AttributeError):
         # No hard links here (some file systems): reserve the name exclusively, then move over it.
-        try:
-            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            _refuse_existing(destination)
-            raise
+        fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
         os.replace(staging, destination)
         return
     os.unlink(staging)
+
+
+def _publish(staging: str, destination: Path) -> None:
+    try:
+        publish_new_file(staging, destination)
+    except FileExistsError:
+        _refuse_existing(destination)
+        raise
 
 
 def _file_error(destination: Path, exc: OSError) -> ExportFileError:

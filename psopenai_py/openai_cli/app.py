@@ -511,23 +511,15 @@ def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int, tally: _T
 
 def _publish(staging: str, destination: str) -> None:
     """Move the finished file into place without replacing one that appeared meanwhile."""
+    from ..commands.export_completion import publish_new_file
     from ..errors import PSOpenAIError
 
     try:
-        os.link(staging, destination)  # fails if the destination exists, on every platform
+        publish_new_file(staging, destination)
     except FileExistsError:
         raise PSOpenAIError(
             f"{destination} was created by something else during the export; nothing was replaced."
         ) from None
-    except OSError:
-        # A file system without hard links: the closest check, then an atomic rename.
-        if os.path.lexists(destination):
-            raise PSOpenAIError(
-                f"{destination} was created by something else during the export; nothing was replaced."
-            ) from None
-        os.replace(staging, destination)
-        return
-    os.remove(staging)
 
 
 def _one_line(text: str) -> str:
