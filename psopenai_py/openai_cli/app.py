@@ -203,7 +203,8 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
         return EXIT_FAILURE
     # From here on every line written may quote the server, which may echo the key whole,
     # JSON-escaped or in part: all of it goes through the key scrubber.
-    scrub = _scrubber(stored.KeyScrubber(invocation.settings.api_key), invocation.settings.api_base)
+    # (A base URL with user-info never gets this far: the settings refuse it.)
+    scrub = stored.KeyScrubber(invocation.settings.api_key)
     out, err = ScrubbedStream(out, scrub), ScrubbedStream(err, scrub)
     logs.scrub_with(err)
     timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
@@ -218,25 +219,6 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
 
 
 _Request = Callable[[Any, float, Printer, TextIO], None]
-
-
-def _scrubber(keys: Callable[[str], str], base_url: str) -> Callable[[str], str]:
-    """The key scrubber, also hiding the password of a base URL with user info
-    (``https://user:password@gateway/v1``), which request lines and logs quote."""
-    from urllib.parse import unquote, urlsplit
-
-    try:
-        password = urlsplit(base_url).password
-    except ValueError:
-        password = None
-    hidden = [p for p in {password, unquote(password)} if p] if password else []
-
-    def scrub(text: str) -> str:
-        for secret in hidden:
-            text = text.replace(secret, "********")
-        return keys(text)
-
-    return scrub
 
 
 def _headers(parsed: Parsed) -> dict[str, str]:
