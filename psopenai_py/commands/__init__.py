@@ -1,5 +1,9 @@
 """The commands: one unit each (its parameter table beside its code), over the core.
 
+A command's module holds its table, ``begin`` (check the parameters, resolve the settings once),
+``describe`` (the WhatIf target), ``process`` (one pipeline item), the library function and the
+``UNIT`` that bundles them (:class:`~psopenai_py.commands.unit.CommandUnit`).
+
 Adding a command means writing its module, its ``Docs/`` page and one line in :data:`REGISTRY`.
 Modules load only when their command is asked for, so that ``import psopenai_py`` and a one-shot
 command line stay cheap.

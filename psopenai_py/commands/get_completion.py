@@ -1,8 +1,4 @@
-"""Get-ChatCompletion: one stored chat completion by id, or the list of them.
-
-The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
-``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
-"""
+"""Get-ChatCompletion: one stored chat completion by id, or the list of them."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Remove-ChatCompletion: delete a stored chat completion.
-
-The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
-``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
-"""
+"""Remove-ChatCompletion: delete a stored chat completion."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Request-ChatCompletion: create a chat completion (stored with -Store).
-
-The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
-``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
-"""
+"""Request-ChatCompletion: create a chat completion (stored with -Store)."""
 
 from __future__ import annotations
 

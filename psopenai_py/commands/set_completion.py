@@ -1,8 +1,4 @@
-"""Set-ChatCompletion: replace (or, with -Merge, merge into) the metadata of a stored chat completion.
-
-The unit: its parameter table, ``begin`` (check the parameters, resolve the settings once),
-``describe`` (the WhatIf target), ``process`` (one pipeline item) and the library function.
-"""
+"""Set-ChatCompletion: replace (or, with -Merge, merge into) the metadata of a stored chat completion."""
 
 from __future__ import annotations
 
