@@ -8,7 +8,6 @@ becomes an exception (through :func:`psopenai_py.errors.exception_from_response`
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import hashlib
 import heapq
@@ -35,6 +34,7 @@ import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
 from . import __version__
+from .cancel import pause
 from .errors import (
     APIConnectionException,
     APIRequestException,
@@ -61,7 +61,6 @@ __all__ = [
     "encode_body",
     "USER_AGENT",
     "is_credential_header",
-    "waiting_before_send",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -251,15 +250,6 @@ class _AttemptWatch(threading.local):
 
 
 _attempt_watch = _AttemptWatch()
-
-_unsent_wait: contextvars.ContextVar[bool] = contextvars.ContextVar("psopenai_unsent_wait", default=False)
-
-
-def waiting_before_send() -> bool:
-    """Whether the transport's current ``sleep`` is the shared rate-limit pause before a request's
-    first attempt (nothing of it has reached the server), rather than a wait between retries."""
-    return _unsent_wait.get()
-
 
 """The watchdog of the attempt this thread is making, for the connection to report to."""
 
@@ -581,7 +571,8 @@ class Transport:
                     log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
                     if error.status_code == 429:
                         self._pause_others(pause_key, delay / 1000.0)
-                self.sleep(delay / 1000.0)
+                # Cancellable: a stopped run ends this wait at once (cancel.scope).
+                pause(delay / 1000.0, sent=True, sleep=self.sleep)
                 waited = True  # this thread has just waited its own delay
                 retries += 1
         except BaseException:
@@ -607,11 +598,8 @@ class Transport:
                 "rate limited.",
                 round(remaining * 1000),
             )
-            token = _unsent_wait.set(True)
-            try:
-                self.sleep(remaining)
-            finally:
-                _unsent_wait.reset(token)
+            # Before this request's first attempt: a stop here means it was never sent.
+            pause(remaining, sent=False, sleep=self.sleep)
 
     # -- sending one attempt -------------------------------------------------------------------
 

@@ -36,10 +36,11 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .. import cancel
 from ..errors import (
     ActionPreferenceStopException,
     APIRequestException,
@@ -52,7 +53,6 @@ from ..errors import (
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
-from ..transport import default_transport, waiting_before_send
 from ..validation import check_int
 from .binding import Bound
 from .registry import Runner
@@ -96,7 +96,7 @@ _POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
 """The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
 wrapped in a longer message)."""
 _PROGRESS_INTERVAL = 0.25  # seconds between progress redraws
-_SLICE = 0.2  # seconds: the longest a wait blocks before an interrupt handler may run
+_SLICE = cancel.SLICE
 
 CONFIRM_HELP = (
     "Y - Continue with only the next step of the operation.\n"
@@ -401,50 +401,6 @@ def _install() -> None:
         _installed = True
 
 
-class _CancellableSleep:
-    """A transport's sleep that ends early, raising, when the current run is stopped."""
-
-    def __init__(self, inner: Callable[[float], None]) -> None:
-        self.inner = inner
-
-    def __call__(self, seconds: float) -> None:
-        inv = _current.get()
-        if inv is None:
-            self.inner(seconds)
-            return
-        stop = inv.host.stop
-        # The transport waits out a shared rate-limit pause only before an item's first attempt:
-        # an item stopped there never reached the server.
-        sent = not waiting_before_send()
-        if stop.is_set():
-            raise _stopped(sent)
-        if self.inner is time.sleep:
-            # In short slices: on Windows a blocked wait does not let the Ctrl-C handler run.
-            deadline = time.monotonic() + seconds
-            while (left := deadline - time.monotonic()) > 0:
-                if stop.wait(min(left, _SLICE)):
-                    raise _stopped(sent)
-        else:  # an injected sleep (tests): call it, then look again
-            self.inner(seconds)
-            if stop.is_set():
-                raise _stopped(sent)
-
-
-def _stopped(sent: bool) -> RunStoppedError:
-    if not sent:
-        return RunStoppedError("Not sent: the run was stopped.", sent=False)
-    return RunStoppedError(
-        "Not retried: the run was stopped while this item waited to be retried, so it was not applied.",
-        sent=True,
-    )
-
-
-def _cancellable(transport: Any) -> None:
-    sleep = getattr(transport, "sleep", None)
-    if sleep is not None and not isinstance(sleep, _CancellableSleep):
-        transport.sleep = _CancellableSleep(sleep)
-
-
 def _sink(target: Any) -> list[Any] | None:
     """A -XxxVariable target: a list to fill, or a name in :data:`variables` (``+name`` appends)."""
     if target is None:
@@ -694,7 +650,9 @@ def _scoped(inner: Iterator[Any], inv: _Invocation) -> Iterator[Any]:
     while True:
         token = _current.set(inv)
         try:
-            value = next(inner)
+            # The core's waits (retry delays, rate-limit pauses) end when the host's stop is set.
+            with cancel.scope(inv.host.stop):
+                value = next(inner)
         except StopIteration:
             return
         finally:
@@ -747,7 +705,6 @@ def _execute(runner: Runner, bound: Bound, host: Host) -> Iterator[Any]:
         state = runner.begin(kwargs)
         if runner.end is not None:
             cleanup.callback(runner.end, state)  # however the run ends
-        _cancellable(getattr(getattr(state, "invocation", None), "transport", None) or default_transport())
         items: Iterable[Any] = source
         if runner.expand is not None:
             items, total = runner.expand(state, items), None

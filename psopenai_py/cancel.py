@@ -1,0 +1,88 @@
+"""Cancellation: a signal a front-end sets and the core's waits read.
+
+A front-end that runs many requests (the PowerShell pipeline, a bulk run) makes a signal,
+usually a :class:`threading.Event`, and runs its work inside :func:`scope`.  Every wait of the
+core (a retry delay, a shared rate-limit pause) goes through :func:`pause`, which ends early
+with :class:`~psopenai_py.errors.RunStoppedError` once the signal is set.  No front-end needs to
+replace a method of a core object to stop a run, and worker threads see the signal as long as
+they run in a copy of the submitting thread's context (``contextvars.copy_context``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from .errors import RunStoppedError
+
+__all__ = ["CancelSignal", "current", "scope", "pause", "stopped_error", "SLICE"]
+
+SLICE = 0.2
+"""Seconds: the longest one blocking wait lasts, so that an interrupt handler may run (on
+Windows a blocked wait does not let a Ctrl-C handler in)."""
+
+
+class CancelSignal(Protocol):
+    """What a cancellation signal offers: a :class:`threading.Event` is one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+_current: contextvars.ContextVar[CancelSignal | None] = contextvars.ContextVar(
+    "psopenai_cancel", default=None
+)
+
+
+def current() -> CancelSignal | None:
+    """The signal of the run this code belongs to, or None outside any run."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def scope(signal: CancelSignal | None) -> Iterator[None]:
+    """Run the body with ``signal`` as the current one (None: not cancellable)."""
+    token = _current.set(signal)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def stopped_error(*, sent: bool) -> RunStoppedError:
+    """The failure of a request whose wait was cut short: ``sent`` tells whether any attempt of
+    it had reached the server before (a retry wait) or not (a wait before the first attempt)."""
+    if not sent:
+        return RunStoppedError("Not sent: the run was stopped.", sent=False)
+    return RunStoppedError(
+        "Not retried: the run was stopped while this item waited to be retried, so it was not applied.",
+        sent=True,
+    )
+
+
+def pause(seconds: float, *, sent: bool, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Wait ``seconds``, or raise :func:`stopped_error` as soon as the current signal is set.
+
+    ``sleep`` is the caller's clock: the real one waits on the signal itself, in slices of
+    :data:`SLICE`; an injected one (tests) is called whole and the signal looked at after it.
+    """
+    signal = _current.get()
+    if signal is None:
+        if seconds > 0:
+            sleep(seconds)
+        return
+    if signal.is_set():
+        raise stopped_error(sent=sent)
+    if sleep is not time.sleep:
+        sleep(seconds)
+        if signal.is_set():
+            raise stopped_error(sent=sent)
+        return
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if signal.wait(min(left, SLICE)):
+            raise stopped_error(sent=sent)
