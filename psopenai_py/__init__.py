@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .commands.context import clear_openai_context, get_openai_context, set_openai_context
 from .errors import (
     ActionPreferenceStopException,

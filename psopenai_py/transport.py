@@ -33,7 +33,7 @@ import urllib3.connectionpool
 import urllib3.exceptions
 from requests.structures import CaseInsensitiveDict
 
-from . import __version__
+from ._version import __version__
 from .cancel import pause
 from .errors import (
     APIConnectionException,

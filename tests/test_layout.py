@@ -78,6 +78,16 @@ def test_the_core_never_imports_a_front_end(name: str):
     assert offending == [], f"{name} imports the front-end {offending}"
 
 
+@pytest.mark.parametrize("name", [n for n in MODULES if n != "psopenai_py"])
+def test_no_module_imports_the_package_root(name: str):
+    # The root is the public facade; a module below it that imports it (for __version__, say)
+    # would load the facade and make import order matter.  The version lives in _version.
+    # ``from . import scrub`` names a submodule and is fine; a name that is no module is not.
+    rooted = sorted(i for i in MODULES[name] if i.count(".") == 1 and i.startswith("psopenai_py."))
+    rooted = [i for i in rooted if i not in MODULES and not (PACKAGE / i.split(".")[1]).is_dir()]
+    assert rooted == [], f"{name} imports names of the package root: {rooted}"
+
+
 @pytest.mark.parametrize(
     ("library", "owner"),
     [

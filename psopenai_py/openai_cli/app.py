@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from .. import __version__
+from .._version import __version__
 from . import grammar
 from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
 from .output import Printer, ScrubbedStream, visible

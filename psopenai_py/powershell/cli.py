@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import IO, Any, TextIO
 
-from .. import __version__
+from .._version import __version__
 
 __all__ = ["main"]
 
