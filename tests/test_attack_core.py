@@ -208,15 +208,15 @@ def test_a_made_up_key_of_repeated_characters_does_not_eat_ordinary_numbers() ->
 
 def test_one_origin_written_three_ways_shares_one_backoff() -> None:
     from psopenai_py.settings import SettingsRequest, resolve_settings
-    from psopenai_py.transport import _pause_key
+    from psopenai_py.transport.pacing import pacing_key
 
     settings = resolve_settings(SettingsRequest(api_key=Secret(KEY)))
     forms = ["http://Host.example/v1/x", "HTTP://host.example:80/v1/x", "http://host.example:80/other/"]
-    assert len({_pause_key(settings, url) for url in forms}) == 1
-    assert _pause_key(settings, "https://host.example/v1") == _pause_key(
+    assert len({pacing_key(settings, url) for url in forms}) == 1
+    assert pacing_key(settings, "https://host.example/v1") == pacing_key(
         settings, "https://host.example:443/"
     )
-    assert _pause_key(settings, "https://host.example/v1") != _pause_key(settings, "http://host.example/v1")
+    assert pacing_key(settings, "https://host.example/v1") != pacing_key(settings, "http://host.example/v1")
 
 
 # -- credentials in AdditionalHeaders --------------------------------------------------------------
@@ -273,7 +273,7 @@ def test_a_made_up_key_does_not_eat_ids_and_an_error_loses_a_piece_of_the_key(
 def test_the_deadline_holds_through_a_proxy_that_drips(
     server: HostileServer, transport: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from psopenai_py.transport import _environment_for
+    from psopenai_py.transport.session import _environment_for
 
     monkeypatch.setenv("HTTP_PROXY", server.origin)
     for name in ("NO_PROXY", "no_proxy", "http_proxy"):
@@ -302,7 +302,7 @@ def test_the_deadline_holds_when_a_proxy_drips_its_answer_to_connect(
 ) -> None:
     import socket
 
-    from psopenai_py.transport import _environment_for
+    from psopenai_py.transport.session import _environment_for
 
     stop = threading.Event()
     listener = socket.create_server(("127.0.0.1", 0))

@@ -200,3 +200,25 @@ def test_command_line_emulator_serves(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.mark.parametrize(
+    "method,action,body,expected",
+    [
+        ("POST", "faults", [], {"faults": 0}),
+        ("GET", "requests", None, []),
+        ("POST", "seed", {"count": 2}, {"seeded": 2}),
+        ("POST", "latency", {"ms": 0}, {"latency_ms": 0}),
+        ("POST", "reset", None, {"reset": True}),
+    ],
+)
+def test_each_control_action_answers_its_own_method_alone(emulator, method, action, body, expected):
+    control = f"http://127.0.0.1:{emulator.port}/__emulator/{action}"
+    answer = requests.request(method, control, json=body, timeout=5)
+    assert answer.status_code == 200, answer.text
+    got = answer.json()
+    assert got == expected if isinstance(got, list) else expected.items() <= got.items()
+    other = "GET" if method == "POST" else "POST"
+    wrong = requests.request(other, control, timeout=5)
+    assert wrong.status_code == 404
+    assert wrong.json()["error"]["code"] == "unknown_control_action"

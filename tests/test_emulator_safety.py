@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from psopenai_py.emulator import Emulator, Limits
-from psopenai_py.emulator.server import mask_key
+from psopenai_py.emulator.protocol import mask_key
 
 from .conftest import CANARY_KEY
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from psopenai_py.secret import Secret
 from psopenai_py.settings import Settings
-from psopenai_py.transport import build_headers, build_url, encode_body, encode_path, url_encode
+from psopenai_py.transport import USER_AGENT, build_headers, build_url, encode_body, encode_path, url_encode
 
 
 @pytest.mark.parametrize(
@@ -120,6 +120,7 @@ def test_headers_precedence():
     s = settings("https://host", org="  org-abc  ")
     headers = build_headers(
         s,
+        user_agent=USER_AGENT,
         has_body=True,
         additional_headers={"User-Agent": "mine/1.0", "OpenAI-Organization": "org-override", "X-Extra": 5},
     )
@@ -132,7 +133,7 @@ def test_headers_precedence():
 
 def test_headers_azure_uses_api_key_and_no_get_content_type():
     s = settings("https://res.openai.azure.com", "Azure", "azure", org="org-abc")
-    headers = build_headers(s, has_body=False)
+    headers = build_headers(s, user_agent=USER_AGENT, has_body=False)
     assert headers["api-key"] == "sk-test-0000000000000000"
     assert "Authorization" not in headers
     assert "Content-Type" not in headers
@@ -141,8 +142,37 @@ def test_headers_azure_uses_api_key_and_no_get_content_type():
 
 def test_headers_azure_ad_uses_bearer():
     s = settings("https://res.openai.azure.com", "Azure", "azure_ad")
-    assert build_headers(s, has_body=False)["Authorization"].startswith("Bearer ")
+    assert build_headers(s, user_agent=USER_AGENT, has_body=False)["Authorization"].startswith("Bearer ")
 
 
 def test_body_is_compact_utf8_in_caller_order():
     assert encode_body({"metadata": {"z": "1", "a": "日本"}}) == '{"metadata":{"z":"1","a":"日本"}}'.encode()
+
+
+_HEADER_NAMES = st.sampled_from(
+    [
+        "User-Agent",
+        "user-agent",
+        "ACCEPT",
+        "authorization",
+        "Content-Type",
+        "X-Extra",
+        "x-extra",
+        "openai-organization",
+    ]
+)
+
+
+@given(st.dictionaries(_HEADER_NAMES, st.text("ab1 ", max_size=4), max_size=6))
+def test_each_header_is_sent_once_whatever_the_case_of_its_name(extra):
+    headers = build_headers(
+        settings("https://host", org="org-abc"), user_agent="ua/1", has_body=True, additional_headers=extra
+    )
+    lowered = [name.lower() for name in headers]
+    assert len(lowered) == len(set(lowered))
+    assert {"user-agent", "accept", "accept-encoding", "authorization", "content-type"} <= set(lowered)
+    last = {name.lower(): (name, value) for name, value in extra.items()}  # the last spelling wins
+    for lower, (name, value) in last.items():
+        if lower != "openai-organization":
+            assert headers[name] == value
+    assert headers["OpenAI-Organization"] == "org-abc"  # set last, over any spelling of it

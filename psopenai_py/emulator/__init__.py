@@ -9,7 +9,9 @@ From Python::
         psopenai_py.set_chat_completion(done["id"], {"k": "v"}, api_base=emu.url, api_key="sk-x")
 
 From a shell: ``psopenai emulator --port 8080`` or ``python -m psopenai_py.emulator --port 8080``
-(base URL ``http://127.0.0.1:8080/v1``).  Its limits and timeouts are in :class:`Limits`.
+(base URL ``http://127.0.0.1:8080/v1``).  Its limits and timeouts are in :class:`Limits`; the API
+it serves is listed in :mod:`.routes`, its control API (faults, records, seed, stats, reset) in
+:mod:`.control`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from .server import EmulatorServer, Fault, Limits, RecordedRequest, quota_fault, rate_limit_fault
+from .connection import RecordedRequest
+from .faults import Fault, quota_fault, rate_limit_fault
+from .server import EmulatorServer, Limits
 from .store import CANNED_REPLY, CompletionStore, StoreFull
 
 __all__ = [
@@ -46,9 +50,10 @@ class Emulator:
         record: bool = True,
         limits: Limits | None = None,
     ) -> None:
-        self.server = EmulatorServer(
-            port, latency_ms=latency_ms, api_key=api_key, seed=seed, record=record, limits=limits
-        )
+        self.server = EmulatorServer(port, limits=limits, seed=seed)
+        self.server.latency_ms = latency_ms
+        self.server.api_key = api_key
+        self.server.record = record
         self._thread: threading.Thread | None = None
 
     def start(self) -> "Emulator":

@@ -11,8 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import Emulator
-from .server import Limits
+from . import Emulator, Limits
 
 DEFAULT_PROG = "python -m psopenai_py.emulator"
 
@@ -30,6 +29,16 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], Any]:
     return parse
 
 
+_LIMIT_OPTIONS: tuple[tuple[str, type[int] | type[float], str], ...] = (
+    ("max_body_bytes", int, "largest request body; beyond it 413"),
+    ("max_connections", int, "connections served at once, one thread each; beyond it 503"),
+    ("max_stored", int, "stored completions kept"),
+    ("idle_timeout", float, "seconds of silence before a connection is closed"),
+    ("header_timeout", float, "seconds for a request's line and headers, and again for its body"),
+)
+"""The Limits fields a command line may set (as --max-body-bytes, ...), their type and help."""
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
     defaults = Limits()
     parser = argparse.ArgumentParser(prog=prog, description="Local OpenAI stored-completions emulator.")
@@ -43,37 +52,14 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for generated ids")
     parser.add_argument("--no-record", action="store_true", help="do not keep received requests (long runs)")
-    limits = parser.add_argument_group("limits")
-    limits.add_argument(
-        "--max-body-bytes",
-        type=_positive(int),
-        default=defaults.max_body_bytes,
-        help="largest request body; beyond it 413 (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--max-connections",
-        type=_positive(int),
-        default=defaults.max_connections,
-        help="connections served at once, one thread each; beyond it 503 (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--max-stored",
-        type=_positive(int),
-        default=defaults.max_stored,
-        help="stored completions kept (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--idle-timeout",
-        type=_positive(float),
-        default=defaults.idle_timeout,
-        help="seconds of silence before a connection is closed (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--header-timeout",
-        type=_positive(float),
-        default=defaults.header_timeout,
-        help="seconds for a request's line and headers, and again for its body (default: %(default)s)",
-    )
+    group = parser.add_argument_group("limits")
+    for name, kind, text in _LIMIT_OPTIONS:
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            type=_positive(kind),
+            default=getattr(defaults, name),
+            help=f"{text} (default: %(default)s)",
+        )
     return parser
 
 
@@ -87,13 +73,7 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
         args = _parser(prog).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
         return exc.code if isinstance(exc.code, int) else 2
-    limits = Limits(
-        max_body_bytes=args.max_body_bytes,
-        max_connections=args.max_connections,
-        max_stored=args.max_stored,
-        idle_timeout=args.idle_timeout,
-        header_timeout=args.header_timeout,
-    )
+    limits = Limits(**{name: getattr(args, name) for name, _, _ in _LIMIT_OPTIONS})
     try:
         emulator = Emulator(
             args.port,

@@ -1,0 +1,128 @@
+"""The control API under ``/__emulator/``: what a test or a rehearsal script asks of a running
+emulator from outside its process.  Its requests are never recorded.
+
+- ``POST faults``: a JSON list of faults (the fields of :class:`~.faults.Fault`), queued in order;
+- ``GET requests``: the recorded API requests, credentials masked, bodies in base64;
+- ``GET stats``: counters (connections, requests, stored, faults, refusals, threads);
+- ``POST seed``: ``{"count": N, "prefix": ..., "model": ..., "metadata": {...}}``;
+- ``POST latency``: ``{"ms": N}``, added to every API answer;
+- ``POST reset``: forget stored completions, faults, records and counters.
+
+With an ``api_key`` set, the control API asks for that key too.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import asdict
+from email.message import Message
+from typing import TYPE_CHECKING, Any
+
+from .faults import Fault
+from .protocol import (
+    CONTROL_PREFIX,
+    ApiError,
+    bad_request,
+    bounded_int,
+    json_object,
+    json_value,
+    loggable,
+    masked_header,
+)
+from .routes import authorize, check_metadata, store_full
+from .store import StoreFull
+
+if TYPE_CHECKING:
+    from .server import EmulatorServer
+
+__all__ = ["answer"]
+
+
+def answer(server: EmulatorServer, method: str, action: str, headers: Message, body: bytes) -> Any:
+    """The control API's answer to ``method`` on ``/__emulator/<action>``: a JSON value, or
+    :class:`ApiError`."""
+    if server.api_key is not None:
+        authorize(server.api_key, headers)
+    handler = _ACTIONS.get((method, action))
+    if handler is None:
+        raise ApiError(
+            404,
+            f"Unknown control action ({method} {CONTROL_PREFIX}{loggable(action, 40)}).",
+            code="unknown_control_action",
+        )
+    return handler(server, body)
+
+
+def _faults(server: EmulatorServer, body: bytes) -> Any:
+    items = json_value(body, "[]")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise bad_request("The faults body must be a JSON list of objects.")
+    try:
+        faults = [Fault(**item) for item in items]
+    except TypeError as exc:
+        raise bad_request(f"Invalid fault: {loggable(str(exc))}.") from None
+    for fault in faults:
+        server.add_fault(fault)
+    return {"faults": len(server.faults)}
+
+
+def _requests(server: EmulatorServer, body: bytes) -> Any:
+    with server.lock:
+        return [
+            dict(
+                asdict(r),
+                headers=[[k, masked_header(k, v)] for k, v in r.headers],
+                body=base64.b64encode(r.body).decode(),
+            )
+            for r in server.requests
+        ]
+
+
+def _stats(server: EmulatorServer, body: bytes) -> Any:
+    with server.lock:
+        return {
+            "connections": server.connections,
+            "requests": len(server.requests),
+            "stored": len(server.store),
+            "faults": len(server.faults),
+            "open_connections": server.open_connections,
+            "refused_connections": server.refused,
+            "records_dropped": server.records_dropped,
+            "threads": threading.active_count(),
+        }
+
+
+def _seed(server: EmulatorServer, body: bytes) -> Any:
+    options = json_object(body, "{}")
+    count = bounded_int(options, "count", 1, 0, server.limits.max_seed)
+    prefix, model = options.get("prefix", "chatcmpl-seed-"), options.get("model", "gpt-4o-mini")
+    if not isinstance(prefix, str) or not isinstance(model, str):
+        raise bad_request("Invalid 'prefix' or 'model': expected a string.", "prefix", "invalid_type")
+    metadata = check_metadata(options, required=False)
+    try:
+        ids = server.store.seed(count, prefix=prefix, model=model, metadata=metadata)
+    except StoreFull as exc:
+        raise store_full(exc) from None
+    return {"seeded": len(ids), "first_id": ids[0] if ids else None}
+
+
+def _latency(server: EmulatorServer, body: bytes) -> Any:
+    server.latency_ms = bounded_int(json_object(body, "{}"), "ms", 0, 0, 600_000)
+    return {"latency_ms": server.latency_ms}
+
+
+def _reset(server: EmulatorServer, body: bytes) -> Any:
+    server.reset()
+    return {"reset": True}
+
+
+_ACTIONS = {
+    ("POST", "faults"): _faults,
+    ("GET", "requests"): _requests,
+    ("GET", "stats"): _stats,
+    ("POST", "seed"): _seed,
+    ("POST", "latency"): _latency,
+    ("POST", "reset"): _reset,
+}
+"""(method, action) -> what it does; anything else is a 404."""

@@ -1,0 +1,44 @@
+"""Building, sending and retrying requests over one pooled HTTP session.
+
+Three parts, each a module of its own:
+
+- :mod:`.wire`: the wire format (URL, PowerShell-style value text, headers, body, the
+  per-invocation :class:`RequestOptions`), pure functions that import no HTTP library;
+- :mod:`.deadlines`: one TimeoutSec for the whole of an attempt, however slowly a server or
+  proxy drips its answer;
+- :mod:`.session`: the :class:`Transport` (one pooled session, the retry loop, what an answer
+  becomes), with :mod:`.pacing` deciding when each attempt may start.
+
+These are the only modules of the package that import ``requests`` and ``urllib3`` (the package's
+import stays light: commands load the transport on first use).  The names below are the
+transport's public face; the rest of the package imports them from here.
+"""
+
+from __future__ import annotations
+
+from .session import USER_AGENT, Transport, default_transport, set_default_transport
+from .wire import (
+    RequestOptions,
+    build_headers,
+    build_url,
+    encode_body,
+    encode_path,
+    is_credential_header,
+    ps_string,
+    url_encode,
+)
+
+__all__ = [
+    "Transport",
+    "RequestOptions",
+    "default_transport",
+    "set_default_transport",
+    "url_encode",
+    "ps_string",
+    "encode_path",
+    "build_url",
+    "build_headers",
+    "encode_body",
+    "USER_AGENT",
+    "is_credential_header",
+]

@@ -1,0 +1,452 @@
+"""The session: one pooled HTTP client, the retry loop around it, and what an answer becomes.
+
+A call is built from the wire format (:mod:`.wire`), paced (:mod:`.pacing`), sent one attempt at
+a time under a whole-attempt deadline (:mod:`.deadlines`) and retried as PSOpenAI retries
+(:mod:`psopenai_py.retry`).  This is the only place the API key leaves its
+:class:`~psopenai_py.secret.Secret`, and the only place a response becomes an exception
+(through :func:`psopenai_py.errors.exception_from_response`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import logging
+import os
+import random as _random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.structures import CaseInsensitiveDict
+
+from ..cancel import pause
+from ..errors import (
+    APIConnectionException,
+    APIRequestException,
+    InvalidResponseException,
+    RedirectException,
+    TimeoutException,
+    exception_from_response,
+)
+from ..retry import retry_delay_ms, should_retry
+from ..scrub import TOKEN_MASK, install_log_filter
+from ..settings import Settings
+from .deadlines import Watchdog, WatchedAdapter, watched
+from .logs import log, log_request, log_response
+from .pacing import Pacing, SharedPause, pacing_key
+from .wire import (
+    RequestOptions,
+    build_headers,
+    build_url,
+    encode_body,
+    is_credential_header,
+    user_agent,
+)
+
+__all__ = ["Transport", "USER_AGENT", "default_transport", "set_default_transport"]
+
+install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
+
+USER_AGENT = user_agent(f"python-requests/{requests.__version__}")
+_POOL_SIZE = 64  # the highest ThrottleLimit
+_NO_OPTIONS = RequestOptions()
+
+
+@functools.lru_cache(maxsize=64)
+def _environment_for(scheme: str, netloc: str) -> tuple[tuple[tuple[str, str], ...], Any]:
+    """Proxies and CA bundle from the environment for one origin, looked up once.
+
+    Looked up here rather than by requests (the session's ``trust_env`` is off, and requests go
+    through its adapter): requests would otherwise let a ``.netrc`` entry replace our
+    Authorization header and would scan the environment on every call.
+    """
+    proxies = requests.utils.get_environ_proxies(f"{scheme}://{netloc}/")
+    verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return tuple(sorted(proxies.items())), verify
+
+
+class Transport:
+    """One pooled, thread-safe ``requests.Session`` and the retry loop around it.
+
+    A call is built (:meth:`prepare`), sent one attempt at a time (:meth:`send_once`, each under
+    its own TimeoutSec deadline) and retried (:meth:`request`).  ``sleep``, ``random`` and
+    ``clock`` are injectable so retry delays can be checked exactly; ``pacing`` decides when an
+    attempt may start (by default :class:`~psopenai_py.transport.pacing.SharedPause`).
+    """
+
+    max_body_bytes = 64 * 1024 * 1024
+    """The largest response body read; a longer one is an InvalidResponseException (no API
+    answer comes near it, and a hostile server could otherwise fill the memory)."""
+
+    _CHUNK = 65536
+
+    def __init__(
+        self,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = _POOL_SIZE,
+        pacing: Pacing | None = None,
+    ) -> None:
+        self.sleep = sleep
+        self.random = random
+        self.clock = clock
+        self.pacing: Pacing = pacing if pacing is not None else SharedPause(sleep)
+        self._pool_size = pool_size
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        """The shared session, created on first use."""
+        session = self._session
+        if session is None:
+            with self._lock:
+                if self._session is None:
+                    self._session = self._new_session()
+                session = self._session
+        return session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        adapter = WatchedAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        install_log_filter()  # loggers urllib3 made since import are covered too
+        return session
+
+    def close(self) -> None:
+        """Close pooled connections; the next call opens new ones."""
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+    # -- building ------------------------------------------------------------------------------
+
+    def prepare(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = _NO_OPTIONS,
+    ) -> requests.PreparedRequest:
+        """The request as it goes on the wire: URL, headers (the key among them) and body."""
+        url = build_url(settings, path, query, options.additional_query)
+        data = encode_body(options.merge_body(body)) if body is not None else None
+        prepared = requests.PreparedRequest()
+        # Filled in by hand rather than by prepare(): requests would re-quote the URL (turning
+        # %2e%2e back into ..) and re-merge session state we do not want on every call.
+        prepared.method = method.upper()
+        prepared.url = url
+        prepared.headers = CaseInsensitiveDict(
+            build_headers(
+                settings,
+                user_agent=USER_AGENT,
+                has_body=data is not None,
+                additional_headers=options.additional_headers,
+                debug=log.isEnabledFor(logging.DEBUG),
+            )
+        )
+        prepared.body = data
+        if data is not None:
+            prepared.headers["Content-Length"] = str(len(data))
+        return prepared
+
+    # -- retrying ------------------------------------------------------------------------------
+
+    def request(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = _NO_OPTIONS,
+        timeout_override: float | None = None,
+    ) -> Any:
+        """Send one API request with retries; return the parsed JSON object or raise.
+
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left).
+        """
+        prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
+        timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
+        key = pacing_key(settings, str(prepared.url))
+        retries = 0
+        try:
+            while True:
+                self.pacing.wait_turn(key, retry=retries > 0)
+                try:
+                    response = self._answer(settings, prepared, timeout)
+                    self.pacing.answered(key, response.status_code, response.headers)
+                    return self._content(settings, response)
+                except APIRequestException as error:
+                    delay = self._retry_delay(settings, error, retries)
+                    if delay is None:
+                        raise
+                    log.warning("%s", error.message)
+                    log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
+                    if error.status_code == 429:
+                        self.pacing.rate_limited(key, delay / 1000.0)
+                # Cancellable: a stopped run ends this wait at once (cancel.scope).
+                pause(delay / 1000.0, sent=True, sleep=self.sleep)
+                retries += 1
+        except BaseException:
+            # The prepared request travels on with the exception (requests' errors and our
+            # APIRequestException.response.request refer to it): take the key out first.
+            _scrub_credentials(prepared)
+            raise
+
+    def _retry_delay(self, settings: Settings, error: APIRequestException, retries: int) -> int | None:
+        """Milliseconds to wait before retrying after ``error``, or None: not retried."""
+        response = error.response
+        if (
+            error.status_code is None
+            or error.status_code < 400
+            or response is None
+            or not should_retry(
+                retries_made=retries,
+                max_retry_count=settings.max_retry_count,
+                status_code=error.status_code,
+                headers=response.headers,
+                error_message=error.message,
+            )
+        ):
+            return None
+        return retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
+
+    # -- sending one attempt -------------------------------------------------------------------
+
+    def send_once(self, settings: Settings, prepared: requests.PreparedRequest, timeout: float | None) -> Any:
+        """One attempt: send, read the whole answer within ``timeout`` seconds (None: no limit),
+        and return the parsed JSON object, or raise the exception the answer calls for."""
+        return self._content(settings, self._answer(settings, prepared, timeout))
+
+    def _answer(
+        self, settings: Settings, prepared: requests.PreparedRequest, timeout: float | None
+    ) -> requests.Response:
+        """One attempt's answer, read in full and scrubbed; transport failures raised typed."""
+        log_request(settings, prepared)
+        response, body = self._exchange(prepared, timeout)
+        _settle(response, _scrub_response(settings, response, body))
+        log_response(settings, response)
+        return response
+
+    def _content(self, settings: Settings, response: requests.Response) -> Any:
+        """The parsed JSON object of a successful answer, or the exception the answer calls for."""
+        status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location")
+            raise RedirectException(
+                f"{settings.service} API answered {status} ({response.reason or ''}) pointing to "
+                f"{location or '(no Location)'}. API calls are not redirected (the API never "
+                "redirects: check ApiBase, or a proxy or captive portal in the way); nothing, and "
+                "no key, was sent there.",
+                location=location,
+                status_code=status,
+                response=response,
+            )
+        content = _parse_json(response.content)
+        if status >= 400:
+            raise exception_from_response(settings.service, status, response.reason or "", content, response)
+        if not isinstance(content, dict):
+            what = (
+                "is not JSON"
+                if content is None and response.content.strip() != b"null"
+                else (f"is a JSON {_json_type(content)}, not an object")
+            )
+            raise InvalidResponseException(
+                f"{settings.service} API returned a response that {what} (status {status}, "
+                f"Content-Type {response.headers.get('Content-Type', 'none')}).",
+                status_code=status,
+                response=response,
+            )
+        return content
+
+    def _exchange(
+        self, prepared: requests.PreparedRequest, timeout: float | None
+    ) -> tuple[requests.Response, bytes]:
+        """Send and read the body in full before the deadline; transport failures typed.
+
+        Connect and each socket read get the time left as their timeout; a watchdog shuts the
+        connection down at the deadline, so a server that drips its status line or headers a byte
+        at a time (each read in time, the whole never) is cut off too.  The response comes back
+        with its connection released and its body not yet settled (see :func:`_settle`).
+        """
+        url = str(prepared.url)
+        proxies, verify = _environment_for(*urlsplit(url)[:2])
+        with watched(timeout) as watch:
+            try:
+                # Through the adapter rather than Session.send: no redirect is worked out (its
+                # next request would be a copy of ours, key included) and no cookie jar is read.
+                adapter = self.session.get_adapter(url)
+                response = adapter.send(
+                    prepared, stream=True, timeout=watch.time_left(), verify=verify, proxies=dict(proxies)
+                )
+            except requests.Timeout:
+                raise TimeoutException() from None
+            except requests.RequestException as exc:
+                if watch.fired:
+                    raise TimeoutException() from None
+                raise _connection_error(exc) from None
+            try:
+                body = self._read_body(response, watch)
+            except APIConnectionException:
+                _discard(response)
+                if watch.fired:
+                    raise TimeoutException() from None
+                raise
+            except BaseException:
+                _discard(response)
+                raise
+            if not watch.finish():
+                # The deadline struck after the last byte: the connection is shut, not reusable.
+                _discard(response)
+                raise TimeoutException()
+        response.raw.release_conn()
+        # The raw stream keeps the headers as received (a server may echo a key there).
+        response.raw = None
+        return response, body
+
+    def _read_body(self, response: requests.Response, watch: Watchdog) -> bytes:
+        """The whole (decoded) body, each socket read limited to the time left."""
+        raw = response.raw
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                left = watch.time_left()
+                if left is not None and sock is not None:
+                    sock.settimeout(left)
+                chunk = raw.read1(self._CHUNK, decode_content=True)
+                if not chunk:
+                    if raw.closed or getattr(raw, "length_remaining", 0) in (0, None):
+                        break
+                    continue
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise InvalidResponseException(
+                        f"The response body is larger than {self.max_body_bytes} bytes; it was not read.",
+                        status_code=response.status_code,
+                    )
+                chunks.append(chunk)
+        except (TimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutException):
+            raise TimeoutException() from None
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise _connection_error(exc) from None
+        return b"".join(chunks)
+
+
+def _settle(response: requests.Response, body: bytes) -> None:
+    """Make ``body`` (read by hand within the deadline) the response's content.
+
+    Through requests' public way in: ``content`` reads a file-like ``raw`` once and keeps what it
+    read.  The raw stream is dropped afterwards, as it is for any settled response.
+    """
+    response.raw = io.BytesIO(body)
+    _ = response.content
+    response.raw = None
+
+
+def _discard(response: requests.Response) -> None:
+    """Drop a half-read response's connection (it cannot be reused) without raising."""
+    with contextlib.suppress(Exception):  # the connection is gone either way
+        response.close()
+    response.raw = None
+
+
+def _connection_error(exc: BaseException) -> APIConnectionException:
+    # requests' and urllib3's messages quote the URL and sometimes headers: scrubbed by the
+    # exception itself, and the original is not kept as the cause (it would keep them whole).
+    return APIConnectionException(f"The request could not be completed: {type(exc).__name__}: {exc}")
+
+
+_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),  # before int: a bool is an int to isinstance
+    ((int, float), "number"),
+    (str, "string"),
+    (list, "array"),
+)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
+
+
+def _parse_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
+        return None
+
+
+def _scrub_response(settings: Settings, response: requests.Response, body: bytes) -> bytes:
+    """Take every secret out of a response that may travel on in an exception: its headers, its
+    reason and URL, its cookies (a server may echo the key in any of them); returns its body,
+    scrubbed too."""
+    response.cookies.clear()
+    text = body.decode("utf-8", "replace")
+    # One pass over everything first: almost every response holds no secret, and scrubbing each
+    # header on its own would cost a scrub per header on every call.
+    everything = "\n".join(
+        [text, response.reason or "", response.url or "", *(f"{k}: {v}" for k, v in response.headers.items())]
+    )
+    if settings.redact(everything) == everything:
+        return body
+    cleaned = settings.redact(text)
+    if cleaned != text:
+        body = cleaned.encode("utf-8")
+        response.encoding = "utf-8"
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for name, value in response.headers.items():
+        headers[settings.redact(name)] = settings.redact(value)
+    response.headers = headers
+    if response.reason:
+        response.reason = settings.redact(response.reason)
+    if response.url:
+        response.url = settings.redact(response.url)
+    return body
+
+
+def _scrub_credentials(prepared: requests.PreparedRequest) -> None:
+    for name in list(prepared.headers):
+        if is_credential_header(name) or name.lower() == "openai-organization":
+            prepared.headers[name] = TOKEN_MASK
+
+
+_default: Transport | None = None
+_default_lock = threading.Lock()
+
+
+def default_transport() -> Transport:
+    """The process-wide transport every command uses unless told otherwise."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Transport()
+    return _default
+
+
+def set_default_transport(transport: Transport | None) -> Transport | None:
+    """Replace the process-wide transport (None: a fresh default on next use); returns the old one."""
+    global _default
+    with _default_lock:
+        old, _default = _default, transport
+    return old
