@@ -132,6 +132,35 @@ def test_a_run_that_must_reach_the_end_refuses_an_empty_page_that_says_more() ->
     assert asked == [None, "a", None, "a"]
 
 
+@given(st.lists(st.sampled_from("abcdefghijklmnopqrst"), max_size=40), st.integers(1, 7), st.booleans())
+def test_the_loop_delivers_each_id_once_in_order_or_stops_before_the_page_that_repeats(
+    listed: list[str], size: int, sdk_rule: bool
+) -> None:
+    chunks = [listed[i : i + size] for i in range(0, len(listed), size)] or [[]]
+    asked: list[str | None] = []
+
+    def fetch(after: str | None) -> Any:
+        n = len(asked)
+        assert after == (chunks[n - 1][-1] if n else None)  # after=<the last id read>
+        asked.append(after)
+        return {"data": [{"id": i} for i in chunks[n]], "has_more": n + 1 < len(chunks)}
+
+    expected: list[str] = []  # the pages before the first one that holds an id a second time
+    for chunk in chunks:
+        if len(set(expected + chunk)) < len(expected) + len(chunk):
+            break
+        expected += chunk
+    delivered: list[str] = []
+    try:
+        for page in Pager(fetch, SDK if sdk_rule else PSOPENAI).pages():
+            delivered += [item["id"] for item in page.data]
+    except InvalidResponseException as error:
+        assert "a second time" in str(error) and expected != listed
+    else:
+        assert expected == listed
+    assert delivered == expected
+
+
 # -- every view, against a list that goes back two pages later -------------------------------------
 
 GOES_BACK: dict[str | None, tuple[list[str], bool]] = {
@@ -220,6 +249,19 @@ def test_every_view_stops_where_the_list_goes_back(server: HostileServer, view: 
     assert "'a' a second time" in error and "Traceback" not in error
     assert delivered == ["a", "b", "c", "d"]  # the pages before it, each item once
     assert server.count() == 3  # stopped, not looping
+
+
+def _key_twice(seen: Seen) -> Reply:
+    # A server that puts the key in an id and lists it twice: the error names the id, masked.
+    return Reply(200, {"object": "list", "data": [completion(CANARY_KEY)] * 2, "has_more": False})
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_the_id_read_twice_is_named_without_the_key(transport: Any, view: str) -> None:
+    with HostileServer(_key_twice) as server:
+        _, error = VIEWS[view](server)
+    assert "a second time" in error
+    assert not any(CANARY_KEY[i : i + 8] in error for i in range(11, len(CANARY_KEY) - 7))
 
 
 def test_an_export_to_a_file_that_goes_back_publishes_nothing(server: HostileServer, tmp_path: Path) -> None:
