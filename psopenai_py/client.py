@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .commands import stored
+from .commands import paging, stored
 from .commands.common import Invocation
 from .errors import (
     APIConnectionException,
@@ -175,25 +175,19 @@ class CursorPage(Iterable[Any]):
     """One page of a list, like the SDK's ``SyncCursorPage``: ``.data`` and ``.has_more`` are this
     page's; iterating yields the items of this page and every later one, fetched as needed.
 
-    A cursor the server repeats raises :class:`~psopenai_py.errors.InvalidResponseException`
-    rather than looping.
+    The pages are a view over the package's one page loop
+    (:class:`~psopenai_py.commands.paging.Pager`, the SDK's rule): a malformed page, or one that
+    lists an id already read on the way to it (a repeated cursor, a list that goes back), raises
+    :class:`~psopenai_py.errors.InvalidResponseException` before any of its items is shown,
+    rather than looping.  Any page can be followed again: the run goes on from that page.
     """
 
-    def __init__(
-        self,
-        fetch: Any,
-        query: Sequence[tuple[str, Any]],
-        page: Any,
-        type_name: str,
-        seen: frozenset[str] = frozenset(),
-    ) -> None:
-        self._fetch = fetch
-        self._query = list(query)
+    def __init__(self, page: paging.Page, step: Callable[[paging.Page], paging.Page], type_name: str) -> None:
+        self._page = page
+        self._step = step
         self._type_name = type_name
-        self._seen = seen | {v for k, v in query if k == "after"}
-        raw = page if isinstance(page, Mapping) else {}
-        self._raw = raw
-        self.data: list[Any] = [_api_object(item, type_name) for item in raw.get("data") or []]
+        raw = page.raw
+        self.data: list[Any] = [_api_object(item, type_name) for item in page.data]
         self.has_more: bool | None = raw.get("has_more")
         self.object: Any = raw.get("object")
         self.first_id: Any = raw.get("first_id")
@@ -201,23 +195,15 @@ class CursorPage(Iterable[Any]):
 
     def has_next_page(self) -> bool:
         """False when this page is empty or says ``has_more`` false."""
-        return stored.next_cursor(self._raw) is not None
+        return self._page.cursor is not None
 
     def get_next_page(self) -> CursorPage:
         """The next page (the same request with ``after`` = this page's last id)."""
-        cursor = stored.next_cursor(self._raw)
-        if cursor is None:
+        if self._page.cursor is None:
             raise RuntimeError(
                 "No next page expected; please check `.has_next_page()` before calling `.get_next_page()`."
             )
-        if cursor in self._seen:
-            from .errors import InvalidResponseException
-
-            raise InvalidResponseException(
-                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of looping."
-            )
-        query = stored.with_after(self._query, cursor)
-        return CursorPage(self._fetch, query, self._fetch(query), self._type_name, self._seen | {cursor})
+        return CursorPage(self._step(self._page), self._step, self._type_name)
 
     def iter_pages(self) -> Iterator[CursorPage]:
         """This page, then each later one."""
@@ -234,7 +220,7 @@ class CursorPage(Iterable[Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """This page as the API sent it."""
-        return PSObject(self._raw).to_dict()
+        return PSObject(self._page.raw).to_dict()
 
     def __repr__(self) -> str:
         return f"<CursorPage {len(self.data)} items, has_more={self.has_more!r}>"
@@ -259,6 +245,19 @@ class _Resource:
     def _send(self, call: Callable[[], Any]) -> Any:
         """Run one request of the core under :func:`_guarded`."""
         return _guarded(call, self._client._scrub)
+
+    def _pages(
+        self, fetch: Callable[[Sequence[tuple[str, Any]]], Any], query: Any, type_name: str
+    ) -> CursorPage:
+        """A list's first page (one request now); ``fetch`` sends one page's request, and each
+        later page is fetched when it is asked for, each step under :func:`_guarded`."""
+        pager = paging.cursor_pager(fetch, query, forkable=True)
+
+        def step(page: paging.Page) -> paging.Page:
+            following: paging.Page = self._send(lambda: pager.next(page))
+            return following
+
+        return CursorPage(self._send(pager.first), step, type_name)
 
 
 def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
@@ -289,10 +288,11 @@ class Messages(_Resource):
         query = _query(after=_check_str(after, "after"), limit=_check_limit(limit), order=_check_order(order))
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
-        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
-            return self._send(lambda: stored.messages_page(invocation, ident, q, timeout=seconds))
-
-        return CursorPage(fetch, query, fetch(query), "ChatCompletionStoreMessage")
+        return self._pages(
+            lambda q: stored.messages_page(invocation, ident, q, timeout=seconds),
+            query,
+            "ChatCompletionStoreMessage",
+        )
 
 
 class Completions(_Resource):
@@ -468,10 +468,9 @@ class Completions(_Resource):
         query += _query(model=_check_str(model, "model"), order=_check_order(order))
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
-        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
-            return self._send(lambda: stored.list_page(invocation, q, timeout=seconds))
-
-        return CursorPage(fetch, query, fetch(query), "ChatCompletion")
+        return self._pages(
+            lambda q: stored.list_page(invocation, q, timeout=seconds), query, "ChatCompletion"
+        )
 
     def delete(
         self,

@@ -436,7 +436,7 @@ def test_an_item_listed_twice_is_an_error_not_a_duplicate_line(
     tmp_path: Path, lister: type[_Lister], pages: list[Any]
 ) -> None:
     lister.pages = pages
-    with pytest.raises(psopenai_py.errors.InvalidResponseException, match=r"listed '[ab]' twice"):
+    with pytest.raises(psopenai_py.errors.InvalidResponseException, match=r"listed '[ab]' a second time"):
         psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"))
     assert list(tmp_path.iterdir()) == []
 

@@ -22,6 +22,7 @@ from psopenai_py.emulator.store import CompletionStore
 from psopenai_py.errors import APIRequestException, InvalidResponseException, ParameterBindingError
 
 from .conftest import CANARY_KEY
+from .hostile_server import HostileServer, Reply, Seen, completion
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -212,7 +213,7 @@ def _item(ident: str) -> dict[str, Any]:
     "pages, problem",
     [
         # The server ignores `after` and says there is more, for ever.
-        ([{"data": [_item("a"), _item("b")], "has_more": True}], "cursor loop"),
+        ([{"data": [_item("a"), _item("b")], "has_more": True}], "'a' a second time"),
         # A->B->A
         (
             [
@@ -220,12 +221,12 @@ def _item(ident: str) -> dict[str, Any]:
                 {"data": [_item("b")], "has_more": True},
                 {"data": [_item("a")], "has_more": True},
             ],
-            "cursor loop",
+            "'a' a second time",
         ),
-        ([{"data": [], "has_more": True}], "has_more is true on an empty page"),
-        ([{"object": "list"}], "no data list"),
-        ([{"data": [{"object": "chat.completion"}], "has_more": False}], "without an id"),
-        ([{"data": [_item("a")], "has_more": "yes"}], "has_more"),
+        ([{"data": [], "has_more": True}], "says there is more but holds no item to continue after"),
+        ([{"object": "list"}], "it has no data"),
+        ([{"data": [{"object": "chat.completion"}], "has_more": False}], "its item 1 has no id"),
+        ([{"data": [_item("a")], "has_more": "yes"}], "its has_more is 'yes', not true or false"),
     ],
 )
 def test_a_cursor_loop_or_a_malformed_page_is_an_error(
@@ -299,3 +300,23 @@ def test_memory_of_an_export_is_about_one_page(tmp_path: Path) -> None:
     assert peak_large < peak_small + 1_000_000, (peak_small, peak_large)
     assert peak_large < size / 4, (peak_large, size)
     print(f"export peak: {peak_small} B for 200, {peak_large} B for 20,000 ({size} B written)")
+
+
+# -- a list that goes back ----------------------------------------------------------------------
+
+
+def test_an_id_listed_again_two_pages_later_publishes_no_backup(tmp_path: Path) -> None:
+    # Pages a,b -> c,d -> a,e: the third page goes back to the first page's 'a'.  A backup with
+    # 'a' twice would disagree with what is stored (and restore it twice).
+    listed = {None: (["a", "b"], True), "b": (["c", "d"], True), "d": (["a", "e"], False)}
+
+    def script(seen: Seen) -> Reply:
+        ids, more = listed[seen.query.get("after")]
+        return Reply(200, {"object": "list", "data": [completion(i) for i in ids], "has_more": more})
+
+    target = tmp_path / "backup.jsonl"
+    with HostileServer(script) as server:
+        with pytest.raises(InvalidResponseException, match="'a' a second time"):
+            psopenai_py.export_chat_completion(str(target), api_base=server.base_url, api_key=CANARY_KEY)
+        assert server.count() == 3
+    assert list(tmp_path.iterdir()) == []

@@ -27,7 +27,7 @@ from ..validation import (
     check_metadata,
 )
 from .common import Invocation
-from .paging import Paging, pages
+from .paging import all_messages
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
     from ..journal import Journal
@@ -316,9 +316,7 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
                 log.info("'%s' is already gone; recorded it removed.", ident)
                 return None
     completion = read_completion(invocation, ident)
-    messages = list(
-        pages(invocation, encode_path("chat/completions/{}/messages", ident), Paging(None, True, None, "asc"))
-    )
+    messages = list(all_messages(invocation, ident))
     journal.append(
         {"op": "remove", "state": "pending", "id": ident, "completion": completion, "messages": messages}
     )

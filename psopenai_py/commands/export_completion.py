@@ -23,20 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
-from ..parameters import Command, Parameter, settings_parameters
+from ..errors import ExportFileError, ParameterBindingError, PSOpenAIError
+from ..parameters import Command, Parameter, paging_parameters, settings_parameters
 from ..secret import Secret
-from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
 from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
-from .paging import Paging, pages
+from .paging import SDK, Pager, all_messages
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
 
 PAGE_SIZE = 100
 """Completions per list request (the API's most)."""
+
+_AFTER, _ORDER = paging_parameters("completions")[2:]  # the list's, as Get-ChatCompletion's
 
 TABLE = Command(
     name="Export-ChatCompletion",
@@ -59,15 +60,8 @@ TABLE = Command(
             "Export only completions whose metadata has all these pairs.",
         ),
         Parameter("Model", "model", "String", "Export only completions made with this model."),
-        Parameter(
-            "Order",
-            "order",
-            "String",
-            "asc (oldest first, the default) or desc.",
-            default="asc",
-            choices=("asc", "desc"),
-        ),
-        Parameter("After", "after", "String", "Start after the completion with this id."),
+        _ORDER,
+        _AFTER,
         Parameter(
             "IncludeMessages",
             "include_messages",
@@ -165,60 +159,26 @@ def _refuse_existing(path: Path) -> None:
         )
 
 
-def _malformed(detail: str) -> InvalidResponseException:
-    return InvalidResponseException(f"The export stopped: the API returned a malformed list page ({detail}).")
-
-
 def list_pages(export: _Export) -> Iterator[list[dict[str, Any]]]:
-    """The list's pages, checked: a page that is not a list object, an item without an id, a
-    page that says there is more but gives nothing, or a cursor seen before is an error (never
-    a loop, never a silently short export)."""
-    after = export.after
-    seen: set[str] = set()
-    previous: set[str] = set()
-    while True:
-        query: list[tuple[str, Any]] = [("limit", PAGE_SIZE), ("order", export.order)]
-        if after:
-            query.append(("after", after))
-        page = export.invocation.request("GET", "chat/completions", query=[*query, *export.filters])
-        if not isinstance(page, Mapping) or not isinstance(page.get("data"), list):
-            raise _malformed("no data list")
-        data = page["data"]
-        if not all(isinstance(item, dict) and isinstance(item.get("id"), str) for item in data):
-            raise _malformed("an item without an id")
-        has_more = page.get("has_more")
-        if not isinstance(has_more, bool):
-            raise _malformed("has_more is not true or false")
-        if has_more and not data:
-            raise _malformed("has_more is true on an empty page")
-        cursor = str(data[-1]["id"]) if has_more else None
-        if cursor is not None and (cursor in seen or cursor == after):
-            raise InvalidResponseException(
-                f"The export stopped: the API returned the page after '{cursor}' twice (a cursor loop)."
-            )
-        # An id twice in a page, or again on the page after (a server that went back): a
-        # duplicate line would make the backup disagree with what is stored.  The previous
-        # page's ids are kept, not all of them: memory stays about one page.
-        ids: set[str] = set()
-        for item in data:
-            ident = str(item["id"])
-            if ident in previous or ident in ids:
-                raise InvalidResponseException(
-                    f"The export stopped: the API listed '{ident}' twice; the list is not reliable."
-                )
-            ids.add(ident)
-        previous = ids
-        if data:
-            yield data
-        if cursor is None:
-            return
-        seen.add(cursor)
-        after = cursor
+    """The list's pages (those with items), through the one page loop: a malformed page, an id
+    read before (a cursor loop, a list that goes back) or a page that says there is more but
+    gives nothing to continue after is an error, never a loop and never a short or doubled file.
+
+    ``has_more`` is read by the SDK's rule: a page without it pages on until an empty page, as a
+    backup must not stop where the server did not say the list ends (at worst one request more).
+    """
+
+    def fetch(after: str | None) -> Any:
+        query = [("limit", PAGE_SIZE), ("order", export.order), *([("after", after)] if after else [])]
+        return export.invocation.request("GET", "chat/completions", query=[*query, *export.filters])
+
+    for page in Pager(fetch, SDK, after=export.after).pages(to_the_end=True):
+        if page.data:
+            yield page.data
 
 
 def _messages(invocation: Invocation, ident: str) -> list[Any]:
-    path = encode_path("chat/completions/{}/messages", ident)
-    return list(pages(invocation, path, Paging(None, True, None, "asc")))
+    return list(all_messages(invocation, ident))
 
 
 def _write_all(export: _Export, out: IO[str]) -> int:

@@ -26,7 +26,7 @@ from ..validation import (
     check_switch,
 )
 from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
-from .paging import Paging, pages
+from .paging import Paging, all_messages, pages
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -136,14 +136,7 @@ def _shaped(state: _GetState, data: Mapping[str, Any]) -> PSObject:
     messages: list[Mapping[str, Any]] = []
     if state.history:
         ident = str(data.get("id"))
-        messages = [
-            message_object(m)
-            for m in pages(
-                state.invocation,
-                encode_path("chat/completions/{}/messages", ident),
-                Paging(None, True, None, "asc"),
-            )
-        ]
+        messages = [message_object(m) for m in all_messages(state.invocation, ident)]
     return completion_object(data, history(messages, data))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InvalidResponseException, ParameterBindingError
@@ -22,6 +22,7 @@ from ..secret import Secret
 from ..transport import RequestOptions, Transport, encode_path
 from ..validation import check_metadata, is_absolute_http_url
 from .common import Invocation, prepare_invocation
+from .paging import json_kind as _json_kind
 
 __all__ = [
     "SETTINGS_TABLE",
@@ -35,12 +36,10 @@ __all__ = [
     "create",
     "list_page",
     "messages_page",
-    "follow_pages",
     "DIALECT_BASE_URL",
     "DIALECT_ORGANIZATION",
     "check_text",
     "check_object",
-    "check_page",
     "clean_api_key",
     "check_headers",
     "KeyScrubber",
@@ -212,10 +211,9 @@ def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | 
 def list_page(
     invocation: Invocation, query: Sequence[tuple[str, Any]], *, timeout: float | None = None
 ) -> Any:
-    """One page of ``GET /chat/completions``; ``query`` holds only what the caller set."""
-    for name, value in query:
-        check_text(value, name)
-    return check_page(invocation.request("GET", "chat/completions", query=query, timeout_override=timeout))
+    """One page of ``GET /chat/completions`` as sent (the page loop of
+    :mod:`~psopenai_py.commands.paging` checks it); ``query`` holds only what the caller set."""
+    return _page(invocation, "chat/completions", query, timeout)
 
 
 def messages_page(
@@ -225,64 +223,15 @@ def messages_page(
     *,
     timeout: float | None = None,
 ) -> Any:
-    """One page of ``GET /chat/completions/{id}/messages``."""
+    """One page of ``GET /chat/completions/{id}/messages``, as :func:`list_page`."""
+    path = encode_path("chat/completions/{}/messages", check_text(completion_id, "completion_id"))
+    return _page(invocation, path, query, timeout)
+
+
+def _page(invocation: Invocation, path: str, query: Sequence[tuple[str, Any]], timeout: float | None) -> Any:
     for name, value in query:
         check_text(value, name)
-    return check_page(
-        invocation.request(
-            "GET",
-            encode_path("chat/completions/{}/messages", check_text(completion_id, "completion_id")),
-            query=query,
-            timeout_override=timeout,
-        )
-    )
-
-
-def next_cursor(page: Any) -> str | None:
-    """The SDK's and the CLI's rule: no next page when ``data`` is empty or ``has_more`` is
-    present and false; otherwise ``after`` is the last item's id."""
-    if not isinstance(page, Mapping):
-        return None
-    data = page.get("data")
-    if not isinstance(data, list) or not data:
-        return None
-    if page.get("has_more") is False:
-        return None
-    last = data[-1]
-    ident = last.get("id") if isinstance(last, Mapping) else None
-    return ident if isinstance(ident, str) and ident else None
-
-
-def with_after(query: Sequence[tuple[str, Any]], after: str) -> list[tuple[str, Any]]:
-    """The query with ``after`` replaced in place, or added at the end (as the SDK does)."""
-    replaced = [(k, after if k == "after" else v) for k, v in query]
-    if not any(k == "after" for k, _ in query):
-        replaced.append(("after", after))
-    return replaced
-
-
-def follow_pages(
-    fetch: Callable[[Sequence[tuple[str, Any]]], Any], query: Sequence[tuple[str, Any]], first: Any = None
-) -> Iterator[Any]:
-    """Every page, starting with ``first`` (fetched when None), following the cursor.
-
-    A cursor seen before is a server fault: it raises
-    :class:`~psopenai_py.errors.InvalidResponseException` instead of looping for ever.
-    """
-    page = fetch(query) if first is None else first
-    seen = {v for k, v in query if k == "after"}
-    while True:
-        yield page
-        cursor = next_cursor(page)
-        if cursor is None:
-            return
-        if cursor in seen:
-            raise InvalidResponseException(
-                f"The API returned the cursor {cursor!r} a second time; stopped paging instead of looping."
-            )
-        seen.add(cursor)
-        query = with_after(query, cursor)
-        page = fetch(query)
+    return invocation.request("GET", path, query=query, timeout_override=timeout)
 
 
 # -- checks of what goes out and what comes back -------------------------------------------------
@@ -382,47 +331,6 @@ def check_object(value: Any, expected: str) -> Any:
             f"The API returned {_json_kind(value)} where {expected} object was expected; nothing is shown."
         )
     return value
-
-
-def check_page(page: Any) -> Mapping[str, Any]:
-    """A list page: an object whose ``data`` is a list of objects.  Anything else is a server
-    fault, raised instead of read as no items (an export must not report success over it)."""
-    if not isinstance(page, Mapping):
-        raise InvalidResponseException(
-            f"The API returned {_json_kind(page)} where a list page (an object with data) was expected."
-        )
-    data = page.get("data")
-    if not isinstance(data, list):
-        raise InvalidResponseException(
-            f"The API returned a list page whose data is {_json_kind(data)}, not a list."
-        )
-    for index, item in enumerate(data):
-        if not isinstance(item, Mapping):
-            raise InvalidResponseException(
-                f"The API returned a list page whose item {index + 1} is {_json_kind(item)}, not an object."
-            )
-    if data and page.get("has_more") is not False:
-        ident = data[-1].get("id")
-        if not isinstance(ident, str) or not ident:
-            raise InvalidResponseException(
-                "The API returned a list page that has more items but no id on its last item to "
-                "continue from; stopped instead of reporting a partial list as complete."
-            )
-    return page
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 class KeyScrubber:

@@ -12,12 +12,15 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._version import __version__
 from . import grammar
 from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
 from .output import Printer, ScrubbedStream, visible
+
+if TYPE_CHECKING:  # the core loads when a command runs, not for --help
+    from ..commands.paging import Page
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_UNKNOWN_COMMAND"]
 
@@ -306,12 +309,7 @@ def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
 
     ident = parsed.get("completion-id")
     if verb.resource == "chat:completions:messages":
-        query = _list_query(parsed, filters=False)
-        return lambda inv, t, printer, err: _print_items(
-            stored.follow_pages(lambda q: stored.messages_page(inv, ident, q, timeout=t), query),
-            printer,
-            parsed.get("max-items", -1),
-        )
+        return _list_request(parsed, verb, ident)
     if verb.name == "retrieve":
         return lambda inv, t, printer, err: printer.document(stored.retrieve(inv, ident, timeout=t))
     if verb.name == "delete":
@@ -322,21 +320,7 @@ def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
     if verb.name == "create":
         body = _create_body(parsed)
         return lambda inv, t, printer, err: printer.document(stored.create(inv, body, timeout=t))
-    query = _list_query(parsed, filters=True)
-    if verb.name == "export":
-        destination = _export_destination(parsed.get("output"))
-        return lambda inv, t, printer, err: _export(
-            stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
-            destination,
-            printer,
-            err,
-            parsed.get("max-items", -1),
-        )
-    return lambda inv, t, printer, err: _print_items(
-        stored.follow_pages(lambda q: stored.list_page(inv, q, timeout=t), query),
-        printer,
-        parsed.get("max-items", -1),
-    )
+    return _list_request(parsed, verb, ident)
 
 
 def _create_body(parsed: Parsed) -> dict[str, Any]:
@@ -361,23 +345,76 @@ def _create_body(parsed: Parsed) -> dict[str, Any]:
     return body
 
 
-def _items(pages: Iterator[Any], max_items: int) -> Iterator[Any]:
-    """The items of every page, stopping after ``max_items`` (-1: no cap) without fetching
-    further pages; with 0 the first page is still requested, as in the official CLI."""
-    count = 0
+def _list_request(parsed: Parsed, verb: Verb, ident: Any) -> _Request:
+    """``list``, ``messages list`` or ``export``: the values checked now; when sent, every page
+    through the one page loop by the SDK's rule (the query as given, then ``after=<last id>``)."""
+    from ..commands import stored
+    from ..commands.paging import cursor_pager
+
+    messages = verb.resource == "chat:completions:messages"
+    query = _list_query(parsed, filters=not messages)
+    exporting = verb.name == "export"
+    destination = _export_destination(parsed.get("output")) if exporting else None
+    max_items = parsed.get("max-items", -1)
+
+    def send(invocation: Any, timeout: float, printer: Printer, err: TextIO) -> None:
+        tally = _Tally(max_items)
+
+        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
+            if messages:
+                return stored.messages_page(invocation, ident, q, timeout=timeout)
+            return stored.list_page(invocation, q, timeout=timeout)
+
+        # An export must reach the list's end: a page that says there is more but gives nothing
+        # to continue after is an error there, where a list stops as the SDK does.
+        pages = cursor_pager(fetch, query).pages(to_the_end=exporting)
+        if exporting:
+            _export(pages, destination, printer, err, tally)
+        else:
+            _print_items(pages, printer, tally)
+
+    return send
+
+
+class _Tally:
+    """What a list run delivered: how many items, and whether --max-items (-1: no cap) left
+    some unfetched."""
+
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self.count = 0
+        self.capped = False
+
+    def full(self) -> bool:
+        return self.max_items != -1 and self.count >= self.max_items
+
+    def receipt(self) -> str:
+        if self.capped:
+            return (
+                f"Stored completions: {self.count}\n"
+                f"Stopped at --max-items {self.max_items}; later items were not fetched.\n"
+            )
+        return f"Stored completions: {self.count}\nAll pages fetched.\n"
+
+
+def _items(pages: Iterator[Page], tally: _Tally) -> Iterator[Any]:
+    """The items of every page, stopping after --max-items without fetching further pages; with
+    0 the first page is still requested, as in the official CLI.  Each id comes once: the page
+    loop stops a list that goes back before any item of the page that does."""
     for page in pages:
-        data = page.get("data") if isinstance(page, Mapping) else None
-        for item in data or []:
-            if max_items != -1 and count >= max_items:
+        for item in page.data:
+            if tally.full():
+                tally.capped = True
                 return
-            count += 1
+            tally.count += 1
             yield item
-        if max_items != -1 and count >= max_items:
+        if tally.full():
+            tally.capped = page.cursor is not None
             return
 
 
-def _print_items(pages: Iterator[Any], printer: Printer, max_items: int) -> None:
-    for item in _items(pages, max_items):
+def _print_items(pages: Iterator[Page], printer: Printer, tally: _Tally) -> None:
+    for item in _items(pages, tally):
         printer.document(item)
 
 
@@ -409,16 +446,15 @@ def _export_destination(output: str | None) -> str | None:
 
 
 def _export(
-    pages: Iterator[Any], destination: str | None, printer: Printer, err: TextIO, max_items: int
+    pages: Iterator[Page], destination: str | None, printer: Printer, err: TextIO, tally: _Tally
 ) -> None:
     """JSON Lines of every item; a file is written beside its destination under a temporary
     name and moved into place only when every page has arrived, so a failure leaves no file."""
     from ..errors import PSOpenAIError
 
     if destination is None:
-        tally = _Tally()
-        _write_lines(pages, Printer(printer.out, "jsonl"), max_items, tally)
-        err.write(tally.receipt(max_items))
+        _print_items(pages, Printer(printer.out, "jsonl"), tally)
+        err.write(tally.receipt())
         return
     folder = os.path.dirname(os.path.abspath(destination))
     try:
@@ -431,8 +467,7 @@ def _export(
     scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            tally = _Tally()
-            _write_lines(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), max_items, tally)
+            _print_items(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), tally)
             stream.flush()
             os.fsync(stream.fileno())
         _publish(staging, destination)
@@ -440,55 +475,7 @@ def _export(
         if os.path.exists(staging):
             os.remove(staging)
         raise
-    err.write(f"Saved {destination}\n" + tally.receipt(max_items))
-
-
-class _Tally:
-    """What an export wrote: how many items, and whether --max-items left some unfetched."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.capped = False
-
-    def receipt(self, max_items: int) -> str:
-        if self.capped:
-            return (
-                f"Stored completions: {self.count}\n"
-                f"Stopped at --max-items {max_items}; later items were not fetched.\n"
-            )
-        return f"Stored completions: {self.count}\nAll pages fetched.\n"
-
-
-def _export_items(pages: Iterator[Any], max_items: int, tally: _Tally) -> Iterator[Any]:
-    """The items to export, each id once: a server that repeats an item across pages is paging
-    inconsistently, and an export (a copy to restore from) must not hold it twice."""
-    from ..commands import stored
-    from ..errors import InvalidResponseException
-
-    seen: set[str] = set()
-    for page in pages:
-        for item in page["data"]:
-            if max_items != -1 and tally.count >= max_items:
-                tally.capped = True
-                return
-            ident = item.get("id")
-            if isinstance(ident, str):
-                if ident in seen:
-                    raise InvalidResponseException(
-                        f"The API returned {ident!r} on two pages; stopped, as an export holds "
-                        "each completion once."
-                    )
-                seen.add(ident)
-            tally.count += 1
-            yield item
-        if max_items != -1 and tally.count >= max_items:
-            tally.capped = stored.next_cursor(page) is not None
-            return
-
-
-def _write_lines(pages: Iterator[Any], lines: Printer, max_items: int, tally: _Tally) -> None:
-    for item in _export_items(pages, max_items, tally):
-        lines.document(item)
+    err.write(f"Saved {destination}\n" + tally.receipt())
 
 
 def _publish(staging: str, destination: str) -> None:
