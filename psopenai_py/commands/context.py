@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .. import checks
 from ..parameters import Command, Parameter
 from ..secret import Secret
 from ..settings import OpenAIContext, get_context, modify_context
@@ -25,9 +26,7 @@ _CONTEXT_VALUES = (
         "ApiKey",
         "api_key",
         "Object",
-        "The API key to use in this process, as a string or a psopenai_py.Secret. Surrounding "
-        "whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in it is refused, "
-        "the key shown masked.",
+        f"The API key to use in this process, as a string or a psopenai_py.Secret. {checks.KEY_RULE}",
     ),
     Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.", choices=("OpenAI", "Azure")),
     Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
@@ -44,8 +43,7 @@ _CONTEXT_VALUES = (
         "Organization",
         "organization",
         "String",
-        "The organization id. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
-        "character left in it is refused.",
+        f"The organization id. {checks.HEADER_VALUE_RULE}",
         aliases=("OrgId",),
     ),
     Parameter(
