@@ -301,6 +301,27 @@ class _Resource:
         return _guarded(call, self._client._scrub)
 
 
+def _by_id(operation: Callable[..., Any], name: str, type_name: str, doc: str) -> Callable[..., Any]:
+    """A method of ``client.chat.completions`` that takes an id and the per-call options only:
+    retrieve and delete, which have this one shape."""
+
+    def method(
+        self: _Resource,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        ident = _check_id(completion_id)
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(self._send(lambda: operation(invocation, ident, timeout=seconds)), type_name)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Completions.{name}", doc
+    return method
+
+
 class Messages(_Resource):
     """``client.chat.completions.messages``."""
 
@@ -339,24 +360,18 @@ class Completions(_Resource):
         *,
         messages: Iterable[Mapping[str, Any]],
         model: str,
-        metadata: Mapping[str, str] | None = None,
-        store: bool | None = None,
-        temperature: float | None = None,
-        max_completion_tokens: int | None = None,
-        max_tokens: int | None = None,
-        n: int | None = None,
-        seed: int | None = None,
-        top_p: float | None = None,
-        user: str | None = None,
-        stream: bool | None = None,
         audio: Any = None,
         frequency_penalty: Any = None,
         function_call: Any = None,
         functions: Any = None,
         logit_bias: Any = None,
         logprobs: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        metadata: Mapping[str, str] | None = None,
         modalities: Any = None,
         moderation: Any = None,
+        n: int | None = None,
         parallel_tool_calls: Any = None,
         prediction: Any = None,
         presence_penalty: Any = None,
@@ -366,12 +381,18 @@ class Completions(_Resource):
         reasoning_effort: Any = None,
         response_format: Any = None,
         safety_identifier: Any = None,
+        seed: int | None = None,
         service_tier: Any = None,
         stop: Any = None,
+        store: bool | None = None,
+        stream: bool | None = None,
         stream_options: Any = None,
+        temperature: float | None = None,
         tool_choice: Any = None,
         tools: Any = None,
         top_logprobs: Any = None,
+        top_p: float | None = None,
+        user: str | None = None,
         verbosity: Any = None,
         web_search_options: Any = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -445,22 +466,6 @@ class Completions(_Resource):
             self._send(lambda: stored.create(invocation, body, timeout=seconds)), "ChatCompletion"
         )
 
-    def retrieve(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Any = _UNSET,
-    ) -> Any:
-        """A stored completion by id."""
-        ident = _check_id(completion_id)
-        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(
-            self._send(lambda: stored.retrieve(invocation, ident, timeout=seconds)), "ChatCompletion"
-        )
-
     def update(
         self,
         completion_id: str,
@@ -505,21 +510,13 @@ class Completions(_Resource):
 
         return CursorPage(fetch, query, fetch(query), "ChatCompletion")
 
-    def delete(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Any = _UNSET,
-    ) -> Any:
-        """Delete a stored completion; the ``chat.completion.deleted`` object."""
-        ident = _check_id(completion_id)
-        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(
-            self._send(lambda: stored.delete(invocation, ident, timeout=seconds)), "ChatCompletionDeleted"
-        )
+    retrieve = _by_id(stored.retrieve, "retrieve", "ChatCompletion", "A stored completion by id.")
+    delete = _by_id(
+        stored.delete,
+        "delete",
+        "ChatCompletionDeleted",
+        "Delete a stored completion; the ``chat.completion.deleted`` object.",
+    )
 
 
 def _query(**values: Any) -> list[tuple[str, Any]]:

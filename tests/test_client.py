@@ -3,6 +3,7 @@ side with the official ``openai`` package (each against its own fresh emulator).
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -116,6 +117,23 @@ def test_same_results_and_same_requests_as_the_official_sdk():
         # The scenario did page: the filtered list took more than one request.
         paged = [w for w in wire(ours_server) if w[0] == "GET" and ("limit", "2") in w[2]]
         assert len(paged) == 2 and ("after", actual[0][1]["id"]) not in paged[0][2]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        *(
+            (getattr(client_module.Completions, name), getattr(openai.resources.chat.Completions, name))
+            for name in ("create", "retrieve", "update", "list", "delete")
+        ),
+        (client_module.Messages.list, openai.resources.chat.completions.Messages.list),
+    ],
+    ids=["create", "retrieve", "update", "list", "delete", "messages.list"],
+)
+def test_each_method_takes_the_sdks_keywords_in_the_sdks_order(ours, theirs):
+    # help() shows the same signature as the SDK's, so code and habits carry over.
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+    assert ours.__doc__ and ours.__qualname__.endswith(theirs.__name__)
 
 
 @pytest.fixture

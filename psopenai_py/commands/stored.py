@@ -133,16 +133,24 @@ def with_extras(
     return dataclasses.replace(invocation, options=options)
 
 
+def _by_id(
+    invocation: Invocation,
+    method: str,
+    completion_id: str,
+    expected: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """One request to ``chat/completions/{id}``, its answer checked to be an object."""
+    path = encode_path("chat/completions/{}", check_text(completion_id, "completion_id"))
+    answer = invocation.request(method, path, body=body, timeout_override=timeout)
+    return check_object(answer, expected)
+
+
 def retrieve(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``GET /chat/completions/{id}``: the completion as sent."""
-    return check_object(
-        invocation.request(
-            "GET",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            timeout_override=timeout,
-        ),
-        "a chat.completion",
-    )
+    return _by_id(invocation, "GET", completion_id, "a chat.completion", timeout=timeout)
 
 
 def update(
@@ -153,27 +161,13 @@ def update(
     timeout: float | None = None,
 ) -> Any:
     """``POST /chat/completions/{id}`` with ``{"metadata": ...}`` (null clears it)."""
-    return check_object(
-        invocation.request(
-            "POST",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            body={"metadata": metadata},
-            timeout_override=timeout,
-        ),
-        "a chat.completion",
-    )
+    body = {"metadata": metadata}
+    return _by_id(invocation, "POST", completion_id, "a chat.completion", body=body, timeout=timeout)
 
 
 def delete(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``DELETE /chat/completions/{id}``: the ``chat.completion.deleted`` object."""
-    return check_object(
-        invocation.request(
-            "DELETE",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            timeout_override=timeout,
-        ),
-        "a chat.completion.deleted",
-    )
+    return _by_id(invocation, "DELETE", completion_id, "a chat.completion.deleted", timeout=timeout)
 
 
 def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:

@@ -223,6 +223,8 @@ _CONVERTERS: dict[str, Callable[[Flag, str], Any]] = {
     "id": _id,
 }
 
+_FORMAT_ERROR_HELP = "error format: auto (one line on stderr), json (the API's error object on stdout too)"
+
 GLOBAL_FLAGS: tuple[Flag, ...] = (
     Flag("api-key", "API key (default: OPENAI_API_KEY, then the usual resolution and the OS keyring)"),
     Flag(
@@ -249,12 +251,7 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
     ),
     Flag("timeout", "seconds to wait for each attempt (default 600)", kind="seconds"),
     Flag("format", "output format: auto (text), json, jsonl, pretty, text", kind="choice", choices=FORMATS),
-    Flag(
-        "format-error",
-        "error format: auto (one line on stderr), json (the API's error object on stdout too)",
-        kind="choice",
-        choices=ERROR_FORMATS,
-    ),
+    Flag("format-error", _FORMAT_ERROR_HELP, kind="choice", choices=ERROR_FORMATS),
     Flag("debug", "log requests and responses to stderr (keys and header values hidden)", kind="switch"),
     Flag("help", "show help", kind="switch", short="h"),
     Flag("version", "show the version", kind="switch", short="v"),
@@ -290,6 +287,12 @@ class Verb:
         return f"{self.resource} {self.name}"
 
 
+def _on_one(name: str, summary: str, *flags: Flag) -> Verb:
+    """A chat:completions command on one stored completion, named by --completion-id or the
+    first argument."""
+    return Verb("chat:completions", name, summary, (_ID, *flags), takes_id=True, id_required=True)
+
+
 VERBS: tuple[Verb, ...] = (
     Verb(
         "chat:completions",
@@ -310,29 +313,13 @@ VERBS: tuple[Verb, ...] = (
             Flag("max-completion-tokens", "upper bound of generated tokens", kind="int", minimum=1),
         ),
     ),
-    Verb(
-        "chat:completions",
-        "retrieve",
-        "get a stored chat completion",
-        (_ID,),
-        takes_id=True,
-        id_required=True,
-    ),
-    Verb(
-        "chat:completions",
+    _on_one("retrieve", "get a stored chat completion"),
+    _on_one(
         "update",
         "replace a stored completion's metadata",
-        (
-            _ID,
-            Flag(
-                "metadata",
-                "the new metadata: '{foo: bar}' or JSON; null clears it",
-                kind="object",
-                required=True,
-            ),
+        Flag(
+            "metadata", "the new metadata: '{foo: bar}' or JSON; null clears it", kind="object", required=True
         ),
-        takes_id=True,
-        id_required=True,
     ),
     Verb(
         "chat:completions",
@@ -340,14 +327,7 @@ VERBS: tuple[Verb, ...] = (
         "list stored chat completions (every page)",
         (_AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS),
     ),
-    Verb(
-        "chat:completions",
-        "delete",
-        "delete a stored chat completion",
-        (_ID,),
-        takes_id=True,
-        id_required=True,
-    ),
+    _on_one("delete", "delete a stored chat completion"),
     Verb(
         "chat:completions",
         "export",
