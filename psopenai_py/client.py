@@ -152,7 +152,14 @@ def _check_str(value: Any, name: str) -> str | None:
 
 
 def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
-    return _typed(value, name, Mapping, "a mapping")  # type: ignore[no-any-return]
+    """A mapping with str keys (headers, query and body members are named by text), or None."""
+    mapping: Mapping[Any, Any] | None = _typed(value, name, Mapping, "a mapping")
+    for key in mapping or ():
+        if not isinstance(key, str):
+            raise ParameterTypeError(
+                name, f"The keys of `{name}` must be str; {key!r} is a {type(key).__name__}."
+            )
+    return mapping
 
 
 def _check_headers(value: Any, name: str) -> dict[str, str]:

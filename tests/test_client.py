@@ -216,6 +216,27 @@ def test_errors_are_the_package_exceptions_with_sdk_aliases(client, emulator):
             "stream",
         ),
         (lambda c: c.chat.completions.retrieve("x", timeout=-1), ParameterBindingError, "timeout"),
+        (
+            lambda c: c.chat.completions.retrieve("x", timeout=float("inf")),
+            ParameterBindingError,
+            "`timeout` is inf seconds, over the limit",
+        ),
+        (lambda c: c.chat.completions.retrieve("x", extra_query={1: "v"}), ParameterTypeError, "must be str"),
+        (
+            lambda c: c.with_options(organization="org-a\nb"),
+            ParameterBindingError,
+            "organization id given by `organization` has a line break",
+        ),
+        (
+            lambda c: c.with_options(max_retries=101),
+            ParameterBindingError,
+            "`max_retries` must be from 0 to 100",
+        ),
+        (
+            lambda c: c.with_options(base_url="http://h:0/v1"),
+            ParameterBindingError,
+            r'`base_url` "http://h:0/v1" has an invalid port',
+        ),
     ],
 )
 def test_bad_input_sends_nothing(client, emulator, call, error, words):

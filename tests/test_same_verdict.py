@@ -295,3 +295,37 @@ def test_a_value_gets_the_same_verdict_at_every_door(emulator, clock, stored, ro
                 assert not any(w in text for w in POWERSHELL_WORDS), (door, text)
         key = row.value if row.kind == "key" else KEY
         assert not [f for f in fragments(key) if f in text], (door, text)
+
+
+ENVIRONMENT_ROWS = [
+    ("OPENAI_API_KEY", KEY[:9] + "\u00e9" + KEY[9:]),
+    ("OPENAI_API_KEY", KEY[:9] + "\n" + KEY[9:]),
+    ("OPENAI_BASE_URL", "http://user:pw-9f8e7d@127.0.0.1:{port}/v1"),
+    ("OPENAI_BASE_URL", "http://127.0.0.1:0/v1"),
+    ("OPENAI_BASE_URL", "ftp://127.0.0.1:{port}/v1"),
+    ("OPENAI_ORG_ID", "org-a\nb"),
+    ("OPENAI_PROJECT_ID", "proj-\x1bx"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), ENVIRONMENT_ROWS, ids=lambda v: repr(v)[:40])
+def test_a_bad_environment_value_is_refused_by_both_dialects_naming_the_variable(
+    emulator, transport, stored, monkeypatch, variable, value
+):
+    monkeypatch.setenv(variable, value.replace("{port}", str(emulator.port)))
+    given = {"key": KEY, "base_url": emulator.url}
+    given.pop({"OPENAI_API_KEY": "key", "OPENAI_BASE_URL": "base_url"}.get(variable, ""), None)
+    argv = ["chat:completions", "retrieve", stored]
+    argv += [f"--api-key={given['key']}"] if "key" in given else []
+    argv += [f"--base-url={given['base_url']}"] if "base_url" in given else []
+    out, err = io.StringIO(), io.StringIO()
+    assert openai_cli.main(argv, stdout=out, stderr=err) == 1
+    with pytest.raises(PSOpenAIError) as caught:
+        psopenai_py.OpenAI(
+            api_key=given.get("key"), base_url=given.get("base_url")
+        ).chat.completions.retrieve(stored)
+    for text in (err.getvalue(), shown(caught.value)):
+        assert variable in text and "pw-9f8e7d" not in text, text
+        if variable == "OPENAI_API_KEY":
+            assert not [f for f in fragments(value) if f in text], text
+    assert emulator.requests == []
