@@ -154,20 +154,21 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "Int32",
             "Seconds each attempt may take in all (connect, send, wait for and read the whole "
             "response), as Invoke-WebRequest's TimeoutSec; 0 (the default) waits forever. 0 to "
-            "2147483647; each retry gets the time again.",
+            f"{checks.MAX_TIMEOUT_SECONDS}; each retry gets the time again.",
             default=0,
             minimum=0,
-            maximum=2147483647,
+            maximum=checks.MAX_TIMEOUT_SECONDS,
         ),
         Parameter(
             "MaxRetryCount",
             "max_retry_count",
             "Int32",
             "How many times a request is retried after HTTP 429 (not a quota error) or 5xx, "
-            "or when the server says x-should-retry: true. 0 to 100; the default 0 never retries.",
+            f"or when the server says x-should-retry: true. 0 to {checks.MAX_RETRIES}; the default 0 "
+            "never retries.",
             default=0,
             minimum=0,
-            maximum=100,
+            maximum=checks.MAX_RETRIES,
         ),
         Parameter(
             "ApiType",

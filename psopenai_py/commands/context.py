@@ -51,17 +51,17 @@ _CONTEXT_VALUES = (
         "timeout_sec",
         "Int32",
         "Seconds each attempt may take in all (connect, send, wait, read the body); 0 waits "
-        "forever. 0 to 2147483647.",
+        f"forever. 0 to {checks.MAX_TIMEOUT_SECONDS}.",
         minimum=0,
-        maximum=2147483647,
+        maximum=checks.MAX_TIMEOUT_SECONDS,
     ),
     Parameter(
         "MaxRetryCount",
         "max_retry_count",
         "Int32",
-        "Retries after 429 or 5xx, 0 to 100.",
+        f"Retries after 429 or 5xx, 0 to {checks.MAX_RETRIES}.",
         minimum=0,
-        maximum=100,
+        maximum=checks.MAX_RETRIES,
     ),
 )
 

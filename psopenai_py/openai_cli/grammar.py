@@ -244,7 +244,7 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "max-retries",
-        "retries on 429 and server errors (0 to 100, default 2)",
+        f"retries on 429 and server errors (0 to {checks.MAX_RETRIES}, default 2)",
         kind="int",
         minimum=0,
         maximum=checks.MAX_RETRIES,
