@@ -27,14 +27,16 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .errors import ParameterBindingError
 from .scrub import scrub
 
 __all__ = [
     "Invalid",
+    "checked",
     "MAX_RETRIES",
     "MAX_TIMEOUT_SECONDS",
     "METADATA_MAX_PAIRS",
@@ -68,6 +70,19 @@ class Invalid(ValueError):
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
+
+
+_T = TypeVar("_T")
+
+
+def checked(name: str, check: Callable[..., _T], *args: Any) -> _T:
+    """``check(*args)``; its problem raised as a
+    :class:`~psopenai_py.errors.ParameterBindingError` of ``name`` (the caller's word for the
+    value: a keyword, an environment variable), the sentence as the check wrote it."""
+    try:
+        return check(*args)
+    except Invalid as exc:
+        raise ParameterBindingError(name, f"{exc.problem} Nothing was sent.") from None
 
 
 MAX_RETRIES = 100
@@ -107,13 +122,18 @@ HEADER_VALUE_RULE = (
     "Latin-1 left in it is refused."
 )
 
-_EDGES = re.compile(r"^[\s\ufeff]+|[\s\ufeff]+$")
-
 
 def trim(text: str) -> str:
     """``text`` without surrounding white space (any Unicode space: a no-break space pasted from
     a web page, a file's line ending) or byte-order mark (a file saved by a Windows editor)."""
-    return _EDGES.sub("", text)
+    # Walked by hand rather than with a regular expression: a trailing-space pattern takes time
+    # quadratic in a long run of inner spaces.
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or text[start] == "\ufeff"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
+        end -= 1
+    return text[start:end]
 
 
 def api_key(text: str, subject: str = "The API key") -> str:

@@ -127,14 +127,6 @@ def _guarded(call: Callable[[], Any], scrub: stored.KeyScrubber) -> Any:
 # -- the SDK's checks: psopenai_py.checks' rules, worded with the SDK's keywords ---------------------
 
 
-def _checked(name: str, check: Callable[..., _T], *args: Any) -> _T:
-    """``check(*args)``; a problem raised as a binding error of the keyword ``name``."""
-    try:
-        return check(*args)
-    except checks.Invalid as exc:
-        raise ParameterBindingError(name, f"{exc.problem} Nothing was sent.") from None
-
-
 def _typed(value: Any, name: str, kinds: type | tuple[type, ...], what: str) -> Any:
     """``value`` (None passes) when it is one of ``kinds`` and no bool; a type error otherwise."""
     if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
@@ -144,7 +136,9 @@ def _typed(value: Any, name: str, kinds: type | tuple[type, ...], what: str) -> 
 
 def _check_timeout(value: Any) -> float | None:
     seconds = _typed(value, "timeout", (int, float), "a number of seconds")
-    return None if seconds is None else _checked("timeout", checks.timeout_seconds, seconds, "`timeout`")
+    return (
+        None if seconds is None else checks.checked("timeout", checks.timeout_seconds, seconds, "`timeout`")
+    )
 
 
 def _check_str(value: Any, name: str) -> str | None:
@@ -167,8 +161,8 @@ def _check_headers(value: Any, name: str) -> dict[str, str]:
     checked (:func:`psopenai_py.checks.header_name`, :func:`~psopenai_py.checks.header_value`)."""
     checked: dict[str, str] = {}
     for header, item in (_check_mapping(value, name) or {}).items():
-        _checked(name, checks.header_name, header, f"The header name {header!r} in `{name}`")
-        checked[header] = _checked(
+        checks.checked(name, checks.header_name, header, f"The header name {header!r} in `{name}`")
+        checked[header] = checks.checked(
             name, checks.header_value, str(item), f"The value of header {header!r} in `{name}`"
         )
     return checked
@@ -184,7 +178,7 @@ def _check_id(value: Any) -> str:
         raise ParameterBindingError(
             "completion_id", f"Expected a non-empty value for `completion_id` but received {value!r}"
         )
-    return _checked("completion_id", checks.completion_id, value, "`completion_id`")
+    return checks.checked("completion_id", checks.completion_id, value, "`completion_id`")
 
 
 def _check_metadata(value: Any) -> dict[str, str] | None:
@@ -563,16 +557,16 @@ class OpenAI:
         if base_url is not None:
             base_url = str(base_url)  # the SDK takes an httpx.URL too
             shown = checks.shown_url(base_url.strip())
-            base_url = _checked("base_url", checks.base_url, base_url, f'`base_url` "{shown}"')
+            base_url = checks.checked("base_url", checks.base_url, base_url, f'`base_url` "{shown}"')
         self.timeout = _check_timeout(timeout) or DEFAULT_TIMEOUT
         retries = _typed(
             DEFAULT_MAX_RETRIES if max_retries is None else max_retries, "max_retries", int, "an int"
         )
-        self.max_retries: int = _checked("max_retries", checks.retries, retries, "`max_retries`")
+        self.max_retries: int = checks.checked("max_retries", checks.retries, retries, "`max_retries`")
         organization = _check_str(organization, "organization")
         if organization is not None:
             subject = "The organization id given by `organization`"
-            organization = _checked("organization", checks.header_value, organization, subject) or None
+            organization = checks.checked("organization", checks.header_value, organization, subject) or None
         self._arguments: dict[str, Any] = {
             "api_key": key,
             "organization": organization,
@@ -612,7 +606,7 @@ class OpenAI:
         project = given or os.environ.get("OPENAI_PROJECT_ID") or None
         if project and not any(k.lower() == "openai-project" for k in headers):
             source = "given by `project`" if given else "from the environment variable OPENAI_PROJECT_ID"
-            project = _checked("project", checks.header_value, project, f"The project id {source}")
+            project = checks.checked("project", checks.header_value, project, f"The project id {source}")
             if project:
                 headers["OpenAI-Project"] = project
         return headers

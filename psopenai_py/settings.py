@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import checks, scrub
-from .errors import MissingSettingError, ParameterBindingError
+from .errors import MissingSettingError
 from .masking import mask_key, mask_organization, redact
 from .secret import Secret
 
@@ -198,21 +198,13 @@ _SOURCE_NAMES = {
 }
 
 
-def _checked_setting(name: str, check: Callable[[str, str], str], value: str, subject: str) -> str:
-    """``check(value, subject)``, a problem raised as a binding error of the setting ``name``."""
-    try:
-        return check(value, subject)
-    except checks.Invalid as exc:
-        raise ParameterBindingError(name, f"{exc.problem} Nothing was sent.") from None
-
-
 def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tuple[Secret, str]:
     key, source = find_api_key(given, skip_context=skip_context)
     if key is not None and source is not None and source != "parameter":
         # A key file or a secret mount often ends with a newline: trimmed here as at the door.
         plain = key.reveal()
         subject = f"{_SOURCE_NAMES[source]} {checks.printable(mask_key(checks.trim(plain)))}"
-        trimmed = _checked_setting("ApiKey", checks.api_key, plain, subject)
+        trimmed = checks.checked("ApiKey", checks.api_key, plain, subject)
         key = None if not trimmed else key if trimmed == plain else Secret(trimmed)
     if key is None or source is None:
         raise MissingSettingError(
@@ -243,7 +235,7 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
         base = None
     if base is not None:
         subject = f'The API base "{checks.shown_url(base)}" ({API_BASE_NAME} or the context)'
-        base = _checked_setting("ApiBase", checks.base_url, base, subject)
+        base = checks.checked("ApiBase", checks.base_url, base, subject)
     if base is None:
         if api_type == "Azure":
             raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
@@ -258,7 +250,7 @@ def _resolve_organization(
     if found is None or found is given:
         return found
     subject = f"The organization id {checks.printable(mask_organization(checks.trim(found)))}"
-    return _checked_setting("Organization", checks.header_value, found, subject) or None
+    return checks.checked("Organization", checks.header_value, found, subject) or None
 
 
 def _find_organization(

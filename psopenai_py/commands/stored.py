@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import checks
-from ..errors import InvalidResponseException, ParameterBindingError
+from ..errors import InvalidResponseException
 from ..masking import mask_organization
 from ..parameters import Command, settings_parameters
 from ..scrub import scrub
@@ -84,23 +84,23 @@ def open_invocation(
     if isinstance(api_key, Secret):
         api_key = api_key.reveal() if api_key else None
     if isinstance(api_key, str) and api_key:
-        api_key = _checked("api_key", checks.api_key, api_key, f"The API key given by {api_key_label}")
+        api_key = checks.checked("api_key", checks.api_key, api_key, f"The API key given by {api_key_label}")
     if not api_key:
         # Read before the context and module globals, as the SDK reads it before anything else.
         from_env = os.environ.get(API_KEY_NAME) or None
         subject = f"The API key from the environment variable {API_KEY_NAME}"
-        api_key = _checked(API_KEY_NAME, checks.api_key, from_env, subject) if from_env else None
+        api_key = checks.checked(API_KEY_NAME, checks.api_key, from_env, subject) if from_env else None
     if base_url is None:
         env_base = os.environ.get(DIALECT_BASE_URL) or None
         if env_base is not None:
             subject = f'{DIALECT_BASE_URL} "{checks.shown_url(env_base.strip())}"'
-            base_url = _checked(DIALECT_BASE_URL, checks.base_url, env_base, subject)
+            base_url = checks.checked(DIALECT_BASE_URL, checks.base_url, env_base, subject)
     if organization is None:
         env_org = os.environ.get(DIALECT_ORGANIZATION) or None
         if env_org is not None:
             shown = checks.printable(mask_organization(checks.trim(env_org)))
             subject = f"The organization id {shown} from the environment variable {DIALECT_ORGANIZATION}"
-            organization = _checked(DIALECT_ORGANIZATION, checks.header_value, env_org, subject) or None
+            organization = checks.checked(DIALECT_ORGANIZATION, checks.header_value, env_org, subject) or None
     return prepare_invocation(
         SETTINGS_TABLE,
         api_key=api_key or None,
@@ -258,19 +258,11 @@ def follow_pages(
 # -- checks of what goes out and what comes back -------------------------------------------------
 
 
-def _checked(name: str, check: Callable[[str, str], str], value: str, subject: str) -> str:
-    """``check(value, subject)``, a problem raised as a binding error of ``name``."""
-    try:
-        return check(value, subject)
-    except checks.Invalid as exc:
-        raise ParameterBindingError(name, f"{exc.problem} Nothing was sent.") from None
-
-
 def check_text(value: Any, name: str) -> Any:
     """Text that can be sent as UTF-8 (see :func:`psopenai_py.checks.utf8_text`), checked
     before anything is sent; anything else passes as it is."""
     if isinstance(value, str):
-        _checked(name, checks.utf8_text, value, f"The value of {name}")
+        checks.checked(name, checks.utf8_text, value, f"The value of {name}")
     return value
 
 
