@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from . import checks
 from .commands import paging, stored
 from .commands.common import Invocation
 from .errors import (
@@ -34,6 +35,7 @@ from .errors import (
     APIRequestException,
     BadRequestException,
     ConflictException,
+    MissingSettingError,
     NotFoundException,
     ParameterBindingError,
     ParameterTypeError,
@@ -45,6 +47,7 @@ from .errors import (
     UnprocessableEntityException,
 )
 from .psobject import PSObject
+from .secret import Secret
 
 __all__ = [
     "OpenAI",
@@ -69,7 +72,6 @@ DEFAULT_TIMEOUT = 600.0
 """The SDK's default timeout, in seconds, for one attempt."""
 DEFAULT_MAX_RETRIES = 2
 """The SDK's default number of retries."""
-_MAX_RETRIES_LIMIT = 100  # MaxRetryCount's range in this package
 
 # The SDK's exception names, as aliases of this package's classes (the same objects, so an
 # ``except NotFoundError`` written for the SDK catches what these calls raise).
@@ -87,6 +89,7 @@ APIConnectionError = APIConnectionException
 APITimeoutError = TimeoutException
 
 _UNSET: Any = object()
+_T = TypeVar("_T")
 
 
 def _guarded(call: Callable[[], Any], scrub: stored.KeyScrubber) -> Any:
@@ -121,32 +124,75 @@ def _guarded(call: Callable[[], Any], scrub: stored.KeyScrubber) -> Any:
     )
 
 
-def _check_timeout(value: Any, name: str = "timeout") -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterTypeError(name, f"`{name}` must be a number of seconds, not {type(value).__name__}.")
-    if not value > 0:
-        raise ParameterBindingError(name, f"`{name}` must be greater than 0 seconds; got {value}.")
-    return float(value)
+# -- the SDK's checks: psopenai_py.checks' rules, worded with the SDK's keywords ---------------------
 
 
-def _check_retries(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterTypeError("max_retries", f"`max_retries` must be an int, not {type(value).__name__}.")
-    if not 0 <= value <= _MAX_RETRIES_LIMIT:
-        raise ParameterBindingError(
-            "max_retries", f"`max_retries` must be between 0 and {_MAX_RETRIES_LIMIT}; got {value}."
-        )
-    return value
+def _typed(value: Any, name: str, kinds: type | tuple[type, ...], what: str) -> Any:
+    """``value`` (None passes) when it is one of ``kinds`` and no bool; a type error otherwise."""
+    if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
+        return value
+    raise ParameterTypeError(name, f"`{name}` must be {what}, not {type(value).__name__}.")
+
+
+def _check_timeout(value: Any) -> float | None:
+    seconds = _typed(value, "timeout", (int, float), "a number of seconds")
+    return (
+        None if seconds is None else checks.checked("timeout", checks.timeout_seconds, seconds, "`timeout`")
+    )
 
 
 def _check_str(value: Any, name: str) -> str | None:
+    return _typed(value, name, str, "a str")  # type: ignore[no-any-return]
+
+
+def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
+    """A mapping with str keys (headers, query and body members are named by text), or None."""
+    mapping: Mapping[Any, Any] | None = _typed(value, name, Mapping, "a mapping")
+    for key in mapping or ():
+        if not isinstance(key, str):
+            raise ParameterTypeError(
+                name, f"The keys of `{name}` must be str; {key!r} is a {type(key).__name__}."
+            )
+    return mapping
+
+
+def _check_headers(value: Any, name: str) -> dict[str, str]:
+    """Headers as the SDK takes them (``default_headers``, ``extra_headers``): each name and value
+    checked (:func:`psopenai_py.checks.header_name`, :func:`~psopenai_py.checks.header_value`)."""
+    checked: dict[str, str] = {}
+    for header, item in (_check_mapping(value, name) or {}).items():
+        checks.checked(name, checks.header_name, header, f"The header name {header!r} in `{name}`")
+        checked[header] = checks.checked(
+            name, checks.header_value, str(item), f"The value of header {header!r} in `{name}`"
+        )
+    return checked
+
+
+def _check_id(value: Any) -> str:
+    """The SDK's check of a path id (a str, not empty), then the id's rules."""
+    if not isinstance(value, str):
+        raise ParameterBindingError(
+            "completion_id", f"Expected a string for `completion_id` but received {type(value).__name__}"
+        )
+    if not value.strip():
+        raise ParameterBindingError(
+            "completion_id", f"Expected a non-empty value for `completion_id` but received {value!r}"
+        )
+    return checks.checked("completion_id", checks.completion_id, value, "`completion_id`")
+
+
+def _check_metadata(value: Any) -> dict[str, str] | None:
+    """The API's metadata limits; None passes (an update with null clears the metadata)."""
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise ParameterTypeError(name, f"`{name}` must be a str, not {type(value).__name__}.")
-    return value
+    if not isinstance(value, Mapping):
+        raise ParameterTypeError("metadata", f"`metadata` must be a mapping, not {type(value).__name__}.")
+    try:
+        return checks.metadata(value)
+    except checks.Invalid as exc:
+        raise ParameterBindingError(
+            "metadata", f"Invalid `metadata`. {exc.problem} Nothing was sent."
+        ) from None
 
 
 def _check_order(value: Any) -> str | None:
@@ -158,13 +204,8 @@ def _check_order(value: Any) -> str | None:
 
 
 def _check_limit(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterTypeError("limit", f"`limit` must be an int, not {type(value).__name__}.")
-    if not 1 <= value <= 100:
-        raise ParameterBindingError("limit", f"`limit` must be between 1 and 100; got {value}.")
-    return value
+    """An int, sent as given: the SDK checks no bound, the server does (1 to 100 today)."""
+    return _typed(value, "limit", int, "an int")  # type: ignore[no-any-return]
 
 
 def _api_object(data: Any, type_name: str) -> Any:
@@ -235,7 +276,7 @@ class _Resource:
     ) -> tuple[Invocation, float | None]:
         invocation = stored.with_extras(
             self._client._invocation,
-            headers=stored.check_headers(_check_mapping(extra_headers, "extra_headers"), "extra_headers"),
+            headers=_check_headers(extra_headers, "extra_headers"),
             query=_check_mapping(extra_query, "extra_query"),
             body=_check_mapping(extra_body, "extra_body"),
         )
@@ -260,12 +301,25 @@ class _Resource:
         return CursorPage(self._send(pager.first), step, type_name)
 
 
-def _check_mapping(value: Any, name: str) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise ParameterTypeError(name, f"`{name}` must be a mapping, not {type(value).__name__}.")
-    return value
+def _by_id(operation: Callable[..., Any], name: str, type_name: str, doc: str) -> Callable[..., Any]:
+    """A method of ``client.chat.completions`` that takes an id and the per-call options only:
+    retrieve and delete, which have this one shape."""
+
+    def method(
+        self: _Resource,
+        completion_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        ident = _check_id(completion_id)
+        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
+        return _api_object(self._send(lambda: operation(invocation, ident, timeout=seconds)), type_name)
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Completions.{name}", doc
+    return method
 
 
 class Messages(_Resource):
@@ -284,7 +338,7 @@ class Messages(_Resource):
         timeout: Any = _UNSET,
     ) -> CursorPage:
         """The stored messages of a completion, as a cursor page (iterate for all of them)."""
-        ident = stored.check_completion_id(completion_id)
+        ident = _check_id(completion_id)
         query = _query(after=_check_str(after, "after"), limit=_check_limit(limit), order=_check_order(order))
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
 
@@ -307,39 +361,39 @@ class Completions(_Resource):
         *,
         messages: Iterable[Mapping[str, Any]],
         model: str,
-        metadata: Mapping[str, str] | None = None,
-        store: bool | None = None,
-        temperature: float | None = None,
-        max_completion_tokens: int | None = None,
-        max_tokens: int | None = None,
-        n: int | None = None,
-        seed: int | None = None,
-        top_p: float | None = None,
-        user: str | None = None,
-        stream: bool | None = None,
         audio: Any = None,
-        frequency_penalty: Any = None,
+        frequency_penalty: float | None = None,
         function_call: Any = None,
         functions: Any = None,
         logit_bias: Any = None,
-        logprobs: Any = None,
+        logprobs: bool | None = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        metadata: Mapping[str, str] | None = None,
         modalities: Any = None,
         moderation: Any = None,
-        parallel_tool_calls: Any = None,
+        n: int | None = None,
+        parallel_tool_calls: bool | None = None,
         prediction: Any = None,
-        presence_penalty: Any = None,
-        prompt_cache_key: Any = None,
+        presence_penalty: float | None = None,
+        prompt_cache_key: str | None = None,
         prompt_cache_options: Any = None,
         prompt_cache_retention: Any = None,
         reasoning_effort: Any = None,
         response_format: Any = None,
-        safety_identifier: Any = None,
+        safety_identifier: str | None = None,
+        seed: int | None = None,
         service_tier: Any = None,
         stop: Any = None,
+        store: bool | None = None,
+        stream: bool | None = None,
         stream_options: Any = None,
+        temperature: float | None = None,
         tool_choice: Any = None,
         tools: Any = None,
-        top_logprobs: Any = None,
+        top_logprobs: int | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
         verbosity: Any = None,
         web_search_options: Any = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -367,7 +421,7 @@ class Completions(_Resource):
         optional: dict[str, Any] = {
             "max_completion_tokens": max_completion_tokens,
             "max_tokens": max_tokens,
-            "metadata": stored.check_dialect_metadata(metadata, nullable=True),
+            "metadata": _check_metadata(metadata),
             "n": n,
             "seed": seed,
             "store": store,
@@ -413,22 +467,6 @@ class Completions(_Resource):
             self._send(lambda: stored.create(invocation, body, timeout=seconds)), "ChatCompletion"
         )
 
-    def retrieve(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Any = _UNSET,
-    ) -> Any:
-        """A stored completion by id."""
-        ident = stored.check_completion_id(completion_id)
-        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(
-            self._send(lambda: stored.retrieve(invocation, ident, timeout=seconds)), "ChatCompletion"
-        )
-
     def update(
         self,
         completion_id: str,
@@ -440,8 +478,8 @@ class Completions(_Resource):
         timeout: Any = _UNSET,
     ) -> Any:
         """Replace a stored completion's metadata (None clears it); the updated completion."""
-        ident = stored.check_completion_id(completion_id)
-        checked = stored.check_dialect_metadata(metadata, nullable=True)
+        ident = _check_id(completion_id)
+        checked = _check_metadata(metadata)
         invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
         return _api_object(
             self._send(lambda: stored.update(invocation, ident, checked, timeout=seconds)), "ChatCompletion"
@@ -462,7 +500,7 @@ class Completions(_Resource):
     ) -> CursorPage:
         """Stored completions, as a cursor page: ``.data`` is the first page, iterating the
         page yields every completion across all pages."""
-        filters = stored.check_dialect_metadata(metadata, nullable=True) or {}
+        filters = _check_metadata(metadata) or {}
         query = _query(after=_check_str(after, "after"), limit=_check_limit(limit))
         query += [(f"metadata[{k}]", v) for k, v in filters.items()]
         query += _query(model=_check_str(model, "model"), order=_check_order(order))
@@ -472,21 +510,13 @@ class Completions(_Resource):
             lambda q: stored.list_page(invocation, q, timeout=seconds), query, "ChatCompletion"
         )
 
-    def delete(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_query: Mapping[str, Any] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: Any = _UNSET,
-    ) -> Any:
-        """Delete a stored completion; the ``chat.completion.deleted`` object."""
-        ident = stored.check_completion_id(completion_id)
-        invocation, seconds = self._call(extra_headers, extra_query, extra_body, timeout)
-        return _api_object(
-            self._send(lambda: stored.delete(invocation, ident, timeout=seconds)), "ChatCompletionDeleted"
-        )
+    retrieve = _by_id(stored.retrieve, "retrieve", "ChatCompletion", "A stored completion by id.")
+    delete = _by_id(
+        stored.delete,
+        "delete",
+        "ChatCompletionDeleted",
+        "Delete a stored completion; the ``chat.completion.deleted`` object.",
+    )
 
 
 def _query(**values: Any) -> list[tuple[str, Any]]:
@@ -521,36 +551,49 @@ class OpenAI:
         default_headers: Mapping[str, str] | None = None,
         default_query: Mapping[str, Any] | None = None,
     ) -> None:
-        from .validation import check_api_base, check_api_key
-
-        table = stored.SETTINGS_TABLE
-        key = check_api_key(table.parameter("ApiKey"), api_key)
+        key = _typed(api_key, "api_key", (str, Secret), "a str")
+        key = Secret(key) if isinstance(key, str) else key  # held masked, checked when resolved
         if base_url is not None:
-            base_url = str(base_url)
-            check_api_base(table.parameter("ApiBase"), base_url)
+            base_url = str(base_url)  # the SDK takes an httpx.URL too
+            shown = checks.shown_url(base_url.strip())
+            base_url = checks.checked("base_url", checks.base_url, base_url, f'`base_url` "{shown}"')
         self.timeout = _check_timeout(timeout) or DEFAULT_TIMEOUT
-        self.max_retries = _check_retries(DEFAULT_MAX_RETRIES if max_retries is None else max_retries)
+        retries = _typed(
+            DEFAULT_MAX_RETRIES if max_retries is None else max_retries, "max_retries", int, "an int"
+        )
+        self.max_retries: int = checks.checked("max_retries", checks.retries, retries, "`max_retries`")
+        organization = _check_str(organization, "organization")
+        if organization is not None:
+            subject = "The organization id given by `organization`"
+            organization = checks.checked("organization", checks.header_value, organization, subject) or None
         self._arguments: dict[str, Any] = {
             "api_key": key,
-            "organization": _check_str(organization, "organization"),
+            "organization": organization,
             "project": _check_str(project, "project"),
             "base_url": base_url,
             "timeout": timeout,
             "max_retries": max_retries,
-            "default_headers": stored.check_headers(
-                _check_mapping(default_headers, "default_headers") or {}, "default_headers"
-            ),
+            "default_headers": _check_headers(default_headers, "default_headers"),
             "default_query": dict(_check_mapping(default_query, "default_query") or {}),
         }
-        self._invocation = stored.open_invocation(
-            api_key=key,
-            base_url=base_url,
-            organization=organization,
-            max_retries=self.max_retries,
-            headers=self._headers(),
-            query=self._arguments["default_query"],
-            api_key_label="api_key" if key else "OPENAI_API_KEY",
-        )
+        try:
+            self._invocation = stored.open_invocation(
+                api_key=key,
+                base_url=base_url,
+                organization=organization,
+                max_retries=self.max_retries,
+                headers=self._headers(),
+                query=self._arguments["default_query"],
+                api_key_label="`api_key`",
+            )
+        except MissingSettingError as exc:
+            if exc.setting != "ApiKey":
+                raise
+            raise MissingSettingError(
+                "api_key",
+                "No API key: pass `api_key`, set OPENAI_API_KEY, or keep one in the OS keyring "
+                "(psopenai Set-OpenAISecret). Nothing was sent.",
+            ) from None
         self._scrub = stored.KeyScrubber(self._invocation.settings.api_key)
         self.chat = Chat(self)
 
@@ -558,10 +601,13 @@ class OpenAI:
         """The default headers, with ``OpenAI-Project`` from ``project`` or OPENAI_PROJECT_ID
         (as the SDK sends it) unless the default headers name one themselves."""
         headers = dict(self._arguments["default_headers"])
-        project = self._arguments["project"] or os.environ.get("OPENAI_PROJECT_ID") or None
+        given = self._arguments["project"]
+        project = given or os.environ.get("OPENAI_PROJECT_ID") or None
         if project and not any(k.lower() == "openai-project" for k in headers):
-            stored.check_headers({"OpenAI-Project": project}, "project")
-            headers["OpenAI-Project"] = str(project)
+            source = "given by `project`" if given else "from the environment variable OPENAI_PROJECT_ID"
+            project = checks.checked("project", checks.header_value, project, f"The project id {source}")
+            if project:
+                headers["OpenAI-Project"] = project
         return headers
 
     @property

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import checks
+
 __all__ = [
     "Parameter",
     "Command",
@@ -152,20 +154,21 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "Int32",
             "Seconds each attempt may take in all (connect, send, wait for and read the whole "
             "response), as Invoke-WebRequest's TimeoutSec; 0 (the default) waits forever. 0 to "
-            "2147483647; each retry gets the time again.",
+            f"{checks.MAX_TIMEOUT_SECONDS}; each retry gets the time again.",
             default=0,
             minimum=0,
-            maximum=2147483647,
+            maximum=checks.MAX_TIMEOUT_SECONDS,
         ),
         Parameter(
             "MaxRetryCount",
             "max_retry_count",
             "Int32",
             "How many times a request is retried after HTTP 429 (not a quota error) or 5xx, "
-            "or when the server says x-should-retry: true. 0 to 100; the default 0 never retries.",
+            f"or when the server says x-should-retry: true. 0 to {checks.MAX_RETRIES}; the default 0 "
+            "never retries.",
             default=0,
             minimum=0,
-            maximum=100,
+            maximum=checks.MAX_RETRIES,
         ),
         Parameter(
             "ApiType",
@@ -208,9 +211,7 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
                 "Object",
                 "The API key, as a string or a psopenai_py.Secret. When not given: the context, "
                 "then OPENAI_API_KEY (module global, then environment), then the OS keyring. "
-                "Surrounding whitespace is trimmed (wherever the key comes from); a CR, LF, NUL "
-                "or non-Latin-1 character left in it is refused, the key shown masked, and "
-                "nothing is sent.",
+                f"{checks.KEY_RULE} This holds wherever the key comes from, and nothing is sent.",
             )
         )
     params += [
@@ -220,8 +221,7 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "String",
             "The organization id sent as OpenAI-Organization. When not given: the context, "
             "then OPENAI_ORGANIZATION (module global, then environment), then the OS keyring. "
-            "Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in "
-            "it is refused and nothing is sent.",
+            f"{checks.HEADER_VALUE_RULE}",
             aliases=("OrgId",),
         ),
         Parameter(
@@ -234,10 +234,8 @@ def settings_parameters(*, with_key: bool = True) -> tuple[Parameter, ...]:
             "AdditionalHeaders",
             "additional_headers",
             "IDictionary",
-            "Extra HTTP headers; they win over the defaults except OpenAI-Organization. Values "
-            "are trimmed of surrounding whitespace; a name that is not an HTTP token, or a "
-            "value with a CR, LF, NUL or non-Latin-1 character, is refused (the value shown "
-            "masked) and nothing is sent.",
+            "Extra HTTP headers; they win over the defaults except OpenAI-Organization. "
+            + checks.HEADER_RULE,
         ),
         Parameter(
             "AdditionalBody",

@@ -24,12 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import scrub
-from .errors import MissingSettingError, ParameterBindingError
+from . import checks, scrub
+from .errors import MissingSettingError
 from .masking import mask_key, mask_organization, redact
-from .parameters import Parameter
 from .secret import Secret
-from .validation import api_base_problem, check_header_value, clean_api_key, is_absolute_http_url
 
 __all__ = [
     "OpenAIContext",
@@ -190,10 +188,8 @@ def find_api_key(
     return None, None
 
 
-# The settings as resolved from outside a parameter get the same door checks as a parameter.
-_API_KEY = Parameter("ApiKey", "api_key", "Object", "")
-_ORGANIZATION = Parameter("Organization", "organization", "String", "")
-_API_BASE = Parameter("ApiBase", "api_base", "Uri", "")
+# The settings as resolved from outside a parameter get the same checks as a parameter, worded
+# by where they came from (every front-end reads these sources).
 _SOURCE_NAMES = {
     "context": "The API key from Set-OpenAIContext",
     "global": f"The API key from the module global {API_KEY_NAME}",
@@ -206,7 +202,10 @@ def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tup
     key, source = find_api_key(given, skip_context=skip_context)
     if key is not None and source is not None and source != "parameter":
         # A key file or a secret mount often ends with a newline: trimmed here as at the door.
-        key = clean_api_key(_API_KEY, key, source=_SOURCE_NAMES.get(source, "The API key"))
+        plain = key.reveal()
+        subject = f"{_SOURCE_NAMES[source]} {checks.printable(mask_key(checks.trim(plain)))}"
+        trimmed = checks.checked("ApiKey", checks.api_key, plain, subject)
+        key = None if not trimmed else key if trimmed == plain else Secret(trimmed)
     if key is None or source is None:
         raise MissingSettingError(
             "ApiKey",
@@ -230,16 +229,13 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
             # An environment value often ends with a newline (a file, a secret mount).
             base = os.environ[API_BASE_NAME].strip()
             log.info('API base found in environment variable "%s".', API_BASE_NAME)
-    if base is not None and not is_absolute_http_url(base):
+    if base is not None and not checks.is_absolute_http_url(base):
         # As in the original, a base that is not an absolute URL falls back to the default.
         log.info('API base "%s" is not an absolute URL; it is not used.', scrub.scrub(base))
         base = None
     if base is not None:
-        problem = api_base_problem(base)
-        if problem:
-            raise ParameterBindingError(
-                "ApiBase", f"Cannot validate the API base ({API_BASE_NAME} or the context). {problem}"
-            )
+        subject = f'The API base "{checks.shown_url(base)}" ({API_BASE_NAME} or the context)'
+        base = checks.checked("ApiBase", checks.base_url, base, subject)
     if base is None:
         if api_type == "Azure":
             raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
@@ -253,10 +249,8 @@ def _resolve_organization(
     found = _find_organization(given, context, key_from_keyring=key_from_keyring, skip_context=skip_context)
     if found is None or found is given:
         return found
-    cleaned = check_header_value(
-        _ORGANIZATION, found, what="The organization id", masked=mask_organization(found.strip())
-    )
-    return cleaned or None
+    subject = f"The organization id {checks.printable(mask_organization(checks.trim(found)))}"
+    return checks.checked("Organization", checks.header_value, found, subject) or None
 
 
 def _find_organization(

@@ -1,24 +1,29 @@
-"""Checks of argument values, made before anything is sent.
+"""PowerShell's wording of the checks made before anything is sent.
 
-Messages follow PowerShell's binding errors and always name the parameter (by its PowerShell name
-and its Python keyword), the problem and the limit.  Ranges and sets come from the parameter
-tables in :mod:`psopenai_py.parameters`, so the limits are stated in one place.
+The rules themselves live in :mod:`psopenai_py.checks` (one rule per fact, shared by every
+front-end); this module puts them in PowerShell's binding errors, which always name the parameter
+(by its PowerShell name and its Python keyword), the problem and the limit.  Ranges and sets come
+from the parameter tables in :mod:`psopenai_py.parameters`, so the limits are stated in one place.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-import unicodedata
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+from . import checks
+from .checks import (
+    COMPLETION_ID_MAX_LENGTH,
+    METADATA_MAX_KEY_LENGTH,
+    METADATA_MAX_PAIRS,
+    METADATA_MAX_VALUE_LENGTH,
+    is_absolute_http_url,
+)
 from .errors import ParameterBindingError, ParameterTypeError
 from .masking import mask_key, mask_organization
 from .parameters import Parameter
-from .scrub import scrub
 from .secret import Secret
 
 __all__ = [
@@ -36,7 +41,7 @@ __all__ = [
     "check_header_value",
     "check_headers",
     "clean_api_key",
-    "HEADER_NAME_PATTERN",
+    "is_absolute_http_url",
     "check_optional_str",
     "check_mapping",
     "check_additional_body",
@@ -44,12 +49,7 @@ __all__ = [
     "bind_completion_id",
 ]
 
-# The API reference's limits on metadata (not in the OpenAPI schema, enforced by the service).
-METADATA_MAX_PAIRS = 16
-METADATA_MAX_KEY_LENGTH = 64
-METADATA_MAX_VALUE_LENGTH = 512
-COMPLETION_ID_MAX_LENGTH = 1024
-"""The longest id sent: far above any real id, far below what a URL can carry."""
+_T = TypeVar("_T")
 
 
 def _label(param: Parameter) -> str:
@@ -64,6 +64,18 @@ def _invalid(param: Parameter, problem: str) -> ParameterBindingError:
     )
 
 
+def _worded(param: Parameter, check: Callable[..., _T], *args: Any, after: str = "") -> _T:
+    """``check(*args)``, its :class:`~psopenai_py.checks.Invalid` as this parameter's binding
+    error (``after`` added to the problem)."""
+    try:
+        return check(*args)
+    except checks.Invalid as exc:
+        raise _invalid(param, exc.problem + after) from None
+
+
+_NOTHING_SENT = " Nothing was sent."
+
+
 def _wrong_type(param: Parameter, value: Any, target: str) -> ParameterTypeError:
     return ParameterTypeError(
         param.name,
@@ -72,14 +84,21 @@ def _wrong_type(param: Parameter, value: Any, target: str) -> ParameterTypeError
     )
 
 
-def _number(value: float) -> str:
-    """A limit or an argument as text: integers in full (2147483647, not 2.14748e+09), and a
-    huge integer by its size (str() of one past 4300 digits raises)."""
-    if isinstance(value, int):
-        return str(value) if value.bit_length() <= 128 else f"(an integer of {value.bit_length()} bits)"
-    if value.is_integer() and abs(value) < 1e18:
-        return str(int(value))
-    return f"{value:g}"
+def _out_of_range(param: Parameter, value: float, *, advice: bool) -> None:
+    """PowerShell's ValidateRange error when ``value`` is outside the parameter's range, with the
+    "Supply an argument ..." advice PowerShell gives for integers when ``advice``."""
+    number = checks.number_text
+    low, high = param.minimum, param.maximum
+    if low is not None and value < low:
+        word, limit, within = "less than the minimum", low, "greater than or equal to"
+    elif high is not None and value > high:
+        word, limit, within = "greater than the maximum", high, "less than or equal to"
+    else:
+        return
+    problem = f"The {number(value)} argument is {word} allowed range of {number(limit)}."
+    if advice:
+        problem += f" Supply an argument that is {within} {number(limit)} and then try the command again."
+    raise _invalid(param, problem)
 
 
 def check_int(param: Parameter, value: Any) -> int | None:
@@ -88,20 +107,7 @@ def check_int(param: Parameter, value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _wrong_type(param, value, "System.Int32")
-    if param.minimum is not None and value < param.minimum:
-        raise _invalid(
-            param,
-            f"The {_number(value)} argument is less than the minimum allowed range of "
-            f"{_number(param.minimum)}. Supply an argument that is greater than or equal to "
-            f"{_number(param.minimum)} and then try the command again.",
-        )
-    if param.maximum is not None and value > param.maximum:
-        raise _invalid(
-            param,
-            f"The {_number(value)} argument is greater than the maximum allowed range of "
-            f"{_number(param.maximum)}. Supply an argument that is less than or equal to "
-            f"{_number(param.maximum)} and then try the command again.",
-        )
+    _out_of_range(param, value, advice=True)
     return value
 
 
@@ -122,22 +128,13 @@ def check_float(param: Parameter, value: Any) -> float | None:
         raise _wrong_type(param, value, "System.Double")
     if isinstance(value, float) and math.isnan(value):
         raise _invalid(param, "The argument is NaN, which is not a number. Supply a number.")
-    if param.minimum is not None and value < param.minimum:
-        raise _invalid(
-            param,
-            f"The {_number(value)} argument is less than the minimum allowed range of "
-            f"{_number(param.minimum)}.",
-        )
-    if param.maximum is not None and value > param.maximum:
-        raise _invalid(
-            param,
-            f"The {_number(value)} argument is greater than the maximum allowed range of "
-            f"{_number(param.maximum)}.",
-        )
+    _out_of_range(param, value, advice=False)
     try:
         return float(value)
     except OverflowError:
-        raise _invalid(param, f"The {_number(value)} argument is too large for a number.") from None
+        raise _invalid(
+            param, f"The {checks.number_text(value)} argument is too large for a number."
+        ) from None
 
 
 def check_choice(param: Parameter, value: Any) -> str | None:
@@ -159,115 +156,31 @@ def check_choice(param: Parameter, value: Any) -> str | None:
 
 def check_api_base(param: Parameter, value: Any) -> str | None:
     """An absolute http(s) URL with a host, a valid port and no user-info, surrounding
-    whitespace trimmed (a trailing space would otherwise end up in every request's path)."""
+    whitespace trimmed (see :func:`psopenai_py.checks.base_url`)."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise _wrong_type(param, value, "System.Uri")
-    base: str = value.strip()
-    if not is_absolute_http_url(base):
-        raise _invalid(
-            param,
-            f'The argument "{_printable(scrub(base))}" is not an absolute http or https URL '
-            "(for example https://api.openai.com/v1).",
-        )
-    problem = api_base_problem(base)
-    if problem:
-        raise _invalid(param, problem)
-    return base
-
-
-def api_base_problem(value: str) -> str | None:
-    """Why an absolute URL cannot be an API base (user-info, a bad port or host, a control or
-    space character in it), or None."""
-    parts = urlsplit(value)
-
-    def shown() -> str:  # the value as a message may show it: built only for a message
-        return _printable(scrub(value))
-
-    if "@" in parts.netloc:
-        # requests would drop the credentials silently, and they would show in the Path lines.
-        return (
-            f'The argument "{shown()}" carries user-info (user:password@); '
-            "credentials in the URL are not supported: give the key with -ApiKey and the "
-            "proxy's credentials in HTTPS_PROXY."
-        )
-    bad = next((i for i, ch in enumerate(value) if ch.isspace() or not ch.isprintable()), None)
-    if bad is not None:
-        # urlsplit drops some of them silently and keeps others in the path: refused instead.
-        return (
-            f'The argument "{shown()}" contains a space or control character at position {bad}; '
-            "encode it (%20) or remove it."
-        )
-    try:
-        port = parts.port  # raises for a port that is not a number, or out of range
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        # Port 0 would silently become 80; a bad one would fail deep inside the HTTP client.
-        return f'The argument "{shown()}" has an invalid port; a port is a number from 1 to 65535.'
-    host = parts.hostname or ""
-    if not host.startswith("[") and ":" not in host:
-        try:
-            host.encode("idna")  # an empty or over-long label, or a character no host may hold
-        except UnicodeError:
-            return f'The argument "{shown()}" has an invalid host name "{_printable(host)}".'
-        if any(ch in host for ch in '\\<>"{}|^`%'):
-            return f'The argument "{shown()}" has an invalid host name "{_printable(host)}".'
-    return None
-
-
-def is_absolute_http_url(value: str) -> bool:
-    """True for ``http://host...`` and ``https://host...``."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-
-
-HEADER_NAME_PATTERN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-"""An HTTP header name (RFC 9110 token)."""
-
-
-def _printable(text: str) -> str:
-    """Control characters shown as escapes, so a message never carries a raw CR, LF or NUL."""
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else ch for ch in text)
-
-
-def _header_problem(value: str) -> str | None:
-    for index, ch in enumerate(value):
-        if ch in "\r\n\0":
-            name = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL character"}[ch]
-            return f"{name} at position {index}"
-        if ord(ch) > 0xFF:
-            return f"the non-Latin-1 character U+{ord(ch):04X} at position {index}"
-    return None
+    return _worded(param, checks.base_url, value, f'The argument "{checks.shown_url(value.strip())}"')
 
 
 def check_header_value(
     param: Parameter, value: str, *, what: str = "The value", masked: str | None = None
 ) -> str:
-    """``value`` with surrounding whitespace trimmed; a CR, LF or NUL, or a character outside
-    Latin-1, left inside it is a binding error showing the value masked (HTTP headers cannot carry
-    them, and http.client would otherwise fail with the whole value in its message)."""
-    trimmed = value.strip()
-    problem = _header_problem(trimmed)
-    if problem:
-        shown = masked if masked is not None else mask_key(trimmed)
-        raise _invalid(
-            param,
-            f"{what} {_printable(shown)} contains {problem}; an HTTP header value may hold no CR, "
-            "LF or NUL and only Latin-1 characters (surrounding whitespace is trimmed). Nothing "
-            "was sent.",
-        )
-    return trimmed
+    """``value`` trimmed and checked as an HTTP header value (see
+    :func:`psopenai_py.checks.header_value`); the error shows the value masked."""
+    shown = masked if masked is not None else mask_key(checks.trim(value))
+    return _worded(
+        param, checks.header_value, value, f"{what} {checks.printable(shown)}", after=_NOTHING_SENT
+    )
 
 
 def clean_api_key(param: Parameter, key: Secret, *, source: str = "The API key") -> Secret | None:
-    """A key trimmed and checked as a header value (None when nothing is left)."""
+    """A key trimmed and checked (see :func:`psopenai_py.checks.api_key`; None when nothing is
+    left); the error shows the key masked."""
     plain = key.reveal()
-    trimmed = check_header_value(param, plain, what=source, masked=mask_key(plain.strip()))
+    subject = f"{source} {checks.printable(mask_key(checks.trim(plain)))}"
+    trimmed = _worded(param, checks.api_key, plain, subject, after=_NOTHING_SENT)
     if not trimmed:
         return None
     return key if trimmed == plain else Secret(trimmed)
@@ -278,30 +191,25 @@ def check_organization(param: Parameter, value: Any) -> str | None:
     text = check_optional_str(param, value)
     if text is None:
         return None
-    trimmed = check_header_value(param, text, masked=mask_organization(text.strip()))
+    trimmed = check_header_value(param, text, masked=mask_organization(checks.trim(text)))
     return trimmed or None
 
 
 def check_headers(param: Parameter, value: Any) -> Mapping[str, Any] | None:
-    """AdditionalHeaders: names are HTTP tokens, values (as text) trimmed and checked."""
+    """AdditionalHeaders: names are HTTP tokens and not message framing, values (as text)
+    trimmed and checked (see :mod:`psopenai_py.checks`)."""
     mapping = check_mapping(param, value)
     if mapping is None:
         return None
     result: dict[str, str] = {}
     for name, item in mapping.items():
-        if not HEADER_NAME_PATTERN.fullmatch(name):
-            raise _invalid(
-                param,
-                f"The header name {_printable(name)!r} is not a valid HTTP header name (letters, "
-                "digits and !#$%&'*+-.^_`|~ only). Nothing was sent.",
-            )
+        _worded(param, checks.header_name, name, after=_NOTHING_SENT)
         result[name] = check_header_value(param, str(item), what=f"The value of header {name!r}")
     return result
 
 
 def check_api_key(param: Parameter, value: Any) -> Secret | None:
-    """A str or a Secret, wrapped, trimmed and checked as a header value; an empty key counts
-    as not given."""
+    """A str or a Secret, wrapped, trimmed and checked; an empty key counts as not given."""
     if value is None:
         return None
     if isinstance(value, Secret):
@@ -364,7 +272,7 @@ def check_additional_body(param: Parameter, value: Any) -> Mapping[str, Any] | N
 
 
 def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> dict[str, str]:
-    """The API's metadata limits: 16 pairs, string keys of 64 and string values of 512 characters.
+    """The API's metadata limits (see :func:`psopenai_py.checks.metadata`).
 
     ``optional``: None is allowed and gives an empty dict (filters, Request-ChatCompletion).
     """
@@ -374,33 +282,7 @@ def check_metadata(param: Parameter, value: Any, *, optional: bool = False) -> d
         raise _invalid(param, "The argument is null. Supply a dictionary (an empty one clears the metadata).")
     if not isinstance(value, Mapping):
         raise _wrong_type(param, value, "System.Collections.IDictionary")
-    if len(value) > METADATA_MAX_PAIRS:
-        raise _invalid(param, f"It has {len(value)} pairs; the limit is {METADATA_MAX_PAIRS}.")
-    result: dict[str, str] = {}
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise _invalid(param, f"The key {key!r} is a {type(key).__name__}; keys must be strings.")
-        if len(key) > METADATA_MAX_KEY_LENGTH:
-            raise _invalid(
-                param,
-                f"The key {key[:20]!r}... has {len(key)} characters; the limit is {METADATA_MAX_KEY_LENGTH}.",
-            )
-        if not isinstance(item, str):
-            raise _invalid(
-                param, f"The value of key {key!r} is a {type(item).__name__}; values must be strings."
-            )
-        for text, what in ((key, f"The key {_shown(key)}"), (item, f"The value of key {_shown(key)}")):
-            bad = _unencodable(text)
-            if bad is not None:
-                raise _invalid(param, f"{what} holds {bad}, which no request can carry.")
-        if len(item) > METADATA_MAX_VALUE_LENGTH:
-            raise _invalid(
-                param,
-                f"The value of key {key!r} has {len(item)} characters; the "
-                f"limit is {METADATA_MAX_VALUE_LENGTH}.",
-            )
-        result[key] = item
-    return result
+    return _worded(param, checks.metadata, value)
 
 
 def bind_completion_id(param: Parameter, value: Any) -> str:
@@ -418,35 +300,7 @@ def bind_completion_id(param: Parameter, value: Any) -> str:
         raise _invalid(param, "The argument is null. Supply a non-null argument and try the command again.")
     if not isinstance(ident, str):
         raise _wrong_type(param, ident, "System.String")
-    if not ident.strip():
-        raise _invalid(
-            param, "The argument is an empty or blank string. Supply a completion id such as chatcmpl-abc123."
-        )
-    if len(ident) > COMPLETION_ID_MAX_LENGTH:
-        raise _invalid(
-            param,
-            f"The id has {len(ident)} characters; the limit is {COMPLETION_ID_MAX_LENGTH} (stored "
-            "completion ids are about 40, chatcmpl-...).",
-        )
-    bad = _unencodable(ident) or next(
-        (f"the control character U+{ord(c):04X}" for c in ident if unicodedata.category(c) == "Cc"), None
-    )
-    if bad is not None:
-        raise _invalid(param, f"The id holds {bad}; no stored completion id does.")
-    return ident
-
-
-def _unencodable(text: str) -> str | None:
-    """A lone surrogate (from a JSON \\ud800 escape), which UTF-8 cannot carry, named; else None."""
-    for char in text:
-        if 0xD800 <= ord(char) <= 0xDFFF:
-            return f"the lone surrogate U+{ord(char):04X}"
-    return None
-
-
-def _shown(text: str) -> str:
-    """A key as a message shows it: quoted, escaped, cut short."""
-    return ascii(text[:20]) + ("..." if len(text) > 20 else "")
+    return _worded(param, checks.completion_id, ident, "The argument")
 
 
 def _property_by_name(value: Any, names: tuple[str, ...]) -> Any:

@@ -3,6 +3,7 @@ side with the official ``openai`` package (each against its own fresh emulator).
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -118,6 +119,23 @@ def test_same_results_and_same_requests_as_the_official_sdk():
         assert len(paged) == 2 and ("after", actual[0][1]["id"]) not in paged[0][2]
 
 
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        *(
+            (getattr(client_module.Completions, name), getattr(openai.resources.chat.Completions, name))
+            for name in ("create", "retrieve", "update", "list", "delete")
+        ),
+        (client_module.Messages.list, openai.resources.chat.completions.Messages.list),
+    ],
+    ids=["create", "retrieve", "update", "list", "delete", "messages.list"],
+)
+def test_each_method_takes_the_sdks_keywords_in_the_sdks_order(ours, theirs):
+    # help() shows the same signature as the SDK's, so code and habits carry over.
+    assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters)
+    assert ours.__doc__ and ours.__qualname__.endswith(theirs.__name__)
+
+
 @pytest.fixture
 def client(emulator: Emulator, transport) -> psopenai_py.OpenAI:
     return psopenai_py.OpenAI(api_key=KEY, base_url=emulator.url)
@@ -190,7 +208,6 @@ def test_errors_are_the_package_exceptions_with_sdk_aliases(client, emulator):
             ParameterBindingError,
             "the limit is 16",
         ),
-        (lambda c: c.chat.completions.list(limit=0), ParameterBindingError, "between 1 and 100"),
         (lambda c: c.chat.completions.list(order="up"), ParameterBindingError, "'asc' or 'desc'"),
         (lambda c: c.chat.completions.messages.list("x", limit="5"), ParameterTypeError, "int"),
         (
@@ -199,6 +216,27 @@ def test_errors_are_the_package_exceptions_with_sdk_aliases(client, emulator):
             "stream",
         ),
         (lambda c: c.chat.completions.retrieve("x", timeout=-1), ParameterBindingError, "timeout"),
+        (
+            lambda c: c.chat.completions.retrieve("x", timeout=float("inf")),
+            ParameterBindingError,
+            "`timeout` is inf seconds, over the limit",
+        ),
+        (lambda c: c.chat.completions.retrieve("x", extra_query={1: "v"}), ParameterTypeError, "must be str"),
+        (
+            lambda c: c.with_options(organization="org-a\nb"),
+            ParameterBindingError,
+            "organization id given by `organization` has a line break",
+        ),
+        (
+            lambda c: c.with_options(max_retries=101),
+            ParameterBindingError,
+            "`max_retries` must be from 0 to 100",
+        ),
+        (
+            lambda c: c.with_options(base_url="http://h:0/v1"),
+            ParameterBindingError,
+            r'`base_url` "http://h:0/v1" has an invalid port',
+        ),
     ],
 )
 def test_bad_input_sends_nothing(client, emulator, call, error, words):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from .. import checks
 from ..parameters import Command, Parameter
 from ..secret import Secret
 from ..settings import OpenAIContext, get_context, modify_context
@@ -25,9 +26,7 @@ _CONTEXT_VALUES = (
         "ApiKey",
         "api_key",
         "Object",
-        "The API key to use in this process, as a string or a psopenai_py.Secret. Surrounding "
-        "whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in it is refused, "
-        "the key shown masked.",
+        f"The API key to use in this process, as a string or a psopenai_py.Secret. {checks.KEY_RULE}",
     ),
     Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.", choices=("OpenAI", "Azure")),
     Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
@@ -44,8 +43,7 @@ _CONTEXT_VALUES = (
         "Organization",
         "organization",
         "String",
-        "The organization id. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
-        "character left in it is refused.",
+        f"The organization id. {checks.HEADER_VALUE_RULE}",
         aliases=("OrgId",),
     ),
     Parameter(
@@ -53,17 +51,17 @@ _CONTEXT_VALUES = (
         "timeout_sec",
         "Int32",
         "Seconds each attempt may take in all (connect, send, wait, read the body); 0 waits "
-        "forever. 0 to 2147483647.",
+        f"forever. 0 to {checks.MAX_TIMEOUT_SECONDS}.",
         minimum=0,
-        maximum=2147483647,
+        maximum=checks.MAX_TIMEOUT_SECONDS,
     ),
     Parameter(
         "MaxRetryCount",
         "max_retry_count",
         "Int32",
-        "Retries after 429 or 5xx, 0 to 100.",
+        f"Retries after 429 or 5xx, 0 to {checks.MAX_RETRIES}.",
         minimum=0,
-        maximum=100,
+        maximum=checks.MAX_RETRIES,
     ),
 )
 

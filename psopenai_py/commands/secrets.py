@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Any
 
-from .. import keyring_store
+from .. import checks, keyring_store
 from ..errors import ParameterBindingError, ParameterTypeError, SecretStoreError
 from ..masking import mask_key, mask_organization
 from ..parameters import Command, Parameter
@@ -35,16 +35,14 @@ SET_OPENAI_SECRET = Command(
             "The API key to store, as a string or a psopenai_py.Secret. When not given it "
             "is asked for without echo on a terminal, or read from the first line of "
             "standard input when that is piped, so the key never has to be on a command "
-            "line. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
-            "character left in it is refused, the key shown masked.",
+            f"line. {checks.KEY_RULE}",
             position=0,
         ),
         Parameter(
             "Organization",
             "organization",
             "String",
-            "An organization id to store beside the key. Surrounding whitespace is trimmed; "
-            "a CR, LF, NUL or non-Latin-1 character left in it is refused.",
+            f"An organization id to store beside the key. {checks.HEADER_VALUE_RULE}",
             aliases=("OrgId",),
         ),
     ),

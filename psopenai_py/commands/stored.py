@@ -15,12 +15,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import InvalidResponseException, ParameterBindingError
-from ..parameters import Command, Parameter, settings_parameters
+from .. import checks
+from ..errors import InvalidResponseException
+from ..masking import mask_organization
+from ..parameters import Command, settings_parameters
 from ..scrub import scrub
 from ..secret import Secret
 from ..transport import RequestOptions, Transport, encode_path
-from ..validation import check_metadata, is_absolute_http_url
 from .common import Invocation, prepare_invocation
 from .paging import json_kind as _json_kind
 
@@ -28,8 +29,6 @@ __all__ = [
     "SETTINGS_TABLE",
     "open_invocation",
     "with_extras",
-    "check_completion_id",
-    "check_dialect_metadata",
     "retrieve",
     "update",
     "delete",
@@ -40,8 +39,6 @@ __all__ = [
     "DIALECT_ORGANIZATION",
     "check_text",
     "check_object",
-    "clean_api_key",
-    "check_headers",
     "KeyScrubber",
 ]
 
@@ -51,17 +48,14 @@ DIALECT_BASE_URL = "OPENAI_BASE_URL"
 DIALECT_ORGANIZATION = "OPENAI_ORG_ID"
 API_KEY_NAME = "OPENAI_API_KEY"
 
-# The settings parameters the checks of prepare_invocation read (the dialects check their own
-# spellings of them first, so these names show only for a value nothing else caught).
+# The settings parameters prepare_invocation reads.  The dialects check their own spellings of
+# them first, with the same rules (psopenai_py.checks), so these names never show.
 SETTINGS_TABLE = Command(
     name="chat.completions",
     python_name="chat.completions",
     synopsis="The stored-completion operations of the openai CLI and SDK dialects.",
     parameters=settings_parameters(),
 )
-
-# Named as the SDK's keyword and the CLI's flag, so messages read right in both dialects.
-_METADATA = Parameter("metadata", "metadata", "IDictionary", "metadata pairs")
 
 
 def open_invocation(
@@ -80,33 +74,35 @@ def open_invocation(
     (context, module globals, ``OPENAI_API_BASE``/``OPENAI_ORGANIZATION``, the OS keyring).
 
     Raises :class:`~psopenai_py.errors.MissingSettingError` when no key is found anywhere, and
-    :class:`~psopenai_py.errors.ParameterBindingError` for an ``OPENAI_BASE_URL`` that is not an
-    http(s) URL (the official CLI refuses it too, rather than silently using another server), and
-    for a key that cannot go into a header (see :func:`clean_api_key`; ``api_key_label`` names
-    where the caller's key came from, ``--api-key`` or ``api_key``).
+    :class:`~psopenai_py.errors.ParameterBindingError` for a key that cannot be sent (see
+    :func:`psopenai_py.checks.api_key`; ``api_key_label`` names where the caller's key came from,
+    ``--api-key`` or ``api_key``) and for an ``OPENAI_BASE_URL`` or ``OPENAI_ORG_ID`` that fails
+    its check (the official CLI refuses such a base URL too, rather than silently using another
+    server).  The caller's base URL and organization are checked by the caller, in its words.
     """
     if isinstance(api_key, Secret):
         api_key = api_key.reveal() if api_key else None
-    if isinstance(api_key, str):
-        api_key = clean_api_key(api_key, api_key_label)
-    if api_key is None or api_key == "":
+    if isinstance(api_key, str) and api_key:
+        api_key = checks.checked("api_key", checks.api_key, api_key, f"The API key given by {api_key_label}")
+    if not api_key:
         # Read before the context and module globals, as the SDK reads it before anything else.
         from_env = os.environ.get(API_KEY_NAME) or None
-        api_key = clean_api_key(from_env, API_KEY_NAME) if from_env is not None else None
+        subject = f"The API key from the environment variable {API_KEY_NAME}"
+        api_key = checks.checked(API_KEY_NAME, checks.api_key, from_env, subject) if from_env else None
     if base_url is None:
         env_base = os.environ.get(DIALECT_BASE_URL) or None
-        if env_base is not None and not is_absolute_http_url(env_base):
-            raise ParameterBindingError(
-                "base_url",
-                f'{DIALECT_BASE_URL} "{env_base}" is missing a scheme or host '
-                "(expected http:// or https:// and a host name).",
-            )
-        base_url = env_base
+        if env_base is not None:
+            subject = f'{DIALECT_BASE_URL} "{checks.shown_url(env_base.strip())}"'
+            base_url = checks.checked(DIALECT_BASE_URL, checks.base_url, env_base, subject)
     if organization is None:
-        organization = os.environ.get(DIALECT_ORGANIZATION) or None
+        env_org = os.environ.get(DIALECT_ORGANIZATION) or None
+        if env_org is not None:
+            shown = checks.printable(mask_organization(checks.trim(env_org)))
+            subject = f"The organization id {shown} from the environment variable {DIALECT_ORGANIZATION}"
+            organization = checks.checked(DIALECT_ORGANIZATION, checks.header_value, env_org, subject) or None
     return prepare_invocation(
         SETTINGS_TABLE,
-        api_key=api_key,
+        api_key=api_key or None,
         api_base=base_url,
         organization=organization,
         max_retry_count=max_retries,
@@ -136,36 +132,24 @@ def with_extras(
     return dataclasses.replace(invocation, options=options)
 
 
-def check_completion_id(value: Any, name: str = "completion_id") -> str:
-    """A non-empty completion id; the SDK's message otherwise (a ValueError, nothing sent)."""
-    if not isinstance(value, str):
-        raise ParameterBindingError(
-            name, f"Expected a string for `{name}` but received {type(value).__name__}"
-        )
-    if not value.strip():
-        raise ParameterBindingError(name, f"Expected a non-empty value for `{name}` but received {value!r}")
-    return str(check_text(value, name))
-
-
-def check_dialect_metadata(value: Any, *, nullable: bool) -> dict[str, str] | None:
-    """The API's metadata limits (16 pairs, keys 64, string values 512), checked before sending;
-    None passes through when ``nullable`` (an update with null clears the metadata)."""
-    if value is None and nullable:
-        return None
-    _check_texts(value, "metadata")
-    return check_metadata(_METADATA, value)
+def _by_id(
+    invocation: Invocation,
+    method: str,
+    completion_id: str,
+    expected: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+) -> Any:
+    """One request to ``chat/completions/{id}``, its answer checked to be an object."""
+    path = encode_path("chat/completions/{}", check_text(completion_id, "completion_id"))
+    answer = invocation.request(method, path, body=body, timeout_override=timeout)
+    return check_object(answer, expected)
 
 
 def retrieve(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``GET /chat/completions/{id}``: the completion as sent."""
-    return check_object(
-        invocation.request(
-            "GET",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            timeout_override=timeout,
-        ),
-        "a chat.completion",
-    )
+    return _by_id(invocation, "GET", completion_id, "a chat.completion", timeout=timeout)
 
 
 def update(
@@ -176,27 +160,13 @@ def update(
     timeout: float | None = None,
 ) -> Any:
     """``POST /chat/completions/{id}`` with ``{"metadata": ...}`` (null clears it)."""
-    return check_object(
-        invocation.request(
-            "POST",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            body={"metadata": metadata},
-            timeout_override=timeout,
-        ),
-        "a chat.completion",
-    )
+    body = {"metadata": metadata}
+    return _by_id(invocation, "POST", completion_id, "a chat.completion", body=body, timeout=timeout)
 
 
 def delete(invocation: Invocation, completion_id: str, *, timeout: float | None = None) -> Any:
     """``DELETE /chat/completions/{id}``: the ``chat.completion.deleted`` object."""
-    return check_object(
-        invocation.request(
-            "DELETE",
-            encode_path("chat/completions/{}", check_text(completion_id, "completion_id")),
-            timeout_override=timeout,
-        ),
-        "a chat.completion.deleted",
-    )
+    return _by_id(invocation, "DELETE", completion_id, "a chat.completion.deleted", timeout=timeout)
 
 
 def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None) -> Any:
@@ -236,78 +206,12 @@ def _page(invocation: Invocation, path: str, query: Sequence[tuple[str, Any]], t
 
 # -- checks of what goes out and what comes back -------------------------------------------------
 
-_KEY_EDGES = " \t\r\n\ufeff"  # a key file's line ending, a BOM from a Windows editor
-
-
-def clean_api_key(value: str | None, label: str) -> str | None:
-    """A key as it can go into a header: surrounding white space and a byte-order mark removed
-    (a key read from a file keeps its line ending); a key with a line break, a control or a
-    non-ASCII character inside is refused, naming ``label`` and never quoting the key."""
-    if value is None:
-        return None
-    key = value.strip(_KEY_EDGES)
-    for position, char in enumerate(key, start=1):
-        if not " " <= char < "\x7f":
-            if char in "\r\n":
-                what = "a line break"
-            elif char < " " or char == "\x7f":
-                what = "a control character"
-            else:
-                what = "a non-ASCII character"
-            raise ParameterBindingError(
-                "api_key",
-                f"The API key given by {label} has {what} at position {position}; an API key is "
-                "printable ASCII. Nothing was sent.",
-            )
-    return key or None
-
-
-_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_FRAMING_HEADERS = frozenset(
-    ("content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer")
-)
-
-
-def check_headers(value: Mapping[str, Any] | None, name: str) -> dict[str, str] | None:
-    """Extra headers that HTTP can carry: token names, Latin-1 values without line breaks or
-    control characters, none of the message-framing ones.  The error names the header, never
-    its value (a header may carry a credential)."""
-    if value is None:
-        return None
-    checked: dict[str, str] = {}
-    for header, item in value.items():
-        text = str(item)
-        problem = None
-        if not isinstance(header, str) or not header or not set(header) <= _TOKEN_CHARS:
-            problem = "is not a valid header name"
-        elif any(c in text for c in "\r\n"):
-            problem = "has a line break in its value"
-        elif any((c < " " and c != "\t") or c == "\x7f" for c in text):
-            problem = "has a control character in its value"
-        elif any(ord(c) > 0xFF for c in text):
-            problem = "has a character outside Latin-1 in its value, which HTTP headers cannot carry"
-        elif header.lower() in _FRAMING_HEADERS:
-            problem = "is set by the HTTP client and cannot be replaced"
-        if problem:
-            raise ParameterBindingError(
-                name, f"The header {header!r} in `{name}` {problem}. Nothing was sent."
-            )
-        checked[header] = text
-    return checked
-
 
 def check_text(value: Any, name: str) -> Any:
-    """Text that can be sent as UTF-8: a str with a lone surrogate (bytes that were not UTF-8 on
-    a command line) is refused, naming the parameter, before anything is sent."""
+    """Text that can be sent as UTF-8 (see :func:`psopenai_py.checks.utf8_text`), checked
+    before anything is sent; anything else passes as it is."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ParameterBindingError(
-                name,
-                f"The value of {name} is not valid text: character {exc.start + 1} is an undecodable "
-                f"byte ({value[exc.start]!a}); pass UTF-8 text. Nothing was sent.",
-            ) from None
+        checks.checked(name, checks.utf8_text, value, f"The value of {name}")
     return value
 
 

@@ -226,7 +226,9 @@ _Request = Callable[[Any, float, Printer, TextIO], None]
 
 def _headers(parsed: Parsed) -> dict[str, str]:
     """The -H headers (the last of a name wins), with OpenAI-Project from --project or
-    OPENAI_PROJECT_ID unless a -H names it."""
+    OPENAI_PROJECT_ID unless a -H names it (each value checked by the grammar, or here)."""
+    from .. import checks
+
     headers: dict[str, str] = {}
     for name, value in parsed.get("header") or []:
         for known in [k for k in headers if k.lower() == name.lower()]:
@@ -234,26 +236,29 @@ def _headers(parsed: Parsed) -> dict[str, str]:
         headers[name] = value
     project = parsed.get("project") or os.environ.get("OPENAI_PROJECT_ID") or None
     if project and not any(k.lower() == "openai-project" for k in headers):
-        headers["OpenAI-Project"] = grammar.GLOBAL_FLAG_INDEX["header"].convert(f"OpenAI-Project: {project}")[
-            1
-        ]
+        try:
+            headers["OpenAI-Project"] = checks.header_value(project, "The project id")
+        except checks.Invalid as exc:  # only the environment's can fail: --project is checked
+            raise grammar.UsageError(f"OPENAI_PROJECT_ID: {exc.problem}") from None
     return headers
 
 
-def _metadata(parsed: Parsed, *, nullable: bool = True) -> Any:
-    from ..commands import stored
-    from ..errors import PSOpenAIError
+def _metadata(parsed: Parsed) -> dict[str, str] | None:
+    """--metadata checked (:func:`psopenai_py.checks.metadata`); null (or none given) passes:
+    an update with null clears the metadata."""
+    from .. import checks
 
     value = parsed.get("metadata")
-    if isinstance(value, dict):
+    if value is None:
+        return None
+    try:
         hint = _metadata_hint(value)
         if hint:
-            raise grammar.UsageError(f"Incorrect Usage: invalid value for flag --metadata: {hint}")
-    try:
-        return stored.check_dialect_metadata(value, nullable=nullable)
-    except PSOpenAIError as exc:
+            raise checks.Invalid(hint)
+        return checks.metadata(value)
+    except checks.Invalid as exc:
         raise grammar.UsageError(
-            f"Incorrect Usage: invalid value for flag --metadata: {_problem(str(exc))}"
+            f"Incorrect Usage: invalid value for flag --metadata: {exc.problem.rstrip('.')}"
         ) from None
 
 
@@ -280,12 +285,6 @@ def _metadata_hint(value: dict[str, Any]) -> str | None:
             kind = "a mapping" if isinstance(item, dict) else "a list"
             return f"the value of key '{key}' is {kind}; metadata values are strings"
     return None
-
-
-def _problem(message: str) -> str:
-    # The core's messages start with "Cannot validate argument on parameter 'metadata'. ".
-    head, dot, rest = message.partition(". ")
-    return rest if dot and head.startswith("Cannot ") else message
 
 
 def _list_query(parsed: Parsed, *, filters: bool) -> list[tuple[str, Any]]:

@@ -16,9 +16,9 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from ..validation import is_absolute_http_url
+from .. import checks
 from .flow import FlowError, parse_flow
 from .output import visible
 
@@ -40,9 +40,11 @@ __all__ = [
     "suggest",
 ]
 
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
 FORMATS = ("auto", "json", "jsonl", "pretty", "text")
 ERROR_FORMATS = ("auto", "json")
-_MAX_RETRIES = 100  # MaxRetryCount's range in this package
 
 
 class UsageError(ValueError):
@@ -60,7 +62,7 @@ class Flag:
     name: str
     help: str
     kind: str = "string"
-    """string, int, number, bool, switch, choice, object, objects, list, header"""
+    """string, int, number, seconds, bool, switch, choice, object, objects, url, header, id"""
     short: str | None = None
     choices: tuple[str, ...] = ()
     required: bool = False
@@ -85,15 +87,20 @@ class Flag:
 def _check_decodable(what: str, text: str) -> None:
     """A command line word that was not valid UTF-8 (or the locale's encoding) reaches Python
     with lone surrogates in it; it could not be sent, so it is refused here."""
+    _checked(f"Incorrect Usage: invalid value for {what}", checks.utf8_text, text)
+
+
+def _checked(head: str, check: Callable[[_V, str], _T], value: _V, subject: str = "It") -> _T:
+    """``check(value, subject)`` (a rule of :mod:`psopenai_py.checks`), its problem as a
+    UsageError after ``head``."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else None
-        shown = f"the byte 0x{byte:02x}" if byte is not None else "a lone surrogate"
-        raise UsageError(
-            f"Incorrect Usage: invalid value for {what}: character {exc.start + 1} is {shown}, "
-            "which is not text in UTF-8 (or this terminal's encoding)"
-        ) from None
+        return check(value, subject)
+    except checks.Invalid as exc:
+        raise UsageError(f"{head}: {exc.problem.rstrip('.')}") from None
+
+
+def _head(flag: Flag) -> str:
+    return f"Incorrect Usage: invalid value for flag --{flag.name}"
 
 
 def _usage(flag: Flag, text: str, problem: str) -> UsageError:
@@ -123,6 +130,10 @@ def _number(flag: Flag, text: str) -> float:
         raise _usage(flag, text, "not a finite number")
     _check_range(flag, text, value)
     return value
+
+
+def _seconds(flag: Flag, text: str) -> float:
+    return _checked(_head(flag), checks.timeout_seconds, _number(flag, text))
 
 
 def _check_range(flag: Flag, text: str, value: float) -> None:
@@ -176,41 +187,26 @@ def _objects(flag: Flag, text: str) -> list[Any]:
     return value
 
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-# Headers that frame the message: a wrong value makes the server wait for bytes that never come
-# or read the next request as this one's body.
-_FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer")
-
-
 def _header(flag: Flag, text: str) -> tuple[str, str]:
+    """``Name: Value`` (spaces around either trimmed, as curl's -H), each part checked."""
     name, colon, value = text.partition(":")
-    name, value = name.strip(), value.strip(" \t")
-    problem = None
+    name = name.strip()
+    # The value is never quoted in a message: a header may carry a credential.
+    head = f"{_head(flag)} ({visible(name) or '?'})"
     if not colon or not name:
-        problem = "expected 'Name: Value'"
-    elif not _TOKEN.fullmatch(name):
-        problem = "the name may hold only letters, digits and !#$%&'*+.^_`|~- (no spaces)"
-    elif any(c in value for c in "\r\n"):
-        problem = "the value has a line break (one header per flag)"
-    elif visible(value) != value or "\x7f" in value:
-        problem = "the value has a control character"
-    elif not all(ord(c) < 0x100 for c in value):
-        problem = "the value has a character outside Latin-1, which HTTP headers cannot carry"
-    elif name.lower() in _FRAMING_HEADERS:
-        problem = f"{name} is set by the HTTP client and cannot be replaced"
-    if problem:
-        # The value is not quoted: a header may carry a credential.
-        raise UsageError(f"Incorrect Usage: invalid value for flag --{flag.name} ({name or '?'}): {problem}")
-    return name, value
+        raise UsageError(f"{head}: expected 'Name: Value'")
+    _checked(head, checks.header_name, name, "the header")
+    return name, _checked(head, checks.header_value, value, "the value")
+
+
+def _id(flag: Flag, text: str) -> str:
+    """An id sent as a header (organization, project): trimmed and checked as a header value."""
+    return _checked(_head(flag), checks.header_value, text)
 
 
 def _url(flag: Flag, text: str) -> str:
-    if not is_absolute_http_url(text):
-        raise UsageError(
-            f'Incorrect Usage: --{flag.name} "{text[:60]}" is missing a scheme or '
-            "host (expected http:// or https://)"
-        )
-    return text
+    subject = f'--{flag.name} "{visible(checks.shown_url(text.strip()))[:60]}"'
+    return _checked("Incorrect Usage", checks.base_url, text, subject)
 
 
 _CONVERTERS: dict[str, Callable[[Flag, str], Any]] = {
@@ -218,12 +214,16 @@ _CONVERTERS: dict[str, Callable[[Flag, str], Any]] = {
     "string": _string,
     "int": _int,
     "number": _number,
+    "seconds": _seconds,
     "bool": _bool,
     "choice": _choice,
     "object": _object,
     "objects": _objects,
     "header": _header,
+    "id": _id,
 }
+
+_FORMAT_ERROR_HELP = "error format: auto (one line on stderr), json (the API's error object on stdout too)"
 
 GLOBAL_FLAGS: tuple[Flag, ...] = (
     Flag("api-key", "API key (default: OPENAI_API_KEY, then the usual resolution and the OS keyring)"),
@@ -233,8 +233,8 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
         "OPENAI_API_BASE, then https://api.openai.com/v1)",
         kind="url",
     ),
-    Flag("organization", "organization id (default: OPENAI_ORG_ID, then OPENAI_ORGANIZATION)"),
-    Flag("project", "project id, sent as OpenAI-Project (default: OPENAI_PROJECT_ID)"),
+    Flag("organization", "organization id (default: OPENAI_ORG_ID, then OPENAI_ORGANIZATION)", kind="id"),
+    Flag("project", "project id, sent as OpenAI-Project (default: OPENAI_PROJECT_ID)", kind="id"),
     Flag(
         "header",
         "an extra request header 'Name: Value' (repeatable; the last one of a name wins)",
@@ -244,19 +244,14 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "max-retries",
-        "retries on 429 and server errors (0 to 100, default 2)",
+        f"retries on 429 and server errors (0 to {checks.MAX_RETRIES}, default 2)",
         kind="int",
         minimum=0,
-        maximum=_MAX_RETRIES,
+        maximum=checks.MAX_RETRIES,
     ),
-    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="number", minimum=0.001),
+    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="seconds"),
     Flag("format", "output format: auto (text), json, jsonl, pretty, text", kind="choice", choices=FORMATS),
-    Flag(
-        "format-error",
-        "error format: auto (one line on stderr), json (the API's error object on stdout too)",
-        kind="choice",
-        choices=ERROR_FORMATS,
-    ),
+    Flag("format-error", _FORMAT_ERROR_HELP, kind="choice", choices=ERROR_FORMATS),
     Flag("debug", "log requests and responses to stderr (keys and header values hidden)", kind="switch"),
     Flag("help", "show help", kind="switch", short="h"),
     Flag("version", "show the version", kind="switch", short="v"),
@@ -266,7 +261,8 @@ GLOBAL_FLAG_INDEX = {flag.name: flag for flag in GLOBAL_FLAGS}
 
 _ID = Flag("completion-id", "the stored completion's id (or the first argument)")
 _AFTER = Flag("after", "list after this id")
-_LIMIT = Flag("limit", "items per page (1 to 100)", kind="int", minimum=1, maximum=100)
+# Sent as given, as the official CLI does: the server bounds it (1 to 100 today).
+_LIMIT = Flag("limit", "items per page (the API takes 1 to 100)", kind="int")
 _ORDER = Flag("order", "asc or desc (by creation time)", kind="choice", choices=("asc", "desc"))
 _MAX_ITEMS = Flag("max-items", "stop after this many items (-1: all pages)", kind="int", minimum=-1)
 _MODEL_FILTER = Flag("model", "only completions of this model")
@@ -291,6 +287,12 @@ class Verb:
         return f"{self.resource} {self.name}"
 
 
+def _on_one(name: str, summary: str, *flags: Flag) -> Verb:
+    """A chat:completions command on one stored completion, named by --completion-id or the
+    first argument."""
+    return Verb("chat:completions", name, summary, (_ID, *flags), takes_id=True, id_required=True)
+
+
 VERBS: tuple[Verb, ...] = (
     Verb(
         "chat:completions",
@@ -311,29 +313,13 @@ VERBS: tuple[Verb, ...] = (
             Flag("max-completion-tokens", "upper bound of generated tokens", kind="int", minimum=1),
         ),
     ),
-    Verb(
-        "chat:completions",
-        "retrieve",
-        "get a stored chat completion",
-        (_ID,),
-        takes_id=True,
-        id_required=True,
-    ),
-    Verb(
-        "chat:completions",
+    _on_one("retrieve", "get a stored chat completion"),
+    _on_one(
         "update",
         "replace a stored completion's metadata",
-        (
-            _ID,
-            Flag(
-                "metadata",
-                "the new metadata: '{foo: bar}' or JSON; null clears it",
-                kind="object",
-                required=True,
-            ),
+        Flag(
+            "metadata", "the new metadata: '{foo: bar}' or JSON; null clears it", kind="object", required=True
         ),
-        takes_id=True,
-        id_required=True,
     ),
     Verb(
         "chat:completions",
@@ -341,14 +327,7 @@ VERBS: tuple[Verb, ...] = (
         "list stored chat completions (every page)",
         (_AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS),
     ),
-    Verb(
-        "chat:completions",
-        "delete",
-        "delete a stored chat completion",
-        (_ID,),
-        takes_id=True,
-        id_required=True,
-    ),
+    _on_one("delete", "delete a stored chat completion"),
     Verb(
         "chat:completions",
         "export",
@@ -603,8 +582,13 @@ def _check_positionals(parsed: Parsed, verb: Verb) -> None:
         parsed.values["completion_id"] = rest.pop(0)
     if rest:
         raise UsageError(f"Unexpected extra arguments: [{' '.join(rest)}]")
-    if verb.id_required and not str(parsed.values.get("completion_id") or "").strip():
+    ident = parsed.values.get("completion_id")
+    if verb.id_required and not str(ident or "").strip():
         raise UsageError(
             'Required flag "completion-id" not set (or empty). Run \'psopenai '
             f"{verb.resource} {verb.name} --help' for usage information."
+        )
+    if ident is not None:
+        _checked(
+            "Incorrect Usage: invalid value for flag --completion-id", checks.completion_id, ident, "The id"
         )
