@@ -112,11 +112,11 @@ def test_help_flags_show_help_and_send_nothing(env, emulator, args):
 
 
 def test_h_is_a_parameter_prefix_where_one_begins_with_h():
+    from psopenai_py.commands import find_unit
     from psopenai_py.powershell.cli import _wants_help
-    from psopenai_py.powershell.registry import find_runner
 
     # Request-ChatCompletion has -History: there -h is its prefix, not a help flag.
-    request, remove = find_runner("Request-ChatCompletion"), find_runner("Remove-ChatCompletion")
+    request, remove = find_unit("Request-ChatCompletion"), find_unit("Remove-ChatCompletion")
     assert not _wants_help(request, ["hi", "-h"])
     assert _wants_help(request, ["hi", "-?"]) and _wants_help(request, ["--help"])
     assert _wants_help(remove, ["chatcmpl-x", "-h"])

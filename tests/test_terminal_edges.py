@@ -21,7 +21,7 @@ import pytest
 
 from psopenai_py.emulator import Emulator
 from psopenai_py.powershell import cli, terminal
-from psopenai_py.powershell.pipeline import Host
+from psopenai_py.powershell.host import Host
 from tests.screen import screen
 from tests.test_terminal import PROGRESS, _posts, run_in_pty
 
@@ -494,7 +494,7 @@ def test_progress_erases_with_spaces_without_vt(monkeypatch):
 
     stream = Tty()
     host = Host(stream)
-    monkeypatch.setattr("psopenai_py.powershell.pipeline.enable_virtual_terminal", lambda s: False)
+    monkeypatch.setattr("psopenai_py.powershell.progress.enable_virtual_terminal", lambda s: False)
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
     host.progress("Set-ChatCompletion", 3, 10, 0, time.monotonic() - 5, final=True)
     host.clear_progress()

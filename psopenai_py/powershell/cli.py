@@ -143,9 +143,9 @@ def _did_you_mean(word: str) -> str:
     """`` Did you mean 'X'?`` for the command or verb nearest to a mistyped one, or nothing."""
     import difflib
 
-    from .registry import runners
+    from ..commands import units
 
-    names = [r.table.name for r in runners().values()] + list(EXTRA_VERBS)
+    names = [r.table.name for r in units()] + list(EXTRA_VERBS)
     by_lower = {n.lower(): n for n in names}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
     return f" Did you mean '{by_lower[close[0]]}'?" if close else ""
@@ -168,11 +168,11 @@ def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def _usage() -> str:
-    from .registry import runners
+    from ..commands import units
 
-    width = max(len(r.table.name) for r in runners().values())
+    width = max(len(r.table.name) for r in units())
     lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "", "commands:"]
-    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in runners().values()]
+    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in units()]
     lines += ["", "also:"]
     lines += [f"  {verb:<{width}}  {text}" for verb, text in EXTRA_VERBS.items()]
     lines += ["", "options: --format json|text (default: json when stdout is not a terminal), --version", ""]
@@ -180,15 +180,15 @@ def _usage() -> str:
 
 
 def _help(args: list[str], out: TextIO, err: TextIO) -> int:
+    from ..commands import find_unit
     from .helpdoc import find_topic, render_help, render_topic
-    from .registry import find_runner
     from .terminal import escape_controls
 
     if not args:
         out.write(_usage())
         return 0
     try:
-        command = find_runner(args[0]).table
+        command = find_unit(args[0]).table
     except KeyError:
         topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
         if topic is None:
@@ -429,16 +429,17 @@ def _line_error(where: str, message: str) -> Any:
 def _run_command(
     name: str, argv: list[str], stdin: Any, out: TextIO, err: TextIO, output_format: str | None
 ) -> int:
+    from ..commands import find_unit
     from ..errors import MissingSettingError, ParameterBindingError, ParameterTypeError, PSOpenAIError
     from .binding import bind, split_arguments
     from .helpdoc import render_help
+    from .host import Host
     from .literals import PowerShellSyntaxError
-    from .pipeline import Host, execute
-    from .registry import find_runner
+    from .pipeline import execute
     from .terminal import escape_controls
 
     try:
-        runner = find_runner(name)
+        runner = find_unit(name)
     except KeyError:
         err.write(
             f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} "
