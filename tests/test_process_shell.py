@@ -309,3 +309,38 @@ def test_the_first_ctrl_c_says_what_it_finishes_and_how_to_quit_now(env, emulato
         return
     assert len(outputs) == 3
     assert lines[-1] == "interrupted: 3 done, 0 failed, 6 not sent"
+
+
+def test_ctrl_c_while_the_front_end_loads_with_stderr_closed_is_130(monkeypatch):
+    from psopenai_py import __main__ as entry
+    from psopenai_py import openai_cli
+
+    def interrupted(argv: object) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(openai_cli, "is_dialect", interrupted)
+    monkeypatch.setattr(sys, "stderr", None)  # as `2>&-` leaves it
+    assert entry.main(["Get-ChatCompletion"]) == 130
+
+
+@needs_dev_full
+@pytest.mark.parametrize("how", ["full", "closed"])
+def test_a_listing_stops_fetching_pages_when_its_output_fails(env, emulator, how):
+    emulator.store.seed(40, prefix="chatcmpl-list-")
+    argv = [*COMMAND, "Get-ChatCompletion", "-All", "-Limit", "2"]
+    if how == "full":
+        with open("/dev/full", "wb") as full:
+            result = subprocess.run(argv, stdout=full, stderr=subprocess.PIPE, env=env, timeout=60)
+        status, err = result.returncode, result.stderr.decode()
+    else:  # `| head -1`
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.readline()
+        child.stdout.close()
+        err = child.stderr.read().decode()
+        status = child.wait(30)
+    _clean(err)
+    assert status == 1
+    assert err.endswith(": 1 done, 0 failed, 0 not sent\n"), err
+    # Twenty pages to list; the run stopped within a page or two of the failed write.
+    assert len(emulator.requests) <= 3

@@ -190,6 +190,12 @@ class _Run:
                 for output in value:
                     self.host.clear_progress()
                     yield self._emit(output)
+                    if self.host.stop.is_set() and isinstance(value, Iterator):
+                        # Stopping (Ctrl-C, an output that failed): no further page is fetched.
+                        close = getattr(value, "close", None)
+                        if callable(close):
+                            close()
+                        break
             except ActionPreferenceStopException:
                 raise
             except PSOpenAIError as error:
