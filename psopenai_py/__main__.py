@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 
@@ -20,8 +21,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_main(args)
     except KeyboardInterrupt:
-        # Ctrl-C while the front-end loads (before its own handler is in place): no traceback.
-        sys.stderr.write("Interrupted.\n")
+        # Ctrl-C while the front-end loads (before its own shell is in place): no traceback,
+        # whatever state stderr is in.
+        if sys.stderr is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write("Interrupted.\n")
         return 130
 
 

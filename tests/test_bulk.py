@@ -11,11 +11,12 @@ from collections.abc import Generator, Iterator
 import pytest
 
 import psopenai_py
+from psopenai_py.commands import find_unit
 from psopenai_py.compat import Set_ChatCompletion
 from psopenai_py.emulator import Emulator, Fault, rate_limit_fault
 from psopenai_py.powershell.binding import bind
-from psopenai_py.powershell.pipeline import Host, execute
-from psopenai_py.powershell.registry import find_runner
+from psopenai_py.powershell.host import Host
+from psopenai_py.powershell.pipeline import execute
 from psopenai_py.transport import Transport, set_default_transport
 from tests.screen import screen
 
@@ -127,7 +128,7 @@ def test_input_is_read_lazily(emulator, transport):
             pulled += 1
             yield ids[index % 3]
 
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     bound = bind(runner.table, [("MetaData", {}), ("ThrottleLimit", 4)], pipeline=endless())
     outputs = execute(runner, bound, Host(io.StringIO()))
     assert isinstance(outputs, Generator)
@@ -145,7 +146,7 @@ class _Terminal(io.StringIO):
 def test_progress_on_a_terminal_only(emulator, transport, monkeypatch):
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
     ids = emulator.store.seed(5, prefix="chatcmpl-prog-")
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     terminal, plain = _Terminal(), io.StringIO()
     for stream in (terminal, plain):
         bound = bind(runner.table, [("MetaData", {})], pipeline=[*ids, "chatcmpl-missing"])
@@ -159,12 +160,12 @@ def test_progress_on_a_terminal_only(emulator, transport, monkeypatch):
 
 
 def test_progress_on_a_console_without_vt_sequences_is_erased_with_spaces(emulator, transport, monkeypatch):
-    from psopenai_py.powershell import pipeline
+    from psopenai_py.powershell import progress
 
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
-    monkeypatch.setattr(pipeline, "enable_virtual_terminal", lambda stream: False)
+    monkeypatch.setattr(progress, "enable_virtual_terminal", lambda stream: False)
     ids = emulator.store.seed(3, prefix="chatcmpl-novt-")
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     terminal = _Terminal()
     list(execute(runner, bind(runner.table, [("MetaData", {})], pipeline=ids), Host(terminal)))
     shown = terminal.getvalue()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from psopenai_py import compat
 from psopenai_py.compat import invoke
 from psopenai_py.emulator import Emulator, Fault
-from psopenai_py.powershell.pipeline import Host
+from psopenai_py.powershell.host import Host
 from tests.conftest import CANARY_KEY
 
 FRAGMENTS = {CANARY_KEY[i : i + 8] for i in range(len(CANARY_KEY) - 7)}

@@ -28,7 +28,7 @@ from psopenai_py.compat import (
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.errors import JournalError, MetadataConflictError, ParameterBindingError
 from psopenai_py.journal import Journal, read_records
-from psopenai_py.powershell.pipeline import Host
+from psopenai_py.powershell.host import Host
 
 from .conftest import CANARY_KEY
 
@@ -83,11 +83,11 @@ def test_whatif_merge_reads_and_shows_the_result_and_writes_nothing(
     emulator: Emulator, ids: list[str]
 ) -> None:
     stream = io.StringIO()
+    from psopenai_py.commands import find_unit
     from psopenai_py.compat import _run_python_call
-    from psopenai_py.powershell.registry import find_runner
 
     _run_python_call(
-        find_runner("Set-ChatCompletion"),
+        find_unit("Set-ChatCompletion"),
         (ids[:2],),
         {"MetaData": PATCH, "Merge": True, "WhatIf": True},
         Host(stream),
@@ -146,12 +146,12 @@ def test_resume_skips_done_and_checks_pending(tmp_path: Path, emulator: Emulator
         Set_ChatCompletion(ids, MetaData=PATCH, Merge=True, Journal=str(journal))
     emulator.server.requests.clear()
     stream = io.StringIO()
+    from psopenai_py.commands import find_unit
     from psopenai_py.compat import _run_python_call
-    from psopenai_py.powershell.registry import find_runner
 
     outputs = list(
         _run_python_call(
-            find_runner("Set-ChatCompletion"),
+            find_unit("Set-ChatCompletion"),
             (ids,),
             {"MetaData": PATCH, "Merge": True, "Journal": str(journal), "Resume": True, "Verbose": True},
             Host(stream),
@@ -289,12 +289,12 @@ def test_conflict_is_reported_and_left_alone_and_force_overrides(
     emulator.store.update_metadata(ids[2], other)  # another writer, between change and restore
     errors: list[BaseException] = []
     stream = io.StringIO()
+    from psopenai_py.commands import find_unit
     from psopenai_py.compat import _run_python_call
-    from psopenai_py.powershell.registry import find_runner
 
     restored = list(
         _run_python_call(
-            find_runner("Restore-ChatCompletionMetadata"),
+            find_unit("Restore-ChatCompletionMetadata"),
             (str(journal),),
             {"ErrorVariable": errors, "ThrottleLimit": 3},
             Host(stream),
@@ -326,11 +326,11 @@ def test_restore_whatif_shows_targets_and_conflicts_and_writes_nothing(
     emulator.server.requests.clear()
     stream = io.StringIO()
     errors: list[BaseException] = []
+    from psopenai_py.commands import find_unit
     from psopenai_py.compat import _run_python_call
-    from psopenai_py.powershell.registry import find_runner
 
     _run_python_call(
-        find_runner("Restore-ChatCompletionMetadata"),
+        find_unit("Restore-ChatCompletionMetadata"),
         (str(journal),),
         {"WhatIf": True, "ErrorVariable": errors},
         Host(stream),

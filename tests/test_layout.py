@@ -19,6 +19,7 @@ FRONT_ENDS = (
     "psopenai_py.openai_cli",
     "psopenai_py.client",
     "psopenai_py.__main__",
+    "psopenai_py.cli_shell",
 )
 """How a user speaks to the package; the core never imports them."""
 

@@ -31,8 +31,8 @@ from psopenai_py.compat import (
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.masking import mask_organization
 from psopenai_py.powershell.binding import PIPELINE_INPUT_MESSAGE, bind, resolve_parameter
+from psopenai_py.powershell.host import Host
 from psopenai_py.powershell.literals import PowerShellSyntaxError, parse_literal
-from psopenai_py.powershell.pipeline import Host
 from psopenai_py.results import MESSAGE_TYPE_NAME
 from psopenai_py.retry import retry_delay_ms, server_delay_ms
 
@@ -442,10 +442,10 @@ def test_row13_cli_int_conversion_errors(text):
 
 def _run(call: Any, **kwargs: Any) -> tuple[Any, str]:
     stream = io.StringIO()
+    from psopenai_py.commands import find_unit
     from psopenai_py.compat import _run_python_call
-    from psopenai_py.powershell.registry import find_runner
 
-    result = _run_python_call(find_runner(call), (), kwargs, Host(stream))
+    result = _run_python_call(find_unit(call), (), kwargs, Host(stream))
     return result, stream.getvalue()
 
 

@@ -12,11 +12,12 @@ import threading
 import pytest
 
 from psopenai_py import compat
+from psopenai_py.commands import find_unit
 from psopenai_py.compat import Set_ChatCompletion, invoke
 from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.powershell.binding import bind
-from psopenai_py.powershell.pipeline import Host, execute
-from psopenai_py.powershell.registry import find_runner
+from psopenai_py.powershell.host import Host
+from psopenai_py.powershell.pipeline import execute
 
 KEY = "sk-streams-000000000000000000000000"
 PATH = re.compile(r"^VERBOSE: Method = (\w+), Path = .*/chat/completions/([\w-]+)$")
@@ -25,7 +26,7 @@ PATH = re.compile(r"^VERBOSE: Method = (\w+), Path = .*/chat/completions/([\w-]+
 def _run_in_thread(
     emulator: Emulator, ids: list[str], stream: io.StringIO, errors: list[BaseException], **common: object
 ) -> threading.Thread:
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     named = [
         ("MetaData", {}),
         ("ApiBase", emulator.url),
@@ -99,7 +100,7 @@ def test_verbose_belongs_to_the_command_it_is_given_to(emulator):
 def test_debug_does_not_turn_on_verbose_lines(emulator):
     [stored] = emulator.store.seed(1, prefix="chatcmpl-dbg-")
     stream = io.StringIO()
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     bound = bind(
         runner.table,
         [
@@ -190,7 +191,7 @@ class _Answers:
 def test_error_action_inquire_through_the_terminal_interface(emulator, answers, sent, raises):
     ids = emulator.store.seed(2, prefix="chatcmpl-inq-")
     items = [ids[0], "chatcmpl-inq-gone1", ids[1], "chatcmpl-inq-gone2"]
-    runner = find_runner("Set-ChatCompletion")
+    runner = find_unit("Set-ChatCompletion")
     terminal = _Answers(*answers)
     stream = io.StringIO()
     bound = bind(

@@ -11,6 +11,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -36,10 +37,12 @@ def run_in_pty(
     *,
     stdin: str | None = None,
     answers: list[str] = (),  # type: ignore[assignment]
+    keys: Callable[[str], bytes] | None = None,
     timeout: float = 20.0,
 ) -> tuple[int, str]:
     """Run ``python -m psopenai_py args`` with stdout and stderr on a new pty that is its
-    controlling terminal, stdin a pipe (when given) or the pty; answer each prompt in turn.
+    controlling terminal, stdin a pipe (when given) or the pty; answer each prompt in turn, and
+    type what ``keys`` returns for the text received so far (asked every 50 ms).
     Returns the exit status and everything the terminal received."""
     import pty
 
@@ -80,6 +83,9 @@ def run_in_pty(
                 asked += 1
         elif child.poll() is not None:
             break
+        typed = keys(received.decode("utf-8", "replace")) if keys is not None else b""
+        if typed:
+            os.write(master, typed)
     else:  # pragma: no cover - a hang is a failure, not a stuck suite
         child.kill()
         raise AssertionError(f"timed out; terminal so far: {received!r}")
@@ -112,11 +118,11 @@ def test_help_flags_show_help_and_send_nothing(env, emulator, args):
 
 
 def test_h_is_a_parameter_prefix_where_one_begins_with_h():
+    from psopenai_py.commands import find_unit
     from psopenai_py.powershell.cli import _wants_help
-    from psopenai_py.powershell.registry import find_runner
 
     # Request-ChatCompletion has -History: there -h is its prefix, not a help flag.
-    request, remove = find_runner("Request-ChatCompletion"), find_runner("Remove-ChatCompletion")
+    request, remove = find_unit("Request-ChatCompletion"), find_unit("Remove-ChatCompletion")
     assert not _wants_help(request, ["hi", "-h"])
     assert _wants_help(request, ["hi", "-?"]) and _wants_help(request, ["--help"])
     assert _wants_help(remove, ["chatcmpl-x", "-h"])

@@ -19,9 +19,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from psopenai_py import cli_shell
 from psopenai_py.emulator import Emulator
 from psopenai_py.powershell import cli, terminal
-from psopenai_py.powershell.pipeline import Host
+from psopenai_py.powershell import stdin as stdin_items
+from psopenai_py.powershell.host import Host
 from tests.screen import screen
 from tests.test_terminal import PROGRESS, _posts, run_in_pty
 
@@ -294,9 +296,9 @@ def test_the_stop_signals_are_chosen_by_platform(monkeypatch):
 
     monkeypatch.setattr(sys, "platform", "win32")
     monkeypatch.setattr(signal, "SIGBREAK", 21, raising=False)
-    assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM, 21]
+    assert cli_shell.stop_signals() == [signal.SIGINT, signal.SIGTERM, 21]
     monkeypatch.setattr(sys, "platform", "linux")
-    assert cli._stop_signals() == [signal.SIGINT, signal.SIGTERM]
+    assert cli_shell.stop_signals() == [signal.SIGINT, signal.SIGTERM]
 
 
 # -- progress on odd terminals ---------------------------------------------------------------------
@@ -385,8 +387,10 @@ def test_ctrl_c_during_progress_leaves_one_clean_summary_line(env, emulator):
     status, text = _run_progress(env, ids, columns=80, stdout_to_file=True, interrupt=True)
     assert status == 130, text
     lines = [line for line in screen(text) if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("interrupted: "), lines  # not "^Cinterrupted"
-    done, failed, not_sent = (int(w) for w in lines[0].replace(",", "").split() if w.isdigit())
+    # At most the notice of what is being finished, then the summary: clean lines, not "^C...".
+    assert lines[-1].startswith("interrupted: ") and len(lines) <= 2, lines
+    assert all(line.startswith("stopping: finishing ") for line in lines[:-1]), lines
+    done, failed, not_sent = (int(w) for w in lines[-1].replace(",", "").split() if w.isdigit())
     assert done + failed + not_sent == 200 and len(_posts(emulator)) == done + failed
 
 
@@ -398,7 +402,7 @@ def test_the_interrupted_line_erases_the_echoed_ctrl_c():
     err = Tty()
     host = Host(err)
     err.write("^C")  # the terminal's echo of Ctrl-C, after the progress line was erased
-    assert cli._interrupted(host, err) == 130
+    host.write_notice(f"interrupted: {host.tally()}")
     assert screen(err.getvalue()) == ["interrupted: 0 done, 0 failed, 0 not sent", ""]
 
 
@@ -429,7 +433,7 @@ def test_an_over_long_stdin_line_fails_alone_and_is_never_sent(emulator, monkeyp
 
 
 def test_stdin_lines_are_read_with_a_bound():
-    big = b"x" * (cli._MAX_LINE_BYTES * 2 + 5) + b"\nchatcmpl-ok\n"
+    big = b"x" * (stdin_items.MAX_LINE_BYTES * 2 + 5) + b"\nchatcmpl-ok\n"
 
     class Recording(io.BytesIO):
         largest = 0
@@ -440,9 +444,9 @@ def test_stdin_lines_are_read_with_a_bound():
             return line
 
     stream = SimpleNamespace(buffer=Recording(big))
-    items = list(cli.StdinItems(stream))
+    items = list(stdin_items.StdinItems(stream))
     assert items[1] == "chatcmpl-ok" and "longer than" in str(items[0])
-    assert Recording.largest <= cli._MAX_LINE_BYTES + 1
+    assert Recording.largest <= stdin_items.MAX_LINE_BYTES + 1
 
 
 # -- Windows branches, selected by monkeypatching --------------------------------------------------
@@ -494,7 +498,7 @@ def test_progress_erases_with_spaces_without_vt(monkeypatch):
 
     stream = Tty()
     host = Host(stream)
-    monkeypatch.setattr("psopenai_py.powershell.pipeline.enable_virtual_terminal", lambda s: False)
+    monkeypatch.setattr("psopenai_py.powershell.progress.enable_virtual_terminal", lambda s: False)
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
     host.progress("Set-ChatCompletion", 3, 10, 0, time.monotonic() - 5, final=True)
     host.clear_progress()

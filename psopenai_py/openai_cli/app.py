@@ -1,20 +1,22 @@
 """Running a parsed dialect command line over the core: settings, requests, output, errors.
 
 Exit status as the official CLI's: 0 for success, help and version; 1 for a bad command line
-(nothing is sent), an API error, a network error or a missing key; 3 for an unknown command word.
+(nothing is sent), an API error, a network error, a missing key or an output that cannot be
+written (a standard output closed before the start is refused before anything is sent); 3 for
+an unknown command word; 130 on Ctrl-C and 143 on SIGTERM, after the export's clean-up.  The
+process shell is :mod:`psopenai_py.cli_shell`'s; the words and codes are this module's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._version import __version__
+from ..cli_shell import EXIT_TERMINATED, OutputError, Shell
 from . import grammar
 from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
 from .output import Printer, ScrubbedStream, visible
@@ -37,75 +39,32 @@ MISSING_KEY = (
 
 def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run one dialect command line; returns the exit status.  Nothing here raises."""
-    # A stream the shell closed (">&-") is None in Python: write nowhere rather than fail.
-    out: Any = stdout if stdout is not None else (sys.stdout or _Nowhere())
-    err: Any = _Tolerant(stderr if stderr is not None else (sys.stderr or _Nowhere()))
-    try:
-        return _main(argv, out, err)
-    except BrokenPipeError:
-        # The reader went away (| head): stop quietly, and keep the interpreter's final flush
-        # of the same pipe from reporting it again.
-        _silence(out)
-        return EXIT_FAILURE
-    except OSError as exc:
-        # Writing the output failed (a full disk, a stream closed under us).
-        _write_quietly(err, f"psopenai: cannot write the output ({exc.strerror or type(exc).__name__}).\n")
-        return EXIT_FAILURE
-    except KeyboardInterrupt:
-        _write_quietly(err, "Interrupted.\n")
-        return 130
+    shell = _DialectShell(stdout, stderr)
+    return shell.run(lambda: _main(argv, shell))
 
 
-class _Nowhere:
-    """A text stream that drops what is written (for a closed standard stream)."""
+class _DialectShell(Shell):
+    """The process shell (:mod:`psopenai_py.cli_shell`), in the official CLI's words and codes."""
 
-    encoding = "utf-8"
+    closed_output_status = EXIT_FAILURE
 
-    def write(self, text: str) -> int:
-        return len(text)
+    def interrupted_line(self, status: int) -> str:
+        return "Terminated." if status == EXIT_TERMINATED else "Interrupted."
 
-    def flush(self) -> None:
-        pass
+    def closed_output_line(self) -> str:
+        return "psopenai: cannot write the output (standard output is closed); nothing was sent."
 
+    def output_failed_line(self, failure: OutputError) -> str:
+        # The reader went away (| head): stop quietly, as the official CLI does.
+        return "" if failure.closed else f"psopenai: cannot write the output ({failure.reason})."
 
-class _Tolerant:
-    """stderr, where a failed write (a closed descriptor) is dropped: a message that cannot be
-    shown must not change the exit status of what it reports."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.encoding = getattr(stream, "encoding", None)
-
-    def write(self, text: str) -> int:
-        try:
-            return int(self.stream.write(text) or 0)
-        except (OSError, ValueError):
-            return 0
-
-    def flush(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.stream.flush()
+    def unexpected_line(self, exc: BaseException) -> str:
+        # Only the class name: the message of an unforeseen error could quote a header.
+        return f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown."
 
 
-def _silence(stream: Any) -> None:
-    if stream is sys.stdout:
-        try:
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, sys.stdout.fileno())
-            os.close(null)
-        except (OSError, ValueError, AttributeError):
-            pass
-
-
-def _write_quietly(stream: Any, text: str) -> None:
-    try:
-        stream.write(text)
-        stream.flush()
-    except (OSError, ValueError):
-        pass
-
-
-def _main(argv: Sequence[str], out: Any, err: Any) -> int:
+def _main(argv: Sequence[str], shell: Shell) -> int:
+    err = shell.err
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
@@ -114,6 +73,7 @@ def _main(argv: Sequence[str], out: Any, err: Any) -> int:
     except grammar.UsageError as exc:
         err.write(f"{visible(str(exc))}\n")
         return EXIT_FAILURE
+    out = shell.output()  # refused here when closed: nothing could be reported
     if parsed.help or (parsed.verb is None and not parsed.version):
         out.write(help_text(parsed.resource, parsed.verb))
         out.flush()
@@ -122,15 +82,11 @@ def _main(argv: Sequence[str], out: Any, err: Any) -> int:
         out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
         out.flush()
         return EXIT_OK
-    with _logging(parsed, err) as logs:
+    with _logging(parsed, err) as logs, shell.stopping():
         try:
             return _run(parsed, out, err, logs)
-        except (OSError, KeyboardInterrupt):
-            raise  # reported by main
-        except Exception as exc:  # the last guard: no traceback reaches a user
-            # Only the class name: the message of an unforeseen error could quote a header.
-            err.write(f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown.\n")
-            return EXIT_FAILURE
+        except OSError as exc:  # writing the export's file failed: an output, as stdout is
+            raise OutputError(exc) from None
 
 
 class _logging:

@@ -9,18 +9,20 @@ is (``--format json|text`` chooses), always UTF-8.  Errors go to stderr as ``<Co
 (``<Command>: [<item>] <message>`` for a pipeline item).  ``-?``, ``--help`` and ``-h`` anywhere
 show the command's help and send nothing.
 
-Exit status: 0 when everything succeeded; 1 when any item failed; 2 when the run stopped before
-its first item (a command line that cannot be bound, a missing key or setting); 130 when
-interrupted (Ctrl-C: requests in flight finish and are reported, then one ``interrupted:`` line;
-a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way (``terminated:``).
+Exit status: 0 when everything succeeded; 1 when any item failed, or the output could not be
+written (the run stops as when interrupted, then one line says what became of every item);
+2 when the run stopped before its first item (a command line that cannot be bound, a missing
+key or setting, a standard output closed before the start); 130 when interrupted (Ctrl-C: one
+line says how many requests in flight are being finished, they finish and are reported, then
+one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way
+(``terminated:``).  The process shell (streams, signals, the last line of defence) is
+:mod:`psopenai_py.cli_shell`'s; the words and codes are this module's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
-import errno
 import io
 import json
 import logging
@@ -31,10 +33,10 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
-from types import FrameType
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from .._version import __version__
+from ..cli_shell import EXIT_TERMINATED, Output, OutputError, Shell
 
 __all__ = ["main"]
 
@@ -44,6 +46,7 @@ EXTRA_VERBS = {
     "demo": "update a stored completion on an embedded emulator (no key, no network)",
     "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
+EXIT_BEFORE_FIRST_ITEM = 2
 
 
 def main(
@@ -60,67 +63,64 @@ def main(
     """
     # A process started with no standard input at all has sys.stdin None: read it as empty.
     stdin = stdin if stdin is not None else (sys.stdin or io.StringIO())
-    out = stdout if stdout is not None else _utf8(sys.stdout)
-    err = stderr if stderr is not None else _utf8(sys.stderr)
-    try:
-        return _main(list(argv), stdin, out, err)
-    except KeyboardInterrupt:
-        err.write("interrupted\n")
-        return 130
-    except BrokenPipeError:
-        if stdout is None:
-            _discard(sys.stdout)
-        return 1
-    except Exception as exc:  # the last line of defence: one line, never a traceback
-        _unexpected(exc, argv, err)
-        return 1
+    shell = _PowerShellShell(list(argv), stdout, stderr)
+    return shell.run(lambda: _main(shell.argv, stdin, shell))
 
 
-def _output_closed(error: OSError) -> bool:
-    """Whether writing failed because the reader went away: EPIPE on POSIX, EINVAL for a closed
-    pipe on Windows."""
-    return isinstance(error, BrokenPipeError) or error.errno in (errno.EPIPE, errno.EINVAL)
+class _PowerShellShell(Shell):
+    """The process shell, in this command line's words and codes."""
+
+    closed_output_status = EXIT_BEFORE_FIRST_ITEM
+
+    def __init__(self, argv: list[str], stdout: TextIO | None, stderr: TextIO | None) -> None:
+        super().__init__(stdout, stderr, utf8=True)
+        self.argv = argv
+
+    def interrupted_line(self, status: int) -> str:
+        return "terminated" if status == EXIT_TERMINATED else "interrupted"
+
+    def closed_output_line(self) -> str:
+        return (
+            "psopenai: the standard output is closed, so no result could be shown; nothing was sent. "
+            "Redirect it to a file (or to the null device) instead."
+        )
+
+    def output_failed_line(self, failure: OutputError) -> str:
+        # A reader gone away (| head) before any run: a quiet end, as a filter's.
+        return "" if failure.closed else f"psopenai: {_output_words(failure)}"
+
+    def unexpected_line(self, exc: BaseException) -> str:
+        from ..masking import redact
+        from .terminal import escape_controls
+
+        argv = self.argv
+        keys = [os.environ.get("OPENAI_API_KEY"), os.environ.get("AZURE_OPENAI_API_KEY")]
+        keys += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a.lower().lstrip("-").startswith("apikey")]
+        line = "psopenai: unexpected error: " + escape_controls(
+            redact(f"{type(exc).__name__}: {exc}", keys=keys)
+        )
+        if any(a.lower() in ("-debug", "-db", "-debug:$true") for a in argv):
+            line += "\n" + redact("".join(traceback.format_exception(exc)), keys=keys).rstrip("\n")
+        return line
 
 
-def _discard(stream: Any) -> None:
-    """The reader went away (`| head -1`): point ``stream`` at nothing, so that flushing it at
-    exit does not complain again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+def _output_words(failure: OutputError) -> str:
+    if failure.closed:
+        return "the output was closed"
+    return f"the output could not be written ({failure.reason})"
 
 
-def _utf8(stream: TextIO | None) -> TextIO:
-    """The process stream, writing UTF-8 whatever the locale (a cp1252 redirect on Windows).
-    What UTF-8 cannot carry (a lone surrogate from a ``\\ud800`` escape) is written as a
-    backslash escape, which inside a JSON string is still valid JSON."""
-    if stream is None:
-        return io.StringIO()
-    reconfigure = getattr(stream, "reconfigure", None)
-    if reconfigure is not None:
-        with contextlib.suppress(ValueError, OSError):  # a stream that cannot change: keep it
-            reconfigure(encoding="utf-8", errors="backslashreplace")
-    return stream
-
-
-def _unexpected(exc: BaseException, argv: list[str], err: TextIO) -> None:
-    from ..masking import redact
-
-    keys = [os.environ.get("OPENAI_API_KEY"), os.environ.get("AZURE_OPENAI_API_KEY")]
-    keys += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a.lower().lstrip("-").startswith("apikey")]
-    from .terminal import escape_controls
-
-    line = escape_controls(redact(f"{type(exc).__name__}: {exc}", keys=keys))
-    err.write(f"psopenai: unexpected error: {line}\n")
-    if any(a.lower() in ("-debug", "-db", "-debug:$true") for a in argv):
-        err.write(redact("".join(traceback.format_exception(exc)), keys=keys))
-    err.flush()
-
-
-def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
+def _main(argv: list[str], stdin: Any, shell: Shell) -> int:
     argv, output_format = _take_format(list(argv))
+    err = shell.err
     if output_format not in (None, "json", "text"):
         err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
-        return 2
+        return EXIT_BEFORE_FIRST_ITEM
+    if argv and argv[0].lower() == "emulator":  # a server: its start line is a courtesy
+        from ..emulator.__main__ import main as emulator_main
+
+        return emulator_main(argv[1:], prog="psopenai emulator")
+    out = shell.output()  # refused here when closed: nothing could be reported
     if not argv or argv[0] in ("-h", "--help", *_HELP_WORDS):
         out.write(_usage())
         return 0
@@ -130,22 +130,18 @@ def _main(argv: list[str], stdin: Any, out: TextIO, err: TextIO) -> int:
         return 0
     if verb.lower() in ("help", "get-help"):
         return _help(rest, out, err)
-    if verb.lower() == "emulator":
-        from ..emulator.__main__ import main as emulator_main
-
-        return emulator_main(rest, prog="psopenai emulator")
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
-    return _run_command(verb, rest, stdin, out, err, output_format)
+    return _run_command(verb, rest, stdin, shell, output_format)
 
 
 def _did_you_mean(word: str) -> str:
     """`` Did you mean 'X'?`` for the command or verb nearest to a mistyped one, or nothing."""
     import difflib
 
-    from .registry import runners
+    from ..commands import units
 
-    names = [r.table.name for r in runners().values()] + list(EXTRA_VERBS)
+    names = [r.table.name for r in units()] + list(EXTRA_VERBS)
     by_lower = {n.lower(): n for n in names}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
     return f" Did you mean '{by_lower[close[0]]}'?" if close else ""
@@ -168,27 +164,27 @@ def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 def _usage() -> str:
-    from .registry import runners
+    from ..commands import units
 
-    width = max(len(r.table.name) for r in runners().values())
+    width = max(len(r.table.name) for r in units())
     lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "", "commands:"]
-    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in runners().values()]
+    lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in units()]
     lines += ["", "also:"]
     lines += [f"  {verb:<{width}}  {text}" for verb, text in EXTRA_VERBS.items()]
     lines += ["", "options: --format json|text (default: json when stdout is not a terminal), --version", ""]
     return "\n".join(lines)
 
 
-def _help(args: list[str], out: TextIO, err: TextIO) -> int:
+def _help(args: list[str], out: Output, err: TextIO) -> int:
+    from ..commands import find_unit
     from .helpdoc import find_topic, render_help, render_topic
-    from .registry import find_runner
     from .terminal import escape_controls
 
     if not args:
         out.write(_usage())
         return 0
     try:
-        command = find_runner(args[0]).table
+        command = find_unit(args[0]).table
     except KeyError:
         topic = find_topic(args[0])  # PowerShell's conceptual topics: Get-Help about_Migrating
         if topic is None:
@@ -272,7 +268,7 @@ def _undecodable(argv: list[str]) -> str:
     return ""
 
 
-def _wants_help(runner: Any, argv: list[str]) -> bool:
+def _wants_help(unit: Any, argv: list[str]) -> bool:
     """``-?``, ``/?`` (the Windows habit), ``--help``, or ``-h`` / ``-help`` when no parameter of
     the command begins with it."""
     from .binding import COMMON_PARAMETERS
@@ -285,237 +281,103 @@ def _wants_help(runner: Any, argv: list[str]) -> bool:
         if word.lower() in ("-h", "-help"):
             # Only where it names no parameter (Request-ChatCompletion's -h is -History).
             prefix = word[1:].lower()
-            parameters = runner.table.parameters + runner.table.execution_parameters + COMMON_PARAMETERS
+            parameters = unit.table.parameters + unit.table.execution_parameters + COMMON_PARAMETERS
             if not any(n.lower().startswith(prefix) for p in parameters for n in p.names):
                 return True
     return False
 
 
-_MAX_JSON_DEPTH = 64
-_MAX_LINE_BYTES = 1 << 20
-"""The longest stdin line read (1 MiB): an id is a few dozen bytes and a JSON object a few KB;
-a longer line (a file given by mistake, a hostile stream) fails as one item, never read whole."""
-
-
-class _TooLong:
-    """Stands for a stdin line longer than :data:`_MAX_LINE_BYTES` (its rest was skipped)."""
-
-
-def _json_depth(text: str) -> int:
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-class StdinItems:
-    """Pipeline items from standard input, one per line: a bare id, a JSON object (bound by
-    property) or a JSON string.  Read as bytes and decoded line by line, so one line that is
-    not UTF-8, not JSON, too deeply nested or not an object fails that item alone.  A UTF-8
-    byte-order mark at the start is dropped and CRLF line ends are accepted."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._binary = getattr(stream, "buffer", None)
-        self.line_number = 0
-        self.reading = False
-        """True while blocked reading (an interrupt then ends the input)."""
-
-    def _lines(self) -> Iterator[str | bytes | _TooLong]:
-        source: IO[Any] = self._binary if self._binary is not None else self._stream
-        in_main = threading.current_thread() is threading.main_thread()
-        while True:
-            self.reading = in_main  # only a read in the main thread can be interrupted
-            try:
-                line = source.readline(_MAX_LINE_BYTES + 1)
-                newline = b"\n" if isinstance(line, bytes) else "\n"
-                if len(line) > _MAX_LINE_BYTES and not line.endswith(newline):
-                    # Skip the rest of the line in bounded reads: memory stays flat.
-                    rest = line
-                    while rest and not rest.endswith(newline):
-                        rest = source.readline(_MAX_LINE_BYTES)
-                    line = _TooLong()
-            except KeyboardInterrupt:
-                return
-            finally:
-                self.reading = False
-            if not line:
-                return
-            yield line
-
-    def __iter__(self) -> Iterator[Any]:
-        for raw in self._lines():
-            self.line_number += 1
-            where = f"line {self.line_number}"
-            if isinstance(raw, _TooLong):
-                yield _line_error(
-                    where,
-                    f"The input {where} is longer than {_MAX_LINE_BYTES} bytes: give one id or "
-                    "one JSON object per line.",
-                )
-                continue
-            if isinstance(raw, bytes):
-                if self.line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    yield _line_error(where, f"The input {where} is not valid UTF-8 (byte {exc.start + 1}).")
-                    continue
-            else:
-                line = raw.lstrip("\ufeff") if self.line_number == 1 else raw
-            text = line.strip()
-            if not text:
-                continue
-            if text[0] not in '{["':
-                yield text
-                continue
-            if _json_depth(text) > _MAX_JSON_DEPTH:
-                yield _line_error(
-                    where, f"The input {where} is JSON nested deeper than {_MAX_JSON_DEPTH} levels."
-                )
-                continue
-            try:
-                value = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                yield _line_error(where, f"The input {where} {text[:60]!r} is not valid JSON: {exc}.")
-                continue
-            if (isinstance(value, str) and value) or isinstance(value, dict):
-                yield value
-            else:
-                yield _line_error(
-                    where,
-                    f"The input {where} is JSON but not an object or a string: give one id or "
-                    "one JSON object per line.",
-                )
-
-    def count_rest(self) -> int:
-        """How many non-empty lines are left (as far as can be read in half a second)."""
-        counted = [0]
-
-        def count() -> None:
-            for raw in self._lines():
-                if isinstance(raw, _TooLong) or raw.strip():
-                    counted[0] += 1
-
-        reader = threading.Thread(target=count, daemon=True)
-        reader.start()
-        reader.join(0.5)
-        return counted[0]
-
-
-def _line_error(where: str, message: str) -> Any:
-    from ..errors import ParameterBindingError
-
-    error = ParameterBindingError("InputObject", message)
-    error.TargetObject = where  # type: ignore[attr-defined]
-    return error
-
-
-def _run_command(
-    name: str, argv: list[str], stdin: Any, out: TextIO, err: TextIO, output_format: str | None
-) -> int:
+def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_format: str | None) -> int:
+    from ..commands import find_unit
     from ..errors import MissingSettingError, ParameterBindingError, ParameterTypeError, PSOpenAIError
     from .binding import bind, split_arguments
     from .helpdoc import render_help
+    from .host import Host
     from .literals import PowerShellSyntaxError
-    from .pipeline import Host, execute
-    from .registry import find_runner
+    from .pipeline import execute
+    from .stdin import StdinItems
     from .terminal import escape_controls
 
+    out, err = shell.output(), shell.err
     try:
-        runner = find_runner(name)
+        unit = find_unit(name)
     except KeyError:
         err.write(
             f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} "
             "Run 'psopenai' to list them.\n"
         )
-        return 2
-    if _wants_help(runner, argv):
-        out.write(render_help(runner.table))
+        return EXIT_BEFORE_FIRST_ITEM
+    if _wants_help(unit, argv):
+        out.write(render_help(unit.table))
         return 0
     undecodable = _undecodable(argv)
     if undecodable:
-        err.write(f"{runner.table.name}: {undecodable}\n")
-        return 2
+        err.write(f"{unit.table.name}: {undecodable}\n")
+        return EXIT_BEFORE_FIRST_ITEM
     host = Host(err)
-    fmt = output_format or ("text" if _isatty(out) else "json")
+    fmt = output_format or ("text" if out.isatty() else "json")
     reader: StdinItems | None = None
-    interrupts = _Interrupts(host, whole=runner.process is None)
+    stopping = _Stopping(host, whole=unit.process is None)
     try:
-        with interrupts:
-            named, positional = split_arguments(runner.table, _tokens(argv))
-            pipeline = None
+        with shell.stopping(stopping):
+            named, positional = split_arguments(unit.table, _tokens(argv))
             if (
-                runner.pipeline_parameter
+                unit.pipeline_parameter
                 and not positional
-                and not _names_any(runner, named, (runner.pipeline_parameter, *runner.table.list_parameters))
+                and not _names_any(unit, named, (unit.pipeline_parameter, *unit.table.list_parameters))
                 and not _isatty(stdin)
             ):
-                pipeline = reader = StdinItems(stdin)
-                interrupts.reader = reader
-            bound = bind(runner.table, named, positional, from_text=True, pipeline=pipeline)
-            closed = False
-            for output in execute(runner, bound, host):
-                if closed:
-                    continue  # the run is stopping: items in flight finish and are counted
-                text = _format(output, fmt)
-                host.clear_progress()
-                try:
-                    out.write(text)
-                    out.flush()
-                except OSError as error:
-                    if not _output_closed(error):
-                        raise
-                    # No one reads the output any more: stop as on Ctrl-C, and say what happened
-                    # to every item on stderr.
-                    closed = True
-                    host.stop.set()
-                    _discard(out)
-            if closed:
-                host.clear_progress()
-                host.write_line(
-                    f"psopenai: the output was closed: {host.done} done, {host.failures} failed, "
-                    f"{host.not_sent} not sent"
-                )
+                reader = stopping.reader = StdinItems(stdin)
+            bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
+            failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell)
+            if failure is not None:
+                host.write_line(f"psopenai: {_output_words(failure)}: {host.tally()}")
                 return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         target = getattr(error, "TargetObject", None) if reader is not None else None
-        hint = _hint(runner, error, stdin) if host.started == 0 else ""
+        hint = _hint(unit, error, stdin) if host.started == 0 else ""
         if hint:
-            host.write_line(f"{runner.table.name}: {escape_controls(str(error))} {hint}")
+            host.write_line(f"{unit.table.name}: {escape_controls(str(error))} {hint}")
         else:
-            host.write_error(runner.table.name, error, str(target) if target is not None else None)
-        if interrupts.interrupted or host.interrupted:
-            return _interrupted(host, err, interrupts.status)
+            host.write_error(unit.table.name, error, str(target) if target is not None else None)
+        if shell.signals.received is not None or host.interrupted:
+            return _interrupted(host, shell, stopping)
         before_first = host.started == 0 and (
-            runner.process is not None
+            unit.process is not None
             or isinstance(
                 error, (ParameterBindingError, ParameterTypeError, MissingSettingError, PowerShellSyntaxError)
             )
         )
         if reader is not None and not before_first:
             # Stopped part-way through piped input: say what became of every item.
-            host.write_line(f"stopped: {host.done} done, {host.failures} failed, {host.not_sent} not sent")
-        return 2 if before_first else 1
-    if interrupts.interrupted or host.interrupted:
-        return _interrupted(host, err, interrupts.status)
+            host.write_line(f"stopped: {host.tally()}")
+        return EXIT_BEFORE_FIRST_ITEM if before_first else 1
+    if shell.signals.received is not None or host.interrupted:
+        return _interrupted(host, shell, stopping)
     return 1 if host.failures else 0
+
+
+def _write_outputs(
+    outputs: Iterator[Any], out: Output, fmt: str, host: Any, shell: Shell
+) -> OutputError | None:
+    """Write each output as it comes.  The first write that fails (the reader went away, a full
+    disk) stops the run as Ctrl-C does: no new item starts, the items in flight finish and are
+    counted, and nothing more is written.  Returns that failure, if any."""
+    failure: OutputError | None = None
+    for output in outputs:
+        if failure is not None:
+            continue  # the run is stopping: items in flight finish and are counted
+        text = _format(output, fmt)
+        host.clear_progress()
+        try:
+            out.write(text)
+            out.flush()
+        except OutputError as error:
+            failure = error
+            host.stop.set()
+            shell.give_up_output()
+    return failure
 
 
 _HASHTABLE_AS_TEXT = "System.Collections.Hashtable"
@@ -525,12 +387,12 @@ _HASHTABLE_HINT = (
 )
 
 
-def _hint(runner: Any, error: BaseException, stdin: Any) -> str:
+def _hint(unit: Any, error: BaseException, stdin: Any) -> str:
     """A sentence for a command-line mistake PowerShell's own message does not explain."""
     text = str(error)
     if _HASHTABLE_AS_TEXT in text:
         return _HASHTABLE_HINT
-    pipe = runner.pipeline_parameter
+    pipe = unit.pipeline_parameter
     missing = text.rsplit("missing mandatory parameters:", 1)
     if pipe and len(missing) == 2 and re.search(rf"\b{pipe}\b", missing[1]) and _isatty(stdin):
         # PowerShell would prompt for it; here stdin is the terminal, so nothing was piped.
@@ -545,71 +407,57 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _interrupted(host: Any, err: TextIO, status: int = 130) -> int:
-    from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
-
-    host.clear_progress()
-    if stream_is_terminal(err) and enable_virtual_terminal(err):
-        err.write(ERASE_LINE)  # the terminal's "^C" echo, where it landed, goes with the line
-    word = "terminated" if status == 143 else "interrupted"
-    err.write(f"{word}: {host.done} done, {host.failures} failed, {host.not_sent} not sent\n")
-    err.flush()
+def _interrupted(host: Any, shell: Shell, stopping: _Stopping) -> int:
+    """The run ended by a stop signal or end of input at a prompt: one line says what became of
+    every item (after the notice of the first signal, if one is being written)."""
+    stopping.settle()
+    status = shell.signals.status
+    word = "terminated" if status == EXIT_TERMINATED else "interrupted"
+    host.write_notice(f"{word}: {host.tally()}")
     return status
 
 
-def _stop_signals() -> list[int]:
-    """The signals that stop a run gracefully: Ctrl-C, a polite kill (``timeout``, ``docker
-    stop``, a service manager) and, on Windows, Ctrl-Break."""
-    names = ["SIGINT", "SIGTERM"] + (["SIGBREAK"] if sys.platform == "win32" else [])
-    return [int(getattr(signal, name)) for name in names if hasattr(signal, name)]
+class _Stopping:
+    """The first Ctrl-C (or SIGTERM, or Ctrl-Break on Windows) during a run: no item starts any
+    more, retry waits end, and one line says how many requests in flight are being finished and
+    that a second Ctrl-C quits now (the shell's :class:`~psopenai_py.cli_shell.StopSignals`
+    exits at once on a second)."""
 
-
-class _Interrupts:
-    """Ctrl-C (or SIGTERM, or Ctrl-Break on Windows) during a run: the first stops it (no new
-    item starts, retry waits end, requests in flight finish and are reported); a second exits at
-    once, with status 130 (143 for SIGTERM)."""
-
-    def __init__(self, host: Any, *, whole: bool = False) -> None:
+    def __init__(self, host: Any, *, whole: bool) -> None:
         self.host = host
         self.whole = whole
         """A command that is one step, not a run over items (Export-ChatCompletion): it has
         nothing to finish in order, so the first signal ends it at once (its own clean-up runs)."""
-        self.interrupted = False
-        self.signal_number = int(signal.SIGINT)
-        self.reader: StdinItems | None = None
-        self._previous: dict[int, Any] = {}
+        self.reader: Any = None
+        self._notice: threading.Thread | None = None
 
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for number in _stop_signals():
-                with contextlib.suppress(OSError, ValueError):  # a signal this platform refuses
-                    self._previous[number] = signal.signal(number, self._on_interrupt)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for number, previous in self._previous.items():
-            signal.signal(number, previous)
-
-    @property
-    def status(self) -> int:
-        """The exit status: 128 + the signal's number, as a shell reports a signal."""
-        return 143 if self.signal_number == getattr(signal, "SIGTERM", None) else 130
-
-    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
-        if self.interrupted:
-            os._exit(self.status)  # the second signal: at once, whatever is in flight
-        self.interrupted = True
-        self.signal_number = signum
-        # Set from another thread: this handler may run while this thread holds the event's lock.
-        threading.Thread(target=self.host.stop.set, daemon=True).start()
+    def __call__(self, signum: int) -> None:
+        # From another thread: this handler may run while this thread holds the stop event's
+        # lock or the host's.
+        self._notice = threading.Thread(target=self._stop, args=(signum,), daemon=True)
+        self._notice.start()
         if self.whole or self.host.asking or (self.reader is not None and self.reader.reading):
             raise KeyboardInterrupt  # one step, or blocked reading stdin or an answer: end the wait
 
+    def _stop(self, signum: int) -> None:
+        in_flight = self.host.in_flight
+        self.host.stop.set()
+        if in_flight and not self.whole:
+            requests = f"{in_flight} request{'' if in_flight == 1 else 's'}"
+            again = "SIGTERM" if signum == getattr(signal, "SIGTERM", None) else "Ctrl-C"
+            word = "terminating" if again == "SIGTERM" else "stopping"
+            self.host.write_notice(f"{word}: finishing {requests} in flight; a second {again} quits now")
 
-def _names_any(runner: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
+    def settle(self) -> None:
+        """Wait (briefly) for the notice, so that it comes before the summary."""
+        if self._notice is not None:
+            self._notice.join(2.0)
+
+
+def _names_any(unit: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:
     from .binding import resolve_parameter
 
-    return any(resolve_parameter(runner.table, n).name in names for n, _ in named)
+    return any(resolve_parameter(unit.table, n).name in names for n, _ in named)
 
 
 def _jsonable(value: Any) -> Any:
@@ -689,7 +537,7 @@ class _StreamFormatter(logging.Formatter):
         return f"{prefix}: {escape_controls(record.getMessage())}"
 
 
-def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:
+def _demo(out: Output, err: TextIO, *, verbose: bool) -> int:
     """Create a stored completion on an embedded emulator and update its metadata."""
     from ..commands.chat import set_chat_completion
     from ..emulator import Emulator
