@@ -7,7 +7,10 @@ resolved to an absolute module name, then held against the rules of the README's
 from __future__ import annotations
 
 import ast
+import inspect
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -180,3 +183,80 @@ def test_every_command_keyword_dictionary_names_exactly_its_table():
         assert keys == expected, name
         checked += 1
     assert checked >= 7
+
+
+def settings_problems(signature: inspect.Signature, namespace: dict[str, Any]) -> list[str]:
+    """How a library function's settings keywords differ from :class:`SettingsKwargs`: they close
+    its signature, keyword-only, in the defined order, each defaulting to None and annotated with
+    the defined type (annotations compared as types evaluated in the function's ``namespace``)."""
+    from psopenai_py.commands.common import SETTINGS_KEYWORDS, SettingsKwargs
+
+    defined = typing.get_type_hints(SettingsKwargs)
+    tail = list(signature.parameters)[-len(SETTINGS_KEYWORDS) :]
+    if tail != list(SETTINGS_KEYWORDS):
+        return [f"the signature ends with {tail}, not {list(SETTINGS_KEYWORDS)}"]
+    problems = []
+    for name in SETTINGS_KEYWORDS:
+        parameter = signature.parameters[name]
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            problems.append(f"{name} is not keyword-only")
+        if parameter.default is not None:
+            problems.append(f"{name} defaults to {parameter.default!r}")
+        annotation = parameter.annotation
+        while isinstance(annotation, str):  # postponed, and perhaps quoted as well
+            annotation = eval(annotation, namespace)
+        if annotation != defined[name]:
+            problems.append(f"{name} is annotated {parameter.annotation!r}, not {defined[name]}")
+    return problems
+
+
+def _library_functions() -> list[Any]:
+    """Every API command's library function as the package exports it, and its overloads."""
+    import psopenai_py
+    from psopenai_py.commands import units
+
+    found = []
+    for unit in units():
+        if any(p.name == "AdditionalBody" for p in unit.table.parameters):
+            function = getattr(psopenai_py, unit.table.python_name)
+            found += [function, *getattr(typing, "get_overloads", lambda f: [])(function)]
+    return found
+
+
+def test_every_library_function_spells_the_settings_keywords_as_defined():
+    functions = _library_functions()
+    assert len({f.__name__ for f in functions}) == 7
+    for function in functions:
+        assert settings_problems(inspect.signature(function), function.__globals__) == [], function.__name__
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("timeout_sec", {"default": 0}),
+        ("api_key", {"annotation": "str | None"}),
+        ("additional_body", {"annotation": "Mapping[str, Any] | None"}),
+        ("organization", {"default": inspect.Parameter.empty}),
+    ],
+)
+def test_the_settings_check_catches_drift(name: str, change: dict[str, Any]):
+    import psopenai_py
+
+    function = psopenai_py.remove_chat_completion
+    signature = inspect.signature(function)
+    parameters = {**signature.parameters}
+    parameters[name] = parameters[name].replace(**change)
+    drifted = signature.replace(parameters=list(parameters.values()))
+    assert settings_problems(signature, function.__globals__) == []
+    assert settings_problems(drifted, function.__globals__) != []
+
+
+def test_the_settings_check_catches_a_keyword_out_of_order():
+    import psopenai_py
+
+    function = psopenai_py.remove_chat_completion
+    signature = inspect.signature(function)
+    names = list(signature.parameters)
+    names[-1], names[-2] = names[-2], names[-1]
+    drifted = signature.replace(parameters=[signature.parameters[n] for n in names])
+    assert settings_problems(drifted, function.__globals__) != []

@@ -29,7 +29,7 @@ from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -354,20 +354,7 @@ def export_chat_completion(
     ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
     existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
     verbose line."""
-    receipt = run_export(
-        _check(
-            {
-                "path": path,
-                "metadata": metadata,
-                "model": model,
-                "order": order,
-                "after": after,
-                "include_messages": include_messages,
-                "throttle_limit": throttle_limit,
-                **settings_kwargs(locals()),
-            }
-        )
-    )
+    receipt = run_export(_check(arguments(TABLE, locals())))
     for line in _receipt_lines(receipt):
         log.info("%s", line)
     return receipt

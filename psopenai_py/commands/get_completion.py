@@ -25,7 +25,7 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -242,18 +242,7 @@ def get_chat_completion(
     from its stored messages, one request more per completion, unless ``no_history`` (the
     original's -Primitive).  ``before`` is accepted and not used, as in the
     original.  An id with a list parameter is an error.  Returns a completion, or a list."""
-    kwargs: GetKwargs = {
-        "completion_id": completion_id,
-        "limit": limit,
-        "all_pages": all_pages,
-        "after": after,
-        "order": order,
-        "before": before,
-        "metadata": metadata,
-        "model": model,
-        "no_history": no_history,
-        **settings_kwargs(locals()),
-    }
+    kwargs: GetKwargs = arguments(TABLE, locals())
     check_parameter_set(kwargs)
     state = begin_get_chat_completion(kwargs)
     result = process_get_chat_completion(state, completion_id)

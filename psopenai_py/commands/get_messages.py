@@ -21,7 +21,7 @@ from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -96,9 +96,7 @@ def get_chat_completion_message(
     """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
     :func:`get_chat_completion`'s list; one object per message."""
     _id(completion_id)
-    state = begin_get_chat_completion_message(
-        {"limit": limit, "all_pages": all_pages, "after": after, "order": order, **settings_kwargs(locals())}
-    )
+    state = begin_get_chat_completion_message(arguments(TABLE, locals()))
     return list(process_get_chat_completion_message(state, completion_id))
 
 

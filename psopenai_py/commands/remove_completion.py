@@ -22,7 +22,7 @@ from ..validation import (
     check_switch,
 )
 from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -124,7 +124,7 @@ def remove_chat_completion(
     delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
     a journaled run."""
     _id(completion_id)
-    state = begin_remove_chat_completion({"journal": journal, "resume": resume, **settings_kwargs(locals())})
+    state = begin_remove_chat_completion(arguments(TABLE, locals()))
     try:
         process_remove_chat_completion(state, completion_id)
     finally:

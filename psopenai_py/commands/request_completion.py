@@ -24,7 +24,7 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -332,22 +332,7 @@ def request_chat_completion(
     blank one adds none, and nothing at all to send is an error).  ``role`` is accepted as in
     PSOpenAI and does not change the user message's role.  Returns the completion with Message
     and History filled in; a refusal or a reply cut short is written as a warning."""
-    state = begin_request_chat_completion(
-        {
-            "message": message,
-            "role": role,
-            "system_message": system_message,
-            "developer_message": developer_message,
-            "model": model,
-            "history": history,
-            "verbosity": verbosity,
-            "store": store,
-            "metadata": metadata,
-            "temperature": temperature,
-            "max_completion_tokens": max_completion_tokens,
-            **settings_kwargs(locals()),
-        }
-    )
+    state = begin_request_chat_completion(arguments(TABLE, locals()))
     return process_request_chat_completion(state, message)
 
 

@@ -43,7 +43,7 @@ from .changes import (
     resume_state,
     scrubber,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -329,15 +329,7 @@ def restore_chat_completion_metadata(
     (a conflict is a :class:`~psopenai_py.errors.MetadataConflictError`) is logged as a warning
     and left alone, and the first failure is raised once all ids are done.
     """
-    kwargs: RestoreKwargs = {
-        "journal": journal,
-        "restore_journal": restore_journal,
-        "force": force,
-        "resume": resume,
-        **settings_kwargs(locals()),
-    }
-    kwargs.pop("journal")
-    state = begin_restore(kwargs)
+    state = begin_restore(arguments(TABLE, locals()))
     restored: list[PSObject] = []
     failures: list[BaseException] = []
     try:

@@ -39,7 +39,7 @@ from .changes import (
     resume_state,
     scrubber,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -222,25 +222,7 @@ def set_chat_completion(
     """
     # The id is checked first so that a bad id fails before any settings lookup.
     ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
-    state = begin_set_chat_completion(
-        {
-            "metadata": metadata,
-            "merge": merge,
-            "journal": journal,
-            "resume": resume,
-            "timeout_sec": timeout_sec,
-            "max_retry_count": max_retry_count,
-            "api_type": api_type,
-            "api_base": api_base,
-            "api_version": api_version,
-            "auth_type": auth_type,
-            "api_key": api_key,
-            "organization": organization,
-            "additional_query": additional_query,
-            "additional_headers": additional_headers,
-            "additional_body": additional_body,
-        }
-    )
+    state = begin_set_chat_completion(arguments(TABLE, locals()))
     try:
         result = process_set_chat_completion(state, completion_id)
         if result is None:  # done in an earlier run of the journal: the completion as it is
