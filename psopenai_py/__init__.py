@@ -8,59 +8,31 @@ Quick start::
     done.Metadata["reviewed"]                       # 'yes'
 
 The module globals ``OPENAI_API_KEY``, ``OPENAI_API_BASE`` and ``OPENAI_ORGANIZATION`` play the
-part of PowerShell's ``$global:`` variables.  Commands and the HTTP stack are imported on first
-use, so ``import psopenai_py`` stays cheap.
+part of PowerShell's ``$global:`` variables.  Each command is imported on first use, its module
+alone, so ``import psopenai_py`` stays cheap and loads no HTTP stack.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from ._version import __version__
-from .commands.context import clear_openai_context, get_openai_context, set_openai_context
-from .errors import (
-    ActionPreferenceStopException,
-    APIConnectionException,
-    APIRequestException,
-    BadRequestException,
-    ConflictException,
-    ContentFilteredException,
-    ExportFileError,
-    InvalidResponseException,
-    JournalError,
-    MetadataConflictError,
-    MissingSettingError,
-    NotFoundException,
-    ParameterBindingError,
-    ParameterTypeError,
-    PermissionDeniedException,
-    PowerShellSyntaxError,
-    PSOpenAIError,
-    QuotaLimitExceededException,
-    RateLimitExceededException,
-    RedirectException,
-    RunStoppedError,
-    SecretStoreError,
-    TimeoutException,
-    UnauthorizedException,
-    UnexpectedItemError,
-    UnprocessableEntityException,
-)
+from .errors import *  # noqa: F403  (the exceptions; errors.__all__ is their one list)
 from .secret import Secret
 
 if TYPE_CHECKING:
     # OpenAI (client.py) is a front-end: it is only named in _LAZY, never imported here, so the
     # library stays free of imports towards the front-ends (tests/test_layout.py).
-    from .commands.chat import (
-        get_chat_completion,
-        get_chat_completion_message,
-        remove_chat_completion,
-        request_chat_completion,
-        set_chat_completion,
-    )
+    from .commands.context import clear_openai_context, get_openai_context, set_openai_context
     from .commands.export_completion import ExportReceipt, export_chat_completion
+    from .commands.get_completion import get_chat_completion
+    from .commands.get_messages import get_chat_completion_message
+    from .commands.remove_completion import remove_chat_completion
+    from .commands.request_completion import request_chat_completion
     from .commands.restore_metadata import restore_chat_completion_metadata
     from .commands.secrets import get_openai_secret, remove_openai_secret, set_openai_secret
+    from .commands.set_completion import set_chat_completion
     from .psobject import PSObject
 
 OPENAI_API_KEY: "str | Secret | None" = None
@@ -71,23 +43,24 @@ OPENAI_ORGANIZATION: str | None = None
 """Like ``$global:OPENAI_ORGANIZATION``."""
 
 _LAZY = {
-    "set_chat_completion": ("psopenai_py.commands.chat", "set_chat_completion"),
-    "get_chat_completion": ("psopenai_py.commands.chat", "get_chat_completion"),
-    "remove_chat_completion": ("psopenai_py.commands.chat", "remove_chat_completion"),
-    "get_chat_completion_message": ("psopenai_py.commands.chat", "get_chat_completion_message"),
-    "request_chat_completion": ("psopenai_py.commands.chat", "request_chat_completion"),
-    "restore_chat_completion_metadata": (
-        "psopenai_py.commands.restore_metadata",
-        "restore_chat_completion_metadata",
-    ),
-    "export_chat_completion": ("psopenai_py.commands.export_completion", "export_chat_completion"),
-    "ExportReceipt": ("psopenai_py.commands.export_completion", "ExportReceipt"),
-    "PSObject": ("psopenai_py.psobject", "PSObject"),
-    "OpenAI": ("psopenai_py.client", "OpenAI"),
-    "set_openai_secret": ("psopenai_py.commands.secrets", "set_openai_secret"),
-    "get_openai_secret": ("psopenai_py.commands.secrets", "get_openai_secret"),
-    "remove_openai_secret": ("psopenai_py.commands.secrets", "remove_openai_secret"),
+    "set_chat_completion": "commands.set_completion",
+    "get_chat_completion": "commands.get_completion",
+    "remove_chat_completion": "commands.remove_completion",
+    "get_chat_completion_message": "commands.get_messages",
+    "request_chat_completion": "commands.request_completion",
+    "restore_chat_completion_metadata": "commands.restore_metadata",
+    "export_chat_completion": "commands.export_completion",
+    "ExportReceipt": "commands.export_completion",
+    "set_openai_context": "commands.context",
+    "get_openai_context": "commands.context",
+    "clear_openai_context": "commands.context",
+    "set_openai_secret": "commands.secrets",
+    "get_openai_secret": "commands.secrets",
+    "remove_openai_secret": "commands.secrets",
+    "PSObject": "psobject",
+    "OpenAI": "client",
 }
+"""The names loaded on first use, each with the module (below this package) that defines it."""
 
 __all__ = [
     "__version__",
@@ -109,44 +82,25 @@ __all__ = [
     "get_openai_secret",
     "remove_openai_secret",
     "Secret",
-    "SecretStoreError",
     "PSObject",
-    "OpenAI",
-    "PSOpenAIError",
-    "ParameterBindingError",
-    "ParameterTypeError",
-    "MissingSettingError",
-    "APIRequestException",
-    "BadRequestException",
-    "ContentFilteredException",
-    "UnauthorizedException",
-    "PermissionDeniedException",
-    "NotFoundException",
-    "ConflictException",
-    "UnprocessableEntityException",
-    "RateLimitExceededException",
-    "QuotaLimitExceededException",
-    "APIConnectionException",
-    "TimeoutException",
-    "InvalidResponseException",
-    "RedirectException",
-    "PowerShellSyntaxError",
-    "ActionPreferenceStopException",
-    "RunStoppedError",
-    "UnexpectedItemError",
-    "JournalError",
-    "ExportFileError",
-    "MetadataConflictError",
+    "OpenAI",  # noqa: F405  (client.py, a front-end: only ever loaded by __getattr__)
 ]
+__all__ += errors.__all__
 
 
 def __getattr__(name: str) -> Any:
-    # Commands pull in requests (about 100 ms); load them when first asked for.
-    target = _LAZY.get(name)
-    if target is None:
+    # A command pulls in its own module and the HTTP stack (requests, about 100 ms): load it
+    # when first asked for, and keep it as a global so the next access is a plain lookup.
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'psopenai_py' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(target[0]), target[1])
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    # The names not loaded yet are attributes too: dir() and completion in a REPL list them.
+    return sorted({*globals(), *_LAZY})

@@ -260,3 +260,86 @@ def test_the_settings_check_catches_a_keyword_out_of_order():
     names[-1], names[-2] = names[-2], names[-1]
     drifted = signature.replace(parameters=[signature.parameters[n] for n in names])
     assert settings_problems(drifted, function.__globals__) != []
+
+
+_LOADING_PROBE = """
+import json, sys
+
+def loaded():
+    return sorted(m for m in sys.modules if m.startswith("psopenai_py.commands.") or m == "requests")
+
+import psopenai_py
+steps = [["import psopenai_py", loaded()]]
+for name in sys.argv[1:]:
+    getattr(psopenai_py, name)
+    steps.append([name, loaded()])
+print(json.dumps(steps))
+"""
+
+
+def test_asking_for_a_command_loads_its_module_alone():
+    """A fresh interpreter: the package import loads no command module and no HTTP stack; then
+    each public command, asked for in turn, loads its own module and no other command's."""
+    import json
+    import subprocess
+    import sys
+
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    own = {find_unit(name).table.python_name: f"psopenai_py.commands.{m}" for name, m in REGISTRY.items()}
+    command_modules = set(own.values())
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADING_PROBE, *own],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    steps = json.loads(result.stdout)
+    (first, loaded), *asked = steps
+    assert [m for m in loaded if m in command_modules or m == "requests"] == [], first
+    before = set(loaded)
+    for name, loaded in asked:
+        new_commands = (set(loaded) - before) & command_modules
+        assert new_commands <= {own[name]}, f"{name} loaded {sorted(new_commands)}"
+        assert own[name] in loaded, name
+        before = set(loaded)
+    assert len(asked) == len(REGISTRY) == 13
+
+
+def test_dir_and_star_import_show_every_public_name_before_it_is_loaded():
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, psopenai_py\n"
+        "listed = dir(psopenai_py)\n"
+        "names = {}\n"
+        "exec('from psopenai_py import *', names)\n"
+        "print(json.dumps([psopenai_py.__all__, listed, sorted(n for n in names if n != '__builtins__')]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    public, listed, star = json.loads(result.stdout)
+    assert len(public) == len(set(public))
+    assert set(public) <= set(listed)
+    assert sorted(star) == sorted(public)
+
+
+def test_the_root_exports_every_exception_and_nothing_else_of_errors():
+    import psopenai_py
+    from psopenai_py import errors
+
+    exceptions = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and value.__module__ == errors.__name__
+    }
+    assert set(errors.__all__) == exceptions
+    assert exceptions <= set(psopenai_py.__all__)
+    assert all(getattr(psopenai_py, name) is getattr(errors, name) for name in exceptions)
+    assert not hasattr(psopenai_py, "exception_from_response")

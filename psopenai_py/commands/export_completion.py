@@ -89,8 +89,6 @@ TABLE = Command(
     ),
 )
 
-EXPORT_CHAT_COMPLETION = TABLE
-
 
 @dataclass(frozen=True)
 class ExportReceipt:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, overload
@@ -28,8 +27,6 @@ from ..validation import (
 from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
-
-log = logging.getLogger("psopenai_py")
 
 TABLE = Command(
     name="Get-ChatCompletion",
@@ -68,8 +65,6 @@ TABLE = Command(
         *settings_parameters(),
     ),
 )
-
-GET_CHAT_COMPLETION = TABLE
 
 PARAMETER_SET_MESSAGE = (
     "Parameter set cannot be resolved using the specified named parameters. One or more "

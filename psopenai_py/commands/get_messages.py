@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +24,6 @@ from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, s
 from .paging import Paging, pages
 from .unit import CommandUnit
 
-log = logging.getLogger("psopenai_py")
-
 TABLE = Command(
     name="Get-ChatCompletionMessage",
     python_name="get_chat_completion_message",
@@ -38,8 +35,6 @@ TABLE = Command(
         *settings_parameters(),
     ),
 )
-
-GET_CHAT_COMPLETION_MESSAGE = TABLE
 
 
 def _id(value: Any) -> str:

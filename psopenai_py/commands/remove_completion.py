@@ -40,8 +40,6 @@ TABLE = Command(
     parameters=(completion_id_parameter(ID_TEXT), *change_parameters(), *settings_parameters()),
 )
 
-REMOVE_CHAT_COMPLETION = TABLE
-
 
 def _id(value: Any) -> str:
     return bind_completion_id(TABLE.parameter("CompletionId"), value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +25,6 @@ from ..validation import (
 )
 from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
-
-log = logging.getLogger("psopenai_py")
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 """The original's default model (PSOpenAI 4.49.0)."""
@@ -120,8 +117,6 @@ TABLE = Command(
         *settings_parameters(),
     ),
 )
-
-REQUEST_CHAT_COMPLETION = TABLE
 
 
 NO_MESSAGE = "No message is specified. You must specify one or more messages."

@@ -95,8 +95,6 @@ TABLE = Command(
     ),
 )
 
-RESTORE_CHAT_COMPLETION_METADATA = TABLE
-
 _OPS = ("set", "restore")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,8 +44,6 @@ from .unit import CommandUnit
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
     from ..journal import Journal
 
-log = logging.getLogger("psopenai_py")
-
 TABLE = Command(
     name="Set-ChatCompletion",
     python_name="set_chat_completion",
@@ -69,8 +66,6 @@ TABLE = Command(
         *settings_parameters(),
     ),
 )
-
-SET_CHAT_COMPLETION = TABLE
 
 
 def update_completion(invocation: Invocation, completion_id: str, metadata: Mapping[str, str]) -> PSObject:

@@ -691,7 +691,7 @@ class _StreamFormatter(logging.Formatter):
 
 def _demo(out: TextIO, err: TextIO, *, verbose: bool) -> int:
     """Create a stored completion on an embedded emulator and update its metadata."""
-    from ..commands.chat import set_chat_completion
+    from ..commands.set_completion import set_chat_completion
     from ..emulator import Emulator
 
     handler = logging.StreamHandler(err)
