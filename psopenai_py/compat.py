@@ -23,31 +23,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .commands import REGISTRY, CommandUnit, find_unit
 from .errors import ParameterBindingError
 from .powershell.binding import ParameterToken, bind, resolve_parameter, split_arguments
 from .powershell.literals import Parser, parse_literal
 from .powershell.pipeline import Host, execute, variables
-from .powershell.registry import Runner, find_runner, runners
 from .psobject import PSObject
-
-__all__ = [
-    "invoke",
-    "variables",
-    "Set_ChatCompletion",
-    "Get_ChatCompletion",
-    "Remove_ChatCompletion",
-    "Get_ChatCompletionMessage",
-    "Request_ChatCompletion",
-    "Restore_ChatCompletionMetadata",
-    "Export_ChatCompletion",
-    "Set_OpenAIContext",
-    "Get_OpenAIContext",
-    "Clear_OpenAIContext",
-    "Set_OpenAISecret",
-    "Get_OpenAISecret",
-    "Remove_OpenAISecret",
-    "unroll",
-]
 
 
 def unroll(outputs: Iterable[Any]) -> Any:
@@ -62,7 +43,9 @@ def _is_pipeline_input(value: Any) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping, PSObject))
 
 
-def _run_python_call(runner: Runner, args: tuple[Any, ...], kwargs: dict[str, Any], host: Host | None) -> Any:
+def _run_python_call(
+    runner: CommandUnit, args: tuple[Any, ...], kwargs: dict[str, Any], host: Host | None
+) -> Any:
     command = runner.table
     pipeline: Iterable[Any] | None = None
     positional = list(args)
@@ -81,7 +64,7 @@ def _run_python_call(runner: Runner, args: tuple[Any, ...], kwargs: dict[str, An
     return unroll(execute(runner, bound, host))
 
 
-def _make_shim(runner: Runner) -> Callable[..., Any]:
+def _make_shim(runner: CommandUnit) -> Callable[..., Any]:
     def shim(*args: Any, **kwargs: Any) -> Any:
         return _run_python_call(runner, args, kwargs, None)
 
@@ -94,19 +77,26 @@ def _make_shim(runner: Runner) -> Callable[..., Any]:
     return shim
 
 
-Set_ChatCompletion = _make_shim(find_runner("set-chatcompletion"))
-Get_ChatCompletion = _make_shim(find_runner("get-chatcompletion"))
-Remove_ChatCompletion = _make_shim(find_runner("remove-chatcompletion"))
-Get_ChatCompletionMessage = _make_shim(find_runner("get-chatcompletionmessage"))
-Request_ChatCompletion = _make_shim(find_runner("request-chatcompletion"))
-Restore_ChatCompletionMetadata = _make_shim(find_runner("restore-chatcompletionmetadata"))
-Export_ChatCompletion = _make_shim(find_runner("export-chatcompletion"))
-Set_OpenAIContext = _make_shim(find_runner("set-openaicontext"))
-Get_OpenAIContext = _make_shim(find_runner("get-openaicontext"))
-Clear_OpenAIContext = _make_shim(find_runner("clear-openaicontext"))
-Set_OpenAISecret = _make_shim(find_runner("set-openaisecret"))
-Get_OpenAISecret = _make_shim(find_runner("get-openaisecret"))
-Remove_OpenAISecret = _make_shim(find_runner("remove-openaisecret"))
+_SHIMS = {name.replace("-", "_"): name for name in REGISTRY}
+"""Each command's shim name (``Set_ChatCompletion``) and its PowerShell name."""
+
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    # A shim is made when first asked for, so that its command's module loads then, alone
+    # (``from psopenai_py.compat import Set_ChatCompletion`` loads no other command).
+    command = _SHIMS.get(name)
+    if command is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    shim = _make_shim(find_unit(command))
+    globals()[name] = shim
+    return shim
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SHIMS})
+
+
+__all__ = ["invoke", "variables", "unroll", *_SHIMS]
 
 
 # -- command lines as text -----------------------------------------------------------------------
@@ -189,12 +179,12 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
             continue
         name = segment.split(None, 1)[0] if segment else ""
         try:
-            runner = find_runner(name)
+            runner = find_unit(name)
         except KeyError:
             raise ParameterBindingError(
                 name,
                 f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
-                f"{', '.join(r.table.name for r in runners().values())}.",
+                f"{', '.join(REGISTRY)}.",
             ) from None
         if _HELP.search(segment):
             # As Get-Help: the command's help, and nothing is run or sent.
