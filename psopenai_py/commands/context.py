@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..parameters import Command, Parameter
+from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..settings import OpenAIContext, get_context, modify_context
 from ..validation import (
@@ -20,51 +20,41 @@ from .unit import CommandUnit, call_with_keywords
 
 __all__ = ["set_openai_context", "get_openai_context", "clear_openai_context", "UNITS"]
 
+_SETTINGS = {p.name: p for p in settings_parameters()}
+
+
+def _stored(name: str, description: str) -> Parameter:
+    """A settings parameter as Set-OpenAIContext takes it: the API commands' name, type, aliases,
+    range and choices, its own description, and no default (only the values given are stored)."""
+    return replace(_SETTINGS[name], description=description, default=None, hidden=False)
+
+
 _CONTEXT_VALUES = (
-    Parameter(
+    _stored(
         "ApiKey",
-        "api_key",
-        "Object",
         "The API key to use in this process, as a string or a psopenai_py.Secret. Surrounding "
         "whitespace is trimmed; a CR, LF, NUL or non-Latin-1 character left in it is refused, "
         "the key shown masked.",
     ),
-    Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.", choices=("OpenAI", "Azure")),
-    Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
-    Parameter("ApiVersion", "api_version", "String", "Azure only: the api-version to send."),
-    Parameter(
+    _stored("ApiType", "OpenAI or Azure."),
+    _stored("ApiBase", "The API's base URL."),
+    _stored("ApiVersion", "Azure only: the api-version to send."),
+    _stored(
         "AuthType",
-        "auth_type",
-        "String",
         "openai, azure or azure_ad. When not given it follows ApiType: Azure makes openai "
         "azure, OpenAI makes it openai.",
-        choices=("openai", "azure", "azure_ad"),
     ),
-    Parameter(
+    _stored(
         "Organization",
-        "organization",
-        "String",
         "The organization id. Surrounding whitespace is trimmed; a CR, LF, NUL or non-Latin-1 "
         "character left in it is refused.",
-        aliases=("OrgId",),
     ),
-    Parameter(
+    _stored(
         "TimeoutSec",
-        "timeout_sec",
-        "Int32",
         "Seconds each attempt may take in all (connect, send, wait, read the body); 0 waits "
         "forever. 0 to 2147483647.",
-        minimum=0,
-        maximum=2147483647,
     ),
-    Parameter(
-        "MaxRetryCount",
-        "max_retry_count",
-        "Int32",
-        "Retries after 429 or 5xx, 0 to 100.",
-        minimum=0,
-        maximum=100,
-    ),
+    _stored("MaxRetryCount", "Retries after 429 or 5xx, 0 to 100."),
 )
 
 SET_OPENAI_CONTEXT = Command(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
-from ..parameters import Command, Parameter, settings_parameters
+from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
 from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
@@ -59,15 +59,8 @@ TABLE = Command(
             "Export only completions whose metadata has all these pairs.",
         ),
         Parameter("Model", "model", "String", "Export only completions made with this model."),
-        Parameter(
-            "Order",
-            "order",
-            "String",
-            "asc (oldest first, the default) or desc.",
-            default="asc",
-            choices=("asc", "desc"),
-        ),
-        Parameter("After", "after", "String", "Start after the completion with this id."),
+        ORDER,
+        after_parameter("completions"),
         Parameter(
             "IncludeMessages",
             "include_messages",
