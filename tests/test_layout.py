@@ -151,8 +151,8 @@ def test_settings_keywords_come_from_one_place_and_match_every_api_command():
 
 
 def test_every_command_keyword_dictionary_names_exactly_its_table():
-    """The typed hand-off from a library function to its begin step names the same keywords as
-    the command's parameter table (the binder's side of the hand-off)."""
+    """The typed hand-off from a library function to its command names the same keywords as the
+    command's parameter table (the binder's side of the hand-off)."""
     import importlib
 
     from psopenai_py.commands import REGISTRY
@@ -177,12 +177,9 @@ def test_every_command_keyword_dictionary_names_exactly_its_table():
 
         table = find_unit(name).table
         keys = kwargs_type.__required_keys__ | kwargs_type.__optional_keys__  # type: ignore[attr-defined]
-        expected = {p.python_name for p in table.parameters} - {"completion_id"} | (
-            {"completion_id"} if "completion_id" in keys else set()
-        )
-        assert keys == expected, name
+        assert keys == {p.python_name for p in table.parameters}, name
         checked += 1
-    assert checked >= 7
+    assert checked == 7
 
 
 def settings_problems(signature: inspect.Signature, namespace: dict[str, Any]) -> list[str]:
@@ -268,20 +265,40 @@ import importlib, json, sys
 def loaded():
     return sorted(m for m in sys.modules if m.startswith("psopenai_py.commands.") or m == "requests")
 
-module = importlib.import_module(sys.argv[1])
-steps = [["import " + sys.argv[1], loaded()]]
-for name in sys.argv[2:]:
-    getattr(module, name)
+door, spec = sys.argv[1], json.loads(sys.argv[2])
+module = importlib.import_module(door)
+steps = [["import", loaded()]]
+for name, args in spec:
+    value = getattr(module, name)
     steps.append([name, loaded()])
+    if args is not None:
+        try:
+            value(*args, timeout_sec=-1)
+        except ValueError as error:  # the out-of-range timeout, before any lookup or request
+            assert "TimeoutSec" in str(error), error
+        steps.append([name + "()", loaded()])
 print(json.dumps(steps))
 """
 
+_CALLS = {
+    "set_chat_completion": ["chatcmpl-1", {}],
+    "get_chat_completion": ["chatcmpl-1"],
+    "remove_chat_completion": ["chatcmpl-1"],
+    "get_chat_completion_message": ["chatcmpl-1"],
+    "request_chat_completion": ["hi"],
+    "restore_chat_completion_metadata": ["changes.jsonl"],
+    "export_chat_completion": ["export.jsonl"],
+}
+"""Arguments each API function of the package takes (with an out-of-range timeout) to fail at
+once, after its command's module is loaded."""
+
 
 @pytest.mark.parametrize("door", ["psopenai_py", "psopenai_py.compat"])
-def test_asking_for_a_command_loads_its_module_alone(door: str):
-    """A fresh interpreter: importing the package (or the PowerShell-named shim) loads no command
-    module and no HTTP stack; then each public command, asked for in turn, loads its own
-    module and no other command's."""
+def test_asking_for_a_command_loads_its_module_alone(door: str, tmp_path: Path):
+    """A fresh interpreter: importing the package (or the PowerShell-named shims) loads no
+    command module and no HTTP stack.  Then each public command in turn: asking for it loads
+    its own module and no other command's; an API function of the package loads nothing until
+    it is called, then its own module alone."""
     import json
     import subprocess
     import sys
@@ -291,26 +308,33 @@ def test_asking_for_a_command_loads_its_module_alone(door: str):
     modules = {name: f"psopenai_py.commands.{module}" for name, module in REGISTRY.items()}
     if door == "psopenai_py":
         own = {find_unit(name).table.python_name: module for name, module in modules.items()}
+        spec = [[name, _CALLS.get(name)] for name in own]
     else:
         own = {name.replace("-", "_"): module for name, module in modules.items()}
-    command_modules = set(own.values())
+        spec = [[name, None] for name in own]
     result = subprocess.run(
-        [sys.executable, "-c", _LOADING_PROBE, door, *own],
+        [sys.executable, "-c", _LOADING_PROBE, door, json.dumps(spec)],
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
+        cwd=tmp_path,
     )
-    steps = json.loads(result.stdout)
-    (first, loaded), *asked = steps
-    assert [m for m in loaded if m in command_modules or m == "requests"] == [], first
+    assert result.returncode == 0, result.stderr
+    (_, loaded), *steps = json.loads(result.stdout)
+    command_modules = set(own.values())
+    assert [m for m in loaded if m in command_modules or m == "requests"] == []
     before = set(loaded)
-    for name, loaded in asked:
-        new_commands = (set(loaded) - before) & command_modules
-        assert new_commands <= {own[name]}, f"{name} loaded {sorted(new_commands)}"
-        assert own[name] in loaded, name
+    for step, loaded in steps:
+        name = step.removesuffix("()")
+        new = (set(loaded) - before) & command_modules
+        if step in _CALLS:
+            assert new == set(), f"asking for {step} loaded {sorted(new)}"
+        else:
+            assert new <= {own[name]}, f"{step} loaded {sorted(new)}"
+            assert own[name] in loaded, step
         before = set(loaded)
-    assert len(asked) == len(REGISTRY) == 13
+    assert len(own) == len(REGISTRY) == 13
+    assert sum(step.endswith("()") for step, _ in steps) == (len(_CALLS) if door == "psopenai_py" else 0)
 
 
 @pytest.mark.parametrize(("door", "least"), [("psopenai_py", 40), ("psopenai_py.compat", 16)])

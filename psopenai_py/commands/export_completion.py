@@ -25,7 +25,6 @@ from typing import IO, Any
 
 from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
 from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
@@ -104,8 +103,8 @@ class _Export:
 
 
 class ExportKwargs(SettingsKwargs, total=False):
-    """The keywords export_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.export_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     path: str | os.PathLike[str]
     metadata: Mapping[str, str] | None
@@ -318,34 +317,10 @@ def begin_export(kwargs: ExportKwargs) -> None:
     sys.stderr.flush()
 
 
-def export_chat_completion(
-    path: "str | os.PathLike[str]",
-    *,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    order: str | None = None,
-    after: str | None = None,
-    include_messages: bool | None = None,
-    throttle_limit: int | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> ExportReceipt:
-    """Save stored chat completions to a new JSON-lines file (``path``; ``"-"`` is standard
-    output), one API object per line, filtered by ``metadata`` and ``model``, from ``after`` in
-    ``order``; ``include_messages`` adds ``"messages": [...]`` to each line (fetched
-    ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
-    existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
-    verbose line."""
-    receipt = run_export(_check(arguments(TABLE, locals())))
+def call(given: Mapping[str, Any]) -> ExportReceipt:
+    """The run of :func:`psopenai_py.export_chat_completion`, from its arguments (its
+    ``locals()``): the export, its receipt also as verbose lines."""
+    receipt = run_export(_check(arguments(TABLE, given)))
     for line in _receipt_lines(receipt):
         log.info("%s", line)
     return receipt

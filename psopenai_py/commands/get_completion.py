@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from ..errors import ParameterBindingError
 from ..parameters import (
@@ -16,7 +16,6 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import completion_object, history, message_object
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
@@ -87,8 +86,8 @@ class _GetState:
 
 
 class GetKwargs(SettingsKwargs, total=False):
-    """The keywords get_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.get_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
     limit: int | None
@@ -155,91 +154,13 @@ def process_get_chat_completion(state: _GetState, completion_id: Any) -> Any:
     return _shaped(state, data)
 
 
-@overload
-def get_chat_completion(
-    completion_id: None = None,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]: ...
-
-
-@overload
-def get_chat_completion(
-    completion_id: str | Mapping[str, Any] | PSObject,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject: ...
-
-
-def get_chat_completion(
-    completion_id: Any = None,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject | list[PSObject]:
-    """Get one stored chat completion by id (``GET /chat/completions/{id}``), or, with no id,
-    list stored completions: ``limit`` (1-100, default 20), ``all_pages`` (follow the pages),
-    ``after``, ``order`` (asc/desc), and the ``metadata`` and ``model`` filters.  Each has
-    ``Message`` (the last user message) and ``History`` (the stored messages, then the reply)
-    from its stored messages, one request more per completion, unless ``no_history`` (the
-    original's -Primitive).  ``before`` is accepted and not used, as in the
-    original.  An id with a list parameter is an error.  Returns a completion, or a list."""
-    kwargs: GetKwargs = arguments(TABLE, locals())
+def call(given: Mapping[str, Any]) -> PSObject | list[PSObject]:
+    """The run of :func:`psopenai_py.get_chat_completion`, from its arguments (its ``locals()``):
+    the one completion of an id, or the list."""
+    kwargs: GetKwargs = arguments(TABLE, given)
     check_parameter_set(kwargs)
     state = begin_get_chat_completion(kwargs)
+    completion_id = kwargs.get("completion_id")
     result = process_get_chat_completion(state, completion_id)
     return list(result) if completion_id is None else result
 

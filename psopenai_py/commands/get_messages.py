@@ -15,7 +15,6 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import message_object
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
@@ -48,9 +47,10 @@ class _MessagesState:
 
 
 class MessagesKwargs(SettingsKwargs, total=False):
-    """The keywords get_chat_completion_message hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.get_chat_completion_message` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
+    completion_id: Any
     limit: int | None
     all_pages: bool | None
     after: str | None
@@ -69,30 +69,13 @@ def process_get_chat_completion_message(state: _MessagesState, completion_id: An
     return (message_object(m) for m in pages(state.invocation, path, state.paging))
 
 
-def get_chat_completion_message(
-    completion_id: Any,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]:
-    """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
-    :func:`get_chat_completion`'s list; one object per message."""
-    _id(completion_id)
-    state = begin_get_chat_completion_message(arguments(TABLE, locals()))
-    return list(process_get_chat_completion_message(state, completion_id))
+def call(given: Mapping[str, Any]) -> list[PSObject]:
+    """The run of :func:`psopenai_py.get_chat_completion_message`, from its arguments (its
+    ``locals()``): the id checked first, then its messages."""
+    kwargs: MessagesKwargs = arguments(TABLE, given)
+    _id(kwargs.get("completion_id"))
+    state = begin_get_chat_completion_message(kwargs)
+    return list(process_get_chat_completion_message(state, kwargs.get("completion_id")))
 
 
 UNIT = CommandUnit(

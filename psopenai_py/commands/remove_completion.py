@@ -15,7 +15,6 @@ from ..parameters import (
     completion_id_parameter,
     settings_parameters,
 )
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
     bind_completion_id,
@@ -53,9 +52,10 @@ class _RemoveState:
 
 
 class RemoveKwargs(SettingsKwargs, total=False):
-    """The keywords remove_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.remove_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
+    completion_id: Any
     journal: str | os.PathLike[str] | None
     resume: bool | None
 
@@ -99,32 +99,14 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
         log.info('The chat with id "%s" has been deleted.', response.get("id"))
 
 
-def remove_chat_completion(
-    completion_id: Any,
-    *,
-    journal: "str | os.PathLike[str] | None" = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> None:
-    """Delete a stored chat completion (``DELETE /chat/completions/{id}``); returns nothing.
-
-    ``journal``: a JSON-lines file that receives the full completion and its messages before the
-    delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
-    a journaled run."""
-    _id(completion_id)
-    state = begin_remove_chat_completion(arguments(TABLE, locals()))
+def call(given: Mapping[str, Any]) -> None:
+    """The run of :func:`psopenai_py.remove_chat_completion`, from its arguments (its
+    ``locals()``): the id checked first, then begin, process and end."""
+    kwargs: RemoveKwargs = arguments(TABLE, given)
+    _id(kwargs.get("completion_id"))
+    state = begin_remove_chat_completion(kwargs)
     try:
-        process_remove_chat_completion(state, completion_id)
+        process_remove_chat_completion(state, kwargs.get("completion_id"))
     finally:
         end_remove_chat_completion(state)
 

@@ -29,7 +29,6 @@ from ..literal_text import to_literal
 from ..parameters import Command, Parameter, settings_parameters
 from ..psobject import PSObject
 from ..results import completion_object
-from ..secret import Secret
 from ..validation import check_optional_str, check_switch
 from .changes import (
     AGAIN,
@@ -122,8 +121,8 @@ class _RestoreState:
 
 
 class RestoreKwargs(SettingsKwargs, total=False):
-    """The keywords restore_chat_completion_metadata hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.restore_chat_completion_metadata` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     journal: str | os.PathLike[str]
     restore_journal: str | os.PathLike[str] | None
@@ -301,37 +300,16 @@ def process_restore(state: _RestoreState, item: Any) -> PSObject | None:
     return completion_object(data) if data is not None else None
 
 
-def restore_chat_completion_metadata(
-    journal: "str | os.PathLike[str]",
-    *,
-    restore_journal: "str | os.PathLike[str] | None" = None,
-    force: bool | None = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]:
-    """Put back the metadata a journaled change replaced, newest change first, where the stored
-    metadata still equals what the change left (``force`` restores the others too).
-
-    The restore writes its own journal (``restore_journal``, by default ``<journal>.restore.jsonl``);
-    ``resume`` continues it.  Returns the restored completions.  Every id is tried; a failed one
-    (a conflict is a :class:`~psopenai_py.errors.MetadataConflictError`) is logged as a warning
-    and left alone, and the first failure is raised once all ids are done.
-    """
-    state = begin_restore(arguments(TABLE, locals()))
+def call(given: Mapping[str, Any]) -> list[PSObject]:
+    """The run of :func:`psopenai_py.restore_chat_completion_metadata`, from its arguments (its
+    ``locals()``): every id of the journal is tried, a failed one logged as a warning; the
+    first failure is raised once all are done."""
+    kwargs: RestoreKwargs = arguments(TABLE, given)
+    state = begin_restore(kwargs)
     restored: list[PSObject] = []
     failures: list[BaseException] = []
     try:
-        for item in expand_restore(state, [journal]):
+        for item in expand_restore(state, [kwargs.get("journal")]):
             try:
                 if isinstance(item, BaseException):
                     raise item

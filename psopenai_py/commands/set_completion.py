@@ -18,7 +18,6 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import completion_object
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import bind_completion_id, check_metadata, check_switch
 from .changes import (
@@ -87,9 +86,10 @@ class _SetState:
 
 
 class SetKwargs(SettingsKwargs, total=False):
-    """The keywords set_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.set_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
+    completion_id: Any
     metadata: Mapping[str, str | None]
     merge: bool | None
     journal: str | os.PathLike[str] | None
@@ -176,50 +176,16 @@ def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObjec
     return completion_object(data or {})
 
 
-def set_chat_completion(
-    completion_id: Any,
-    metadata: Mapping[str, str | None],
-    *,
-    merge: bool | None = None,
-    journal: "str | os.PathLike[str] | None" = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject:
-    """Replace the metadata of a stored chat completion (``POST /chat/completions/{id}``).
-
-    ``completion_id`` is an id string, or any mapping or object with a ``CompletionId``,
-    ``Completion``, ``completion_id``, ``InputObject`` or ``Id`` property (case-insensitive), such
-    as a completion returned earlier.  Every setting left as None is resolved: parameter, then
-    :func:`set_openai_context`, then the ``psopenai_py.OPENAI_*`` globals, then the environment,
-    then the OS keyring.  Everything is checked before anything is sent.
-
-    ``merge``: read the stored metadata and apply the given keys over it (a None value removes a
-    key) instead of replacing it.  ``journal``: a JSON-lines file that records each change (the
-    metadata before and after) before it is sent; ``resume`` continues a journaled run (a change
-    the journal records done is not sent again; the completion is read and returned).  Each
-    call opens and reads the journal: for many ids, pipe them through
-    ``psopenai_py.compat.Set_ChatCompletion(ids, ..., Journal=path, ThrottleLimit=n)``.
-
-    Returns the updated completion (:class:`~psopenai_py.psobject.PSObject`).  Raises
-    :class:`~psopenai_py.errors.ParameterBindingError` / ``ParameterTypeError`` for bad input,
-    :class:`~psopenai_py.errors.MissingSettingError` when no key is found, and an
-    :class:`~psopenai_py.errors.APIRequestException` subclass when the API answers an error.
-    """
+def call(given: Mapping[str, Any]) -> PSObject:
+    """The run of :func:`psopenai_py.set_chat_completion`, from its arguments (its ``locals()``):
+    one id through begin, process and end; an id the journal records done is read and returned
+    as it is."""
+    kwargs: SetKwargs = arguments(TABLE, given)
     # The id is checked first so that a bad id fails before any settings lookup.
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
-    state = begin_set_chat_completion(arguments(TABLE, locals()))
+    ident = bind_completion_id(TABLE.parameter("CompletionId"), kwargs.get("completion_id"))
+    state = begin_set_chat_completion(kwargs)
     try:
-        result = process_set_chat_completion(state, completion_id)
+        result = process_set_chat_completion(state, kwargs.get("completion_id"))
         if result is None:  # done in an earlier run of the journal: the completion as it is
             result = completion_object(read_completion(state.invocation, ident))
         return result
