@@ -12,6 +12,7 @@ from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
 from ..transport import RequestOptions, Transport, default_transport, is_credential_header
 from ..validation import (
+    bind_completion_id,
     check_additional_body,
     check_api_base,
     check_api_key,
@@ -19,6 +20,7 @@ from ..validation import (
     check_headers,
     check_int,
     check_mapping,
+    check_metadata,
     check_optional_str,
     check_organization,
 )
@@ -33,6 +35,9 @@ __all__ = [
     "SettingsKwargs",
     "SETTINGS_KEYWORDS",
     "arguments",
+    "PagingKwargs",
+    "completion_id_of",
+    "list_filters",
 ]
 
 
@@ -75,6 +80,30 @@ def arguments(table: Command, given: Mapping[str, Any]) -> Any:
     function's parameters to its table).  Typed Any: each begin step types it with its own
     TypedDict, whose keys a test holds to the same table."""
     return {p.python_name: given[p.python_name] for p in table.parameters if p.python_name in given}
+
+
+class PagingKwargs(TypedDict, total=False):
+    """-Limit, -All, -After and -Order among the arguments of a command that pages a list (see
+    ``parameters.paging_parameters``)."""
+
+    limit: int | None
+    all_pages: bool | None
+    after: str | None
+    order: str | None
+
+
+def completion_id_of(table: Command, value: Any) -> str:
+    """The completion id a command's item gives (an id, or an object or mapping carrying one),
+    checked as the table's -CompletionId."""
+    return bind_completion_id(table.parameter("CompletionId"), value)
+
+
+def list_filters(table: Command, kwargs: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The list query's filters of a command with -MetaData and -Model: each pair as
+    ``metadata[key]``, then the model."""
+    metadata = check_metadata(table.parameter("MetaData"), kwargs.get("metadata"), optional=True)
+    model = check_optional_str(table.parameter("Model"), kwargs.get("model"))
+    return (*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ()))
 
 
 @dataclass(frozen=True)

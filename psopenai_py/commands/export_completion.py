@@ -26,9 +26,9 @@ from typing import IO, Any
 from ..errors import ExportFileError, InvalidResponseException, ParameterBindingError, PSOpenAIError
 from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
 from ..transport import encode_path
-from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
+from ..validation import check_choice, check_int, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
-from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, list_filters, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -122,11 +122,7 @@ def _check(kwargs: ExportKwargs) -> _Export:
         raise ParameterBindingError(
             "Path", "Cannot validate argument on parameter 'Path'. Give a file path or -."
         )
-    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
-    model = check_optional_str(p("Model"), kwargs.get("model"))
-    filters = tuple(
-        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
-    )
+    filters = list_filters(TABLE, kwargs)
     order = check_choice(p("Order"), kwargs.get("order")) or "asc"
     after = check_optional_str(p("After"), kwargs.get("after"))
     include = check_switch(p("IncludeMessages"), kwargs.get("include_messages"))

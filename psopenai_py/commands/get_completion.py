@@ -18,12 +18,19 @@ from ..psobject import PSObject
 from ..results import completion_object, history, message_object
 from ..transport import encode_path
 from ..validation import (
-    bind_completion_id,
-    check_metadata,
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
+from .common import (
+    Invocation,
+    PagingKwargs,
+    SettingsKwargs,
+    arguments,
+    completion_id_of,
+    list_filters,
+    prepare_invocation,
+    settings_kwargs,
+)
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -73,10 +80,6 @@ PARAMETER_SET_MESSAGE = (
 """PowerShell's message when the id (the Get set) comes with a list parameter (the List set)."""
 
 
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
-
 @dataclass(frozen=True)
 class _GetState:
     invocation: Invocation
@@ -85,15 +88,11 @@ class _GetState:
     history: bool
 
 
-class GetKwargs(SettingsKwargs, total=False):
+class GetKwargs(PagingKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.get_chat_completion` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    limit: int | None
-    all_pages: bool | None
-    after: str | None
-    order: str | None
     before: str | None
     metadata: Mapping[str, str] | None
     model: str | None
@@ -102,11 +101,7 @@ class GetKwargs(SettingsKwargs, total=False):
 
 def begin_get_chat_completion(kwargs: GetKwargs) -> _GetState:
     p = TABLE.parameter
-    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
-    model = check_optional_str(p("Model"), kwargs.get("model"))
-    filters = tuple(
-        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
-    )
+    filters = list_filters(TABLE, kwargs)
     paging = Paging.from_kwargs(TABLE, kwargs)
     primitive = check_switch(p("Primitive"), kwargs.get("no_history"))
     check_optional_str(p("Before"), kwargs.get("before"))
@@ -149,7 +144,7 @@ def process_get_chat_completion(state: _GetState, completion_id: Any) -> Any:
             _shaped(state, item)
             for item in pages(state.invocation, "chat/completions", state.paging, state.filters)
         )
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     data = state.invocation.request("GET", encode_path("chat/completions/{}", ident))
     return _shaped(state, data)
 

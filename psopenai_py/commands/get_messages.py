@@ -16,10 +16,15 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import message_object
 from ..transport import encode_path
-from ..validation import (
-    bind_completion_id,
+from .common import (
+    Invocation,
+    PagingKwargs,
+    SettingsKwargs,
+    arguments,
+    completion_id_of,
+    prepare_invocation,
+    settings_kwargs,
 )
-from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -36,25 +41,17 @@ TABLE = Command(
 )
 
 
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
-
 @dataclass(frozen=True)
 class _MessagesState:
     invocation: Invocation
     paging: Paging
 
 
-class MessagesKwargs(SettingsKwargs, total=False):
+class MessagesKwargs(PagingKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.get_chat_completion_message` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    limit: int | None
-    all_pages: bool | None
-    after: str | None
-    order: str | None
 
 
 def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
@@ -64,7 +61,7 @@ def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
 
 
 def process_get_chat_completion_message(state: _MessagesState, completion_id: Any) -> Iterator[PSObject]:
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     path = encode_path("chat/completions/{}/messages", ident)
     return (message_object(m) for m in pages(state.invocation, path, state.paging))
 
@@ -73,7 +70,7 @@ def call(given: Mapping[str, Any]) -> list[PSObject]:
     """The run of :func:`psopenai_py.get_chat_completion_message`, from its arguments (its
     ``locals()``): the id checked first, then its messages."""
     kwargs: MessagesKwargs = arguments(TABLE, given)
-    _id(kwargs.get("completion_id"))
+    completion_id_of(TABLE, kwargs.get("completion_id"))
     state = begin_get_chat_completion_message(kwargs)
     return list(process_get_chat_completion_message(state, kwargs.get("completion_id")))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,10 @@ from ..parameters import (
 )
 from ..transport import encode_path
 from ..validation import (
-    bind_completion_id,
     check_switch,
 )
-from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
-from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
+from .changes import ChangeKwargs, begin_change, finish_journal, journaled_remove
+from .common import Invocation, SettingsKwargs, arguments, completion_id_of
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -40,10 +38,6 @@ TABLE = Command(
 )
 
 
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
-
 @dataclass(frozen=True)
 class _RemoveState:
     invocation: Invocation
@@ -51,43 +45,31 @@ class _RemoveState:
     resume: bool = False
 
 
-class RemoveKwargs(SettingsKwargs, total=False):
+class RemoveKwargs(ChangeKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.remove_chat_completion` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    journal: str | os.PathLike[str] | None
-    resume: bool | None
 
 
 def begin_remove_chat_completion(kwargs: RemoveKwargs) -> _RemoveState:
     resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
-    check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
-    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
-    try:
-        check_journal_op(journal, "remove")
-    except BaseException:
-        if journal is not None:
-            journal.close()
-        raise
+    invocation, journal = begin_change(TABLE, kwargs, resume, "remove")
     return _RemoveState(invocation, journal, resume)
 
 
 def end_remove_chat_completion(state: _RemoveState) -> None:
     """Report the ids skipped, close the journal (releasing its lock)."""
-    report_skipped(state.journal)
-    if state.journal is not None:
-        state.journal.close()
+    finish_journal(state.journal)
 
 
 def describe_remove_chat_completion(state: _RemoveState, completion_id: Any) -> str:
     """The WhatIf target: the id."""
-    return _id(completion_id)
+    return completion_id_of(TABLE, completion_id)
 
 
 def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> None:
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.journal is not None:
         state.journal.check_writable()
         # The completion and its messages are journaled first: the API cannot undo a delete.
@@ -103,7 +85,7 @@ def call(given: Mapping[str, Any]) -> None:
     """The run of :func:`psopenai_py.remove_chat_completion`, from its arguments (its
     ``locals()``): the id checked first, then begin, process and end."""
     kwargs: RemoveKwargs = arguments(TABLE, given)
-    _id(kwargs.get("completion_id"))
+    completion_id_of(TABLE, kwargs.get("completion_id"))
     state = begin_remove_chat_completion(kwargs)
     try:
         process_remove_chat_completion(state, kwargs.get("completion_id"))

@@ -35,12 +35,11 @@ from .changes import (
     APPLIED,
     as_path_text,
     change_metadata,
-    check_journal_op,
+    finish_journal,
     metadata_of,
+    open_change_journal,
     read_completion,
-    report_skipped,
     resume_state,
-    scrubber,
 )
 from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
@@ -143,8 +142,7 @@ def begin_restore(kwargs: RestoreKwargs) -> _RestoreState:
 def end_restore(state: _RestoreState) -> None:
     """Report the ids skipped, close the restore journals (releasing their locks)."""
     for journal in state.journals.values():
-        report_skipped(journal)
-        journal.close()
+        finish_journal(journal)
 
 
 def plan(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], dict[str, str]]]:
@@ -184,14 +182,10 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
     with state.lock:
         journal = state.journals.get(path)
         if journal is None:
-            journal = Journal(
-                path, resume=state.resume, parameter="RestoreJournal", redact=scrubber(state.invocation)
+            journal = open_change_journal(
+                state.invocation, path, state.resume, "restore", parameter="RestoreJournal"
             )
-            try:
-                check_journal_op(journal, "restore", "RestoreJournal")
-            except BaseException:
-                journal.close()
-                raise
+            assert journal is not None  # a path is always given
             state.journals[path] = journal
         return journal
 

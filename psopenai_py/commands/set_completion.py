@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,25 +18,22 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import completion_object
 from ..transport import encode_path
-from ..validation import bind_completion_id, check_metadata, check_switch
+from ..validation import check_metadata, check_switch
 from .changes import (
     AGAIN,
     APPLIED,
+    ChangeKwargs,
+    begin_change,
     change_metadata,
-    check_journal_op,
     check_merged,
     check_patch,
-    check_resume,
-    check_same_change,
+    finish_journal,
     merge_metadata,
     metadata_of,
-    open_journal,
     read_completion,
-    report_skipped,
     resume_state,
-    scrubber,
 )
-from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, completion_id_of
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -79,21 +75,21 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
 class _SetState:
     invocation: Invocation
     metadata: dict[str, str]
+    change: dict[str, Any]
+    """What this run does to each id, as its journal records it."""
     patch: dict[str, str | None] | None = None
     """The keys to set or remove with -Merge (None: replace)."""
     journal: Journal | None = None
     resume: bool = False
 
 
-class SetKwargs(SettingsKwargs, total=False):
+class SetKwargs(ChangeKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.set_chat_completion` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
     metadata: Mapping[str, str | None]
     merge: bool | None
-    journal: str | os.PathLike[str] | None
-    resume: bool | None
 
 
 def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
@@ -106,32 +102,15 @@ def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
         metadata: dict[str, str] = {}
     else:
         patch, metadata = None, check_metadata(p("MetaData"), kwargs.get("metadata"))
-    check_resume(p("Resume"), resume, kwargs.get("journal"))
-    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
-    state = _SetState(invocation, metadata, patch, journal, resume)
-    try:
-        check_journal_op(journal, "set")
-        check_same_change(journal, "set", _change(state))
-    except BaseException:
-        end_set_chat_completion(state)
-        raise
-    return state
-
-
-def _change(state: _SetState) -> dict[str, Any]:
-    """What this run does to each id, as its journal records it."""
-    return {
-        "merge": state.patch is not None,
-        "metadata": state.metadata if state.patch is None else state.patch,
-    }
+    # What this run does to each id, as its journal records it.
+    change = {"merge": patch is not None, "metadata": metadata if patch is None else patch}
+    invocation, journal = begin_change(TABLE, kwargs, resume, "set", change)
+    return _SetState(invocation, metadata, change, patch, journal, resume)
 
 
 def end_set_chat_completion(state: _SetState) -> None:
     """Report the ids skipped, close the journal (releasing its lock)."""
-    report_skipped(state.journal)
-    if state.journal is not None:
-        state.journal.close()
+    finish_journal(state.journal)
 
 
 def _target(state: _SetState, ident: str, current: dict[str, str]) -> dict[str, str]:
@@ -142,7 +121,7 @@ def _target(state: _SetState, ident: str, current: dict[str, str]) -> dict[str, 
 
 def describe_set_chat_completion(state: _SetState, completion_id: Any) -> str:
     """The WhatIf target: the id and the metadata it would get (read first with -Merge)."""
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.patch is None:
         return f"{ident} (replace the metadata with {to_literal(state.metadata)})"
     current = metadata_of(read_completion(state.invocation, ident))
@@ -151,12 +130,12 @@ def describe_set_chat_completion(state: _SetState, completion_id: Any) -> str:
 
 def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObject | None:
     """Update one completion: an id string, or an object or mapping carrying one."""
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.patch is None and state.journal is None:
         return update_completion(state.invocation, ident, state.metadata)
     if state.journal is not None:
         state.journal.check_writable()
-    change = _change(state)
+    change = state.change
     outcome, current = resume_state(
         state.invocation, state.journal, ident, op="set", resume=state.resume, extra={"change": change}
     )
@@ -182,7 +161,7 @@ def call(given: Mapping[str, Any]) -> PSObject:
     as it is."""
     kwargs: SetKwargs = arguments(TABLE, given)
     # The id is checked first so that a bad id fails before any settings lookup.
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), kwargs.get("completion_id"))
+    ident = completion_id_of(TABLE, kwargs.get("completion_id"))
     state = begin_set_chat_completion(kwargs)
     try:
         result = process_set_chat_completion(state, kwargs.get("completion_id"))
