@@ -227,6 +227,38 @@ def test_every_library_function_spells_the_settings_keywords_as_defined():
         assert settings_problems(inspect.signature(function), function.__globals__) == [], function.__name__
 
 
+def test_every_library_function_annotates_its_keywords_as_its_command_types_them():
+    """The package's API functions and their commands' keyword TypedDicts spell each keyword's
+    type twice (the signature for help() and editors, the TypedDict for the begin step): the
+    two agree, compared as evaluated types."""
+    import importlib
+    import typing
+
+    import psopenai_py
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    checked = 0
+    for name, module_name in REGISTRY.items():
+        module = importlib.import_module(f"psopenai_py.commands.{module_name}")
+        typed = [
+            v
+            for k, v in vars(module).items()
+            if k.endswith("Kwargs") and getattr(v, "__module__", "") == module.__name__
+        ]
+        if not typed:
+            continue
+        (kwargs_type,) = typed
+        function = getattr(psopenai_py, find_unit(name).table.python_name)
+        hints = typing.get_type_hints(kwargs_type)
+        for parameter in inspect.signature(function).parameters.values():
+            annotation = parameter.annotation
+            while isinstance(annotation, str):
+                annotation = eval(annotation, function.__globals__)
+            assert annotation == hints[parameter.name], (function.__name__, parameter.name)
+        checked += 1
+    assert checked == 7
+
+
 @pytest.mark.parametrize(
     ("name", "change"),
     [
