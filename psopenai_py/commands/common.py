@@ -1,4 +1,5 @@
-"""What every API command does the same way: check its settings parameters, resolve them once."""
+"""What the API commands do alike: take their arguments by their tables' names, check the settings
+parameters and resolve them once, bind a completion id, filter a list."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ __all__ = [
 
 class SettingsKwargs(TypedDict, total=False):
     """The settings keywords every API command takes, in order, with their types: the one place
-    they are defined.  Each library function spells them in its signature (so that ``help()`` and
-    an editor show them), each defaulting to None (not given: resolved from the context, the
-    module globals, the environment, the OS keyring); a test holds every signature to this."""
+    they are defined.  Each API function of the package spells them in its signature (so that
+    ``help()`` and an editor show them), each defaulting to None (not given: resolved from the
+    context, the module globals, the environment, the OS keyring); a test holds every signature
+    to this."""
 
     timeout_sec: int | None
     max_retry_count: int | None
@@ -75,10 +77,10 @@ def settings_kwargs(kwargs: Mapping[str, Any]) -> SettingsKwargs:
 
 def arguments(table: Command, given: Mapping[str, Any]) -> Any:
     """A library function's arguments by its table's Python names: what the binder hands the
-    command's ``begin`` step.  ``given`` is the function's ``locals()`` taken first thing, so the
-    hand-off is written once instead of keyword by keyword (a test holds every library
-    function's parameters to its table).  Typed Any: each begin step types it with its own
-    TypedDict, whose keys a test holds to the same table."""
+    command's ``begin`` step.  ``given`` is the function's ``locals()`` (any other name in it is
+    left out), so the hand-off is written once instead of keyword by keyword; a test holds every
+    library function's parameters to its table.  Typed Any: each command types it with its own
+    TypedDict, whose keys and types tests hold to the same table and signature."""
     return {p.python_name: given[p.python_name] for p in table.parameters if p.python_name in given}
 
 
