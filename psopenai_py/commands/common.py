@@ -39,6 +39,7 @@ __all__ = [
     "PagingKwargs",
     "completion_id_of",
     "list_filters",
+    "FilterKwargs",
 ]
 
 
@@ -100,7 +101,15 @@ def completion_id_of(table: Command, value: Any) -> str:
     return bind_completion_id(table.parameter("CompletionId"), value)
 
 
-def list_filters(table: Command, kwargs: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+class FilterKwargs(TypedDict, total=False):
+    """-MetaData and -Model among the arguments of a command that filters the completions'
+    list (read by :func:`list_filters`)."""
+
+    metadata: Mapping[str, str] | None
+    model: str | None
+
+
+def list_filters(table: Command, kwargs: FilterKwargs) -> tuple[tuple[str, Any], ...]:
     """The list query's filters of a command with -MetaData and -Model: each pair as
     ``metadata[key]``, then the model."""
     metadata = check_metadata(table.parameter("MetaData"), kwargs.get("metadata"), optional=True)

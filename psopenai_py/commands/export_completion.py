@@ -28,7 +28,15 @@ from ..parameters import ORDER, Command, Parameter, after_parameter, settings_pa
 from ..transport import encode_path
 from ..validation import check_choice, check_int, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
-from .common import Invocation, SettingsKwargs, arguments, list_filters, prepare_invocation, settings_kwargs
+from .common import (
+    FilterKwargs,
+    Invocation,
+    SettingsKwargs,
+    arguments,
+    list_filters,
+    prepare_invocation,
+    settings_kwargs,
+)
 from .paging import Paging, pages
 from .unit import CommandUnit
 
@@ -102,13 +110,11 @@ class _Export:
     scrub: Callable[[str], str]
 
 
-class ExportKwargs(SettingsKwargs, total=False):
+class ExportKwargs(FilterKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.export_chat_completion` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     path: str | os.PathLike[str]
-    metadata: Mapping[str, str] | None
-    model: str | None
     order: str | None
     after: str | None
     include_messages: bool | None

@@ -22,6 +22,7 @@ from ..validation import (
     check_switch,
 )
 from .common import (
+    FilterKwargs,
     Invocation,
     PagingKwargs,
     SettingsKwargs,
@@ -88,14 +89,12 @@ class _GetState:
     history: bool
 
 
-class GetKwargs(PagingKwargs, SettingsKwargs, total=False):
+class GetKwargs(PagingKwargs, FilterKwargs, SettingsKwargs, total=False):
     """The arguments of :func:`psopenai_py.get_chat_completion` by its table's Python
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
     before: str | None
-    metadata: Mapping[str, str] | None
-    model: str | None
     no_history: bool | None
 
 
