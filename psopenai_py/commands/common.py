@@ -40,6 +40,7 @@ __all__ = [
     "completion_id_of",
     "list_filters",
     "FilterKwargs",
+    "Filters",
 ]
 
 
@@ -109,7 +110,11 @@ class FilterKwargs(TypedDict, total=False):
     model: str | None
 
 
-def list_filters(table: Command, kwargs: FilterKwargs) -> tuple[tuple[str, Any], ...]:
+Filters = tuple[tuple[str, Any], ...]
+"""A list query's filters, as :func:`list_filters` makes them: (name, value) pairs."""
+
+
+def list_filters(table: Command, kwargs: FilterKwargs) -> Filters:
     """The list query's filters of a command with -MetaData and -Model: each pair as
     ``metadata[key]``, then the model."""
     metadata = check_metadata(table.parameter("MetaData"), kwargs.get("metadata"), optional=True)

@@ -30,6 +30,7 @@ from ..validation import check_choice, check_int, check_optional_str, check_swit
 from .changes import as_path_text, scrubber
 from .common import (
     FilterKwargs,
+    Filters,
     Invocation,
     SettingsKwargs,
     arguments,
@@ -100,9 +101,11 @@ class ExportReceipt:
 
 @dataclass(frozen=True)
 class _Export:
+    """An export as its parameters were checked: where it goes, what it lists, how."""
+
     invocation: Invocation
     path: str
-    filters: tuple[tuple[str, Any], ...]
+    filters: Filters
     order: str
     after: str | None
     include_messages: bool

@@ -23,6 +23,7 @@ from ..validation import (
 )
 from .common import (
     FilterKwargs,
+    Filters,
     Invocation,
     PagingKwargs,
     SettingsKwargs,
@@ -83,9 +84,12 @@ PARAMETER_SET_MESSAGE = (
 
 @dataclass(frozen=True)
 class _GetState:
+    """A Get run as its begin step checked it: the list's paging and filters, and whether each
+    completion's stored messages are read for its History (not with -Primitive)."""
+
     invocation: Invocation
     paging: Paging
-    filters: tuple[tuple[str, Any], ...]
+    filters: Filters
     history: bool
 
 
