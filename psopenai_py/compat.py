@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .commands import CommandUnit, find_unit, units
+from .commands import REGISTRY, CommandUnit, find_unit
 from .errors import ParameterBindingError
 from .powershell.binding import ParameterToken, bind, resolve_parameter, split_arguments
 from .powershell.host import Host
@@ -31,25 +31,6 @@ from .powershell.literals import Parser, parse_literal
 from .powershell.pipeline import execute
 from .powershell.streams import variables
 from .psobject import PSObject
-
-__all__ = [
-    "invoke",
-    "variables",
-    "Set_ChatCompletion",
-    "Get_ChatCompletion",
-    "Remove_ChatCompletion",
-    "Get_ChatCompletionMessage",
-    "Request_ChatCompletion",
-    "Restore_ChatCompletionMetadata",
-    "Export_ChatCompletion",
-    "Set_OpenAIContext",
-    "Get_OpenAIContext",
-    "Clear_OpenAIContext",
-    "Set_OpenAISecret",
-    "Get_OpenAISecret",
-    "Remove_OpenAISecret",
-    "unroll",
-]
 
 
 def unroll(outputs: Iterable[Any]) -> Any:
@@ -98,19 +79,26 @@ def _make_shim(runner: CommandUnit) -> Callable[..., Any]:
     return shim
 
 
-Set_ChatCompletion = _make_shim(find_unit("set-chatcompletion"))
-Get_ChatCompletion = _make_shim(find_unit("get-chatcompletion"))
-Remove_ChatCompletion = _make_shim(find_unit("remove-chatcompletion"))
-Get_ChatCompletionMessage = _make_shim(find_unit("get-chatcompletionmessage"))
-Request_ChatCompletion = _make_shim(find_unit("request-chatcompletion"))
-Restore_ChatCompletionMetadata = _make_shim(find_unit("restore-chatcompletionmetadata"))
-Export_ChatCompletion = _make_shim(find_unit("export-chatcompletion"))
-Set_OpenAIContext = _make_shim(find_unit("set-openaicontext"))
-Get_OpenAIContext = _make_shim(find_unit("get-openaicontext"))
-Clear_OpenAIContext = _make_shim(find_unit("clear-openaicontext"))
-Set_OpenAISecret = _make_shim(find_unit("set-openaisecret"))
-Get_OpenAISecret = _make_shim(find_unit("get-openaisecret"))
-Remove_OpenAISecret = _make_shim(find_unit("remove-openaisecret"))
+_SHIMS = {name.replace("-", "_"): name for name in REGISTRY}
+"""Each command's shim name (``Set_ChatCompletion``) and its PowerShell name."""
+
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    # A shim is made when first asked for, so that its command's module loads then, alone
+    # (``from psopenai_py.compat import Set_ChatCompletion`` loads no other command).
+    command = _SHIMS.get(name)
+    if command is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    shim = _make_shim(find_unit(command))
+    globals()[name] = shim
+    return shim
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SHIMS})
+
+
+__all__ = ["invoke", "variables", "unroll", *_SHIMS]
 
 
 # -- command lines as text -----------------------------------------------------------------------
@@ -198,7 +186,7 @@ def invoke(text: str, *, host: Host | None = None) -> Any:
             raise ParameterBindingError(
                 name,
                 f"The term '{name}' is not recognized as a psopenai_py command. Commands: "
-                f"{', '.join(r.table.name for r in units())}.",
+                f"{', '.join(REGISTRY)}.",
             ) from None
         if _HELP.search(segment):
             # As Get-Help: the command's help, and nothing is run or sent.

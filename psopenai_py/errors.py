@@ -40,10 +40,9 @@ __all__ = [
     "JournalError",
     "ExportFileError",
     "MetadataConflictError",
-    "exception_from_response",
-    "format_api_error_message",
-    "dotnet_status_message",
 ]
+"""The exceptions: the package root exports exactly these.  The response helpers below
+(:func:`exception_from_response` and the message builders) serve the transport alone."""
 
 
 class PSOpenAIError(Exception):

@@ -20,6 +20,8 @@ __all__ = [
     "settings_parameters",
     "completion_id_parameter",
     "paging_parameters",
+    "after_parameter",
+    "ORDER",
     "change_parameters",
     "ID_TEXT",
 ]
@@ -272,7 +274,24 @@ ID_TEXT = (
 )
 
 
+ORDER = Parameter(
+    "Order",
+    "order",
+    "String",
+    "asc (oldest first, the default) or desc.",
+    default="asc",
+    choices=("asc", "desc"),
+)
+"""-Order of every command that reads a list."""
+
+
+def after_parameter(noun: str) -> Parameter:
+    """-After of a command that reads a list of ``noun`` (plural)."""
+    return Parameter("After", "after", "String", f"Start after the {noun[:-1]} with this id.")
+
+
 def paging_parameters(noun: str) -> tuple[Parameter, ...]:
+    """-Limit, -All, -After and -Order of a command that pages a list of ``noun`` (plural)."""
     return (
         Parameter(
             "Limit",
@@ -290,15 +309,8 @@ def paging_parameters(noun: str) -> tuple[Parameter, ...]:
             f"Get every {noun[:-1]}, following the pages.",
             default=False,
         ),
-        Parameter("After", "after", "String", f"Start after the {noun[:-1]} with this id."),
-        Parameter(
-            "Order",
-            "order",
-            "String",
-            "asc (oldest first, the default) or desc.",
-            default="asc",
-            choices=("asc", "desc"),
-        ),
+        after_parameter(noun),
+        ORDER,
     )
 
 

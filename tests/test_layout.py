@@ -7,7 +7,10 @@ resolved to an absolute module name, then held against the rules of the README's
 from __future__ import annotations
 
 import ast
+import inspect
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,8 +160,8 @@ def test_settings_keywords_come_from_one_place_and_match_every_api_command():
 
 
 def test_every_command_keyword_dictionary_names_exactly_its_table():
-    """The typed hand-off from a library function to its begin step names the same keywords as
-    the command's parameter table (the binder's side of the hand-off)."""
+    """The typed hand-off from a library function to its command names the same keywords as the
+    command's parameter table (the binder's side of the hand-off)."""
     import importlib
 
     from psopenai_py.commands import REGISTRY
@@ -183,9 +186,232 @@ def test_every_command_keyword_dictionary_names_exactly_its_table():
 
         table = find_unit(name).table
         keys = kwargs_type.__required_keys__ | kwargs_type.__optional_keys__  # type: ignore[attr-defined]
-        expected = {p.python_name for p in table.parameters} - {"completion_id"} | (
-            {"completion_id"} if "completion_id" in keys else set()
-        )
-        assert keys == expected, name
+        assert keys == {p.python_name for p in table.parameters}, name
         checked += 1
-    assert checked >= 7
+    assert checked == 7
+
+
+def settings_problems(signature: inspect.Signature, namespace: dict[str, Any]) -> list[str]:
+    """How a library function's settings keywords differ from :class:`SettingsKwargs`: they close
+    its signature, keyword-only, in the defined order, each defaulting to None and annotated with
+    the defined type (annotations compared as types evaluated in the function's ``namespace``)."""
+    from psopenai_py.commands.common import SETTINGS_KEYWORDS, SettingsKwargs
+
+    defined = typing.get_type_hints(SettingsKwargs)
+    tail = list(signature.parameters)[-len(SETTINGS_KEYWORDS) :]
+    if tail != list(SETTINGS_KEYWORDS):
+        return [f"the signature ends with {tail}, not {list(SETTINGS_KEYWORDS)}"]
+    problems = []
+    for name in SETTINGS_KEYWORDS:
+        parameter = signature.parameters[name]
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            problems.append(f"{name} is not keyword-only")
+        if parameter.default is not None:
+            problems.append(f"{name} defaults to {parameter.default!r}")
+        annotation = parameter.annotation
+        while isinstance(annotation, str):  # postponed, and perhaps quoted as well
+            annotation = eval(annotation, namespace)
+        if annotation != defined[name]:
+            problems.append(f"{name} is annotated {parameter.annotation!r}, not {defined[name]}")
+    return problems
+
+
+def _library_functions() -> list[Any]:
+    """Every API command's library function as the package exports it, and its overloads."""
+    import psopenai_py
+    from psopenai_py.commands import units
+
+    found = []
+    for unit in units():
+        if any(p.name == "AdditionalBody" for p in unit.table.parameters):
+            function = getattr(psopenai_py, unit.table.python_name)
+            found += [function, *getattr(typing, "get_overloads", lambda f: [])(function)]
+    return found
+
+
+def test_every_library_function_spells_the_settings_keywords_as_defined():
+    functions = _library_functions()
+    assert len({f.__name__ for f in functions}) == 7
+    for function in functions:
+        assert settings_problems(inspect.signature(function), function.__globals__) == [], function.__name__
+
+
+def test_every_library_function_annotates_its_keywords_as_its_command_types_them():
+    """The package's API functions and their commands' keyword TypedDicts spell each keyword's
+    type twice (the signature for help() and editors, the TypedDict for the begin step): the
+    two agree, compared as evaluated types."""
+    import importlib
+    import typing
+
+    import psopenai_py
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    checked = 0
+    for name, module_name in REGISTRY.items():
+        module = importlib.import_module(f"psopenai_py.commands.{module_name}")
+        typed = [
+            v
+            for k, v in vars(module).items()
+            if k.endswith("Kwargs") and getattr(v, "__module__", "") == module.__name__
+        ]
+        if not typed:
+            continue
+        (kwargs_type,) = typed
+        function = getattr(psopenai_py, find_unit(name).table.python_name)
+        hints = typing.get_type_hints(kwargs_type)
+        for parameter in inspect.signature(function).parameters.values():
+            annotation = parameter.annotation
+            while isinstance(annotation, str):
+                annotation = eval(annotation, function.__globals__)
+            assert annotation == hints[parameter.name], (function.__name__, parameter.name)
+        checked += 1
+    assert checked == 7
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("timeout_sec", {"default": 0}),
+        ("api_key", {"annotation": "str | None"}),
+        ("additional_body", {"annotation": "Mapping[str, Any] | None"}),
+        ("organization", {"default": inspect.Parameter.empty}),
+    ],
+)
+def test_the_settings_check_catches_drift(name: str, change: dict[str, Any]):
+    import psopenai_py
+
+    function = psopenai_py.remove_chat_completion
+    signature = inspect.signature(function)
+    parameters = {**signature.parameters}
+    parameters[name] = parameters[name].replace(**change)
+    drifted = signature.replace(parameters=list(parameters.values()))
+    assert settings_problems(signature, function.__globals__) == []
+    assert settings_problems(drifted, function.__globals__) != []
+
+
+def test_the_settings_check_catches_a_keyword_out_of_order():
+    import psopenai_py
+
+    function = psopenai_py.remove_chat_completion
+    signature = inspect.signature(function)
+    names = list(signature.parameters)
+    names[-1], names[-2] = names[-2], names[-1]
+    drifted = signature.replace(parameters=[signature.parameters[n] for n in names])
+    assert settings_problems(drifted, function.__globals__) != []
+
+
+_LOADING_PROBE = """
+import importlib, json, sys
+
+def loaded():
+    return sorted(m for m in sys.modules if m.startswith("psopenai_py.commands.") or m == "requests")
+
+door, spec = sys.argv[1], json.loads(sys.argv[2])
+module = importlib.import_module(door)
+steps = [["import", loaded()]]
+for name, args in spec:
+    value = getattr(module, name)
+    steps.append([name, loaded()])
+    if args is not None:
+        try:
+            value(*args, timeout_sec=-1)
+        except ValueError as error:  # the out-of-range timeout, before any lookup or request
+            assert "TimeoutSec" in str(error), error
+        steps.append([name + "()", loaded()])
+print(json.dumps(steps))
+"""
+
+_CALLS = {
+    "set_chat_completion": ["chatcmpl-1", {}],
+    "get_chat_completion": ["chatcmpl-1"],
+    "remove_chat_completion": ["chatcmpl-1"],
+    "get_chat_completion_message": ["chatcmpl-1"],
+    "request_chat_completion": ["hi"],
+    "restore_chat_completion_metadata": ["changes.jsonl"],
+    "export_chat_completion": ["export.jsonl"],
+}
+"""Arguments each API function of the package takes (with an out-of-range timeout) to fail at
+once, after its command's module is loaded."""
+
+
+@pytest.mark.parametrize("door", ["psopenai_py", "psopenai_py.compat"])
+def test_asking_for_a_command_loads_its_module_alone(door: str, tmp_path: Path):
+    """A fresh interpreter: importing the package (or the PowerShell-named shims) loads no
+    command module and no HTTP stack.  Then each public command in turn: asking for it loads
+    its own module and no other command's; an API function of the package loads nothing until
+    it is called, then its own module alone."""
+    import json
+    import subprocess
+    import sys
+
+    from psopenai_py.commands import REGISTRY, find_unit
+
+    modules = {name: f"psopenai_py.commands.{module}" for name, module in REGISTRY.items()}
+    if door == "psopenai_py":
+        own = {find_unit(name).table.python_name: module for name, module in modules.items()}
+        spec = [[name, _CALLS.get(name)] for name in own]
+    else:
+        own = {name.replace("-", "_"): module for name, module in modules.items()}
+        spec = [[name, None] for name in own]
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADING_PROBE, door, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (_, loaded), *steps = json.loads(result.stdout)
+    command_modules = set(own.values())
+    assert [m for m in loaded if m in command_modules or m == "requests"] == []
+    before = set(loaded)
+    for step, loaded in steps:
+        name = step.removesuffix("()")
+        new = (set(loaded) - before) & command_modules
+        if step in _CALLS:
+            assert new == set(), f"asking for {step} loaded {sorted(new)}"
+        else:
+            assert new <= {own[name]}, f"{step} loaded {sorted(new)}"
+            assert own[name] in loaded, step
+        before = set(loaded)
+    assert len(own) == len(REGISTRY) == 13
+    assert sum(step.endswith("()") for step, _ in steps) == (len(_CALLS) if door == "psopenai_py" else 0)
+
+
+@pytest.mark.parametrize(("door", "least"), [("psopenai_py", 40), ("psopenai_py.compat", 16)])
+def test_dir_and_star_import_show_every_public_name_before_it_is_loaded(door: str, least: int):
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        f"import importlib, json; module = importlib.import_module({door!r})\n"
+        "listed = dir(module)\n"
+        "names = {}\n"
+        f"exec('from {door} import *', names)\n"
+        "print(json.dumps([module.__all__, listed, sorted(n for n in names if n != '__builtins__')]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    public, listed, star = json.loads(result.stdout)
+    assert len(public) == len(set(public)) >= least
+    assert set(public) <= set(listed)
+    assert sorted(star) == sorted(public)
+
+
+def test_the_root_exports_every_exception_and_nothing_else_of_errors():
+    import psopenai_py
+    from psopenai_py import errors
+
+    exceptions = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseException)
+        and value.__module__ == errors.__name__
+    }
+    assert set(errors.__all__) == exceptions
+    assert exceptions <= set(psopenai_py.__all__)
+    assert all(getattr(psopenai_py, name) is getattr(errors, name) for name in exceptions)
+    assert not hasattr(psopenai_py, "exception_from_response")

@@ -1,10 +1,12 @@
 """The commands: one unit each (its parameter table beside its code), over the core.
 
 A command's module holds its table, ``begin`` (check the parameters, resolve the settings once),
-``describe`` (the WhatIf target), ``process`` (one pipeline item), the library function and the
-``UNIT`` that bundles them (:class:`~psopenai_py.commands.unit.CommandUnit`).
+``describe`` (the WhatIf target), ``process`` (one pipeline item), the ``UNIT`` that bundles them
+(:class:`~psopenai_py.commands.unit.CommandUnit`) and, for an API command, ``call``: the run of
+its library function in the package root, which hands over its arguments.
 
-Adding a command means writing its module, its ``Docs/`` page and one line in :data:`REGISTRY`.
+Adding a command means writing its module, its ``Docs/`` page, one line in :data:`REGISTRY` and
+its function in the package root.
 Modules load only when their command is asked for, so that ``import psopenai_py`` and a one-shot
 command line stay cheap.
 """

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
 from ..literal_text import to_literal
-from ..parameters import Parameter
+from ..parameters import Command, Parameter
 from ..scrub import scrub
 from ..transport import encode_path
 from ..validation import (
@@ -26,7 +26,7 @@ from ..validation import (
     METADATA_MAX_VALUE_LENGTH,
     check_metadata,
 )
-from .common import Invocation
+from .common import Invocation, prepare_invocation, settings_kwargs
 from .paging import all_messages
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -51,6 +51,10 @@ __all__ = [
     "as_path_text",
     "scrubber",
     "report_skipped",
+    "finish_journal",
+    "open_change_journal",
+    "begin_change",
+    "ChangeKwargs",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -163,6 +167,53 @@ def open_journal(
     from ..journal import Journal
 
     return Journal(path, resume=resume, parameter=parameter, redact=redact)
+
+
+class ChangeKwargs(TypedDict, total=False):
+    """-Journal and -Resume among a change command's arguments (see ``change_parameters``)."""
+
+    journal: str | os.PathLike[str] | None
+    resume: bool | None
+
+
+def begin_change(
+    table: Command, kwargs: Mapping[str, Any], resume: bool, op: str, change: Mapping[str, Any] | None = None
+) -> tuple[Invocation, Journal | None]:
+    """What the begin steps of Set- and Remove-ChatCompletion end with, once their own
+    parameters are checked: -Resume needs a -Journal, the settings are resolved once, then the
+    journal is opened (see :func:`open_change_journal`)."""
+    check_resume(table.parameter("Resume"), resume, kwargs.get("journal"))
+    invocation = prepare_invocation(table, **settings_kwargs(kwargs))
+    return invocation, open_change_journal(invocation, kwargs.get("journal"), resume, op, change)
+
+
+def open_change_journal(
+    invocation: Invocation,
+    path: Any,
+    resume: bool,
+    op: str,
+    change: Mapping[str, Any] | None = None,
+    *,
+    parameter: str = "Journal",
+) -> Journal | None:
+    """A change run's journal (None without a path), opened and checked to record this
+    operation and, with ``change``, this same change; closed again when a check fails."""
+    journal = open_journal(path, resume, parameter=parameter, redact=scrubber(invocation))
+    try:
+        check_journal_op(journal, op, parameter)
+        if change is not None:
+            check_same_change(journal, op, change)
+    except BaseException:
+        finish_journal(journal)
+        raise
+    return journal
+
+
+def finish_journal(journal: Journal | None) -> None:
+    """Report the ids a resumed run skipped, close the journal (releasing its lock)."""
+    report_skipped(journal)
+    if journal is not None:
+        journal.close()
 
 
 def check_journal_op(journal: Journal | None, op: str, parameter: str = "Journal") -> None:

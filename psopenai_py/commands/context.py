@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import checks
-from ..parameters import Command, Parameter
+from ..parameters import Command, Parameter, settings_parameters
 from ..secret import Secret
 from ..settings import OpenAIContext, get_context, modify_context
 from ..validation import (
@@ -21,48 +21,38 @@ from .unit import CommandUnit, call_with_keywords
 
 __all__ = ["set_openai_context", "get_openai_context", "clear_openai_context", "UNITS"]
 
+_SETTINGS = {p.name: p for p in settings_parameters()}
+
+
+def _stored(name: str, description: str) -> Parameter:
+    """A settings parameter as Set-OpenAIContext takes it: the API commands' name, type, aliases,
+    range and choices, its own description, and no default (only the values given are stored)."""
+    return replace(_SETTINGS[name], description=description, default=None, hidden=False)
+
+
 _CONTEXT_VALUES = (
-    Parameter(
+    _stored(
         "ApiKey",
-        "api_key",
-        "Object",
         f"The API key to use in this process, as a string or a psopenai_py.Secret. {checks.KEY_RULE}",
     ),
-    Parameter("ApiType", "api_type", "OpenAIApiType", "OpenAI or Azure.", choices=("OpenAI", "Azure")),
-    Parameter("ApiBase", "api_base", "Uri", "The API's base URL."),
-    Parameter("ApiVersion", "api_version", "String", "Azure only: the api-version to send."),
-    Parameter(
+    _stored("ApiType", "OpenAI or Azure."),
+    _stored("ApiBase", "The API's base URL."),
+    _stored("ApiVersion", "Azure only: the api-version to send."),
+    _stored(
         "AuthType",
-        "auth_type",
-        "String",
         "openai, azure or azure_ad. When not given it follows ApiType: Azure makes openai "
         "azure, OpenAI makes it openai.",
-        choices=("openai", "azure", "azure_ad"),
     ),
-    Parameter(
+    _stored(
         "Organization",
-        "organization",
-        "String",
         f"The organization id. {checks.HEADER_VALUE_RULE}",
-        aliases=("OrgId",),
     ),
-    Parameter(
+    _stored(
         "TimeoutSec",
-        "timeout_sec",
-        "Int32",
         "Seconds each attempt may take in all (connect, send, wait, read the body); 0 waits "
         f"forever. 0 to {checks.MAX_TIMEOUT_SECONDS}.",
-        minimum=0,
-        maximum=checks.MAX_TIMEOUT_SECONDS,
     ),
-    Parameter(
-        "MaxRetryCount",
-        "max_retry_count",
-        "Int32",
-        f"Retries after 429 or 5xx, 0 to {checks.MAX_RETRIES}.",
-        minimum=0,
-        maximum=checks.MAX_RETRIES,
-    ),
+    _stored("MaxRetryCount", f"Retries after 429 or 5xx, 0 to {checks.MAX_RETRIES}."),
 )
 
 SET_OPENAI_CONTEXT = Command(

@@ -24,11 +24,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ExportFileError, ParameterBindingError, PSOpenAIError
-from ..parameters import Command, Parameter, paging_parameters, settings_parameters
-from ..secret import Secret
-from ..validation import check_choice, check_int, check_metadata, check_optional_str, check_switch
+from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
+from ..validation import check_choice, check_int, check_optional_str, check_switch
 from .changes import as_path_text, scrubber
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import (
+    FilterKwargs,
+    Filters,
+    Invocation,
+    SettingsKwargs,
+    arguments,
+    list_filters,
+    prepare_invocation,
+    settings_kwargs,
+)
 from .paging import SDK, Pager, all_messages
 from .unit import CommandUnit
 
@@ -37,7 +45,6 @@ log = logging.getLogger("psopenai_py")
 PAGE_SIZE = 100
 """Completions per list request (the API's most)."""
 
-_AFTER, _ORDER = paging_parameters("completions")[2:]  # the list's, as Get-ChatCompletion's
 
 TABLE = Command(
     name="Export-ChatCompletion",
@@ -60,8 +67,8 @@ TABLE = Command(
             "Export only completions whose metadata has all these pairs.",
         ),
         Parameter("Model", "model", "String", "Export only completions made with this model."),
-        _ORDER,
-        _AFTER,
+        ORDER,
+        after_parameter("completions"),
         Parameter(
             "IncludeMessages",
             "include_messages",
@@ -83,8 +90,6 @@ TABLE = Command(
     ),
 )
 
-EXPORT_CHAT_COMPLETION = TABLE
-
 
 @dataclass(frozen=True)
 class ExportReceipt:
@@ -96,9 +101,11 @@ class ExportReceipt:
 
 @dataclass(frozen=True)
 class _Export:
+    """An export as its parameters were checked: where it goes, what it lists, how."""
+
     invocation: Invocation
     path: str
-    filters: tuple[tuple[str, Any], ...]
+    filters: Filters
     order: str
     after: str | None
     include_messages: bool
@@ -106,13 +113,11 @@ class _Export:
     scrub: Callable[[str], str]
 
 
-class ExportKwargs(SettingsKwargs, total=False):
-    """The keywords export_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+class ExportKwargs(FilterKwargs, SettingsKwargs, total=False):
+    """The arguments of :func:`psopenai_py.export_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     path: str | os.PathLike[str]
-    metadata: Mapping[str, str] | None
-    model: str | None
     order: str | None
     after: str | None
     include_messages: bool | None
@@ -126,11 +131,7 @@ def _check(kwargs: ExportKwargs) -> _Export:
         raise ParameterBindingError(
             "Path", "Cannot validate argument on parameter 'Path'. Give a file path or -."
         )
-    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
-    model = check_optional_str(p("Model"), kwargs.get("model"))
-    filters = tuple(
-        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
-    )
+    filters = list_filters(TABLE, kwargs)
     order = check_choice(p("Order"), kwargs.get("order")) or "asc"
     after = check_optional_str(p("After"), kwargs.get("after"))
     include = check_switch(p("IncludeMessages"), kwargs.get("include_messages"))
@@ -287,47 +288,10 @@ def begin_export(kwargs: ExportKwargs) -> None:
     sys.stderr.flush()
 
 
-def export_chat_completion(
-    path: "str | os.PathLike[str]",
-    *,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    order: str | None = None,
-    after: str | None = None,
-    include_messages: bool | None = None,
-    throttle_limit: int | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> ExportReceipt:
-    """Save stored chat completions to a new JSON-lines file (``path``; ``"-"`` is standard
-    output), one API object per line, filtered by ``metadata`` and ``model``, from ``after`` in
-    ``order``; ``include_messages`` adds ``"messages": [...]`` to each line (fetched
-    ``throttle_limit`` at a time).  The file appears only when complete and never replaces an
-    existing one.  Returns an :class:`ExportReceipt` (path and count); the receipt is also a
-    verbose line."""
-    receipt = run_export(
-        _check(
-            {
-                "path": path,
-                "metadata": metadata,
-                "model": model,
-                "order": order,
-                "after": after,
-                "include_messages": include_messages,
-                "throttle_limit": throttle_limit,
-                **settings_kwargs(locals()),
-            }
-        )
-    )
+def call(given: Mapping[str, Any]) -> ExportReceipt:
+    """The run of :func:`psopenai_py.export_chat_completion`, from its arguments (its
+    ``locals()``): the export, its receipt also as verbose lines."""
+    receipt = run_export(_check(arguments(TABLE, given)))
     for line in _receipt_lines(receipt):
         log.info("%s", line)
     return receipt

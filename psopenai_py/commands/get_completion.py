@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from ..errors import ParameterBindingError
 from ..parameters import (
@@ -17,19 +16,25 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import completion_object, history, message_object
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
-    bind_completion_id,
-    check_metadata,
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import (
+    FilterKwargs,
+    Filters,
+    Invocation,
+    PagingKwargs,
+    SettingsKwargs,
+    arguments,
+    completion_id_of,
+    list_filters,
+    prepare_invocation,
+    settings_kwargs,
+)
 from .paging import Paging, all_messages, pages
 from .unit import CommandUnit
-
-log = logging.getLogger("psopenai_py")
 
 TABLE = Command(
     name="Get-ChatCompletion",
@@ -69,8 +74,6 @@ TABLE = Command(
     ),
 )
 
-GET_CHAT_COMPLETION = TABLE
-
 PARAMETER_SET_MESSAGE = (
     "Parameter set cannot be resolved using the specified named parameters. One or more "
     "parameters issued cannot be used together or an insufficient number of parameters were "
@@ -79,40 +82,29 @@ PARAMETER_SET_MESSAGE = (
 """PowerShell's message when the id (the Get set) comes with a list parameter (the List set)."""
 
 
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
-
 @dataclass(frozen=True)
 class _GetState:
+    """A Get run as its begin step checked it: the list's paging and filters, and whether each
+    completion's stored messages are read for its History (not with -Primitive)."""
+
     invocation: Invocation
     paging: Paging
-    filters: tuple[tuple[str, Any], ...]
+    filters: Filters
     history: bool
 
 
-class GetKwargs(SettingsKwargs, total=False):
-    """The keywords get_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+class GetKwargs(PagingKwargs, FilterKwargs, SettingsKwargs, total=False):
+    """The arguments of :func:`psopenai_py.get_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    limit: int | None
-    all_pages: bool | None
-    after: str | None
-    order: str | None
     before: str | None
-    metadata: Mapping[str, str] | None
-    model: str | None
     no_history: bool | None
 
 
 def begin_get_chat_completion(kwargs: GetKwargs) -> _GetState:
     p = TABLE.parameter
-    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
-    model = check_optional_str(p("Model"), kwargs.get("model"))
-    filters = tuple(
-        [*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ())]
-    )
+    filters = list_filters(TABLE, kwargs)
     paging = Paging.from_kwargs(TABLE, kwargs)
     primitive = check_switch(p("Primitive"), kwargs.get("no_history"))
     check_optional_str(p("Before"), kwargs.get("before"))
@@ -148,107 +140,18 @@ def process_get_chat_completion(state: _GetState, completion_id: Any) -> Any:
             _shaped(state, item)
             for item in pages(state.invocation, "chat/completions", state.paging, state.filters)
         )
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     data = state.invocation.request("GET", encode_path("chat/completions/{}", ident))
     return _shaped(state, data)
 
 
-@overload
-def get_chat_completion(
-    completion_id: None = None,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]: ...
-
-
-@overload
-def get_chat_completion(
-    completion_id: str | Mapping[str, Any] | PSObject,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject: ...
-
-
-def get_chat_completion(
-    completion_id: Any = None,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    before: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    model: str | None = None,
-    no_history: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject | list[PSObject]:
-    """Get one stored chat completion by id (``GET /chat/completions/{id}``), or, with no id,
-    list stored completions: ``limit`` (1-100, default 20), ``all_pages`` (follow the pages),
-    ``after``, ``order`` (asc/desc), and the ``metadata`` and ``model`` filters.  Each has
-    ``Message`` (the last user message) and ``History`` (the stored messages, then the reply)
-    from its stored messages, one request more per completion, unless ``no_history`` (the
-    original's -Primitive).  ``before`` is accepted and not used, as in the
-    original.  An id with a list parameter is an error.  Returns a completion, or a list."""
-    kwargs: GetKwargs = {
-        "completion_id": completion_id,
-        "limit": limit,
-        "all_pages": all_pages,
-        "after": after,
-        "order": order,
-        "before": before,
-        "metadata": metadata,
-        "model": model,
-        "no_history": no_history,
-        **settings_kwargs(locals()),
-    }
+def call(given: Mapping[str, Any]) -> PSObject | list[PSObject]:
+    """The run of :func:`psopenai_py.get_chat_completion`, from its arguments (its ``locals()``):
+    the one completion of an id, or the list."""
+    kwargs: GetKwargs = arguments(TABLE, given)
     check_parameter_set(kwargs)
     state = begin_get_chat_completion(kwargs)
+    completion_id = kwargs.get("completion_id")
     result = process_get_chat_completion(state, completion_id)
     return list(result) if completion_id is None else result
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +15,18 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import message_object
-from ..secret import Secret
 from ..transport import encode_path
-from ..validation import (
-    bind_completion_id,
+from .common import (
+    Invocation,
+    PagingKwargs,
+    SettingsKwargs,
+    arguments,
+    completion_id_of,
+    prepare_invocation,
+    settings_kwargs,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
 from .paging import Paging, pages
 from .unit import CommandUnit
-
-log = logging.getLogger("psopenai_py")
 
 TABLE = Command(
     name="Get-ChatCompletionMessage",
@@ -39,12 +40,6 @@ TABLE = Command(
     ),
 )
 
-GET_CHAT_COMPLETION_MESSAGE = TABLE
-
-
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
 
 @dataclass(frozen=True)
 class _MessagesState:
@@ -52,14 +47,11 @@ class _MessagesState:
     paging: Paging
 
 
-class MessagesKwargs(SettingsKwargs, total=False):
-    """The keywords get_chat_completion_message hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+class MessagesKwargs(PagingKwargs, SettingsKwargs, total=False):
+    """The arguments of :func:`psopenai_py.get_chat_completion_message` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
-    limit: int | None
-    all_pages: bool | None
-    after: str | None
-    order: str | None
+    completion_id: Any
 
 
 def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
@@ -69,37 +61,18 @@ def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
 
 
 def process_get_chat_completion_message(state: _MessagesState, completion_id: Any) -> Iterator[PSObject]:
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     path = encode_path("chat/completions/{}/messages", ident)
     return (message_object(m) for m in pages(state.invocation, path, state.paging))
 
 
-def get_chat_completion_message(
-    completion_id: Any,
-    *,
-    limit: int | None = None,
-    all_pages: bool | None = None,
-    after: str | None = None,
-    order: str | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]:
-    """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
-    :func:`get_chat_completion`'s list; one object per message."""
-    _id(completion_id)
-    state = begin_get_chat_completion_message(
-        {"limit": limit, "all_pages": all_pages, "after": after, "order": order, **settings_kwargs(locals())}
-    )
-    return list(process_get_chat_completion_message(state, completion_id))
+def call(given: Mapping[str, Any]) -> list[PSObject]:
+    """The run of :func:`psopenai_py.get_chat_completion_message`, from its arguments (its
+    ``locals()``): the id checked first, then its messages."""
+    kwargs: MessagesKwargs = arguments(TABLE, given)
+    completion_id_of(TABLE, kwargs.get("completion_id"))
+    state = begin_get_chat_completion_message(kwargs)
+    return list(process_get_chat_completion_message(state, kwargs.get("completion_id")))
 
 
 UNIT = CommandUnit(

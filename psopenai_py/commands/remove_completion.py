@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,14 +14,12 @@ from ..parameters import (
     completion_id_parameter,
     settings_parameters,
 )
-from ..secret import Secret
 from ..transport import encode_path
 from ..validation import (
-    bind_completion_id,
     check_switch,
 )
-from .changes import check_journal_op, check_resume, journaled_remove, open_journal, report_skipped, scrubber
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .changes import ChangeKwargs, begin_change, finish_journal, journaled_remove
+from .common import Invocation, SettingsKwargs, arguments, completion_id_of
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
@@ -40,12 +37,6 @@ TABLE = Command(
     parameters=(completion_id_parameter(ID_TEXT), *change_parameters(), *settings_parameters()),
 )
 
-REMOVE_CHAT_COMPLETION = TABLE
-
-
-def _id(value: Any) -> str:
-    return bind_completion_id(TABLE.parameter("CompletionId"), value)
-
 
 @dataclass(frozen=True)
 class _RemoveState:
@@ -54,42 +45,31 @@ class _RemoveState:
     resume: bool = False
 
 
-class RemoveKwargs(SettingsKwargs, total=False):
-    """The keywords remove_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+class RemoveKwargs(ChangeKwargs, SettingsKwargs, total=False):
+    """The arguments of :func:`psopenai_py.remove_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
-    journal: str | os.PathLike[str] | None
-    resume: bool | None
+    completion_id: Any
 
 
 def begin_remove_chat_completion(kwargs: RemoveKwargs) -> _RemoveState:
     resume = check_switch(TABLE.parameter("Resume"), kwargs.get("resume"))
-    check_resume(TABLE.parameter("Resume"), resume, kwargs.get("journal"))
-    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
-    try:
-        check_journal_op(journal, "remove")
-    except BaseException:
-        if journal is not None:
-            journal.close()
-        raise
+    invocation, journal = begin_change(TABLE, kwargs, resume, "remove")
     return _RemoveState(invocation, journal, resume)
 
 
 def end_remove_chat_completion(state: _RemoveState) -> None:
     """Report the ids skipped, close the journal (releasing its lock)."""
-    report_skipped(state.journal)
-    if state.journal is not None:
-        state.journal.close()
+    finish_journal(state.journal)
 
 
 def describe_remove_chat_completion(state: _RemoveState, completion_id: Any) -> str:
     """The WhatIf target: the id."""
-    return _id(completion_id)
+    return completion_id_of(TABLE, completion_id)
 
 
 def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> None:
-    ident = _id(completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.journal is not None:
         state.journal.check_writable()
         # The completion and its messages are journaled first: the API cannot undo a delete.
@@ -101,32 +81,14 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
         log.info('The chat with id "%s" has been deleted.', response.get("id"))
 
 
-def remove_chat_completion(
-    completion_id: Any,
-    *,
-    journal: "str | os.PathLike[str] | None" = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> None:
-    """Delete a stored chat completion (``DELETE /chat/completions/{id}``); returns nothing.
-
-    ``journal``: a JSON-lines file that receives the full completion and its messages before the
-    delete is sent (the API cannot undo a delete: the journal is the copy); ``resume`` continues
-    a journaled run."""
-    _id(completion_id)
-    state = begin_remove_chat_completion({"journal": journal, "resume": resume, **settings_kwargs(locals())})
+def call(given: Mapping[str, Any]) -> None:
+    """The run of :func:`psopenai_py.remove_chat_completion`, from its arguments (its
+    ``locals()``): the id checked first, then begin, process and end."""
+    kwargs: RemoveKwargs = arguments(TABLE, given)
+    completion_id_of(TABLE, kwargs.get("completion_id"))
+    state = begin_remove_chat_completion(kwargs)
     try:
-        process_remove_chat_completion(state, completion_id)
+        process_remove_chat_completion(state, kwargs.get("completion_id"))
     finally:
         end_remove_chat_completion(state)
 

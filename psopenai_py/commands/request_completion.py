@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,6 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import completion_object
 from ..results import history as with_reply
-from ..secret import Secret
 from ..validation import (
     check_float,
     check_int,
@@ -24,10 +22,8 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
-
-log = logging.getLogger("psopenai_py")
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 """The original's default model (PSOpenAI 4.49.0)."""
@@ -121,8 +117,6 @@ TABLE = Command(
     ),
 )
 
-REQUEST_CHAT_COMPLETION = TABLE
-
 
 NO_MESSAGE = "No message is specified. You must specify one or more messages."
 """The original's error when nothing at all would be sent."""
@@ -164,8 +158,8 @@ def _texts(param: Parameter, value: Any) -> tuple[str, ...]:
 
 
 class RequestKwargs(SettingsKwargs, total=False):
-    """The keywords request_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.request_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     message: str | None
     role: str | None
@@ -301,54 +295,12 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
     return completion_object(data, with_reply(messages, data), warn=True)
 
 
-def request_chat_completion(
-    message: str | None = None,
-    *,
-    role: str | None = None,
-    system_message: "str | Sequence[str] | None" = None,
-    developer_message: "str | Sequence[str] | None" = None,
-    model: str | None = None,
-    history: Any = None,
-    verbosity: str | None = None,
-    store: bool | None = None,
-    metadata: Mapping[str, str] | None = None,
-    temperature: float | None = None,
-    max_completion_tokens: int | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject:
-    """Create a chat completion (``POST /chat/completions``, not streamed); with ``store`` it is
-    stored, with ``metadata``.  ``history`` (earlier messages, such as a completion's History)
-    is sent first, then the system and developer messages, then the user message (trimmed; a
-    blank one adds none, and nothing at all to send is an error).  ``role`` is accepted as in
-    PSOpenAI and does not change the user message's role.  Returns the completion with Message
-    and History filled in; a refusal or a reply cut short is written as a warning."""
-    state = begin_request_chat_completion(
-        {
-            "message": message,
-            "role": role,
-            "system_message": system_message,
-            "developer_message": developer_message,
-            "model": model,
-            "history": history,
-            "verbosity": verbosity,
-            "store": store,
-            "metadata": metadata,
-            "temperature": temperature,
-            "max_completion_tokens": max_completion_tokens,
-            **settings_kwargs(locals()),
-        }
-    )
-    return process_request_chat_completion(state, message)
+def call(given: Mapping[str, Any]) -> PSObject:
+    """The run of :func:`psopenai_py.request_chat_completion`, from its arguments (its
+    ``locals()``): one request for the message."""
+    kwargs: RequestKwargs = arguments(TABLE, given)
+    state = begin_request_chat_completion(kwargs)
+    return process_request_chat_completion(state, kwargs.get("message"))
 
 
 UNIT = CommandUnit(TABLE, begin_request_chat_completion, process_request_chat_completion, "Message")

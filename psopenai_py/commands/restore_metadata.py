@@ -29,21 +29,19 @@ from ..literal_text import to_literal
 from ..parameters import Command, Parameter, settings_parameters
 from ..psobject import PSObject
 from ..results import completion_object
-from ..secret import Secret
 from ..validation import check_optional_str, check_switch
 from .changes import (
     AGAIN,
     APPLIED,
     as_path_text,
     change_metadata,
-    check_journal_op,
+    finish_journal,
     metadata_of,
+    open_change_journal,
     read_completion,
-    report_skipped,
     resume_state,
-    scrubber,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
 log = logging.getLogger("psopenai_py")
@@ -95,8 +93,6 @@ TABLE = Command(
     ),
 )
 
-RESTORE_CHAT_COMPLETION_METADATA = TABLE
-
 _OPS = ("set", "restore")
 
 
@@ -124,8 +120,8 @@ class _RestoreState:
 
 
 class RestoreKwargs(SettingsKwargs, total=False):
-    """The keywords restore_chat_completion_metadata hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+    """The arguments of :func:`psopenai_py.restore_chat_completion_metadata` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
     journal: str | os.PathLike[str]
     restore_journal: str | os.PathLike[str] | None
@@ -146,8 +142,7 @@ def begin_restore(kwargs: RestoreKwargs) -> _RestoreState:
 def end_restore(state: _RestoreState) -> None:
     """Report the ids skipped, close the restore journals (releasing their locks)."""
     for journal in state.journals.values():
-        report_skipped(journal)
-        journal.close()
+        finish_journal(journal)
 
 
 def plan(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], dict[str, str]]]:
@@ -187,14 +182,10 @@ def _restore_journal(state: _RestoreState, source: str) -> Journal:
     with state.lock:
         journal = state.journals.get(path)
         if journal is None:
-            journal = Journal(
-                path, resume=state.resume, parameter="RestoreJournal", redact=scrubber(state.invocation)
+            journal = open_change_journal(
+                state.invocation, path, state.resume, "restore", parameter="RestoreJournal"
             )
-            try:
-                check_journal_op(journal, "restore", "RestoreJournal")
-            except BaseException:
-                journal.close()
-                raise
+            assert journal is not None  # a path is always given
             state.journals[path] = journal
         return journal
 
@@ -303,45 +294,16 @@ def process_restore(state: _RestoreState, item: Any) -> PSObject | None:
     return completion_object(data) if data is not None else None
 
 
-def restore_chat_completion_metadata(
-    journal: "str | os.PathLike[str]",
-    *,
-    restore_journal: "str | os.PathLike[str] | None" = None,
-    force: bool | None = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> list[PSObject]:
-    """Put back the metadata a journaled change replaced, newest change first, where the stored
-    metadata still equals what the change left (``force`` restores the others too).
-
-    The restore writes its own journal (``restore_journal``, by default ``<journal>.restore.jsonl``);
-    ``resume`` continues it.  Returns the restored completions.  Every id is tried; a failed one
-    (a conflict is a :class:`~psopenai_py.errors.MetadataConflictError`) is logged as a warning
-    and left alone, and the first failure is raised once all ids are done.
-    """
-    kwargs: RestoreKwargs = {
-        "journal": journal,
-        "restore_journal": restore_journal,
-        "force": force,
-        "resume": resume,
-        **settings_kwargs(locals()),
-    }
-    kwargs.pop("journal")
+def call(given: Mapping[str, Any]) -> list[PSObject]:
+    """The run of :func:`psopenai_py.restore_chat_completion_metadata`, from its arguments (its
+    ``locals()``): every id of the journal is tried, a failed one logged as a warning; the
+    first failure is raised once all are done."""
+    kwargs: RestoreKwargs = arguments(TABLE, given)
     state = begin_restore(kwargs)
     restored: list[PSObject] = []
     failures: list[BaseException] = []
     try:
-        for item in expand_restore(state, [journal]):
+        for item in expand_restore(state, [kwargs.get("journal")]):
             try:
                 if isinstance(item, BaseException):
                     raise item

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,33 +17,27 @@ from ..parameters import (
 )
 from ..psobject import PSObject
 from ..results import completion_object
-from ..secret import Secret
 from ..transport import encode_path
-from ..validation import bind_completion_id, check_metadata, check_switch
+from ..validation import check_metadata, check_switch
 from .changes import (
     AGAIN,
     APPLIED,
+    ChangeKwargs,
+    begin_change,
     change_metadata,
-    check_journal_op,
     check_merged,
     check_patch,
-    check_resume,
-    check_same_change,
+    finish_journal,
     merge_metadata,
     metadata_of,
-    open_journal,
     read_completion,
-    report_skipped,
     resume_state,
-    scrubber,
 )
-from .common import Invocation, SettingsKwargs, prepare_invocation, settings_kwargs
+from .common import Invocation, SettingsKwargs, arguments, completion_id_of
 from .unit import CommandUnit
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
     from ..journal import Journal
-
-log = logging.getLogger("psopenai_py")
 
 TABLE = Command(
     name="Set-ChatCompletion",
@@ -70,8 +62,6 @@ TABLE = Command(
     ),
 )
 
-SET_CHAT_COMPLETION = TABLE
-
 
 def update_completion(invocation: Invocation, completion_id: str, metadata: Mapping[str, str]) -> PSObject:
     """``POST /chat/completions/{id}`` for one already-checked id; the completion object."""
@@ -85,20 +75,21 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
 class _SetState:
     invocation: Invocation
     metadata: dict[str, str]
+    change: dict[str, Any]
+    """What this run does to each id, as its journal records it."""
     patch: dict[str, str | None] | None = None
     """The keys to set or remove with -Merge (None: replace)."""
     journal: Journal | None = None
     resume: bool = False
 
 
-class SetKwargs(SettingsKwargs, total=False):
-    """The keywords set_chat_completion hands to its begin step (the binder hands the same, by
-    the table's Python names)."""
+class SetKwargs(ChangeKwargs, SettingsKwargs, total=False):
+    """The arguments of :func:`psopenai_py.set_chat_completion` by its table's Python
+    names, as its call and the binder hand them to the begin step."""
 
+    completion_id: Any
     metadata: Mapping[str, str | None]
     merge: bool | None
-    journal: str | os.PathLike[str] | None
-    resume: bool | None
 
 
 def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
@@ -111,32 +102,15 @@ def begin_set_chat_completion(kwargs: SetKwargs) -> _SetState:
         metadata: dict[str, str] = {}
     else:
         patch, metadata = None, check_metadata(p("MetaData"), kwargs.get("metadata"))
-    check_resume(p("Resume"), resume, kwargs.get("journal"))
-    invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
-    journal = open_journal(kwargs.get("journal"), resume, redact=scrubber(invocation))
-    state = _SetState(invocation, metadata, patch, journal, resume)
-    try:
-        check_journal_op(journal, "set")
-        check_same_change(journal, "set", _change(state))
-    except BaseException:
-        end_set_chat_completion(state)
-        raise
-    return state
-
-
-def _change(state: _SetState) -> dict[str, Any]:
-    """What this run does to each id, as its journal records it."""
-    return {
-        "merge": state.patch is not None,
-        "metadata": state.metadata if state.patch is None else state.patch,
-    }
+    # What this run does to each id, as its journal records it.
+    change = {"merge": patch is not None, "metadata": metadata if patch is None else patch}
+    invocation, journal = begin_change(TABLE, kwargs, resume, "set", change)
+    return _SetState(invocation, metadata, change, patch, journal, resume)
 
 
 def end_set_chat_completion(state: _SetState) -> None:
     """Report the ids skipped, close the journal (releasing its lock)."""
-    report_skipped(state.journal)
-    if state.journal is not None:
-        state.journal.close()
+    finish_journal(state.journal)
 
 
 def _target(state: _SetState, ident: str, current: dict[str, str]) -> dict[str, str]:
@@ -147,7 +121,7 @@ def _target(state: _SetState, ident: str, current: dict[str, str]) -> dict[str, 
 
 def describe_set_chat_completion(state: _SetState, completion_id: Any) -> str:
     """The WhatIf target: the id and the metadata it would get (read first with -Merge)."""
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.patch is None:
         return f"{ident} (replace the metadata with {to_literal(state.metadata)})"
     current = metadata_of(read_completion(state.invocation, ident))
@@ -156,12 +130,12 @@ def describe_set_chat_completion(state: _SetState, completion_id: Any) -> str:
 
 def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObject | None:
     """Update one completion: an id string, or an object or mapping carrying one."""
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
+    ident = completion_id_of(TABLE, completion_id)
     if state.patch is None and state.journal is None:
         return update_completion(state.invocation, ident, state.metadata)
     if state.journal is not None:
         state.journal.check_writable()
-    change = _change(state)
+    change = state.change
     outcome, current = resume_state(
         state.invocation, state.journal, ident, op="set", resume=state.resume, extra={"change": change}
     )
@@ -181,68 +155,16 @@ def process_set_chat_completion(state: _SetState, completion_id: Any) -> PSObjec
     return completion_object(data or {})
 
 
-def set_chat_completion(
-    completion_id: Any,
-    metadata: Mapping[str, str | None],
-    *,
-    merge: bool | None = None,
-    journal: "str | os.PathLike[str] | None" = None,
-    resume: bool | None = None,
-    timeout_sec: int | None = None,
-    max_retry_count: int | None = None,
-    api_type: str | None = None,
-    api_base: str | None = None,
-    api_version: str | None = None,
-    auth_type: str | None = None,
-    api_key: "str | Secret | None" = None,
-    organization: str | None = None,
-    additional_query: Mapping[str, Any] | None = None,
-    additional_headers: Mapping[str, Any] | None = None,
-    additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject:
-    """Replace the metadata of a stored chat completion (``POST /chat/completions/{id}``).
-
-    ``completion_id`` is an id string, or any mapping or object with a ``CompletionId``,
-    ``Completion``, ``completion_id``, ``InputObject`` or ``Id`` property (case-insensitive), such
-    as a completion returned earlier.  Every setting left as None is resolved: parameter, then
-    :func:`set_openai_context`, then the ``psopenai_py.OPENAI_*`` globals, then the environment,
-    then the OS keyring.  Everything is checked before anything is sent.
-
-    ``merge``: read the stored metadata and apply the given keys over it (a None value removes a
-    key) instead of replacing it.  ``journal``: a JSON-lines file that records each change (the
-    metadata before and after) before it is sent; ``resume`` continues a journaled run (a change
-    the journal records done is not sent again; the completion is read and returned).  Each
-    call opens and reads the journal: for many ids, pipe them through
-    ``psopenai_py.compat.Set_ChatCompletion(ids, ..., Journal=path, ThrottleLimit=n)``.
-
-    Returns the updated completion (:class:`~psopenai_py.psobject.PSObject`).  Raises
-    :class:`~psopenai_py.errors.ParameterBindingError` / ``ParameterTypeError`` for bad input,
-    :class:`~psopenai_py.errors.MissingSettingError` when no key is found, and an
-    :class:`~psopenai_py.errors.APIRequestException` subclass when the API answers an error.
-    """
+def call(given: Mapping[str, Any]) -> PSObject:
+    """The run of :func:`psopenai_py.set_chat_completion`, from its arguments (its ``locals()``):
+    one id through begin, process and end; an id the journal records done is read and returned
+    as it is."""
+    kwargs: SetKwargs = arguments(TABLE, given)
     # The id is checked first so that a bad id fails before any settings lookup.
-    ident = bind_completion_id(TABLE.parameter("CompletionId"), completion_id)
-    state = begin_set_chat_completion(
-        {
-            "metadata": metadata,
-            "merge": merge,
-            "journal": journal,
-            "resume": resume,
-            "timeout_sec": timeout_sec,
-            "max_retry_count": max_retry_count,
-            "api_type": api_type,
-            "api_base": api_base,
-            "api_version": api_version,
-            "auth_type": auth_type,
-            "api_key": api_key,
-            "organization": organization,
-            "additional_query": additional_query,
-            "additional_headers": additional_headers,
-            "additional_body": additional_body,
-        }
-    )
+    ident = completion_id_of(TABLE, kwargs.get("completion_id"))
+    state = begin_set_chat_completion(kwargs)
     try:
-        result = process_set_chat_completion(state, completion_id)
+        result = process_set_chat_completion(state, kwargs.get("completion_id"))
         if result is None:  # done in an earlier run of the journal: the completion as it is
             result = completion_object(read_completion(state.invocation, ident))
         return result

@@ -16,12 +16,12 @@ class CommandUnit:
     """One public command as the front-ends run it.
 
     ``begin`` takes the bound values by keyword (the command's own TypedDict of its Python names:
-    the library function builds it, the binder hands the same keys from the parameter table) and
-    returns the state for ``process`` (pipeline commands) or the command's only output (other
-    commands).  ``process`` handles one pipeline
-    item; ``pipeline_parameter`` names the parameter pipeline input binds to; ``describe`` gives
-    the WhatIf/Confirm target of one item.  ``end`` runs once after the last item, however the
-    run ends (it closes what ``begin`` opened); ``expand`` turns the bound input into the items
+    its ``call`` builds it from the library function's arguments, the binder hands the same keys
+    from the parameter table) and returns the state for ``process`` (pipeline commands) or the
+    command's only output (other commands).  ``process`` handles one pipeline item;
+    ``pipeline_parameter`` names the parameter pipeline input binds to; ``describe`` gives the
+    WhatIf/Confirm target of one item.  ``end`` runs once after the last item, however the run
+    ends (it closes what ``begin`` opened); ``expand`` turns the bound input into the items
     ``process`` takes, for a command whose items come from a file it names (a journal).
     """
 

@@ -539,7 +539,7 @@ class _StreamFormatter(logging.Formatter):
 
 def _demo(out: Output, err: TextIO, *, verbose: bool) -> int:
     """Create a stored completion on an embedded emulator and update its metadata."""
-    from ..commands.chat import set_chat_completion
+    from ..commands import set_completion
     from ..emulator import Emulator
 
     handler = logging.StreamHandler(err)
@@ -558,11 +558,13 @@ def _demo(out: Output, err: TextIO, *, verbose: bool) -> int:
                 f"embedded emulator at {emulator.url}; stored {stored['id']} "
                 f"with metadata {json.dumps(stored['metadata'])}\n"
             )
-            updated = set_chat_completion(
-                stored["id"],
-                {"team": "support", "reviewed": "yes"},
-                api_base=emulator.url,
-                api_key="sk-emulator-demo-key-0000000000000000",
+            updated = set_completion.call(
+                {
+                    "completion_id": stored["id"],
+                    "metadata": {"team": "support", "reviewed": "yes"},
+                    "api_base": emulator.url,
+                    "api_key": "sk-emulator-demo-key-0000000000000000",
+                }
             )
             out.write(updated.to_json(include_added=False) + "\n")
     finally:
