@@ -222,3 +222,29 @@ def test_each_control_action_answers_its_own_method_alone(emulator, method, acti
     wrong = requests.request(other, control, timeout=5)
     assert wrong.status_code == 404
     assert wrong.json()["error"]["code"] == "unknown_control_action"
+
+
+def test_a_request_that_asks_to_close_gets_connection_close_and_the_pool_recovers(
+    emulator, stored, transport
+):
+    # A client that sends Connection: close is told so in the answer (HTTP/1.1 requires it);
+    # otherwise a pooled client reuses a connection the server is about to close, and its next
+    # request fails with a reset.
+    import psopenai_py
+
+    with requests.Session() as session:
+        answer = session.get(
+            f"{emulator.url}/chat/completions/{stored}", headers={**AUTH, "Connection": "close"}
+        )
+        assert answer.status_code == 200
+        assert answer.headers.get("Connection", "").lower() == "close"
+    for _ in range(3):  # the default transport's one pool (the fixture's): a new connection each time
+        done = psopenai_py.set_chat_completion(
+            stored,
+            {"k": "v"},
+            api_base=emulator.url,
+            api_key="sk-emulator-test",
+            additional_headers={"Connection": "close"},
+        )
+        assert done.Metadata == {"k": "v"}
+    assert len({r.connection for r in emulator.requests[-3:]}) == 3

@@ -345,5 +345,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("openai-processing-ms", str(int((time.perf_counter() - started) * 1000)))
         for name, value in answer.headers.items():
             self.send_header(name, value)
+        if self.close_connection:
+            # The client asked for it (Connection: close, or HTTP/1.0): say so, as HTTP/1.1
+            # requires, or a pooled client reuses a connection this server is about to close.
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(answer.payload)

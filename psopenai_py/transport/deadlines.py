@@ -66,7 +66,9 @@ class _Deadlines:
                     heapq.heappop(self._heap)
                     continue
                 if left > 0:
-                    self._condition.wait(left)
+                    # Clamped: a wait past threading.TIMEOUT_MAX (about 49 days on Windows)
+                    # raises OverflowError, and a TimeoutSec up to 2147483647 is allowed.
+                    self._condition.wait(min(left, threading.TIMEOUT_MAX))
                     continue
                 heapq.heappop(self._heap)
             watchdog.fire()
