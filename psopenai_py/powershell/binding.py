@@ -491,7 +491,9 @@ def _bindable(free: list[Parameter], items: Iterable[Any]) -> Iterator[Any]:
         if isinstance(item, ParameterBindingError) or _has_property(item, by_property):
             yield item
         else:
-            yield ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+            error = ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+            error.TargetObject = item  # type: ignore[attr-defined]  # as PowerShell's record: the input
+            yield error
 
 
 def _has_property(item: Any, names: list[str]) -> bool:
