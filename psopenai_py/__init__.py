@@ -213,6 +213,7 @@ def get_chat_completion_message(
     all_pages: bool | None = None,
     after: str | None = None,
     order: str | None = None,
+    before: str | None = None,
     timeout_sec: int | None = None,
     max_retry_count: int | None = None,
     api_type: str | None = None,
@@ -226,7 +227,8 @@ def get_chat_completion_message(
     additional_body: "Mapping[str, Any] | str | None" = None,
 ) -> list[PSObject]:
     """The stored messages of a completion (``GET /chat/completions/{id}/messages``), paged like
-    :func:`get_chat_completion`'s list; one object per message."""
+    :func:`get_chat_completion`'s list; one object per message.  ``before`` is accepted and not
+    used, as in the original."""
     from .commands import get_messages
 
     return get_messages.call(locals())

@@ -298,7 +298,8 @@ def exception_from_response(
     message = format_api_error_message(service, status_code, reason, str(detail))
     code = error.get("code")
     cls = _BY_STATUS.get(status_code, APIRequestException)
-    if status_code == 400 and code == "content_filter":
+    # PowerShell's -eq and -match compare text without regard to case (Parse-WebExceptionResponse.ps1).
+    if status_code == 400 and isinstance(code, str) and code.lower() == "content_filter":
         cls = ContentFilteredException
     elif status_code == 429 and isinstance(code, str) and "quota" in code.lower():
         cls = QuotaLimitExceededException

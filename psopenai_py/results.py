@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import logging
+import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +20,8 @@ __all__ = [
     "TERMINATED_WARNING",
     "completion_object",
     "message_object",
+    "is_true",
+    "as_int64",
     "reply_message",
     "history",
 ]
@@ -40,8 +44,10 @@ def completion_object(
 ) -> PSObject:
     """The output object of a chat completion, as PSOpenAI's ObjectParser shapes it.
 
-    ``created`` becomes a local date-time when it is a non-zero integer in the platform's range
-    (anything else is kept as received); ``Answer`` (one string per choice),
+    ``created`` becomes a local date-time when it reads as a non-zero whole number of seconds in
+    the platform's range, as the original's ``-as [long]`` reads it (an integer, a float rounded
+    half to even, a decimal string; anything else is kept as received);
+    ``Answer`` (one string per choice),
     ``Message`` (the last user message of ``messages``, or None) and ``History`` (``messages``
     typed ``PSOpenAI.Chat.Completion.Message``, or empty) are added; an Answer without content
     is ``""``, as the original's ``[string[]]`` cast makes it.  With ``warn``, a refusal
@@ -50,11 +56,13 @@ def completion_object(
     Set-ChatCompletion pass ``-WarningAction Ignore`` there, so they do not warn).
     """
     result = PSObject(data, type_names=(COMPLETION_TYPE_NAME,))
-    created = result.get("created")
-    if isinstance(created, int) and not isinstance(created, bool) and created != 0:
-        # Out of the platform's range, the raw number is kept, as received.
+    # PSOpenAI 4.49.0 Private/ObjectParser.ps1:234: `if ($null -ne $InputObject.created -and
+    # ($unixtime = $InputObject.created -as [long]))`: a value that reads as a non-zero Int64.
+    seconds = as_int64(result.get("created"))
+    if seconds:
+        # Out of the platform's range, the raw value is kept, as received.
         with contextlib.suppress(OverflowError, OSError, ValueError):
-            result["created"] = _dt.datetime.fromtimestamp(created).astimezone()
+            result["created"] = _dt.datetime.fromtimestamp(seconds).astimezone()
     # The original casts Answer to [string[]]: a reply without content is "" there, not null.
     choices = result.get("choices")
     answers = [_answer(choice, warn) for choice in choices] if isinstance(choices, list) else []
@@ -115,13 +123,56 @@ def _answer(choice: Any, warn: bool = False) -> Any:
 
 
 def message_object(data: Mapping[str, Any]) -> PSObject:
-    """One stored message: id, role, content, plus refusal, name, content_parts, audio and
-    tool_calls when present (set and not empty, as the original tests them)."""
+    """One stored message: id, role, content, plus refusal, name, content_parts, audio,
+    tool_calls and function_call when set (true as PowerShell's ``if`` reads a value, as the
+    original tests them: PSOpenAI 4.49.0 Private/ObjectParser.ps1:510-533).  The original adds
+    ``function_call`` with the message's tool_calls in it, a slip: here it holds the message's
+    function_call (see the Differences table of Set-ChatCompletion)."""
     fields = {k: data.get(k) for k in ("id", "role", "content")}
-    for optional in ("refusal", "name", "content_parts", "audio", "tool_calls"):
-        if data.get(optional):
+    for optional in ("refusal", "name", "content_parts", "audio", "tool_calls", "function_call"):
+        if is_true(data.get(optional)):
             fields[optional] = data[optional]
     return PSObject(fields, type_names=(MESSAGE_TYPE_NAME,))
+
+
+def is_true(value: Any) -> bool:
+    """Whether PowerShell's ``if`` takes ``value`` as true (LanguagePrimitives.IsTrue) for a value
+    parsed from JSON: null, false, 0, "" and an empty list are false, a list of one element is
+    that element's truth, any other list and any object (even an empty one) are true."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return bool(value)
+    if isinstance(value, (list, tuple)):
+        return is_true(value[0]) if len(value) == 1 else bool(value)
+    return True
+
+
+_INT64 = range(-(2**63), 2**63)
+_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+
+
+def as_int64(value: Any) -> int | None:
+    """``value -as [long]`` as PowerShell computes it for a value parsed from JSON, or None when
+    the conversion fails: an integer in the Int64 range; a float rounded half to even (.NET's
+    Convert.ToInt64); a string in decimal notation read as a number, then converted the same way
+    ("" is 0).  Not read here, kept as received (see the Differences table of Set-ChatCompletion):
+    true and false (1 and 0 to PowerShell) and a string in another of PowerShell's number
+    spellings (``0x10``, ``1kb``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not value:
+            return 0
+        if not _DECIMAL.fullmatch(value):
+            return None
+        stripped = value.strip()
+        value = int(stripped) if stripped.lstrip("+-").isdigit() else float(stripped)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = round(value)  # Python's round is half to even, as Convert.ToInt64
+    if isinstance(value, int) and value in _INT64:
+        return value
+    return None
 
 
 def reply_message(completion: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from typing import Any
 from ..parameters import (
     ID_TEXT,
     Command,
+    Parameter,
     completion_id_parameter,
     paging_parameters,
     settings_parameters,
@@ -16,6 +17,7 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import message_object
 from ..transport import encode_path
+from ..validation import check_optional_str
 from .common import (
     Invocation,
     PagingKwargs,
@@ -34,8 +36,17 @@ TABLE = Command(
     synopsis="Gets the stored messages of a stored chat completion.",
     bulk=True,
     parameters=(
-        completion_id_parameter(ID_TEXT, aliases=("Completion", "completion_id", "Id")),
+        # PSOpenAI 4.49.0 Private/Get-ChatCompletionMessage.ps1:6-11: the aliases InputObject, Id,
+        # Completion and completion_id; its hidden -Before (:29-30) is accepted and unused.
+        completion_id_parameter(ID_TEXT, aliases=("Completion", "completion_id", "InputObject", "Id")),
         *paging_parameters("messages"),
+        Parameter(
+            "Before",
+            "before",
+            "String",
+            "Accepted for compatibility and not used (the API pages with After only).",
+            hidden=True,
+        ),
         *settings_parameters(),
     ),
 )
@@ -52,10 +63,12 @@ class MessagesKwargs(PagingKwargs, SettingsKwargs, total=False):
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
+    before: str | None
 
 
 def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:
     paging = Paging.from_kwargs(TABLE, kwargs)
+    check_optional_str(TABLE.parameter("Before"), kwargs.get("before"))
     invocation = prepare_invocation(TABLE, **settings_kwargs(kwargs))
     return _MessagesState(invocation, paging)
 

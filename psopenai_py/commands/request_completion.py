@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import retired_models
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..parameters import (
     Command,
@@ -24,6 +26,8 @@ from ..validation import (
 )
 from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
+
+log = logging.getLogger("psopenai_py")
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 """The original's default model (PSOpenAI 4.49.0)."""
@@ -100,7 +104,9 @@ TABLE = Command(
             "MetaData",
             "metadata",
             "IDictionary",
-            "Metadata to store with the completion (same limits as Set-ChatCompletion).",
+            "Metadata to store with the completion (same limits as Set-ChatCompletion). Sent "
+            "whenever the parameter is given, as the original sends it: an empty dictionary as {}, "
+            "$null as null (from Python, None is not given).",
         ),
         Parameter(
             "Temperature", "temperature", "Double", "Sampling temperature, 0 to 2.", minimum=0, maximum=2
@@ -109,9 +115,8 @@ TABLE = Command(
             "MaxCompletionTokens",
             "max_completion_tokens",
             "Int32",
-            "The most tokens the reply may have.",
+            "The most tokens the reply may have; sent as given (0 too: the API judges it).",
             aliases=("max_completion_tokens",),
-            minimum=1,
         ),
         *settings_parameters(),
     ),
@@ -195,7 +200,6 @@ def begin_request_chat_completion(kwargs: RequestKwargs) -> _RequestState:
     developer = _texts(p("DeveloperMessage"), kwargs.get("developer_message"))
     verbosity = check_optional_str(p("Verbosity"), kwargs.get("verbosity"))
     store = check_switch(p("Store"), kwargs.get("store"))
-    metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
     temperature = check_float(p("Temperature"), kwargs.get("temperature"))
     max_tokens = check_int(p("MaxCompletionTokens"), kwargs.get("max_completion_tokens"))
     body: dict[str, Any] = {"model": model}
@@ -203,8 +207,11 @@ def begin_request_chat_completion(kwargs: RequestKwargs) -> _RequestState:
         body["verbosity"] = verbosity  # the original sends it only when given
     if store:
         body["store"] = True  # sent only when -Store is given, as in the original
-    if metadata:
-        body["metadata"] = metadata
+    if "metadata" in kwargs:
+        # Sent whenever the parameter is bound, as the original's ContainsKey('MetaData') test
+        # does: @{} as {}, $null as null (the library's call leaves out a None it was not given).
+        given_metadata = kwargs["metadata"]
+        body["metadata"] = None if given_metadata is None else check_metadata(p("MetaData"), given_metadata)
     if temperature is not None:
         body["temperature"] = temperature
     if max_tokens is not None:
@@ -291,14 +298,28 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
         "messages": messages,
         **{k: v for k, v in state.body.items() if k != "model"},
     }
+    _warn_if_deprecated(state.invocation, model)
     data = state.invocation.request("POST", "chat/completions", body=body)
     return completion_object(data, with_reply(messages, data), warn=True)
+
+
+def _warn_if_deprecated(invocation: Invocation, model: str) -> None:
+    """The original's warning for a discontinued or soon discontinued model, before the request
+    (under -WarningAction Stop it ends the command there: nothing is sent).  Azure requests are
+    not checked, as in the original, whose Azure body names no model (the name is a deployment's)."""
+    if invocation.settings.api_type == "Azure":
+        return
+    warning = retired_models.deprecation_warning(model, retired_models.clock())
+    if warning is not None:
+        log.warning("%s", warning)
 
 
 def call(given: Mapping[str, Any]) -> PSObject:
     """The run of :func:`psopenai_py.request_chat_completion`, from its arguments (its
     ``locals()``): one request for the message."""
     kwargs: RequestKwargs = arguments(TABLE, given)
+    if kwargs.get("metadata") is None:
+        kwargs.pop("metadata", None)  # a Python None is "not given"; the binder's $null is bound
     state = begin_request_chat_completion(kwargs)
     return process_request_chat_completion(state, kwargs.get("message"))
 

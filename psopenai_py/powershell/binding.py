@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..parameters import Command, Parameter
-from ..validation import bind_completion_id
+from ..validation import bind_completion_id, check_int
 from .literals import PowerShellSyntaxError, parse_argument, parse_number
 
 __all__ = [
@@ -123,6 +123,16 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "String",
         "A variable name (or, from Python, a list) that collects the outputs.",
         aliases=("ov",),
+    ),
+    Parameter(
+        "OutBuffer",
+        "OutBuffer",  # no Python keyword of its own: its range error names the parameter alone
+        "Int32",
+        "Accepted (0 to 2147483647); outputs are handed on one at a time, which a script cannot "
+        "tell from PowerShell's buffering.",
+        aliases=("ob",),
+        minimum=0,
+        maximum=2**31 - 1,
     ),
     Parameter(
         "InformationAction",
@@ -267,6 +277,13 @@ def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
             f"'{_dotnet_type(p)}' and try again.",
         )
     if p.type_name == "Int32":
+        # As PowerShell converts to Int32 (LanguagePrimitives): $true is 1 and $false 0, '' is 0.
+        if isinstance(value, str) and from_text and value.lower() in ("$true", "$false"):
+            value = value.lower() == "$true"
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and not value:
+            return 0
         if isinstance(value, str) and _INT.fullmatch(value):
             # Past 100 digits it is out of range anyway (and int() refuses past 4300).
             value = int(value) if len(value) <= 100 else 2**100
@@ -365,6 +382,8 @@ def _common(values: dict[str, Any]) -> CommonParameters:
             f'values are "{", ".join(ACTION_PREFERENCES)}".',
         )
 
+    out_buffer = next(p for p in COMMON_PARAMETERS if p.name == "OutBuffer")
+    check_int(out_buffer, values.get("OutBuffer"))  # PowerShell's ValidateRange(0, Int32.MaxValue)
     return CommonParameters(
         verbose=bool(values.get("Verbose", False)),
         debug=bool(values.get("Debug", False)),
@@ -472,7 +491,9 @@ def _bindable(free: list[Parameter], items: Iterable[Any]) -> Iterator[Any]:
         if isinstance(item, ParameterBindingError) or _has_property(item, by_property):
             yield item
         else:
-            yield ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+            error = ParameterBindingError("InputObject", PIPELINE_INPUT_MESSAGE)
+            error.TargetObject = item  # type: ignore[attr-defined]  # as PowerShell's record: the input
+            yield error
 
 
 def _has_property(item: Any, names: list[str]) -> bool:

@@ -294,8 +294,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     from .helpdoc import render_help
     from .host import Host
     from .literals import PowerShellSyntaxError
-    from .pipeline import execute
-    from .stdin import StdinItems
+    from .pipeline import execute, target_text
     from .terminal import escape_controls
 
     out, err = shell.output(), shell.err
@@ -316,18 +315,19 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         return EXIT_BEFORE_FIRST_ITEM
     host = Host(err)
     fmt = output_format or ("text" if out.isatty() else "json")
-    reader: StdinItems | None = None
+    reader: Any = None
     stopping = _Stopping(host, whole=unit.process is None)
     try:
         with shell.stopping(stopping):
             named, positional = split_arguments(unit.table, _tokens(argv))
-            if (
-                unit.pipeline_parameter
-                and not positional
-                and not _names_any(unit, named, (unit.pipeline_parameter, *unit.table.list_parameters))
-                and not _isatty(stdin)
-            ):
-                reader = stopping.reader = StdinItems(stdin)
+            reader = _piped_input(unit, named, positional, stdin, stopping)
+            if reader is not None and reader.interrupted:
+                host.interrupted = True
+                host.stop.set()
+                return _interrupted(host, shell, stopping)
+            if reader is not None and _nothing_binds(unit, named, positional):
+                # Each item will be refused; say once why the input was read at all.
+                host.write_line(_STDIN_HINT.format(unit.table.name, unit.pipeline_parameter))
             bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
             failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell)
             if failure is not None:
@@ -335,12 +335,13 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
                 return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
-        target = getattr(error, "TargetObject", None) if reader is not None else None
+        item = getattr(error, "TargetObject", None) if reader is not None else None
+        target = target_text(item)  # its id or its text, cut short: never a whole object
         hint = _hint(unit, error, stdin) if host.started == 0 else ""
         if hint:
             host.write_line(f"{unit.table.name}: {escape_controls(str(error))} {hint}")
         else:
-            host.write_error(unit.table.name, error, str(target) if target is not None else None)
+            host.write_error(unit.table.name, error, target)
         if shell.signals.received is not None or host.interrupted:
             return _interrupted(host, shell, stopping)
         before_first = host.started == 0 and (
@@ -452,6 +453,57 @@ class _Stopping:
         """Wait (briefly) for the notice, so that it comes before the summary."""
         if self._notice is not None:
             self._notice.join(2.0)
+
+
+_STDIN_HINT = (
+    "{0}: standard input is not a terminal and holds input, so it is piped to the command, as "
+    "PowerShell pipes input even when {1} is given on the command line; no piped item can bind, "
+    "so none is sent. To run the command line alone, give it no input (< /dev/null, or < NUL on "
+    "Windows)."
+)
+
+
+def _given_item_parameter(unit: Any, named: list[tuple[str, Any]], positional: list[Any]) -> bool:
+    """Whether the command line binds the parameter a pipeline item binds to (the id, the
+    message): by name, or by position, where that parameter stands first."""
+    return bool(positional) or _names_any(unit, named, (unit.pipeline_parameter,))
+
+
+def _nothing_binds(unit: Any, named: list[tuple[str, Any]], positional: list[Any]) -> bool:
+    """Whether no piped item can bind: the item parameter is given and no other parameter that
+    binds by property name is left free."""
+    free = [
+        p
+        for p in unit.table.parameters
+        if (p.pipeline_by_property or p.pipeline_by_value)
+        and p.name != unit.pipeline_parameter
+        and not _names_any(unit, named, (p.name,))
+    ]
+    return _given_item_parameter(unit, named, positional) and not free
+
+
+def _piped_input(
+    unit: Any, named: list[tuple[str, Any]], positional: list[Any], stdin: Any, stopping: _Stopping
+) -> Any:
+    """Standard input as the command's pipeline input, or None when nothing is piped.
+
+    As in PowerShell, piped input is offered whatever the command line binds: each item binds to
+    the pipeline parameters left free (a completion piped to Request-ChatCompletion 'next' gives
+    its Model and History), and an item that binds to none is that item's error, nothing sent
+    for it (ids piped to Remove-ChatCompletion <id>).  A terminal pipes nothing, and neither
+    does the list form of Get-ChatCompletion.  An empty input (``< /dev/null``, a closed pipe)
+    pipes nothing either, so a command line that names every parameter runs as it reads, except
+    where the item parameter is mandatory and left to the input: then there is nothing to do.
+    """
+    from .stdin import StdinItems
+
+    if not unit.pipeline_parameter or _names_any(unit, named, unit.table.list_parameters) or _isatty(stdin):
+        return None
+    reader = stopping.reader = StdinItems(stdin)  # before any read: Ctrl-C must end a blocked read
+    item_parameter = unit.table.parameter(unit.pipeline_parameter)
+    if item_parameter.mandatory and not _given_item_parameter(unit, named, positional):
+        return reader  # read lazily: an empty input is an empty pipeline
+    return None if reader.empty() and not reader.interrupted else reader
 
 
 def _names_any(unit: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) -> bool:

@@ -383,7 +383,8 @@ def target_text(item: Any) -> str | None:
                 return str(value)[:80]
         return None
     if isinstance(item, ITEM_ERRORS):
-        return getattr(item, "TargetObject", None)
+        inner = getattr(item, "TargetObject", None)  # a stdin line's place, or the item refused
+        return inner if inner is None or isinstance(inner, str) else target_text(inner)
     text = str(item)
     return text[:80] + ("..." if len(text) > 80 else "")
 

@@ -3,6 +3,7 @@ them: one item a line, read lazily and bounded, so that one bad line fails alone
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -53,6 +54,10 @@ class StdinItems:
         self.line_number = 0
         self.reading = False
         """True while blocked reading (an interrupt then ends the input)."""
+        self.interrupted = False
+        """An interrupt ended the input (rather than its end)."""
+        self._items: Iterator[Any] | None = None
+        self._ahead: list[Any] = []
 
     def _lines(self) -> Iterator[str | bytes | _TooLong]:
         source: IO[Any] = self._binary if self._binary is not None else self._stream
@@ -69,6 +74,7 @@ class StdinItems:
                         rest = source.readline(MAX_LINE_BYTES)
                     line = _TooLong()
             except KeyboardInterrupt:
+                self.interrupted = True
                 return
             finally:
                 self.reading = False
@@ -76,7 +82,25 @@ class StdinItems:
                 return
             yield line
 
+    def empty(self) -> bool:
+        """Whether the input holds no item at all: reads ahead to the first item (which iteration
+        then yields first), so it waits for the writer's first line or its end."""
+        if not self._ahead:
+            self._ahead = list(itertools.islice(self._started(), 1))
+        return not self._ahead
+
     def __iter__(self) -> Iterator[Any]:
+        while self._ahead:
+            yield self._ahead.pop(0)
+        yield from self._started()
+
+    def _started(self) -> Iterator[Any]:
+        """The one reader of the items, shared by :meth:`empty` and iteration."""
+        if self._items is None:
+            self._items = self._read()
+        return self._items
+
+    def _read(self) -> Iterator[Any]:
         for raw in self._lines():
             self.line_number += 1
             where = f"line {self.line_number}"
