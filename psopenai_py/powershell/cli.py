@@ -21,6 +21,7 @@ one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import io
@@ -295,6 +296,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     from .host import Host
     from .literals import PowerShellSyntaxError
     from .pipeline import execute
+    from .progress import InputCount
     from .stdin import StdinItems
     from .terminal import escape_controls
 
@@ -328,10 +330,11 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
                 and not _isatty(stdin)
             ):
                 reader = stopping.reader = StdinItems(stdin)
+                host.input_count = InputCount(stdin).count  # the progress line's total
             bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
             failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell)
             if failure is not None:
-                host.write_line(f"psopenai: {_output_words(failure)}: {host.tally()}")
+                host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
                 return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
@@ -351,7 +354,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         )
         if reader is not None and not before_first:
             # Stopped part-way through piped input: say what became of every item.
-            host.write_line(f"stopped: {host.tally()}")
+            host.write_line(f"stopped: {host.summary()}")
         return EXIT_BEFORE_FIRST_ITEM if before_first else 1
     if shell.signals.received is not None or host.interrupted:
         return _interrupted(host, shell, stopping)
@@ -363,16 +366,30 @@ def _write_outputs(
 ) -> OutputError | None:
     """Write each output as it comes.  The first write that fails (the reader went away, a full
     disk) stops the run as Ctrl-C does: no new item starts, the items in flight finish and are
-    counted, and nothing more is written.  Returns that failure, if any."""
+    counted, and nothing more is written.  Returns that failure, if any.
+
+    An output written to the terminal the progress line is on moves it: it is erased before the
+    output and drawn again after it.  An output that goes elsewhere (a file, a pipe) leaves it
+    alone, on screen."""
+    from .progress import same_terminal
+
+    on_its_terminal = same_terminal(out, host.stream)
     failure: OutputError | None = None
     for output in outputs:
         if failure is not None:
             continue  # the run is stopping: items in flight finish and are counted
         text = _format(output, fmt)
-        host.clear_progress()
         try:
-            out.write(text)
-            out.flush()
+            with (
+                host.writing_output() if on_its_terminal else contextlib.nullcontext(("", "")) as (
+                    erase,
+                    draw,
+                )
+            ):
+                # One write to the one terminal: the progress line erased, the output, the line
+                # drawn again; the terminal never shows a screen without it in between.
+                out.write(erase + text + draw)
+                out.flush()
         except OutputError as error:
             failure = error
             host.stop.set()
@@ -413,7 +430,7 @@ def _interrupted(host: Any, shell: Shell, stopping: _Stopping) -> int:
     stopping.settle()
     status = shell.signals.status
     word = "terminated" if status == EXIT_TERMINATED else "interrupted"
-    host.write_notice(f"{word}: {host.tally()}")
+    host.write_notice(f"{word}: {host.summary()}")
     return status
 
 
