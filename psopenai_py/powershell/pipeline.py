@@ -30,7 +30,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any
 
 from .. import cancel, meter
@@ -62,6 +62,9 @@ __all__ = ["execute", "ITEM_ERRORS", "target_text"]
 
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 """Failures that belong to one pipeline item."""
+
+_Total = int | Callable[[], int | None] | None
+"""How many items a run has: a number, a function that may tell later, or None (unknown)."""
 
 _Outcome = tuple[str, Any, Any]
 """An item's outcome: ``("ok", outputs, item)``, ``("error", its error, item)`` or
@@ -129,8 +132,8 @@ class _Run:
         self.finished = 0
         """Items done or failed so far."""
         self.failed = 0
-        self.total: Any = None
-        """How many items the run has, when known: an int, or a function that may tell later."""
+        self.total: _Total = None
+        """How many items the run has, when known: a number, or a function that may tell later."""
         self.completed = False
         """The run went through all of its input (it was not stopped)."""
         self.shows_progress = False
@@ -444,7 +447,7 @@ def _attach(error: BaseException, item: Any) -> None:
             setattr(error, name, value)
 
 
-def _input_size(items: Iterable[Any], host: Host) -> Any:
+def _input_size(items: Iterable[Any], host: Host) -> _Total:
     """How many items the pipeline input holds: a list's length; for the input the front-end
     described (standard input from a regular file), a function that tells once it is counted;
     otherwise None (a generator, a pipe: the total is known when the input ends)."""

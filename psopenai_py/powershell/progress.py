@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
 
@@ -156,10 +156,10 @@ class InputCount:
 
     _CHUNK = 1 << 20
 
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: Any) -> None:
         self._count: int | None = None
         try:
-            fd = stream.fileno()  # type: ignore[attr-defined]
+            fd = stream.fileno()
             if not stat.S_ISREG(os.fstat(fd).st_mode) or not hasattr(os, "pread"):
                 return
             offset = os.lseek(fd, 0, os.SEEK_CUR)
@@ -189,14 +189,14 @@ class InputCount:
         self._count = count + (1 if carry.strip() else 0)
 
 
-def same_terminal(one: object, other: object) -> bool:
+def same_terminal(one: Any, other: Any) -> bool:
     """Whether two streams are both terminals, and the same one (standard output and error on
     one terminal: an output line there moves the progress line too)."""
-    if not (stream_is_terminal(one) and stream_is_terminal(other)):  # type: ignore[arg-type]
+    if not (stream_is_terminal(one) and stream_is_terminal(other)):
         return False
     try:
-        first = os.fstat(one.fileno())  # type: ignore[attr-defined]
-        second = os.fstat(other.fileno())  # type: ignore[attr-defined]
+        first = os.fstat(one.fileno())
+        second = os.fstat(other.fileno())
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         return True  # two terminals that cannot be told apart: take them for one (erase, redraw)
     if os.name == "nt":
