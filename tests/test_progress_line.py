@@ -59,6 +59,7 @@ def test_durations_in_words(seconds, tenths, words):
         (Counts(120, 2, 600), 48.0, f"{NAME}: 120/600 (20%), 48.0/s, 2 errors, 10 s left"),
         (Counts(600, 0, 600), 50.0, f"{NAME}: 600/600 (100%), 50.0/s, 0 errors"),
         (Counts(10, 0, 600), 0.0, f"{NAME}: 10/600 (1%), 0.0/s, 0 errors"),  # no rate: no time left
+        (Counts(10, 0, 10**6), 0.001, f"{NAME}: 10/1000000 (0%), 0.0/s, 0 errors"),  # nor days of it
         (Counts(12, 0, 10), 3.0, f"{NAME}: 12/12 (100%), 3.0/s, 0 errors"),  # a total counted short
         (
             Counts(120, 0, 6000, rate_limited=31),

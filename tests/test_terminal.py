@@ -21,7 +21,7 @@ from tests.screen import screen
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
 KEY = "sk-tty-00000000000000000000000000"
-PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors")
+PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors?\b")
 
 
 def _controlling_tty() -> None:  # pragma: no cover - runs in the child

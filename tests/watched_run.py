@@ -24,7 +24,7 @@ from pathlib import Path
 from psopenai_py.emulator import Emulator
 from tests.screen import Screen
 
-PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors")
+PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors?\b")
 """The progress line while a run goes on: ``done[/total (pct%)], rate/s, N errors[, ...]``."""
 
 SUMMARY = re.compile(

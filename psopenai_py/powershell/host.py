@@ -166,10 +166,6 @@ class Host:
 
     # -- progress (drawn by :class:`~.progress.ProgressLine`) -------------------------------------
 
-    def progress_enabled(self, bound: Bound | None = None) -> bool:
-        """Whether a run with these common parameters shows progress."""
-        return self.progress_line.enabled(bound)
-
     def begin_progress(self, command: str, counts: Callable[[], Counts], bound: Bound | None = None) -> bool:
         """Show a run's progress (Write-Progress) from now on, as ``counts`` says it stands;
         False when progress is off or another run of this host already shows its own."""

@@ -65,6 +65,8 @@ RATE_WINDOW = 10.0
 last seconds, not of the whole run, so that a run that slows down says so."""
 
 _CLEAR_TO_END = "\x1b[K"
+_LONGEST_LEFT = 100 * 3600.0
+"""Seconds: a longer time left is not shown."""
 
 
 def _delay() -> float:
@@ -126,8 +128,9 @@ def render(command: str, counts: Counts, rate: float, columns: int | None) -> st
     else:
         parts += [f"{rate:.1f}/s", _plural(counts.failed, "error")]
         optional = [2, 1]
-        if total and rate > 0 and counts.finished < total:
-            parts.append(f"{duration((total - counts.finished) / rate)} left")
+        left = (total - counts.finished) / rate if total and rate > 0 else math.inf
+        if 0 < left < _LONGEST_LEFT:  # days left at a crawl would say nothing useful
+            parts.append(f"{duration(left)} left")
             optional.insert(0, len(parts) - 1)
         if counts.rate_limited:
             parts.append(f"{counts.rate_limited} x 429")
@@ -265,15 +268,6 @@ class ProgressLine:
         if stream_is_terminal(self._stream()):
             return "terminal"
         return "plain" if asked == "1" else None
-
-    def enabled(self, bound: Bound | None = None) -> bool:
-        """Whether progress is shown for a run at all."""
-        return self.mode(bound) is not None
-
-    @property
-    def active(self) -> bool:
-        """Whether a run's progress is being shown."""
-        return self._display is not None
 
     # -- a run ---------------------------------------------------------------------------------
 
