@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminal
 
 KEY = "sk-screen-0000000000000000000000000"
 LATENCY_MS = 50
-ROUNDS = 40
-"""Items per worker: ``ROUNDS * LATENCY_MS`` is about how long a run lasts (two seconds)."""
+PER_WORKER = 40
+"""Items per worker: ``PER_WORKER * LATENCY_MS`` is about how long a run lasts (two seconds)."""
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def _ids_with_missing(emulator: Emulator, count: int, every: int) -> tuple[list[
 @pytest.mark.parametrize("output", ["file", "terminal"])
 def test_the_progress_line_stays_on_screen_and_the_summary_ends_the_run(env, emulator, tmp_path, output):
     throttle = 16
-    items, unknown = _ids_with_missing(emulator, throttle * ROUNDS, every=100)
+    items, unknown = _ids_with_missing(emulator, throttle * PER_WORKER, every=100)
     emulator.latency_ms = LATENCY_MS
     watched = watch(
         emulator, env, items, tmp_path, throttle=throttle, stdout_on_terminal=output == "terminal"
@@ -64,7 +64,7 @@ def test_the_progress_line_stays_on_screen_and_the_summary_ends_the_run(env, emu
     assert summary, lines[-3:]
     assert summary["word"] == "Set-ChatCompletion"
     assert (int(summary["done"]), int(summary["failed"]), int(summary["not_sent"])) == (
-        throttle * ROUNDS,
+        throttle * PER_WORKER,
         unknown,
         0,
     )
@@ -78,7 +78,7 @@ def test_the_progress_line_stays_on_screen_and_the_summary_ends_the_run(env, emu
 
 
 def test_a_stopped_run_ends_with_one_interrupted_line_that_sums_it_up(env, emulator, tmp_path):
-    ids = emulator.store.seed(16 * ROUNDS, prefix="chatcmpl-stop-")
+    ids = emulator.store.seed(16 * PER_WORKER, prefix="chatcmpl-stop-")
     emulator.latency_ms = LATENCY_MS
     watched = watch(emulator, env, ids, tmp_path, throttle=16, interrupt_after=100)
     assert watched.status == 130
@@ -96,7 +96,7 @@ def test_a_stopped_run_ends_with_one_interrupted_line_that_sums_it_up(env, emula
 
 
 def test_the_summary_counts_the_429s_and_retry_warnings_name_their_item(env, emulator, tmp_path):
-    ids = emulator.store.seed(4 * ROUNDS, prefix="chatcmpl-limited-")
+    ids = emulator.store.seed(4 * PER_WORKER, prefix="chatcmpl-limited-")
     emulator.latency_ms = LATENCY_MS
     emulator.inject(*(rate_limit_fault(retry_after_ms="20") for _ in range(3)))
     watched = watch(emulator, env, ids, tmp_path, throttle=4, extra=["-MaxRetryCount", "3"])
