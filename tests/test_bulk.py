@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from collections import Counter
 from collections.abc import Generator, Iterator
 
@@ -152,9 +153,12 @@ def test_progress_on_a_terminal_only(emulator, transport, monkeypatch):
         bound = bind(runner.table, [("MetaData", {})], pipeline=[*ids, "chatcmpl-missing"])
         list(execute(runner, bound, Host(stream)))
     shown = terminal.getvalue()
-    assert "Set-ChatCompletion: 1/6 (16%)" in shown
-    # Erased before the error line and at the end: the screen holds the error line alone.
-    assert screen(shown) == [plain.getvalue().rstrip("\n"), ""]
+    assert re.search(r"Set-ChatCompletion: \d/6 \(\d+%\)", shown)
+    # Erased before the error line and at the end: the screen holds the error line and the
+    # summary that ends the run.
+    error_line, summary, last = screen(shown)
+    assert (error_line, last) == (plain.getvalue().rstrip("\n"), "")
+    assert summary.startswith("Set-ChatCompletion: 5 done, 1 failed, 0 not sent in ")
     assert "\r" not in plain.getvalue()
     assert plain.getvalue().startswith("Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404")
 
@@ -170,6 +174,9 @@ def test_progress_on_a_console_without_vt_sequences_is_erased_with_spaces(emulat
     list(execute(runner, bind(runner.table, [("MetaData", {})], pipeline=ids), Host(terminal)))
     shown = terminal.getvalue()
     assert "\x1b" not in shown
-    drawn = shown.split("\r")[0]
-    assert drawn.startswith("Set-ChatCompletion: 1/3") and shown.endswith("\r" + " " * len(drawn) + "\r")
-    assert screen(shown) == [" " * len(drawn)]  # only blanks remain
+    drawn = shown.split("\r")[1]
+    assert drawn.startswith("Set-ChatCompletion: 0/3")
+    # Overwritten with blanks, then the summary over them: no progress remains.
+    assert "\r" + " " * len(drawn.rstrip()) in shown
+    summary, last = screen(shown)
+    assert summary.startswith("Set-ChatCompletion: 3 done, 0 failed, 0 not sent in ") and last == ""

@@ -70,7 +70,7 @@ def test_generated_bulk_runs_keep_the_three_promises(emulator_server: Emulator, 
         f"-ErrorAction {action[run['stop']]} -ErrorVariable errs -OutVariable outs"
     )
     if run["stop"] == "interrupt":
-        # What the CLI's Ctrl-C handler does, after some outputs: set the host's stop event.
+        # What the CLI's Ctrl-C handler does, after some items: set the host's stop event.
         host.interrupt_after = run["interrupt_after"] + 1
     try:
         invoke(text, host=host)
@@ -134,9 +134,9 @@ class _RecordingHost(Host):
         assert isinstance(self.stop, _StopEvent)
         return self.stop.at
 
-    def clear_progress(self) -> None:
-        # Called before each output is handed on: the place to "press Ctrl-C" after N outputs.
-        super().clear_progress()
+    def item_finished(self) -> None:
+        # Called as each item finishes: the place to "press Ctrl-C" after N items.
+        super().item_finished()
         if self.interrupt_after:
             self.interrupt_after -= 1
             if not self.interrupt_after:

@@ -247,7 +247,7 @@ def test_ctrl_c_with_retries_pending_stops_within_2_s(env, emulator, fault, thro
     assert len(emulator.requests) - sent_at_signal <= int(throttle)
     assert done + failed + not_sent == len(ids)
     # Every item that reached the server is reported, named by its input.
-    assert sorted(re.findall(r"\[(chatcmpl-int-\d+)\]", err)) == sorted(ids[:failed])
+    assert sorted(re.findall(r"Set-ChatCompletion: \[(chatcmpl-int-\d+)\]", err)) == sorted(ids[:failed])
     assert out == ""
 
 

@@ -21,7 +21,7 @@ from tests.screen import screen
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
 KEY = "sk-tty-00000000000000000000000000"
-PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors")
+PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors?\b")
 
 
 def _controlling_tty() -> None:  # pragma: no cover - runs in the child
@@ -198,7 +198,7 @@ def test_error_action_inquire_asks_and_halt_stops(env, emulator, three):
     assert _posts(emulator) == ids[:2]
 
 
-def test_bulk_progress_never_shares_a_line_and_is_gone_at_the_end(env, emulator):
+def test_bulk_progress_never_shares_a_line_and_gives_way_to_the_summary(env, emulator):
     ids = emulator.store.seed(24, prefix="chatcmpl-prog-")
     emulator.latency_ms = 25
     status, screen_text = run_in_pty(
@@ -211,10 +211,12 @@ def test_bulk_progress_never_shares_a_line_and_is_gone_at_the_end(env, emulator)
     lines = [line for line in screen(screen_text) if line]
     assert not [line for line in lines if PROGRESS.search(line)], "no progress left on the screen"
     assert [json.loads(line)["id"] for line in lines if line.startswith("{")] == ids
-    assert [line for line in lines if not line.startswith("{")] == [
+    assert [line for line in lines[:-1] if not line.startswith("{")] == [
         "Set-ChatCompletion: [chatcmpl-missing] OpenAI API returned an 404 (Not Found) Error: No chat "
         "completion found with id 'chatcmpl-missing'."
     ]
+    summary = r"Set-ChatCompletion: 24 done, 1 failed, 0 not sent in [\d.]+ s \([\d.]+/s\)"
+    assert re.fullmatch(summary, lines[-1]), lines
 
 
 @pytest.mark.parametrize(

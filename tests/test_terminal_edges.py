@@ -24,6 +24,7 @@ from psopenai_py.emulator import Emulator
 from psopenai_py.powershell import cli, terminal
 from psopenai_py.powershell import stdin as stdin_items
 from psopenai_py.powershell.host import Host
+from psopenai_py.powershell.progress import Counts
 from tests.screen import screen
 from tests.test_terminal import PROGRESS, _posts, run_in_pty
 
@@ -365,8 +366,11 @@ def test_progress_fits_the_terminal_it_is_drawn_on_when_stdout_is_a_file(env, em
     ids = emulator.store.seed(16, prefix="chatcmpl-narrow-")
     emulator.latency_ms = 30
     _, text = _run_progress(env, ids, columns=30, stdout_to_file=True)
+    # Every drawing of the progress line; the summary, a line of its own, may wrap as any line.
     drawn = [
-        part for part in text.replace("\x1b[K", "\r").split("\r") if PROGRESS.search(part) or "/s" in part
+        part
+        for part in text.replace("\x1b[K", "\r").split("\r")
+        if (PROGRESS.search(part) or "/s" in part) and " done, " not in part
     ]
     assert drawn, text
     assert max(len(part) for part in drawn) < 30, drawn
@@ -378,7 +382,8 @@ def test_a_dumb_terminal_gets_no_escape_sequences(env, emulator):
     _, text = _run_progress({**env, "TERM": "dumb"}, ids, columns=80, stdout_to_file=True)
     assert "/s, " in text, "progress is still drawn, as plain text"
     assert "\x1b" not in text
-    assert not [line for line in screen(text) if line.strip()], "and erased at the end"
+    left = [line for line in screen(text) if line.strip()]
+    assert len(left) == 1 and left[0].startswith("Set-ChatCompletion: 12 done, "), "erased for the summary"
 
 
 def test_ctrl_c_during_progress_leaves_one_clean_summary_line(env, emulator):
@@ -500,10 +505,12 @@ def test_progress_erases_with_spaces_without_vt(monkeypatch):
     host = Host(stream)
     monkeypatch.setattr("psopenai_py.powershell.progress.enable_virtual_terminal", lambda s: False)
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
-    host.progress("Set-ChatCompletion", 3, 10, 0, time.monotonic() - 5, final=True)
-    host.clear_progress()
-    assert "\x1b" not in stream.getvalue()
-    assert screen(stream.getvalue()) == [" " * len("Set-ChatCompletion: 3/10 (30%), 0.6/s, 0 errors")]
+    assert host.begin_progress("Set-ChatCompletion", lambda: Counts(finished=3, failed=0, total=10))
+    host.progress_line.restore()
+    host.end_progress("Set-ChatCompletion", summary=False)
+    shown = stream.getvalue()
+    assert "\x1b" not in shown and "Set-ChatCompletion: 3/10 (30%), " in shown
+    assert screen(shown)[0].strip() == ""  # overwritten with blanks: only blanks remain
 
 
 def test_terminal_width_comes_from_the_progress_stream(monkeypatch):
@@ -522,10 +529,15 @@ def test_terminal_width_comes_from_the_progress_stream(monkeypatch):
 
     monkeypatch.setattr(os, "get_terminal_size", size)
     monkeypatch.setenv("PSOPENAI_PROGRESS_DELAY", "0")
+    monkeypatch.setattr(terminal, "os", SimpleNamespace(name="posix", environ={"TERM": "xterm"}))
     stream = Tty()
-    Host(stream).progress("Set-ChatCompletion", 123456, None, 0, time.monotonic() - 5, final=True)
-    assert seen == [99]
-    assert len(screen(stream.getvalue())[0]) == 19
+    host = Host(stream)
+    host.begin_progress("Set-ChatCompletion", lambda: Counts(finished=123456, failed=0, total=None))
+    host.progress_line.restore()
+    assert set(seen) == {99}
+    drawn = screen(stream.getvalue())[0]
+    assert drawn.startswith("123456") and len(drawn) <= 19, drawn  # the name left out to fit
+    host.end_progress("Set-ChatCompletion", summary=False)
 
 
 @pytest.mark.parametrize(

@@ -299,6 +299,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     from .host import Host
     from .literals import PowerShellSyntaxError
     from .pipeline import execute, target_text
+    from .progress import InputCount
     from .terminal import escape_controls
 
     out, err = shell.output(), shell.err
@@ -334,10 +335,12 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
             if reader is not None and _nothing_binds(unit, named, positional):
                 # Each item will be refused; say once why the input was read at all.
                 host.write_line(_STDIN_HINT.format(unit.table.name, unit.pipeline_parameter))
+            if reader is not None:
+                host.input_count = InputCount(stdin).count  # the progress line's total
             bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
             failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell, line)
             if failure is not None:
-                host.write_line(f"psopenai: {_output_words(failure)}: {host.tally()}")
+                host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
                 return 1
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
@@ -358,7 +361,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         )
         if reader is not None and not before_first:
             # Stopped part-way through piped input: say what became of every item.
-            host.write_line(f"stopped: {host.tally()}")
+            host.write_line(f"stopped: {host.summary()}")
         return EXIT_BEFORE_FIRST_ITEM if before_first else 1
     if shell.signals.received is not None or host.interrupted:
         return _interrupted(host, shell, stopping)
@@ -371,25 +374,38 @@ def _write_outputs(
     """Write each output as it comes (streamed text as it is, no line of its own, in text
     format).  The first write that fails (the reader went away, a full disk) stops the run as
     Ctrl-C does: no new item starts, the items in flight finish and are counted, and nothing more
-    is written.  Returns that failure, if any."""
+    is written.  Returns that failure, if any.
+
+    An output written to the terminal the progress line is on moves it: it is erased before the
+    output and drawn again after it, in the same write.  An output that goes elsewhere (a file, a
+    pipe) leaves it alone, on screen.  Streamed text that leaves its line open is not followed by
+    the progress line (it would land inside the reply); the next whole line brings it back."""
+    from .progress import same_terminal
+
+    on_its_terminal = same_terminal(out, host.stream)
     failure: OutputError | None = None
     try:
         for output in outputs:
             if failure is not None:
                 continue  # the run is stopping: items in flight finish and are counted
             text = _format(output, fmt)
-            host.clear_progress()
+            streamed = isinstance(output, StreamedText) and fmt == "text"
             try:
-                if not isinstance(output, StreamedText) or fmt != "text":
+                if not streamed:
                     line.end()
-                out.write(text)
-                out.flush()
+                around = host.writing_output() if on_its_terminal else contextlib.nullcontext(("", ""))
+                with around as (erase, draw):
+                    # One write to the one terminal: the progress line erased, the output, the
+                    # line drawn again; the terminal never shows a screen without it between.
+                    ends_line = not streamed or text.endswith("\n")
+                    out.write(erase + text + (draw if ends_line else ""))
+                    out.flush()
             except OutputError as error:
                 failure = error
                 host.stop.set()
                 shell.give_up_output()
                 continue
-            if isinstance(output, StreamedText) and fmt == "text" and text:
+            if streamed and text:
                 line.open = not text.endswith("\n")
     finally:
         if failure is None:
@@ -464,7 +480,7 @@ def _interrupted(host: Any, shell: Shell, stopping: _Stopping) -> int:
     stopping.settle()
     status = shell.signals.status
     word = "terminated" if status == EXIT_TERMINATED else "interrupted"
-    host.write_notice(f"{word}: {host.tally()}")
+    host.write_notice(f"{word}: {host.summary()}")
     return status
 
 

@@ -1,20 +1,23 @@
 """The host of a PowerShell-style run: where a command's error, warning, verbose, debug, WhatIf and
 progress lines go, where Confirm and Inquire ask, and the run's counters and stop signal.
 
-The progress line itself is drawn by :class:`~.progress.ProgressLine`; the host asks it to draw
-and to clear, and clears it before every other line.
+The progress line itself is drawn by :class:`~.progress.ProgressLine`; the host starts and ends
+it for a run, erases it before every other line and draws it again right after, and writes the
+summary line a run on a terminal ends with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import ParameterBindingError
-from .progress import ProgressLine
+from ..meter import Meter
+from .progress import Counts, ProgressLine, duration
 from .terminal import (
     ERASE_LINE,
     AnswerEndedError,
@@ -84,6 +87,14 @@ class Host:
         """True when the user ended the run at a prompt with end of input (Ctrl-D)."""
         self.running = 0
         """How many commands are running on this host (a pipeline chain shares one)."""
+        self.meter = Meter()
+        """What the run's requests met (the 429s), counted by the transport (:mod:`~psopenai_py.meter`)."""
+        self.input_count: Callable[[], int | None] | None = None
+        """How many items the pipeline input holds, when the front-end can tell (standard input
+        from a regular file: :class:`~.progress.InputCount`)."""
+        self.elapsed: float | None = None
+        """How long the last run lasted, when it lasted long enough to show progress: its
+        summary then says how long it took and how fast it went."""
         self._lock = threading.RLock()
         self.progress_line = ProgressLine(lambda: self.stream, self._lock)
         """The progress line, drawn on :attr:`stream` (see :mod:`.progress`)."""
@@ -102,6 +113,20 @@ class Host:
         """``N done, N failed, N not sent``: what became of every item so far."""
         return f"{self.done} done, {self.failures} failed, {self.not_sent} not sent"
 
+    def summary(self) -> str:
+        """The tally, and for a run that showed progress also how long it took, how fast it went
+        and how many 429 answers it met: ``N done, N failed, N not sent in 12.3 s (48.7/s); 3
+        answers were 429 (rate limited)``."""
+        text = self.tally()
+        if self.elapsed is None:
+            return text
+        rate = (self.done + self.failures) / max(self.elapsed, 1e-9)
+        text += f" in {duration(self.elapsed, tenths=True)} ({rate:.1f}/s)"
+        limited = self.meter.rate_limited
+        if limited:
+            text += f"; {limited} answer{' was' if limited == 1 else 's were'} 429 (rate limited)"
+        return text
+
     # -- lines ----------------------------------------------------------------------------------
 
     def write_error(self, command: str, error: BaseException, target: str | None = None) -> None:
@@ -113,33 +138,57 @@ class Host:
         self.write_line(f"{command}: {where}{escape_controls(message)}")
 
     def write_line(self, text: str) -> None:
-        """One line, on a line of its own (the progress line is erased first)."""
+        """One line, on a line of its own: the progress line is erased first and drawn again
+        after it, in the same write (the terminal never shows the screen without it)."""
         with self._lock:
-            self.clear_progress()
-            self.stream.write(text + "\n")
+            erase, draw = self.progress_line.around_line()
+            self.stream.write(erase + text + "\n" + draw)
             self.stream.flush()
 
     def write_notice(self, text: str) -> None:
         """A line about the run after a stop signal: on a terminal that understands VT sequences
         the current line is erased first, and with it the terminal's echo of ``^C``."""
         with self._lock:
-            self.clear_progress()
+            erase, draw = self.progress_line.around_line()
             if stream_is_terminal(self.stream) and enable_virtual_terminal(self.stream):
-                self.stream.write(ERASE_LINE)
-            self.stream.write(text + "\n")
+                erase = ERASE_LINE
+            self.stream.write(erase + text + "\n" + draw)
             self.stream.flush()
+
+    @contextlib.contextmanager
+    def writing_output(self) -> Iterator[tuple[str, str]]:
+        """Around an output written to the terminal these lines go to (standard output and error
+        on one terminal): gives the text that erases the progress line and the text that draws
+        it again, to be written before and after the output in the same write; no other line
+        comes in between."""
+        with self._lock:
+            yield self.progress_line.around_line()
 
     # -- progress (drawn by :class:`~.progress.ProgressLine`) -------------------------------------
 
-    def progress_enabled(self, bound: Bound | None = None) -> bool:
-        """Whether this run draws progress."""
-        return self.progress_line.enabled(bound)
+    def begin_progress(self, command: str, counts: Callable[[], Counts], bound: Bound | None = None) -> bool:
+        """Show a run's progress (Write-Progress) from now on, as ``counts`` says it stands;
+        False when progress is off or another run of this host already shows its own."""
+        shown = self.progress_line.begin(command, counts, bound)
+        if shown:
+            self.elapsed = None
+        return shown
 
-    def progress(
-        self, command: str, done: int, total: int | None, errors: int, started: float, *, final: bool = False
-    ) -> None:
-        """Write-Progress: redraw the progress line."""
-        self.progress_line.draw(command, done, total, errors, started, final=final)
+    def item_finished(self) -> None:
+        """An item of the run finished: the progress line is brought up to date."""
+        self.progress_line.item_finished()
+
+    def end_progress(self, command: str, *, summary: bool) -> None:
+        """The run is over: its progress line is erased and, when it lasted long enough to show
+        and ``summary`` (the run was not stopped: a stopped run's last line is its caller's), one
+        summary line ``<command>: N done, N failed, N not sent in T (R/s)`` takes its place."""
+        with self._lock:
+            elapsed = self.progress_line.end()
+            if elapsed is None:
+                return
+            self.elapsed = elapsed
+            if summary:
+                self.write_line(f"{command}: {self.summary()}")
 
     def clear_progress(self) -> None:
         """Erase the progress line, if one is shown, so the next line starts clean."""
@@ -204,6 +253,7 @@ class Host:
                 finally:
                     self.asking = False
                 if answer in choices and answer != "?":
+                    self.progress_line.restore()
                     return answer
                 # "?" (or anything unknown) shows the help and asks again, as PowerShell does.
                 prompt = (help_text if answer == "?" else "") + question.lstrip("\n")

@@ -16,6 +16,10 @@
 - ThrottleLimit N runs up to N items at once over the shared connection pool; input is read
   lazily (at most 2 N items are in hand) and outputs keep the input order.
 - WhatIf says what each item would do and sends nothing; Confirm asks on the terminal.
+- A run over pipeline input shows its progress on a terminal (:mod:`.progress`) and, when it
+  lasted long enough for that, ends with one summary line; a stopped run leaves its last line to
+  its caller (the command line's ``interrupted: ...``), which says the same through
+  :meth:`Host.summary`.  Warnings written while an item runs name that item.
 
 Where the lines go and where questions are asked is the :class:`~.host.Host`; how log records
 reach the invocation that wrote them is :mod:`.streams`.
@@ -26,11 +30,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from typing import TYPE_CHECKING, Any
 
-from .. import cancel
+from .. import cancel, meter
 from ..commands import CommandUnit
 from ..errors import (
     ActionPreferenceStopException,
@@ -42,6 +45,7 @@ from ..errors import (
     UnexpectedItemError,
 )
 from ..masking import redact
+from ..meter import Meter
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
 from ..streaming import StreamedText
@@ -49,6 +53,7 @@ from ..validation import check_int
 from . import streams
 from .binding import Bound
 from .host import Host
+from .progress import Counts
 from .terminal import NoTerminalError, escape_controls, escape_text
 
 if TYPE_CHECKING:
@@ -58,6 +63,9 @@ __all__ = ["execute", "ITEM_ERRORS", "target_text"]
 
 ITEM_ERRORS = (APIRequestException, ParameterBindingError, ParameterTypeError, RunStoppedError)
 """Failures that belong to one pipeline item."""
+
+_Total = int | Callable[[], int | None] | None
+"""How many items a run has: a number, a function that may tell later, or None (unknown)."""
 
 _Outcome = tuple[str, Any, Any]
 """An item's outcome: ``("ok", outputs, item)``, ``("error", its error, item)`` or
@@ -75,6 +83,8 @@ def execute(unit: CommandUnit, bound: Bound, host: Host | None = None) -> Iterat
     if not host.running:
         host.stop.clear()  # a host used again after a stopped run starts afresh
         host.interrupted = False
+        host.meter = Meter()
+        host.elapsed = None
     common = bound.common
     inv = streams.Invocation(bound, host, streams.sink(common.warning_variable))
     streams.install()
@@ -95,8 +105,9 @@ def _scoped(inner: Iterator[Any], inv: streams.Invocation) -> Iterator[Any]:
     commands chained in a pipeline each see their own streams."""
     while True:
         try:
-            # The core's waits (retry delays, rate-limit pauses) end when the host's stop is set.
-            with streams.current_invocation(inv), cancel.scope(inv.host.stop):
+            # The core's waits (retry delays, rate-limit pauses) end when the host's stop is set,
+            # and the transport counts the answers it receives (429s) on the host's meter.
+            with streams.current_invocation(inv), cancel.scope(inv.host.stop), meter.scope(inv.host.meter):
                 value = next(inner)
         except StopIteration:
             return
@@ -119,7 +130,16 @@ class _Run:
         self.pipeline_variable = common.pipeline_variable
         self.kwargs = bound.kwargs()
         self.throttle = check_int(THROTTLE_LIMIT, bound.execution.get("ThrottleLimit")) or 1
-        self.draws_progress = host.progress_enabled(bound)
+        self.names_items = bound.pipeline is not None
+        """Items are named in their error and warning lines (they came from a pipeline)."""
+        self.finished = 0
+        """Items done or failed so far."""
+        self.failed = 0
+        self.total: _Total = None
+        """How many items the run has, when known: a number, or a function that may tell later."""
+        self.completed = False
+        """The run went through all of its input (it was not stopped)."""
+        self.shows_progress = False
         self.inquire_all = False
         """-ErrorAction Inquire answered Yes to All: no more questions."""
         self.stop_error: BaseException | None = None
@@ -135,7 +155,6 @@ class _Run:
         with contextlib.ExitStack() as cleanup:
             host.running += 1
             cleanup.callback(self._finished)
-            cleanup.callback(host.clear_progress)
             if self.unit.process is None:
                 result = self.unit.begin(self.kwargs)
                 if result is not None:
@@ -154,34 +173,61 @@ class _Run:
         # property name (Request-ChatCompletion) reads it in its begin step.
         given = self.kwargs.get(pipe_param.python_name)
         source = _Source(self.bound.pipeline if self.bound.pipeline is not None else [given])
-        total = len(source.items) if isinstance(source.items, Sized) else None
+        # Registered before the end step's: the summary comes after whatever that step writes.
+        cleanup.callback(self._end_progress)
         state = self.unit.begin(self.kwargs)
         if self.unit.end is not None:
             cleanup.callback(self.unit.end, state)  # however the run ends
         items: Iterable[Any] = source
+        # What the input says of its size holds only while each input item is one item run.
+        self.total = _input_size(source.items, self.host)
         if self.unit.expand is not None:
-            items, total = self.unit.expand(state, items), None
+            items, self.total = self.unit.expand(state, items), None
         if self.bound.execution.get("WhatIf") or self.bound.execution.get("Confirm"):
-            items = self._should_process(state, items)
+            items, self.total = self._should_process(state, items), None
         if self.bound.pipeline is not None and not pipe_param.mandatory:
             # An empty pipeline for an optional pipeline parameter (Get-ChatCompletion fed by an
             # empty stdin) runs the command once without it, as when nothing is piped.
             items = _or_once(items)
-        items = _until_stopped(items, self.host)
-        started = time.monotonic()
-        finished = 0
+        # Once the input has been read to its end, the total is known whatever it was.
+        counted = _Counted(items)
+        items = _until_stopped(counted, self.host)
+        if self.bound.pipeline is not None:  # a bulk run: its progress and summary
+            self.shows_progress = self.host.begin_progress(
+                self.name, lambda: self._counts(counted), self.bound
+            )
         for kind, value, item in self._outcomes(state, items):
             if kind == "skipped":
                 self.host.not_sent += 1
                 continue
-            finished += 1
             yield from self._report(kind, value, item)
-            if self.draws_progress:
-                self.host.progress(self.name, finished, total, self.host.failures, started)
+            self.finished += 1
+            self.host.item_finished()
         if self.host.stop.is_set():
             self.host.not_sent += source.rest()
         if self.stop_error is not None:
             raise self.stop_error
+        self.completed = not self.host.stop.is_set()
+
+    def _end_progress(self) -> None:
+        """However the run ends: its progress line is erased; a run that went through all of its
+        input ends with its summary line (a stopped one leaves that to its caller)."""
+        if self.shows_progress:
+            self.host.end_progress(self.name, summary=self.completed)
+
+    def _counts(self, counted: _Counted) -> Counts:
+        """Where the run stands, for its progress line."""
+        total = counted.taken if counted.exhausted else self.total
+        if callable(total):
+            total = total()
+        return Counts(
+            finished=self.finished,
+            failed=self.failed,
+            total=total,
+            in_flight=self.host.in_flight,
+            stopping=self.host.stop.is_set(),
+            rate_limited=self.host.meter.rate_limited,
+        )
 
     def _report(self, kind: str, value: Any, item: Any) -> Iterator[Any]:
         """One finished item: its outputs handed on, or its failure reported."""
@@ -191,7 +237,6 @@ class _Run:
             # A list-mode Get yields many outputs; an error while paging fails that item.
             try:
                 for output in value:
-                    self.host.clear_progress()
                     yield self._emit(output)
                     if (
                         self.host.stop.is_set()
@@ -213,7 +258,6 @@ class _Run:
         else:
             self.host.done += 1
             if value is not None:
-                self.host.clear_progress()
                 yield self._emit(value)
 
     def _emit(self, value: Any) -> Any:
@@ -248,8 +292,9 @@ class _Run:
 
     def _fail(self, error: BaseException, item: Any) -> None:
         _attach(error, item)
-        target = target_text(item) if self.bound.pipeline is not None else None
+        target = target_text(item) if self.names_items else None
         self.host.failures += 1
+        self.failed += 1
         chosen = self.action
         if isinstance(error, RunStoppedError) and chosen in ("Stop", "Inquire"):
             chosen = "Continue"  # cut short by the stop, not its cause: reported, never asked
@@ -359,7 +404,8 @@ class _Run:
         try:
             if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
                 raise item
-            output = self.unit.process(state, item)
+            with streams.naming_item(target_text(item) if self.names_items else None):
+                output = self.unit.process(state, item)
             if materialize and isinstance(output, Iterator):
                 output = list(output)  # do the paging in the worker, not in the caller's thread
             return "ok", output, item
@@ -429,6 +475,30 @@ def _attach(error: BaseException, item: Any) -> None:
     ):
         with contextlib.suppress(AttributeError):  # an exception type with slots stays as it is
             setattr(error, name, value)
+
+
+def _input_size(items: Iterable[Any], host: Host) -> _Total:
+    """How many items the pipeline input holds: a list's length; for the input the front-end
+    described (standard input from a regular file), a function that tells once it is counted;
+    otherwise None (a generator, a pipe: the total is known when the input ends)."""
+    if isinstance(items, Sized):
+        return len(items)
+    return host.input_count
+
+
+class _Counted:
+    """The items handed to the run, counted; ``exhausted`` once the input has ended."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+        self.taken = 0
+        self.exhausted = False
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.taken += 1
+            yield item
+        self.exhausted = True
 
 
 class _Source:

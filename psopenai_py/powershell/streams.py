@@ -5,7 +5,9 @@ writes every record as a ``WARNING:``, ``VERBOSE:`` or ``DEBUG:`` line to the ho
 invocation current where the record was made (a context variable, copied into ThrottleLimit
 workers), so two commands running at once never see each other's lines; -Verbose and -Debug
 enable their levels for that invocation alone, and -WarningAction and -WarningVariable act on
-its warnings.
+its warnings.  A warning made while a pipeline item runs (the transport's retry warnings) names
+that item, as its error would: ``WARNING: [chatcmpl-abc] Retry the request after waiting 1200 ms
+(retry count: 0)``; the item is a second context variable, set around the item's process step.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from .binding import Bound
     from .host import Host
 
-__all__ = ["Invocation", "variables", "sink", "install", "current_invocation"]
+__all__ = ["Invocation", "variables", "sink", "install", "current_invocation", "naming_item"]
 
 log = logging.getLogger("psopenai_py")
 
@@ -58,6 +60,19 @@ def current_invocation(inv: Invocation) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+_item: contextvars.ContextVar[str | None] = contextvars.ContextVar("psopenai_item", default=None)
+
+
+@contextlib.contextmanager
+def naming_item(name: str | None) -> Iterator[None]:
+    """Warnings made in the body are about the pipeline item ``name`` (None: about no item)."""
+    token = _item.set(name)
+    try:
+        yield
+    finally:
+        _item.reset(token)
 
 
 def sink(target: Any) -> list[Any] | None:
@@ -98,7 +113,10 @@ class _StreamHandler(logging.Handler):
         ):
             return
         prefix = _PREFIX.get(record.levelno, record.levelname)
-        inv.host.write_line(f"{prefix}: {escape_controls(record.getMessage())}")
+        item = _item.get() if record.levelno >= logging.WARNING else None
+        # Which item a warning is about, in the form the item's error line has.
+        where = f"[{escape_controls(item)}] " if item else ""
+        inv.host.write_line(f"{prefix}: {where}{escape_controls(record.getMessage())}")
 
 
 class _RouteFilter(logging.Filter):

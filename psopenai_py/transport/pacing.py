@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from .. import meter
 from ..cancel import pause
 from ..settings import Settings
 
@@ -54,7 +55,9 @@ class Pacing(Protocol):
         once and says whether the request had reached the server."""
 
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
-        """An attempt to ``key`` was answered (any status, its headers as received, scrubbed)."""
+        """An attempt to ``key`` was answered (any status, its headers as received, scrubbed).
+        A pacer passes the status on to :func:`psopenai_py.meter.answered` (run summaries count
+        the 429s through it)."""
 
     def rate_limited(self, key: PacingKey, seconds: float) -> None:
         """A 429 from ``key`` is retried after ``seconds`` (the server's or the backoff's)."""
@@ -85,7 +88,9 @@ class SharedPause:
             pause(remaining, sent=False, sleep=self._sleep)
 
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
-        """The shared pause learns from retried 429s alone (:meth:`rate_limited`)."""
+        """The shared pause learns from retried 429s alone (:meth:`rate_limited`); the answer is
+        counted on the run's meter (a run's summary says how many 429s it met)."""
+        meter.answered(status)
 
     def rate_limited(self, key: PacingKey, seconds: float) -> None:
         until = self._monotonic() + seconds
