@@ -10,9 +10,11 @@ paragraph on skips names, so a new kind of skip cannot arrive unannounced.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +58,13 @@ def _third_party_imports() -> dict[str, list[str]]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _installed() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()
+
+
 def _distributions(module: str) -> set[str]:
-    names = importlib.metadata.packages_distributions().get(module, [])
+    names = _installed().get(module, [])
     return {name.lower().replace("_", "-") for name in names}
 
 

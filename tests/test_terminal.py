@@ -160,9 +160,7 @@ def test_confirm_asks_on_the_terminal_while_stdin_carries_the_ids(env, emulator,
     assert _posts(emulator) == three[:sent]
     assert "Confirm\r\nAre you sure you want to perform this action?\r\n" in screen_text
     assert f'Performing the operation "Set-ChatCompletion" on target "{three[0]} ' in screen_text
-    assert (
-        '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ' in screen_text
-    )
+    assert '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ' in screen_text
     assert "Suspend" not in screen_text  # no nested prompt to suspend to: not offered
     if "?" in answers:
         assert "L - Skip this operation and all subsequent operations." in screen_text
