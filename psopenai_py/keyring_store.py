@@ -8,8 +8,12 @@ Every keyring call runs in a daemon thread with a timeout: keyring has no timeou
 backend waiting for an unlock prompt nobody answers would otherwise hang the process.  A
 ``ThreadPoolExecutor`` is not used because its worker threads keep the process from exiting.
 
-Reads for the resolution are best-effort (any problem means "not found there"); the secret
-commands get clear errors instead.  Nothing is ever written to a plaintext file.
+Reads for the resolution are best-effort (any problem means "not found there", and why goes
+with the error that no key was found: :func:`read_or_why`); the secret commands get clear errors
+instead.  Every error says which keyring and what to do, in this package's words: a locked
+keyring is named with how to unlock it, no keyring at all is said plainly (keyring's own advice
+to install a plaintext backend is never passed on), and a backend's text loses anything shaped
+like a key.  Nothing is ever written to a plaintext file.
 """
 
 from __future__ import annotations
