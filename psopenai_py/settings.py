@@ -38,6 +38,8 @@ __all__ = [
     "modify_context",
     "DEFAULT_API_BASE",
     "find_api_key",
+    "KEY_SOURCES",
+    "KeyringUnreadable",
 ]
 
 log = logging.getLogger("psopenai_py")
@@ -45,6 +47,9 @@ log = logging.getLogger("psopenai_py")
 DEFAULT_API_BASE = "https://api.openai.com/v1"
 API_KEY_NAME = "OPENAI_API_KEY"
 API_BASE_NAME = "OPENAI_API_BASE"
+SDK_BASE_NAME = "OPENAI_BASE_URL"
+"""The official SDK's and CLI's name for the base URL: read by those dialects, not by PSOpenAI's
+commands, which warn when only it is set (see :func:`_warn_about_sdk_base`)."""
 ORGANIZATION_NAME = "OPENAI_ORGANIZATION"
 MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.'
 MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
@@ -145,18 +150,37 @@ def _module_global(name: str) -> Any:
     return getattr(package, name, None) if package is not None else None
 
 
+class KeyringUnreadable(Exception):
+    """Raised by a keyring reader when the keyring could not be asked; its text says why (which
+    keyring, and what to do), for the message that no key was found."""
+
+
 def _from_keyring(setting: str) -> str | None:
     """The OS keyring step of the resolution order, consulted after the environment.
 
-    Reads are best-effort: a missing backend or any keyring error means "not found there".
+    Reads are best-effort: a missing backend or any keyring error means "not found there", raised
+    as :class:`KeyringUnreadable` so that a missing key can be explained.
     """
     from . import keyring_store  # imported only when this step is reached: keyring is slow to load
 
-    return keyring_store.read(setting)
+    value, why = keyring_store.read_or_why(setting)
+    if why is not None:
+        raise KeyringUnreadable(why)
+    return value
 
 
 # The keyring reader is a hook so that a process (or a test) can turn the step off or replace it.
 keyring_reader: Callable[[str], str | None] = _from_keyring
+
+
+def _keyring_step(setting: str) -> tuple[str | None, str | None]:
+    """The keyring reader's value, and why the keyring could not be read (one verbose line)."""
+    try:
+        return keyring_reader(setting), None
+    except KeyringUnreadable as exc:
+        why = str(exc)
+        log.info("The OS keyring was not read for %s: %s", setting, why)
+        return None, why
 
 
 _KEY_SOURCE_LINES = {
@@ -167,39 +191,53 @@ _KEY_SOURCE_LINES = {
 
 
 def find_api_key(
-    given: Secret | None = None, *, skip_context: bool = False
+    given: Secret | None = None, *, skip_context: bool = False, keyring: bool = True
 ) -> tuple[Secret | None, str | None]:
     """The key and where it comes from (parameter, context, global, environment, keyring), or
     (None, None); the resolution order without its verbose lines.  ``skip_context``: the key
-    was given explicitly empty, which passes over the context."""
+    was given explicitly empty, which passes over the context; ``keyring=False`` stops before
+    the keyring (for a caller that reads the keyring itself)."""
+    key, source, _ = _lookup_api_key(given, skip_context=skip_context, keyring=keyring)
+    return key, source
+
+
+def _lookup_api_key(
+    given: Secret | None, *, skip_context: bool = False, keyring: bool = True
+) -> tuple[Secret | None, str | None, str | None]:
+    """:func:`find_api_key`, and why the keyring could not be read when it was asked and failed."""
     if given is not None:
-        return given, "parameter"
+        return given, "parameter", None
     if _context.ApiKey and not skip_context:
-        return _context.ApiKey, "context"
+        return _context.ApiKey, "context", None
     value = _module_global(API_KEY_NAME)
     if isinstance(value, (str, Secret)) and value:
-        return (value if isinstance(value, Secret) else Secret(value)), "global"
+        return (value if isinstance(value, Secret) else Secret(value)), "global", None
     env = os.environ.get(API_KEY_NAME)
     if env:
-        return Secret(env), "environment"
-    stored = keyring_reader(API_KEY_NAME)
+        return Secret(env), "environment", None
+    if not keyring:
+        return None, None, None
+    stored, why = _keyring_step(API_KEY_NAME)
     if stored:
-        return Secret(stored), "keyring"
-    return None, None
+        return Secret(stored), "keyring", None
+    return None, None, why
 
+
+KEY_SOURCES = {
+    "context": "Set-OpenAIContext",
+    "global": f"the module global {API_KEY_NAME}",
+    "environment": f"the environment variable {API_KEY_NAME}",
+    "keyring": "the OS keyring",
+}
+"""Each source of :func:`find_api_key` but the parameter, in the words of a message."""
 
 # The settings as resolved from outside a parameter get the same checks as a parameter, worded
 # by where they came from (every front-end reads these sources).
-_SOURCE_NAMES = {
-    "context": "The API key from Set-OpenAIContext",
-    "global": f"The API key from the module global {API_KEY_NAME}",
-    "environment": f"The API key from the environment variable {API_KEY_NAME}",
-    "keyring": "The API key from the OS keyring",
-}
+_SOURCE_NAMES = {source: f"The API key from {words}" for source, words in KEY_SOURCES.items()}
 
 
 def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tuple[Secret, str]:
-    key, source = find_api_key(given, skip_context=skip_context)
+    key, source, keyring_problem = _lookup_api_key(given, skip_context=skip_context)
     if key is not None and source is not None and source != "parameter":
         # A key file or a secret mount often ends with a newline: trimmed here as at the door.
         plain = key.reveal()
@@ -211,7 +249,7 @@ def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tup
             "ApiKey",
             f"{MISSING_KEY_MESSAGE} Looked in: the ApiKey parameter, Set-OpenAIContext, the "
             f"module global psopenai_py.{API_KEY_NAME}, the environment variable {API_KEY_NAME} "
-            "and the OS keyring.",
+            "and the OS keyring." + (f" {keyring_problem}" if keyring_problem else ""),
         )
     if source in _KEY_SOURCE_LINES:
         log.info("%s", _KEY_SOURCE_LINES[source])
@@ -220,6 +258,7 @@ def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tup
 
 def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) -> str:
     base = given or context.ApiBase
+    from_environment = False
     if base is None:
         value = _module_global(API_BASE_NAME)
         if isinstance(value, str) and value.strip():
@@ -228,6 +267,7 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
         elif os.environ.get(API_BASE_NAME, "").strip():
             # An environment value often ends with a newline (a file, a secret mount).
             base = os.environ[API_BASE_NAME].strip()
+            from_environment = True
             log.info('API base found in environment variable "%s".', API_BASE_NAME)
     if base is not None and not checks.is_absolute_http_url(base):
         # As in the original, a base that is not an absolute URL falls back to the default.
@@ -236,11 +276,50 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     if base is not None:
         subject = f'The API base "{checks.shown_url(base)}" ({API_BASE_NAME} or the context)'
         base = checks.checked("ApiBase", checks.base_url, base, subject)
+    if base is None or from_environment:
+        _warn_about_sdk_base(base)
     if base is None:
         if api_type == "Azure":
             raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
         return DEFAULT_API_BASE
     return base
+
+
+def _warn_about_sdk_base(base: str | None) -> None:
+    """Warn when OPENAI_BASE_URL (the official SDK's and CLI's name) points elsewhere than where
+    this call goes: ``base`` is OPENAI_API_BASE's value, or None when the default will be used.
+
+    The openai CLI and SDK dialects read OPENAI_BASE_URL; PSOpenAI's commands read
+    OPENAI_API_BASE only, as PSOpenAI does.  A shell set up for the SDK alone would otherwise send
+    these commands, and their key, to the real API without a word.  When both are set and
+    differ, each dialect keeps its own name (a script's behaviour does not change with the other
+    dialect's variable) and this warning says so.
+    """
+    sdk_base = os.environ.get(SDK_BASE_NAME, "").strip()
+    if not sdk_base or (base is not None and base.rstrip("/") == sdk_base.rstrip("/")):
+        return
+    shown = checks.shown_url(sdk_base)
+    if base is None:
+        log.warning(
+            '%s is set ("%s"), but PSOpenAI\'s commands read %s, which is not set: this call goes '
+            "to %s. Set %s to the same URL (or give -ApiBase) to use that server.",
+            SDK_BASE_NAME,
+            shown,
+            API_BASE_NAME,
+            DEFAULT_API_BASE,
+            API_BASE_NAME,
+        )
+    else:
+        log.warning(
+            '%s ("%s") and %s ("%s") differ: PSOpenAI\'s commands use %s, the openai CLI and SDK '
+            "dialects %s. Set both to the same URL (or give -ApiBase).",
+            API_BASE_NAME,
+            checks.shown_url(base),
+            SDK_BASE_NAME,
+            shown,
+            API_BASE_NAME,
+            SDK_BASE_NAME,
+        )
 
 
 def _resolve_organization(
@@ -271,7 +350,7 @@ def _find_organization(
     if key_from_keyring:
         # The organization is stored beside the key (Set-OpenAISecret); one found there belongs
         # to that key only, and looking it up otherwise would load keyring on every call.
-        stored = keyring_reader(ORGANIZATION_NAME)
+        stored, _ = _keyring_step(ORGANIZATION_NAME)
         if stored:
             log.info("Organization-ID found in the OS keyring.")
             return stored

@@ -152,7 +152,7 @@ def test_help_pages():
     assert "    Set-ChatCompletion\n        [-CompletionId] <String>\n" in default.stdout
     assert "DESCRIPTION" in default.stdout and "EXAMPLES" not in default.stdout
     examples = psopenai("help", "set-chatcompletion", "-Examples").stdout
-    assert "EXAMPLES" in examples and "Example 1: Tag one stored completion" in examples
+    assert "EXAMPLES" in examples and "Example 1: Tag thousands from a shell, 16 at a time" in examples
     parameter = psopenai("help", "Set-ChatCompletion", "-Parameter", "MetaData").stdout
     assert parameter.startswith("PARAMETERS\n    -MetaData <IDictionary>\n")
     assert "Required: True" in parameter

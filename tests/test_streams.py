@@ -209,7 +209,8 @@ def test_error_action_inquire_through_the_terminal_interface(emulator, answers, 
         assert not raises
     assert len(emulator.requests) == sent
     assert terminal.prompts[0].startswith("\nConfirm\nSet-ChatCompletion: [chatcmpl-inq-gone1] OpenAI API")
-    assert "[Y] Yes  [A] Yes to All  [H] Halt Command  [S] Suspend  [?] Help" in terminal.prompts[0]
+    assert "[Y] Yes  [A] Yes to All  [H] Halt Command  [?] Help" in terminal.prompts[0]
+    assert "Suspend" not in terminal.prompts[0]
     if answers == ("a",):
         assert len(terminal.prompts) == 1
 

@@ -145,7 +145,7 @@ def _posts(emulator: Emulator) -> list[str]:
         (["y", "n", "n"], 1),
         (["a"], 3),
         (["l"], 0),
-        (["", "N", "s"], 1),  # Enter is the default Yes; Suspend is No to All here
+        (["", "N", "s", "n"], 1),  # Enter is the default Yes; S (Suspend) is not offered: asked again
         (["?", "y", "x", "n", "n"], 1),  # ? shows the help and asks again; an unknown answer too
     ],
 )
@@ -160,14 +160,12 @@ def test_confirm_asks_on_the_terminal_while_stdin_carries_the_ids(env, emulator,
     assert _posts(emulator) == three[:sent]
     assert "Confirm\r\nAre you sure you want to perform this action?\r\n" in screen_text
     assert f'Performing the operation "Set-ChatCompletion" on target "{three[0]} ' in screen_text
-    assert (
-        '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [S] Suspend  [?] Help (default is "Y"): '
-        in screen_text
-    )
+    assert '[Y] Yes  [A] Yes to All  [N] No  [L] No to All  [?] Help (default is "Y"): ' in screen_text
+    assert "Suspend" not in screen_text  # no nested prompt to suspend to: not offered
     if "?" in answers:
         assert "L - Skip this operation and all subsequent operations." in screen_text
     if "s" in answers:
-        assert "treated as No to All" in screen_text
+        assert screen_text.count("Are you sure you want to perform this action?") == len(answers)
     assert [json.loads(line)["id"] for line in screen(screen_text) if line.startswith("{")] == three[:sent]
 
 

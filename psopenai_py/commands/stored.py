@@ -21,6 +21,7 @@ from ..masking import mask_organization
 from ..parameters import Command, settings_parameters
 from ..scrub import scrub
 from ..secret import Secret
+from ..settings import SDK_BASE_NAME
 from ..transport import ChunkStream, RequestOptions, Transport, encode_path
 from .common import Invocation, prepare_invocation
 from .paging import json_kind as _json_kind
@@ -45,7 +46,7 @@ __all__ = [
 
 # The names the official CLI and SDK read; this package's own names (OPENAI_API_BASE,
 # OPENAI_ORGANIZATION) still apply after them, in the usual resolution.
-DIALECT_BASE_URL = "OPENAI_BASE_URL"
+DIALECT_BASE_URL = SDK_BASE_NAME
 DIALECT_ORGANIZATION = "OPENAI_ORG_ID"
 API_KEY_NAME = "OPENAI_API_KEY"
 

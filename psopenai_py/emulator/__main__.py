@@ -1,17 +1,24 @@
 """``psopenai emulator --port N`` (or ``python -m psopenai_py.emulator``): serve the emulator until
-interrupted."""
+interrupted.
+
+It explains itself: ``--help`` says how to seed stored completions, inject faults and add latency
+(through its control API, shown with curl), ``--stored N`` starts it with N stored completions,
+and the start lines are the exact shell lines that point the package's commands at it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import logging
 import math
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import Emulator, Limits
+from . import Emulator, Fault, Limits, StoreFull
 
 DEFAULT_PROG = "python -m psopenai_py.emulator"
 
@@ -39,10 +46,129 @@ _LIMIT_OPTIONS: tuple[tuple[str, type[int] | type[float], str], ...] = (
 """The Limits fields a command line may set (as --max-body-bytes, ...), their type and help."""
 
 
+# -- getting started: what --help explains, the seeded start and the start lines ------------------
+
+DEFAULT_PORT = 8080
+EMULATOR_KEY = "sk-emulator-any-key-works"
+"""The key the start lines suggest when the emulator takes any key (no ``--api-key``): not a
+secret, and long enough that the client's key scrubbing never touches ids or model names."""
+SEED_PREFIX = "chatcmpl-seed-"
+
+_EPILOG = """\
+The control API is shown with curl; its --json (curl 7.82 or later) POSTs a JSON body.
+
+seed stored completions:
+  {prog} --stored 100     starts with 100 (ids {seed}000000 to {seed}000099)
+  while it runs, through its control API (add metadata, a model, an id prefix):
+  curl {root}/__emulator/seed --json '{{"count": 100, "metadata": {{"team": "ops"}}}}'
+
+inject faults (each applies to the next matching requests, in order, "times" times):
+  curl {root}/__emulator/faults --json '[{{"status": 500, "times": 2}}]'
+  curl {root}/__emulator/faults --json '[{{"status": 429, "headers": {{"retry-after-ms": "1500"}}}}]'
+  curl {root}/__emulator/faults --json '[{{"drop": true, "method": "POST"}}]'
+  curl {root}/__emulator/faults --json '[{{"delay_ms": 3000, "path_contains": "{seed}000001"}}]'
+  fields: {fault_fields}
+
+add latency to every answer:
+  {prog} --latency-ms 200, or while it runs:
+  curl {root}/__emulator/latency --json '{{"ms": 200}}'
+
+look and start over:
+  curl {root}/__emulator/stats      curl {root}/__emulator/requests
+  curl -X POST {root}/__emulator/reset
+  with --api-key K, add -H "Authorization: Bearer K" to each
+
+point a shell at it (the start lines print these, with the port it listens on):
+  export OPENAI_API_BASE={root}/v1 OPENAI_API_KEY={key}
+  export OPENAI_BASE_URL={root}/v1    # for psopenai chat:completions ... and psopenai_py.OpenAI
+
+from Python, in the same process:
+  with psopenai_py.emulator.Emulator() as emu:   # emu.url is the base URL
+      emu.store.seed(100); emu.inject(Fault(status=500, times=2)); emu.latency_ms = 200
+"""
+
+
+def _epilog(prog: str) -> str:
+    root = f"http://127.0.0.1:{DEFAULT_PORT}"
+    fault_fields = ", ".join(f.name for f in dataclasses.fields(Fault))
+    return _EPILOG.format(prog=prog, root=root, seed=SEED_PREFIX, key=EMULATOR_KEY, fault_fields=fault_fields)
+
+
+def _getting_started_options(parser: argparse.ArgumentParser, limits: Limits) -> None:
+    group = parser.add_argument_group("getting started")
+    group.add_argument(
+        "--stored",
+        type=_at_most(limits.max_seed),
+        default=0,
+        metavar="N",
+        help=f"start with N stored completions, ids {SEED_PREFIX}000000 on (at most {limits.max_seed})",
+    )
+
+
+def _at_most(limit: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from 0 to ``limit``."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 0 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"expected a number from 0 to {limit}, got {text!r}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def shell_lines(url: str, api_key: str | None, *, windows: bool) -> list[str]:
+    """The lines that point a shell at an emulator serving ``url``: PSOpenAI's commands and the
+    package's functions read OPENAI_API_BASE, the openai CLI and SDK dialects OPENAI_BASE_URL.
+
+    POSIX ``export`` lines, or PowerShell ``$env:`` lines on Windows, where PowerShell is the
+    shell of most of this package's users (cmd's ``set`` would keep the quotes).  With
+    ``api_key`` (the emulator's ``--api-key``) the key is not printed, as no key ever is: a
+    comment says to set it.
+    """
+    if windows:
+
+        def assign(name: str, value: str) -> str:
+            return f"$env:{name} = '{value.replace(chr(39), chr(39) * 2)}'"
+
+        key = assign("OPENAI_API_KEY", EMULATOR_KEY) if api_key is None else None
+        base = [assign("OPENAI_API_BASE", url), *([key] if key else [])]
+        lines = ["; ".join(base), assign("OPENAI_BASE_URL", url)]
+    else:
+        key_part = f" OPENAI_API_KEY={shlex.quote(EMULATOR_KEY)}" if api_key is None else ""
+        lines = [
+            f"export OPENAI_API_BASE={shlex.quote(url)}{key_part}",
+            f"export OPENAI_BASE_URL={shlex.quote(url)}",
+        ]
+    comment = (
+        "# PSOpenAI's commands read OPENAI_API_BASE; psopenai chat:completions and OpenAI() OPENAI_BASE_URL"
+    )
+    if api_key is not None:
+        comment += "; set OPENAI_API_KEY to the value given to --api-key"
+    return [comment, *lines]
+
+
+def _announce(emulator: Emulator, args: argparse.Namespace) -> None:
+    """Print the start lines (a courtesy: a closed stdout is no error)."""
+    lines = [f"psopenai emulator listening on {emulator.url}"]
+    if args.stored:
+        last = f"{SEED_PREFIX}{args.stored - 1:06d}"
+        lines.append(f"# stored {args.stored} completions: {SEED_PREFIX}000000 to {last}")
+    lines += shell_lines(emulator.url, args.api_key, windows=sys.platform == "win32")
+    for line in lines:
+        print(line, flush=True)
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
     defaults = Limits()
-    parser = argparse.ArgumentParser(prog=prog, description="Local OpenAI stored-completions emulator.")
-    parser.add_argument("--port", type=int, default=8080, help="TCP port on 127.0.0.1 (0: any)")
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Local OpenAI stored-completions emulator, on 127.0.0.1.",
+        epilog=_epilog(prog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (0: any)")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
     parser.add_argument(
         "--api-key",
@@ -52,6 +178,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed for generated ids")
     parser.add_argument("--no-record", action="store_true", help="do not keep received requests (long runs)")
+    _getting_started_options(parser, defaults)
     group = parser.add_argument_group("limits")
     for name, kind, text in _LIMIT_OPTIONS:
         group.add_argument(
@@ -64,10 +191,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
-    """Parse the options, serve on 127.0.0.1, print the base URL, wait for Ctrl-C.
+    """Parse the options, serve on 127.0.0.1 (seeded with ``--stored``), print the base URL and the
+    shell lines that point at it, wait for Ctrl-C.
 
     ``prog`` is the name the usage and errors show (``psopenai emulator`` from the CLI).
-    Returns the exit status: 0 after Ctrl-C, 2 for bad options or a port that cannot be used.
+    Returns the exit status: 0 after Ctrl-C, 2 for bad options, a port that cannot be used or
+    more stored completions than --max-stored allows.
     """
     try:
         args = _parser(prog).parse_args(argv)
@@ -91,6 +220,12 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
         )
         print(f"{prog}: cannot listen on 127.0.0.1:{args.port}: {reason}", file=sys.stderr)
         return 2
+    try:
+        emulator.store.seed(args.stored, prefix=SEED_PREFIX)
+    except StoreFull as exc:  # --stored over --max-stored
+        emulator.server.server_close()
+        print(f"{prog}: --stored {args.stored}: {exc}", file=sys.stderr)
+        return 2
     # One line on stderr per refused request (4xx/5xx the emulator decided), nothing else.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
@@ -98,7 +233,7 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    print(f"psopenai emulator listening on {emulator.url}", flush=True)
+    _announce(emulator, args)
     try:
         emulator.server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -223,8 +223,9 @@ def resolve_parameter(command: Command, name: str) -> Parameter:
             return p
     matches = [p for p in candidates if any(n.lower().startswith(wanted) for n in p.names)]
     if not matches:
+        hint = _did_you_mean(name, candidates)
         raise ParameterBindingError(
-            name, f"A parameter cannot be found that matches parameter name '{name}'."
+            name, f"A parameter cannot be found that matches parameter name '{name}'.{hint}"
         )
     for tier in _tiers(command):
         found = [p for p in matches if p.name in tier]
@@ -239,6 +240,18 @@ def resolve_parameter(command: Command, name: str) -> Parameter:
         f"Parameter cannot be processed because the parameter name '{name}' is ambiguous. "
         f"Possible matches include: {listed}.",
     )
+
+
+def _did_you_mean(name: str, candidates: tuple[Parameter, ...]) -> str:
+    """`` Did you mean -MetaData?`` for the parameter whose name or alias is nearest to a mistyped
+    one (as a mistyped command gets), or nothing.  PowerShell says no more than that the name
+    matches nothing; a command line typed by hand gains from the hint, and it names only a
+    parameter of the command, so it never repeats what was typed."""
+    import difflib
+
+    by_name = {n.lower(): p.name for p in candidates for n in p.names}
+    close = difflib.get_close_matches(name.lower(), list(by_name), n=1, cutoff=0.75)
+    return f" Did you mean -{by_name[close[0]]}?" if close else ""
 
 
 def _tiers(command: Command) -> tuple[set[str], ...]:

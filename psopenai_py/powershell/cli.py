@@ -169,12 +169,17 @@ def _take_format(argv: list[str]) -> tuple[list[str], str | None]:
 
 def _usage() -> str:
     from ..commands import units
+    from .helpdoc import list_topics
 
     width = max(len(r.table.name) for r in units())
     lines = ["usage: psopenai <Command> [-Parameter value ...]   (PowerShell syntax)", "", "commands:"]
     lines += [f"  {r.table.name:<{width}}  {r.table.synopsis}" for r in units()]
     lines += ["", "also:"]
     lines += [f"  {verb:<{width}}  {text}" for verb, text in EXTRA_VERBS.items()]
+    topics = list_topics()
+    if topics:  # PowerShell's conceptual help, as Get-Help about_* lists it
+        lines += ["", "topics (psopenai help <topic>):"]
+        lines += [f"  {name:<{width}}  {short}" for name, short in topics]
     lines += ["", "options: --format json|text (default: json when stdout is not a terminal), --version", ""]
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from ..parameters import Command, Parameter
 
 __all__ = [
     "find_topic",
+    "list_topics",
     "read_page",
     "render_help",
     "render_parameter_block",
@@ -106,6 +107,34 @@ def find_topic(name: str) -> str | None:
     return next((entry[: -len(".md")] for entry in entries if entry.lower() == wanted), None)
 
 
+def list_topics() -> list[tuple[str, str]]:
+    """The installed ``about_`` topics, each with the first sentence of its SHORT DESCRIPTION (cut
+    to fit a line)."""
+    from importlib import resources
+
+    try:
+        entries = sorted(entry.name for entry in resources.files(PAGES_PACKAGE).iterdir())
+    except (ModuleNotFoundError, OSError):
+        return []
+    topics = []
+    for entry in entries:
+        if entry.lower().startswith("about_") and entry.endswith(".md"):
+            name = entry[: -len(".md")]
+            try:
+                short = " ".join(_section(read_page(name), "SHORT DESCRIPTION").split())
+            except FileNotFoundError:
+                short = ""
+            topics.append((name, _shortened(short.split(". ", 1)[0].rstrip("."))))
+    return topics
+
+
+def _shortened(text: str, width: int = 72) -> str:
+    """``text`` cut at a word boundary to fit one line of a listing."""
+    if len(text) <= width:
+        return text
+    return text[: text.rfind(" ", 0, width - 3)].rstrip(" ,;(") + "..."
+
+
 def render_topic(name: str) -> str:
     """An ``about_`` topic as Get-Help shows one: its title, then each section's plain text."""
     text = read_page(name)
@@ -119,15 +148,67 @@ def _section(text: str, name: str) -> str:
     return match.group(1).strip("\n") if match else ""
 
 
-def _plain(markdown: str, indent: str = "    ") -> str:
+_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+"""A Markdown link, ``[text](target)``."""
+
+
+def _link(match: re.Match[str]) -> str:
+    """A link as Get-Help shows one: another page by its name, a web page as text and address."""
+    text, target = match.groups()
+    if "://" not in target and target.endswith(".md"):
+        return text
+    return target if text == target else f"{text}: {target}"
+
+
+def _plain(markdown: str, indent: str = "    ", *, compact: bool = False) -> str:
+    """Markdown as terminal text: no code fences, no ``###``, links rendered (outside code);
+    ``compact`` drops blank lines (a list of links)."""
     lines = []
+    in_code = False
     for line in markdown.splitlines():
         if line.startswith("```"):
+            in_code = not in_code
             continue
-        if line.startswith("### "):
-            line = line[4:]
+        if not in_code:
+            if line.startswith("### "):
+                line = line[4:]
+            line = _LINK.sub(_link, line)
+        if compact and not line.strip():
+            continue
         lines.append((indent + line).rstrip())
     return "\n".join(lines).strip("\n")
+
+
+_EXAMPLE = re.compile(r"^### Example \d+:?[ \t]*", re.M)
+_COMMAND_LINE_FENCES = ("```sh", "```powershell", "```pwsh", "```ps1", "```console", "```bat", "```cmd")
+
+
+def _examples(page_text: str, command: Command) -> str:
+    """The EXAMPLES section with the command's PowerShell form first: the examples that write
+    the command by its PowerShell name (a command line, or ``invoke("Set-...")`` and the
+    shim's ``Set_...(...)`` from Python) before the Python-function ones, each group in page
+    order, numbered again.  A page is written for every reader; ``help -Examples`` is asked
+    for by someone who speaks the command's PowerShell name."""
+    section = _section(page_text, "EXAMPLES")
+    starts = [m.start() for m in _EXAMPLE.finditer(section)]
+    if not starts:
+        return _plain(section)
+    head = section[: starts[0]]
+    bodies = [section[a:b] for a, b in zip(starts, [*starts[1:], len(section)], strict=True)]
+    ordered = sorted(bodies, key=lambda body: not _powershell_form(body, command))
+    renumbered = [
+        _EXAMPLE.sub(f"### Example {number}: ", body, count=1).rstrip("\n") + "\n"
+        for number, body in enumerate(ordered, start=1)
+    ]
+    return _plain(head + "\n".join(renumbered))
+
+
+def _powershell_form(example: str, command: Command) -> bool:
+    """Whether an example writes ``command`` by its PowerShell name."""
+    shim = command.name.replace("-", "_")
+    if any(line.startswith(_COMMAND_LINE_FENCES) for line in example.splitlines()):
+        return command.name.lower() in example.lower()
+    return f'invoke("{command.name}' in example or f"{shim}(" in example
 
 
 def render_help(
@@ -163,7 +244,7 @@ def render_help(
     syntax = "\n".join("    " + line for line in render_syntax(command).splitlines())
     out.append(f"SYNTAX\n{syntax}")
     if mode == "examples":
-        out = [*out[:2], f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}"]
+        out = [*out[:2], f"EXAMPLES\n{_examples(page_text, command)}"]
     else:
         out.append(f"DESCRIPTION\n{_plain(_section(page_text, 'DESCRIPTION'))}")
         if mode == "full":
@@ -173,12 +254,12 @@ def render_help(
             )
             out += [
                 f"PARAMETERS\n{params}",
-                f"EXAMPLES\n{_plain(_section(page_text, 'EXAMPLES'))}",
+                f"EXAMPLES\n{_examples(page_text, command)}",
                 f"INPUTS\n{_plain(_section(page_text, 'INPUTS'))}",
                 f"OUTPUTS\n{_plain(_section(page_text, 'OUTPUTS'))}",
                 f"NOTES\n{_plain(_section(page_text, 'NOTES'))}",
             ]
-        out.append(f"RELATED LINKS\n{_plain(_section(page_text, 'RELATED LINKS'))}")
+        out.append(f"RELATED LINKS\n{_plain(_section(page_text, 'RELATED LINKS'), compact=True)}")
         if mode == "default":
             out.append(
                 f'REMARKS\n    To see the examples, type: "psopenai help {command.name} '

@@ -38,24 +38,22 @@ _POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
 """The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
 wrapped in a longer message)."""
 
+# PowerShell's console host also offers [S] Suspend, which pauses the pipeline in a nested
+# prompt; a command line has no prompt to return to, so the choice is not offered (an answer of
+# S is not recognised and asks again, as any unknown answer does).
 CONFIRM_HELP = (
     "Y - Continue with only the next step of the operation.\n"
     "A - Continue with all the steps of the operation.\n"
     "N - Skip this operation and proceed with the next operation.\n"
     "L - Skip this operation and all subsequent operations.\n"
-    'S - Pause the current pipeline and return to the command prompt. Type "exit" to resume the '
-    "pipeline.\n"
 )
 _INQUIRE_HELP = (
     "Y - Continue with only the next step of the operation.\n"
     "A - Continue with all the steps of the operation.\n"
     "H - Stop this command.\n"
-    'S - Pause the current pipeline and return to the command prompt. Type "exit" to resume the '
-    "pipeline.\n"
 )
-_SUSPEND_NOTE = "Suspend is not available here (there is no nested prompt): {}."
-_CONFIRM_LABELS = {"yes": "y", "yes to all": "a", "no": "n", "no to all": "l", "suspend": "s", "help": "?"}
-_INQUIRE_LABELS = {"yes": "y", "yes to all": "a", "halt command": "h", "suspend": "s", "help": "?"}
+_CONFIRM_LABELS = {"yes": "y", "yes to all": "a", "no": "n", "no to all": "l", "help": "?"}
+_INQUIRE_LABELS = {"yes": "y", "yes to all": "a", "halt command": "h", "help": "?"}
 _MAX_ASKS = 50  # re-asks after unrecognised answers, so a stuck terminal cannot loop forever
 
 
@@ -201,7 +199,7 @@ class Host:
         question = (
             "\nConfirm\nAre you sure you want to perform this action?\nPerforming the operation "
             f'"{command}" on target "{escape_controls(target)}".\n[Y] Yes  [A] Yes to All  [N] No  '
-            '[L] No to All  [S] Suspend  [?] Help (default is "Y"): '
+            '[L] No to All  [?] Help (default is "Y"): '
         )
         try:
             answer = self._choose(question, _CONFIRM_LABELS, CONFIRM_HELP, on_interrupt="l")
@@ -211,9 +209,6 @@ class Host:
                 "Cannot process -Confirm: there is no terminal to ask on. Use -WhatIf "
                 "to see what would happen.",
             ) from None
-        if answer == "s":
-            self.write_line(_SUSPEND_NOTE.format("treated as No to All"))
-            return "l"
         return answer
 
     def inquire(self, command: str, error: BaseException, target: str | None) -> str:
@@ -221,13 +216,9 @@ class Host:
         where = f"[{escape_controls(target)}] " if target else ""
         question = (
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
-            '[H] Halt Command  [S] Suspend  [?] Help (default is "Y"): '
+            '[H] Halt Command  [?] Help (default is "Y"): '
         )
-        answer = self._choose(question, _INQUIRE_LABELS, _INQUIRE_HELP, on_interrupt="y")
-        if answer == "s":
-            self.write_line(_SUSPEND_NOTE.format("the command is halted"))
-            return "h"
-        return answer
+        return self._choose(question, _INQUIRE_LABELS, _INQUIRE_HELP, on_interrupt="y")
 
     def _choose(self, question: str, labels: Mapping[str, str], help_text: str, *, on_interrupt: str) -> str:
         """The hotkey chosen: the answer is a hotkey or a whole label, in any case, as in
