@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["FlowError", "parse_flow"]
+__all__ = ["FlowError", "parse_flow", "parse_flow_prefix", "resolve_plain"]
 
 MAX_DEPTH = 64
 _INT = re.compile(r"[-+]?[0-9]+")
@@ -70,6 +70,15 @@ def parse_flow(text: str) -> Any:
     if parser.pos != len(parser.text):
         raise parser.error("unexpected text after the value")
     return value
+
+
+def parse_flow_prefix(text: str, start: int = 0) -> tuple[Any, int]:
+    """The flow collection or quoted scalar starting at ``text[start]`` and where it ends (a
+    block YAML document holds such values after a key or a dash; the rest of its line is the
+    caller's to read)."""
+    parser = _Parser(text)
+    parser.pos = start
+    return parser.value(0), parser.pos
 
 
 def resolve_plain(word: str) -> Any:
