@@ -393,10 +393,25 @@ def _send(
         printer.document(_text_of(stored.delete(invocation, str(ident), timeout=timeout)))
     elif verb.resource == "chat:completions" and verb.name == "update":
         printer.document(_text_of(_update(invocation, str(ident), request.body, timeout)))
+    elif verb.name == "create" and isinstance(request.body, dict) and request.body.get("stream") is True:
+        _stream(request.body, invocation, timeout, printer, parsed.get("max-items", -1))
     elif verb.name == "create":
         printer.document(_text_of(stored.create(invocation, request.body, timeout=timeout)))
     else:
         _list(verb, parsed, request, invocation, timeout, printer, err, destination)
+
+
+def _stream(body: dict[str, Any], invocation: Any, timeout: float, printer: Printer, max_items: int) -> None:
+    """``create --stream true``: each chunk printed as it comes, as one document of the format
+    (``--max-items`` stops after as many; the connection is then let go)."""
+    from ..commands import stored
+
+    with stored.create_stream(invocation, body, timeout=timeout) as chunks:
+        for count, chunk in enumerate(chunks):
+            if 0 <= max_items <= count:
+                break
+            # The original's event decoder ends each data line with a newline: raw shows it.
+            printer.document(_text_of(chunk) + "\n")
 
 
 def _update(invocation: Any, ident: str, body: Any, timeout: float) -> Any:

@@ -135,10 +135,13 @@ class Printer:
         if node is None:
             # Not one JSON document (a truncated or mixed body): shown as received.
             return text.rstrip("\n") + "\n"
+        # raw is the text from the value's first character to the end, trailing white space
+        # (a body's final newline) included, as the original prints it.
+        raw = text.lstrip(" \t\r\n")
         if self.transform:
             found = transform.get(node, self.transform)
             if found is not None:
-                node = found
+                node, raw = found, found.text
         if self.raw_output and node.kind == STRING:
             value = node.string()
             return (formats.sanitize_terminal(value) if self.terminal else value) + "\n"
@@ -152,7 +155,7 @@ class Printer:
             line = compact(node.text)
             return (formats.coloured(line) if self.colour else line) + "\n"
         if fmt == "raw":
-            return node.text + "\n"
+            return raw + "\n"
         if fmt == "yaml":
             return formats.to_yaml(node)
         return formats.human_view(self.title, node, width=_width(self.out), colour=self.colour)
