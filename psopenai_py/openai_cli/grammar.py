@@ -656,22 +656,19 @@ def _parse_level(parsed: Parsed, args: list[str], level: _Level) -> list[str]:
     return positionals
 
 
-def _resource_words() -> dict[str, tuple[str, ...]]:
-    """Each resource's command words (``messages`` under chat:completions for the space form)."""
-    words: dict[str, tuple[str, ...]] = {}
-    for resource in RESOURCES:
-        words[resource] = tuple(v.name for v in VERBS if v.resource == resource)
-    words["chat:completions"] += ("messages",)
-    return words
+def _resource_words(verbs: Sequence[Verb], resource: str) -> tuple[str, ...]:
+    """A resource's command words (``messages`` under chat:completions for the space form)."""
+    words = tuple(v.name for v in verbs if v.resource == resource)
+    return (*words, "messages") if resource == "chat:completions" else words
 
 
-_RESOURCE_WORDS = _resource_words()
 _ROOT = _Level("root", ROOT_FLAGS, _ROOT_INDEX, (*RESOURCES, "chat"))
 _CHAT = _Level("chat", (HELP,), _ROOT_INDEX, ("completions",))
 
 
-def parse(argv: Sequence[str]) -> Parsed:
-    """Parse one dialect command line (nothing else is looked at: no key, no network)."""
+def parse(argv: Sequence[str], verbs: Sequence[Verb] = VERBS) -> Parsed:
+    """Parse one dialect command line (nothing else is looked at: no key, no network).
+    ``verbs``: the commands (by default those of the shipped flag table)."""
     parsed = Parsed()
     args = _parse_level(parsed, list(argv), _ROOT)
     if parsed.get("help"):
@@ -699,24 +696,24 @@ def parse(argv: Sequence[str]) -> Parsed:
                 f"No help topic for '{visible(args[0])}'. Did you mean '{PROGRAM} chat:completions'?"
             )
         word, rest = "chat:completions", args[1:]
-    return _parse_resource(parsed, word, rest)
+    return _parse_resource(parsed, word, rest, verbs)
 
 
-def _parse_resource(parsed: Parsed, resource: str, rest: list[str]) -> Parsed:
+def _parse_resource(parsed: Parsed, resource: str, rest: list[str], verbs: Sequence[Verb]) -> Parsed:
     parsed.resource = resource
-    level = _Level(resource, (HELP,), _ROOT_INDEX, _RESOURCE_WORDS[resource])
+    level = _Level(resource, (HELP,), _ROOT_INDEX, _resource_words(verbs, resource))
     args = _parse_level(parsed, rest, level)
     if parsed.get("help") or not args:
         parsed.help_for = (resource, None)
         return parsed
     word, rest = args[0], args[1:]
     if word not in level.below:
-        candidates = [(v.name, f"{resource} {v.name}") for v in VERBS if v.resource == resource]
+        candidates = [(v.name, f"{resource} {v.name}") for v in verbs if v.resource == resource]
         candidates += [("help", f"{resource} help"), ("h", f"{resource} help")]
         raise UnknownCommand(f"No help topic for '{visible(word)}'. " + _suggest_command(word, candidates))
     if word == "messages":  # chat:completions messages list: the space form's resource
-        return _parse_resource(parsed, "chat:completions:messages", rest)
-    verb = next(v for v in VERBS if v.resource == resource and v.name == word)
+        return _parse_resource(parsed, "chat:completions:messages", rest, verbs)
+    verb = next(v for v in verbs if v.resource == resource and v.name == word)
     parsed.verb = verb
     found = {**_ROOT_INDEX, **_index(verb.flags)}
     parsed.positionals = _parse_level(parsed, rest, _Level(verb.title, (*verb.flags, HELP), found, ()))
