@@ -159,7 +159,8 @@ def _summary(text: str) -> str:
     """The first sentence of a description, its Markdown links reduced to their text."""
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
     text = " ".join(text.split("\n\n")[0].split())
-    match = re.match(r"(.+?[.!?])(\s|$)", text)
+    # A sentence ends at a stop before a capital letter or the end ("e.g. `x`" does not end one).
+    match = re.match(r"(.+?[.!?])(?=\s+[A-Z]|$)", text)
     return match.group(1) if match else text
 
 

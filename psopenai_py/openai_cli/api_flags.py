@@ -208,7 +208,9 @@ TABLE: dict[str, Any] = {
                         "kind": "string",
                         "required": False,
                         "default": None,
-                        "help": "The moderation model to use for moderated completions, e.g.",
+                        "help": "The moderation model to use for "
+                        "moderated completions, e.g. "
+                        "'omni-moderation-latest'.",
                         "inner": [],
                     },
                     {
@@ -389,7 +391,10 @@ TABLE: dict[str, Any] = {
                 "kind": "string?",
                 "required": False,
                 "default": "auto",
-                "help": "Specifies the processing type used for serving the request.",
+                "help": "Specifies the processing type used for serving "
+                "the request. - If set to 'auto', then the request "
+                "will be processed with the service tier "
+                "configured in the Project settings.",
                 "inner": [],
             },
             {
@@ -476,7 +481,12 @@ TABLE: dict[str, Any] = {
                 "kind": "any",
                 "required": False,
                 "default": None,
-                "help": "Controls which (if any) tool is called by the model.",
+                "help": "Controls which (if any) tool is called by the "
+                "model. `none` means the model will not call any "
+                "tool and instead generates a message. `auto` "
+                "means the model can pick between generating a "
+                "message or calling one or more tools. `required` "
+                "means the model must call one or more tools.",
                 "inner": [],
             },
             {

@@ -452,7 +452,7 @@ ROOT_FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "header",
-        "an extra request header 'Name: Value' (repeatable; the last one of a name wins)",
+        "an extra request header 'Name: Value' (the last one of a name wins)",
         kind="header",
         short="H",
         repeatable=True,
