@@ -517,3 +517,24 @@ def test_help_lists_every_flag_of_the_command_with_its_api_default():
         assert f"--{flag} " in text or f"--{flag}\n" in text, flag
     assert "(API default 1)" in text and "required" in text
     assert json.dumps(TABLE)  # the table is plain data
+
+
+CANARY = "sk-proj-CANARY0a1b2c3d4e5f6g7h8i9j0kLmNoPqRsTuVwXyZ"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat:completions", "list", "--limit", CANARY],
+        ["chat:completions", "create", "--model", "m", "--message", CANARY],
+        ["chat:completions", "list", "--format", CANARY],
+        ["--api-key", CANARY, "chat:completions", "list", "--limit", "x" + CANARY[3:]],
+        ["chat:completions", "retrieve", "x", "--transform", "a.#(" + CANARY],
+    ],
+)
+def test_a_usage_error_never_quotes_a_key(argv):
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, stdout=out, stderr=err) == 1
+    text = out.getvalue() + err.getvalue()
+    assert "Incorrect Usage" in text
+    assert not any(CANARY[i : i + 8] in text for i in range(len("sk-proj-") + 3, len(CANARY) - 7)), text

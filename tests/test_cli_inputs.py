@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -293,13 +294,16 @@ def test_yaml_refused_with_its_line(text):
         parse_yaml(text)
 
 
+# Strings a YAML 1.1 writer (PyYAML) leaves plain but YAML 1.2 (the original's reader, and this
+# one) reads as numbers, such as 0E0 or 1_0, are left out: there the two readers disagree.
+_NUMBER_LIKE = re.compile(
+    r"[-+]?[0-9._]*(?:[eE][-+]?[0-9_]*)?|0[xXoObB].*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
+)
+_plain_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12).filter(
+    lambda text: not _NUMBER_LIKE.fullmatch(text)
+)
 _yaml_values = st.recursive(
-    st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(10**9), 10**9),
-        st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12),
-    ),
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**9), 10**9), _plain_text),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(

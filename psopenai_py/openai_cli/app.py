@@ -15,6 +15,7 @@ from __future__ import annotations
 import http
 import logging
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -114,7 +115,7 @@ def _main(argv: Sequence[str], shell: Shell, stdin: Any) -> int:
         err.write(f"{visible(str(exc))}\n")
         return EXIT_UNKNOWN_COMMAND
     except grammar.UsageError as exc:
-        err.write(visible(exc.lines()))
+        err.write(_shown_usage(exc, argv))
         if exc.root_help:
             out = shell.output()
             out.write(help_text(None, None))
@@ -131,7 +132,7 @@ def _main(argv: Sequence[str], shell: Shell, stdin: Any) -> int:
         return EXIT_OK
     with _logging(parsed, err) as logs, shell.stopping():
         try:
-            return _run(parsed, out, err, logs, stdin)
+            return _run(parsed, out, err, logs, stdin, argv)
         except OSError as exc:  # writing the export's file failed: an output, as stdout is
             raise OutputError(exc) from None
 
@@ -185,7 +186,37 @@ def _secret(parsed: Parsed, name: str, environment: str) -> str | None:
     return parsed.get(name) or os.environ.get(environment) or None
 
 
-def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any) -> int:
+_SECRET_FLAG = re.compile(r"--?(api-key|admin-api-key|webhook-secret)(?:=(.*))?", re.DOTALL)
+_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+_SECRET_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET")
+
+
+def _shown_usage(exc: grammar.UsageError, argv: Sequence[str]) -> str:
+    """A usage error as written: controls escaped, and no key of the command line or the
+    environment in it, whole or in part (a message quotes the value it refuses, and a key may
+    have been typed into the wrong flag)."""
+    return _unkeyed(exc.lines(), argv)
+
+
+def _unkeyed(text: str, argv: Sequence[str]) -> str:
+    """``text`` with controls escaped and every key of the command line or the environment (and
+    anything shaped like a key) taken out, for a message written before the settings are
+    resolved."""
+    from ..scrub import scrub
+
+    secrets: list[str] = [value for name in _SECRET_ENVIRONMENT if (value := os.environ.get(name))]
+    words = list(argv)
+    for position, word in enumerate(words):
+        match = _SECRET_FLAG.fullmatch(word)
+        if match and match.group(2):
+            secrets.append(match.group(2))
+        elif match and position + 1 < len(words):
+            secrets.append(words[position + 1])
+        secrets += _KEY_SHAPED.findall(word)
+    return _KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
+
+
+def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: Sequence[str]) -> int:
     from ..commands import stored
     from ..errors import MissingSettingError, PSOpenAIError
     from ..scrub import scrub
@@ -207,10 +238,10 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any) -> int:
             api_key_label="--api-key" if parsed.get("api-key") else "OPENAI_API_KEY",
         )
     except grammar.UsageError as exc:
-        err.write(visible(exc.lines()))
+        err.write(_shown_usage(exc, argv))
         return EXIT_FAILURE
     except InputError as exc:
-        err.write(f"{visible(str(exc))}\n")
+        err.write(_unkeyed(f"{exc}\n", argv))
         return EXIT_FAILURE
     except MissingSettingError:
         err.write(MISSING_KEY + "\n")
