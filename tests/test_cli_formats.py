@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psopenai_py.openai_cli import formats
-from psopenai_py.openai_cli.jsontext import JSONTextError, compact, parse
+from psopenai_py.openai_cli.jsontext import JSONTextError, compact, compact_node, parse
 from psopenai_py.openai_cli.output import EXPLORE_WARNING, Printer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +152,7 @@ def test_indented_and_compact_are_the_same_json(value, indent, ascii_only):
     assert json.loads(shown) == json.loads(text)
     assert shown.endswith("\n") and not shown.endswith("\n\n")
     assert compact(text) == json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
+    assert compact_node(parse(text)) == compact(text)
 
 
 @settings(max_examples=200, deadline=None)

@@ -13,7 +13,16 @@ import json
 import re
 from dataclasses import dataclass
 
-__all__ = ["Node", "JSONTextError", "parse", "parse_or_none", "compact", "decode_string", "go_quote"]
+__all__ = [
+    "Node",
+    "JSONTextError",
+    "parse",
+    "parse_or_none",
+    "compact",
+    "compact_node",
+    "decode_string",
+    "go_quote",
+]
 
 OBJECT, ARRAY, STRING, NUMBER, TRUE, FALSE, NULL = (
     "object",
@@ -222,6 +231,15 @@ class _Reader:
         if frame.kind == OBJECT:
             return Node(OBJECT, text, members=tuple(frame.members))
         return Node(ARRAY, text, items=tuple(frame.items))
+
+
+def compact_node(node: Node) -> str:
+    """A document without whitespace outside strings, from its parts (as :func:`compact`)."""
+    if node.kind == OBJECT:
+        return "{" + ",".join(f"{key}:{compact_node(value)}" for key, value in node.members) + "}"
+    if node.kind == ARRAY:
+        return "[" + ",".join(compact_node(item) for item in node.items) + "]"
+    return node.text
 
 
 def compact(text: str) -> str:

@@ -150,9 +150,9 @@ class Printer:
             body = formats.indented(node)
             return formats.coloured(body) if self.colour else body
         if fmt == "jsonl":
-            from .jsontext import compact
+            from .jsontext import compact_node
 
-            line = compact(node.text)
+            line = compact_node(node)
             return (formats.coloured(line) if self.colour else line) + "\n"
         if fmt == "raw":
             return raw + "\n"

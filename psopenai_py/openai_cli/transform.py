@@ -28,7 +28,19 @@ import math
 from collections.abc import Callable
 
 from . import formats
-from .jsontext import ARRAY, FALSE, NULL, NUMBER, OBJECT, STRING, TRUE, Node, compact, go_quote, parse_or_none
+from .jsontext import (
+    ARRAY,
+    FALSE,
+    NULL,
+    NUMBER,
+    OBJECT,
+    STRING,
+    TRUE,
+    Node,
+    compact_node,
+    go_quote,
+    parse_or_none,
+)
 
 __all__ = ["PathError", "check", "get"]
 
@@ -625,7 +637,7 @@ def _mod_dig(node: Node, arg: str, depth: int) -> Node | None:
 
 _MODIFIER_FUNCTIONS: dict[str, Callable[[Node, str, int], Node | None]] = {
     "pretty": _mod_pretty,
-    "ugly": lambda node, arg, depth: _built(compact(node.text)),
+    "ugly": lambda node, arg, depth: _built(compact_node(node)),
     "reverse": _mod_reverse,
     "this": lambda node, arg, depth: node,
     "flatten": _mod_flatten,
