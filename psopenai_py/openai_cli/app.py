@@ -187,7 +187,6 @@ def _secret(parsed: Parsed, name: str, environment: str) -> str | None:
 
 
 _SECRET_FLAG = re.compile(r"--?(api-key|admin-api-key|webhook-secret)(?:=(.*))?", re.DOTALL)
-_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 _SECRET_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET")
 
 
@@ -212,8 +211,8 @@ def _unkeyed(text: str, argv: Sequence[str]) -> str:
             secrets.append(match.group(2))
         elif match and position + 1 < len(words):
             secrets.append(words[position + 1])
-        secrets += _KEY_SHAPED.findall(word)
-    return _KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
+        secrets += grammar.KEY_SHAPED.findall(word)
+    return grammar.KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
 
 
 def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: Sequence[str]) -> int:

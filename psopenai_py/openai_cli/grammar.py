@@ -45,6 +45,14 @@ __all__ = [
     "similarity",
     "suggest_flag",
     "go_value",
+    "go_quoted",
+    "convert",
+    "take_positionals",
+    "check_not_a_key",
+    "missing_required",
+    "KEY_SHAPED",
+    "MAX_ITEMS",
+    "HELP",
 ]
 
 PROGRAM = "psopenai"
@@ -108,10 +116,12 @@ class Flag:
 
     @property
     def takes_value(self) -> bool:
+        """Whether the flag reads a value (a switch does not: bare is true, ``=false`` false)."""
         return self.kind != "switch"
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The names the flag is found by: its name, and its one-letter name if it has one."""
         return (self.name, self.short) if self.short else (self.name,)
 
 
@@ -326,6 +336,7 @@ _SUMMARIES = {
     "chat:completions export": "write every listed completion as JSON Lines to a new file or stdout",
 }
 MAX_ITEMS = Flag("max-items", "the maximum number of items to print (-1 for all)", kind="int")
+"""The client's own flag of the lists and of create (its stream), as the original has it."""
 
 
 @dataclass(frozen=True)
@@ -346,17 +357,21 @@ class Verb:
 
     @property
     def takes_id(self) -> bool:
+        """Whether the command names a stored completion (``--completion-id`` or the argument)."""
         return any(f.where == "path" for f in self.flags)
 
     @property
     def sends_body(self) -> bool:
+        """Whether the request has a body (which piped data can fill)."""
         return self.method == "POST"
 
     @property
     def lists(self) -> bool:
+        """Whether the command goes through the pages of a list."""
         return self.name in ("list", "export")
 
     def flag(self, name: str) -> Flag | None:
+        """The command's flag of that name, if it has one."""
         return next((f for f in self.flags if f.name == name), None)
 
 
@@ -468,7 +483,7 @@ ROOT_FLAGS: tuple[Flag, ...] = (
     Flag("help", "show help", kind="switch", short="h"),
     Flag("version", "print the version", kind="switch", short="v"),
 )
-HELP = ROOT_FLAGS[-2]
+HELP = next(flag for flag in ROOT_FLAGS if flag.name == "help")
 
 
 def _index(flags: Sequence[Flag]) -> dict[str, Flag]:
@@ -496,9 +511,11 @@ class Parsed:
     version: bool = False
 
     def get(self, name: str, default: Any = None) -> Any:
+        """A flag's value (the last given, or the list of a repeatable one), or ``default``."""
         return self.values.get(name, default)
 
     def is_set(self, name: str) -> bool:
+        """Whether the flag was given (on the line, or by piped data); only those are sent."""
         return name in self.given
 
 
@@ -742,7 +759,7 @@ def command_words(argv: Sequence[str]) -> list[str]:
 
 # An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
 # cursor or model name.
-_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
 _SECRET_FLAGS = frozenset({"api-key", "admin-api-key", "webhook-secret"})
 
 
@@ -769,13 +786,13 @@ def check_not_a_key(parsed: Parsed, words: Sequence[str]) -> None:
     """A key typed where another value belongs (the flag name forgotten, or the wrong flag) is
     refused before it is sent as an id or printed back, and the message does not quote it."""
     for word in words:
-        if _KEY_SHAPED.fullmatch(word.strip()):
+        if KEY_SHAPED.fullmatch(word.strip()):
             raise UsageError(
                 "Incorrect Usage: an argument looks like an API key (sk-...); pass a key with "
                 "--api-key. Nothing was sent."
             )
     for name, value in parsed.values.items():
-        if name not in _SECRET_FLAGS and isinstance(value, str) and _KEY_SHAPED.fullmatch(value.strip()):
+        if name not in _SECRET_FLAGS and isinstance(value, str) and KEY_SHAPED.fullmatch(value.strip()):
             raise UsageError(
                 f"Incorrect Usage: the value of --{name} looks like an API key "
                 "(sk-...); pass a key with --api-key. Nothing was sent."

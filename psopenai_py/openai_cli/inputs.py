@@ -86,6 +86,7 @@ class Stdin:
         self.consumed_by: str | None = None
 
     def read(self) -> bytes:
+        """Everything left on the stream, as bytes."""
         buffer = getattr(self.stream, "buffer", None)
         data = (buffer or self.stream).read()
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -100,6 +101,7 @@ class Stdin:
         return data or None
 
     def for_file(self) -> bytes:
+        """The stream's content for an ``@-`` value; refused when it was read already."""
         if self.consumed_by is not None:
             raise InputError(f"stdin was already consumed by {self.consumed_by}")
         self.consumed_by = "an @- value"

@@ -64,6 +64,7 @@ class Node:
 
     @property
     def is_container(self) -> bool:
+        """Whether the value is an object or an array."""
         return self.kind in (OBJECT, ARRAY)
 
     def string(self) -> str:

@@ -55,14 +55,17 @@ class ScrubbedStream:
         self.stream.flush()
 
     def isatty(self) -> bool:
+        """The wrapped stream's answer (colours and the pretty view's width follow it)."""
         isatty = getattr(self.stream, "isatty", None)
         return bool(isatty()) if isatty is not None else False
 
     def fileno(self) -> int:
+        """The wrapped stream's descriptor (for the terminal's size)."""
         return int(self.stream.fileno())
 
 
 def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (a closed or odd stream is not)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
