@@ -321,3 +321,27 @@ _yaml_values = st.recursive(
 def test_yaml_written_by_pyyaml_reads_the_same(value, flow):
     text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True, width=10**6)
     assert parse_yaml(text) == yaml.safe_load(text)
+
+
+def test_inside_a_while_read_loop_stdin_is_the_rest_of_the_list(emulator, stored, tmp_path):
+    # while read -r id; do psopenai chat:completions update ...; done < ids.txt: the command's
+    # standard input is ids.txt after the line read, which is read as piped YAML (as the
+    # original reads it), so the documented loop adds < /dev/null.
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"{stored}\nchatcmpl-second\nchatcmpl-third\n", encoding="utf-8")
+    argv = [sys.executable, "-m", "psopenai_py", "chat:completions", "update", "--completion-id", stored]
+    argv += ["--metadata", "{batch: '7'}"]
+    with ids.open("rb", buffering=0) as handle:
+        handle.seek(len(stored) + 1)  # where a shell's read leaves the file after the first line
+        result = subprocess.run(
+            argv, stdin=handle, capture_output=True, text=True, env=env_for(emulator), timeout=60
+        )
+    assert result.returncode == 1
+    assert (
+        result.stderr == "Cannot merge flags with a body that is not a map: chatcmpl-second chatcmpl-third\n"
+    )
+    assert emulator.requests == []
+    result = subprocess.run(
+        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env_for(emulator), timeout=60
+    )
+    assert result.returncode == 0 and json.loads(result.stdout)["metadata"] == {"batch": "7"}
