@@ -1,10 +1,11 @@
-"""The values of the openai CLI's object flags: JSON, or YAML's flow form (``{foo: bar}``).
+"""YAML's flow form (``{foo: bar}``, ``[a, b]``, quoted and plain scalars) and JSON.
 
 The official CLI decodes ``--metadata '{foo: string}'`` with a YAML library; this is a small
-hand-written parser for the part of YAML those flags use (flow mappings and sequences, quoted and
-plain scalars, YAML 1.2 core-schema types), because the package's runtime dependencies stay
-``requests``, ``urllib3`` and ``keyring`` and a YAML library would be a fourth for one flag.
-Block YAML (indentation), anchors and tags are not accepted; they are refused with the position.
+hand-written parser for the flow part of YAML (flow mappings and sequences, quoted and plain
+scalars, YAML 1.2 core-schema types), because the package's runtime dependencies stay
+``requests``, ``urllib3`` and ``keyring`` and a YAML library would be a fourth.  The block form
+(indentation) is :mod:`.yaml_values`'s, which reads its flow parts with this parser; anchors and
+tags are refused with the position.
 """
 
 from __future__ import annotations
