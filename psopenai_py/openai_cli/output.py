@@ -74,11 +74,20 @@ def is_terminal(stream: Any) -> bool:
 
 def colour_wanted(stream: Any) -> bool:
     """The original's rule: ``FORCE_COLOR=1`` colours, ``FORCE_COLOR=0`` does not, else colour
-    only on a terminal."""
+    only on a terminal (a Windows console that cannot be switched to escape sequences gets
+    none)."""
     force = os.environ.get("FORCE_COLOR")
     if force in ("0", "1"):
         return force == "1"
-    return is_terminal(stream)
+    if not is_terminal(stream):
+        return False
+    if os.name == "nt":
+        # The terminal helper the PowerShell layer draws its progress line with (a stdlib-only
+        # module): it switches a Windows console to escape sequences, or says it cannot.
+        from ..powershell.terminal import enable_virtual_terminal
+
+        return enable_virtual_terminal(stream)
+    return True
 
 
 def _width(stream: Any) -> int:
