@@ -5,12 +5,18 @@ Exit status as the official CLI's: 0 for success, help and version; 1 for a bad 
 written (a standard output closed before the start is refused before anything is sent); 3 for
 an unknown command word; 130 on Ctrl-C and 143 on SIGTERM, after the export's clean-up.  The
 process shell is :mod:`psopenai_py.cli_shell`'s; the words and codes are this module's.
+
+An API error prints as the original prints it: ``GET "<url>": 404 Not Found`` on stderr, and the
+body's ``error`` object on stdout in ``--format-error`` (after ``--transform-error``).
 """
 
 from __future__ import annotations
 
+import http
 import logging
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -18,11 +24,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .._version import __version__
 from ..cli_shell import EXIT_TERMINATED, OutputError, Shell
 from . import grammar
-from .grammar import ERROR_FORMATS, GLOBAL_FLAGS, RESOURCES, VERBS, Flag, Parsed, Verb
+from .grammar import PROGRAM, RESOURCES, ROOT_FLAGS, VERBS, Flag, Parsed, Verb
 from .output import Printer, ScrubbedStream, visible
 
 if TYPE_CHECKING:  # the core loads when a command runs, not for --help
     from ..commands.paging import Page
+    from .inputs import Request
 
 __all__ = ["main", "EXIT_OK", "EXIT_FAILURE", "EXIT_UNKNOWN_COMMAND"]
 
@@ -35,18 +42,50 @@ MISSING_KEY = (
     "Missing API key: pass --api-key, set OPENAI_API_KEY, or store one in the OS "
     "keyring with 'psopenai Set-OpenAISecret'."
 )
+# Go's http.StatusText for the statuses an API answers with (the original's error line).
+_STATUS_TEXT = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
-def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run one dialect command line; returns the exit status.  Nothing here raises."""
+def main(
+    argv: Sequence[str],
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: Any = None,
+) -> int:
+    """Run one dialect command line; returns the exit status.  Nothing here raises.
+
+    ``stdin`` is where piped YAML or JSON is read from (default: the process's standard input).
+    """
     shell = _DialectShell(stdout, stderr)
-    return shell.run(lambda: _main(argv, shell))
+    source = stdin if stdin is not None else sys.stdin
+    return shell.run(lambda: _main(argv, shell, source))
 
 
 class _DialectShell(Shell):
-    """The process shell (:mod:`psopenai_py.cli_shell`), in the official CLI's words and codes."""
+    """The process shell (:mod:`psopenai_py.cli_shell`), in the official CLI's words and codes;
+    output in UTF-8 whatever the locale, as the original writes it."""
 
     closed_output_status = EXIT_FAILURE
+
+    def __init__(self, stdout: TextIO | None, stderr: TextIO | None) -> None:
+        super().__init__(stdout, stderr, utf8=True)
 
     def interrupted_line(self, status: int) -> str:
         return "Terminated." if status == EXIT_TERMINATED else "Interrupted."
@@ -63,28 +102,37 @@ class _DialectShell(Shell):
         return f"psopenai: unexpected error ({type(exc).__name__}); nothing more is shown."
 
 
-def _main(argv: Sequence[str], shell: Shell) -> int:
+def _main(argv: Sequence[str], shell: Shell, stdin: Any) -> int:
     err = shell.err
+    base = os.environ.get("OPENAI_BASE_URL")
+    if base and not base.startswith(("http://", "https://")):
+        # Checked before anything else, even --help, as the original checks it.
+        err.write(f'OPENAI_BASE_URL "{visible(base)}" is missing a scheme (expected http:// or https://)\n')
+        return EXIT_FAILURE
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
         err.write(f"{visible(str(exc))}\n")
         return EXIT_UNKNOWN_COMMAND
     except grammar.UsageError as exc:
-        err.write(f"{visible(str(exc))}\n")
+        err.write(_shown_usage(exc, argv))
+        if exc.root_help:
+            out = shell.output()
+            out.write(help_text(None, None))
+            out.flush()
         return EXIT_FAILURE
     out = shell.output()  # refused here when closed: nothing could be reported
-    if parsed.help or (parsed.verb is None and not parsed.version):
-        out.write(help_text(parsed.resource, parsed.verb))
+    if parsed.help_for is not None:
+        out.write(help_text(*parsed.help_for))
         out.flush()
         return EXIT_OK
     if parsed.version:
-        out.write(f"psopenai version {__version__} (openai CLI dialect)\n")
+        out.write(f"{PROGRAM} version {__version__} (openai CLI dialect)\n")
         out.flush()
         return EXIT_OK
     with _logging(parsed, err) as logs, shell.stopping():
         try:
-            return _run(parsed, out, err, logs)
+            return _run(parsed, out, err, logs, stdin, argv)
         except OSError as exc:  # writing the export's file failed: an output, as stdout is
             raise OutputError(exc) from None
 
@@ -134,15 +182,52 @@ class _logging:
         self.logger.setLevel(self.level)
 
 
-def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
+def _secret(parsed: Parsed, name: str, environment: str) -> str | None:
+    return parsed.get(name) or os.environ.get(environment) or None
+
+
+_SECRET_FLAG = re.compile(r"--?(api-key|admin-api-key|webhook-secret)(?:=(.*))?", re.DOTALL)
+_SECRET_ENVIRONMENT = ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_WEBHOOK_SECRET")
+
+
+def _shown_usage(exc: grammar.UsageError, argv: Sequence[str]) -> str:
+    """A usage error as written: controls escaped, and no key of the command line or the
+    environment in it, whole or in part (a message quotes the value it refuses, and a key may
+    have been typed into the wrong flag)."""
+    return _unkeyed(exc.lines(), argv)
+
+
+def _unkeyed(text: str, argv: Sequence[str]) -> str:
+    """``text`` with controls escaped and every key of the command line or the environment (and
+    anything shaped like a key) taken out, for a message written before the settings are
+    resolved."""
+    from ..scrub import scrub
+
+    secrets: list[str] = [value for name in _SECRET_ENVIRONMENT if (value := os.environ.get(name))]
+    words = list(argv)
+    for position, word in enumerate(words):
+        match = _SECRET_FLAG.fullmatch(word)
+        if match and match.group(2):
+            secrets.append(match.group(2))
+        elif match and position + 1 < len(words):
+            secrets.append(words[position + 1])
+        secrets += grammar.KEY_SHAPED.findall(word)
+    return grammar.KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
+
+
+def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: Sequence[str]) -> int:
     from ..commands import stored
     from ..errors import MissingSettingError, PSOpenAIError
+    from ..scrub import scrub
+    from .inputs import InputError, Stdin, build
 
     verb = parsed.verb
     assert verb is not None
-    error_format = parsed.get("format-error") or "auto"
     try:
-        request = _checked_request(parsed, verb)  # every value checked before any lookup
+        grammar.take_positionals(parsed)
+        request = build(verb, parsed, Stdin(stdin))
+        _check_request(verb, parsed, request)
+        destination = _export_destination(parsed.get("output")) if verb.name == "export" else None
         invocation = stored.open_invocation(
             api_key=parsed.get("api-key"),
             base_url=parsed.get("base-url"),
@@ -152,37 +237,97 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
             api_key_label="--api-key" if parsed.get("api-key") else "OPENAI_API_KEY",
         )
     except grammar.UsageError as exc:
-        err.write(f"{visible(str(exc))}\n")
+        err.write(_shown_usage(exc, argv))
+        return EXIT_FAILURE
+    except InputError as exc:
+        err.write(_unkeyed(f"{exc}\n", argv))
         return EXIT_FAILURE
     except MissingSettingError:
-        _report(err, out, error_format, MISSING_KEY, None)
+        err.write(MISSING_KEY + "\n")
         return EXIT_FAILURE
     except PSOpenAIError as exc:
-        _report(err, out, error_format, _one_line(str(exc)), None)
+        err.write(visible(_one_line(str(exc))) + "\n")
         return EXIT_FAILURE
-    # From here on every line written may quote the server, which may echo the key whole,
-    # JSON-escaped or in part: all of it goes through the key scrubber.
+    # From here on every line written may quote the server, which may echo a secret whole,
+    # JSON-escaped or in part: all of it goes through the scrubber, with every secret of the
+    # command line in play (the admin key and webhook secret are never sent, never shown).
     # (A base URL with user-info never gets this far: the settings refuse it.)
-    scrub = stored.KeyScrubber(invocation.settings.api_key)
-    out, err = ScrubbedStream(out, scrub), ScrubbedStream(err, scrub)
+    secrets = (
+        invocation.settings.api_key,
+        _secret(parsed, "admin-api-key", "OPENAI_ADMIN_KEY"),
+        _secret(parsed, "webhook-secret", "OPENAI_WEBHOOK_SECRET"),
+    )
+    out, err = (
+        ScrubbedStream(out, lambda t: scrub(t, secrets)),
+        ScrubbedStream(err, lambda t: scrub(t, secrets)),
+    )
     logs.scrub_with(err)
     timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
-    printer = Printer(out, parsed.get("format") or "auto")
+    fmt = parsed.get("format") or "auto"
+    printer = Printer(
+        out,
+        fmt,
+        explicit=parsed.is_set("format"),
+        transform=parsed.get("transform") or "",
+        raw_output=bool(parsed.get("raw-output")),
+        title=verb.title,
+        err=err,
+    )
     try:
-        request(invocation, timeout, printer, err)
+        _send(verb, parsed, request, invocation, timeout, printer, err, destination)
     except PSOpenAIError as exc:
-        line, body = _describe(exc, invocation.settings.redact)
-        _report(err, out, error_format, line, body)
+        _report(exc, parsed, out, err, invocation.settings.redact)
         return EXIT_FAILURE
     return EXIT_OK
 
 
-_Request = Callable[[Any, float, Printer, TextIO], None]
+def _check_request(verb: Verb, parsed: Parsed, request: Request) -> None:
+    """The checks psopenai keeps where the original leaves them to the server: a completion id
+    that could not name one, metadata values that are no strings (the message says what to
+    write), and the mutual-TLS flags, which it does not support.  Nothing is sent."""
+    from .. import checks
+
+    for name in ("mtls-client-cert-file", "mtls-client-key-file"):
+        if parsed.get(name) or os.environ.get(f"OPENAI_{name.upper().replace('-', '_')}"):
+            raise grammar.UsageError(
+                f"Incorrect Usage: --{name} (mutual TLS) is not supported by {PROGRAM}; nothing was sent"
+            )
+    from . import transform
+
+    for name in ("transform", "transform-error"):
+        if parsed.get(name):
+            try:
+                transform.check(parsed.get(name))
+            except transform.PathError as exc:
+                shown = grammar.go_quoted(parsed.get(name))
+                raise grammar.UsageError(
+                    f"Incorrect Usage: invalid value {shown} for flag --{name}: {exc} "
+                    "(psopenai evaluates GJSON paths itself)"
+                ) from None
+    for name in ("organization", "project"):
+        if parsed.get(name):
+            try:
+                checks.header_value(parsed.get(name), f"The {name} id")
+            except checks.Invalid as exc:
+                raise grammar.UsageError(
+                    f"Incorrect Usage: invalid value for flag --{name}: {exc.problem.rstrip('.')}"
+                ) from None
+    if request.completion_id is not None:
+        try:
+            checks.completion_id(request.completion_id, "The id")
+        except checks.Invalid as exc:
+            raise grammar.UsageError(
+                f"Incorrect Usage: invalid value for flag --completion-id: {exc.problem.rstrip('.')}"
+            ) from None
+    if verb.name in ("update", "create") and isinstance(request.body, dict) and "metadata" in request.body:
+        request.body["metadata"] = _metadata(request.body["metadata"], allow_null=verb.name == "update")
+    if verb.lists and parsed.is_set("metadata"):
+        _metadata(parsed.get("metadata"), allow_null=True)
 
 
 def _headers(parsed: Parsed) -> dict[str, str]:
     """The -H headers (the last of a name wins), with OpenAI-Project from --project or
-    OPENAI_PROJECT_ID unless a -H names it (each value checked by the grammar, or here)."""
+    OPENAI_PROJECT_ID unless a -H names it (each value checked)."""
     from .. import checks
 
     headers: dict[str, str] = {}
@@ -194,20 +339,26 @@ def _headers(parsed: Parsed) -> dict[str, str]:
     if project and not any(k.lower() == "openai-project" for k in headers):
         try:
             headers["OpenAI-Project"] = checks.header_value(project, "The project id")
-        except checks.Invalid as exc:  # only the environment's can fail: --project is checked
-            raise grammar.UsageError(f"OPENAI_PROJECT_ID: {exc.problem}") from None
+        except checks.Invalid as exc:
+            source = "--project" if parsed.get("project") else "OPENAI_PROJECT_ID"
+            raise grammar.UsageError(
+                f"Incorrect Usage: invalid value for {source}: {exc.problem.rstrip('.')}"
+            ) from None
     return headers
 
 
-def _metadata(parsed: Parsed) -> dict[str, str] | None:
-    """--metadata checked (:func:`psopenai_py.checks.metadata`); null (or none given) passes:
-    an update with null clears the metadata."""
+def _metadata(value: Any, *, allow_null: bool) -> Any:
+    """Metadata checked (:func:`psopenai_py.checks.metadata`): strings only, with what to write
+    instead; null passes where it clears (an update)."""
     from .. import checks
 
-    value = parsed.get("metadata")
     if value is None:
-        return None
+        if allow_null:
+            return None
+        raise grammar.UsageError("Incorrect Usage: invalid value for flag --metadata: it is null")
     try:
+        if not isinstance(value, Mapping):
+            raise checks.Invalid("expected a mapping such as '{team: ops}'")
         hint = _metadata_hint(value)
         if hint:
             raise checks.Invalid(hint)
@@ -218,7 +369,7 @@ def _metadata(parsed: Parsed) -> dict[str, str] | None:
         ) from None
 
 
-def _metadata_hint(value: dict[str, Any]) -> str | None:
+def _metadata_hint(value: Mapping[str, Any]) -> str | None:
     """What to write instead, for the YAML values that are not strings."""
     from .flow import dumps_compact
 
@@ -243,97 +394,110 @@ def _metadata_hint(value: dict[str, Any]) -> str | None:
     return None
 
 
-def _list_query(parsed: Parsed, *, filters: bool) -> list[tuple[str, Any]]:
-    """Only the flags the user set, in the SDK's order (after, limit, metadata, model, order)."""
-    query: list[tuple[str, Any]] = []
-    for name in ("after", "limit"):
-        if parsed.get(name) is not None:
-            query.append((name, parsed.get(name)))
-    if filters:
-        query += [(f"metadata[{k}]", v) for k, v in (_metadata(parsed) or {}).items()]
-        if parsed.get("model") is not None:
-            query.append(("model", parsed.get("model")))
-    if parsed.get("order") is not None:
-        query.append(("order", parsed.get("order")))
-    return query
+def _text_of(answer: Any) -> str:
+    """An answer's JSON as received (the transport keeps its body), or as parsed when none."""
+    import json
+
+    body = getattr(answer, "body", None)
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return json.dumps(answer, ensure_ascii=False)
 
 
-def _checked_request(parsed: Parsed, verb: Verb) -> _Request:
-    """Check the verb's values and return what sends it (called after the settings)."""
+def _send(
+    verb: Verb,
+    parsed: Parsed,
+    request: Request,
+    invocation: Any,
+    timeout: float,
+    printer: Printer,
+    err: Any,
+    destination: str | None,
+) -> None:
     from ..commands import stored
 
-    ident = parsed.get("completion-id")
-    if verb.resource == "chat:completions:messages":
-        return _list_request(parsed, verb, ident)
-    if verb.name == "retrieve":
-        return lambda inv, t, printer, err: printer.document(stored.retrieve(inv, ident, timeout=t))
-    if verb.name == "delete":
-        return lambda inv, t, printer, err: printer.document(stored.delete(inv, ident, timeout=t))
-    if verb.name == "update":
-        metadata = _metadata(parsed)
-        return lambda inv, t, printer, err: printer.document(stored.update(inv, ident, metadata, timeout=t))
-    if verb.name == "create":
-        body = _create_body(parsed)
-        return lambda inv, t, printer, err: printer.document(stored.create(inv, body, timeout=t))
-    return _list_request(parsed, verb, ident)
+    ident = request.completion_id
+    if verb.resource == "chat:completions" and verb.name == "retrieve":
+        printer.document(_text_of(stored.retrieve(invocation, str(ident), timeout=timeout)))
+    elif verb.resource == "chat:completions" and verb.name == "delete":
+        printer.document(_text_of(stored.delete(invocation, str(ident), timeout=timeout)))
+    elif verb.resource == "chat:completions" and verb.name == "update":
+        printer.document(_text_of(_update(invocation, str(ident), request.body, timeout)))
+    elif verb.name == "create" and isinstance(request.body, dict) and request.body.get("stream") is True:
+        _stream(request.body, invocation, timeout, printer, parsed.get("max-items", -1))
+    elif verb.name == "create":
+        printer.document(_text_of(stored.create(invocation, request.body, timeout=timeout)))
+    else:
+        _list(verb, parsed, request, invocation, timeout, printer, err, destination)
 
 
-def _create_body(parsed: Parsed) -> dict[str, Any]:
-    messages = list(parsed.get("messages") or [])
-    for group in parsed.get("message") or []:
-        messages.extend(group)
-    if not messages:
-        raise grammar.UsageError(
-            'Required flag "message" not set. Run \'psopenai '
-            "chat:completions create --help' for usage information."
-        )
-    body: dict[str, Any] = {"messages": messages, "model": parsed.get("model")}
-    # The rest by name, as the SDK orders them; only what was given is sent.
-    for name, value in (
-        ("max_completion_tokens", parsed.get("max-completion-tokens")),
-        ("metadata", _metadata(parsed)),
-        ("store", parsed.get("store")),
-        ("temperature", parsed.get("temperature")),
-    ):
-        if value is not None:
-            body[name] = value
-    return body
+def _stream(body: dict[str, Any], invocation: Any, timeout: float, printer: Printer, max_items: int) -> None:
+    """``create --stream true``: each chunk printed as it comes, as one document of the format
+    (``--max-items`` stops after as many; the connection is then let go)."""
+    from ..commands import stored
+
+    with stored.create_stream(invocation, body, timeout=timeout) as chunks:
+        for count, chunk in enumerate(chunks):
+            if 0 <= max_items <= count:
+                break
+            # The original's event decoder ends each data line with a newline: raw shows it.
+            printer.document(_text_of(chunk) + "\n")
 
 
-def _list_request(parsed: Parsed, verb: Verb, ident: Any) -> _Request:
-    """``list``, ``messages list`` or ``export``: the values checked now; when sent, every page
-    through the one page loop by the SDK's rule (the query as given, then ``after=<last id>``)."""
+def _update(invocation: Any, ident: str, body: Any, timeout: float) -> Any:
+    """``POST /chat/completions/{id}`` with the body as built (the metadata, or what was piped)."""
+    from ..commands import stored
+
+    if isinstance(body, dict) and set(body) == {"metadata"}:
+        return stored.update(invocation, ident, body["metadata"], timeout=timeout)
+    from ..transport import encode_path
+
+    path = encode_path("chat/completions/{}", stored.check_text(ident, "completion_id"))
+    answer = invocation.request("POST", path, body=body, timeout_override=timeout)
+    return stored.check_object(answer, "a chat.completion")
+
+
+def _list(
+    verb: Verb,
+    parsed: Parsed,
+    request: Request,
+    invocation: Any,
+    timeout: float,
+    printer: Printer,
+    err: Any,
+    destination: str | None,
+) -> None:
+    """``list``, ``messages list`` or ``export``: every page through the one page loop by the
+    SDK's rule (the query as given, then ``after=<last id>``); with ``--format raw`` (written
+    so) one request, its page printed whole, as the original does."""
     from ..commands import stored
     from ..commands.paging import cursor_pager
 
     messages = verb.resource == "chat:completions:messages"
-    query = _list_query(parsed, filters=not messages)
+    ident = request.completion_id
+
+    def fetch(query: Sequence[tuple[str, Any]]) -> Any:
+        if messages:
+            return stored.messages_page(invocation, str(ident), query, timeout=timeout)
+        return stored.list_page(invocation, query, timeout=timeout)
+
     exporting = verb.name == "export"
-    destination = _export_destination(parsed.get("output")) if exporting else None
-    max_items = parsed.get("max-items", -1)
-
-    def send(invocation: Any, timeout: float, printer: Printer, err: TextIO) -> None:
-        tally = _Tally(max_items)
-
-        def fetch(q: Sequence[tuple[str, Any]]) -> Any:
-            if messages:
-                return stored.messages_page(invocation, ident, q, timeout=timeout)
-            return stored.list_page(invocation, q, timeout=timeout)
-
-        # An export must reach the list's end: a page that says there is more but gives nothing
-        # to continue after is an error there, where a list stops as the SDK does.
-        pages = cursor_pager(fetch, query).pages(to_the_end=exporting)
-        if exporting:
-            _export(pages, destination, printer, err, tally)
-        else:
-            _print_items(pages, printer, tally)
-
-    return send
+    if parsed.get("format") == "raw" and not exporting:
+        printer.document(_text_of(fetch(request.query)))
+        return
+    tally = _Tally(parsed.get("max-items", -1))
+    # An export must reach the list's end: a page that says there is more but gives nothing
+    # to continue after is an error there, where a list stops as the SDK does.
+    pages = cursor_pager(fetch, request.query).pages(to_the_end=exporting)
+    if exporting:
+        _export(pages, destination, printer, err, tally)
+    else:
+        _print_items(pages, printer, tally)
 
 
 class _Tally:
-    """What a list run delivered: how many items, and whether --max-items (-1: no cap) left
-    some unfetched."""
+    """What a list run delivered: how many items, and whether --max-items (negative: no cap)
+    left some unfetched."""
 
     def __init__(self, max_items: int) -> None:
         self.max_items = max_items
@@ -341,7 +505,7 @@ class _Tally:
         self.capped = False
 
     def full(self) -> bool:
-        return self.max_items != -1 and self.count >= self.max_items
+        return self.max_items >= 0 and self.count >= self.max_items
 
     def receipt(self) -> str:
         if self.capped:
@@ -352,12 +516,28 @@ class _Tally:
         return f"Stored completions: {self.count}\nAll pages fetched.\n"
 
 
-def _items(pages: Iterator[Page], tally: _Tally) -> Iterator[Any]:
-    """The items of every page, stopping after --max-items without fetching further pages; with
-    0 the first page is still requested, as in the official CLI.  Each id comes once: the page
-    loop stops a list that goes back before any item of the page that does."""
+def _page_items(page: Page) -> list[str]:
+    """The texts of a page's items as received (as parsed, re-encoded, when the page's text is
+    not at hand or not one JSON document)."""
+    import json
+
+    from .jsontext import parse_or_none
+
+    node = parse_or_none(_text_of(page.raw))
+    if node is not None and node.kind == "object":
+        data = next((value for key, value in node.members if key == '"data"'), None)
+        if data is not None and data.kind == "array" and len(data.items) == len(page.data):
+            return [item.text for item in data.items]
+    return [json.dumps(item, ensure_ascii=False) for item in page.data]
+
+
+def _items(pages: Iterator[Page], tally: _Tally) -> Iterator[str]:
+    """The items of every page (their JSON text), stopping after --max-items without fetching
+    further pages; with 0 the first page is still requested, as in the official CLI.  Each id
+    comes once: the page loop stops a list that goes back before any item of the page that
+    does."""
     for page in pages:
-        for item in page.data:
+        for item in _page_items(page):
             if tally.full():
                 tally.capped = True
                 return
@@ -450,47 +630,99 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _describe(exc: Exception, redact: Callable[[str], str]) -> tuple[str, Any]:
-    """The one-line summary and the error object of a failure (already free of keys)."""
+def _report(exc: Exception, parsed: Parsed, out: Any, err: Any, redact: Callable[[str], str]) -> None:
+    """A failure, as the original reports it: for an API error the request and status on
+    stderr and the body's ``error`` object on stdout (``--format-error``, ``--transform-error``);
+    for any other failure one line on stderr."""
     from ..errors import APIConnectionException, APIRequestException, InvalidResponseException
+    from .jsontext import parse_or_none
 
-    if (
+    if not (
         isinstance(exc, APIRequestException)
         and not isinstance(exc, (APIConnectionException, InvalidResponseException))
         and exc.response is not None
         and exc.status_code
     ):
-        request = getattr(exc.response, "request", None)
-        method = getattr(request, "method", "") or ""
-        url = getattr(request, "url", "") or ""
-        content = exc.content if isinstance(exc.content, Mapping) else {}
-        error = content.get("error") if isinstance(content.get("error"), Mapping) else None
-        detail = error.get("message") if error else None
-        line = f'{method} "{url}": {exc.status_code} {exc.response.reason or ""}'.rstrip()
-        if detail:
-            line += f": {detail}"
-        return redact(_one_line(line)), error
-    return redact(_one_line(str(exc))), None
-
-
-def _report(err: Any, out: Any, error_format: str, line: str, body: Any) -> None:
-    err.write(visible(line) + "\n")
+        err.write(visible(redact(_one_line(str(exc)))) + "\n")
+        err.flush()
+        return
+    request = getattr(exc.response, "request", None)
+    method = str(getattr(request, "method", "") or "").upper()
+    url = redact(str(getattr(request, "url", "") or ""))
+    status = int(exc.status_code)
+    reason = _STATUS_TEXT.get(status) or _phrase(status)
+    err.write(visible(f"{method} {grammar.go_quoted(url)}: {status} {reason}") + "\n")
     err.flush()
-    if error_format == "json":
-        # Through a Printer: a legacy code page gets escapes rather than an encoding error.
-        Printer(out, "json").document(body if body is not None else {"message": line})
+    body = getattr(exc.response, "content", b"") or b""
+    node = parse_or_none(body.decode("utf-8", "replace")) if isinstance(body, bytes) else None
+    error = None
+    if node is not None and node.kind == "object":
+        error = next((value for key, value in node.members if key == '"error"'), None)
+    if error is None:
+        return  # no error object: nothing for stdout, as the original prints nothing then
+    printer = Printer(
+        out,
+        parsed.get("format-error") or "auto",
+        explicit=parsed.is_set("format-error"),
+        transform=parsed.get("transform-error") or "",
+        title="Error",
+        err=err,
+    )
+    printer.document(error.text)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 # -- help ---------------------------------------------------------------------------------------
+
+
+def _value_word(flag: Flag) -> str:
+    return {
+        "switch": "",
+        "int": "int",
+        "int?": "int|null",
+        "float": "number",
+        "float?": "number|null",
+        "bool?": "true|false|null",
+        "string?": "string|null",
+        "map": "yaml",
+        "objects": "yaml",
+        "any": "yaml",
+        "format": "format",
+        "url": "url",
+        "header": "'Name: Value'",
+        "retries": "n",
+        "seconds": "seconds",
+    }.get(flag.kind, "string")
 
 
 def _flag_lines(flags: Sequence[Flag]) -> list[str]:
     rows = []
     for flag in flags:
         names = f"--{flag.name}" + (f", -{flag.short}" if flag.short else "")
-        if flag.takes_value:
-            names += " " + ("value" if flag.kind in ("string", "url", "header") else flag.kind)
-        text = flag.help + (" (required)" if flag.required else "")
+        word = _value_word(flag)
+        if word:
+            names += f" {word}"
+        notes = []
+        if flag.required:
+            notes.append("required")
+        if flag.repeatable:
+            notes.append("repeatable")
+        if flag.default is not None and flag.kind not in ("format",):
+            shown = (
+                {True: "true", False: "false"}.get(flag.default, flag.default)
+                if isinstance(flag.default, bool)
+                else flag.default
+            )
+            notes.append(f"API default {shown}")
+        if flag.environment:
+            notes.append(f"env {flag.environment}")
+        text = flag.help + (f" ({'; '.join(notes)})" if notes else "")
         rows.append((names, text))
     width = max(len(n) for n, _ in rows)
     return [f"  {n:<{width}}  {t}" for n, t in rows]
@@ -503,41 +735,43 @@ def help_text(resource: str | None, verb: Verb | None) -> str:
         takes = " [ID]" if verb.takes_id else ""
         spaced = verb.resource.replace(":", " ")
         lines += [
-            f"psopenai {verb.resource} {verb.name}: {verb.summary}",
+            f"{PROGRAM} {verb.title}: {verb.summary}",
             "",
-            f"usage: psopenai {verb.resource} {verb.name} [flags]{takes}",
-            f"       psopenai {spaced} {verb.name} [flags]{takes}",
+            f"usage: {PROGRAM} {verb.title} [flags]{takes}",
+            f"       {PROGRAM} {spaced} {verb.name} [flags]{takes}",
             "",
-            "flags:",
+            "flags (yaml: a YAML or JSON value; @file embeds a file; piped YAML/JSON fills what is unset):",
         ]
         lines += _flag_lines(verb.flags)
     else:
         lines += [
-            "psopenai chat:completions: stored chat completions, in the openai CLI's words",
+            f"{PROGRAM} chat:completions: stored chat completions, in the openai CLI's words",
             "",
-            "usage: psopenai [global flags] chat:completions <command> [flags] [ID]",
-            "       psopenai chat completions <command> [flags] [ID]   (the same)",
+            f"usage: {PROGRAM} [root flags] chat:completions <command> [flags] [ID]",
+            f"       {PROGRAM} chat completions <command> [flags] [ID]   (the same)",
             "",
             "commands:",
         ]
         shown = [
-            (f"{v.resource} {v.name}", v.summary)
+            (v.title, v.summary)
             for v in VERBS
             if resource in (None, "chat:completions") or v.resource == resource
         ]
         width = max(len(n) for n, _ in shown)
         lines += [f"  {n:<{width}}  {s}" for n, s in shown]
         lines += ["", "resources: " + "; ".join(f"{k} ({v})" for k, v in RESOURCES.items())]
-        lines += ["", "Run 'psopenai chat:completions <command> --help' for a command's flags."]
-    lines += ["", "global flags (anywhere on the line):"]
-    lines += _flag_lines(GLOBAL_FLAGS)
+        lines += ["", f"Run '{PROGRAM} chat:completions <command> --help' for a command's flags."]
+    lines += ["", "root flags (anywhere on the line):"]
+    lines += _flag_lines([f for f in ROOT_FLAGS])
     lines += [
         "",
-        "Output: --format auto|json|jsonl|pretty|text (auto is text). Errors: one line "
-        "on stderr; --format-error json also writes the API's error object to stdout.",
+        "Output: --format auto (indented JSON; colour on a terminal), json, jsonl, raw (as received),",
+        "yaml, pretty (a readable box), explore (JSON here). --transform takes a GJSON path",
+        "(choices.0.message.content, data.#.id, metadata.team); -r prints a string bare.",
+        "An API error: the request and status on stderr, the error object on stdout",
+        "(--format-error, --transform-error).",
         f"Exit status: {EXIT_OK} success, {EXIT_FAILURE} failure or bad command line "
         f"(nothing sent), {EXIT_UNKNOWN_COMMAND} unknown command.",
-        f"Error formats: {', '.join(ERROR_FORMATS)}.",
         "",
     ]
     return "\n".join(lines)

@@ -1,10 +1,11 @@
-"""The values of the openai CLI's object flags: JSON, or YAML's flow form (``{foo: bar}``).
+"""YAML's flow form (``{foo: bar}``, ``[a, b]``, quoted and plain scalars) and JSON.
 
 The official CLI decodes ``--metadata '{foo: string}'`` with a YAML library; this is a small
-hand-written parser for the part of YAML those flags use (flow mappings and sequences, quoted and
-plain scalars, YAML 1.2 core-schema types), because the package's runtime dependencies stay
-``requests``, ``urllib3`` and ``keyring`` and a YAML library would be a fourth for one flag.
-Block YAML (indentation), anchors and tags are not accepted; they are refused with the position.
+hand-written parser for the flow part of YAML (flow mappings and sequences, quoted and plain
+scalars, YAML 1.2 core-schema types), because the package's runtime dependencies stay
+``requests``, ``urllib3`` and ``keyring`` and a YAML library would be a fourth.  The block form
+(indentation) is :mod:`.yaml_values`'s, which reads its flow parts with this parser; anchors and
+tags are refused with the position.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["FlowError", "parse_flow"]
+__all__ = ["FlowError", "parse_flow", "parse_flow_prefix", "resolve_plain"]
 
 MAX_DEPTH = 64
 _INT = re.compile(r"[-+]?[0-9]+")
@@ -70,6 +71,15 @@ def parse_flow(text: str) -> Any:
     if parser.pos != len(parser.text):
         raise parser.error("unexpected text after the value")
     return value
+
+
+def parse_flow_prefix(text: str, start: int = 0) -> tuple[Any, int]:
+    """The flow collection or quoted scalar starting at ``text[start]`` and where it ends (a
+    block YAML document holds such values after a key or a dash; the rest of its line is the
+    caller's to read)."""
+    parser = _Parser(text)
+    parser.pos = start
+    return parser.value(0), parser.pos
 
 
 def resolve_plain(word: str) -> Any:

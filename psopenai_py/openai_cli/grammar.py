@@ -1,26 +1,32 @@
-"""The official openai CLI's grammar for stored chat completions, as data and one parser.
+"""The official openai CLI's command-line grammar for stored chat completions.
 
-    psopenai chat:completions {create|retrieve|update|list|delete|export} [flags] [ID]
-    psopenai chat:completions:messages list [flags] [ID]
-    psopenai chat completions update ...        (the space form, the same commands)
+    psopenai [root flags] chat:completions {create|retrieve|update|list|delete} [flags] [ID]
+    psopenai [root flags] chat:completions:messages list [flags] [ID]
+    psopenai chat completions ...                     (the space form: the same commands)
+    psopenai chat:completions export [flags]          (an addition: every stored completion)
 
-Flags take ``--name value`` or ``--name=value`` (one dash works too), may come before, between or
-after the command words, and every value is checked here, before any setting is resolved or
-anything sent.  Parsing errors are :class:`UsageError` (exit status 1, as the official CLI's) or
-:class:`UnknownCommand` (exit status 3).
+The request flags of each command come from the API description (:mod:`.api_flags`, derived by
+``contract/derive_cli_flags.py``): adding a field there adds its flag here.  Parsing follows the
+official CLI's argument parser level by level (root, resource, command): a word naming a command
+of the level goes down a level, any other word is an argument; ``--name value``,
+``--name=value`` and ``-name`` alike; a flag of a level above is found at any level below (the
+root flags, ``--api-key`` among them, work before, between and after the command words); ``--``
+ends the flags.  Errors are :class:`UsageError` (exit status 1) or :class:`UnknownCommand` (3),
+worded as the official CLI words them.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from .. import checks
-from .flow import FlowError, parse_flow
+from .api_flags import TABLE
 from .output import visible
+from .yaml_values import YAMLError, parse_yaml
 
 __all__ = [
     "Flag",
@@ -28,385 +34,540 @@ __all__ = [
     "Parsed",
     "UsageError",
     "UnknownCommand",
-    "GLOBAL_FLAGS",
+    "ROOT_FLAGS",
     "VERBS",
     "RESOURCES",
+    "FORMATS",
+    "PROGRAM",
     "parse",
     "command_words",
-    "FORMATS",
-    "ERROR_FORMATS",
-    "GLOBAL_FLAG_INDEX",
+    "verbs_from",
     "similarity",
-    "suggest",
+    "suggest_flag",
+    "go_value",
+    "go_quoted",
+    "convert",
+    "take_positionals",
+    "check_not_a_key",
+    "missing_required",
+    "KEY_SHAPED",
+    "MAX_ITEMS",
+    "HELP",
 ]
 
-_T = TypeVar("_T")
-_V = TypeVar("_V")
-
-FORMATS = ("auto", "json", "jsonl", "pretty", "text")
-ERROR_FORMATS = ("auto", "json")
+PROGRAM = "psopenai"
+FORMATS = ("auto", "explore", "json", "jsonl", "pretty", "raw", "yaml")
+"""The official output formats, in its order (its messages list them so)."""
 
 
 class UsageError(ValueError):
-    """A command line that cannot be run: the message names the flag (exit status 1)."""
+    """A command line that cannot be run (exit status 1); nothing was sent.
+
+    ``suggestion`` is the ``--flag`` to propose and ``root_help`` whether the dialect's help goes
+    to stdout after the message (an unknown flag before the command words, as the original).
+    """
+
+    def __init__(self, message: str, *, suggestion: str = "", root_help: bool = False) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+        self.root_help = root_help
+
+    def lines(self) -> str:
+        """The stderr text: ``Incorrect Usage: ...`` errors end with an empty line, and a
+        suggestion stands on a line of its own between empty lines."""
+        text = str(self)
+        if not text.startswith("Incorrect Usage:"):
+            return text + "\n"
+        text += "\n\n"
+        if self.suggestion:
+            text += f'Did you mean "{self.suggestion}"?\n\n'
+        return text
 
 
 class UnknownCommand(ValueError):
-    """A command word that is not one of the dialect's (exit status 3)."""
+    """A command word that is none of the dialect's (exit status 3)."""
+
+
+# -- flags and their values ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Flag:
-    """One flag: its long name, what its value is, and how it is shown in help."""
+    """One flag: its name, its value kind, where its value goes, and its help."""
 
     name: str
     help: str
     kind: str = "string"
-    """string, int, number, seconds, bool, switch, choice, object, objects, url, header, id"""
-    short: str | None = None
-    choices: tuple[str, ...] = ()
+    """A request kind (string, string?, int, int?, float, float?, bool?, switch, map, any,
+    objects, strings) or one of the root flags' own (format, url, header, retries, seconds)."""
+    where: str = "client"
+    """path, query or body (sent), or client (read by psopenai itself)."""
+    api_field: str = ""
     required: bool = False
+    default: Any = None
+    """The API's default, shown in help; never sent."""
+    short: str | None = None
+    outer: str | None = None
+    """For an inner flag (``--audio.format``): the flag whose value it sets a field of."""
+    environment: str | None = None
     repeatable: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-
-    @property
-    def key(self) -> str:
-        return self.name.replace("-", "_")
+    addition: bool = False
+    """A psopenai flag the original does not have: its messages name it ``--name``."""
 
     @property
     def takes_value(self) -> bool:
+        """Whether the flag reads a value (a switch does not: bare is true, ``=false`` false)."""
         return self.kind != "switch"
 
-    def convert(self, text: str) -> Any:
-        """The flag's value from its text; UsageError naming the flag otherwise."""
-        _check_decodable(f"flag --{self.name}", text)
-        return _CONVERTERS[self.kind](self, text)
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names the flag is found by: its name, and its one-letter name if it has one."""
+        return (self.name, self.short) if self.short else (self.name,)
 
 
-def _check_decodable(what: str, text: str) -> None:
-    """A command line word that was not valid UTF-8 (or the locale's encoding) reaches Python
-    with lone surrogates in it; it could not be sent, so it is refused here."""
-    _checked(f"Incorrect Usage: invalid value for {what}", checks.utf8_text, text)
-
-
-def _checked(head: str, check: Callable[[_V, str], _T], value: _V, subject: str = "It") -> _T:
-    """``check(value, subject)`` (a rule of :mod:`psopenai_py.checks`), its problem as a
-    UsageError after ``head``."""
+def _go_int(text: str) -> int:
+    """Go's ``strconv.ParseInt(text, 0, 64)``: decimal, 0x, 0o, 0b, a leading 0 for octal,
+    underscores between digits; its error text otherwise."""
+    body = text[1:] if text[:1] in "+-" else text
+    sign = -1 if text[:1] == "-" else 1
     try:
-        return check(value, subject)
-    except checks.Invalid as exc:
-        raise UsageError(f"{head}: {exc.problem.rstrip('.')}") from None
-
-
-def _head(flag: Flag) -> str:
-    return f"Incorrect Usage: invalid value for flag --{flag.name}"
-
-
-def _usage(flag: Flag, text: str, problem: str) -> UsageError:
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    return UsageError(f'Incorrect Usage: invalid value "{shown}" for flag --{flag.name}: {problem}')
-
-
-def _string(flag: Flag, text: str) -> str:
-    return text
-
-
-def _int(flag: Flag, text: str) -> int:
-    try:
-        value = int(text, 0)  # the official CLI's strconv.ParseInt with base 0: 0x10, 0o7
+        if re.fullmatch(r"0[0-7_]+", body):
+            value = int(body[1:].replace("_", "") or "0", 8)
+        elif (
+            re.fullmatch(r"(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)", body)
+            and "__" not in body
+        ):
+            value = int(body, 0)
+        else:
+            raise ValueError
     except ValueError:
-        raise _usage(flag, text, "not an integer") from None
-    _check_range(flag, text, value)
+        raise ValueError(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
+    value *= sign
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f'strconv.ParseInt: parsing "{text}": value out of range')
     return value
 
 
-def _number(flag: Flag, text: str) -> float:
+def _go_float(text: str) -> int | float:
+    """Go's ``strconv.ParseFloat(text, 64)``, the value as Go's JSON encoder would write it (an
+    integral value as an integer: ``--temperature 1`` sends ``1``)."""
+    if not re.fullmatch(
+        r"[+-]?(?:[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", text, re.IGNORECASE
+    ):
+        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
     try:
-        value = float(text)
+        value = float(text.replace("_", ""))
     except ValueError:
-        raise _usage(flag, text, "not a number") from None
+        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax') from None
     if not math.isfinite(value):
-        raise _usage(flag, text, "not a finite number")
-    _check_range(flag, text, value)
-    return value
-
-
-def _seconds(flag: Flag, text: str) -> float:
-    return _checked(_head(flag), checks.timeout_seconds, _number(flag, text))
-
-
-def _check_range(flag: Flag, text: str, value: float) -> None:
-    if flag.minimum is not None and value < flag.minimum:
-        raise _usage(flag, text, f"less than the minimum {flag.minimum:g}")
-    if flag.maximum is not None and value > flag.maximum:
-        raise _usage(flag, text, f"greater than the maximum {flag.maximum:g}")
-
-
-def _bool(flag: Flag, text: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("true", "t", "1"):
-        return True
-    if lowered in ("false", "f", "0"):
-        return False
-    raise _usage(flag, text, "expected true or false")
-
-
-def _choice(flag: Flag, text: str) -> str:
-    if text not in flag.choices:
-        raise _usage(flag, text, f"expected one of {', '.join(flag.choices)}")
-    return text
-
-
-def _flow(flag: Flag, text: str) -> Any:
-    if not text.strip(" \t\r\n\ufeff"):
-        # An unset shell variable ("--metadata $TAGS") must not clear the metadata.
-        raise UsageError(
-            f"Incorrect Usage: invalid value for flag --{flag.name}: it is empty "
-            "(write '{}' for no pairs, or null to clear)"
+        # Parsed by the original, which then fails to encode the request body.
+        raise ValueError(
+            f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}"
         )
-    try:
-        return parse_flow(text)
-    except FlowError as exc:
-        raise _usage(flag, text, f"not JSON or YAML flow syntax ({exc})") from None
-
-
-def _object(flag: Flag, text: str) -> Any:
-    value = _flow(flag, text)
-    if value is not None and not isinstance(value, dict):
-        raise _usage(flag, text, "expected a mapping such as '{foo: bar}' or null")
+    if value.is_integer() and abs(value) < 1e21:
+        return int(value)
     return value
 
 
-def _objects(flag: Flag, text: str) -> list[Any]:
-    value = _flow(flag, text)
+_BOOLEANS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True}
+_BOOLEANS.update({"0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False})
+
+
+def _go_bool(text: str) -> bool:
+    if text not in _BOOLEANS:
+        raise ValueError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
+    return _BOOLEANS[text]
+
+
+def go_value(value: Any) -> str:
+    """A parsed value as Go's ``%v`` shows it in the original's messages."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise _usage(flag, text, "expected a list of mappings such as '[{role: user, content: hi}]'")
+        return "map[" + " ".join(f"{k}:{go_value(v)}" for k, v in sorted(value.items())) + "]"
+    return str(value)
+
+
+def _literal_ok(text: str) -> bool:
+    """Text the original takes as a plain string where YAML fails: identifiers, ids, base64."""
+    return all(char.isalnum() or char in "_-.=" for char in text)
+
+
+def _yaml(text: str) -> Any:
+    try:
+        return parse_yaml(text)
+    except YAMLError as exc:
+        if _literal_ok(text):
+            return text
+        raise ValueError(f"failed to parse as YAML: {exc}") from None
+
+
+def _map(text: str) -> Any:
+    if text == "null":
+        return None
+    if not text.strip(" \t\r\n\ufeff"):
+        # The original sends null for an empty value: an unset shell variable ("--metadata
+        # $TAGS") would clear the metadata by accident.
+        raise ValueError("it is empty (write '{}' for no pairs, or null to clear)")
+    value = _yaml(text)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(
+            f'Couldn\'t convert "{text}" ({go_value(value)}) to expected type map[string]interface {{}}'
+        )
     return value
 
 
-def _header(flag: Flag, text: str) -> tuple[str, str]:
-    """``Name: Value`` (spaces around either trimmed, as curl's -H), each part checked."""
-    name, colon, value = text.partition(":")
-    name = name.strip()
-    # The value is never quoted in a message: a header may carry a credential.
-    head = f"{_head(flag)} ({visible(name) or '?'})"
-    if not colon or not name:
-        raise UsageError(f"{head}: expected 'Name: Value'")
-    _checked(head, checks.header_name, name, "the header")
-    return name, _checked(head, checks.header_value, value, "the value")
+def _any(text: str) -> Any:
+    # A file to embed (@prompt.txt) stays as written until the request is built.
+    return text if text.startswith("@") else _yaml(text)
 
 
-def _id(flag: Flag, text: str) -> str:
-    """An id sent as a header (organization, project): trimmed and checked as a header value."""
-    return _checked(_head(flag), checks.header_value, text)
-
-
-def _url(flag: Flag, text: str) -> str:
-    subject = f'--{flag.name} "{visible(checks.shown_url(text.strip()))[:60]}"'
-    return _checked("Incorrect Usage", checks.base_url, text, subject)
-
-
-_CONVERTERS: dict[str, Callable[[Flag, str], Any]] = {
-    "url": _url,
-    "string": _string,
-    "int": _int,
-    "number": _number,
-    "seconds": _seconds,
-    "bool": _bool,
-    "choice": _choice,
-    "object": _object,
-    "objects": _objects,
-    "header": _header,
-    "id": _id,
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "string": lambda text: text,
+    "string?": lambda text: None if text == "null" else text,
+    "int": _go_int,
+    "int?": lambda text: None if text == "null" else _go_int(text),
+    "float": _go_float,
+    "float?": lambda text: None if text == "null" else _go_float(text),
+    "bool?": lambda text: None if text == "null" else _go_bool(text),
+    "switch": _go_bool,
+    "map": _map,
+    "objects": _map,
+    "any": _any,
+    "strings": lambda text: text,
 }
 
-_FORMAT_ERROR_HELP = "error format: auto (one line on stderr), json (the API's error object on stdout too)"
 
-GLOBAL_FLAGS: tuple[Flag, ...] = (
-    Flag("api-key", "API key (default: OPENAI_API_KEY, then the usual resolution and the OS keyring)"),
-    Flag(
-        "base-url",
-        "API base URL, http:// or https:// (default: OPENAI_BASE_URL, then "
-        "OPENAI_API_BASE, then https://api.openai.com/v1)",
-        kind="url",
-    ),
-    Flag("organization", "organization id (default: OPENAI_ORG_ID, then OPENAI_ORGANIZATION)", kind="id"),
-    Flag("project", "project id, sent as OpenAI-Project (default: OPENAI_PROJECT_ID)", kind="id"),
-    Flag(
-        "header",
-        "an extra request header 'Name: Value' (repeatable; the last one of a name wins)",
-        kind="header",
-        short="H",
-        repeatable=True,
-    ),
-    Flag(
-        "max-retries",
-        f"retries on 429 and server errors (0 to {checks.MAX_RETRIES}, default 2)",
-        kind="int",
-        minimum=0,
-        maximum=checks.MAX_RETRIES,
-    ),
-    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="seconds"),
-    Flag("format", "output format: auto (text), json, jsonl, pretty, text", kind="choice", choices=FORMATS),
-    Flag("format-error", _FORMAT_ERROR_HELP, kind="choice", choices=ERROR_FORMATS),
-    Flag("debug", "log requests and responses to stderr (keys and header values hidden)", kind="switch"),
-    Flag("help", "show help", kind="switch", short="h"),
-    Flag("version", "show the version", kind="switch", short="v"),
-)
+def _format(text: str) -> str:
+    if text.lower() not in FORMATS:
+        raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
+    return text
 
-GLOBAL_FLAG_INDEX = {flag.name: flag for flag in GLOBAL_FLAGS}
 
-_ID = Flag("completion-id", "the stored completion's id (or the first argument)")
-_AFTER = Flag("after", "list after this id")
-# Sent as given, as the official CLI does: the server bounds it (1 to 100 today).
-_LIMIT = Flag("limit", "items per page (the API takes 1 to 100)", kind="int")
-_ORDER = Flag("order", "asc or desc (by creation time)", kind="choice", choices=("asc", "desc"))
-_MAX_ITEMS = Flag("max-items", "stop after this many items (-1: all pages)", kind="int", minimum=-1)
-_MODEL_FILTER = Flag("model", "only completions of this model")
-_METADATA_FILTER = Flag(
-    "metadata", "only completions with these metadata pairs: '{team: ops}'", kind="object"
-)
+def _url(text: str) -> str:
+    text = text.strip()  # a trailing newline from $(cat file) is no part of a URL
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError(f'--base-url "{text}" is missing a scheme (expected http:// or https://)')
+    try:
+        return checks.base_url(text, f'--base-url "{visible(checks.shown_url(text.strip()))[:60]}"')
+    except checks.Invalid as exc:
+        raise ValueError(exc.problem.rstrip(".")) from None
+
+
+def _header(text: str) -> tuple[str, str]:
+    """``Name: Value`` (spaces around either trimmed, as curl's -H), each part checked; the
+    value is never quoted in a message (a header may carry a credential)."""
+    name, colon, value = text.partition(":")
+    name = name.strip()
+    if not colon or not name:
+        raise ValueError("expected 'Name: Value'")
+    try:
+        checks.header_name(name, "the header")
+        return name, checks.header_value(value, "the value")
+    except checks.Invalid as exc:
+        raise ValueError(f"({visible(name)}) {exc.problem.rstrip('.')}") from None
+
+
+def _retries(text: str) -> int:
+    value = _go_int(text)
+    if not 0 <= value <= checks.MAX_RETRIES:
+        raise ValueError(f"retries are 0 to {checks.MAX_RETRIES}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(_go_float(text))
+    try:
+        return checks.timeout_seconds(value, "the timeout")
+    except checks.Invalid as exc:
+        raise ValueError(exc.problem.rstrip(".")) from None
+
+
+_CONVERTERS.update(format=_format, url=_url, header=_header, retries=_retries, seconds=_seconds)
+
+
+def convert(flag: Flag, text: str) -> Any:
+    """The value of ``flag`` from its text; ValueError with the reason otherwise."""
+    try:
+        checks.utf8_text(text, "It")
+    except checks.Invalid as exc:
+        raise ValueError(exc.problem.rstrip(".")) from None
+    return _CONVERTERS[flag.kind](text)
+
+
+def go_quoted(text: str) -> str:
+    """Go's ``%q`` of a string, as the original quotes values in its messages: in double quotes,
+    ``"`` and ``\\`` escaped, and every character that is not printable as an escape."""
+    pieces = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            pieces.append("\\" + char)
+        elif char.isprintable() and not 0xD800 <= code <= 0xDFFF:
+            pieces.append(char)
+        elif char in _GO_NAMED:
+            pieces.append(_GO_NAMED[char])
+        elif code < 0x80:
+            pieces.append(f"\\x{code:02x}")
+        else:
+            pieces.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    pieces.append('"')
+    return "".join(pieces)
+
+
+_GO_NAMED = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+_SUMMARIES = {
+    "chat:completions create": "create a chat completion (--store true keeps it)",
+    "chat:completions retrieve": "get a stored chat completion",
+    "chat:completions update": "modify a stored chat completion's metadata",
+    "chat:completions list": "list stored chat completions (every page)",
+    "chat:completions delete": "delete a stored chat completion",
+    "chat:completions:messages list": "list the messages of a stored chat completion",
+    "chat:completions export": "write every listed completion as JSON Lines to a new file or stdout",
+}
+MAX_ITEMS = Flag("max-items", "the maximum number of items to print (-1 for all)", kind="int")
+"""The client's own flag of the lists and of create (its stream), as the original has it."""
 
 
 @dataclass(frozen=True)
 class Verb:
-    """One command of the dialect: its words, flags, and whether it takes an id."""
+    """One command: its words, its request (method, path), and its flags in help order."""
 
     resource: str
     name: str
     summary: str
     flags: tuple[Flag, ...]
-    takes_id: bool = False
-    id_required: bool = False
+    method: str = "GET"
+    path: str = ""
 
     @property
-    def path(self) -> str:
+    def title(self) -> str:
+        """The title of the pretty view, the command's own words."""
         return f"{self.resource} {self.name}"
 
+    @property
+    def takes_id(self) -> bool:
+        """Whether the command names a stored completion (``--completion-id`` or the argument)."""
+        return any(f.where == "path" for f in self.flags)
 
-def _on_one(name: str, summary: str, *flags: Flag) -> Verb:
-    """A chat:completions command on one stored completion, named by --completion-id or the
-    first argument."""
-    return Verb("chat:completions", name, summary, (_ID, *flags), takes_id=True, id_required=True)
+    @property
+    def sends_body(self) -> bool:
+        """Whether the request has a body (which piped data can fill)."""
+        return self.method == "POST"
+
+    @property
+    def lists(self) -> bool:
+        """Whether the command goes through the pages of a list."""
+        return self.name in ("list", "export")
+
+    def flag(self, name: str) -> Flag | None:
+        """The command's flag of that name, if it has one."""
+        return next((f for f in self.flags if f.name == name), None)
 
 
-VERBS: tuple[Verb, ...] = (
-    Verb(
-        "chat:completions",
-        "create",
-        "create a chat completion (--store true keeps it)",
-        (
-            Flag("model", "the model", required=True),
+def _flags_of(rows: Sequence[Mapping[str, Any]]) -> list[Flag]:
+    flags: list[Flag] = []
+    for row in rows:
+        flags.append(
             Flag(
-                "message",
-                "one message '{role: user, content: hi}' (repeatable)",
-                kind="objects",
-                repeatable=True,
-            ),
-            Flag("messages", "all messages as a list '[{role: user, content: hi}]'", kind="objects"),
-            Flag("metadata", "metadata of the stored completion: '{team: ops}'", kind="object"),
-            Flag("store", "true to store the completion", kind="bool"),
-            Flag("temperature", "sampling temperature (0 to 2)", kind="number", minimum=0, maximum=2),
-            Flag("max-completion-tokens", "upper bound of generated tokens", kind="int", minimum=1),
-        ),
-    ),
-    _on_one("retrieve", "get a stored chat completion"),
-    _on_one(
-        "update",
-        "replace a stored completion's metadata",
-        Flag(
-            "metadata", "the new metadata: '{foo: bar}' or JSON; null clears it", kind="object", required=True
-        ),
-    ),
-    Verb(
-        "chat:completions",
-        "list",
-        "list stored chat completions (every page)",
-        (_AFTER, _LIMIT, _METADATA_FILTER, _MODEL_FILTER, _ORDER, _MAX_ITEMS),
-    ),
-    _on_one("delete", "delete a stored chat completion"),
-    Verb(
-        "chat:completions",
-        "export",
-        "write every listed completion as JSON Lines to a new file (published when complete) or stdout",
-        (
-            Flag("output", "the new file to write (default: stdout)", short="o"),
-            _AFTER,
-            _LIMIT,
-            _METADATA_FILTER,
-            _MODEL_FILTER,
-            _ORDER,
-            _MAX_ITEMS,
-        ),
-    ),
-    Verb(
-        "chat:completions:messages",
-        "list",
-        "list a stored completion's messages",
-        (_ID, _AFTER, _LIMIT, _ORDER, _MAX_ITEMS),
-        takes_id=True,
-        id_required=True,
-    ),
-)
+                row["flag"],
+                row["help"],
+                kind=row["kind"],
+                where=row["in"],
+                api_field=row["field"],
+                required=row["required"],
+                default=row["default"],
+                repeatable=row["kind"] in ("objects", "strings"),
+            )
+        )
+        for inner in row["inner"]:
+            flags.append(
+                Flag(
+                    inner["flag"],
+                    inner["help"],
+                    kind=inner["kind"],
+                    where=row["in"],
+                    api_field=inner["field"],
+                    default=inner["default"],
+                    outer=row["flag"],
+                )
+            )
+    return flags
 
+
+def verbs_from(table: Mapping[str, Any]) -> tuple[Verb, ...]:
+    """The commands of a derived flag table (:data:`.api_flags.TABLE`), with the client-side
+    flags: ``--max-items`` on the lists and on create (its stream), and the export."""
+    verbs = []
+    for key, entry in table.items():
+        resource, name = key.split(" ")
+        flags = _flags_of(entry["flags"])
+        if name == "list" or name == "create":
+            flags.append(MAX_ITEMS)
+        verbs.append(
+            Verb(resource, name, _SUMMARIES.get(key, name), tuple(flags), entry["method"], entry["path"])
+        )
+        if key == "chat:completions list":
+            output = Flag("output", "the new file to write (default: stdout)", short="o", addition=True)
+            verbs.append(
+                Verb(
+                    resource,
+                    "export",
+                    _SUMMARIES["chat:completions export"],
+                    (output, *flags),
+                    "GET",
+                    entry["path"],
+                )
+            )
+    return tuple(verbs)
+
+
+VERBS = verbs_from(TABLE)
 RESOURCES = {
     "chat:completions": "stored chat completions",
     "chat:completions:messages": "the messages of a stored chat completion",
 }
 
+ROOT_FLAGS: tuple[Flag, ...] = (
+    Flag("debug", "log requests and responses to stderr (keys and credential headers hidden)", kind="switch"),
+    Flag("base-url", "API base URL, http:// or https://", kind="url", environment="OPENAI_BASE_URL"),
+    Flag("format", "output format: " + ", ".join(FORMATS), kind="format", default="auto"),
+    Flag("format-error", "error output format: " + ", ".join(FORMATS), kind="format", default="auto"),
+    Flag("transform", "a GJSON path applied to each printed document (choices.0.message.content)"),
+    Flag("transform-error", "a GJSON path applied to the error object (message)"),
+    Flag("raw-output", "print a string result without quotes", kind="switch", short="r"),
+    Flag("api-key", "the API key", environment="OPENAI_API_KEY"),
+    Flag("admin-api-key", "the admin API key (not used by these commands)", environment="OPENAI_ADMIN_KEY"),
+    Flag("organization", "organization id, sent as OpenAI-Organization", environment="OPENAI_ORG_ID"),
+    Flag("project", "project id, sent as OpenAI-Project", environment="OPENAI_PROJECT_ID"),
+    Flag(
+        "webhook-secret",
+        "the webhook signing secret (not used by these commands)",
+        environment="OPENAI_WEBHOOK_SECRET",
+    ),
+    Flag(
+        "mtls-client-cert-file",
+        "mutual TLS client certificate (not supported by psopenai)",
+        environment="OPENAI_MTLS_CLIENT_CERT_FILE",
+    ),
+    Flag(
+        "mtls-client-key-file",
+        "mutual TLS client key (not supported by psopenai)",
+        environment="OPENAI_MTLS_CLIENT_KEY_FILE",
+    ),
+    Flag(
+        "header",
+        "an extra request header 'Name: Value' (the last one of a name wins)",
+        kind="header",
+        short="H",
+        repeatable=True,
+        addition=True,
+    ),
+    Flag(
+        "max-retries",
+        f"retries on 408, 409, 429, 5xx and lost connections (0 to {checks.MAX_RETRIES}, default 2)",
+        kind="retries",
+        addition=True,
+    ),
+    Flag("timeout", "seconds to wait for each attempt (default 600)", kind="seconds", addition=True),
+    Flag("help", "show help", kind="switch", short="h"),
+    Flag("version", "print the version", kind="switch", short="v"),
+)
+HELP = next(flag for flag in ROOT_FLAGS if flag.name == "help")
+
+
+def _index(flags: Sequence[Flag]) -> dict[str, Flag]:
+    return {name: flag for flag in flags for name in flag.names}
+
+
+_ROOT_INDEX = _index(ROOT_FLAGS)
+_ALL_INDEX = _index([*ROOT_FLAGS, *(f for v in VERBS for f in v.flags)])
+
+
+# -- the parsed line ----------------------------------------------------------------------------
+
 
 @dataclass
 class Parsed:
-    """A parsed command line: the verb (None: resource help), flag values, positionals."""
+    """A parsed command line: where it went, the flags given, the remaining arguments."""
 
-    resource: str | None
-    verb: Verb | None
+    resource: str | None = None
+    verb: Verb | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    given: set[str] = field(default_factory=set)
     positionals: list[str] = field(default_factory=list)
-    help: bool = False
+    help_for: tuple[str | None, Verb | None] | None = None
+    """Whose help was asked for: (None, None) the dialect's, (resource, None), (resource, verb)."""
     version: bool = False
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.values.get(name.replace("-", "_"), default)
+        """A flag's value (the last given, or the list of a repeatable one), or ``default``."""
+        return self.values.get(name, default)
+
+    def is_set(self, name: str) -> bool:
+        """Whether the flag was given (on the line, or by piped data); only those are sent."""
+        return name in self.given
 
 
-def _flag_index(flags: Sequence[Flag]) -> dict[str, Flag]:
-    index: dict[str, Flag] = {}
-    for flag in flags:
-        index[flag.name] = flag
-        if flag.short:
-            index[flag.short] = flag
-    return index
+def _set(parsed: Parsed, flag: Flag, typed: str, text: str, flags: Mapping[str, Flag]) -> None:
+    """Store one occurrence of a flag (a list flag appends, an inner flag sets its field)."""
+    try:
+        value = convert(flag, text)
+    except ValueError as exc:
+        raise UsageError(_invalid(flag, typed, text, str(exc))) from None
+    if flag.outer is not None:
+        outer = flags[flag.outer]
+        current = parsed.values.get(outer.name)
+        if outer.kind == "objects":
+            items = list(current or [])
+            if items and isinstance(items[-1], dict) and flag.api_field not in items[-1]:
+                items[-1] = {**items[-1], flag.api_field: value}
+            else:
+                items.append({flag.api_field: value})
+            parsed.values[outer.name] = items
+        else:
+            parsed.values[outer.name] = {
+                **(current if isinstance(current, dict) else {}),
+                flag.api_field: value,
+            }
+        parsed.given.add(outer.name)
+        return
+    if flag.repeatable:
+        parsed.values.setdefault(flag.name, []).append(value)
+    else:
+        parsed.values[flag.name] = value  # the last one wins
+    parsed.given.add(flag.name)
 
 
-_ALL_FLAGS = _flag_index([*GLOBAL_FLAGS, *(f for v in VERBS for f in v.flags)])
+def _invalid(flag: Flag, typed: str, text: str, reason: str) -> str:
+    """The original's ``invalid value "<v>" for flag -<name>: <reason>``.  A header's value is
+    never quoted (it may carry a credential), a URL's user-info is masked, and psopenai's own
+    flags are named ``--name``."""
+    name = f"--{flag.name}" if flag.addition else f"-{typed}"
+    if flag.kind == "header":
+        return f"Incorrect Usage: invalid value for flag {name}: {reason}"
+    shown = checks.shown_url(text) if flag.kind == "url" else text
+    return f"Incorrect Usage: invalid value {go_quoted(shown)} for flag {name}: {reason}"
 
 
-def _split_flag(word: str) -> tuple[str, str | None] | None:
-    """``--name=value`` -> (name, value); ``-n`` -> (n, None); a non-flag word -> None."""
-    if word == "-" or not word.startswith("-") or word == "--":
-        return None
-    body = word[2:] if word.startswith("--") else word[1:]
-    name, equals, value = body.partition("=")
-    return name, (value if equals else None)
+class _Level:
+    """One level of the command tree: its own flags (the suggestions' candidates), what it
+    finds (its own and its ancestors'), and the words that name a level below."""
 
-
-def command_words(argv: Sequence[str]) -> list[str]:
-    """The words that are not flags or flag values, in order (to find the command)."""
-    words: list[str] = []
-    items = iter(argv)
-    for word in items:
-        split = _split_flag(word)
-        if split is None:
-            words.append(word)
-            continue
-        flag = _ALL_FLAGS.get(split[0])
-        if flag is not None and flag.takes_value and split[1] is None:
-            next(items, None)
-    return words
+    def __init__(
+        self, name: str, own: Sequence[Flag], found: Mapping[str, Flag], below: Sequence[str]
+    ) -> None:
+        self.name, self.own, self.found, self.below = name, tuple(own), found, tuple(below)
 
 
 def similarity(a: str, b: str) -> float:
@@ -441,154 +602,214 @@ def similarity(a: str, b: str) -> float:
     return jaro + 0.1 * prefix * (1 - jaro)
 
 
-_SUGGESTION_THRESHOLD = 0.75  # the official CLI's
+def suggest_flag(provided: str, flags: Sequence[Flag]) -> str:
+    """The original parser's flag suggestion: the nearest name among a level's own flags (and
+    help), however distant, the first of equals; ``-x`` for one letter, ``--name`` otherwise."""
+    best, score = "", 0.0
+    for flag in flags:
+        for name in (*flag.names, "help", "h"):
+            value = similarity(name, provided)
+            if value > score:
+                best, score = name, value
+    return "" if not best else ("-" if len(best) == 1 else "--") + best
 
 
-def suggest(provided: str, candidates: Sequence[str]) -> str | None:
-    """The candidate most like ``provided``, if any is alike enough."""
-    best, score = None, 0.0
-    for candidate in candidates:
-        value = similarity(candidate, provided)
+def _suggest_command(provided: str, candidates: Sequence[tuple[str, str]]) -> str:
+    """The original's command suggestion: always the nearest, as the full command path."""
+    best, score = candidates[0][1], 0.0
+    for name, path in candidates:
+        value = similarity(name, provided)
         if value > score:
-            best, score = candidate, value
-    return best if score >= _SUGGESTION_THRESHOLD else None
+            best, score = path, value
+    return f"Did you mean '{PROGRAM} {best}'?"
 
 
-def _unknown_word(
-    word: str, candidates: Sequence[str], prefix: str, compare: str | None = None
-) -> UnknownCommand:
-    guess = suggest(word if compare is None else compare, candidates)
-    hint = f" Did you mean 'psopenai {prefix}{guess}'?" if guess else ""
-    return UnknownCommand(
-        f"No help topic for '{visible(word)}'.{hint}" if hint else f"No help topic for '{visible(word)}'"
-    )
-
-
-def _resource_and_verb(words: list[str]) -> tuple[str | None, Verb | None, int]:
-    """The resource and verb named by the first words, and how many words they took."""
-    parts: list[str] = []
-    used = 0
-    for word in words:
-        pieces = word.split(":")
-        candidate = [*parts, *pieces]
-        if candidate != ["chat", "completions", "messages"][: len(candidate)]:
+def _parse_level(parsed: Parsed, args: list[str], level: _Level) -> list[str]:
+    """Parse one level's flags up to a word naming a level below; returns the level's
+    arguments followed by that word and everything after it (the original's order: the first
+    argument is what it takes for a command)."""
+    positionals: list[str] = []
+    position = 0
+    while position < len(args):
+        word = args[position].strip()
+        if not word:
+            break  # as the original: an empty argument ends the line
+        if word == "--":
+            return positionals + args[position + 1 :]
+        if not word.startswith("-"):
+            if level.below:
+                # A command level: its first argument names the command below, or no command
+                # (reported as such rather than as whichever flag happens to follow it).
+                return positionals + args[position:]
+            positionals.append(word)
+            position += 1
+            continue
+        if word == "-":
+            positionals.append(word)
             break
-        parts = candidate
-        used += 1
-    if not parts:
-        first = words[0] if words else ""
-        # Compared in lower case: "CHAT" or "Chat:Completions" is the right command misspelt.
-        lowered = first.lower()
-        raise _unknown_word(first, list(RESOURCES), "", "chat:completions" if lowered == "chat" else lowered)
-    if parts == ["chat"]:
-        # As the official CLI's suggestion: the only command under 'chat' is completions.
-        if len(words) > used:
-            raise UnknownCommand(
-                f"No help topic for '{words[used]}'. Did you mean 'psopenai chat:completions'?"
-            )
-        return None, None, used
-    resource = ":".join(parts)
-    if used == len(words):
-        return resource, None, used
-    name = words[used]
-    for verb in VERBS:
-        if verb.resource == resource and verb.name == name:
-            return resource, verb, used + 1
-    raise _unknown_word(name, [v.name for v in VERBS if v.resource == resource], resource + " ")
-
-
-def parse(argv: Sequence[str]) -> Parsed:
-    """Parse one dialect command line.  Help and version need nothing else to be right."""
-    words = command_words(argv)
-    resource, verb, used = _resource_and_verb(words)
-    allowed = _flag_index([*GLOBAL_FLAGS, *(verb.flags if verb else ())])
-    parsed = Parsed(resource, verb)
-    if any(_split_flag(w) in (("help", None), ("h", None)) for w in argv):
-        parsed.help = True
-        return parsed
-    values = parsed.values
-    items = iter(argv)
-    command_left = used
-    for word in items:
-        split = _split_flag(word)
-        if split is None:
-            if command_left:
-                command_left -= 1
-            else:
-                parsed.positionals.append(word)
-            continue
-        name, inline = split
-        flag = allowed.get(name)
+        if word[1] != "-" and not word[1].isalpha():
+            return positionals + args[position:]  # -1, -.5: an argument, and the rest too
+        body = word[2:] if word[1] == "-" else word[1:]
+        name, equals, inline = body.partition("=")
+        flag = level.found.get(name)
         if flag is None:
-            guess = suggest(name, [f.name for f in allowed.values()])
-            hint = f'. Did you mean "--{guess}"?' if guess else ""
-            raise UsageError(f"Incorrect Usage: flag provided but not defined: -{visible(name)}{hint}")
-        if not flag.takes_value:
-            if inline is not None and _bool(flag, inline) is False:
-                continue
-            values[flag.key] = True
-            continue
-        text = inline if inline is not None else next(items, None)
-        if text is None:
-            raise UsageError(f"Incorrect Usage: flag needs an argument: -{name}")
-        value = flag.convert(text)
-        if flag.repeatable:
-            values.setdefault(flag.key, []).append(value)
-        else:
-            values[flag.key] = value  # the last one wins, as in the official CLI
-    if values.get("version"):
-        parsed.version = True
-        return parsed
-    if verb is None:
-        return parsed
-    _check_positionals(parsed, verb)
-    for flag in verb.flags:
-        if flag.required and flag.key not in values:
             raise UsageError(
-                f'Required flag "{flag.name}" not set. Run \'psopenai '
-                f"{verb.resource} {verb.name} --help' for usage information."
+                f"Incorrect Usage: flag provided but not defined: -{visible(name)}",
+                suggestion=suggest_flag(name, level.own),
+                root_help=level.name == "root",
             )
+        if flag.kind == "switch":
+            _set(parsed, flag, name, inline or "true", level.found)
+        else:
+            # psopenai reads --name= as an empty value; the original takes the next word instead,
+            # which would make "--api-key= --base-url=..." send the base URL as the key.
+            if not equals:
+                if position + 1 >= len(args):
+                    raise UsageError(f"Incorrect Usage: flag needs an argument: {visible(word)}")
+                position += 1
+                inline = args[position]
+            _set(parsed, flag, name, inline, level.found)
+        position += 1
+    return positionals
+
+
+def _resource_words(verbs: Sequence[Verb], resource: str) -> tuple[str, ...]:
+    """A resource's command words (``messages`` under chat:completions for the space form)."""
+    words = tuple(v.name for v in verbs if v.resource == resource)
+    return (*words, "messages") if resource == "chat:completions" else words
+
+
+_ROOT = _Level("root", ROOT_FLAGS, _ROOT_INDEX, (*RESOURCES, "chat"))
+_CHAT = _Level("chat", (HELP,), _ROOT_INDEX, ("completions",))
+
+
+def parse(argv: Sequence[str], verbs: Sequence[Verb] = VERBS) -> Parsed:
+    """Parse one dialect command line (nothing else is looked at: no key, no network).
+    ``verbs``: the commands (by default those of the shipped flag table)."""
+    parsed = Parsed()
+    args = _parse_level(parsed, list(argv), _ROOT)
+    if parsed.get("help"):
+        parsed.help_for = (None, None)
+        return parsed
+    if parsed.get("version"):
+        parsed.version = True  # honoured at the root only, as the original's
+        return parsed
+    if not args:
+        parsed.help_for = (None, None)
+        return parsed
+    if args[0] not in _ROOT.below:
+        raise UnknownCommand(
+            f"No help topic for '{visible(args[0])}'. "
+            + _suggest_command(args[0].lower(), [(r, r) for r in RESOURCES])
+        )
+    word, rest = args[0], args[1:]
+    if word == "chat":  # the space form: chat completions [messages] <command>
+        args = _parse_level(parsed, rest, _CHAT)
+        if parsed.get("help") or not args:
+            parsed.help_for = (None, None)
+            return parsed
+        if args[0] != "completions":
+            raise UnknownCommand(
+                f"No help topic for '{visible(args[0])}'. Did you mean '{PROGRAM} chat:completions'?"
+            )
+        word, rest = "chat:completions", args[1:]
+    return _parse_resource(parsed, word, rest, verbs)
+
+
+def _parse_resource(parsed: Parsed, resource: str, rest: list[str], verbs: Sequence[Verb]) -> Parsed:
+    parsed.resource = resource
+    level = _Level(resource, (HELP,), _ROOT_INDEX, _resource_words(verbs, resource))
+    args = _parse_level(parsed, rest, level)
+    if parsed.get("help") or not args:
+        parsed.help_for = (resource, None)
+        return parsed
+    word, rest = args[0], args[1:]
+    if word not in level.below:
+        candidates = [(v.name, f"{resource} {v.name}") for v in verbs if v.resource == resource]
+        candidates += [("help", f"{resource} help"), ("h", f"{resource} help")]
+        raise UnknownCommand(f"No help topic for '{visible(word)}'. " + _suggest_command(word, candidates))
+    if word == "messages":  # chat:completions messages list: the space form's resource
+        return _parse_resource(parsed, "chat:completions:messages", rest, verbs)
+    verb = next(v for v in verbs if v.resource == resource and v.name == word)
+    parsed.verb = verb
+    found = {**_ROOT_INDEX, **_index(verb.flags)}
+    parsed.positionals = _parse_level(parsed, rest, _Level(verb.title, (*verb.flags, HELP), found, ()))
+    if parsed.get("help"):
+        parsed.help_for = (resource, verb)
     return parsed
 
 
+def command_words(argv: Sequence[str]) -> list[str]:
+    """The words that are no flag and no flag's value, in order (to tell a line's dialect):
+    a known flag's value is skipped; an unknown flag is taken to have none."""
+    words: list[str] = []
+    items = iter(argv)
+    for word in items:
+        if not word.startswith("-") or word in ("-", "--"):
+            words.append(word)
+            continue
+        name, equals, _ = word.lstrip("-").partition("=")
+        flag = _ALL_INDEX.get(name)
+        if flag is not None and flag.takes_value and not equals:
+            next(items, None)
+    return words
+
+
+# -- after parsing: the arguments -----------------------------------------------------------------
+
 # An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
 # cursor or model name.
-_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+_SECRET_FLAGS = frozenset({"api-key", "admin-api-key", "webhook-secret"})
 
 
-def _check_not_a_key(parsed: Parsed) -> None:
+def take_positionals(parsed: Parsed) -> None:
+    """The first argument is the completion id where the command takes one (unless
+    --completion-id is given); any other is refused, as the original refuses it."""
+    verb = parsed.verb
+    assert verb is not None
+    rest = list(parsed.positionals)
+    for word in rest:
+        try:
+            checks.utf8_text(word, "The argument" if verb.takes_id else "An extra argument")
+        except checks.Invalid as exc:
+            raise UsageError(f"Incorrect Usage: {exc.problem.rstrip('.')}") from None
+    check_not_a_key(parsed, rest)
+    if verb.takes_id and not parsed.is_set("completion-id") and rest:
+        parsed.values["completion-id"] = rest.pop(0)
+        parsed.given.add("completion-id")
+    if rest:
+        raise UsageError(f"Unexpected extra arguments: [{' '.join(visible(w) for w in rest)}]")
+
+
+def check_not_a_key(parsed: Parsed, words: Sequence[str]) -> None:
     """A key typed where another value belongs (the flag name forgotten, or the wrong flag) is
     refused before it is sent as an id or printed back, and the message does not quote it."""
-    for word in parsed.positionals:
-        if _KEY_SHAPED.fullmatch(word.strip()):
+    for word in words:
+        if KEY_SHAPED.fullmatch(word.strip()):
             raise UsageError(
                 "Incorrect Usage: an argument looks like an API key (sk-...); pass a key with "
                 "--api-key. Nothing was sent."
             )
     for name, value in parsed.values.items():
-        if name != "api_key" and isinstance(value, str) and _KEY_SHAPED.fullmatch(value.strip()):
+        if name not in _SECRET_FLAGS and isinstance(value, str) and KEY_SHAPED.fullmatch(value.strip()):
             raise UsageError(
-                f"Incorrect Usage: the value of --{name.replace('_', '-')} looks like an API key "
+                f"Incorrect Usage: the value of --{name} looks like an API key "
                 "(sk-...); pass a key with --api-key. Nothing was sent."
             )
 
 
-def _check_positionals(parsed: Parsed, verb: Verb) -> None:
-    rest = list(parsed.positionals)
-    for word in rest:
-        _check_decodable("the argument" if verb.takes_id else "an extra argument", word)
-    _check_not_a_key(parsed)
-    if verb.takes_id and "completion_id" not in parsed.values and rest:
-        parsed.values["completion_id"] = rest.pop(0)
-    if rest:
-        raise UsageError(f"Unexpected extra arguments: [{' '.join(rest)}]")
-    ident = parsed.values.get("completion_id")
-    if verb.id_required and not str(ident or "").strip():
-        raise UsageError(
-            'Required flag "completion-id" not set (or empty). Run \'psopenai '
-            f"{verb.resource} {verb.name} --help' for usage information."
-        )
-    if ident is not None:
-        _checked(
-            "Incorrect Usage: invalid value for flag --completion-id", checks.completion_id, ident, "The id"
-        )
+def missing_required(verb: Verb, parsed: Parsed, body: Any) -> UsageError | None:
+    """The original's check of required flags, after piped input was merged: a body field
+    counts as given when the body holds it."""
+    missing = []
+    for flag in verb.flags:
+        if not flag.required or flag.outer is not None or parsed.is_set(flag.name):
+            continue
+        if flag.where == "body" and isinstance(body, dict) and flag.api_field in body:
+            continue
+        missing.append(flag.name)
+    if not missing:
+        return None
+    head = f'Required flag "{missing[0]}"' if len(missing) == 1 else f'Required flags "{", ".join(missing)}"'
+    return UsageError(f"{head} not set\nRun '{PROGRAM} {verb.title} --help' for usage information")

@@ -1,26 +1,38 @@
-"""Output formats of the openai CLI dialect: one document per API object.
+"""Printing documents as the official CLI does: ``--format``, ``--transform``, ``-r``.
 
-``json``: indented by two spaces in the API's key order, with arrays that hold no objects kept on
-one line when they fit in 80 columns (as the official CLI prints them).  ``jsonl``: one compact
-line per object.  ``text`` (also ``auto``): readable ``key: value`` lines, nested values indented.
-``pretty``: the text view in a box.
+Every document is the JSON text as received (a response body, a list item, a stream chunk, an
+error object).  The transform (a GJSON path, :mod:`.transform`) applies first, and a path that
+matches nothing leaves the document as it is; then ``-r`` prints a string result as bare text;
+otherwise the format (:mod:`.formats`):
+
+- ``auto`` and ``json``: indented JSON, coloured only on a terminal (``FORCE_COLOR=1`` forces
+  colour, ``0`` forbids it);
+- ``jsonl``: one line per document; ``raw``: the text as received; ``yaml``: YAML;
+- ``pretty``: the human view (a title and a box of ``key: value`` lines);
+- ``explore``: the original's interactive viewer, which psopenai does not have: JSON, with the
+  original's warning on stderr when the format was asked for by name.
 """
 
 from __future__ import annotations
 
 import codecs
-import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["Printer", "render", "render_json", "visible", "ScrubbedStream"]
+__all__ = ["Printer", "visible", "ScrubbedStream", "EXPLORE_WARNING", "colour_wanted"]
 
-WIDTH = 80
 # C0 controls but tab and line feed, DEL and the C1 controls: a terminal acts on them (ESC starts
-# a control sequence that can recolour, retitle or rewrite the screen), so readable output shows
-# them as escapes.  JSON output escapes them already.
+# a control sequence that can recolour, retitle or rewrite the screen), so messages show them as
+# escapes.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+EXPLORE_WARNING = (
+    "Warning: Output format 'explore' not supported for non-terminal output; falling back to 'json'\n"
+)
+EXPLORE_ON_TERMINAL = (
+    "Warning: Output format 'explore' is not available in psopenai; falling back to 'json'\n"
+)
 
 
 def visible(text: str) -> str:
@@ -42,124 +54,150 @@ class ScrubbedStream:
     def flush(self) -> None:
         self.stream.flush()
 
+    def isatty(self) -> bool:
+        """The wrapped stream's answer (colours and the pretty view's width follow it)."""
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty()) if isatty is not None else False
 
-def _scalar(value: Any, ascii_only: bool = False) -> str:
-    return json.dumps(value, ensure_ascii=ascii_only)
-
-
-def render_json(value: Any, indent: int = 0, *, ascii_only: bool = False) -> str:
-    """The official CLI's indented JSON (``ascii_only``: non-ASCII as ``\\uXXXX`` escapes)."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [
-            f"{pad}  {_scalar(str(k), ascii_only)}: {render_json(v, indent + 2, ascii_only=ascii_only)}"
-            for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, list):
-        if not value:
-            return "[]"
-        if not any(isinstance(v, (dict, list)) for v in value):
-            one_line = "[" + ", ".join(_scalar(v, ascii_only) for v in value) + "]"
-            if indent + len(one_line) <= WIDTH:
-                return one_line
-        items = [f"{pad}  {render_json(v, indent + 2, ascii_only=ascii_only)}" for v in value]
-        return "[\n" + ",\n".join(items) + f"\n{pad}]"
-    return _scalar(value, ascii_only)
+    def fileno(self) -> int:
+        """The wrapped stream's descriptor (for the terminal's size)."""
+        return int(self.stream.fileno())
 
 
-def _text_scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return visible(value)
-    return _scalar(value)
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (a closed or odd stream is not)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
-def render_text(value: Any, indent: int = 0) -> list[str]:
-    """Readable lines: ``key: value``; mappings and lists below their key, indented."""
-    pad = " " * indent
-    lines: list[str] = []
-    if isinstance(value, dict):
-        if not value:
-            return [pad + "{}"]
-        for key, item in value.items():
-            key = visible(str(key))
-            if isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{key}:")
-                lines.extend(render_text(item, indent + 2))
-            else:
-                lines.extend(
-                    _with_continuation(
-                        f"{pad}{key}: ",
-                        _text_scalar(item)
-                        if not isinstance(item, (dict, list))
-                        else ("{}" if isinstance(item, dict) else "[]"),
-                        pad,
-                    )
-                )
-        return lines
-    if isinstance(value, list):
-        for item in value:
-            sub = render_text(item, indent + 2)
-            first = sub[0][indent + 2 :] if sub else ""
-            lines.append(f"{pad}- {first}")
-            lines.extend(sub[1:])
-        return lines or [pad + "[]"]
-    return _with_continuation(pad, _text_scalar(value), pad)
+def colour_wanted(stream: Any) -> bool:
+    """The original's rule: ``FORCE_COLOR=1`` colours, ``FORCE_COLOR=0`` does not, else colour
+    only on a terminal (a Windows console that cannot be switched to escape sequences gets
+    none)."""
+    force = os.environ.get("FORCE_COLOR")
+    if force in ("0", "1"):
+        return force == "1"
+    if not is_terminal(stream):
+        return False
+    if os.name == "nt":
+        # The terminal helper the PowerShell layer draws its progress line with (a stdlib-only
+        # module): it switches a Windows console to escape sequences, or says it cannot.
+        from ..powershell.terminal import enable_virtual_terminal
+
+        return enable_virtual_terminal(stream)
+    return True
 
 
-def _with_continuation(head: str, text: str, pad: str) -> list[str]:
-    parts = text.splitlines() or [""]
-    return [head + parts[0]] + [f"{pad}  {p}" for p in parts[1:]]
+def _width(stream: Any) -> int:
+    from .formats import WIDTH
 
-
-def _boxed(lines: list[str]) -> list[str]:
-    width = max((len(line) for line in lines), default=0)
-    edge = "+" + "-" * (width + 2) + "+"
-    return [edge, *(f"| {line:<{width}} |" for line in lines), edge]
-
-
-def render(value: Any, fmt: str, *, ascii_only: bool = False) -> str:
-    """One document in a format, with its final newline."""
-    if fmt == "json":
-        return render_json(value, ascii_only=ascii_only) + "\n"
-    if fmt == "jsonl":
-        return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":")) + "\n"
-    lines = render_text(value)
-    if fmt == "pretty":
-        lines = _boxed(lines)
-    return "\n".join(lines) + "\n"
+    if not is_terminal(stream):
+        return WIDTH
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return WIDTH
 
 
 class Printer:
-    """Writes documents to a stream; readable formats get a blank line between documents."""
+    """Writes documents to a stream in one format, with the transform and ``-r``.
 
-    def __init__(self, out: Any, fmt: str) -> None:
+    ``explicit``: the format was given on the command line (the explore warning only then).
+    ``err`` receives the warnings.
+    """
+
+    def __init__(
+        self,
+        out: Any,
+        fmt: str = "auto",
+        *,
+        explicit: bool = False,
+        transform: str = "",
+        raw_output: bool = False,
+        title: str = "",
+        err: Any = None,
+    ) -> None:
         self.out = out
-        self.fmt = "text" if fmt == "auto" else fmt
+        self.transform = transform
+        self.raw_output = raw_output
+        self.title = title
+        self.terminal = is_terminal(out)
+        self.colour = colour_wanted(out)
+        fmt = fmt.lower()
+        if fmt == "explore":
+            if err is not None and explicit:
+                err.write(EXPLORE_ON_TERMINAL if self.terminal else EXPLORE_WARNING)
+            fmt = "json"
+        self.fmt = "json" if fmt == "auto" else fmt
         self.count = 0
-        # A stream that cannot carry every character (a Windows pipe in a legacy code page) gets
-        # escapes instead of an encoding error halfway through a list.
         encoding = getattr(out, "encoding", None) or "utf-8"
         try:
-            self.encoding = None if codecs.lookup(encoding).name.startswith("utf") else encoding
+            self.encoding: str | None = None if codecs.lookup(encoding).name.startswith("utf") else encoding
         except LookupError:
             self.encoding = "ascii"
 
-    def document(self, value: Any) -> None:
-        if self.count and self.fmt in ("text", "pretty"):
-            self.out.write("\n")
-        text = render(value, self.fmt)
+    def render(self, text: str) -> str:
+        """One document's output, final newline included."""
+        from . import formats, transform
+        from .jsontext import STRING, parse_or_none
+
+        node = parse_or_none(text)
+        if node is None:
+            # Not one JSON document (a truncated or mixed body): shown as received.
+            return text.rstrip("\n") + "\n"
+        # raw is the text from the value's first character to the end, trailing white space
+        # (a body's final newline) included, as the original prints it.
+        raw = text.lstrip(" \t\r\n")
+        if self.transform:
+            found = transform.get(node, self.transform)
+            if found is not None:
+                node, raw = found, found.text
+        if self.raw_output and node.kind == STRING:
+            value = node.string()
+            return (formats.sanitize_terminal(value) if self.terminal else value) + "\n"
+        fmt = self.fmt
+        if fmt == "json":
+            body = formats.indented(node)
+            return formats.coloured(body) if self.colour else body
+        if fmt == "jsonl":
+            from .jsontext import compact_node
+
+            line = compact_node(node)
+            return (formats.coloured(line) if self.colour else line) + "\n"
+        if fmt == "raw":
+            return raw + "\n"
+        if fmt == "yaml":
+            return formats.to_yaml(node)
+        return formats.human_view(self.title, node, width=_width(self.out), colour=self.colour)
+
+    def document(self, text: str) -> None:
+        """Print one document (its JSON text as received)."""
+        shown = self.render(text)
         if self.encoding is not None:
-            if self.fmt in ("json", "jsonl"):
-                text = render(value, self.fmt, ascii_only=True)
-            else:
-                text = text.encode(self.encoding, "backslashreplace").decode(self.encoding)
-        self.out.write(text)
+            shown = _encodable(shown, self.encoding, json_escapes=self.fmt in ("json", "jsonl", "raw"))
+        self.out.write(shown)
         self.out.flush()
         self.count += 1
+
+
+def _encodable(text: str, encoding: str, *, json_escapes: bool) -> str:
+    """``text`` for a stream that cannot carry every character (a legacy code page): what it
+    cannot carry as ``\\u`` escapes in JSON (inside a string, where alone it can occur, that is
+    still the same JSON), as backslash escapes elsewhere."""
+    if not json_escapes:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    pieces = []
+    for char in text:
+        try:
+            char.encode(encoding)
+            pieces.append(char)
+        except UnicodeEncodeError:
+            code = ord(char)
+            if code > 0xFFFF:
+                code -= 0x10000
+                pieces.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                pieces.append(f"\\u{code:04x}")
+    return "".join(pieces)

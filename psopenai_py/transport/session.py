@@ -43,6 +43,7 @@ from .deadlines import Watchdog, WatchedAdapter, watched
 from .logs import log, log_request, log_response
 from .pacing import Pacing, SharedPause, pacing_key
 from .wire import (
+    ReceivedObject,
     RequestOptions,
     build_headers,
     build_url,
@@ -319,7 +320,7 @@ class Transport:
                 status_code=status,
                 response=response,
             )
-        return content
+        return ReceivedObject(content, response.content)
 
     def _exchange(
         self, prepared: requests.PreparedRequest, timeout: float | None

@@ -64,7 +64,7 @@ from .deadlines import Watchdog, watched
 from .logs import DEBUG_BODY_LIMIT, log, log_request, log_response
 from .session import _discard, _scrub_credentials, _scrub_response, _settle
 from .sse import Event, SSEFormatError, SSEParser
-from .wire import RequestOptions
+from .wire import ReceivedObject, RequestOptions
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -482,7 +482,8 @@ class ChunkStream:
                 f"{self.chunks} chunks: {_shown(text)}",
                 status_code=self.status_code,
             )
-        return value
+        # The event's data travels with the chunk, for a front-end that prints it as received.
+        return ReceivedObject(value, text.encode("utf-8"))
 
     def _error(self, value: Any) -> APIRequestException:
         """An error the server sent inside the stream (after its successful head)."""

@@ -33,6 +33,7 @@ __all__ = [
     "user_agent",
     "is_credential_header",
     "masked_headers",
+    "ReceivedObject",
 ]
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
@@ -210,3 +211,18 @@ class RequestOptions:
         merged = dict(body)
         merged.update(self.additional_body or {})
         return merged
+
+
+class ReceivedObject(dict[str, Any]):
+    """A JSON object answer: a dict in every way, and the body it was read from.
+
+    ``body`` is the response's bytes with every secret already taken out, for a front-end that
+    shows an answer as it was received (the openai CLI's dialect prints numbers and escapes as
+    the server wrote them, which a parsed value has lost).
+    """
+
+    __slots__ = ("body",)
+
+    def __init__(self, content: Mapping[str, Any], body: bytes) -> None:
+        super().__init__(content)
+        self.body = body
