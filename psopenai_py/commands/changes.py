@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
 from ..literal_text import to_literal
 from ..parameters import Command, Parameter
-from ..scrub import scrub
+from ..scrub import scrub_data
 from ..transport import encode_path
 from ..validation import (
     METADATA_MAX_PAIRS,
@@ -129,13 +129,15 @@ def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
 
 
 def scrubber(invocation: Invocation) -> Callable[[str], str]:
-    """A cleaner for text a server sent back, before a journal or an export file holds it: the
-    package's one scrubber with this invocation's key in play (whole, encoded, or any run of 8 or
-    more of its characters, as a server that echoes part of a key sends it)."""
-    settings = invocation.settings
+    """A cleaner for data a server sent back, before a journal or an export file holds it: the
+    package's data scrubber (:func:`psopenai_py.scrub.scrub_data`) with this invocation's key in
+    play (whole, encoded, or any run of 8 or more of its characters, as a server that echoes part
+    of a key sends it).  It never rewrites an id, a model name or a value for what it merely
+    looks like."""
+    key = invocation.settings.api_key
 
     def clean(text: str) -> str:
-        return settings.redact(scrub(text, (settings.api_key,)))
+        return scrub_data(text, (key,))
 
     return clean
 

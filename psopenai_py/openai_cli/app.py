@@ -164,7 +164,7 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging) -> int:
     # JSON-escaped or in part: all of it goes through the key scrubber.
     # (A base URL with user-info never gets this far: the settings refuse it.)
     scrub = stored.KeyScrubber(invocation.settings.api_key)
-    out, err = ScrubbedStream(out, scrub), ScrubbedStream(err, scrub)
+    out, err = ScrubbedStream(out, scrub.data), ScrubbedStream(err, scrub)  # data, diagnostics
     logs.scrub_with(err)
     timeout = parsed.get("timeout", DEFAULT_TIMEOUT)
     printer = Printer(out, parsed.get("format") or "auto")

@@ -13,12 +13,11 @@ anything sent.  Parsing errors are :class:`UsageError` (exit status 1, as the of
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .. import checks
+from .. import checks, scrub
 from .flow import FlowError, parse_flow
 from .output import visible
 
@@ -551,9 +550,7 @@ def parse(argv: Sequence[str]) -> Parsed:
     return parsed
 
 
-# An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
-# cursor or model name.
-_KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+_KEY_SHAPED = scrub.KEY_SHAPED  # the package's one rule of "looks like a key"
 
 
 def _check_not_a_key(parsed: Parsed) -> None:
