@@ -35,6 +35,7 @@ import errno
 import json
 import logging
 import os
+import re
 import stat
 import threading
 import time
@@ -243,11 +244,29 @@ def _is_metadata(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_text(value: Any) -> bool:
+    """Whether a value holds a string that is not text: a lone surrogate (``\\ud800``), which
+    JSON can spell but no request, file or terminal can carry."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_not_text(k) or _not_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_not_text(v) for v in value)
+    return False
+
+
 def _shape_problem(record: Mapping[str, Any]) -> str | None:
     """What is wrong with a record's fields (None when nothing): a journal edited by hand must
     not make a resume skip the wrong id or a restore send metadata the API never had."""
     if "id" in record and (not isinstance(record["id"], str) or not record["id"]):
         return "its id is not a non-empty string"
+    for name in ("id", "op", "before", "after", "change"):
+        if _not_text(record.get(name)):
+            return f"its {name} holds a lone surrogate, which is not text"
     if "op" in record and not isinstance(record["op"], str):
         return "its op is not a string"
     if "state" in record and record["state"] not in STATES:

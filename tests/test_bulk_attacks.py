@@ -558,11 +558,15 @@ def test_an_unwritable_directory_is_a_clear_error_naming_it(
     tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+    real_open = os.open
+
+    def refuse(path: Any, flags: int, *args: Any) -> Any:
+        if str(path).endswith(".partial"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+        return real_open(path, flags, *args)
 
     # (chmod does not stop root: the refusal is simulated.)
-    monkeypatch.setattr("psopenai_py.commands.export_completion.tempfile.mkstemp", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     sent = len(emulator.requests)
     with pytest.raises(
         psopenai_py.errors.PSOpenAIError, match=r"Cannot export to '.*x\.jsonl'.*Permission denied"

@@ -219,7 +219,10 @@ class _Run:
 
     def _fail(self, error: BaseException, item: Any) -> None:
         _attach(error, item)
-        target = target_text(item) if self.bound.pipeline is not None else None
+        # Named when it is one of several: piped, or expanded from the input (a journal's ids).
+        target = (
+            target_text(item) if self.bound.pipeline is not None or self.unit.expand is not None else None
+        )
         self.host.failures += 1
         chosen = self.action
         if isinstance(error, RunStoppedError) and chosen in ("Stop", "Inquire"):

@@ -391,9 +391,15 @@ def _json_type(value: Any) -> str:
 
 def _parse_json(content: bytes) -> Any:
     try:
-        return json.loads(content)
+        # NaN and Infinity are Python's, not JSON's: an answer holding one is not JSON, and would
+        # make every output that carries it (JSON lines, an export) not JSON either.
+        return json.loads(content, parse_constant=_not_json)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
         return None
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
 
 
 def _scrub_response(settings: Settings, response: requests.Response, body: bytes) -> bytes:
