@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from . import control, routes
+from .origin import check_origin
 from .protocol import CONTROL_PREFIX, ApiError, error_body, loggable, peer
 
 if TYPE_CHECKING:
@@ -277,6 +278,7 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         answer: Answer | None
         try:
+            check_origin(self.headers)  # no web page, no other host name (origin.py)
             if parts.path.startswith(CONTROL_PREFIX):
                 action = parts.path[len(CONTROL_PREFIX) :]
                 result = control.answer(self.server, self.command, action, self.headers, body)
