@@ -455,7 +455,8 @@ class Journal:
                 while written < len(line):
                     written += os.write(fd, line[written:])
                 os.fsync(fd)
-            except JournalError:
+            except JournalError as error:  # the file swapped for a pipe, or locked by another
+                self.write_error = error
                 raise
             except OSError as exc:
                 self.write_error = JournalError(
@@ -473,12 +474,16 @@ class Journal:
 
     def _open_for_append(self) -> int:
         fd = open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, self._parameter)
-        self._held.append_fd = fd
         if self._held.identity_fd is None:
             # Created by this record: the file exists now, and is locked before anything else
             # can open it under another name.
+            try:
+                self._check_lock(_lock_fd(fd, _IDENTITY_OFFSET), "the file itself")
+            except JournalError:
+                os.close(fd)
+                raise
             self._held.identity_fd = fd
-            self._check_lock(_lock_fd(fd, _IDENTITY_OFFSET), "the file itself")
+        self._held.append_fd = fd
         return fd
 
     def close(self) -> None:

@@ -59,6 +59,7 @@ def _refused(result: subprocess.CompletedProcess[str], path: Path, kind: str) ->
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert str(path) in lines[0] and kind in lines[0] and "Traceback" not in result.stderr
+    assert KEY[12:20] not in result.stderr  # no piece of the key
 
 
 @needs_fifo
@@ -224,3 +225,20 @@ def test_two_writers_through_two_hard_links_cannot_both_run(
     finally:
         holder.kill()
         holder.wait(10)
+
+
+@needs_links
+def test_a_journal_locked_under_another_name_before_the_first_record_takes_none(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    record = {"op": "set", "state": "pending", "id": "a", "before": {}, "after": {}}
+    with Journal(path, resume=False) as first:  # no file yet: only its name is locked
+        path.touch()
+        link = tmp_path / "link.jsonl"
+        os.link(path, link)
+        with Journal(link, resume=True) as second:  # the file itself, under another name
+            with pytest.raises(JournalError, match="in use by another process"):
+                first.append(record)
+            with pytest.raises(JournalError, match="in use by another process"):
+                first.append(record)  # and every later record, without trying
+            second.append(record)
+    assert len(path.read_text().splitlines()) == 1

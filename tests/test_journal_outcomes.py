@@ -46,6 +46,9 @@ class _DiskFullAt:
 def _run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = cli.main(argv, stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text and "unexpected error" not in text
+    assert KEY[11:19] not in text  # no piece of the key
     return status, out.getvalue(), err.getvalue()
 
 

@@ -98,6 +98,9 @@ def _run(
             stderr=err,
         )
         assert exported == 0, err.getvalue()
+    assert "Traceback" not in err.getvalue() and "unexpected error" not in err.getvalue()
+    if len(key) >= 16:
+        assert key[10:18] not in out.getvalue() + err.getvalue()  # the long key: no piece of it
     outputs = [json.loads(line)["id"] for line in out.getvalue().splitlines()]
     assert outputs == ids  # every item once, in order, under its own id
     return {
