@@ -9,11 +9,19 @@ A ``pending`` record is written and flushed to disk (``fsync``) before a change 
 or ``failed`` record follows the answer.  Records hold ids, metadata, and for ``remove`` the
 completion and its messages as the API returned them: never a setting, a header or a key.
 
-One writer per journal: a writer holds an OS lock on ``<journal>.lock`` (``fcntl.flock`` on POSIX,
-``msvcrt.locking`` on Windows) for as long as the journal is open.  The operating system drops the
-lock when the process ends, however it ends (SIGKILL included), so a crash leaves no stale lock;
-the ``.lock`` file itself stays, empty.  Inside the process, a thread lock serialises
-append + fsync, so ThrottleLimit workers can share one journal.
+One writer per journal: a writer holds two OS locks (``fcntl.flock`` on POSIX, ``msvcrt.locking``
+on Windows) for as long as the journal is open: one on ``<journal>.lock``, named after the file the
+path leads to (it guards a journal not yet created), and one on the journal file itself, from
+when it exists, so that two names of one file (hard links) cannot make two writers either.  The
+operating system drops the locks when the process ends, however it ends (SIGKILL included), so a
+crash leaves no stale lock; the ``.lock`` file itself stays, empty.  Inside the process, a thread
+lock serialises append + fsync, so ThrottleLimit workers can share one journal.
+
+A journal is a regular file, or a path where one will be created: a named pipe, a device or a
+directory is refused before it is opened (opening a pipe would wait for a writer forever, and a
+device such as ``/dev/zero`` would be read until memory runs out).  Every open is non-blocking
+where the system has that (``O_NONBLOCK``) and checked again on the open file, so a path swapped
+for a pipe in between cannot block either.
 
 A crash can tear the last line.  Reading ignores a torn last line (with a warning); opening for
 append cuts it off first, so the next record starts on a line of its own.  A bad line anywhere
@@ -22,18 +30,20 @@ else is an error: that journal has been edited or damaged, and guessing would be
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import functools
 import json
 import logging
 import os
+import re
+import stat
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from .errors import JournalError
 
@@ -58,25 +68,101 @@ _HELD = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, getattr(errno, "EDEADLOC
 EDEADLOCK); any other (ENOLCK on a network share, EOPNOTSUPP) says the lock cannot be taken here."""
 
 
-def _lock_file(handle: BinaryIO) -> OSError | None:
-    """Take the OS lock on an open lock file without waiting; the error when it cannot be taken
-    (its errno in :data:`_HELD` when another process holds it)."""
+def _lock_fd(fd: int, offset: int = 0) -> OSError | None:
+    """Take the OS lock on an open file without waiting; the error when it cannot be taken (its
+    errno in :data:`_HELD` when another process holds it).  ``offset``: the byte Windows locks."""
     try:
         import fcntl
     except ImportError:  # Windows
         import msvcrt
 
         try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+            os.lseek(fd, offset, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         except OSError as exc:
             return exc
         return None
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         return exc
     return None
+
+
+def _unlock_fd(fd: int, offset: int = 0) -> None:
+    """Unlock before closing: POSIX drops a flock with the file; Windows releases a region left
+    locked at close only "when resources allow", so a journal reopened at once (a restore right
+    after its change) could find it still held."""
+    try:
+        import msvcrt
+    except ImportError:
+        return
+    try:
+        os.lseek(fd, offset, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+    except OSError:
+        pass  # closing releases it in the end
+
+
+_O_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)  # Windows has no FIFOs to block on
+_IDENTITY_OFFSET = 0x7FFFFFF0
+"""Where Windows locks the journal file itself: one byte far past any journal's end (a byte lock
+there is mandatory but blocks no read or append of the records; POSIX's flock needs no offset)."""
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in a message's words."""
+    for test, words in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def _not_regular(path: str | os.PathLike[str], mode: int, parameter: str) -> JournalError:
+    return JournalError(
+        str(path),
+        f"Cannot use -{parameter} '{path}': it is {_kind(mode)}, not a file. A journal is a regular "
+        "file: give the path of one, or of a new one.",
+    )
+
+
+def check_regular(path: str | os.PathLike[str], parameter: str = "Journal") -> bool:
+    """Refuse a path that leads to anything but a regular file (a named pipe, a device, a
+    directory), before anything opens it; True when a file is there, False for a new path."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise JournalError(str(path), f"Cannot use -{parameter} '{path}': {exc.strerror or exc}.") from None
+    except ValueError:  # a NUL in the path
+        raise JournalError(str(path), f"Cannot use -{parameter}: the path holds a NUL character.") from None
+    if not stat.S_ISREG(mode):
+        raise _not_regular(path, mode, parameter)
+    return True
+
+
+def open_regular(
+    path: str | os.PathLike[str], flags: int, parameter: str = "Journal", mode: int = 0o600
+) -> int:
+    """``os.open`` that never blocks on a special file: non-blocking where the system can, and
+    the opened file checked to be a regular one (a path swapped after :func:`check_regular`)."""
+    fd = os.open(path, flags | _O_NONBLOCK | _O_BINARY, mode)
+    try:
+        file_mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(file_mode):
+        os.close(fd)
+        raise _not_regular(path, file_mode, parameter)
+    return fd
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -96,10 +182,12 @@ def _iter_records(path: Path, *, light: bool = False) -> Iterator[dict[str, Any]
     """The records, read a line at a time (a journal of big copies never sits in memory whole);
     ``light`` drops the copies of removed completions once their line is checked."""
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        handle = os.fdopen(open_regular(path, os.O_RDONLY), "rb")
     except FileNotFoundError:
         return
     except OSError as exc:
+        if isinstance(exc, JournalError):
+            raise
         raise JournalError(str(path), f"Cannot read the journal '{path}': {exc.strerror or exc}.") from None
     with handle:
         number = 0
@@ -156,11 +244,29 @@ def _is_metadata(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_text(value: Any) -> bool:
+    """Whether a value holds a string that is not text: a lone surrogate (``\\ud800``), which
+    JSON can spell but no request, file or terminal can carry."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_not_text(k) or _not_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_not_text(v) for v in value)
+    return False
+
+
 def _shape_problem(record: Mapping[str, Any]) -> str | None:
     """What is wrong with a record's fields (None when nothing): a journal edited by hand must
     not make a resume skip the wrong id or a restore send metadata the API never had."""
     if "id" in record and (not isinstance(record["id"], str) or not record["id"]):
         return "its id is not a non-empty string"
+    for name in ("id", "op", "before", "after", "change"):
+        if _not_text(record.get(name)):
+            return f"its {name} holds a lone surrogate, which is not text"
     if "op" in record and not isinstance(record["op"], str):
         return "its op is not a string"
     if "state" in record and record["state"] not in STATES:
@@ -217,33 +323,27 @@ class Journal:
         """Input ids skipped in this run because the journal records them done (-Resume)."""
         """The error of the first failed write: later records are refused without trying."""
         self._lock = threading.Lock()
-        # The lock is named after the file the path leads to: a symbolic link to a journal
+        self._parameter = parameter
+        exists = check_regular(self.path, parameter)  # before anything is opened or created
+        # The name lock is named after the file the path leads to: a symbolic link to a journal
         # shares the journal's lock, so two names cannot make two writers.
         lock_path = Path(f"{os.path.realpath(self.path)}.lock")
+        self._held = _Held()
+        self._finalizer = weakref.finalize(self, _release_all, self._held)
         try:
-            self._lock_handle: BinaryIO = open(lock_path, "a+b")  # noqa: SIM115 - held open while in use
-        except OSError as exc:
-            raise JournalError(
-                str(self.path),
-                f"Cannot use the journal '{self.path}': its lock '{lock_path}' cannot be created: "
-                f"{exc.strerror or exc}. The journal's directory must exist and be writable.",
-            ) from None
-        failure = _lock_file(self._lock_handle)
-        if failure is not None:
-            self._lock_handle.close()
-            if failure.errno in _HELD:
+            try:
+                self._held.name_fd = open_regular(lock_path, os.O_RDWR | os.O_CREAT, parameter)
+            except JournalError:
+                raise
+            except OSError as exc:
                 raise JournalError(
                     str(self.path),
-                    f"The journal '{self.path}' is in use by another process (its lock '{lock_path}' "
-                    "is held). Wait for that run to end, or use another journal.",
-                )
-            raise JournalError(
-                str(self.path),
-                f"Cannot lock the journal '{self.path}' (its lock '{lock_path}'): "
-                f"{failure.strerror or failure}. Keep journals on a local disk.",
-            )
-        self._finalizer = weakref.finalize(self, functools.partial(_release, self._lock_handle))
-        try:
+                    f"Cannot use the journal '{self.path}': its lock '{lock_path}' cannot be created: "
+                    f"{exc.strerror or exc}. The journal's directory must exist and be writable.",
+                ) from None
+            self._check_lock(_lock_fd(self._held.name_fd), f"its lock '{lock_path}'")
+            if exists:
+                self._lock_identity(open_regular(self.path, os.O_RDONLY, parameter))
             # Without the copies of removed completions: a resume needs ids and states only.
             self.records = list(_iter_records(self.path, light=True))
             if self.records and not resume:
@@ -257,16 +357,37 @@ class Journal:
             self._finalizer()
             raise
         # The journal file itself is created by the first record (a WhatIf run writes none).
-        self._fd: int | None = None
         self.latest: dict[str, dict[str, Any]] = {}
         for record in self.records:
             if isinstance(record.get("id"), str):
                 self.latest[record["id"]] = record
 
+    def _check_lock(self, failure: OSError | None, what: str) -> None:
+        """Raise the error of a lock that could not be taken (``what`` names the file locked)."""
+        if failure is None:
+            return
+        if failure.errno in _HELD:
+            raise JournalError(
+                str(self.path),
+                f"The journal '{self.path}' is in use by another process ({what} is held). Wait for "
+                "that run to end, or use another journal.",
+            )
+        raise JournalError(
+            str(self.path),
+            f"Cannot lock the journal '{self.path}' ({what}): {failure.strerror or failure}. Keep "
+            "journals on a local disk.",
+        )
+
+    def _lock_identity(self, fd: int) -> None:
+        """Lock the journal file itself (any name of it: a hard link locks the same file), and
+        hold ``fd`` until the journal is closed."""
+        self._held.identity_fd = fd
+        self._check_lock(_lock_fd(fd, _IDENTITY_OFFSET), "the file itself")
+
     def _cut_torn_tail(self) -> None:
         """Remove a last line without its newline (left by a crash) before appending."""
         try:
-            with open(self.path, "r+b") as handle:
+            with os.fdopen(open_regular(self.path, os.O_RDWR, self._parameter), "r+b") as handle:
                 handle.seek(0, os.SEEK_END)
                 size = handle.tell()
                 if size == 0:
@@ -298,6 +419,8 @@ class Journal:
                 os.fsync(handle.fileno())
         except FileNotFoundError:
             return
+        except JournalError:
+            raise
         except OSError as exc:  # read-only file or directory, a full disk
             raise JournalError(
                 str(self.path), f"Cannot open the journal '{self.path}' for writing: {exc.strerror or exc}."
@@ -324,14 +447,17 @@ class Journal:
         with self._lock:
             self.check_writable()
             try:
-                if self._fd is None:
-                    self._open_for_append()
-                assert self._fd is not None
+                fd = self._held.append_fd
+                if fd is None:
+                    fd = self._open_for_append()
                 # One write call on an O_APPEND descriptor: the line lands whole at the end.
-                written = os.write(self._fd, line)
+                written = os.write(fd, line)
                 while written < len(line):
-                    written += os.write(self._fd, line[written:])
-                os.fsync(self._fd)
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
+            except JournalError as error:  # the file swapped for a pipe, or locked by another
+                self.write_error = error
+                raise
             except OSError as exc:
                 self.write_error = JournalError(
                     str(self.path), f"Cannot write to the journal '{self.path}': {exc.strerror or exc}."
@@ -346,12 +472,19 @@ class Journal:
         if self.write_error is not None:
             raise JournalError(str(self.path), str(self.write_error))
 
-    def _open_for_append(self) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o600)
-        self._fd = fd
-        handle = self._lock_handle
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, functools.partial(_close_all, fd, handle))
+    def _open_for_append(self) -> int:
+        fd = open_regular(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, self._parameter)
+        if self._held.identity_fd is None:
+            # Created by this record: the file exists now, and is locked before anything else
+            # can open it under another name.
+            try:
+                self._check_lock(_lock_fd(fd, _IDENTITY_OFFSET), "the file itself")
+            except JournalError:
+                os.close(fd)
+                raise
+            self._held.identity_fd = fd
+        self._held.append_fd = fd
+        return fd
 
     def close(self) -> None:
         """Close the file and release the lock (also done when the object is collected)."""
@@ -367,26 +500,25 @@ class Journal:
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 
 
-def _release(handle: BinaryIO) -> None:
-    """Unlock, then close the lock file.  POSIX drops a flock with the file; Windows releases a
-    region left locked at close only "when resources allow", so a journal reopened at once (a
-    restore right after its change) could find it still held: it is unlocked first."""
-    try:
-        import msvcrt
-    except ImportError:
-        handle.close()
-        return
-    try:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
-    except OSError:
-        pass  # closing releases it in the end
-    finally:
-        handle.close()
+@dataclass
+class _Held:
+    """What an open journal holds, released together (also when the journal is collected)."""
+
+    name_fd: int | None = None
+    identity_fd: int | None = None
+    append_fd: int | None = None
 
 
-def _close_all(fd: int, handle: BinaryIO) -> None:
-    try:
-        os.close(fd)
-    finally:
-        _release(handle)
+def _release_all(held: _Held) -> None:
+    """Unlock and close the journal file (both locks' files), whatever fails on the way."""
+    identity, append, name = held.identity_fd, held.append_fd, held.name_fd
+    held.identity_fd = held.append_fd = held.name_fd = None
+    if identity is not None:
+        _unlock_fd(identity, _IDENTITY_OFFSET)
+    for fd in dict.fromkeys(f for f in (identity, append) if f is not None):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    if name is not None:
+        _unlock_fd(name)
+        with contextlib.suppress(OSError):
+            os.close(name)

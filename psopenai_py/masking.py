@@ -10,30 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .scrub import KEY_PLACEHOLDER, scrub
+from .scrub import KEY_PLACEHOLDER, mask_key, scrub
 from .secret import Secret
 
 __all__ = ["mask_key", "mask_organization", "redact", "KEY_PLACEHOLDER", "ORG_PLACEHOLDER"]
 
 ORG_PLACEHOLDER = "<OpenAI Organization ID>"
-_KEY_PREFIXES = ("sk-proj-", "sk-")
 _KEY_STARS = 15
-
-
-def mask_key(key: "str | Secret") -> str:
-    """Mask a key for display: ``sk-proj-abc***************yz``, ``sk-abc***************23``.
-
-    The prefix ``sk-proj-`` or ``sk-`` is kept with 3 more characters, other keys keep their
-    first 3; then exactly 15 ``*`` and the last 2 characters.  A key too short to keep anything
-    without showing most of it becomes 15 ``*`` alone.
-    """
-    plain = key.reveal() if isinstance(key, Secret) else key
-    prefix = next((p for p in _KEY_PREFIXES if plain.startswith(p)), "")
-    first = len(prefix) + 3
-    # At least as many hidden characters as shown ones, or nothing is shown.
-    if len(plain) < (first + 2) * 2:
-        return "*" * _KEY_STARS
-    return plain[:first] + "*" * _KEY_STARS + plain[-2:]
+_ORG_SHORTEST = 8
+"""Characters: a shorter organization (``x``) is not looked for in text, where it would match
+parts of ordinary words and ids (an organization is an account's name, not a secret)."""
 
 
 def mask_organization(org: str) -> str:
@@ -54,13 +40,13 @@ def redact(
 ) -> str:
     """Remove every secret from ``text``.
 
-    :func:`psopenai_py.scrub.scrub` does the work: each given key and every key in play is
-    replaced by ``<OpenAI API Key>`` in any raw, JSON-escaped or percent-encoded form, any bearer
-    token or ``api-key`` header value by ``********``, any URL's user-info too; then each
-    organization becomes ``<OpenAI Organization ID>``.
+    A diagnostic text (an error, a log line): :func:`psopenai_py.scrub.scrub` does the work, see
+    its contract (each given key and every key in play, any credential in its place, any
+    key-shaped word); then each organization of 8 characters or more becomes
+    ``<OpenAI Organization ID>``.
     """
     text = scrub(text, keys)
     for org in organizations:
-        if org and org.strip():
+        if org and len(org.strip()) >= _ORG_SHORTEST:
             text = re.sub(re.escape(org.strip()), ORG_PLACEHOLDER, text, flags=re.IGNORECASE)
     return text

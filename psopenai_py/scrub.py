@@ -4,35 +4,59 @@ A secret is *in play* from the moment settings resolve (:func:`register`) until 
 :class:`~psopenai_py.secret.Secret` any more: the registry keeps weak references only, so a key
 dropped by its caller leaves the registry with it.
 
-:func:`scrub` removes from a text:
+The contract: what is taken out where
+-------------------------------------
 
-- each registered secret, matched character by character in any mix of its raw form
-  (case-insensitively, as the original's regex replace does), JSON escapes (``\\u002d``, ``\\/``,
-  ``\\"``) and percent-encoding (``%2D``, ``+`` for a space), so a server echoing the key in a
-  JSON string or a URL does not get it through;
-- any ``Bearer <token>`` and ``api-key: <value>`` header value, whatever the token;
-- the user-info of any URL (``http://user:pass@host`` becomes ``http://********@host``);
-- any run of 8 or more characters copied from a secret (a server may echo a key cut short, or
-  as a run of ``\\u`` escapes): the run becomes ``********``.  What the package's own masked
-  form shows on purpose (the ``sk-``/``sk-proj-`` prefix and the next three characters) is not a
-  fragment, a run of fewer than 5 distinct characters (``00000000``) is not one either, and a
-  secret shorter than 8 characters, or too regular to be a generated key (fewer than 16 distinct
-  characters, as placeholders and test keys are), is only ever removed whole.
+Texts come in two kinds, and each has its own function:
 
-It is applied to exception messages and arguments (:class:`~psopenai_py.errors.PSOpenAIError`
-scrubs its own), to the bodies and headers of responses that travel on in an exception, and to log
-records of the package, ``requests`` and ``urllib3`` at every level (:func:`install_log_filter`).
+- **Diagnostics** (:func:`scrub`): exception messages and arguments (:class:`~psopenai_py.errors.
+  PSOpenAIError` scrubs its own), error and warning lines, log records of the package,
+  ``requests`` and ``urllib3`` at every level (:func:`install_log_filter`), the headers, reason
+  and URL of a response, and the body of an error response (they travel on in an exception).
+  Taken out of them:
+
+  - every credential *in its place*, whatever the value: a ``Bearer`` token, a ``Basic``
+    user:password, an ``api-key`` / ``api_key`` / ``apikey`` value (a header, a query, a JSON
+    field), the user-info of a URL (``http://user:pass@host`` becomes ``http://********@host``);
+  - every argument shaped like an OpenAI key (:data:`KEY_SHAPED`: ``sk-`` and 20 or more key
+    characters), known or not, shown as its masked form (:func:`mask_key`): a key typed in the
+    wrong place is named by its first and last characters, never printed whole;
+  - every secret in play that is long enough to scrub (:func:`scrubbable`), in any mix of its
+    raw form (case-insensitively, as the original's regex replace does), JSON escapes
+    (``\\u002d``, ``\\/``, ``\\"``) and percent-encoding (``%2D``, ``+`` for a space), and any
+    run of 8 or more characters copied from it (a server may echo a key cut short): the key
+    becomes ``<OpenAI API Key>``, the run ``********``.  What the masked form shows on purpose
+    (the ``sk-``/``sk-proj-`` prefix and the next three characters) is not a fragment, a run of
+    fewer than 5 distinct characters (``00000000``) is not one either, and a secret too regular
+    to be a generated key (fewer than 16 distinct characters, as placeholders and test keys are)
+    is only ever removed whole.
+
+- **Data** (:func:`scrub_data`): what a server sent as an answer and what a user gave (ids,
+  completions, messages, metadata), on its way to an output, a journal or an export file.  Data
+  is never rewritten for what it merely looks like: no context pattern and no key shape applies.
+  Only a secret in play that is long enough to scrub is taken out (whole in any encoding, or a
+  run of 8 of its characters), because such a text holds it only when a server echoed the key;
+  a shorter secret only where it stands as a credential (``Bearer x``, ``api_key=x``, a URL's
+  user-info).
+
+A secret shorter than :data:`MIN_SCRUBBED` characters (``x``, ``gpt``, ``seed0``, a gateway's
+``lm-studio``) cannot be told apart from ordinary text: removing it everywhere would rewrite ids,
+model names and outputs (``"index"`` becoming ``"inde<OpenAI API Key>"``), and a key that short
+protects nothing anyway.  It is masked in credential places only, in both kinds of text, and
+:func:`register` warns once that it is.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import functools
 import logging
 import re
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .secret import Secret
@@ -40,9 +64,15 @@ from .secret import Secret
 __all__ = [
     "KEY_PLACEHOLDER",
     "TOKEN_MASK",
+    "MIN_SCRUBBED",
+    "KEY_SHAPED",
+    "looks_like_key",
+    "mask_key",
+    "scrubbable",
     "register",
     "active_secrets",
     "scrub",
+    "scrub_data",
     "scrub_value",
     "secret_pattern",
     "FRAGMENT",
@@ -51,15 +81,29 @@ __all__ = [
     "SCRUBBED_LOGGERS",
 ]
 
+log = logging.getLogger("psopenai_py")
+
 KEY_PLACEHOLDER = "<OpenAI API Key>"
 TOKEN_MASK = "********"
 
-# Any bearer token that is still in a text (for instance one we were never told about, in a
-# header dump) loses its value, whatever the key was.
-_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",;]+")
-_API_KEY_HEADER = re.compile(r"(?i)(api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",;}]+")
+MIN_SCRUBBED = 16
+"""Characters a secret needs to be taken out wherever it shows.  The shortest real keys are 32
+(Azure) and 51 (OpenAI); no word of an id or a model name reaches 16 characters of a key by
+chance.  A shorter secret is masked only where it stands as a credential."""
+
+KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}")
+"""An OpenAI API key (``sk-...``, ``sk-proj-...``, ``sk-svcacct-...``): long, and never a
+completion id, a cursor or a model name.  The one rule of "looks like a key" for every door:
+``fullmatch`` tells whether an argument is one, ``search`` finds one inside a text."""
+
+# A credential in its place, group 2 its value: whatever the value, it is a credential there.
+_BEARER = re.compile(r"(?i)(bearer\s+)([^\s'\",;]+)")
+# Not inside a longer name: OPENAI_API_KEY is the name of a variable, and its messages say so.
+_API_KEY_FIELD = re.compile(r"(?i)((?<![A-Za-z0-9_])api[-_]?key['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}&]+)")
 # scheme://user-info@host: the user-info goes, the host stays (it says where the call went).
-_USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s'\"<>]*@")
+_USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s'\"<>]*)@")
+# Basic user:password in base64: checked by decoding (below), so "basic auth" stays as it is.
+_BASIC = re.compile(r"(?i)(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
 
 FRAGMENT = 8
 """Characters: any run this long copied from a secret counts as the secret."""
@@ -70,15 +114,50 @@ _KEY_DISTINCT = 16
 generated keys have dozens, placeholders and test keys a handful."""
 _ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(FRAGMENT) + ",}")
 
+_KEY_PREFIXES = ("sk-proj-", "sk-")
+_KEY_STARS = 15
+
 _lock = threading.Lock()
 _registry: dict[int, weakref.ref[Secret]] = {}
 _patterns: dict[str, re.Pattern[str]] = {}
 _MAX_PATTERNS = 256
 _fragments: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
+_warned: set[int] = set()
 
 
-def register(secret: "Secret | None") -> None:
-    """Put a secret in play: from now on :func:`scrub` removes it, until the Secret is gone."""
+def scrubbable(value: str) -> bool:
+    """Whether a secret is long enough to be taken out wherever it shows (see the contract)."""
+    return len(value) >= MIN_SCRUBBED
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether an argument is shaped like an OpenAI API key (:data:`KEY_SHAPED`)."""
+    return bool(KEY_SHAPED.fullmatch(text.strip()))
+
+
+def mask_key(key: "str | Secret") -> str:
+    """Mask a key for display: ``sk-proj-abc***************yz``, ``sk-abc***************23``.
+
+    The prefix ``sk-proj-`` or ``sk-`` is kept with 3 more characters, other keys keep their
+    first 3; then exactly 15 ``*`` and the last 2 characters.  A key too short to keep anything
+    without showing most of it becomes 15 ``*`` alone.
+    """
+    plain = key.reveal() if isinstance(key, Secret) else key
+    prefix = next((p for p in _KEY_PREFIXES if plain.startswith(p)), "")
+    first = len(prefix) + 3
+    # At least as many hidden characters as shown ones, or nothing is shown.
+    if len(plain) < (first + 2) * 2:
+        return "*" * _KEY_STARS
+    return plain[:first] + "*" * _KEY_STARS + plain[-2:]
+
+
+def register(secret: "Secret | None", *, what: str | None = "The API key") -> None:
+    """Put a secret in play: from now on :func:`scrub` removes it, until the Secret is gone.
+
+    A secret too short to scrub (:func:`scrubbable`) is put in play too, for the credential
+    places; ``what`` names it in the one warning (per value and process) that says so (None: no
+    warning).
+    """
     if secret is None or not secret:
         return
     with _lock:
@@ -88,6 +167,20 @@ def register(secret: "Secret | None") -> None:
             # No callback on the reference: one would run inside a garbage collection that can
             # start while this lock is held, and deadlock. Dead references are pruned instead.
             _registry[id(secret)] = weakref.ref(secret)
+        value = secret.reveal()
+        warn = what is not None and not scrubbable(value) and hash(value) not in _warned
+        if warn:
+            _warned.add(hash(value))
+    if warn:
+        count = len(value)
+        log.warning(
+            "%s has %d character%s: too short to be told apart from ordinary text, it is hidden "
+            "only where it stands as a credential (a header, Bearer, api_key=, a URL's user-info), "
+            "and no id or output is changed for it.",
+            what,
+            count,
+            "" if count == 1 else "s",
+        )
 
 
 def _prune() -> None:
@@ -245,35 +338,102 @@ def _hide_fragments(text: str, value: str) -> str:
     return "".join(out)
 
 
-def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
-    """``text`` with every secret in play (and each of ``extra``) removed, in every form."""
-    if not isinstance(text, str) or not text:
-        return text
-    # Cheap tests first: most texts (log lines, bodies) hold no header, no URL, no escape.
-    lowered = text.lower()
-    if "bearer" in lowered:
-        text = _BEARER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
-    if "api-key" in lowered:
-        text = _API_KEY_HEADER.sub(lambda m: m.group(1) + TOKEN_MASK, text)
-    if "@" in text and "://" in text:
-        text = _USER_INFO.sub(lambda m: m.group(1) + TOKEN_MASK + "@", text)
+def _values(extra: Iterable["str | Secret | None"]) -> set[str]:
+    """The plain values of the secrets in play and of ``extra``."""
     values = set(active_secrets())
     for item in extra:
         plain = item.reveal() if isinstance(item, Secret) else item
         if plain:
             values.add(plain)
-    if not values:
+    return values
+
+
+def _is_basic_credentials(token: str) -> bool:
+    """Whether a ``Basic`` value is base64 of ``user:password`` (not a word such as "auth")."""
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return b":" in decoded
+
+
+def _in_place(text: str, chosen: Callable[[str], bool], *, fields: bool = True, headers: bool = True) -> str:
+    """``text`` with each credential in its place masked when ``chosen`` says so of its value:
+    ``headers``, the Bearer and Basic values and a URL's user-info; ``fields``, an api_key value."""
+    lowered = text.lower()
+
+    def mask(match: re.Match[str]) -> str:
+        return match.group(1) + TOKEN_MASK if chosen(match.group(2)) else match.group()
+
+    if headers and "bearer" in lowered:
+        text = _BEARER.sub(mask, text)
+    if headers and "basic" in lowered:
+        text = _BASIC.sub(lambda m: mask(m) if _is_basic_credentials(m.group(2)) else m.group(), text)
+    if headers and "@" in text and "://" in text:
+        text = _USER_INFO.sub(
+            lambda m: m.group(1) + TOKEN_MASK + "@" if chosen(m.group(2)) else m.group(), text
+        )
+    if fields and "api" in lowered:
+        text = _API_KEY_FIELD.sub(mask, text)
+    return text
+
+
+def _remove_whole(text: str, values: Iterable[str]) -> str:
+    """``text`` without the scrubbable ``values``: whole in any encoding, then their fragments."""
+    long = sorted((v for v in values if scrubbable(v)), key=len, reverse=True)
+    if not long:
         return text
     encoded = "\\" in text or "%" in text or "+" in text
     lowered = text.lower()
-    for value in sorted(values, key=len, reverse=True):
+    for value in long:
         # Without an escape character in the text only the raw form can be there.
         if encoded or value.lower() in lowered:
             text = secret_pattern(value).sub(KEY_PLACEHOLDER, text)
-    for value in values:
-        if len(value) >= FRAGMENT:
-            text = _hide_fragments(text, value)
+    for value in long:
+        text = _hide_fragments(text, value)
     return text
+
+
+def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
+    """A diagnostic text (an error, a warning, a log record) with every credential in its place,
+    every key-shaped word and every secret in play (and each of ``extra``) removed; see the
+    contract above."""
+    if not isinstance(text, str) or not text:
+        return text
+    # A header's value first, whole (a known key in it would leave "Bearer <OpenAI API Key>");
+    # an api_key field after the known keys (so a known one shows as the placeholder).
+    text = _in_place(text, lambda value: True, fields=False)
+    text = _remove_whole(text, _values(extra))
+    text = _in_place(text, lambda value: not value.startswith("<"), headers=False)
+    if "sk-" in text:
+        # Whatever key is left (one typed in the wrong place, never put in play) keeps only
+        # what its masked form shows.
+        text = KEY_SHAPED.sub(lambda m: mask_key(m.group()), text)
+    return text
+
+
+def scrub_data(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
+    """Data (an answer, an id, a journal or export line) with the secrets in play (and each of
+    ``extra``) removed only where the text holds one: a scrubbable secret anywhere, a shorter
+    one where it stands as a credential.  Nothing else is changed; see the contract above."""
+    if not isinstance(text, str) or not text:
+        return text
+    values = _values(extra)
+    short = {v for v in values if not scrubbable(v)}
+    if short:
+        text = _in_place(text, lambda value: _holds(value, short))
+    return _remove_whole(text, values)
+
+
+def _holds(value: str, secrets: set[str]) -> bool:
+    """Whether a credential's value is (or, for user-info and Basic, contains) one of these."""
+    if value in secrets:
+        return True
+    parts = set(value.split(":"))
+    with contextlib.suppress(binascii.Error, ValueError):
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+        parts |= set(decoded.decode("utf-8", "replace").split(":"))
+    return bool(parts & secrets)
 
 
 def scrub_value(value: Any, _depth: int = 0) -> Any:

@@ -165,7 +165,7 @@ def test_the_masked_form_and_ordinary_text_survive_the_fragment_scrubber() -> No
     scrub.register(secret)
     shown = "API key to be used is sk-proj-CAN***************yZ"
     assert scrub.scrub(shown) == shown
-    ordinary = "chatcmpl-abc123 sk-proj-other-key-entirely task-assign"
+    ordinary = "chatcmpl-abc123 sk-proj-other task-assign"  # not shaped like a key (KEY_SHAPED)
     assert scrub.scrub(ordinary) == ordinary
 
 

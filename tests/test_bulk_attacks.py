@@ -107,17 +107,33 @@ def test_a_bom_and_crlf_line_ends_are_read(tmp_path: Path) -> None:
     assert [r["id"] for r in read_records(path)] == ["a", "b"]
 
 
+def _writes(flags: int) -> bool:
+    return bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+
+
+class _Refusing:
+    """The os module as the journal sees it, where ``refused(path, flags)`` opens are not allowed."""
+
+    def __init__(self, refused: Any) -> None:
+        self._refused = refused
+
+    def open(self, file: Any, flags: int, *args: Any) -> int:
+        if self._refused(file, flags):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return os.open(file, flags, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+
 def test_a_read_only_journal_is_a_journal_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "j.jsonl"
     path.write_text(_done("a") + "\n")
 
-    def read_only(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if mode == "r+b":
-            raise PermissionError(errno.EACCES, "Permission denied", str(file))
-        return open(file, mode, *args, **kwargs)
-
     # (chmod does not stop root, who runs many CI containers: the refusal is simulated.)
-    monkeypatch.setattr(journal_module, "open", read_only, raising=False)
+    monkeypatch.setattr(
+        journal_module, "os", _Refusing(lambda file, flags: str(file) == str(path) and _writes(flags))
+    )
     with pytest.raises(
         JournalError, match=r"Cannot open the journal .*j\.jsonl' for writing: Permission denied"
     ):
@@ -542,11 +558,15 @@ def test_an_unwritable_directory_is_a_clear_error_naming_it(
     tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+    real_open = os.open
+
+    def refuse(path: Any, flags: int, *args: Any) -> Any:
+        if str(path).endswith(".partial"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+        return real_open(path, flags, *args)
 
     # (chmod does not stop root: the refusal is simulated.)
-    monkeypatch.setattr("psopenai_py.commands.export_completion.tempfile.mkstemp", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     sent = len(emulator.requests)
     with pytest.raises(
         psopenai_py.errors.PSOpenAIError, match=r"Cannot export to '.*x\.jsonl'.*Permission denied"
@@ -691,13 +711,8 @@ def test_resuming_a_big_remove_journal_holds_no_copies_in_memory(tmp_path: Path)
 def test_a_journal_in_a_read_only_directory_is_refused_naming_it_with_nothing_sent(
     tmp_path: Path, emulator: Emulator, ids: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def read_only_dir(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if "a" in mode or "w" in mode:
-            raise PermissionError(errno.EACCES, "Permission denied", str(file))
-        return open(file, mode, *args, **kwargs)
-
     # (chmod does not stop root, who runs many CI containers: the refusal is simulated.)
-    monkeypatch.setattr(journal_module, "open", read_only_dir, raising=False)
+    monkeypatch.setattr(journal_module, "os", _Refusing(lambda file, flags: bool(flags & os.O_CREAT)))
     journal = tmp_path / "ro" / "j.jsonl"
     sent = len(emulator.requests)
     with pytest.raises(JournalError) as caught:

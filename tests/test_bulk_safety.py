@@ -303,7 +303,7 @@ def test_conflict_is_reported_and_left_alone_and_force_overrides(
     assert sorted(r.id for r in restored) == sorted(ids[:2] + ids[3:5])
     assert len(errors) == 1 and isinstance(errors[0], MetadataConflictError)
     assert errors[0].completion_id == ids[2] and ids[2] in str(errors[0])
-    assert f"Restore-ChatCompletionMetadata: Conflict: '{ids[2]}'" in stream.getvalue()
+    assert f"Restore-ChatCompletionMetadata: [{ids[2]}] Conflict: '{ids[2]}'" in stream.getvalue()
     assert meta(emulator, ids[2]) == other  # left alone
     assert [i for i, _ in posts(emulator)].count(ids[2]) == 1  # only the original change
     # Python: every id tried, the conflict raised at the end.

@@ -524,12 +524,14 @@ def test_an_export_into_a_folder_that_is_a_file_is_one_line(emulator, base, tmp_
 
 
 def test_an_export_into_a_folder_that_cannot_hold_files_is_one_line(emulator, base, tmp_path, monkeypatch):
-    import tempfile
+    real_open = os.open
 
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise PermissionError(13, "Permission denied")
+    def refused(path: Any, flags: int, *args: Any) -> Any:
+        if str(path).endswith(".partial"):  # the folder refuses the staging file
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    monkeypatch.setattr(os, "open", refused)
     status, out, err = run("chat:completions", "export", "-o", str(tmp_path / "x.jsonl"), *base)
     assert (status, out) == (1, "")
     assert err == f"Cannot write the export in {tmp_path}: Permission denied. Nothing was sent.\n"

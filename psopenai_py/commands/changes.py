@@ -16,10 +16,16 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from ..errors import APIRequestException, NotFoundException, ParameterBindingError, ParameterTypeError
+from ..errors import (
+    APIRequestException,
+    JournalError,
+    NotFoundException,
+    ParameterBindingError,
+    ParameterTypeError,
+)
 from ..literal_text import to_literal
 from ..parameters import Command, Parameter
-from ..scrub import scrub
+from ..scrub import scrub_data
 from ..transport import encode_path
 from ..validation import (
     METADATA_MAX_PAIRS,
@@ -44,6 +50,8 @@ __all__ = [
     "APPLIED",
     "AGAIN",
     "journaled_remove",
+    "check_deleted",
+    "deleted_answer_problem",
     "open_journal",
     "check_resume",
     "check_same_change",
@@ -129,13 +137,15 @@ def read_completion(invocation: Invocation, ident: str) -> dict[str, Any]:
 
 
 def scrubber(invocation: Invocation) -> Callable[[str], str]:
-    """A cleaner for text a server sent back, before a journal or an export file holds it: the
-    package's one scrubber with this invocation's key in play (whole, encoded, or any run of 8 or
-    more of its characters, as a server that echoes part of a key sends it)."""
-    settings = invocation.settings
+    """A cleaner for data a server sent back, before a journal or an export file holds it: the
+    package's data scrubber (:func:`psopenai_py.scrub.scrub_data`) with this invocation's key in
+    play (whole, encoded, or any run of 8 or more of its characters, as a server that echoes part
+    of a key sends it).  It never rewrites an id, a model name or a value for what it merely
+    looks like."""
+    key = invocation.settings.api_key
 
     def clean(text: str) -> str:
-        return settings.redact(scrub(text, (settings.api_key,)))
+        return scrub_data(text, (key,))
 
     return clean
 
@@ -257,8 +267,60 @@ def check_resume(param: Parameter, resume: bool, journal: Any) -> None:
 def _failed(
     journal: Journal | None, op: str, ident: str, error: BaseException, extra: Mapping[str, Any] | None = None
 ) -> None:
-    if journal is not None:
+    """Record a change that failed; a journal that cannot take the record leaves its ``pending``
+    one, which -Resume checks against the API, and the item keeps its own error."""
+    if journal is None:
+        return
+    try:
         journal.append({"op": op, "state": "failed", "id": ident, "error": str(error), **(extra or {})})
+    except JournalError as journal_error:
+        log.warning(
+            "'%s' failed, and the journal could not record it: %s -Resume with it checks that "
+            "change against the API.",
+            ident,
+            journal_error,
+        )
+
+
+def _applied(journal: Journal, record: Mapping[str, Any], done: str) -> None:
+    """Record a change the API has applied.  A journal that cannot take the record (a full disk)
+    does not make the change fail: it is applied, and reported so, with a warning that the
+    journal is incomplete (its ``pending`` record stands, and -Resume reconciles it)."""
+    try:
+        journal.append(record)
+    except JournalError as error:
+        log.warning(
+            "'%s' was %s, but the journal could not record it: %s The journal is incomplete: "
+            "-Resume with it finds the change made and records it.",
+            record.get("id"),
+            done,
+            error,
+        )
+
+
+def deleted_answer_problem(response: Any, ident: str) -> str | None:
+    """What keeps a DELETE answer from saying that ``ident`` was deleted (None: it says so):
+    a removal is recorded, and reported, only on ``"deleted": true`` for this very id."""
+    if not isinstance(response, Mapping):
+        return "the answer is not an object"
+    answered = response.get("id")
+    if answered is not None and answered != ident:
+        return f"the answer names another completion ({to_literal(answered)})"
+    deleted = response.get("deleted")
+    if deleted is not True:
+        return (
+            "the answer does not say deleted"
+            if deleted is None
+            else f"the answer says deleted: {to_literal(deleted)}"
+        )
+    return None
+
+
+def check_deleted(response: Any, ident: str) -> None:
+    """Raise for a DELETE answer that does not say that ``ident`` was deleted."""
+    problem = deleted_answer_problem(response, ident)
+    if problem is not None:
+        raise APIRequestException(f"The API did not confirm the deletion of '{ident}': {problem}.")
 
 
 def change_metadata(
@@ -289,8 +351,10 @@ def change_metadata(
         _failed(journal, op, ident, error, extra)
         raise
     if journal is not None:
-        journal.append(
-            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        _applied(
+            journal,
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})},
+            "changed",
         )
     return data if isinstance(data, dict) else current
 
@@ -328,8 +392,10 @@ def resume_state(
     before = record.get("before")
     after = record.get("after")
     if entry.state in ("pending", "failed") and isinstance(after, dict) and metadata_of(current) == after:
-        journal.append(
-            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})}
+        _applied(
+            journal,
+            {"op": op, "state": "done", "id": ident, "before": before, "after": after, **(extra or {})},
+            "already changed",
         )
         log.info("'%s' already shows the journaled change; recorded it done.", ident)
         return APPLIED, current
@@ -363,7 +429,7 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
             try:
                 read_completion(invocation, ident)
             except NotFoundException:
-                journal.append({"op": "remove", "state": "done", "id": ident})
+                _applied(journal, {"op": "remove", "state": "done", "id": ident}, "already removed")
                 log.info("'%s' is already gone; recorded it removed.", ident)
                 return None
     completion = read_completion(invocation, ident)
@@ -373,8 +439,11 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
     )
     try:
         response = invocation.request("DELETE", encode_path("chat/completions/{}", ident))
+        # Done only when the answer says that this id was deleted: a done record makes -Resume
+        # skip the id for good.
+        check_deleted(response, ident)
     except Exception as error:
         _failed(journal, "remove", ident, error)
         raise
-    journal.append({"op": "remove", "state": "done", "id": ident})
+    _applied(journal, {"op": "remove", "state": "done", "id": ident}, "removed")
     return response

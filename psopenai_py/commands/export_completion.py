@@ -6,6 +6,11 @@ with -IncludeMessages it carries one more property, ``"messages"``: the completi
 messages as the API returned them, in order.  Pages are streamed: memory holds one page (and its
 messages), never the whole list.  The lines go to a staging file in the destination's directory,
 published under the destination's name only when complete, and never over an existing file.
+
+The staging file (:class:`StagedFile`, which the openai-CLI dialect's export shares) is held locked
+while its export runs; one left by an export that was killed (named ``.<name>.<random>.partial``,
+mode 0600, holding completions and messages) is removed by the next export to the same
+destination, once no process holds it.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import contextlib
 import json
 import logging
 import os
+import re
+import secrets
+import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from ..errors import ExportFileError, ParameterBindingError, PSOpenAIError
 from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
@@ -230,6 +237,137 @@ def publish_new_file(staging: str, destination: str | os.PathLike[str]) -> None:
     os.unlink(staging)
 
 
+_STAGING_TAIL = r"\.[A-Za-z0-9_]{8,32}\.partial"
+"""A staging file's name after ``.<destination name>``: a random part (16 hex digits, or the 8
+characters of an older version's temporary name), then ``.partial``."""
+
+
+def _hold(fd: int) -> bool:
+    """Lock a staging file for as long as its export runs (POSIX ``flock``); False when it was
+    removed meanwhile by another export's clean-up.  Windows needs no lock: a file open in one
+    process cannot be deleted by another."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # another export's clean-up holds it, and is removing it
+    return os.fstat(fd).st_nlink > 0
+
+
+def _remove_if_stale(path: Path) -> bool:
+    """Remove a staging file no running export holds; False when one holds it (or it is not a
+    regular file of this user)."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode) or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+        return False
+    try:
+        import fcntl
+    except ImportError:  # Windows: a staging file still open in its export cannot be deleted
+        try:
+            os.unlink(path)
+        except PermissionError:
+            return False
+        return True
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            return False  # replaced since it was looked at
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # its export is running
+        os.unlink(path)  # while the lock keeps a new export from taking it
+        return True
+    finally:
+        os.close(fd)
+
+
+def remove_stale_staging(destination: Path) -> None:
+    """Remove the staging files that exports of ``destination`` killed before they finished left
+    behind (only those: named for this destination, this user's, and held by no process); say
+    where any that could not be removed are."""
+    folder = destination.parent
+    pattern = re.compile(re.escape(f".{destination.name}") + _STAGING_TAIL)
+    try:
+        names = [name for name in os.listdir(folder) if pattern.fullmatch(name)]
+    except OSError:
+        return
+    for name in names:
+        path = folder / name
+        try:
+            if _remove_if_stale(path):
+                log.info("Removed '%s', left by an export that did not finish.", path)
+        except FileNotFoundError:
+            continue  # removed meanwhile (its export published it, or another clean-up)
+        except OSError as exc:
+            log.warning(
+                "A staging file left by an export that did not finish could not be removed: '%s' "
+                "(%s). It holds completions; delete it.",
+                path,
+                exc.strerror or exc,
+            )
+
+
+class StagedFile:
+    """A new file written whole or not at all: its lines go to a staging file beside the
+    destination (``.<name>.<random>.partial``, mode 0600), published under the destination's name
+    only when complete and never over an existing file.
+
+    ``open`` is called inside the ``try`` whose ``except`` calls ``discard``: the staging file's
+    name is chosen before it is created, so a signal arriving right after the creation (before
+    its stream is returned) still finds it to remove.
+    """
+
+    def __init__(self, destination: str | os.PathLike[str]) -> None:
+        self.destination = Path(destination)
+        self.path: Path | None = None
+        self._stream: TextIO | None = None
+
+    def open(self) -> TextIO:
+        """Remove stale staging files of the destination, then create and lock this one; its text
+        stream (UTF-8, LF line ends).  Raises OSError when the directory refuses it."""
+        folder = self.destination.resolve().parent
+        remove_stale_staging(folder / self.destination.name)
+        for _ in range(5):
+            self.path = folder / f".{self.destination.name}.{secrets.token_hex(8)}.partial"
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            self._stream = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+            if _hold(fd):
+                return self._stream
+            # Taken for a stale one by another export's clean-up in the instant before the lock:
+            # it is being removed; start again under a new name.
+            self._stream.close()
+            self._stream = None
+            self.path = None
+        raise OSError("a staging file could not be kept (another export kept removing it)")
+
+    def publish(self, publish: Callable[[str, Path], None] = publish_new_file) -> None:
+        """Flush the lines to disk and give the file the destination's name, by ``publish``
+        (:func:`publish_new_file`: FileExistsError when the name was taken meanwhile)."""
+        assert self._stream is not None and self.path is not None
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+        self._stream.close()  # closed first: Windows cannot move an open file
+        self._stream = None
+        publish(str(self.path), self.destination)
+        self.path = None
+
+    def discard(self) -> None:
+        """Close and remove the staging file (nothing is left behind by a failed export)."""
+        stream, path = self._stream, self.path
+        self._stream = self.path = None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+        if path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
 def _publish(staging: str, destination: Path) -> None:
     try:
         publish_new_file(staging, destination)
@@ -254,21 +392,12 @@ def run_export(export: _Export) -> ExportReceipt:
         sys.stdout.flush()
         return ExportReceipt("-", count)
     destination = Path(export.path)
+    staged = StagedFile(destination)
     try:
-        fd, staging = tempfile.mkstemp(
-            prefix=f".{destination.name}.", suffix=".partial", dir=destination.resolve().parent
-        )
-    except OSError as exc:
-        raise _file_error(destination, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            count = _write_all(export, out)
-            out.flush()
-            os.fsync(out.fileno())
-        _publish(staging, destination)
+        count = _write_all(export, staged.open())
+        staged.publish(_publish)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(staging)
+        staged.discard()
         if isinstance(exc, OSError) and not isinstance(exc, PSOpenAIError):
             raise _file_error(destination, exc) from None
         raise

@@ -18,7 +18,7 @@ from ..transport import encode_path
 from ..validation import (
     check_switch,
 )
-from .changes import ChangeKwargs, begin_change, finish_journal, journaled_remove
+from .changes import ChangeKwargs, begin_change, check_deleted, finish_journal, journaled_remove
 from .common import Invocation, SettingsKwargs, arguments, completion_id_of
 from .unit import CommandUnit
 
@@ -76,7 +76,10 @@ def process_remove_chat_completion(state: _RemoveState, completion_id: Any) -> N
         response = journaled_remove(state.invocation, state.journal, ident, resume=state.resume)
     else:
         response = state.invocation.request("DELETE", encode_path("chat/completions/{}", ident))
-    # As the original: the line only when the API says it deleted it, with the id it names.
+        # An answer that does not say this id was deleted ({"deleted": false}) fails the item:
+        # counted as removed, it would be reported done when it is not.
+        check_deleted(response, ident)
+    # As the original: the line when the API says it deleted it, with the id it names.
     if isinstance(response, Mapping) and response.get("deleted"):
         log.info('The chat with id "%s" has been deleted.', response.get("id"))
 

@@ -309,7 +309,9 @@ def call(given: Mapping[str, Any]) -> list[PSObject]:
                     raise item
                 result = process_restore(state, item)
             except (APIRequestException, ParameterBindingError, ParameterTypeError) as error:
-                log.warning("%s", error)
+                # Named as the command line names it: a journal holds many ids.
+                where = f"[{item.completion_id}] " if isinstance(item, RestoreItem) else ""
+                log.warning("%s%s", where, error)
                 failures.append(error)
                 continue
             if result is not None:

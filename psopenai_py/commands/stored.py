@@ -19,7 +19,7 @@ from .. import checks
 from ..errors import InvalidResponseException
 from ..masking import mask_organization
 from ..parameters import Command, settings_parameters
-from ..scrub import scrub
+from ..scrub import scrub, scrub_data
 from ..secret import Secret
 from ..settings import SDK_BASE_NAME
 from ..transport import ChunkStream, RequestOptions, Transport, encode_path
@@ -275,6 +275,11 @@ class KeyScrubber:
 
     def __call__(self, text: str) -> str:
         return scrub(text, (self._key,))
+
+    def data(self, text: str) -> str:
+        """Data (an API object on its way to the output): only the key it holds is taken out,
+        nothing is rewritten for what it looks like (:func:`psopenai_py.scrub.scrub_data`)."""
+        return scrub_data(text, (self._key,))
 
     def value(self, data: Any) -> Any:
         """A JSON-like value with every string (and key) scrubbed."""

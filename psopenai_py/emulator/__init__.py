@@ -6,7 +6,7 @@ From Python::
     from psopenai_py.emulator import Emulator
     with Emulator() as emu:
         done = emu.store.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-        psopenai_py.set_chat_completion(done["id"], {"k": "v"}, api_base=emu.url, api_key="sk-x")
+        psopenai_py.set_chat_completion(done["id"], {"k": "v"}, api_base=emu.url, api_key="sk-emulator-0000")
 
 From a shell: ``psopenai emulator --port 8080`` or ``python -m psopenai_py.emulator --port 8080``
 (base URL ``http://127.0.0.1:8080/v1``).  Its limits and timeouts are in :class:`Limits`; the API

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from . import control, routes, streaming
 from .faults import Fault
+from .origin import check_origin
 from .protocol import CONTROL_PREFIX, ApiError, error_body, loggable, peer
 
 if TYPE_CHECKING:
@@ -289,6 +290,7 @@ class Handler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         answer: Answer | StreamAnswer | None
         try:
+            check_origin(self.headers)  # no web page, no other host name (origin.py)
             if parts.path.startswith(CONTROL_PREFIX):
                 action = parts.path[len(CONTROL_PREFIX) :]
                 result = control.answer(self.server, self.command, action, self.headers, body)

@@ -1,10 +1,12 @@
 """The control API under ``/__emulator/``: what a test or a rehearsal script asks of a running
 emulator from outside its process.  Its requests are never recorded.
 
-- ``POST faults``: a JSON list of faults (the fields of :class:`~.faults.Fault`), queued in order;
+- ``POST faults``: a JSON list of faults (the fields of :class:`~.faults.Fault`, each checked: a
+  bad one is a 400 and queues nothing), queued in order;
 - ``GET requests``: the recorded API requests, credentials masked, bodies in base64;
 - ``GET stats``: counters (connections, requests, stored, faults, refusals, threads);
-- ``POST seed``: ``{"count": N, "prefix": ..., "model": ..., "metadata": {...}}``;
+- ``POST seed``: ``{"count": N, "prefix": ..., "model": ..., "metadata": {...}}`` (a prefix of at
+  most 64 characters, a model name of at most 256);
 - ``POST latency``: ``{"ms": N}``, added to every API answer;
 - ``POST reset``: forget stored completions, faults, records and counters.
 
@@ -59,8 +61,9 @@ def _faults(server: EmulatorServer, body: bytes) -> Any:
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise bad_request("The faults body must be a JSON list of objects.")
     try:
+        # All or none: a bad fault anywhere in the list queues nothing.
         faults = [Fault(**item) for item in items]
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise bad_request(f"Invalid fault: {loggable(str(exc))}.") from None
     for fault in faults:
         server.add_fault(fault)
@@ -96,15 +99,37 @@ def _stats(server: EmulatorServer, body: bytes) -> Any:
 def _seed(server: EmulatorServer, body: bytes) -> Any:
     options = json_object(body, "{}")
     count = bounded_int(options, "count", 1, 0, server.limits.max_seed)
-    prefix, model = options.get("prefix", "chatcmpl-seed-"), options.get("model", "gpt-4o-mini")
-    if not isinstance(prefix, str) or not isinstance(model, str):
-        raise bad_request("Invalid 'prefix' or 'model': expected a string.", "prefix", "invalid_type")
+    prefix = _seed_text(options, "prefix", "chatcmpl-seed-", 0, MAX_SEED_PREFIX)
+    model = _seed_text(options, "model", "gpt-4o-mini", 1, MAX_SEED_MODEL)
     metadata = check_metadata(options, required=False)
     try:
         ids = server.store.seed(count, prefix=prefix, model=model, metadata=metadata)
     except StoreFull as exc:
         raise store_full(exc) from None
     return {"seeded": len(ids), "first_id": ids[0] if ids else None}
+
+
+MAX_SEED_PREFIX = 64
+"""Characters of a seed's id prefix: ids stay API-sized (the API's are about 40), and a seed of
+the most completions stays within memory (a 500 kB prefix cost 1 MB a completion)."""
+MAX_SEED_MODEL = 256
+"""Characters of a seed's model name."""
+
+
+def _seed_text(options: dict[str, Any], name: str, default: str, shortest: int, longest: int) -> str:
+    """A seed's prefix or model: a string of ``shortest`` to ``longest`` printable characters, and
+    no ``/`` (an id with one could not be addressed in a path)."""
+    value = options.get(name, default)
+    if not isinstance(value, str):
+        raise bad_request(f"Invalid '{name}': expected a string.", name, "invalid_type")
+    if not shortest <= len(value) <= longest or not value.isprintable() or "/" in value:
+        raise bad_request(
+            f"Invalid '{name}': expected {shortest} to {longest} printable characters without '/', "
+            f"got {len(value)} characters.",
+            name,
+            "invalid_value",
+        )
+    return value
 
 
 def _latency(server: EmulatorServer, body: bytes) -> Any:

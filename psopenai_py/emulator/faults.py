@@ -9,7 +9,21 @@ from typing import Any
 
 from .protocol import error_body
 
-__all__ = ["Fault", "rate_limit_fault", "quota_fault"]
+__all__ = ["Fault", "rate_limit_fault", "quota_fault", "MAX_DELAY_MS", "MAX_TIMES"]
+
+MAX_DELAY_MS = 600_000
+"""The longest delay a fault may hold an answer (as the latency's bound)."""
+MAX_TIMES = 1_000_000
+"""The most requests one fault may apply to."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _one_line(text: str) -> bool:
+    """No line break or NUL: a header value that would end the emulator's own answer early."""
+    return not any(ch in text for ch in "\r\n\x00")
 
 
 @dataclass
@@ -40,6 +54,39 @@ class Fault:
     chunk_delay_ms: int = 0
     drop_after_chunks: int | None = None
     error_after_chunks: int | None = None
+
+    def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            raise ValueError(problem)
+
+    def problem(self) -> str | None:
+        """What makes this fault one the emulator cannot act on (None: nothing).  Checked when it
+        is made: a fault with ``"times": "x"`` would otherwise fail every later request."""
+        for name, low, high in (("delay_ms", 0, MAX_DELAY_MS), ("times", 1, MAX_TIMES)):
+            value = getattr(self, name)
+            if not _is_int(value) or not low <= value <= high:
+                return f"'{name}' must be an integer from {low} to {high}"
+        if self.status is not None and (not _is_int(self.status) or not 100 <= self.status <= 599):
+            return "'status' must be an HTTP status from 100 to 599, or null"
+        drop: Any = self.drop  # typed bool, but made from any JSON value
+        if not isinstance(drop, bool):
+            return "'drop' must be true or false"
+        if not isinstance(self.headers, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and _one_line(k) and k and _one_line(v)
+            for k, v in self.headers.items()
+        ):
+            return "'headers' must be an object of one-line strings"
+        for name, longest in (("raw_body", None), ("method", 16), ("path_contains", 2048)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or (longest and len(value) > longest)):
+                limit = f" of at most {longest} characters" if longest else ""
+                return f"'{name}' must be a string{limit}, or null"
+        try:
+            json.dumps(self.body, allow_nan=False)
+        except (TypeError, ValueError):
+            return "'body' must be a JSON value"
+        return None
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request with that method and path."""

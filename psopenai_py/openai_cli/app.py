@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -252,13 +251,15 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: S
     # JSON-escaped or in part: all of it goes through the scrubber, with every secret of the
     # command line in play (the admin key and webhook secret are never sent, never shown).
     # (A base URL with user-info never gets this far: the settings refuse it.)
+    from ..scrub import scrub_data
+
     secrets = (
         invocation.settings.api_key,
         _secret(parsed, "admin-api-key", "OPENAI_ADMIN_KEY"),
         _secret(parsed, "webhook-secret", "OPENAI_WEBHOOK_SECRET"),
     )
-    out, err = (
-        ScrubbedStream(out, lambda t: scrub(t, secrets)),
+    out, err = (  # stdout carries data, stderr diagnostics (scrub.py's contract)
+        ScrubbedStream(out, lambda t: scrub_data(t, secrets)),
         ScrubbedStream(err, lambda t: scrub(t, secrets)),
     )
     logs.scrub_with(err)
@@ -591,39 +592,31 @@ def _export(
         _print_items(pages, Printer(printer.out, "jsonl"), tally)
         err.write(tally.receipt())
         return
+    # The staging file is Export-ChatCompletion's: created inside the clean-up, locked while the
+    # export runs, removed by the next export when a killed one left it.
+    from ..commands.export_completion import StagedFile
+
     folder = os.path.dirname(os.path.abspath(destination))
-    try:
-        handle, staging = tempfile.mkstemp(prefix=".psopenai-export-", suffix=".partial", dir=folder)
-    except OSError as exc:
-        # Before the first request: nothing was sent.
-        raise PSOpenAIError(
-            f"Cannot write the export in {folder}: {exc.strerror or type(exc).__name__}. Nothing was sent."
-        ) from None
     scrub: Callable[[str], str] = getattr(printer.out, "scrub", str)
+    staged = StagedFile(destination)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            _print_items(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), tally)
-            stream.flush()
-            os.fsync(stream.fileno())
-        _publish(staging, destination)
+        try:
+            stream = staged.open()
+        except OSError as exc:
+            # Before the first request: nothing was sent.
+            reason = exc.strerror or type(exc).__name__
+            raise PSOpenAIError(f"Cannot write the export in {folder}: {reason}. Nothing was sent.") from None
+        _print_items(pages, Printer(ScrubbedStream(stream, scrub), "jsonl"), tally)
+        try:
+            staged.publish()
+        except FileExistsError:
+            raise PSOpenAIError(
+                f"{destination} was created by something else during the export; nothing was replaced."
+            ) from None
     except BaseException:
-        if os.path.exists(staging):
-            os.remove(staging)
+        staged.discard()
         raise
     err.write(f"Saved {destination}\n" + tally.receipt())
-
-
-def _publish(staging: str, destination: str) -> None:
-    """Move the finished file into place without replacing one that appeared meanwhile."""
-    from ..commands.export_completion import publish_new_file
-    from ..errors import PSOpenAIError
-
-    try:
-        publish_new_file(staging, destination)
-    except FileExistsError:
-        raise PSOpenAIError(
-            f"{destination} was created by something else during the export; nothing was replaced."
-        ) from None
 
 
 def _one_line(text: str) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import checks
+from .. import checks, scrub
 from .api_flags import TABLE
 from .output import visible
 from .yaml_values import YAMLError, parse_yaml
@@ -757,9 +757,7 @@ def command_words(argv: Sequence[str]) -> list[str]:
 
 # -- after parsing: the arguments -----------------------------------------------------------------
 
-# An OpenAI API key (sk-..., sk-proj-..., sk-svcacct-...): long, and never a completion id,
-# cursor or model name.
-KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{20,}")
+KEY_SHAPED = scrub.KEY_SHAPED  # the package's one rule of "looks like a key"
 _SECRET_FLAGS = frozenset({"api-key", "admin-api-key", "webhook-secret"})
 
 

@@ -292,7 +292,8 @@ class _Run:
 
     def _fail(self, error: BaseException, item: Any) -> None:
         _attach(error, item)
-        target = target_text(item) if self.names_items else None
+        # Named when it is one of several: piped, or expanded from the input (a journal's ids).
+        target = target_text(item) if self.names_items or self.unit.expand is not None else None
         self.host.failures += 1
         self.failed += 1
         chosen = self.action

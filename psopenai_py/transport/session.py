@@ -37,7 +37,7 @@ from ..errors import (
     exception_from_response,
 )
 from ..retry import retry_delay_ms, should_retry
-from ..scrub import TOKEN_MASK, install_log_filter
+from ..scrub import TOKEN_MASK, install_log_filter, scrub_data
 from ..settings import Settings
 from .deadlines import Watchdog, WatchedAdapter, watched
 from .logs import log, log_request, log_response
@@ -448,28 +448,36 @@ def _json_type(value: Any) -> str:
 
 def _parse_json(content: bytes) -> Any:
     try:
-        return json.loads(content)
+        # NaN and Infinity are Python's, not JSON's: an answer holding one is not JSON, and would
+        # make every output that carries it (JSON lines, an export) not JSON either.
+        return json.loads(content, parse_constant=_not_json)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past the parser's depth
         return None
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
 
 
 def _scrub_response(settings: Settings, response: requests.Response, body: bytes) -> bytes:
     """Take every secret out of a response that may travel on in an exception: its headers, its
     reason and URL, its cookies (a server may echo the key in any of them); returns its body,
-    scrubbed too."""
+    scrubbed too: a success's as data (only a key it holds is taken out), an error's as the
+    diagnostic it becomes (see :mod:`psopenai_py.scrub`)."""
     response.cookies.clear()
     text = body.decode("utf-8", "replace")
-    # One pass over everything first: almost every response holds no secret, and scrubbing each
-    # header on its own would cost a scrub per header on every call.
-    everything = "\n".join(
-        [text, response.reason or "", response.url or "", *(f"{k}: {v}" for k, v in response.headers.items())]
-    )
-    if settings.redact(everything) == everything:
-        return body
-    cleaned = settings.redact(text)
+    data = response.status_code < 300
+    cleaned = scrub_data(text, (settings.api_key,)) if data else settings.redact(text)
     if cleaned != text:
         body = cleaned.encode("utf-8")
         response.encoding = "utf-8"
+    # One pass over the rest first: almost every response holds no secret there, and scrubbing
+    # each header on its own would cost a scrub per header on every call.
+    rest = "\n".join(
+        [response.reason or "", response.url or "", *(f"{k}: {v}" for k, v in response.headers.items())]
+    )
+    if settings.redact(rest) == rest:
+        return body
     headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
     for name, value in response.headers.items():
         headers[settings.redact(name)] = settings.redact(value)
