@@ -1,10 +1,10 @@
 """The session: one pooled HTTP client, the retry loop around it, and what an answer becomes.
 
 A call is built from the wire format (:mod:`.wire`), paced (:mod:`.pacing`), sent one attempt at
-a time under a whole-attempt deadline (:mod:`.deadlines`) and retried as PSOpenAI retries
-(:mod:`psopenai_py.retry`).  This is the only place the API key leaves its
-:class:`~psopenai_py.secret.Secret`, and the only place a response becomes an exception
-(through :func:`psopenai_py.errors.exception_from_response`).
+a time under a whole-attempt deadline (:mod:`.deadlines`) and retried by the caller's retry policy
+(:mod:`psopenai_py.retry`: PSOpenAI's by default, the SDK's for the API-shaped dialects).  This
+is the only place the API key leaves its :class:`~psopenai_py.secret.Secret`, and the only place
+a response becomes an exception (through :func:`psopenai_py.errors.exception_from_response`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +36,7 @@ from ..errors import (
     TimeoutException,
     exception_from_response,
 )
-from ..retry import retry_delay_ms, should_retry
+from ..retry import PSOPENAI, Failure, RetryPolicy
 from ..scrub import TOKEN_MASK, install_log_filter
 from ..settings import Settings
 from .deadlines import Watchdog, WatchedAdapter, watched
@@ -50,13 +51,24 @@ from .wire import (
     user_agent,
 )
 
-__all__ = ["Transport", "USER_AGENT", "default_transport", "set_default_transport"]
+__all__ = ["Transport", "Exchange", "USER_AGENT", "default_transport", "set_default_transport"]
 
 install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
 
 USER_AGENT = user_agent(f"python-requests/{requests.__version__}")
 _POOL_SIZE = 64  # the highest ThrottleLimit
 _NO_OPTIONS = RequestOptions()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
+    a raw response): the parsed JSON object, the response (its body read, its request's
+    credentials masked) and how many retries it took."""
+
+    content: Any
+    response: requests.Response
+    retries_taken: int
 
 
 @functools.lru_cache(maxsize=64)
@@ -177,11 +189,37 @@ class Transport:
         body: Mapping[str, Any] | None = None,
         options: RequestOptions = _NO_OPTIONS,
         timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
     ) -> Any:
         """Send one API request with retries; return the parsed JSON object or raise.
 
-        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left).
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
+        ``policy`` decides which failures are retried and after how long.
         """
+        return self.exchange(
+            settings,
+            method,
+            path,
+            query=query,
+            body=body,
+            options=options,
+            timeout_override=timeout_override,
+            policy=policy,
+        ).content
+
+    def exchange(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = _NO_OPTIONS,
+        timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
+    ) -> Exchange:
+        """:meth:`request`, returning the answer's :class:`Exchange` rather than its object alone."""
         prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
         key = pacing_key(settings, str(prepared.url))
@@ -192,41 +230,54 @@ class Transport:
                 try:
                     response = self._answer(settings, prepared, timeout)
                     self.pacing.answered(key, response.status_code, response.headers)
-                    return self._content(settings, response)
+                    return Exchange(self._content(settings, response), response, retries)
                 except APIRequestException as error:
-                    delay = self._retry_delay(settings, error, retries)
+                    delay = self._retry_delay(settings, error, retries, policy)
                     if delay is None:
                         raise
-                    log.warning("%s", error.message)
-                    log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
+                    log.log(policy.notice_level, "%s", error.message)
+                    log.log(
+                        policy.notice_level,
+                        "Retry the request after waiting %d ms (retry count: %d)",
+                        delay,
+                        retries,
+                    )
                     if error.status_code == 429:
                         self.pacing.rate_limited(key, delay / 1000.0)
                 # Cancellable: a stopped run ends this wait at once (cancel.scope).
                 pause(delay / 1000.0, sent=True, sleep=self.sleep)
                 retries += 1
-        except BaseException:
-            # The prepared request travels on with the exception (requests' errors and our
-            # APIRequestException.response.request refer to it): take the key out first.
-            _scrub_credentials(prepared)
+        except APIRequestException as error:
+            if error.request is None:
+                error.request = prepared  # its credentials masked on the way out, below
             raise
+        finally:
+            # The prepared request travels on with the response or the exception (requests'
+            # errors and our APIRequestException.response.request refer to it): key out first.
+            _scrub_credentials(prepared)
 
-    def _retry_delay(self, settings: Settings, error: APIRequestException, retries: int) -> int | None:
-        """Milliseconds to wait before retrying after ``error``, or None: not retried."""
+    def _retry_delay(
+        self, settings: Settings, error: APIRequestException, retries: int, policy: RetryPolicy
+    ) -> float | None:
+        """Milliseconds to wait before retrying after ``error``, or None: not retried.
+
+        An answer that is no error status (a redirect, a body that is not an API object) is never
+        retried; an error status or no answer at all (``status_code`` None: the connection failed
+        or the attempt timed out) is the policy's to judge.
+        """
         response = error.response
-        if (
-            error.status_code is None
-            or error.status_code < 400
-            or response is None
-            or not should_retry(
-                retries_made=retries,
-                max_retry_count=settings.max_retry_count,
-                status_code=error.status_code,
-                headers=response.headers,
-                error_message=error.message,
-            )
+        if isinstance(error, InvalidResponseException) or (
+            error.status_code is not None and (error.status_code < 400 or response is None)
         ):
             return None
-        return retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
+        failure = Failure(error.status_code, response.headers if response is not None else {}, error.message)
+        return policy.delay_ms(
+            failure,
+            retries_made=retries,
+            max_retries=settings.max_retry_count,
+            now=self.clock(),
+            random=self.random,
+        )
 
     # -- sending one attempt -------------------------------------------------------------------
 
