@@ -11,12 +11,17 @@ Three parts, each a module of its own:
 
 These are the only modules of the package that import ``requests`` and ``urllib3`` (the package's
 import stays light: commands load the transport on first use).  The names below are the
-transport's public face; the rest of the package imports them from here.
+transport's public face; the rest of the package imports them from here (``HTTPRequest`` and
+``HTTPResponse`` are the HTTP library's request and response classes, as an exchange holds them).
 """
 
 from __future__ import annotations
 
-from .session import USER_AGENT, Transport, default_transport, set_default_transport
+from requests import PreparedRequest as HTTPRequest
+from requests import Response as HTTPResponse
+
+from .deadlines import connect_limit
+from .session import USER_AGENT, Exchange, Transport, default_transport, set_default_transport
 from .wire import (
     RequestOptions,
     build_headers,
@@ -30,6 +35,7 @@ from .wire import (
 
 __all__ = [
     "Transport",
+    "Exchange",
     "RequestOptions",
     "default_transport",
     "set_default_transport",
@@ -41,4 +47,7 @@ __all__ = [
     "encode_body",
     "USER_AGENT",
     "is_credential_header",
+    "connect_limit",
+    "HTTPRequest",
+    "HTTPResponse",
 ]

@@ -6,11 +6,17 @@ that shuts its connection down when the deadline passes; the connections report 
 of the attempt their thread is making (:func:`watched`), and one timer thread serves every
 watchdog of the process (:class:`_Deadlines`).  :class:`WatchedAdapter` is the requests adapter
 whose connections do that report, direct or through an HTTP(S) proxy.
+
+Two more limits reach an attempt from its caller's context rather than through every call in
+between: a stopped run (:mod:`psopenai_py.cancel`'s :class:`~psopenai_py.cancel.StopSignal`) fires
+the watchdog of the attempt in flight, and :func:`connect_limit` bounds how long making a new
+connection may take (the SDK's ``Timeout(connect=...)``), within the attempt's deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import heapq
 import socket
 import threading
@@ -22,9 +28,10 @@ import requests.adapters
 import urllib3.connection
 import urllib3.connectionpool
 
+from ..cancel import on_stop
 from ..errors import TimeoutException
 
-__all__ = ["Watchdog", "WatchedAdapter", "watched", "time_left"]
+__all__ = ["Watchdog", "WatchedAdapter", "watched", "time_left", "connect_limit"]
 
 
 class _Deadlines:
@@ -150,10 +157,27 @@ def watched(timeout: float | None) -> Iterator[Watchdog]:
     watch = Watchdog(time.monotonic() + timeout if timeout else None)
     _attempt_watch.current = watch
     try:
-        yield watch
+        with on_stop(watch.fire):  # a stopped run ends the attempt as its deadline would
+            yield watch
     finally:
         _attempt_watch.current = None
         watch.finish()
+
+
+_connect_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "psopenai_connect_limit", default=None
+)
+
+
+@contextlib.contextmanager
+def connect_limit(seconds: float | None) -> Iterator[None]:
+    """Within the body, making a new connection may take at most ``seconds`` (None: only the
+    attempt's deadline limits it).  A kept-alive connection needs none."""
+    token = _connect_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _connect_limit.reset(token)
 
 
 def time_left(deadline: float | None) -> float | None:
@@ -173,6 +197,11 @@ class _WatchedConnection(urllib3.connection.HTTPConnection):
 
     def connect(self) -> None:
         self._report()
+        limit = _connect_limit.get()
+        # urllib3 sets this to the connect timeout before connecting and to the read timeout
+        # after, so lowering it here bounds the connect alone.
+        if limit is not None and (not isinstance(self.timeout, (int, float)) or self.timeout > limit):
+            self.timeout = limit
         super().connect()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
