@@ -22,7 +22,7 @@ from ..masking import mask_organization
 from ..parameters import Command, settings_parameters
 from ..scrub import scrub
 from ..secret import Secret
-from ..transport import Exchange, RequestOptions, Transport, connect_limit, encode_path
+from ..transport import ChunkStream, Exchange, RequestOptions, Transport, connect_limit, encode_path
 from .common import Invocation, prepare_invocation
 from .paging import json_kind as _json_kind
 
@@ -37,6 +37,7 @@ __all__ = [
     "update",
     "delete",
     "create",
+    "create_stream",
     "list_page",
     "messages_page",
     "DIALECT_BASE_URL",
@@ -226,6 +227,32 @@ def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | 
     return check_object(
         invocation.request("POST", "chat/completions", body=body, timeout_override=timeout),
         "a chat.completion",
+    )
+
+
+def create_stream(
+    invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None
+) -> ChunkStream:
+    """``POST /chat/completions`` streamed: the body as given, with ``"stream": true`` (set in
+    its place when the body has the key, added last when not), answered by server-sent events.
+
+    Returns once the answer's head has come: a closable iterator of the chunk objects
+    (``chat.completion.chunk``) as sent, scrubbed of every secret in play (see
+    :class:`~psopenai_py.transport.ChunkStream`: closing it, a ``with`` block or the end of a
+    ``for`` loop over it releases the connection).  Up to the head it is a request like
+    :func:`create`: the same checks, settings, retries and exceptions.  ``timeout`` replaces
+    TimeoutSec: it limits connecting and the head, then each wait for the next line of the stream.
+    """
+    _check_texts(body, "body")
+    streamed = {**body, "stream": True}
+    return invocation.transport.stream(
+        invocation.settings,
+        "POST",
+        "chat/completions",
+        body=streamed,
+        options=invocation.options,
+        timeout_override=timeout,
+        policy=invocation.policy,
     )
 
 

@@ -5,7 +5,9 @@ Every read waits at most the idle timeout and never past the current deadline
 (:class:`_DeadlineReader`), so a client dripping one byte at a time cannot hold a thread for long;
 every malformed request is answered with a JSON error in the API's shape and logged as one line.
 An API request goes through :meth:`Handler._answer_api`: recorded (:class:`RecordedRequest`),
-delayed by the latency, answered by the next matching fault if there is one, else by the routes.
+delayed by the latency, answered by the next matching fault if there is one, else by the routes;
+a streamed create is sent as server-sent events as it is made (:meth:`Handler._send_stream`),
+where a fault may delay, cut off or spoil it part-way.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from . import control, routes
+from . import control, routes, streaming
+from .faults import Fault
 from .protocol import CONTROL_PREFIX, ApiError, error_body, loggable, peer
 
 if TYPE_CHECKING:
     from .server import EmulatorServer
 
-__all__ = ["Answer", "Handler", "RecordedRequest"]
+__all__ = ["Answer", "StreamAnswer", "Handler", "RecordedRequest"]
 
 log = logging.getLogger("psopenai_py.emulator")
 
@@ -75,6 +78,15 @@ class Answer(NamedTuple):
     def json(cls, status: int, value: Any) -> Answer:
         """A JSON answer; non-ASCII text is sent as UTF-8, as the API sends it."""
         return cls(status, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class StreamAnswer:
+    """A streamed answer: its chunks, sent as events as they are made, and the fault (if any)
+    that spoils it part-way."""
+
+    streamed: streaming.Streamed
+    fault: Fault | None = None
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -275,7 +287,7 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.limits.idle_timeout)
         parts = urlsplit(self.path)
         started = time.perf_counter()
-        answer: Answer | None
+        answer: Answer | StreamAnswer | None
         try:
             if parts.path.startswith(CONTROL_PREFIX):
                 action = parts.path[len(CONTROL_PREFIX) :]
@@ -300,10 +312,12 @@ class Handler(BaseHTTPRequestHandler):
                 loggable(self.requestline),
             )
             answer = Answer.json(500, error_body("The emulator failed on this request.", "server_error"))
-        if answer is not None:
+        if isinstance(answer, StreamAnswer):
+            self._send_stream(answer, started)
+        elif answer is not None:
             self._send(answer, started)
 
-    def _answer_api(self, path: str, query: str, body: bytes) -> Answer | None:
+    def _answer_api(self, path: str, query: str, body: bytes) -> Answer | StreamAnswer | None:
         """An API request, in order: recorded, delayed by the latency, answered by the next
         matching fault if there is one, else by the routes.  None: a fault dropped the
         connection, and there is nobody to answer."""
@@ -334,7 +348,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault.status is not None:
                 payload, content_type = fault.payload()
                 return Answer(fault.status, payload, content_type, fault.headers)
-        return Answer.json(200, routes.answer(server, self.command, path, query, self.headers, body))
+        result = routes.answer(server, self.command, path, query, self.headers, body)
+        if isinstance(result, streaming.Streamed):
+            return StreamAnswer(result, fault)
+        return Answer.json(200, result)
 
     def _send(self, answer: Answer, started: float) -> None:
         self._answered = True
@@ -351,3 +368,64 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(answer.payload)
+
+    def _send_stream(self, answer: StreamAnswer, started: float) -> None:
+        """A streamed answer: ``200 text/event-stream``, one event per chunk, each written (and
+        so flushed) as it is made, then ``data: [DONE]``.  Chunked on HTTP/1.1, so the
+        connection stays usable; an HTTP/1.0 client reads to the end of the connection."""
+        self._answered = True
+        fault = answer.fault
+        delay = _count(fault.chunk_delay_ms if fault else None) or 0
+        drop_after = _count(fault.drop_after_chunks if fault else None)
+        error_after = _count(fault.error_after_chunks if fault else None)
+        chunked = self.request_version == "HTTP/1.1"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("x-request-id", "req_" + secrets.token_hex(16))
+        self.send_header("openai-processing-ms", str(int((time.perf_counter() - started) * 1000)))
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.close_connection = True
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        items = streaming.chunks(answer.streamed)
+        # Spoilt after this many chunks (the first of the two faults, when both are given).
+        cut = min((n for n in (drop_after, error_after) if n is not None), default=len(items))
+        try:
+            self.end_headers()
+            for index, item in enumerate(items[:cut]):
+                if index and delay:
+                    time.sleep(delay / 1000.0)
+                self._write_event(streaming.event(item), chunked)
+            if cut == drop_after:
+                self._drop()
+                return
+            if cut == error_after:
+                message = "The emulator was told to fail this stream."
+                self._write_event(streaming.error_event(message, code="injected"), chunked)
+            else:
+                self._write_event(streaming.DONE_EVENT, chunked)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True  # the client went away mid-stream: nobody to tell
+
+    def _write_event(self, data: bytes, chunked: bool) -> None:
+        """One event, written whole (in one chunk of the chunked encoding)."""
+        if chunked:
+            data = f"{len(data):x}\r\n".encode("ascii") + data + b"\r\n"
+        self.wfile.write(data)
+
+    def _drop(self) -> None:
+        """Cut the connection off mid-answer, without ending the body."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _count(value: Any) -> int | None:
+    """A fault's count or milliseconds: a whole number from 0, else not set."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None

@@ -20,6 +20,12 @@ class Fault:
     ``delay_ms`` waits first (then answers normally when no status is set); ``drop`` closes the
     connection without answering.  ``times`` is how many requests the fault applies to, and
     ``method``/``path_contains`` restrict which requests match.
+
+    A streamed answer (``stream: true``) answered normally can be spoilt part-way:
+    ``chunk_delay_ms`` waits before each chunk after the first, ``drop_after_chunks`` closes the
+    connection after that many chunks (the body never ends), ``error_after_chunks`` sends an
+    error event after that many chunks and ends the body without ``[DONE]``.  Other answers
+    ignore them.
     """
 
     status: int | None = None
@@ -31,6 +37,9 @@ class Fault:
     times: int = 1
     method: str | None = None
     path_contains: str | None = None
+    chunk_delay_ms: int = 0
+    drop_after_chunks: int | None = None
+    error_after_chunks: int | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request with that method and path."""

@@ -3,6 +3,8 @@
 Each also without the ``/v1`` prefix, and under Azure's ``/openai/v1``:
 
 - ``POST /v1/chat/completions``: create (stored when ``store`` is true), with a canned reply;
+  with ``stream: true`` the answer is a :class:`~.streaming.Streamed` that the connection sends
+  as server-sent events (``stream_options``: ``include_usage``, ``include_obfuscation``);
 - ``GET /v1/chat/completions``: list (``model``, ``metadata[k]=v``, ``after``, ``limit``, ``order``);
 - ``GET | POST | DELETE /v1/chat/completions/{id}``: get, update metadata, delete;
 - ``GET /v1/chat/completions/{id}/messages``: the stored messages, paged.
@@ -19,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .protocol import CONTROL_PREFIX, ApiError, bad_request, json_object, mask_key
 from .store import CompletionStore, StoreFull, page
+from .streaming import Streamed
 
 if TYPE_CHECKING:
     from .server import EmulatorServer
@@ -31,7 +34,8 @@ _METADATA_MAX_VALUE = 512
 
 
 def answer(server: EmulatorServer, method: str, path: str, query: str, headers: Message, body: bytes) -> Any:
-    """The API's answer to one request: the JSON value of a 200, or :class:`ApiError`."""
+    """The API's answer to one request: the JSON value of a 200, a :class:`~.streaming.Streamed`
+    completion for a streamed create, or :class:`ApiError`."""
     for prefix in ("/openai/v1", "/v1"):
         if path.startswith(prefix + "/"):
             path = path[len(prefix) :]
@@ -100,7 +104,7 @@ def _missing(param: str) -> ApiError:
     return bad_request(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
 
 
-def _create(store: CompletionStore, body: dict[str, Any]) -> dict[str, Any]:
+def _create(store: CompletionStore, body: dict[str, Any]) -> dict[str, Any] | Streamed:
     model = body.get("model")
     messages = body.get("messages")
     if not isinstance(model, str) or not model:
@@ -108,12 +112,70 @@ def _create(store: CompletionStore, body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(messages, list) or not messages:
         raise _missing("messages")
     metadata = check_metadata(body, required=False)
+    streamed = _stream_options(body)  # checked before anything is stored
     try:
-        return store.create(
+        completion = store.create(
             model=model, messages=messages, metadata=metadata, store=body.get("store") is True
         )
     except StoreFull as exc:
         raise store_full(exc) from None
+    if streamed is None:
+        return completion
+    return Streamed(completion, **streamed)
+
+
+def _stream_options(body: dict[str, Any]) -> dict[str, bool] | None:
+    """``stream`` and ``stream_options`` as the API checks them: None when not streamed, else
+    the options (``include_usage``, ``include_obfuscation``)."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise bad_request(
+            f"Invalid type for 'stream': expected a boolean, but got {_json_name(stream)} instead.",
+            "stream",
+            "invalid_type",
+        )
+    options = body.get("stream_options")
+    if options is None:
+        return {} if stream else None
+    if not stream:
+        raise bad_request(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+            "invalid_value",
+        )
+    if not isinstance(options, dict):
+        raise bad_request(
+            f"Invalid type for 'stream_options': expected an object, but got {_json_name(options)} instead.",
+            "stream_options",
+            "invalid_type",
+        )
+    chosen: dict[str, bool] = {}
+    for key in ("include_usage", "include_obfuscation"):
+        value = options.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise bad_request(
+                f"Invalid type for 'stream_options.{key}': expected a boolean, but got "
+                f"{_json_name(value)} instead.",
+                f"stream_options.{key}",
+                "invalid_type",
+            )
+        chosen[key] = value
+    return chosen
+
+
+def _json_name(value: Any) -> str:
+    """The JSON type of a parsed value, as the API names it in its messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
 
 
 def _list(store: CompletionStore, params: list[tuple[str, str]]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ Three parts, each a module of its own:
 - :mod:`.deadlines`: one TimeoutSec for the whole of an attempt, however slowly a server or
   proxy drips its answer;
 - :mod:`.session`: the :class:`Transport` (one pooled session, the retry loop, what an answer
-  becomes), with :mod:`.pacing` deciding when each attempt may start.
+  becomes), with :mod:`.pacing` deciding when each attempt may start;
+- :mod:`.stream`: a streamed answer (server-sent events, parsed by the pure :mod:`.sse`) read as
+  it comes, a :class:`ChunkStream`.
 
 These are the only modules of the package that import ``requests`` and ``urllib3`` (the package's
 import stays light: commands load the transport on first use).  The names below are the
@@ -22,6 +24,7 @@ from requests import Response as HTTPResponse
 
 from .deadlines import connect_limit
 from .session import USER_AGENT, Exchange, Transport, default_transport, set_default_transport
+from .stream import ChunkStream
 from .wire import (
     RequestOptions,
     build_headers,
@@ -36,6 +39,7 @@ from .wire import (
 __all__ = [
     "Transport",
     "Exchange",
+    "ChunkStream",
     "RequestOptions",
     "default_transport",
     "set_default_transport",

@@ -110,12 +110,34 @@ class Watchdog:
             self._shut(connection)
 
     def fire(self) -> None:
-        """The deadline has passed: shut the attempt's connection down, unless it finished."""
+        """The deadline has passed: shut the attempt's connection down, unless it finished (or
+        the deadline was postponed meanwhile: then it is watched again, until the new one)."""
         with self._lock:
             if self._done:
                 return
-            self.fired = True
+            deadline = self.deadline
+            later = deadline is not None and deadline > time.monotonic()
+            if not later:
+                self.fired = True
             connection = self._connection
+        if later:
+            assert deadline is not None
+            _deadlines.watch(deadline, self)
+        elif connection is not None:
+            self._shut(connection)
+
+    def postpone(self, seconds: float) -> None:
+        """Move the deadline to ``seconds`` from now: an idle limit, given again at each sign of
+        progress.  Only a watchdog made with a deadline can be postponed."""
+        if self.deadline is not None:
+            # One write: the timer thread, finding the old deadline passed, watches the new one.
+            self.deadline = time.monotonic() + seconds
+
+    def shut(self) -> None:
+        """Shut the attempt's connection down now, whatever the deadline (the run was stopped);
+        ``fired`` stays as it is."""
+        with self._lock:
+            connection = None if self._done else self._connection
         if connection is not None:
             self._shut(connection)
 
@@ -130,6 +152,9 @@ class Watchdog:
         """Stop watching; False when the deadline had already struck."""
         with self._lock:
             self._done = True
+            # Let go of the connection: the timer thread keeps a finished watchdog until its
+            # deadline comes up, and a pool closed meanwhile would otherwise leave its socket open.
+            self._connection = None
         return not self.fired
 
     @property

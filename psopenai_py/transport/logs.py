@@ -19,13 +19,15 @@ DEBUG_BODY_LIMIT = 32768
 """The longest body text a DEBUG line shows; the rest is cut with a marker."""
 
 
-def log_request(settings: Settings, prepared: requests.PreparedRequest) -> None:
-    """-Verbose: the request's method and URL; -Debug: its headers (credentials masked) and body."""
+def log_request(settings: Settings, prepared: requests.PreparedRequest, *, streaming: bool = False) -> None:
+    """-Verbose: the request's method and URL (and ``Streaming = True`` for a stream, as the
+    original says it); -Debug: its headers (credentials masked) and body."""
     debug = log.isEnabledFor(logging.DEBUG)
     if not (debug or log.isEnabledFor(logging.INFO)):  # -Debug alone shows the debug lines
         return
     log.info("Request to %s API", settings.service)
-    log.info("%s", settings.redact(f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}"))
+    line = f"Method = {str(prepared.method).capitalize()}, Path = {prepared.url}"
+    log.info("%s", settings.redact(line + (", Streaming = True" if streaming else "")))
     if debug:
         shown = masked_headers(prepared.headers)
         log.debug(
@@ -39,8 +41,9 @@ def log_request(settings: Settings, prepared: requests.PreparedRequest) -> None:
             log.debug("%s", settings.redact("Post body: " + _truncate(body)))
 
 
-def log_response(settings: Settings, response: requests.Response) -> None:
-    """-Verbose: the answer's status and request id; -Debug: its headers and body."""
+def log_response(settings: Settings, response: requests.Response, *, streamed: bool = False) -> None:
+    """-Verbose: the answer's status and request id; -Debug: its headers and body (a streamed
+    answer's body is not read here: its events are logged one by one as they come)."""
     debug = log.isEnabledFor(logging.DEBUG)
     if not (debug or log.isEnabledFor(logging.INFO)):
         return
@@ -53,6 +56,8 @@ def log_response(settings: Settings, response: requests.Response) -> None:
     )
     if debug:
         log.debug("%s", settings.redact(f"API response header: {dict(response.headers)}"))
+        if streamed:
+            return
         text = response.content[: DEBUG_BODY_LIMIT * 4].decode("utf-8", "replace")
         log.debug("%s", settings.redact("API response body: " + _truncate(text)))
 

@@ -2,9 +2,10 @@
 
 A call is built from the wire format (:mod:`.wire`), paced (:mod:`.pacing`), sent one attempt at
 a time under a whole-attempt deadline (:mod:`.deadlines`) and retried by the caller's retry policy
-(:mod:`psopenai_py.retry`: PSOpenAI's by default, the SDK's for the API-shaped dialects).  This
-is the only place the API key leaves its :class:`~psopenai_py.secret.Secret`, and the only place
-a response becomes an exception (through :func:`psopenai_py.errors.exception_from_response`).
+(:mod:`psopenai_py.retry`: PSOpenAI's by default, the SDK's for the API-shaped dialects); a
+streamed answer is read by :mod:`.stream`, over the same loop.  This is the only place the API
+key leaves its :class:`~psopenai_py.secret.Secret`, and the only place a response becomes an
+exception (through :func:`psopenai_py.errors.exception_from_response`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -51,6 +52,9 @@ from .wire import (
     user_agent,
 )
 
+if TYPE_CHECKING:
+    from .stream import ChunkStream
+
 __all__ = ["Transport", "Exchange", "USER_AGENT", "default_transport", "set_default_transport"]
 
 install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
@@ -58,6 +62,7 @@ install_log_filter()  # records of this package, requests and urllib3 are scrubb
 USER_AGENT = user_agent(f"python-requests/{requests.__version__}")
 _POOL_SIZE = 64  # the highest ThrottleLimit
 _NO_OPTIONS = RequestOptions()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -88,14 +93,16 @@ class Transport:
     """One pooled, thread-safe ``requests.Session`` and the retry loop around it.
 
     A call is built (:meth:`prepare`), sent one attempt at a time (:meth:`send_once`, each under
-    its own TimeoutSec deadline) and retried (:meth:`request`).  ``sleep``, ``random`` and
+    its own TimeoutSec deadline) and retried (:meth:`request`, :meth:`retrying`); a streamed
+    answer is opened by :meth:`stream`.  ``sleep``, ``random`` and
     ``clock`` are injectable so retry delays can be checked exactly; ``pacing`` decides when an
     attempt may start (by default :class:`~psopenai_py.transport.pacing.SharedPause`).
     """
 
     max_body_bytes = 64 * 1024 * 1024
-    """The largest response body read; a longer one is an InvalidResponseException (no API
-    answer comes near it, and a hostile server could otherwise fill the memory)."""
+    """The largest response body read, and the largest event of a stream; a longer one is an
+    InvalidResponseException (no API answer comes near it, and a hostile server could otherwise
+    fill the memory)."""
 
     _CHUNK = 65536
 
@@ -222,15 +229,67 @@ class Transport:
         """:meth:`request`, returning the answer's :class:`Exchange` rather than its object alone."""
         prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
+        attempts = 0
+
+        def attempt() -> requests.Response:
+            nonlocal attempts
+            attempts += 1
+            return self._answer(settings, prepared, timeout)
+
+        return self.retrying(
+            settings,
+            prepared,
+            attempt,
+            lambda response: Exchange(self._content(settings, response), response, attempts - 1),
+            policy=policy,
+        )
+
+    def stream(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = _NO_OPTIONS,
+        timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
+    ) -> ChunkStream:
+        """Send one API request whose answer is a stream of server-sent events; return the
+        closable iterator of its chunks (see :mod:`.stream`) once the answer's head has come.
+
+        Built, paced and retried as :meth:`request` (an error status before the stream is the
+        usual exception); ``timeout_override`` replaces TimeoutSec for this request.
+        """
+        from .stream import open_stream  # here: that module builds on this one
+
+        return open_stream(
+            self, settings, method, path, body=body, options=options, timeout=timeout_override, policy=policy
+        )
+
+    def retrying(
+        self,
+        settings: Settings,
+        prepared: requests.PreparedRequest,
+        attempt: Callable[[], requests.Response],
+        finish: Callable[[requests.Response], _T],
+        *,
+        policy: RetryPolicy = PSOPENAI,
+    ) -> _T:
+        """The retry loop: each ``attempt`` paced, its answer told to the pacing, then handed to
+        ``finish``; an :class:`~psopenai_py.errors.APIRequestException` from either is retried
+        as ``policy`` and the settings allow, after a wait a stopped run cuts short.  Whatever
+        ends the loop, the key is taken out of ``prepared`` first (the request travels on with
+        the response or the exception; nothing is sent again)."""
         key = pacing_key(settings, str(prepared.url))
         retries = 0
         try:
             while True:
                 self.pacing.wait_turn(key, retry=retries > 0)
                 try:
-                    response = self._answer(settings, prepared, timeout)
+                    response = attempt()
                     self.pacing.answered(key, response.status_code, response.headers)
-                    return Exchange(self._content(settings, response), response, retries)
+                    return finish(response)
                 except APIRequestException as error:
                     delay = self._retry_delay(settings, error, retries, policy)
                     if delay is None:
@@ -337,40 +396,51 @@ class Transport:
         at a time (each read in time, the whole never) is cut off too.  The response comes back
         with its connection released and its body not yet settled (see :func:`_settle`).
         """
+        with watched(timeout) as watch:
+            response = self.send_head(prepared, watch)
+            body = self.receive_body(response, watch)
+        return response, body
+
+    def send_head(self, prepared: requests.PreparedRequest, watch: Watchdog) -> requests.Response:
+        """Send ``prepared`` and wait for the answer's status line and headers, within ``watch``'s
+        deadline; the body is left unread.  Transport failures are raised typed."""
         url = str(prepared.url)
         proxies, verify = _environment_for(*urlsplit(url)[:2])
-        with watched(timeout) as watch:
-            try:
-                # Through the adapter rather than Session.send: no redirect is worked out (its
-                # next request would be a copy of ours, key included) and no cookie jar is read.
-                adapter = self.session.get_adapter(url)
-                response = adapter.send(
-                    prepared, stream=True, timeout=watch.time_left(), verify=verify, proxies=dict(proxies)
-                )
-            except requests.Timeout:
+        try:
+            # Through the adapter rather than Session.send: no redirect is worked out (its
+            # next request would be a copy of ours, key included) and no cookie jar is read.
+            adapter = self.session.get_adapter(url)
+            return adapter.send(
+                prepared, stream=True, timeout=watch.time_left(), verify=verify, proxies=dict(proxies)
+            )
+        except requests.Timeout:
+            raise TimeoutException() from None
+        except requests.RequestException as exc:
+            if watch.fired:
                 raise TimeoutException() from None
-            except requests.RequestException as exc:
-                if watch.fired:
-                    raise TimeoutException() from None
-                raise _connection_error(exc) from None
-            try:
-                body = self._read_body(response, watch)
-            except APIConnectionException:
-                _discard(response)
-                if watch.fired:
-                    raise TimeoutException() from None
-                raise
-            except BaseException:
-                _discard(response)
-                raise
-            if not watch.finish():
-                # The deadline struck after the last byte: the connection is shut, not reusable.
-                _discard(response)
-                raise TimeoutException()
+            raise _connection_error(exc) from None
+
+    def receive_body(self, response: requests.Response, watch: Watchdog) -> bytes:
+        """The whole body of a response :meth:`send_head` returned, read within ``watch``'s
+        deadline; the connection is then back in the pool (or dropped, on a failure)."""
+        try:
+            body = self._read_body(response, watch)
+        except APIConnectionException:
+            _discard(response)
+            if watch.fired:
+                raise TimeoutException() from None
+            raise
+        except BaseException:
+            _discard(response)
+            raise
+        if not watch.finish():
+            # The deadline struck after the last byte: the connection is shut, not reusable.
+            _discard(response)
+            raise TimeoutException()
         response.raw.release_conn()
         # The raw stream keeps the headers as received (a server may echo a key there).
         response.raw = None
-        return response, body
+        return body
 
     def _read_body(self, response: requests.Response, watch: Watchdog) -> bytes:
         """The whole (decoded) body, each socket read limited to the time left."""
