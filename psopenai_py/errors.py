@@ -512,4 +512,12 @@ def sdk_exception(error: APIRequestException) -> APIError:
         return failed
     if error.response is not None and error.status_code is not None and error.status_code >= 400:
         return sdk_status_error(error.response)
+    said = error.content.get("error") if isinstance(error.content, Mapping) else None
+    if error.status_code is None and said:
+        # An error the server sent inside a successful stream: the SDK's message is the error's
+        # own, its body the error member.
+        message = said.get("message") if isinstance(said, Mapping) else None
+        if not isinstance(message, str) or not message:
+            message = "An error occurred during streaming"
+        return APIError(message, error.request, body=said)
     return APIError(error.message, error.request, body=None)

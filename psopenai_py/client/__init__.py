@@ -53,6 +53,7 @@ from ._options import (
 from ._pages import AsyncCursorPage, AsyncPaginator, PageInfo, SyncCursorPage
 from ._resources import AsyncCompletions, AsyncMessages, Completions, Messages
 from ._response import APIResponse, AsyncAPIResponse, LegacyAPIResponse
+from ._streaming import AsyncStream, Stream
 
 __all__ = [
     "OpenAI",
@@ -70,6 +71,8 @@ __all__ = [
     "LegacyAPIResponse",
     "APIResponse",
     "AsyncAPIResponse",
+    "Stream",
+    "AsyncStream",
     "Timeout",
     "NotGiven",
     "NOT_GIVEN",

@@ -49,6 +49,7 @@ from ._models import BaseModel
 from ._options import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NotGiven, Timeout, is_given, not_given
 from ._pages import AsyncCursorPage, PageWalk, SyncCursorPage
 from ._response import APIResponse, AsyncAPIResponse, LegacyAPIResponse, response_mode
+from ._streaming import AsyncStream, Stream
 
 __all__ = ["OpenAI", "AsyncOpenAI", "Call"]
 
@@ -77,6 +78,8 @@ class Call:
     timeout: Any = not_given
     model: type[BaseModel] | None = None
     page: type[BaseModel] | None = None
+    stream: bool = False
+    """A streamed create: ``model`` is the chunk's type, the answer a stream of them."""
 
 
 class _Pool:
@@ -239,6 +242,14 @@ class _ClientBase:
         if self._pool.closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         invocation, attempt, connect, pairs = self._prepare(call, call.query if query is None else query)
+        if call.stream:
+            assert call.body is not None
+            body = call.body
+            chunks = self._guarded(
+                lambda: stored.create_stream(invocation, body, timeout=attempt, connect_timeout=connect)
+            )
+            # The stream's head is the answer; its retries are not counted (the stream's own loop).
+            return Exchange(chunks, chunks.http_response, 0)
         return self._guarded(
             lambda: stored.exchange(
                 invocation,
@@ -276,6 +287,8 @@ class _ClientBase:
         """Run one request of the core; every failure as the SDK's exception, scrubbed."""
         try:
             return send()
+        except StopIteration:  # the end of a stream, not a failure
+            raise
         except APIRequestException as exc:
             raise self._scrubbed(sdk_exception(exc)) from self._scrubbed(exc)
         except PSOpenAIError as exc:
@@ -311,11 +324,22 @@ class _ClientBase:
         body = exchange.content if exchange is not None else None
         return self._scrubbed(APIResponseValidationError(response, body, message=problem.message))
 
-    def _deliver(self, call: Call, exchange: Exchange, runner: Any, *, is_async: bool) -> Any:
+    def _deliver(
+        self,
+        call: Call,
+        exchange: Exchange,
+        runner: Any,
+        *,
+        is_async: bool,
+        signal: cancel.StopSignal | None = None,
+    ) -> Any:
         """The answer as the call's way of returning asks: its result, a raw response, or a
         streamed one."""
 
         def parse(answer: Exchange) -> Any:
+            if call.stream:
+                assert call.model is not None
+                return self._stream(answer.content, call.model, signal)
             if call.page is not None:
                 walk = PageWalk(call.query, lambda q: self._exchange(call, q), self._refuse_page)
                 page, first = walk.first(answer)
@@ -327,10 +351,19 @@ class _ClientBase:
 
         mode = response_mode()
         if mode == "raw":
-            return LegacyAPIResponse(exchange, parse)
+            return LegacyAPIResponse(exchange, parse, streamed=call.stream)
         if mode == "streaming":
-            return AsyncAPIResponse(exchange, parse) if is_async else APIResponse(exchange, parse)
+            streamed = call.stream
+            return (
+                AsyncAPIResponse(exchange, parse, streamed)
+                if is_async
+                else APIResponse(exchange, parse, streamed)
+            )
         return parse(exchange)
+
+    def _stream(self, chunks: Any, chunk_type: type[BaseModel], signal: cancel.StopSignal | None) -> Any:
+        """The stream a streamed create returns (each client its own kind)."""
+        raise NotImplementedError
 
 
 _E = TypeVar("_E", bound=BaseException)
@@ -397,6 +430,11 @@ class OpenAI(_ClientBase):
     def _run(self, call: Call) -> Any:
         """Make ``call`` and return what its way of returning asks for."""
         return self._deliver(call, self._exchange(call), _now, is_async=False)
+
+    def _stream(
+        self, chunks: Any, chunk_type: type[BaseModel], signal: cancel.StopSignal | None
+    ) -> Stream[Any]:
+        return Stream(chunks, chunk_type, self._guarded)
 
     def close(self) -> None:
         """Close the client's connections; it (and its copies) cannot send afterwards."""
@@ -488,14 +526,23 @@ class AsyncOpenAI(_ClientBase):
 
     async def _run(self, call: Call) -> Any:
         """Make ``call`` in a worker thread and return what its way of returning asks for."""
-        exchange = await self._in_thread(lambda: self._exchange(call))
-        return self._deliver(call, exchange, self._in_thread, is_async=True)
-
-    async def _in_thread(self, work: Callable[[], _T]) -> _T:
-        """Run ``work`` (blocking) in a worker thread.  If the awaiting task is cancelled, the
-        worker is stopped (its waits end, its connection is shut) and waited for before the
-        cancellation goes on, so no thread is left running a request nobody awaits."""
+        # A stream keeps the signal of its opening: a task cancelled while reading it stops it.
         signal = cancel.StopSignal()
+        exchange = await self._in_thread(lambda: self._exchange(call), signal)
+        return self._deliver(call, exchange, self._in_thread, is_async=True, signal=signal)
+
+    def _stream(
+        self, chunks: Any, chunk_type: type[BaseModel], signal: cancel.StopSignal | None
+    ) -> AsyncStream[Any]:
+        assert signal is not None
+        return AsyncStream(chunks, chunk_type, self._guarded, self._in_thread, signal)
+
+    async def _in_thread(self, work: Callable[[], _T], signal: cancel.StopSignal | None = None) -> _T:
+        """Run ``work`` (blocking) in a worker thread, under ``signal`` (a new one by default).
+        If the awaiting task is cancelled, the worker is stopped (its waits end, its connection
+        is shut) and waited for before the cancellation goes on, so no thread is left running a
+        request nobody awaits."""
+        signal = signal or cancel.StopSignal()
 
         def in_scope() -> _T:
             with cancel.scope(signal):

@@ -20,7 +20,8 @@ from ._response import (
     to_raw_response_wrapper,
     to_streamed_response_wrapper,
 )
-from .types import ChatCompletion, ChatCompletionDeleted, ChatCompletionStoreMessage
+from ._streaming import AsyncStream, Stream
+from .types import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted, ChatCompletionStoreMessage
 
 if TYPE_CHECKING:
     from ._client import AsyncOpenAI, OpenAI
@@ -93,14 +94,12 @@ def _create_call(messages: Any, model: Any, optional: dict[str, Any], options: d
     given = {name: value for name, value in optional.items() if is_given(value)}
     if "metadata" in given:
         given["metadata"] = check_metadata(given["metadata"])
-    if given.get("stream") is True:
-        raise ParameterBindingError(
-            "stream", "`stream=True` is not supported by this client yet; call create() without it."
-        )
     body: dict[str, Any] = {"model": checked_model}
     body.update((name, given.pop(name)) for name in _CREATE_FIRST if name in given)
     body["messages"] = checked_messages
     body.update((name, given[name]) for name in sorted(given))
+    if body.get("stream") is True:
+        return Call("POST", "chat/completions", body=body, model=ChatCompletionChunk, stream=True, **options)
     return Call("POST", "chat/completions", body=body, model=ChatCompletion, **options)
 
 
@@ -220,17 +219,20 @@ class Completions:
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = not_given,
-    ) -> ChatCompletion:
-        """Create a chat completion (``store=True`` keeps it).  Keywords as the SDK's; a keyword
-        left out is not sent, one given None is sent as null, and the ones this package does not
-        check itself (``tools``, ``response_format``, ...) go as given, for the API to judge."""
+    ) -> ChatCompletion | Stream[ChatCompletionChunk]:
+        """Create a chat completion (``store=True`` keeps it); with ``stream=True``, a
+        :class:`~psopenai_py.client.Stream` of its chunks as they come.  Keywords as the SDK's; a
+        keyword left out is not sent, one given None is sent as null, and the ones this package
+        does not check itself (``tools``, ``response_format``, ...) go as given, for the API to
+        judge."""
         optional = dict(locals())
         for name in ("self", "messages", "model", "extra_headers", "extra_query", "extra_body", "timeout"):
             optional.pop(name)
         call = _create_call(
             messages, model, optional, _options(extra_headers, extra_query, extra_body, timeout)
         )
-        return cast(ChatCompletion, self._client._run(call))
+        result: ChatCompletion | Stream[ChatCompletionChunk] = self._client._run(call)
+        return result
 
     def retrieve(
         self,
@@ -419,15 +421,17 @@ class AsyncCompletions:
         extra_query: Query | None = None,
         extra_body: Body | None = None,
         timeout: TimeoutArg = not_given,
-    ) -> ChatCompletion:
-        """As :meth:`Completions.create`, awaited."""
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+        """As :meth:`Completions.create`, awaited (with ``stream=True``, an
+        :class:`~psopenai_py.client.AsyncStream` to ``async for`` over)."""
         optional = dict(locals())
         for name in ("self", "messages", "model", "extra_headers", "extra_query", "extra_body", "timeout"):
             optional.pop(name)
         call = _create_call(
             messages, model, optional, _options(extra_headers, extra_query, extra_body, timeout)
         )
-        return cast(ChatCompletion, await self._client._run(call))
+        result: ChatCompletion | AsyncStream[ChatCompletionChunk] = await self._client._run(call)
+        return result
 
     async def retrieve(
         self,

@@ -23,7 +23,7 @@ import datetime
 import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, Generic, Literal, ParamSpec, TypeVar, cast
+from typing import Any, Generic, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 from ..transport import Exchange, HTTPRequest, HTTPResponse
 from ._models import BaseModel
@@ -58,12 +58,18 @@ def response_mode() -> ResponseMode:
 
 
 class _Answer(Generic[_R]):
-    """What both response kinds show of an answer, and its parsing (cached per target type)."""
+    """What both response kinds show of an answer, and its parsing (cached per target type).
+    ``streamed``: the answer is a stream (``create(stream=True)``), its body read by the stream
+    ``parse()`` gives."""
 
-    def __init__(self, exchange: Exchange, parse: Callable[[Exchange], _R]) -> None:
+    def __init__(self, exchange: Exchange, parse: Callable[[Exchange], _R], streamed: bool = False) -> None:
         self._exchange = exchange
         self._parse = parse
         self._parsed: dict[Any, Any] = {}
+        self._streamed = streamed
+
+    def _body_of_stream(self) -> NoReturn:
+        raise TypeError("The body of a streamed answer is read through parse(), as its chunks.")
 
     @property
     def http_response(self) -> HTTPResponse:
@@ -119,6 +125,8 @@ class _Answer(Generic[_R]):
         return self._exchange.retries_taken
 
     def _parse_to(self, to: Any) -> Any:
+        if self._streamed and to is not None:
+            self._body_of_stream()
         key = to if to is not None else "__default__"
         if key not in self._parsed:
             self._parsed[key] = self._parse(self._exchange) if to is None else _parse_as(self._exchange, to)
@@ -127,6 +135,10 @@ class _Answer(Generic[_R]):
     def __repr__(self) -> str:
         reason = self._exchange.response.reason or ""
         return f"<{type(self).__name__} [{self.status_code} {reason}]>"
+
+
+def _stream_closed(exchange: Exchange) -> bool:
+    return bool(getattr(exchange.content, "closed", True))
 
 
 def _parse_as(exchange: Exchange, to: Any) -> Any:
@@ -151,17 +163,22 @@ class LegacyAPIResponse(_Answer[_R]):
 
     @property
     def is_closed(self) -> bool:
-        """True: the body was read before the response was returned."""
-        return True
+        """True: the body was read before the response was returned (for a stream: whether the
+        stream was closed)."""
+        return _stream_closed(self._exchange) if self._streamed else True
 
     @property
     def content(self) -> bytes:
         """The body."""
+        if self._streamed:
+            self._body_of_stream()
         return bytes(self._exchange.response.content)
 
     @property
     def text(self) -> str:
         """The body as text."""
+        if self._streamed:
+            self._body_of_stream()
         return str(self._exchange.response.text)
 
     def parse(self, *, to: Any = None) -> _R:
@@ -173,8 +190,8 @@ class LegacyAPIResponse(_Answer[_R]):
 
 
 class _Streamed(_Answer[_R]):
-    def __init__(self, exchange: Exchange, parse: Callable[[Exchange], _R]) -> None:
-        super().__init__(exchange, parse)
+    def __init__(self, exchange: Exchange, parse: Callable[[Exchange], _R], streamed: bool = False) -> None:
+        super().__init__(exchange, parse, streamed)
         self._closed = False
 
     @property
@@ -182,7 +199,14 @@ class _Streamed(_Answer[_R]):
         """Whether the response was closed (leaving its ``with`` block closes it)."""
         return self._closed
 
+    def _close(self) -> None:
+        self._closed = True
+        if self._streamed:
+            self._exchange.content.close()
+
     def _body(self) -> bytes:
+        if self._streamed:
+            self._body_of_stream()
         return bytes(self._exchange.response.content)
 
     def _chunks(self, chunk_size: int | None) -> Iterator[bytes]:
@@ -208,15 +232,16 @@ class APIResponse(_Streamed[_R]):
 
     def text(self) -> str:
         """The body as text."""
-        return str(self._exchange.response.text)
+        return self._body().decode(self._exchange.response.encoding or "utf-8", "replace")
 
     def json(self) -> object:
         """The body, parsed."""
         return json.loads(self._body())
 
     def close(self) -> None:
-        """Close the response (its connection is already back in the pool)."""
-        self._closed = True
+        """Close the response (a stream's connection is released; any other's is already back
+        in the pool)."""
+        self._close()
 
     def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
         """The body in pieces of ``chunk_size`` bytes (one piece without it)."""
@@ -247,15 +272,16 @@ class AsyncAPIResponse(_Streamed[_R]):
 
     async def text(self) -> str:
         """The body as text."""
-        return str(self._exchange.response.text)
+        return self._body().decode(self._exchange.response.encoding or "utf-8", "replace")
 
     async def json(self) -> object:
         """The body, parsed."""
         return json.loads(self._body())
 
     async def close(self) -> None:
-        """Close the response (its connection is already back in the pool)."""
-        self._closed = True
+        """Close the response (a stream's connection is released; any other's is already back
+        in the pool)."""
+        self._close()
 
     async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """The body in pieces of ``chunk_size`` bytes (one piece without it)."""
@@ -264,7 +290,7 @@ class AsyncAPIResponse(_Streamed[_R]):
 
     async def iter_text(self, chunk_size: int | None = None) -> AsyncIterator[str]:
         """The body as text, in pieces."""
-        text = self._exchange.response.text
+        text = self._body().decode(self._exchange.response.encoding or "utf-8", "replace")
         size = chunk_size or len(text) or 1
         for start in range(0, len(text), size):
             yield text[start : start + size]

@@ -231,7 +231,11 @@ def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | 
 
 
 def create_stream(
-    invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None
+    invocation: Invocation,
+    body: Mapping[str, Any],
+    *,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
 ) -> ChunkStream:
     """``POST /chat/completions`` streamed: the body as given, with ``"stream": true`` (set in
     its place when the body has the key, added last when not), answered by server-sent events.
@@ -241,19 +245,21 @@ def create_stream(
     :class:`~psopenai_py.transport.ChunkStream`: closing it, a ``with`` block or the end of a
     ``for`` loop over it releases the connection).  Up to the head it is a request like
     :func:`create`: the same checks, settings, retries and exceptions.  ``timeout`` replaces
-    TimeoutSec: it limits connecting and the head, then each wait for the next line of the stream.
+    TimeoutSec: it limits connecting and the head, then each wait for the next line of the stream;
+    ``connect_timeout`` limits making a new connection within it.
     """
     _check_texts(body, "body")
     streamed = {**body, "stream": True}
-    return invocation.transport.stream(
-        invocation.settings,
-        "POST",
-        "chat/completions",
-        body=streamed,
-        options=invocation.options,
-        timeout_override=timeout,
-        policy=invocation.policy,
-    )
+    with connect_limit(connect_timeout):
+        return invocation.transport.stream(
+            invocation.settings,
+            "POST",
+            "chat/completions",
+            body=streamed,
+            options=invocation.options,
+            timeout_override=timeout,
+            policy=invocation.policy,
+        )
 
 
 def list_page(

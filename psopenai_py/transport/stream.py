@@ -254,7 +254,8 @@ class ChunkStream:
     the connection: back to the pool when the body was read to its end, else shut, so no
     connection is left half-read in the pool.
 
-    ``status_code``, ``headers`` (scrubbed), ``request_id`` and ``url`` describe the answer;
+    ``status_code``, ``headers`` (scrubbed), ``request_id`` and ``url`` describe the answer, and
+    ``http_response`` is its head (the request as sent, credentials masked, as its ``request``);
     ``chunks`` counts the chunks handed out so far.
     """
 
@@ -277,6 +278,7 @@ class ChunkStream:
         self.headers: Mapping[str, str] = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
         self.url: str = response.url
+        self.http_response: requests.Response = response
         self.chunks = 0
         self._settings = settings
         self._service = settings.service
