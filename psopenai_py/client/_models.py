@@ -30,12 +30,13 @@ from __future__ import annotations
 import copy as _copy
 import json
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
-__all__ = ["BaseModel", "FieldInfo", "construct_type", "json_text"]
+__all__ = ["BaseModel", "FieldInfo", "Discriminator", "construct_type", "json_text"]
 
 _M = TypeVar("_M", bound="BaseModel")
 
@@ -99,7 +100,7 @@ class BaseModel:
     def _fields(cls) -> dict[str, FieldInfo]:
         table = cls.__dict__.get("_field_table")
         if table is None:
-            hints = typing.get_type_hints(cls)
+            hints = typing.get_type_hints(cls, include_extras=True)
             table = {}
             for name, annotation in hints.items():
                 if name.startswith("_") or get_origin(annotation) is ClassVar:
@@ -321,10 +322,21 @@ def _substitute(annotation: Any, arguments: Mapping[Any, Any]) -> Any:
     return origin[new] if origin in (list, dict) else annotation.copy_with(new)
 
 
-def _unwrap(annotation: Any) -> Any:
+class Discriminator:
+    """``Annotated[Union[...], Discriminator("type")]``: a union whose member is named by that
+    field of the data, when the data fits none of them (the SDK marks its tool calls so)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
+def _unwrap(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """The type inside ``Annotated[...]`` and the marks around it."""
+    marks: tuple[Any, ...] = ()
     while get_origin(annotation) is typing.Annotated:
+        marks += get_args(annotation)[1:]
         annotation = get_args(annotation)[0]
-    return annotation
+    return annotation, marks
 
 
 def _is_model(annotation: Any) -> bool:
@@ -332,11 +344,26 @@ def _is_model(annotation: Any) -> bool:
 
 
 def construct_type(value: Any, annotation: Any) -> Any:
-    """``value`` converted to ``annotation`` where it fits, else as it is (never an error)."""
-    annotation = _unwrap(annotation)
+    """``value`` converted to ``annotation`` where it fits, else as it is (never an error).
+
+    A union (``Optional[...]`` included) takes the value as pydantic would validate it (a
+    member it fits exactly, else one it can be converted to, as ``"5"`` to an optional integer);
+    failing that, the member its discriminator names, else the first member, loosely.
+    """
+    annotation, marks = _unwrap(annotation)
     origin = get_origin(annotation) or annotation
     if origin in (Union, types.UnionType):
-        return construct_type(value, _variant(value, get_args(annotation)))
+        valid, validated = _validate(value, annotation, strict=False)
+        if valid:
+            return validated
+        variants = get_args(annotation)
+        for mark in marks:
+            if isinstance(mark, Discriminator) and isinstance(value, Mapping):
+                tag = value.get(mark.field)
+                named = [v for v in variants if isinstance(tag, str) and tag and tag in _tags(v, mark.field)]
+                if named:
+                    return construct_type(value, named[0])
+        return construct_type(value, variants[0])
     if origin is dict:
         if not isinstance(value, Mapping):
             return value
@@ -363,74 +390,125 @@ def _is_str_mapping(value: Any) -> bool:
     return isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
 
 
-def _variant(value: Any, variants: tuple[Any, ...]) -> Any:
-    """The union member a value is built as: the first it fits exactly, else the one its
-    ``type`` names (a union of models told apart by their ``type`` field), else the first."""
-    candidates = [v for v in variants if v is not type(None)] or list(variants)
-    for variant in candidates:
-        if _fits(value, variant):
-            return variant
-    if isinstance(value, Mapping) and isinstance(value.get("type"), str):
-        for variant in candidates:
-            variant = _unwrap(variant)
-            if _is_model(variant):
-                tag = variant._fields().get("type")
-                if tag is not None and value["type"] in _literal_values(tag.annotation):
-                    return variant
-    return candidates[0]
+def _tags(variant: Any, field: str) -> tuple[Any, ...]:
+    """The values a model's ``Literal`` field allows (a discriminated union's tags)."""
+    variant, _ = _unwrap(variant)
+    declared = variant._fields().get(field) if _is_model(variant) else None
+    if declared is None:
+        return ()
+    kind, _ = _unwrap(declared.annotation)
+    return get_args(kind) if get_origin(kind) is Literal else ()
 
 
-def _literal_values(annotation: Any) -> tuple[Any, ...]:
-    annotation = _unwrap(annotation)
-    return get_args(annotation) if get_origin(annotation) is Literal else ()
+_INVALID: Any = object()
+_NOT_SCALAR: Any = object()
+_BOOL_WORDS = {
+    **dict.fromkeys(("0", "off", "f", "false", "n", "no"), False),
+    **dict.fromkeys(("1", "on", "t", "true", "y", "yes"), True),
+}
+_WHOLE_NUMBER = re.compile(r"\s*[+-]?[0-9][0-9_]*(\.0*)?\s*")
 
 
-def _fits(value: Any, annotation: Any) -> bool:
-    """Whether ``value`` is exactly of ``annotation``'s JSON shape (a model: its required fields
-    present and every declared key fitting)."""
-    annotation = _unwrap(annotation)
+def _validate(value: Any, annotation: Any, *, strict: bool) -> tuple[bool, Any]:
+    """pydantic's validation of JSON data against ``annotation``, which the SDK's loose
+    construction tries first for a union: ``(True, the value as validated)`` or ``(False, None)``.
+
+    ``strict`` takes each type exactly (an integer for a float excepted); otherwise pydantic's
+    lax conversions apply: numbers and number text to numbers, ``0``/``1`` and words such as
+    ``"yes"`` to booleans.  A union is smart: a member the value fits strictly, else the first it
+    can be converted to.  A model: its required fields present, each field valid, extra keys kept.
+    """
+    annotation, _ = _unwrap(annotation)
     origin = get_origin(annotation) or annotation
     if annotation is Any or annotation is object:
-        return True
+        return True, value
     if annotation is None or annotation is type(None):
-        return value is None
+        return value is None, None
     if origin in (Union, types.UnionType):
-        return any(_fits(value, v) for v in get_args(annotation))
+        variants = get_args(annotation)
+        for mode in (True,) if strict else (True, False):
+            for variant in variants:
+                valid, validated = _validate(value, variant, strict=mode)
+                if valid:
+                    return True, validated
+        return False, None
+    converted = _scalar(value, origin, strict)
+    if converted is not _NOT_SCALAR:
+        return (converted is not _INVALID), (None if converted is _INVALID else converted)
     if origin is Literal:
-        return value in get_args(annotation) and not (
-            isinstance(value, bool) and not any(isinstance(a, bool) for a in get_args(annotation))
-        )
-    if origin is bool:
-        return isinstance(value, bool)
-    if origin is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if origin is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if origin is str:
-        return isinstance(value, str)
+        found = any(value == a and type(value) is type(a) for a in get_args(annotation))
+        return found, value if found else None
     if origin is list:
+        if not isinstance(value, list):
+            return False, None
         args = get_args(annotation)
-        return (
-            isinstance(value, list) and all(_fits(v, args[0]) for v in value)
-            if args
-            else isinstance(value, list)
-        )
+        items = [_validate(v, args[0], strict=strict) if args else (True, v) for v in value]
+        return all(ok for ok, _ in items), [v for _, v in items]
     if origin is dict:
+        if not _is_str_mapping(value):
+            return False, None
         args = get_args(annotation)
-        if not isinstance(value, Mapping):
-            return False
-        return all(_fits(v, args[1]) for v in value.values()) if len(args) > 1 else True
+        pairs = {
+            k: _validate(v, args[1], strict=strict) if len(args) > 1 else (True, v) for k, v in value.items()
+        }
+        return all(ok for ok, _ in pairs.values()), {k: v for k, (_, v) in pairs.items()}
     if _is_model(origin):
         if not _is_str_mapping(value):
-            return False
+            return False, None
+        data = dict(value)
         for name, field in origin._fields().items():
             if name not in value:
                 if field.required:
-                    return False
-            elif not _fits(value[name], field.annotation):
-                return False
-        return True
-    return isinstance(origin, type) and isinstance(value, origin)
+                    return False, None
+                continue
+            valid, validated = _validate(value[name], field.annotation, strict=strict)
+            if not valid:
+                return False, None
+            data[name] = validated
+        return True, origin.construct(**data)
+    return False, None
+
+
+def _scalar(value: Any, kind: Any, strict: bool) -> Any:
+    """``value`` as a ``bool``/``int``/``float``/``str`` as pydantic validates one, ``_INVALID``
+    when it cannot be, or ``_NOT_SCALAR`` for any other ``kind``."""
+    if kind is str:
+        return value if isinstance(value, str) else _INVALID
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if strict:
+            return _INVALID
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        return _BOOL_WORDS.get(value.lower(), _INVALID) if isinstance(value, str) else _INVALID
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if strict:
+            return _INVALID
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float):  # a whole number within 64 bits, as pydantic takes one
+            return int(value) if value.is_integer() and -(2**63) <= value < 2**63 else _INVALID
+        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
+            digits = value.strip().replace("_", "")
+            return int(float(digits)) if "." in digits else int(digits)
+        return _INVALID
+    if kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if strict:
+            return _INVALID
+        if isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                return _INVALID
+        return _INVALID
+    return _NOT_SCALAR
 
 
 # -- dumps ----------------------------------------------------------------------------------------
@@ -466,26 +544,38 @@ class _Dump:
                 continue
             keep, inner_include, inner_exclude = _selected(name, include, exclude)
             if keep:
-                out[name] = self.value(value, inner_include, inner_exclude)
+                kind = table[name].annotation if declared else Any
+                out[name] = self.value(value, inner_include, inner_exclude, kind)
         return out
 
-    def value(self, value: Any, include: Any, exclude: Any) -> Any:
+    def value(self, value: Any, include: Any, exclude: Any, kind: Any = Any) -> Any:
+        """One value; ``kind`` is its declared type, which a JSON dump writes it as (as pydantic
+        writes ``true`` in an integer field as ``1``, and an integer in a float field as ``1.0``)."""
+        kind = _serialised_kind(value, kind)
+        origin = get_origin(kind)
         if isinstance(value, BaseModel):
             return self.model(value, include, exclude)
         if isinstance(value, (list, tuple)):
+            item_kind = get_args(kind)[0] if origin is list and get_args(kind) else Any
             items = []
             for index, item in enumerate(value):
                 keep, inner_include, inner_exclude = _selected(index, include, exclude)
                 if keep:
-                    items.append(self.value(item, inner_include, inner_exclude))
+                    items.append(self.value(item, inner_include, inner_exclude, item_kind))
             return items if self.json_mode or isinstance(value, list) else type(value)(items)
         if isinstance(value, Mapping):
+            item_kind = get_args(kind)[1] if origin is dict and len(get_args(kind)) > 1 else Any
             out = {}
             for key, item in value.items():
                 keep, inner_include, inner_exclude = _selected(key, include, exclude)
                 if keep:
-                    out[key] = self.value(item, inner_include, inner_exclude)
+                    out[key] = self.value(item, inner_include, inner_exclude, item_kind)
             return out
+        if self.json_mode and isinstance(value, (bool, int)):
+            if kind is float:
+                value = float(value)
+            elif kind is int and isinstance(value, bool):
+                value = int(value)
         if self.json_mode:
             if isinstance(value, float) and not math.isfinite(value):
                 return None  # as pydantic writes inf and nan in JSON mode
@@ -494,6 +584,19 @@ class _Dump:
                     return self.fallback(value)
                 raise TypeError(f"Unable to serialize unknown type: {type(value)!r}")
         return value
+
+
+def _serialised_kind(value: Any, kind: Any) -> Any:
+    """The declared type a value is written as: a union's member the value is of, else its
+    first member that is not None."""
+    kind, _ = _unwrap(kind)
+    if get_origin(kind) not in (Union, types.UnionType):
+        return kind
+    members = [m for m in get_args(kind) if m is not type(None)]
+    for member in members:
+        if _validate(value, member, strict=True)[0]:
+            return _serialised_kind(value, member)
+    return _serialised_kind(value, members[0]) if members else Any
 
 
 def _selected(key: Any, include: Any, exclude: Any) -> tuple[bool, Any, Any]:
@@ -551,6 +654,14 @@ def _float_text(value: float) -> str:
     return f"{mantissa}e{'+' if power >= 0 else '-'}{abs(power)}"
 
 
+def _string_text(text: str, ensure_ascii: bool) -> str:
+    """A JSON string as pydantic writes it: Python's escapes, except that DEL (U+007F) is left as
+    it is even when only ASCII is written."""
+    if not ensure_ascii or "\x7f" not in text:
+        return json.dumps(text, ensure_ascii=ensure_ascii)
+    return '"' + "\x7f".join(json.dumps(part, ensure_ascii=True)[1:-1] for part in text.split("\x7f")) + '"'
+
+
 def json_text(value: Any, *, indent: int | None = None, ensure_ascii: bool = False) -> str:
     """JSON text as pydantic writes it: compact (``{"a":1}``) or indented; floats as
     :func:`_float_text`.  Hand-written because Python's encoder writes floats its own way and
@@ -562,7 +673,7 @@ def json_text(value: Any, *, indent: int | None = None, ensure_ascii: bool = Fal
 
 def _write(value: Any, out: list[str], indent: int | None, ensure_ascii: bool, depth: int) -> None:
     if isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=ensure_ascii))
+        out.append(_string_text(value, ensure_ascii))
     elif value is None:
         out.append("null")
     elif value is True:
@@ -587,7 +698,7 @@ def _write(value: Any, out: list[str], indent: int | None, ensure_ascii: bool, d
             out.append(newline)
             if isinstance(value, Mapping):
                 key, item = item
-                out.append(json.dumps(str(key), ensure_ascii=ensure_ascii))
+                out.append(_string_text(str(key), ensure_ascii))
                 out.append(":" if indent is None else ": ")
             _write(item, out, indent, ensure_ascii, depth + 1)
         if indent is not None:

@@ -11,9 +11,9 @@ under another Python name and keeps the SDK's name for ``repr``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from ._models import BaseModel
+from ._models import BaseModel, Discriminator
 
 __all__ = [
     "ChatCompletion",
@@ -169,8 +169,8 @@ class ModerationOutputError(ModerationInputError):
 class Moderation(BaseModel):
     """The moderation of the input and the output."""
 
-    input: ModerationInputModerationResults | ModerationInputError
-    output: ModerationOutputModerationResults | ModerationOutputError
+    input: Annotated[ModerationInputModerationResults | ModerationInputError, Discriminator("type")]
+    output: Annotated[ModerationOutputModerationResults | ModerationOutputError, Discriminator("type")]
 
 
 # -- the message ----------------------------------------------------------------------------------
@@ -241,9 +241,9 @@ class ChatCompletionMessageCustomToolCall(BaseModel):
 ChatCompletionMessageToolCall = ChatCompletionMessageFunctionToolCall
 """The SDK's older name of the function tool call."""
 
-ChatCompletionMessageToolCallUnion = (
-    ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall
-)
+ChatCompletionMessageToolCallUnion = Annotated[
+    ChatCompletionMessageFunctionToolCall | ChatCompletionMessageCustomToolCall, Discriminator("type")
+]
 
 
 class ChatCompletionMessage(BaseModel):
