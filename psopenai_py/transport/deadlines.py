@@ -97,16 +97,26 @@ class Watchdog:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._done = False
+        self._stopped = False
         self.fired = False
         if deadline is not None:
             _deadlines.watch(deadline, self)
 
     def attach(self, connection: Any) -> None:
-        """The attempt now uses ``connection``: shut it at the deadline (at once if it passed)."""
+        """The attempt now uses ``connection``: shut it at the deadline (at once if it passed, or
+        if the run was stopped)."""
         with self._lock:
             self._connection = connection
-            fired = self.fired
-        if fired:
+            shut = self.fired or self._stopped
+        if shut:
+            self._shut(connection)
+
+    def stop(self) -> None:
+        """The run was stopped: shut the attempt's connection now, and any it takes later."""
+        with self._lock:
+            self._stopped = True
+            connection = None if self._done else self._connection
+        if connection is not None:
             self._shut(connection)
 
     def fire(self) -> None:
@@ -182,7 +192,7 @@ def watched(timeout: float | None) -> Iterator[Watchdog]:
     watch = Watchdog(time.monotonic() + timeout if timeout else None)
     _attempt_watch.current = watch
     try:
-        with on_stop(watch.fire):  # a stopped run ends the attempt as its deadline would
+        with on_stop(watch.stop):  # a stopped run ends the attempt at once
             yield watch
     finally:
         _attempt_watch.current = None
