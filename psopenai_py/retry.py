@@ -7,25 +7,7 @@ headers, or no answer at all) whether it is retried and after how long.  There a
 - :data:`SDK`, the official SDKs' rules, for the SDK-shaped client and the openai-CLI dialect (the
   official Python SDK and the Go SDK under the official CLI retry alike).
 
-Where they differ, side by side (``Docs/about_Migrating.md`` shows the same table):
-
-==========================  =====================================  =====================================
-                            PSOpenAI (:data:`PSOPENAI`)            the SDK (:data:`SDK`)
-==========================  =====================================  =====================================
-statuses retried            429 unless its message names quota;    408, 409, 429 and every status from
-                            500-599                                500 up
-no answer (reset, timeout)  not retried                            retried
-``x-should-retry``          ``true``/``false`` in any case         exactly ``true``/``false``; a
-                                                                   Retry-After over 120 s wins over it
-server's delay              ``retry-after-ms`` (then               ``retry-after-ms`` (then ``retry-after``
-                            ``retry-after``) as whole numbers,     as seconds, then as a date) as decimal
-                            used when in (0, 60] s                 numbers, used when in (0, 120] s; over
-                                                                   120 s: not retried at all
-backoff before retry *n*    ``2**n`` s times 0.8-1.2, at most      ``0.5 * 2**n`` s, at most 8 s, less up
-                            129 s                                  to 25 % (jitter only shortens it)
-retry notice                a warning, as PowerShell's             an INFO log record, as the SDK logs it
-                            Write-Warning
-==========================  =====================================  =====================================
+The rules of each follow; ``Docs/about_Migrating.md`` sets out where they differ, for users.
 
 PSOpenAI's decision, the first rule that applies wins:
 

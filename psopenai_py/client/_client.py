@@ -126,7 +126,7 @@ class _ClientBase:
         self.timeout: float | Timeout | None = (
             DEFAULT_TIMEOUT if not is_given(timeout) else cast(Any, timeout)
         )
-        self._timeout = check_timeout(self.timeout)
+        check_timeout(self.timeout)
         self.max_retries: int = check_max_retries(max_retries)
         organization = check_str(organization, "organization")
         if organization is not None:
@@ -272,7 +272,8 @@ class _ClientBase:
             body=check_mapping(call.extra_body, "extra_body") or None,
             replace_headers=True,
         )
-        attempt, connect = self._timeout if not is_given(call.timeout) else check_timeout(call.timeout)
+        # The client's timeout is read at each call, as the SDK reads it (it may be assigned).
+        attempt, connect = check_timeout(self.timeout if not is_given(call.timeout) else call.timeout)
         # The method's parameters, then the client's default query, then the call's extra one: a
         # later value of a name replaces an earlier one in its place.
         merged: dict[str, list[tuple[str, Any]]] = {}
