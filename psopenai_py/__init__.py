@@ -20,8 +20,8 @@ called, that module alone; the other public names load when first asked for.  So
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import errors
 from ._version import __version__
@@ -232,6 +232,7 @@ def get_chat_completion_message(
     return get_messages.call(locals())
 
 
+@overload
 def request_chat_completion(
     message: str | None = None,
     *,
@@ -241,6 +242,7 @@ def request_chat_completion(
     model: str | None = None,
     history: Any = None,
     verbosity: str | None = None,
+    stream: Literal[False] | None = None,
     store: bool | None = None,
     metadata: Mapping[str, str] | None = None,
     temperature: float | None = None,
@@ -256,13 +258,102 @@ def request_chat_completion(
     additional_query: Mapping[str, Any] | None = None,
     additional_headers: Mapping[str, Any] | None = None,
     additional_body: "Mapping[str, Any] | str | None" = None,
-) -> PSObject:
-    """Create a chat completion (``POST /chat/completions``, not streamed); with ``store`` it is
-    stored, with ``metadata``.  ``history`` (earlier messages, such as a completion's History)
-    is sent first, then the system and developer messages, then the user message (trimmed; a
-    blank one adds none, and nothing at all to send is an error).  ``role`` is accepted as in
-    PSOpenAI and does not change the user message's role.  Returns the completion with Message
-    and History filled in; a refusal or a reply cut short is written as a warning."""
+) -> PSObject: ...
+
+
+@overload
+def request_chat_completion(
+    message: str | None = None,
+    *,
+    role: str | None = None,
+    system_message: "str | Sequence[str] | None" = None,
+    developer_message: "str | Sequence[str] | None" = None,
+    model: str | None = None,
+    history: Any = None,
+    verbosity: str | None = None,
+    stream: Literal[True],
+    store: bool | None = None,
+    metadata: Mapping[str, str] | None = None,
+    temperature: float | None = None,
+    max_completion_tokens: int | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> Iterator[str]: ...
+
+
+@overload
+def request_chat_completion(
+    message: str | None = None,
+    *,
+    role: str | None = None,
+    system_message: "str | Sequence[str] | None" = None,
+    developer_message: "str | Sequence[str] | None" = None,
+    model: str | None = None,
+    history: Any = None,
+    verbosity: str | None = None,
+    stream: bool | None = None,
+    store: bool | None = None,
+    metadata: Mapping[str, str] | None = None,
+    temperature: float | None = None,
+    max_completion_tokens: int | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> PSObject | Iterator[str]: ...
+
+
+def request_chat_completion(
+    message: str | None = None,
+    *,
+    role: str | None = None,
+    system_message: "str | Sequence[str] | None" = None,
+    developer_message: "str | Sequence[str] | None" = None,
+    model: str | None = None,
+    history: Any = None,
+    verbosity: str | None = None,
+    stream: bool | None = None,
+    store: bool | None = None,
+    metadata: Mapping[str, str] | None = None,
+    temperature: float | None = None,
+    max_completion_tokens: int | None = None,
+    timeout_sec: int | None = None,
+    max_retry_count: int | None = None,
+    api_type: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    auth_type: str | None = None,
+    api_key: "str | Secret | None" = None,
+    organization: str | None = None,
+    additional_query: Mapping[str, Any] | None = None,
+    additional_headers: Mapping[str, Any] | None = None,
+    additional_body: "Mapping[str, Any] | str | None" = None,
+) -> PSObject | Iterator[str]:
+    """Create a chat completion (``POST /chat/completions``); with ``store`` it is stored, with
+    ``metadata``.  ``history`` (earlier messages, such as a completion's History) is sent first,
+    then the system and developer messages, then the user message (trimmed; a blank one adds
+    none, and nothing at all to send is an error).  ``role`` is accepted as in PSOpenAI and does
+    not change the user message's role.  Returns the completion with Message and History filled
+    in; a refusal or a reply cut short is written as a warning.  With ``stream`` the answer is
+    streamed and the result is an iterator of the reply's text as it comes, piece by piece
+    (strings; joined, the reply), as PSOpenAI's -Stream writes it; closing it, or leaving a
+    ``for`` loop over it, closes the connection."""
     from .commands import request_completion
 
     return request_completion.call(locals())

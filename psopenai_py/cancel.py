@@ -3,7 +3,8 @@
 A front-end that runs many requests (the PowerShell pipeline, a bulk run) makes a signal,
 usually a :class:`threading.Event`, and runs its work inside :func:`scope`.  Every wait of the
 core (a retry delay, a shared rate-limit pause) goes through :func:`pause`, which ends early
-with :class:`~psopenai_py.errors.RunStoppedError` once the signal is set.  No front-end needs to
+with :class:`~psopenai_py.errors.RunStoppedError` once the signal is set; a streamed answer
+(:mod:`psopenai_py.transport.stream`) ends the same way, its connection shut.  No front-end needs to
 replace a method of a core object to stop a run, and worker threads see the signal as long as
 they run in a copy of the submitting thread's context (``contextvars.copy_context``).
 

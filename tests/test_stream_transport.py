@@ -154,6 +154,14 @@ def test_comments_and_empty_events_are_skipped(server, transport, read):
     assert texts(outcome.chunks) == ["a", "b"]
 
 
+def test_text_cut_anywhere_by_the_network_comes_whole(server, transport, read):
+    # Every byte its own HTTP chunk: a UTF-8 character and each CRLF cut between reads.
+    body = event(chunk("grüße 😀"), end=b"\r\n") + event(chunk("日本"), end=b"\r") + DONE_EVENT
+    server.always(Stream([body[i : i + 1] for i in range(len(body))]))
+    outcome = read(invocation_for(server, transport))
+    assert outcome.error is None and texts(outcome.chunks) == ["grüße 😀", "日本"]
+
+
 def test_an_end_marker_without_its_blank_line_still_ends_the_stream(server, transport, read):
     server.always(Stream([event(chunk("a")), b"data: [DONE]\n"]))
     outcome = read(invocation_for(server, transport))

@@ -1,8 +1,9 @@
-"""Request-ChatCompletion: create a chat completion (stored with -Store)."""
+"""Request-ChatCompletion: create a chat completion (stored with -Store; streamed with -Stream)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import completion_object
 from ..results import history as with_reply
+from ..streaming import KeySafeText, StreamedText, reply_pieces
+from ..transport import ChunkStream
 from ..validation import (
     check_float,
     check_int,
@@ -22,6 +25,7 @@ from ..validation import (
     check_optional_str,
     check_switch,
 )
+from . import stored
 from .common import Invocation, SettingsKwargs, arguments, prepare_invocation, settings_kwargs
 from .unit import CommandUnit
 
@@ -31,7 +35,10 @@ DEFAULT_MODEL = "gpt-5.4-mini"
 TABLE = Command(
     name="Request-ChatCompletion",
     python_name="request_chat_completion",
-    synopsis="Sends a chat completion request (not streamed); with -Store the result is stored.",
+    synopsis=(
+        "Sends a chat completion request; with -Stream the reply's text comes as it is written, "
+        "with -Store the result is stored."
+    ),
     parameters=(
         Parameter(
             "Message",
@@ -90,6 +97,14 @@ TABLE = Command(
             default="medium",
         ),
         Parameter(
+            "Stream",
+            "stream",
+            "SwitchParameter",
+            "Stream the reply: its text comes out piece by piece as the model writes it (strings, "
+            "also written as information records), instead of the completion object.",
+            default=False,
+        ),
+        Parameter(
             "Store",
             "store",
             "SwitchParameter",
@@ -135,6 +150,7 @@ class _RequestState:
     history: tuple[Any, ...] = ()
     role: str = "user"
     developer_messages: tuple[str, ...] = ()
+    stream: bool = False
 
 
 def _texts(param: Parameter, value: Any) -> tuple[str, ...]:
@@ -168,6 +184,7 @@ class RequestKwargs(SettingsKwargs, total=False):
     model: str | None
     history: Any
     verbosity: str | None
+    stream: bool | None
     store: bool | None
     metadata: Mapping[str, str] | None
     temperature: float | None
@@ -194,6 +211,7 @@ def begin_request_chat_completion(kwargs: RequestKwargs) -> _RequestState:
     system = _texts(p("SystemMessage"), kwargs.get("system_message"))
     developer = _texts(p("DeveloperMessage"), kwargs.get("developer_message"))
     verbosity = check_optional_str(p("Verbosity"), kwargs.get("verbosity"))
+    stream = check_switch(p("Stream"), kwargs.get("stream"))
     store = check_switch(p("Store"), kwargs.get("store"))
     metadata = check_metadata(p("MetaData"), kwargs.get("metadata"), optional=True)
     temperature = check_float(p("Temperature"), kwargs.get("temperature"))
@@ -219,6 +237,7 @@ def begin_request_chat_completion(kwargs: RequestKwargs) -> _RequestState:
         tuple(history_given or ()),
         (role or "user").lower(),
         developer,
+        stream,
     )
 
 
@@ -258,9 +277,10 @@ def _property(value: Any, name: str) -> Any:
     return getattr(value, name, None)
 
 
-def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject:
+def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject | Iterator[StreamedText]:
     """One request.  A piped string is the Message; a piped object (a completion) binds Model
-    and History by property name, as the original does, so its conversation continues."""
+    and History by property name, as the original does, so its conversation continues.  With
+    -Stream the output is the reply's text, piece by piece (see :func:`_streamed`)."""
     message, model, past = item, state.body["model"], state.history
     if item is not None and not isinstance(item, str):
         message = state.message
@@ -291,11 +311,30 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
         "messages": messages,
         **{k: v for k, v in state.body.items() if k != "model"},
     }
+    if state.stream:
+        # Opened here, so that an answer that is no stream fails this item at once, as a
+        # request does; its text is read as the output is asked for.
+        return _streamed(stored.create_stream(state.invocation, body), state.invocation)
     data = state.invocation.request("POST", "chat/completions", body=body)
     return completion_object(data, with_reply(messages, data), warn=True)
 
 
-def call(given: Mapping[str, Any]) -> PSObject:
+def _streamed(stream: ChunkStream, invocation: Invocation) -> Iterator[StreamedText]:
+    """-Stream's output, as PSOpenAI writes it (``Public/Chat/Request-ChatCompletion.ps1``, the
+    "Send API Request (Stream)" region): one string per chunk that has text (the first chunk's
+    empty string included) as it comes, and nothing else: no completion object, no History.
+    Each piece is let go as soon as it cannot be the start of a key (:class:`KeySafeText`), so
+    that no key is spelled out across pieces; closing this iterator closes the stream."""
+    with contextlib.closing(stream):
+        safe = KeySafeText((invocation.settings.api_key,))
+        for text in reply_pieces(stream):
+            for piece in safe.add(text):
+                yield StreamedText(piece)
+        for piece in safe.finish():
+            yield StreamedText(piece)
+
+
+def call(given: Mapping[str, Any]) -> PSObject | Iterator[StreamedText]:
     """The run of :func:`psopenai_py.request_chat_completion`, from its arguments (its
     ``locals()``): one request for the message."""
     kwargs: RequestKwargs = arguments(TABLE, given)

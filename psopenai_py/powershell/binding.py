@@ -128,7 +128,9 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "InformationAction",
         "information_action",
         "ActionPreference",
-        "Accepted; these commands write no information records.",
+        "What becomes of information records (Request-ChatCompletion -Stream's text; no other "
+        "command writes any): Continue writes them on the host as they come; the default, as "
+        "PowerShell's, is SilentlyContinue.",
         aliases=("infa",),
         choices=ACTION_PREFERENCES,
     ),
@@ -136,7 +138,8 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
         "InformationVariable",
         "information_variable",
         "String",
-        "Accepted; the variable is created and stays empty (no information records).",
+        "A variable name (or, from Python, a list) that collects the information records "
+        "(Request-ChatCompletion -Stream's text); created empty for the other commands.",
         aliases=("iv",),
     ),
     Parameter(
@@ -168,7 +171,7 @@ class CommonParameters:
     error_variable: Any = None
     warning_variable: Any = None
     out_variable: Any = None
-    information_action: str = "Continue"
+    information_action: str = "SilentlyContinue"  # PowerShell's $InformationPreference
     information_variable: Any = None
     pipeline_variable: Any = None
     progress_action: str = "Continue"
@@ -351,10 +354,10 @@ def _cannot_convert(p: Parameter, value: Any, target: str) -> ParameterTypeError
 
 
 def _common(values: dict[str, Any]) -> CommonParameters:
-    def preference(name: str) -> str:
+    def preference(name: str, default: str = "Continue") -> str:
         given = values.get(name)
         if given is None:
-            return "Continue"
+            return default
         for choice in ACTION_PREFERENCES:
             if str(given).lower() == choice.lower():
                 return choice
@@ -373,7 +376,7 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_variable=values.get("ErrorVariable"),
         warning_variable=values.get("WarningVariable"),
         out_variable=values.get("OutVariable"),
-        information_action=preference("InformationAction"),
+        information_action=preference("InformationAction", CommonParameters.information_action),
         information_variable=values.get("InformationVariable"),
         pipeline_variable=values.get("PipelineVariable"),
         progress_action=preference("ProgressAction"),

@@ -5,9 +5,10 @@
     psopenai help Set-ChatCompletion -Examples
 
 Output: one JSON object per line when stdout is not a terminal, PowerShell-list-like text when it
-is (``--format json|text`` chooses), always UTF-8.  Errors go to stderr as ``<Command>: <message>``
-(``<Command>: [<item>] <message>`` for a pipeline item).  ``-?``, ``--help`` and ``-h`` anywhere
-show the command's help and send nothing.
+is (``--format json|text`` chooses), always UTF-8; the text of ``Request-ChatCompletion -Stream``
+comes as it is written, flushed piece by piece (plain text, or one JSON string per piece).
+Errors go to stderr as ``<Command>: <message>`` (``<Command>: [<item>] <message>`` for a pipeline
+item).  ``-?``, ``--help`` and ``-h`` anywhere show the command's help and send nothing.
 
 Exit status: 0 when everything succeeded; 1 when any item failed, or the output could not be
 written (the run stops as when interrupted, then one line says what became of every item);
@@ -21,6 +22,7 @@ one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import io
@@ -33,10 +35,12 @@ import sys
 import threading
 import traceback
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from .._version import __version__
 from ..cli_shell import EXIT_TERMINATED, Output, OutputError, Shell
+from ..streaming import StreamedText
+from .terminal import escape_text
 
 __all__ = ["main"]
 
@@ -314,8 +318,10 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     if undecodable:
         err.write(f"{unit.table.name}: {undecodable}\n")
         return EXIT_BEFORE_FIRST_ITEM
-    host = Host(err)
     fmt = output_format or ("text" if out.isatty() else "json")
+    line = _OpenLine(out)
+    # The host's lines (errors, warnings, progress) first end a line streamed text left open.
+    host = Host(cast("TextIO", _EndingLine(err, line)) if fmt == "text" else err)
     reader: StdinItems | None = None
     stopping = _Stopping(host, whole=unit.process is None)
     try:
@@ -329,7 +335,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
             ):
                 reader = stopping.reader = StdinItems(stdin)
             bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
-            failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell)
+            failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell, line)
             if failure is not None:
                 host.write_line(f"psopenai: {_output_words(failure)}: {host.tally()}")
                 return 1
@@ -359,25 +365,69 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
 
 
 def _write_outputs(
-    outputs: Iterator[Any], out: Output, fmt: str, host: Any, shell: Shell
+    outputs: Iterator[Any], out: Output, fmt: str, host: Any, shell: Shell, line: _OpenLine
 ) -> OutputError | None:
-    """Write each output as it comes.  The first write that fails (the reader went away, a full
-    disk) stops the run as Ctrl-C does: no new item starts, the items in flight finish and are
-    counted, and nothing more is written.  Returns that failure, if any."""
+    """Write each output as it comes (streamed text as it is, no line of its own, in text
+    format).  The first write that fails (the reader went away, a full disk) stops the run as
+    Ctrl-C does: no new item starts, the items in flight finish and are counted, and nothing more
+    is written.  Returns that failure, if any."""
     failure: OutputError | None = None
-    for output in outputs:
-        if failure is not None:
-            continue  # the run is stopping: items in flight finish and are counted
-        text = _format(output, fmt)
-        host.clear_progress()
-        try:
-            out.write(text)
-            out.flush()
-        except OutputError as error:
-            failure = error
-            host.stop.set()
-            shell.give_up_output()
+    try:
+        for output in outputs:
+            if failure is not None:
+                continue  # the run is stopping: items in flight finish and are counted
+            text = _format(output, fmt)
+            host.clear_progress()
+            try:
+                if not isinstance(output, StreamedText) or fmt != "text":
+                    line.end()
+                out.write(text)
+                out.flush()
+            except OutputError as error:
+                failure = error
+                host.stop.set()
+                shell.give_up_output()
+                continue
+            if isinstance(output, StreamedText) and fmt == "text" and text:
+                line.open = not text.endswith("\n")
+    finally:
+        if failure is None:
+            line.end()
     return failure
+
+
+class _OpenLine:
+    """Whether streamed text (Request-ChatCompletion -Stream, in text format) left the output's
+    line open; :meth:`end` ends it, before any other line and at the end of the output."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.open = False
+
+    def end(self) -> None:
+        if self.open:
+            self.open = False
+            with contextlib.suppress(OutputError):  # a failed output is reported by its writer
+                self.out.write("\n")
+                self.out.flush()
+
+
+class _EndingLine:
+    """The host's stream (standard error), which first ends a line that streamed text left open
+    on the output: on a terminal both show on one screen, and an error, a warning or the
+    progress line must not start in the middle of the text (nor overwrite its last line)."""
+
+    def __init__(self, stream: Any, line: _OpenLine) -> None:
+        self.stream = stream
+        self.line = line
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, StreamedText):  # streamed text (information records) flows on
+            self.line.end()
+        return int(self.stream.write(text) or 0)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno: the stream's own
+        return getattr(self.stream, name)
 
 
 _HASHTABLE_AS_TEXT = "System.Collections.Hashtable"
@@ -480,6 +530,8 @@ _C1 = re.compile("[\x7f-\x9f]")
 
 
 def _format(value: Any, fmt: str) -> str:
+    if isinstance(value, StreamedText) and fmt == "text":
+        return escape_text(value)  # as it comes: lines and all, but no line of its own
     if fmt == "json":
         text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"))
         # json escapes C0 controls but not DEL and C1 (U+009B is a one-character CSI to many

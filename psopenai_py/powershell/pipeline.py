@@ -44,11 +44,12 @@ from ..errors import (
 from ..masking import redact
 from ..parameters import THROTTLE_LIMIT
 from ..psobject import PSObject
+from ..streaming import StreamedText
 from ..validation import check_int
 from . import streams
 from .binding import Bound
 from .host import Host
-from .terminal import NoTerminalError, escape_controls
+from .terminal import NoTerminalError, escape_controls, escape_text
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -77,14 +78,15 @@ def execute(unit: CommandUnit, bound: Bound, host: Host | None = None) -> Iterat
     common = bound.common
     inv = streams.Invocation(bound, host, streams.sink(common.warning_variable))
     streams.install()
-    streams.sink(common.information_variable)  # created, and left empty: these commands write no information
-    return _scoped(_lazily(unit, bound, host), inv)
+    # Created at once, and filled only by the information records of a -Stream's text.
+    information = streams.sink(common.information_variable)
+    return _scoped(_lazily(unit, bound, host, information), inv)
 
 
-def _lazily(unit: CommandUnit, bound: Bound, host: Host) -> Iterator[Any]:
+def _lazily(unit: CommandUnit, bound: Bound, host: Host, information: list[Any] | None) -> Iterator[Any]:
     """The run, begun at the first output asked for (a chained command starts when its input
     does)."""
-    yield from _Run(unit, bound, host).outputs()
+    yield from _Run(unit, bound, host, information).outputs()
 
 
 def _scoped(inner: Iterator[Any], inv: streams.Invocation) -> Iterator[Any]:
@@ -104,8 +106,9 @@ def _scoped(inner: Iterator[Any], inv: streams.Invocation) -> Iterator[Any]:
 class _Run:
     """One command over its pipeline input: the run's state as attributes, its steps as methods."""
 
-    def __init__(self, unit: CommandUnit, bound: Bound, host: Host) -> None:
+    def __init__(self, unit: CommandUnit, bound: Bound, host: Host, information: list[Any] | None) -> None:
         self.unit = unit
+        self.information = information
         self.bound = bound
         self.host = host
         self.name = unit.table.name
@@ -190,8 +193,13 @@ class _Run:
                 for output in value:
                     self.host.clear_progress()
                     yield self._emit(output)
-                    if self.host.stop.is_set() and isinstance(value, Iterator):
+                    if (
+                        self.host.stop.is_set()
+                        and isinstance(value, Iterator)
+                        and not isinstance(output, StreamedText)
+                    ):
                         # Stopping (Ctrl-C, an output that failed): no further page is fetched.
+                        # (A stream is asked on: stopped, it fails at once, unless it had ended.)
                         close = getattr(value, "close", None)
                         if callable(close):
                             close()
@@ -209,11 +217,32 @@ class _Run:
                 yield self._emit(value)
 
     def _emit(self, value: Any) -> Any:
+        if isinstance(value, StreamedText):
+            self._inform(value)
         if self.outputs_seen is not None:
             self.outputs_seen.append(value)
         if self.pipeline_variable:
             streams.variables[str(self.pipeline_variable)] = [value]
         return value
+
+    def _inform(self, text: StreamedText) -> None:
+        """A piece of streamed text is an information record too, as PSOpenAI writes it for
+        -Stream (a HostInformationMessage without a new line, besides the output): collected by
+        -InformationVariable, written to the host as it comes under -InformationAction Continue
+        (PowerShell's default is SilentlyContinue), and stopping the run under Stop."""
+        action = self.bound.common.information_action
+        if self.information is not None and action != "Ignore":
+            self.information.append(str(text))
+        if action in ("Continue", "Inquire", "Stop"):
+            with self.host.lock:
+                self.host.clear_progress()
+                self.host.stream.write(StreamedText(escape_text(text)))  # marked: not a line
+                self.host.stream.flush()
+        if action == "Stop":
+            raise ActionPreferenceStopException(
+                'The running command stopped because the preference variable "InformationPreference" '
+                f"or common parameter is set to Stop: {text}"
+            )
 
     # -- one item's failure, by ErrorAction ------------------------------------------------------
 

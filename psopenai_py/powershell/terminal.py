@@ -18,6 +18,7 @@ __all__ = [
     "NoTerminalError",
     "AnswerEndedError",
     "escape_controls",
+    "escape_text",
     "enable_virtual_terminal",
     "ERASE_LINE",
     "stream_is_terminal",
@@ -87,6 +88,12 @@ def escape_controls(text: str) -> str:
     return "".join(
         _escape_char(c) if (ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) <= 0x9F else c for c in text
     )
+
+
+def escape_text(text: str) -> str:
+    """Text written as it is, lines and all (a model's reply): line breaks kept (CRLF as LF),
+    every other control character escaped as :func:`escape_controls` escapes it."""
+    return "\n".join(escape_controls(line) for line in text.replace("\r\n", "\n").split("\n"))
 
 
 def enable_virtual_terminal(stream: TextIO) -> bool:

@@ -5,7 +5,8 @@ a time under a whole-attempt deadline (:mod:`.deadlines`) and retried by the cal
 (:mod:`psopenai_py.retry`: PSOpenAI's by default, the SDK's for the API-shaped dialects); a
 streamed answer is read by :mod:`.stream`, over the same loop.  This is the only place the API
 key leaves its :class:`~psopenai_py.secret.Secret`, and the only place a response becomes an
-exception (through :func:`psopenai_py.errors.exception_from_response`).
+exception (through :func:`psopenai_py.errors.exception_from_response`; an error sent inside a
+stream, after a successful head, becomes one in :mod:`.stream`).
 """
 
 from __future__ import annotations

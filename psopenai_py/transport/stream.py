@@ -451,7 +451,7 @@ class ChunkStream:
                     sock.settimeout(watch.time_left())
                 data = self._raw.read1(_READ, decode_content=True)
                 if not data:
-                    self._ended = not watch.fired
+                    self._ended = not (watch.fired or self._watch.fired)  # an end, not our shut-down
                     return
                 left -= len(data)
         except Exception:  # any failure here only means that the connection is not kept
