@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ..commands import stored
-from ..errors import ParameterBindingError
+from ..errors import ParameterBindingError, ParameterTypeError
 from ._checks import check_id, check_messages, check_metadata, check_model, check_str, query_pairs
 from ._client import Call
 from ._options import NotGiven, Omit, Timeout, is_given, not_given, omit
@@ -66,7 +66,7 @@ def _list_query(
     if is_given(after):
         check_str(after, "after")
     if is_given(limit) and limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)):
-        raise_type("limit", "an int", limit)
+        raise ParameterTypeError("limit", f"`limit` must be an int, not {type(limit).__name__}.")
     if is_given(model):
         check_str(model, "model")
     if is_given(order) and order is not None and order not in ("asc", "desc"):
@@ -80,12 +80,6 @@ def _list_query(
         *query_pairs("order", order),
     ]
     return tuple(pairs)
-
-
-def raise_type(name: str, what: str, value: Any) -> None:
-    from ..errors import ParameterTypeError
-
-    raise ParameterTypeError(name, f"`{name}` must be {what}, not {type(value).__name__}.")
 
 
 def _create_call(messages: Any, model: Any, optional: dict[str, Any], options: dict[str, Any]) -> Call:
