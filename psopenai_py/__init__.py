@@ -29,7 +29,7 @@ from .errors import *  # noqa: F403  (the exceptions; errors.__all__ is their on
 from .secret import Secret
 
 if TYPE_CHECKING:
-    # OpenAI (client.py) is a front-end: it is only named in _LAZY, never imported here, so the
+    # OpenAI and AsyncOpenAI (client/) are a front-end: only named in _LAZY, never imported here, so the
     # library stays free of imports towards the front-ends (tests/test_layout.py).
     from .commands.context import clear_openai_context, get_openai_context, set_openai_context
     from .commands.export_completion import ExportReceipt
@@ -434,6 +434,13 @@ _LAZY = {
     "remove_openai_secret": "commands.secrets",
     "PSObject": "psobject",
     "OpenAI": "client",
+    "AsyncOpenAI": "client",
+    "Timeout": "client",
+    "NotGiven": "client",
+    "NOT_GIVEN": "client",
+    "not_given": "client",
+    "Omit": "client",
+    "omit": "client",
 }
 """The names loaded on first use, each with the module (below this package) that defines it."""
 
@@ -458,7 +465,15 @@ __all__ = [
     "remove_openai_secret",
     "Secret",
     "PSObject",
-    "OpenAI",  # noqa: F405  (client.py, a front-end: only ever loaded by __getattr__)
+    # The SDK-shaped client (client/, a front-end: only ever loaded by __getattr__).
+    "OpenAI",  # noqa: F405
+    "AsyncOpenAI",  # noqa: F405
+    "Timeout",  # noqa: F405
+    "NotGiven",  # noqa: F405
+    "NOT_GIVEN",  # noqa: F405
+    "not_given",  # noqa: F405
+    "Omit",  # noqa: F405
+    "omit",  # noqa: F405
 ]
 __all__ += errors.__all__
 

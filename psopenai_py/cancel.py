@@ -7,19 +7,25 @@ with :class:`~psopenai_py.errors.RunStoppedError` once the signal is set; a stre
 (:mod:`psopenai_py.transport.stream`) ends the same way, its connection shut.  No front-end needs to
 replace a method of a core object to stop a run, and worker threads see the signal as long as
 they run in a copy of the submitting thread's context (``contextvars.copy_context``).
+
+A :class:`StopSignal` stops a request that is already on the wire too: the transport registers
+each attempt with the current signal (:func:`on_stop`), and setting the signal shuts that
+attempt's connection, so a blocked read ends at once (the asynchronous client cancels a task's
+request this way).  A plain :class:`threading.Event` stops the waits only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from .errors import RunStoppedError
 
-__all__ = ["CancelSignal", "current", "scope", "pause", "stopped_error", "SLICE"]
+__all__ = ["CancelSignal", "StopSignal", "current", "scope", "on_stop", "pause", "stopped_error", "SLICE"]
 
 SLICE = 0.2
 """Seconds: the longest one blocking wait lasts, so that an interrupt handler may run (on
@@ -32,6 +38,41 @@ class CancelSignal(Protocol):
     def is_set(self) -> bool: ...
 
     def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class StopSignal(threading.Event):
+    """A cancellation signal that also stops what is in flight: the callbacks registered with
+    :func:`on_stop` while it is current run once when it is set (at once, for one registered
+    after that)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._guard = threading.Lock()
+        self._callbacks: dict[int, Callable[[], None]] = {}
+        self._count = 0
+
+    def set(self) -> None:
+        """Set the signal and run every registered callback (each once)."""
+        with self._guard:
+            super().set()
+            callbacks, self._callbacks = list(self._callbacks.values()), {}
+        for callback in callbacks:
+            callback()
+
+    def register(self, callback: Callable[[], None]) -> int:
+        """Run ``callback`` when the signal is set (now, if it is); a token for :meth:`unregister`."""
+        with self._guard:
+            if not self.is_set():
+                self._count += 1
+                self._callbacks[self._count] = callback
+                return self._count
+        callback()
+        return 0
+
+    def unregister(self, token: int) -> None:
+        """Forget a callback that is no longer needed (its attempt finished)."""
+        with self._guard:
+            self._callbacks.pop(token, None)
 
 
 _current: contextvars.ContextVar[CancelSignal | None] = contextvars.ContextVar(
@@ -52,6 +93,21 @@ def scope(signal: CancelSignal | None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+@contextlib.contextmanager
+def on_stop(callback: Callable[[], None]) -> Iterator[None]:
+    """While the body runs, ``callback`` stops it when the current signal is a
+    :class:`StopSignal` and gets set (no effect under any other signal, or none)."""
+    signal = _current.get()
+    if not isinstance(signal, StopSignal):
+        yield
+        return
+    token = signal.register(callback)
+    try:
+        yield
+    finally:
+        signal.unregister(token)
 
 
 def stopped_error(*, sent: bool) -> RunStoppedError:

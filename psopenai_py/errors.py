@@ -1,13 +1,30 @@
 """Every exception the package raises, and the one place a response becomes an exception.
 
-The hierarchy mirrors PSOpenAI's: all API failures derive from :class:`APIRequestException`, and
-the class is chosen from the status code and the body's ``error`` object (see
-:func:`exception_from_response`).  Input problems are :class:`ParameterBindingError` (a
-``ValueError``) or :class:`ParameterTypeError` (a ``TypeError``), raised before anything is sent.
+Two trees, each as its users know it:
+
+- PSOpenAI's, for the PowerShell commands and the Python functions: all API failures derive from
+  :class:`APIRequestException`, and the class is chosen from the status code and the body's
+  ``error`` object (:func:`exception_from_response`), with PSOpenAI's messages;
+- the official SDK's, for the SDK-shaped client (``psopenai_py.OpenAI``): :class:`OpenAIError` >
+  :class:`APIError` > :class:`APIStatusError` (one class per status, :class:`InternalServerError`
+  for 5xx), :class:`APIConnectionError` > :class:`APITimeoutError`, and
+  :class:`APIResponseValidationError`, with the SDK's attributes and messages
+  (:func:`sdk_exception` makes one from the PSOpenAI exception of the same failure).
+
+Each SDK class also sits at exactly one place of PSOpenAI's tree, so code written against either
+catches what the client raises: :class:`NotFoundError` is a :class:`NotFoundException`,
+:class:`APITimeoutError` a :class:`TimeoutException`, :class:`APIResponseValidationError` an
+:class:`InvalidResponseException`, and every :class:`APIError` an :class:`APIRequestException`.
+:class:`APIConnectionError` is not an :class:`APIConnectionException`: the SDK puts timeouts
+under connection errors, PSOpenAI does not, and a class may not sit in two places of one tree.
+
+Input problems are :class:`ParameterBindingError` (a ``ValueError``) or
+:class:`ParameterTypeError` (a ``TypeError``), raised before anything is sent.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +57,20 @@ __all__ = [
     "JournalError",
     "ExportFileError",
     "MetadataConflictError",
+    "OpenAIError",
+    "APIError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
 ]
 """The exceptions: the package root exports exactly these.  The response helpers below
 (:func:`exception_from_response` and the message builders) serve the transport alone."""
@@ -151,7 +182,8 @@ class APIRequestException(PSOpenAIError):
 
     Attributes follow PSOpenAI's: ``status_code``, ``response`` (the ``requests.Response``, or None),
     ``type``, ``code`` and ``param`` from the body's ``error`` object, ``content`` (the whole parsed
-    error body, or None when it was not JSON) and ``error_id`` (``PSOpenAI.APIRequest.<ClassName>``).
+    error body, or None when it was not JSON) and ``error_id`` (``PSOpenAI.APIRequest.<ClassName>``);
+    ``request`` is the request as sent, its credentials masked (None before one was made).
     """
 
     def __init__(
@@ -166,6 +198,7 @@ class APIRequestException(PSOpenAIError):
         self.message: str = self.args[0] if self.args else message
         self.status_code = status_code
         self.response = response
+        self.request: Any = None
         self.content = scrub_value(content)
         content = self.content
         error = _error_object(content)
@@ -319,3 +352,173 @@ class RedirectException(InvalidResponseException):
     def __init__(self, message: str, *, location: str | None, status_code: int, response: Any = None) -> None:
         super().__init__(message, status_code=status_code, response=response)
         self.location = scrub_value(location)
+
+
+# -- the official SDK's tree ------------------------------------------------------------------------
+
+
+class OpenAIError(PSOpenAIError):
+    """The official SDK's root: every failure of a call of the SDK-shaped client."""
+
+
+class APIError(OpenAIError, APIRequestException):
+    """The SDK's API failure: ``message`` (also ``str(e)``), ``request`` (credentials masked),
+    ``body`` (the answer's ``error`` member, or the whole parsed body, or its text; None without
+    an answer), and ``code`` (as text), ``param`` and ``type`` read from ``body`` when it is an
+    object.  Also raised by itself for an error object inside a stream."""
+
+    def __init__(self, message: str, request: Any, *, body: object | None) -> None:
+        APIRequestException.__init__(self, message)
+        self.request = request
+        self.body: object | None = scrub_value(body)
+        if isinstance(self.body, Mapping):
+            code = self.body.get("code")
+            self.code = None if code is None else str(code)
+            # As the SDK: kept as sent, whatever their JSON type (typed as the SDK types them).
+            self.param = self.body.get("param")
+            self.type = self.body.get("type")
+        else:
+            self.code = self.param = self.type = None
+
+    def __repr__(self) -> str:
+        return Exception.__repr__(self)  # NotFoundError('Error code: 404 - ...'), as the SDK's
+
+
+class APIStatusError(APIError):
+    """An error status (4xx, 5xx): ``status_code``, ``response`` and ``request_id`` (the
+    ``x-request-id`` header) too.  A status with no class of its own is this class."""
+
+    def __init__(self, message: str, *, response: Any, body: object | None) -> None:
+        APIError.__init__(self, message, getattr(response, "request", None), body=body)
+        self.response = response
+        self.status_code: int | None = getattr(response, "status_code", None)
+        headers = getattr(response, "headers", None)
+        self.request_id: str | None = headers.get("x-request-id") if headers is not None else None
+
+
+class BadRequestError(APIStatusError, BadRequestException):
+    """HTTP 400 (content filtering included, which PSOpenAI tells apart)."""
+
+
+class AuthenticationError(APIStatusError, UnauthorizedException):
+    """HTTP 401."""
+
+
+class PermissionDeniedError(APIStatusError, PermissionDeniedException):
+    """HTTP 403."""
+
+
+class NotFoundError(APIStatusError, NotFoundException):
+    """HTTP 404."""
+
+
+class ConflictError(APIStatusError, ConflictException):
+    """HTTP 409 (retried by the SDK's rules)."""
+
+
+class UnprocessableEntityError(APIStatusError, UnprocessableEntityException):
+    """HTTP 422."""
+
+
+class RateLimitError(APIStatusError, RateLimitExceededException):
+    """HTTP 429 (quota errors included, which PSOpenAI tells apart)."""
+
+
+class InternalServerError(APIStatusError):
+    """Any status from 500 up."""
+
+
+class APIConnectionError(APIError):
+    """No answer: the connection was refused, reset or dropped (``Connection error.``)."""
+
+    def __init__(self, *, message: str = "Connection error.", request: Any) -> None:
+        APIError.__init__(self, message, request, body=None)
+
+
+class APITimeoutError(APIConnectionError, TimeoutException):
+    """No answer in time (``Request timed out.``)."""
+
+    def __init__(self, request: Any) -> None:
+        APIConnectionError.__init__(self, message="Request timed out.", request=request)
+
+
+class APIResponseValidationError(APIError, InvalidResponseException):
+    """An answer that is not what the API sends for this call (not an object where one belongs,
+    a list page that cannot be followed); ``response`` and ``status_code`` as received."""
+
+    def __init__(self, response: Any, body: object | None, *, message: str | None = None) -> None:
+        APIError.__init__(
+            self,
+            message or "Data returned by API invalid for expected schema.",
+            getattr(response, "request", None),
+            body=body,
+        )
+        self.response = response
+        self.status_code = getattr(response, "status_code", None)
+
+
+_SDK_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def sdk_status_error(response: Any) -> APIStatusError:
+    """The SDK's exception for an error status: its class, its ``body`` (the parsed text's
+    ``error`` member, else the whole JSON, else the stripped text) and its message (``Error code:
+    404``, with `` - <error.message>`` when the body has a non-empty one)."""
+    status = int(response.status_code)
+    text = str(getattr(response, "text", "") or "").strip()
+    body: object = text
+    message = f"Error code: {status}"
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    else:
+        body = parsed.get("error", parsed) if isinstance(parsed, Mapping) else parsed
+        said = body.get("message") if isinstance(body, Mapping) else None
+        if isinstance(said, str) and said:
+            message += f" - {said}"
+    cls = _SDK_BY_STATUS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    error = cls(message, response=response, body=body)
+    error.content = scrub_value(_parsed_or_none(text))  # PSOpenAI's view of the same answer
+    return error
+
+
+def _parsed_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def sdk_exception(error: APIRequestException) -> APIError:
+    """The SDK's exception for a failure the transport reported in PSOpenAI's tree (one already
+    of the SDK's tree is returned as it is)."""
+    if isinstance(error, APIError):
+        return error
+    if isinstance(error, TimeoutException):
+        return APITimeoutError(error.request)
+    if isinstance(error, APIConnectionException):
+        return APIConnectionError(request=error.request)
+    if isinstance(error, InvalidResponseException):
+        failed = APIResponseValidationError(error.response, None, message=error.message)
+        failed.request = failed.request or error.request
+        return failed
+    if error.response is not None and error.status_code is not None and error.status_code >= 400:
+        return sdk_status_error(error.response)
+    said = error.content.get("error") if isinstance(error.content, Mapping) else None
+    if error.status_code is None and said:
+        # An error the server sent inside a successful stream: the SDK's message is the error's
+        # own, its body the error member.
+        message = said.get("message") if isinstance(said, Mapping) else None
+        if not isinstance(message, str) or not message:
+            message = "An error occurred during streaming"
+        return APIError(message, error.request, body=said)
+    return APIError(error.message, error.request, body=None)

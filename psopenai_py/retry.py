@@ -1,6 +1,15 @@
-"""The retry decision and the delay before a retry: pure functions (PSOpenAI's rules).
+"""When a failed request is retried and how long to wait first: two policies, as pure functions.
 
-Decision, the first rule that applies wins:
+A :class:`RetryPolicy` decides for one failed attempt (a :class:`Failure`: an error status with its
+headers, or no answer at all) whether it is retried and after how long.  There are two:
+
+- :data:`PSOPENAI`, PSOpenAI's rules, for the PowerShell commands and the Python functions;
+- :data:`SDK`, the official SDKs' rules, for the SDK-shaped client and the openai-CLI dialect (the
+  official Python SDK and the Go SDK under the official CLI retry alike).
+
+The rules of each follow; ``Docs/about_Migrating.md`` sets out where they differ, for users.
+
+PSOpenAI's decision, the first rule that applies wins:
 
 1. retries already made >= MaxRetryCount -> stop;
 2. ``x-should-retry: true`` -> retry, whatever the status;
@@ -10,10 +19,15 @@ Decision, the first rule that applies wins:
 6. 500..599 -> retry;
 7. anything else (other statuses, transport failures, timeouts) -> stop.
 
-Delay (the original's Get-RetryDelay): the server's ``retry-after-ms`` when that header is present
-(an unreadable value means backoff), else ``retry-after`` (whole seconds, or an HTTP date), when it
-is in (0, 60000] ms; otherwise ``min(2**n * 1000 * j, 129000)`` ms, ``j`` uniform in [0.8, 1.2),
-rounded half to even.
+PSOpenAI's delay (the original's Get-RetryDelay): the server's ``retry-after-ms`` when that header
+is present (an unreadable value means backoff), else ``retry-after`` (whole seconds, or an HTTP
+date), when it is in (0, 60000] ms; otherwise ``min(2**n * 1000 * j, 129000)`` ms, ``j`` uniform in
+[0.8, 1.2), rounded half to even.
+
+The SDK's decision: retries already made >= max_retries -> stop; no answer -> retry; a server delay
+over 120 s -> stop; ``x-should-retry`` exactly ``true`` -> retry, exactly ``false`` -> stop; 408,
+409, 429, >= 500 -> retry; anything else -> stop.  Its delay: the server's, when it is finite and
+in (0, 120] s; otherwise ``min(0.5 * 2**n, 8) * (1 - 0.25 * r)`` seconds, ``r`` uniform in [0, 1).
 """
 
 from __future__ import annotations
@@ -21,9 +35,22 @@ from __future__ import annotations
 import datetime as _dt
 import email.utils
 import logging
+import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 __all__ = [
+    "Failure",
+    "RetryPolicy",
+    "PSOPENAI",
+    "SDK",
+    "sdk_should_retry",
+    "sdk_server_delay_s",
+    "sdk_backoff_s",
+    "sdk_retry_delay_s",
+    "SDK_MAX_SERVER_DELAY_S",
+    "SDK_INITIAL_DELAY_S",
+    "SDK_MAX_BACKOFF_S",
     "should_retry",
     "retry_delay_ms",
     "server_delay_ms",
@@ -188,3 +215,160 @@ def retry_delay_ms(
     """Milliseconds to wait before retry number ``retries_made`` (0-based)."""
     server = server_delay_ms(headers, now)
     return server if server is not None else backoff_ms(retries_made, random)
+
+
+# -- the SDK's rules ------------------------------------------------------------------------------
+
+SDK_MAX_SERVER_DELAY_S = 120.0
+"""The longest server-directed delay the SDK waits; a longer one means no retry at all."""
+SDK_INITIAL_DELAY_S = 0.5
+SDK_MAX_BACKOFF_S = 8.0
+_SDK_MAX_EXPONENT = 1000  # the SDK caps the retry count in 2**n, so that the power cannot overflow
+_INFINITY_WORDS = frozenset({"inf", "+inf", "infinity", "+infinity"})
+
+
+def sdk_server_delay_s(headers: Mapping[str, str], now: float) -> float | None:
+    """The delay the server asked for, in seconds, as the SDK reads it; None when it asks for
+    nothing readable.
+
+    ``retry-after-ms`` (milliseconds), else ``retry-after`` (seconds), each a decimal number as
+    Python's ``float`` reads it (``1.5``, ``1e3``, `` 2 ``); the first header that reads as a
+    number decides.  A number too large to hold (``1e999``) is an excessive delay (over the
+    bound, so no retry), where a literal ``inf`` is unreadable.  Otherwise ``retry-after`` as an
+    HTTP date, less ``now``.  The value is not bounded here (see :func:`sdk_retry_delay_s`).
+    """
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = _header(headers, name)
+        if value is None:
+            continue
+        try:
+            delay = float(value)
+        except ValueError:
+            continue
+        if delay == math.inf and value.strip().lower() not in _INFINITY_WORDS:
+            return SDK_MAX_SERVER_DELAY_S + 1
+        return delay / divisor
+    value = _header(headers, "retry-after")
+    if value is None:
+        return None
+    try:
+        parts = email.utils.parsedate_tz(value)
+        if parts is None:
+            return None
+        return float(email.utils.mktime_tz(parts) - now)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def sdk_should_retry(
+    *, retries_made: int, max_retries: int, status_code: int | None, headers: Mapping[str, str], now: float
+) -> bool:
+    """Whether the SDK retries a failed attempt; ``status_code`` None means no answer at all.
+    ``now`` is the clock a ``retry-after`` date is read against."""
+    if retries_made >= max_retries:
+        return False
+    if status_code is None:
+        log.debug("Retrying: no answer (the connection failed or timed out).")
+        return True
+    server = sdk_server_delay_s(headers, now)
+    if server is not None and math.isfinite(server) and server > SDK_MAX_SERVER_DELAY_S:
+        log.debug(
+            "Not retrying: Retry-After of %s seconds exceeds %s seconds.", server, SDK_MAX_SERVER_DELAY_S
+        )
+        return False
+    flag = _header(headers, "x-should-retry")
+    if flag == "true":  # exact strings, as the SDK compares them
+        log.debug('Retrying: the header "x-should-retry" is "true".')
+        return True
+    if flag == "false":
+        log.debug('Not retrying: the header "x-should-retry" is "false".')
+        return False
+    if status_code in (408, 409, 429) or status_code >= 500:
+        log.debug("Retrying due to status code %d.", status_code)
+        return True
+    return False
+
+
+def sdk_backoff_s(retries_made: int, random: Callable[[], float]) -> float:
+    """``min(0.5 * 2**n, 8)`` seconds, less a random part of up to 25 %."""
+    base = min(SDK_INITIAL_DELAY_S * 2.0 ** min(retries_made, _SDK_MAX_EXPONENT), SDK_MAX_BACKOFF_S)
+    return max(base * (1.0 - 0.25 * random()), 0.0)
+
+
+def sdk_retry_delay_s(
+    retries_made: int, headers: Mapping[str, str], *, now: float, random: Callable[[], float]
+) -> float:
+    """Seconds to wait before retry number ``retries_made`` (0-based): the server's delay when it
+    is finite and in (0, 120] s, else the backoff."""
+    server = sdk_server_delay_s(headers, now)
+    if server is not None and math.isfinite(server) and 0 < server <= SDK_MAX_SERVER_DELAY_S:
+        return server
+    return sdk_backoff_s(retries_made, random)
+
+
+# -- the two policies -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed attempt leaves to decide on."""
+
+    status_code: int | None
+    """The error status; None when no answer came (the connection failed, or the attempt timed out)."""
+    headers: Mapping[str, str]
+    """The answer's headers (empty without an answer)."""
+    message: str
+    """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """One set of retry rules: whether a failed attempt is retried (``decide``) and after how
+    many milliseconds (``wait_ms``), and the log level of the notice that says so."""
+
+    name: str
+    decide: Callable[[Failure, int, int, float], bool]
+    """``decide(failure, retries_made, max_retries, now)``."""
+    wait_ms: Callable[[Failure, int, float, Callable[[], float]], float]
+    """``wait_ms(failure, retries_made, now, random)``, asked only when ``decide`` said yes."""
+    notice_level: int
+    """The level of the two log lines announcing a retry (the error, then the wait)."""
+
+    def delay_ms(
+        self,
+        failure: Failure,
+        *,
+        retries_made: int,
+        max_retries: int,
+        now: float,
+        random: Callable[[], float],
+    ) -> float | None:
+        """Milliseconds to wait before retrying, or None: not retried."""
+        if not self.decide(failure, retries_made, max_retries, now):
+            return None
+        return self.wait_ms(failure, retries_made, now, random)
+
+
+PSOPENAI = RetryPolicy(
+    name="PSOpenAI",
+    decide=lambda f, made, most, now: should_retry(
+        retries_made=made,
+        max_retry_count=most,
+        status_code=f.status_code,
+        headers=f.headers,
+        error_message=f.message,
+    ),
+    wait_ms=lambda f, made, now, random: retry_delay_ms(made, f.headers, now=now, random=random),
+    notice_level=logging.WARNING,
+)
+"""PSOpenAI's rules (module docstring): the PowerShell commands and the Python functions."""
+
+SDK = RetryPolicy(
+    name="SDK",
+    decide=lambda f, made, most, now: sdk_should_retry(
+        retries_made=made, max_retries=most, status_code=f.status_code, headers=f.headers, now=now
+    ),
+    wait_ms=lambda f, made, now, random: 1000.0 * sdk_retry_delay_s(made, f.headers, now=now, random=random),
+    notice_level=logging.INFO,
+)
+"""The official SDKs' rules (module docstring): the SDK-shaped client and the openai-CLI dialect."""

@@ -304,7 +304,7 @@ def test_dialect_list_with_filters_and_paging(through_prism, prism):
 def test_sdk_shaped_client_calls(through_prism, stored_upstream, prism):
     client = psopenai_py.OpenAI(api_key=KEY, base_url=prism, max_retries=0)
     completions = client.chat.completions
-    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata.k == "v"
+    assert checked(lambda: completions.update(stored_upstream, metadata={"k": "v"})).metadata == {"k": "v"}
     assert checked(lambda: completions.retrieve(stored_upstream)).id == stored_upstream
     assert [c.id for c in checked(lambda: list(completions.list(limit=1, metadata={"k": "v"})))] == [
         stored_upstream

@@ -924,8 +924,8 @@ def test_the_client_is_safe_to_share_between_threads(emulator, transport):
                     metadata={"worker": str(n), "round": str(round_)},
                     extra_headers={"X-Worker": str(n)},
                 )
-                assert done.metadata.worker == str(n)
-            results[n] = client.chat.completions.retrieve(created[n]["id"]).metadata.to_dict()
+                assert done.metadata["worker"] == str(n)
+            results[n] = client.chat.completions.retrieve(created[n]["id"]).metadata
         except BaseException as exc:  # reported below, in the test's thread
             errors.append(exc)
 
@@ -990,7 +990,8 @@ def test_create_sends_the_sdk_body_keywords_as_given(emulator, transport):
         presence_penalty=0.5,
     )
     body = json.loads(emulator.requests[0].body)
-    assert list(body) == ["messages", "model", "presence_penalty", "response_format", "stop", "store"]
+    # The SDK's order: model (then stream and service_tier when given), messages, the rest by name.
+    assert list(body) == ["model", "messages", "presence_penalty", "response_format", "stop", "store"]
     assert body["response_format"] == {"type": "text"} and body["stop"] == ["\n"]
 
 

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import scrub
 from ..parameters import Command
+from ..retry import PSOPENAI, RetryPolicy
 from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
-from ..transport import RequestOptions, Transport, default_transport, is_credential_header
+from ..transport import Exchange, RequestOptions, Transport, default_transport, is_credential_header
 from ..validation import (
     bind_completion_id,
     check_additional_body,
@@ -124,15 +125,25 @@ def list_filters(table: Command, kwargs: FilterKwargs) -> Filters:
 
 @dataclass(frozen=True)
 class Invocation:
-    """Settings resolved once for a command's run, with its extras and transport."""
+    """Settings resolved once for a command's run, with its extras, transport and retry policy
+    (PSOpenAI's for the PowerShell commands; the API-shaped dialects choose the SDK's)."""
 
     settings: Settings
     options: RequestOptions
     transport: Transport
+    policy: RetryPolicy = PSOPENAI
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request of this invocation (keywords as :meth:`Transport.request`)."""
-        return self.transport.request(self.settings, method, path, options=self.options, **kwargs)
+        return self.transport.request(
+            self.settings, method, path, options=self.options, policy=self.policy, **kwargs
+        )
+
+    def exchange(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        """:meth:`request`, returning the whole :class:`~psopenai_py.transport.Exchange`."""
+        return self.transport.exchange(
+            self.settings, method, path, options=self.options, policy=self.policy, **kwargs
+        )
 
 
 def prepare_invocation(

@@ -4,8 +4,9 @@ API's other dialects (the openai CLI's and the Python SDK's).
 Where the PowerShell commands shape their output (dates, Answer, History) and page the way
 PSOpenAI does, these return API objects exactly as the service sent them and send only the
 parameters the caller gave, as the official CLI and SDK do.  They run over the same
-:class:`~psopenai_py.commands.common.Invocation` (settings resolution, validation, transport with
-retries and masking) as every other command.
+:class:`~psopenai_py.commands.common.Invocation` (settings resolution, validation, transport and
+masking) as every other command, with the official SDKs' retry policy
+(:data:`psopenai_py.retry.SDK`): the official CLI retries through its Go SDK as the Python SDK does.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import checks
+from .. import checks, retry
 from ..errors import InvalidResponseException
 from ..masking import mask_organization
 from ..parameters import Command, settings_parameters
 from ..scrub import scrub, scrub_data
 from ..secret import Secret
 from ..settings import SDK_BASE_NAME
-from ..transport import ChunkStream, RequestOptions, Transport, encode_path
+from ..transport import ChunkStream, Exchange, RequestOptions, Transport, connect_limit, encode_path
 from .common import Invocation, prepare_invocation
 from .paging import json_kind as _json_kind
 
@@ -30,6 +31,9 @@ __all__ = [
     "SETTINGS_TABLE",
     "open_invocation",
     "with_extras",
+    "exchange",
+    "completion_path",
+    "messages_path",
     "retrieve",
     "update",
     "delete",
@@ -70,6 +74,8 @@ def open_invocation(
     query: Mapping[str, Any] | None = None,
     transport: Transport | None = None,
     api_key_label: str = "api_key",
+    timeout_sec: int | None = None,
+    policy: retry.RetryPolicy = retry.SDK,
 ) -> Invocation:
     """Resolve the settings once: the caller's values, then the SDK's environment names
     (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``), then the package's usual order
@@ -81,6 +87,10 @@ def open_invocation(
     ``--api-key`` or ``api_key``) and for an ``OPENAI_BASE_URL`` or ``OPENAI_ORG_ID`` that fails
     its check (the official CLI refuses such a base URL too, rather than silently using another
     server).  The caller's base URL and organization are checked by the caller, in its words.
+
+    The invocation retries by ``policy``: the official SDKs' rules unless the caller chooses
+    otherwise.  ``timeout_sec`` is the settings' TimeoutSec (0: none), the limit of a request
+    given no timeout of its own.
     """
     if isinstance(api_key, Secret):
         api_key = api_key.reveal() if api_key else None
@@ -102,16 +112,18 @@ def open_invocation(
             shown = checks.printable(mask_organization(checks.trim(env_org)))
             subject = f"The organization id {shown} from the environment variable {DIALECT_ORGANIZATION}"
             organization = checks.checked(DIALECT_ORGANIZATION, checks.header_value, env_org, subject) or None
-    return prepare_invocation(
+    invocation = prepare_invocation(
         SETTINGS_TABLE,
         api_key=api_key or None,
         api_base=base_url,
         organization=organization,
         max_retry_count=max_retries,
+        timeout_sec=timeout_sec,
         additional_headers=dict(headers) if headers else None,
         additional_query=dict(query) if query else None,
         transport=transport,
     )
+    return dataclasses.replace(invocation, policy=policy)
 
 
 def with_extras(
@@ -120,18 +132,57 @@ def with_extras(
     headers: Mapping[str, Any] | None = None,
     query: Mapping[str, Any] | None = None,
     body: Mapping[str, Any] | None = None,
+    replace_headers: bool = False,
 ) -> Invocation:
     """The invocation with per-call extras merged over its own (the SDK's ``extra_headers``,
-    ``extra_query``, ``extra_body``); the same invocation when there are none."""
-    if not (headers or query or body):
+    ``extra_query``, ``extra_body``); the same invocation when there are none.  With
+    ``replace_headers``, ``headers`` are the request's extra headers whole (the caller merged
+    them, removals included)."""
+    if not (headers or query or body or replace_headers):
         return invocation
     old = invocation.options
     options = RequestOptions(
         additional_query={**(old.additional_query or {}), **(query or {})} or None,
-        additional_headers={**(old.additional_headers or {}), **(headers or {})} or None,
+        additional_headers=(
+            dict(headers or {}) if replace_headers else {**(old.additional_headers or {}), **(headers or {})}
+        )
+        or None,
         additional_body={**(old.additional_body or {}), **(body or {})} or None,
+        secrets=old.secrets,
     )
     return dataclasses.replace(invocation, options=options)
+
+
+def completion_path(completion_id: str) -> str:
+    """``chat/completions/{id}``, the id checked and encoded as one path segment."""
+    return encode_path("chat/completions/{}", check_text(completion_id, "completion_id"))
+
+
+def messages_path(completion_id: str) -> str:
+    """``chat/completions/{id}/messages``, as :func:`completion_path`."""
+    return encode_path("chat/completions/{}/messages", check_text(completion_id, "completion_id"))
+
+
+def exchange(
+    invocation: Invocation,
+    method: str,
+    path: str,
+    *,
+    query: Sequence[tuple[str, Any]] = (),
+    body: Mapping[str, Any] | None = None,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
+) -> Exchange:
+    """One request of these dialects, with its HTTP answer: every text of the query and body
+    checked before anything is sent; the answer is an object (the transport refuses any other).
+    ``timeout`` limits each attempt (None: the settings' TimeoutSec), ``connect_timeout`` making
+    a new connection within it."""
+    for name, value in query:
+        check_text(value, name)
+    if body is not None:
+        _check_texts(body, "body")
+    with connect_limit(connect_timeout):
+        return invocation.exchange(method, path, query=query, body=body, timeout_override=timeout)
 
 
 def _by_id(
@@ -144,7 +195,7 @@ def _by_id(
     timeout: float | None = None,
 ) -> Any:
     """One request to ``chat/completions/{id}``, its answer checked to be an object."""
-    path = encode_path("chat/completions/{}", check_text(completion_id, "completion_id"))
+    path = completion_path(completion_id)
     answer = invocation.request(method, path, body=body, timeout_override=timeout)
     return check_object(answer, expected)
 
@@ -181,7 +232,11 @@ def create(invocation: Invocation, body: Mapping[str, Any], *, timeout: float | 
 
 
 def create_stream(
-    invocation: Invocation, body: Mapping[str, Any], *, timeout: float | None = None
+    invocation: Invocation,
+    body: Mapping[str, Any],
+    *,
+    timeout: float | None = None,
+    connect_timeout: float | None = None,
 ) -> ChunkStream:
     """``POST /chat/completions`` streamed: the body as given, with ``"stream": true`` (set in
     its place when the body has the key, added last when not), answered by server-sent events.
@@ -191,18 +246,21 @@ def create_stream(
     :class:`~psopenai_py.transport.ChunkStream`: closing it, a ``with`` block or the end of a
     ``for`` loop over it releases the connection).  Up to the head it is a request like
     :func:`create`: the same checks, settings, retries and exceptions.  ``timeout`` replaces
-    TimeoutSec: it limits connecting and the head, then each wait for the next line of the stream.
+    TimeoutSec: it limits connecting and the head, then each wait for the next line of the stream;
+    ``connect_timeout`` limits making a new connection within it.
     """
     _check_texts(body, "body")
     streamed = {**body, "stream": True}
-    return invocation.transport.stream(
-        invocation.settings,
-        "POST",
-        "chat/completions",
-        body=streamed,
-        options=invocation.options,
-        timeout_override=timeout,
-    )
+    with connect_limit(connect_timeout):
+        return invocation.transport.stream(
+            invocation.settings,
+            "POST",
+            "chat/completions",
+            body=streamed,
+            options=invocation.options,
+            timeout_override=timeout,
+            policy=invocation.policy,
+        )
 
 
 def list_page(
@@ -221,8 +279,7 @@ def messages_page(
     timeout: float | None = None,
 ) -> Any:
     """One page of ``GET /chat/completions/{id}/messages``, as :func:`list_page`."""
-    path = encode_path("chat/completions/{}/messages", check_text(completion_id, "completion_id"))
-    return _page(invocation, path, query, timeout)
+    return _page(invocation, messages_path(completion_id), query, timeout)
 
 
 def _page(invocation: Invocation, path: str, query: Sequence[tuple[str, Any]], timeout: float | None) -> Any:

@@ -13,12 +13,17 @@ Three parts, each a module of its own:
 
 These are the only modules of the package that import ``requests`` and ``urllib3`` (the package's
 import stays light: commands load the transport on first use).  The names below are the
-transport's public face; the rest of the package imports them from here.
+transport's public face; the rest of the package imports them from here (``HTTPRequest`` and
+``HTTPResponse`` are the HTTP library's request and response classes, as an exchange holds them).
 """
 
 from __future__ import annotations
 
-from .session import USER_AGENT, Transport, default_transport, set_default_transport
+from requests import PreparedRequest as HTTPRequest
+from requests import Response as HTTPResponse
+
+from .deadlines import connect_limit
+from .session import USER_AGENT, Exchange, Transport, default_transport, set_default_transport
 from .stream import ChunkStream
 from .wire import (
     RequestOptions,
@@ -33,6 +38,7 @@ from .wire import (
 
 __all__ = [
     "Transport",
+    "Exchange",
     "ChunkStream",
     "RequestOptions",
     "default_transport",
@@ -45,4 +51,7 @@ __all__ = [
     "encode_body",
     "USER_AGENT",
     "is_credential_header",
+    "connect_limit",
+    "HTTPRequest",
+    "HTTPResponse",
 ]

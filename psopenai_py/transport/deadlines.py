@@ -6,11 +6,17 @@ that shuts its connection down when the deadline passes; the connections report 
 of the attempt their thread is making (:func:`watched`), and one timer thread serves every
 watchdog of the process (:class:`_Deadlines`).  :class:`WatchedAdapter` is the requests adapter
 whose connections do that report, direct or through an HTTP(S) proxy.
+
+Two more limits reach an attempt from its caller's context rather than through every call in
+between: a stopped run (:mod:`psopenai_py.cancel`'s :class:`~psopenai_py.cancel.StopSignal`) fires
+the watchdog of the attempt in flight, and :func:`connect_limit` bounds how long making a new
+connection may take (the SDK's ``Timeout(connect=...)``), within the attempt's deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import heapq
 import socket
 import threading
@@ -22,9 +28,10 @@ import requests.adapters
 import urllib3.connection
 import urllib3.connectionpool
 
+from ..cancel import on_stop
 from ..errors import TimeoutException
 
-__all__ = ["Watchdog", "WatchedAdapter", "watched", "time_left"]
+__all__ = ["Watchdog", "WatchedAdapter", "watched", "time_left", "connect_limit"]
 
 
 class _Deadlines:
@@ -90,16 +97,26 @@ class Watchdog:
         self._lock = threading.Lock()
         self._connection: Any = None
         self._done = False
+        self._stopped = False
         self.fired = False
         if deadline is not None:
             _deadlines.watch(deadline, self)
 
     def attach(self, connection: Any) -> None:
-        """The attempt now uses ``connection``: shut it at the deadline (at once if it passed)."""
+        """The attempt now uses ``connection``: shut it at the deadline (at once if it passed, or
+        if the run was stopped)."""
         with self._lock:
             self._connection = connection
-            fired = self.fired
-        if fired:
+            shut = self.fired or self._stopped
+        if shut:
+            self._shut(connection)
+
+    def stop(self) -> None:
+        """The run was stopped: shut the attempt's connection now, and any it takes later."""
+        with self._lock:
+            self._stopped = True
+            connection = None if self._done else self._connection
+        if connection is not None:
             self._shut(connection)
 
     def fire(self) -> None:
@@ -175,10 +192,27 @@ def watched(timeout: float | None) -> Iterator[Watchdog]:
     watch = Watchdog(time.monotonic() + timeout if timeout else None)
     _attempt_watch.current = watch
     try:
-        yield watch
+        with on_stop(watch.stop):  # a stopped run ends the attempt at once
+            yield watch
     finally:
         _attempt_watch.current = None
         watch.finish()
+
+
+_connect_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "psopenai_connect_limit", default=None
+)
+
+
+@contextlib.contextmanager
+def connect_limit(seconds: float | None) -> Iterator[None]:
+    """Within the body, making a new connection may take at most ``seconds`` (None: only the
+    attempt's deadline limits it).  A kept-alive connection needs none."""
+    token = _connect_limit.set(seconds)
+    try:
+        yield
+    finally:
+        _connect_limit.reset(token)
 
 
 def time_left(deadline: float | None) -> float | None:
@@ -198,6 +232,11 @@ class _WatchedConnection(urllib3.connection.HTTPConnection):
 
     def connect(self) -> None:
         self._report()
+        limit = _connect_limit.get()
+        # urllib3 sets this to the connect timeout before connecting and to the read timeout
+        # after, so lowering it here bounds the connect alone.
+        if limit is not None and (not isinstance(self.timeout, (int, float)) or self.timeout > limit):
+            self.timeout = limit
         super().connect()
 
     def request(self, *args: Any, **kwargs: Any) -> None:

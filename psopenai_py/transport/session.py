@@ -1,11 +1,12 @@
 """The session: one pooled HTTP client, the retry loop around it, and what an answer becomes.
 
 A call is built from the wire format (:mod:`.wire`), paced (:mod:`.pacing`), sent one attempt at
-a time under a whole-attempt deadline (:mod:`.deadlines`) and retried as PSOpenAI retries
-(:mod:`psopenai_py.retry`); a streamed answer is read by :mod:`.stream`, over the same loop.
-This is the only place the API key leaves its :class:`~psopenai_py.secret.Secret`, and the only
-place a response becomes an exception (through :func:`psopenai_py.errors.exception_from_response`;
-an error sent inside a stream, after a successful head, becomes one in :mod:`.stream`).
+a time under a whole-attempt deadline (:mod:`.deadlines`) and retried by the caller's retry policy
+(:mod:`psopenai_py.retry`: PSOpenAI's by default, the SDK's for the API-shaped dialects); a
+streamed answer is read by :mod:`.stream`, over the same loop.  This is the only place the API
+key leaves its :class:`~psopenai_py.secret.Secret`, and the only place a response becomes an
+exception (through :func:`psopenai_py.errors.exception_from_response`; an error sent inside a
+stream, after a successful head, becomes one in :mod:`.stream`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -36,7 +38,7 @@ from ..errors import (
     TimeoutException,
     exception_from_response,
 )
-from ..retry import retry_delay_ms, should_retry
+from ..retry import PSOPENAI, Failure, RetryPolicy
 from ..scrub import TOKEN_MASK, install_log_filter, scrub_data
 from ..settings import Settings
 from .deadlines import Watchdog, WatchedAdapter, watched
@@ -55,7 +57,7 @@ from .wire import (
 if TYPE_CHECKING:
     from .stream import ChunkStream
 
-__all__ = ["Transport", "USER_AGENT", "default_transport", "set_default_transport"]
+__all__ = ["Transport", "Exchange", "USER_AGENT", "default_transport", "set_default_transport"]
 
 install_log_filter()  # records of this package, requests and urllib3 are scrubbed at every level
 
@@ -63,6 +65,17 @@ USER_AGENT = user_agent(f"python-requests/{requests.__version__}")
 _POOL_SIZE = 64  # the highest ThrottleLimit
 _NO_OPTIONS = RequestOptions()
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
+    a raw response): the parsed JSON object, the response (its body read, its request's
+    credentials masked) and how many retries it took."""
+
+    content: Any
+    response: requests.Response
+    retries_taken: int
 
 
 @functools.lru_cache(maxsize=64)
@@ -185,18 +198,52 @@ class Transport:
         body: Mapping[str, Any] | None = None,
         options: RequestOptions = _NO_OPTIONS,
         timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
     ) -> Any:
         """Send one API request with retries; return the parsed JSON object or raise.
 
-        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left).
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
+        ``policy`` decides which failures are retried and after how long.
         """
+        return self.exchange(
+            settings,
+            method,
+            path,
+            query=query,
+            body=body,
+            options=options,
+            timeout_override=timeout_override,
+            policy=policy,
+        ).content
+
+    def exchange(
+        self,
+        settings: Settings,
+        method: str,
+        path: str,
+        *,
+        query: Sequence[tuple[str, Any]] = (),
+        body: Mapping[str, Any] | None = None,
+        options: RequestOptions = _NO_OPTIONS,
+        timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
+    ) -> Exchange:
+        """:meth:`request`, returning the answer's :class:`Exchange` rather than its object alone."""
         prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
+        attempts = 0
+
+        def attempt() -> requests.Response:
+            nonlocal attempts
+            attempts += 1
+            return self._answer(settings, prepared, timeout)
+
         return self.retrying(
             settings,
             prepared,
-            lambda: self._answer(settings, prepared, timeout),
-            lambda response: self._content(settings, response),
+            attempt,
+            lambda response: Exchange(self._content(settings, response), response, attempts - 1),
+            policy=policy,
         )
 
     def stream(
@@ -208,6 +255,7 @@ class Transport:
         body: Mapping[str, Any] | None = None,
         options: RequestOptions = _NO_OPTIONS,
         timeout_override: float | None = None,
+        policy: RetryPolicy = PSOPENAI,
     ) -> ChunkStream:
         """Send one API request whose answer is a stream of server-sent events; return the
         closable iterator of its chunks (see :mod:`.stream`) once the answer's head has come.
@@ -217,7 +265,9 @@ class Transport:
         """
         from .stream import open_stream  # here: that module builds on this one
 
-        return open_stream(self, settings, method, path, body=body, options=options, timeout=timeout_override)
+        return open_stream(
+            self, settings, method, path, body=body, options=options, timeout=timeout_override, policy=policy
+        )
 
     def retrying(
         self,
@@ -225,11 +275,14 @@ class Transport:
         prepared: requests.PreparedRequest,
         attempt: Callable[[], requests.Response],
         finish: Callable[[requests.Response], _T],
+        *,
+        policy: RetryPolicy = PSOPENAI,
     ) -> _T:
         """The retry loop: each ``attempt`` paced, its answer told to the pacing, then handed to
         ``finish``; an :class:`~psopenai_py.errors.APIRequestException` from either is retried
-        as the settings allow, after a wait a stopped run cuts short.  Whatever ends the loop,
-        the key is taken out of ``prepared`` first, unless ``finish``'s result is returned."""
+        as ``policy`` and the settings allow, after a wait a stopped run cuts short.  Whatever
+        ends the loop, the key is taken out of ``prepared`` first (the request travels on with
+        the response or the exception; nothing is sent again)."""
         key = pacing_key(settings, str(prepared.url))
         retries = 0
         try:
@@ -240,39 +293,52 @@ class Transport:
                     self.pacing.answered(key, response.status_code, response.headers)
                     return finish(response)
                 except APIRequestException as error:
-                    delay = self._retry_delay(settings, error, retries)
+                    delay = self._retry_delay(settings, error, retries, policy)
                     if delay is None:
                         raise
-                    log.warning("%s", error.message)
-                    log.warning("Retry the request after waiting %d ms (retry count: %d)", delay, retries)
+                    log.log(policy.notice_level, "%s", error.message)
+                    log.log(
+                        policy.notice_level,
+                        "Retry the request after waiting %d ms (retry count: %d)",
+                        delay,
+                        retries,
+                    )
                     if error.status_code == 429:
                         self.pacing.rate_limited(key, delay / 1000.0)
                 # Cancellable: a stopped run ends this wait at once (cancel.scope).
                 pause(delay / 1000.0, sent=True, sleep=self.sleep)
                 retries += 1
-        except BaseException:
-            # The prepared request travels on with the exception (requests' errors and our
-            # APIRequestException.response.request refer to it): take the key out first.
-            _scrub_credentials(prepared)
+        except APIRequestException as error:
+            if error.request is None:
+                error.request = prepared  # its credentials masked on the way out, below
             raise
+        finally:
+            # The prepared request travels on with the response or the exception (requests'
+            # errors and our APIRequestException.response.request refer to it): key out first.
+            _scrub_credentials(prepared)
 
-    def _retry_delay(self, settings: Settings, error: APIRequestException, retries: int) -> int | None:
-        """Milliseconds to wait before retrying after ``error``, or None: not retried."""
+    def _retry_delay(
+        self, settings: Settings, error: APIRequestException, retries: int, policy: RetryPolicy
+    ) -> float | None:
+        """Milliseconds to wait before retrying after ``error``, or None: not retried.
+
+        An answer that is no error status (a redirect, a body that is not an API object) is never
+        retried; an error status or no answer at all (``status_code`` None: the connection failed
+        or the attempt timed out) is the policy's to judge.
+        """
         response = error.response
-        if (
-            error.status_code is None
-            or error.status_code < 400
-            or response is None
-            or not should_retry(
-                retries_made=retries,
-                max_retry_count=settings.max_retry_count,
-                status_code=error.status_code,
-                headers=response.headers,
-                error_message=error.message,
-            )
+        if isinstance(error, InvalidResponseException) or (
+            error.status_code is not None and (error.status_code < 400 or response is None)
         ):
             return None
-        return retry_delay_ms(retries, response.headers, now=self.clock(), random=self.random)
+        failure = Failure(error.status_code, response.headers if response is not None else {}, error.message)
+        return policy.delay_ms(
+            failure,
+            retries_made=retries,
+            max_retries=settings.max_retry_count,
+            now=self.clock(),
+            random=self.random,
+        )
 
     # -- sending one attempt -------------------------------------------------------------------
 

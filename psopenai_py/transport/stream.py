@@ -59,6 +59,7 @@ from ..errors import (
     RunStoppedError,
     TimeoutException,
 )
+from ..retry import PSOPENAI, RetryPolicy
 from ..settings import Settings
 from .deadlines import Watchdog, watched
 from .logs import DEBUG_BODY_LIMIT, log, log_request, log_response
@@ -160,10 +161,12 @@ def open_stream(
     body: Mapping[str, Any] | None = None,
     options: RequestOptions | None = None,
     timeout: float | None = None,
+    policy: RetryPolicy = PSOPENAI,
 ) -> ChunkStream:
     """Send the request and return the stream of its answer once a successful head has come.
 
-    ``timeout`` replaces TimeoutSec (see the module's note on deadlines).  Raises as
+    ``timeout`` replaces TimeoutSec (see the module's note on deadlines); ``policy`` decides the
+    retries up to the head.  Raises as
     :meth:`Transport.request <psopenai_py.transport.session.Transport.request>` does for an
     answer that is not a stream (an error status, a redirect), after the same retries, and
     :class:`~psopenai_py.errors.RunStoppedError` when the run is stopped meanwhile.
@@ -185,7 +188,7 @@ def open_stream(
             status_code=response.status_code,
         )
 
-    response = transport.retrying(settings, prepared, attempt, finish)
+    response = transport.retrying(settings, prepared, attempt, finish, policy=policy)
     # Nothing is sent again: the key leaves the request, which the response still refers to.
     _scrub_credentials(prepared)
     try:
@@ -251,7 +254,8 @@ class ChunkStream:
     the connection: back to the pool when the body was read to its end, else shut, so no
     connection is left half-read in the pool.
 
-    ``status_code``, ``headers`` (scrubbed), ``request_id`` and ``url`` describe the answer;
+    ``status_code``, ``headers`` (scrubbed), ``request_id`` and ``url`` describe the answer, and
+    ``http_response`` is its head (the request as sent, credentials masked, as its ``request``);
     ``chunks`` counts the chunks handed out so far.
     """
 
@@ -274,6 +278,7 @@ class ChunkStream:
         self.headers: Mapping[str, str] = response.headers
         self.request_id: str | None = response.headers.get("x-request-id")
         self.url: str = response.url
+        self.http_response: requests.Response = response
         self.chunks = 0
         self._settings = settings
         self._service = settings.service
