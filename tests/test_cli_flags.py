@@ -49,7 +49,11 @@ def derivation() -> ModuleType:
 
 def test_the_shipped_table_is_the_descriptions():
     derive = derivation()
-    assert derive.derive(derive.load()) == TABLE
+    derived = derive.derive(derive.load())
+    assert derived == TABLE
+    # The committed file is the script's output to the letter: a line per command and per flag.
+    shipped = ROOT / "psopenai_py" / "openai_cli" / "api_flags.json"
+    assert shipped.read_text(encoding="utf-8") == derive.render(derived)
 
 
 def test_a_field_added_to_the_description_adds_its_flag():
