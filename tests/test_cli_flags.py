@@ -17,16 +17,15 @@ import pytest
 
 from psopenai_py.openai_cli import main
 from psopenai_py.openai_cli.api_flags import TABLE
+from psopenai_py.openai_cli.arguments import missing_required, take_positionals
+from psopenai_py.openai_cli.flag_values import convert
 from psopenai_py.openai_cli.grammar import (
     VERBS,
     Parsed,
     UnknownCommand,
     UsageError,
     Verb,
-    convert,
-    missing_required,
     parse,
-    take_positionals,
     verbs_from,
 )
 from psopenai_py.openai_cli.inputs import Stdin, build

@@ -15,7 +15,7 @@ import pytest
 from psopenai_py import compat, scrub
 from psopenai_py.emulator import Emulator
 from psopenai_py.errors import PSOpenAIError
-from psopenai_py.openai_cli import grammar
+from psopenai_py.openai_cli import arguments
 from psopenai_py.powershell import cli
 
 KEY = "sk-proj-Wq8Zr4Tn6Ym2Xk9Lp3Vb7Hc5Dj1Fg0Ns4Ue8Ia6Oq2Rt"
@@ -115,7 +115,7 @@ def test_the_shim_masks_a_key_in_the_wrong_place(
 
 
 def test_one_rule_says_what_looks_like_a_key() -> None:
-    assert grammar.KEY_SHAPED is scrub.KEY_SHAPED
+    assert arguments.KEY_SHAPED is scrub.KEY_SHAPED
     for word in (KEY, "sk-" + "a" * 20, "sk-svcacct-" + "B" * 30, " sk-" + "9" * 24 + " "):
         assert scrub.looks_like_key(word), word
     for word in ("sk-short", "chatcmpl-" + "a" * 30, "task-" + "a" * 30, "gpt-4o-mini", "ask-" + "a" * 30):

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .._version import __version__
 from ..cli_shell import EXIT_TERMINATED, OutputError, Shell
-from . import grammar
+from . import arguments, grammar
+from .flag_values import go_quoted
 from .grammar import PROGRAM, RESOURCES, ROOT_FLAGS, VERBS, Flag, Parsed, Verb
 from .output import Printer, ScrubbedStream, visible
 
@@ -210,8 +211,8 @@ def _unkeyed(text: str, argv: Sequence[str]) -> str:
             secrets.append(match.group(2))
         elif match and position + 1 < len(words):
             secrets.append(words[position + 1])
-        secrets += grammar.KEY_SHAPED.findall(word)
-    return grammar.KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
+        secrets += arguments.KEY_SHAPED.findall(word)
+    return arguments.KEY_SHAPED.sub("sk-********", scrub(visible(text), secrets))
 
 
 def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: Sequence[str]) -> int:
@@ -223,7 +224,7 @@ def _run(parsed: Parsed, out: Any, err: Any, logs: _logging, stdin: Any, argv: S
     verb = parsed.verb
     assert verb is not None
     try:
-        grammar.take_positionals(parsed)
+        arguments.take_positionals(parsed)
         request = build(verb, parsed, Stdin(stdin))
         _check_request(verb, parsed, request)
         destination = _export_destination(parsed.get("output")) if verb.name == "export" else None
@@ -300,7 +301,7 @@ def _check_request(verb: Verb, parsed: Parsed, request: Request) -> None:
             try:
                 transform.check(parsed.get(name))
             except transform.PathError as exc:
-                shown = grammar.go_quoted(parsed.get(name))
+                shown = go_quoted(parsed.get(name))
                 raise grammar.UsageError(
                     f"Incorrect Usage: invalid value {shown} for flag --{name}: {exc} "
                     "(psopenai evaluates GJSON paths itself)"
@@ -644,7 +645,7 @@ def _report(exc: Exception, parsed: Parsed, out: Any, err: Any, redact: Callable
     url = redact(str(getattr(request, "url", "") or ""))
     status = int(exc.status_code)
     reason = _STATUS_TEXT.get(status) or _phrase(status)
-    err.write(visible(f"{method} {grammar.go_quoted(url)}: {status} {reason}") + "\n")
+    err.write(visible(f"{method} {go_quoted(url)}: {status} {reason}") + "\n")
     err.flush()
     body = getattr(exc.response, "content", b"") or b""
     node = parse_or_none(body.decode("utf-8", "replace")) if isinstance(body, bytes) else None

@@ -12,21 +12,22 @@ of the level goes down a level, any other word is an argument; ``--name value``,
 ``--name=value`` and ``-name`` alike; a flag of a level above is found at any level below (the
 root flags, ``--api-key`` among them, work before, between and after the command words); ``--``
 ends the flags.  Errors are :class:`UsageError` (exit status 1) or :class:`UnknownCommand` (3),
-worded as the official CLI words them.
+worded as the official CLI words them.  A flag's text becomes its value in :mod:`.flag_values`,
+a "Did you mean" names what :mod:`.suggest` finds nearest, and :mod:`.arguments` checks the
+arguments once the line is parsed.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import checks, scrub
+from .. import checks
 from .api_flags import TABLE
+from .flag_values import FORMATS, convert, go_quoted
 from .output import visible
-from .yaml_values import YAMLError, parse_yaml
+from .suggest import nearest_command, suggest_flag
 
 __all__ = [
     "Flag",
@@ -37,27 +38,15 @@ __all__ = [
     "ROOT_FLAGS",
     "VERBS",
     "RESOURCES",
-    "FORMATS",
     "PROGRAM",
     "parse",
     "command_words",
     "verbs_from",
-    "similarity",
-    "suggest_flag",
-    "go_value",
-    "go_quoted",
-    "convert",
-    "take_positionals",
-    "check_not_a_key",
-    "missing_required",
-    "KEY_SHAPED",
     "MAX_ITEMS",
     "HELP",
 ]
 
 PROGRAM = "psopenai"
-FORMATS = ("auto", "explore", "json", "jsonl", "pretty", "raw", "yaml")
-"""The official output formats, in its order (its messages list them so)."""
 
 
 class UsageError(ValueError):
@@ -88,7 +77,7 @@ class UnknownCommand(ValueError):
     """A command word that is none of the dialect's (exit status 3)."""
 
 
-# -- flags and their values ---------------------------------------------------------------------
+# -- flags ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -123,205 +112,6 @@ class Flag:
     def names(self) -> tuple[str, ...]:
         """The names the flag is found by: its name, and its one-letter name if it has one."""
         return (self.name, self.short) if self.short else (self.name,)
-
-
-def _go_int(text: str) -> int:
-    """Go's ``strconv.ParseInt(text, 0, 64)``: decimal, 0x, 0o, 0b, a leading 0 for octal,
-    underscores between digits; its error text otherwise."""
-    body = text[1:] if text[:1] in "+-" else text
-    sign = -1 if text[:1] == "-" else 1
-    try:
-        if re.fullmatch(r"0[0-7_]+", body):
-            value = int(body[1:].replace("_", "") or "0", 8)
-        elif (
-            re.fullmatch(r"(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)", body)
-            and "__" not in body
-        ):
-            value = int(body, 0)
-        else:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f'strconv.ParseInt: parsing "{text}": invalid syntax') from None
-    value *= sign
-    if not -(2**63) <= value < 2**63:
-        raise ValueError(f'strconv.ParseInt: parsing "{text}": value out of range')
-    return value
-
-
-def _go_float(text: str) -> int | float:
-    """Go's ``strconv.ParseFloat(text, 64)``, the value as Go's JSON encoder would write it (an
-    integral value as an integer: ``--temperature 1`` sends ``1``)."""
-    if not re.fullmatch(
-        r"[+-]?(?:[0-9_]*\.?[0-9_]*(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", text, re.IGNORECASE
-    ):
-        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax')
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax') from None
-    if not math.isfinite(value):
-        # Parsed by the original, which then fails to encode the request body.
-        raise ValueError(
-            f"json: unsupported value: {'NaN' if math.isnan(value) else ('+Inf' if value > 0 else '-Inf')}"
-        )
-    if value.is_integer() and abs(value) < 1e21:
-        return int(value)
-    return value
-
-
-_BOOLEANS = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True}
-_BOOLEANS.update({"0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False})
-
-
-def _go_bool(text: str) -> bool:
-    if text not in _BOOLEANS:
-        raise ValueError(f'strconv.ParseBool: parsing "{text}": invalid syntax')
-    return _BOOLEANS[text]
-
-
-def go_value(value: Any) -> str:
-    """A parsed value as Go's ``%v`` shows it in the original's messages."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, list):
-        return "[" + " ".join(go_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_value(v)}" for k, v in sorted(value.items())) + "]"
-    return str(value)
-
-
-def _literal_ok(text: str) -> bool:
-    """Text the original takes as a plain string where YAML fails: identifiers, ids, base64."""
-    return all(char.isalnum() or char in "_-.=" for char in text)
-
-
-def _yaml(text: str) -> Any:
-    try:
-        return parse_yaml(text)
-    except YAMLError as exc:
-        if _literal_ok(text):
-            return text
-        raise ValueError(f"failed to parse as YAML: {exc}") from None
-
-
-def _map(text: str) -> Any:
-    if text == "null":
-        return None
-    if not text.strip(" \t\r\n\ufeff"):
-        # The original sends null for an empty value: an unset shell variable ("--metadata
-        # $TAGS") would clear the metadata by accident.
-        raise ValueError("it is empty (write '{}' for no pairs, or null to clear)")
-    value = _yaml(text)
-    if value is not None and not isinstance(value, dict):
-        raise ValueError(
-            f'Couldn\'t convert "{text}" ({go_value(value)}) to expected type map[string]interface {{}}'
-        )
-    return value
-
-
-def _any(text: str) -> Any:
-    # A file to embed (@prompt.txt) stays as written until the request is built.
-    return text if text.startswith("@") else _yaml(text)
-
-
-_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "string": lambda text: text,
-    "string?": lambda text: None if text == "null" else text,
-    "int": _go_int,
-    "int?": lambda text: None if text == "null" else _go_int(text),
-    "float": _go_float,
-    "float?": lambda text: None if text == "null" else _go_float(text),
-    "bool?": lambda text: None if text == "null" else _go_bool(text),
-    "switch": _go_bool,
-    "map": _map,
-    "objects": _map,
-    "any": _any,
-    "strings": lambda text: text,
-}
-
-
-def _format(text: str) -> str:
-    if text.lower() not in FORMATS:
-        raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
-    return text
-
-
-def _url(text: str) -> str:
-    text = text.strip()  # a trailing newline from $(cat file) is no part of a URL
-    if text and not text.startswith(("http://", "https://")):
-        raise ValueError(f'--base-url "{text}" is missing a scheme (expected http:// or https://)')
-    try:
-        return checks.base_url(text, f'--base-url "{visible(checks.shown_url(text.strip()))[:60]}"')
-    except checks.Invalid as exc:
-        raise ValueError(exc.problem.rstrip(".")) from None
-
-
-def _header(text: str) -> tuple[str, str]:
-    """``Name: Value`` (spaces around either trimmed, as curl's -H), each part checked; the
-    value is never quoted in a message (a header may carry a credential)."""
-    name, colon, value = text.partition(":")
-    name = name.strip()
-    if not colon or not name:
-        raise ValueError("expected 'Name: Value'")
-    try:
-        checks.header_name(name, "the header")
-        return name, checks.header_value(value, "the value")
-    except checks.Invalid as exc:
-        raise ValueError(f"({visible(name)}) {exc.problem.rstrip('.')}") from None
-
-
-def _retries(text: str) -> int:
-    value = _go_int(text)
-    if not 0 <= value <= checks.MAX_RETRIES:
-        raise ValueError(f"retries are 0 to {checks.MAX_RETRIES}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(_go_float(text))
-    try:
-        return checks.timeout_seconds(value, "the timeout")
-    except checks.Invalid as exc:
-        raise ValueError(exc.problem.rstrip(".")) from None
-
-
-_CONVERTERS.update(format=_format, url=_url, header=_header, retries=_retries, seconds=_seconds)
-
-
-def convert(flag: Flag, text: str) -> Any:
-    """The value of ``flag`` from its text; ValueError with the reason otherwise."""
-    try:
-        checks.utf8_text(text, "It")
-    except checks.Invalid as exc:
-        raise ValueError(exc.problem.rstrip(".")) from None
-    return _CONVERTERS[flag.kind](text)
-
-
-def go_quoted(text: str) -> str:
-    """Go's ``%q`` of a string, as the original quotes values in its messages: in double quotes,
-    ``"`` and ``\\`` escaped, and every character that is not printable as an escape."""
-    pieces = ['"']
-    for char in text:
-        code = ord(char)
-        if char in '"\\':
-            pieces.append("\\" + char)
-        elif char.isprintable() and not 0xD800 <= code <= 0xDFFF:
-            pieces.append(char)
-        elif char in _GO_NAMED:
-            pieces.append(_GO_NAMED[char])
-        elif code < 0x80:
-            pieces.append(f"\\x{code:02x}")
-        else:
-            pieces.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
-    pieces.append('"')
-    return "".join(pieces)
-
-
-_GO_NAMED = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
 # -- the commands -------------------------------------------------------------------------------
@@ -375,33 +165,26 @@ class Verb:
         return next((f for f in self.flags if f.name == name), None)
 
 
+def _flag_of(row: Mapping[str, Any], where: str, outer: str | None = None) -> Flag:
+    """A flag of the derived table; an inner one (``outer`` named) is never repeated itself."""
+    return Flag(
+        row["flag"],
+        row["help"],
+        kind=row["kind"],
+        where=where,
+        api_field=row["field"],
+        required=row["required"],
+        default=row["default"],
+        repeatable=outer is None and row["kind"] in ("objects", "strings"),
+        outer=outer,
+    )
+
+
 def _flags_of(rows: Sequence[Mapping[str, Any]]) -> list[Flag]:
     flags: list[Flag] = []
     for row in rows:
-        flags.append(
-            Flag(
-                row["flag"],
-                row["help"],
-                kind=row["kind"],
-                where=row["in"],
-                api_field=row["field"],
-                required=row["required"],
-                default=row["default"],
-                repeatable=row["kind"] in ("objects", "strings"),
-            )
-        )
-        for inner in row["inner"]:
-            flags.append(
-                Flag(
-                    inner["flag"],
-                    inner["help"],
-                    kind=inner["kind"],
-                    where=row["in"],
-                    api_field=inner["field"],
-                    default=inner["default"],
-                    outer=row["flag"],
-                )
-            )
+        flags.append(_flag_of(row, row["in"]))
+        flags += [_flag_of(inner, row["in"], outer=row["flag"]) for inner in row["inner"]]
     return flags
 
 
@@ -570,58 +353,8 @@ class _Level:
         self.name, self.own, self.found, self.below = name, tuple(own), found, tuple(below)
 
 
-def similarity(a: str, b: str) -> float:
-    """Jaro-Winkler similarity, 0 (nothing alike) to 1 (equal): the measure the official CLI's
-    parser uses for its "Did you mean" suggestions."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    window = max(0, max(len(a), len(b)) // 2 - 1)
-    used = [False] * len(b)
-    matched_a: list[str] = []
-    for i, char in enumerate(a):
-        for j in range(max(0, i - window), min(len(b), i + window + 1)):
-            if not used[j] and b[j] == char:
-                used[j] = True
-                matched_a.append(char)
-                break
-    if not matched_a:
-        return 0.0
-    matched_b = [char for j, char in enumerate(b) if used[j]]
-    transpositions = sum(x != y for x, y in zip(matched_a, matched_b, strict=True)) / 2
-    m = len(matched_a)
-    jaro = (m / len(a) + m / len(b) + (m - transpositions) / m) / 3
-    if jaro <= 0.7:
-        return jaro
-    prefix = 0
-    for x, y in zip(a[:4], b[:4], strict=False):
-        if x != y:
-            break
-        prefix += 1
-    return jaro + 0.1 * prefix * (1 - jaro)
-
-
-def suggest_flag(provided: str, flags: Sequence[Flag]) -> str:
-    """The original parser's flag suggestion: the nearest name among a level's own flags (and
-    help), however distant, the first of equals; ``-x`` for one letter, ``--name`` otherwise."""
-    best, score = "", 0.0
-    for flag in flags:
-        for name in (*flag.names, "help", "h"):
-            value = similarity(name, provided)
-            if value > score:
-                best, score = name, value
-    return "" if not best else ("-" if len(best) == 1 else "--") + best
-
-
-def _suggest_command(provided: str, candidates: Sequence[tuple[str, str]]) -> str:
-    """The original's command suggestion: always the nearest, as the full command path."""
-    best, score = candidates[0][1], 0.0
-    for name, path in candidates:
-        value = similarity(name, provided)
-        if value > score:
-            best, score = path, value
-    return f"Did you mean '{PROGRAM} {best}'?"
+def _did_you_mean(provided: str, candidates: Sequence[tuple[str, str]]) -> str:
+    return f"Did you mean '{PROGRAM} {nearest_command(provided, candidates)}'?"
 
 
 def _parse_level(parsed: Parsed, args: list[str], level: _Level) -> list[str]:
@@ -700,7 +433,7 @@ def parse(argv: Sequence[str], verbs: Sequence[Verb] = VERBS) -> Parsed:
     if args[0] not in _ROOT.below:
         raise UnknownCommand(
             f"No help topic for '{visible(args[0])}'. "
-            + _suggest_command(args[0].lower(), [(r, r) for r in RESOURCES])
+            + _did_you_mean(args[0].lower(), [(r, r) for r in RESOURCES])
         )
     word, rest = args[0], args[1:]
     if word == "chat":  # the space form: chat completions [messages] <command>
@@ -727,7 +460,7 @@ def _parse_resource(parsed: Parsed, resource: str, rest: list[str], verbs: Seque
     if word not in level.below:
         candidates = [(v.name, f"{resource} {v.name}") for v in verbs if v.resource == resource]
         candidates += [("help", f"{resource} help"), ("h", f"{resource} help")]
-        raise UnknownCommand(f"No help topic for '{visible(word)}'. " + _suggest_command(word, candidates))
+        raise UnknownCommand(f"No help topic for '{visible(word)}'. " + _did_you_mean(word, candidates))
     if word == "messages":  # chat:completions messages list: the space form's resource
         return _parse_resource(parsed, "chat:completions:messages", rest, verbs)
     verb = next(v for v in verbs if v.resource == resource and v.name == word)
@@ -753,61 +486,3 @@ def command_words(argv: Sequence[str]) -> list[str]:
         if flag is not None and flag.takes_value and not equals:
             next(items, None)
     return words
-
-
-# -- after parsing: the arguments -----------------------------------------------------------------
-
-KEY_SHAPED = scrub.KEY_SHAPED  # the package's one rule of "looks like a key"
-_SECRET_FLAGS = frozenset({"api-key", "admin-api-key", "webhook-secret"})
-
-
-def take_positionals(parsed: Parsed) -> None:
-    """The first argument is the completion id where the command takes one (unless
-    --completion-id is given); any other is refused, as the original refuses it."""
-    verb = parsed.verb
-    assert verb is not None
-    rest = list(parsed.positionals)
-    for word in rest:
-        try:
-            checks.utf8_text(word, "The argument" if verb.takes_id else "An extra argument")
-        except checks.Invalid as exc:
-            raise UsageError(f"Incorrect Usage: {exc.problem.rstrip('.')}") from None
-    check_not_a_key(parsed, rest)
-    if verb.takes_id and not parsed.is_set("completion-id") and rest:
-        parsed.values["completion-id"] = rest.pop(0)
-        parsed.given.add("completion-id")
-    if rest:
-        raise UsageError(f"Unexpected extra arguments: [{' '.join(visible(w) for w in rest)}]")
-
-
-def check_not_a_key(parsed: Parsed, words: Sequence[str]) -> None:
-    """A key typed where another value belongs (the flag name forgotten, or the wrong flag) is
-    refused before it is sent as an id or printed back, and the message does not quote it."""
-    for word in words:
-        if KEY_SHAPED.fullmatch(word.strip()):
-            raise UsageError(
-                "Incorrect Usage: an argument looks like an API key (sk-...); pass a key with "
-                "--api-key. Nothing was sent."
-            )
-    for name, value in parsed.values.items():
-        if name not in _SECRET_FLAGS and isinstance(value, str) and KEY_SHAPED.fullmatch(value.strip()):
-            raise UsageError(
-                f"Incorrect Usage: the value of --{name} looks like an API key "
-                "(sk-...); pass a key with --api-key. Nothing was sent."
-            )
-
-
-def missing_required(verb: Verb, parsed: Parsed, body: Any) -> UsageError | None:
-    """The original's check of required flags, after piped input was merged: a body field
-    counts as given when the body holds it."""
-    missing = []
-    for flag in verb.flags:
-        if not flag.required or flag.outer is not None or parsed.is_set(flag.name):
-            continue
-        if flag.where == "body" and isinstance(body, dict) and flag.api_field in body:
-            continue
-        missing.append(flag.name)
-    if not missing:
-        return None
-    head = f'Required flag "{missing[0]}"' if len(missing) == 1 else f'Required flags "{", ".join(missing)}"'
-    return UsageError(f"{head} not set\nRun '{PROGRAM} {verb.title} --help' for usage information")

@@ -26,7 +26,9 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
-from .grammar import Flag, Parsed, Verb, convert, go_value, missing_required
+from .arguments import missing_required
+from .flag_values import convert, go_value
+from .grammar import Flag, Parsed, Verb
 from .yaml_values import YAMLError, parse_yaml
 
 __all__ = ["Request", "Stdin", "build", "piped_data_waiting"]
