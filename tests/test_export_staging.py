@@ -17,7 +17,7 @@ import pytest
 
 import psopenai_py
 from psopenai_py.emulator import Emulator
-from psopenai_py.openai_cli.app import main as dialect_main
+from psopenai_py.openai_cli import main as dialect_main
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-staging-0000000000000000000000000"

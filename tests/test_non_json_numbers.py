@@ -12,7 +12,7 @@ import pytest
 
 import psopenai_py
 from psopenai_py.errors import InvalidResponseException
-from psopenai_py.openai_cli.app import main as dialect_main
+from psopenai_py.openai_cli import main as dialect_main
 from psopenai_py.powershell import cli
 
 from .hostile_server import HostileServer, Reply, Seen

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 import psopenai_py
-from psopenai_py import compat
+from psopenai_py import compat, openai_cli
 from psopenai_py.emulator import Emulator
 from psopenai_py.errors import PSOpenAIError
-from psopenai_py.openai_cli import app as openai_cli
 from psopenai_py.powershell import cli as powershell_cli
 from psopenai_py.transport import Transport, set_default_transport
 

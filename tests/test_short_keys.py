@@ -209,7 +209,7 @@ def test_a_short_key_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> N
 
 @pytest.mark.parametrize("key", ["x", "gpt", "seed0"])
 def test_the_dialect_keeps_data_whole_with_a_short_key(emulator: Emulator, tmp_path: Path, key: str) -> None:
-    from psopenai_py.openai_cli.app import main as dialect_main
+    from psopenai_py.openai_cli import main as dialect_main
 
     ids = _populate(emulator, "gpt-x-seed0")
     flags = ["--api-key", key, "--base-url", emulator.url]

@@ -57,6 +57,6 @@ def main(
 ) -> int:
     """Run one command line of the dialect; returns the exit status (0, 1, or 3).  ``stdin`` is
     where piped YAML or JSON is read from (default: the process's standard input)."""
-    from .app import main as run
+    from .app import run
 
-    return run(argv, stdout=stdout, stderr=stderr, stdin=stdin)
+    return run(argv, stdout, stderr, stdin)

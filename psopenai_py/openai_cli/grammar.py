@@ -44,9 +44,17 @@ __all__ = [
     "verbs_from",
     "MAX_ITEMS",
     "HELP",
+    "EXIT_OK",
+    "EXIT_FAILURE",
+    "EXIT_UNKNOWN_COMMAND",
 ]
 
 PROGRAM = "psopenai"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+"""A :class:`UsageError`, and every failure of a run."""
+EXIT_UNKNOWN_COMMAND = 3
+"""An :class:`UnknownCommand`."""
 
 
 class UsageError(ValueError):

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TextIO
 
-__all__ = ["Printer", "visible", "ScrubbedStream", "EXPLORE_WARNING", "colour_wanted"]
+__all__ = ["Printer", "visible", "ScrubbedStream", "EXPLORE_WARNING", "colour_wanted", "text_of"]
 
 # C0 controls but tab and line feed, DEL and the C1 controls: a terminal acts on them (ESC starts
 # a control sequence that can recolour, retitle or rewrite the screen), so messages show them as
@@ -33,6 +33,16 @@ EXPLORE_WARNING = (
 EXPLORE_ON_TERMINAL = (
     "Warning: Output format 'explore' is not available in psopenai; falling back to 'json'\n"
 )
+
+
+def text_of(answer: Any) -> str:
+    """An answer's JSON as received (the transport keeps its body), or as parsed when none."""
+    import json
+
+    body = getattr(answer, "body", None)
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return json.dumps(answer, ensure_ascii=False)
 
 
 def visible(text: str) -> str:
