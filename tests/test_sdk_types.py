@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from psopenai_py.client import types as ours
-from psopenai_py.client._models import BaseModel, json_text
+from psopenai_py.client._dump import json_text
+from psopenai_py.client._models import BaseModel
 
 openai = pytest.importorskip("openai")
 pydantic = pytest.importorskip("pydantic")

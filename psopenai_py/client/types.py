@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from ._models import BaseModel, Discriminator
+from ._construct import Discriminator
+from ._models import BaseModel
 
 __all__ = [
     "ChatCompletion",
