@@ -17,8 +17,7 @@ import asyncio
 import contextvars
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from .. import cancel, checks
 from ..commands import stored
@@ -48,38 +47,20 @@ from ._checks import (
 from ._models import BaseModel
 from ._options import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, NotGiven, Timeout, is_given, not_given
 from ._pages import AsyncCursorPage, PageWalk, SyncCursorPage
+from ._resources import AsyncChat, Call, Chat, WrappedView
 from ._response import APIResponse, AsyncAPIResponse, LegacyAPIResponse, response_mode
 from ._streaming import AsyncStream, Stream
 
-__all__ = ["OpenAI", "AsyncOpenAI", "Call"]
+__all__ = ["OpenAI", "AsyncOpenAI"]
 
 _T = TypeVar("_T")
+_Client = TypeVar("_Client", bound="_ClientBase")
 
 SDK_LANGUAGE_HEADER = ("X-Stainless-Lang", "python")
 """The one SDK header sent: the official SDK's tests read it from a raw response's request, and
 it says only what is true of this client (it is Python).  The SDK's other X-Stainless-* headers
 (its package version, operating system, runtime) are telemetry about the official package: not
 sent, as this is not that package."""
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call of a resource method, checked and ready to send: the request, the caller's
-    per-call options, and what the answer becomes (``model``: a model class; ``page``: the item
-    class of a list page)."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...] = ()
-    body: Mapping[str, Any] | None = None
-    extra_headers: Any = None
-    extra_query: Any = None
-    extra_body: Any = None
-    timeout: Any = not_given
-    model: type[BaseModel] | None = None
-    page: type[BaseModel] | None = None
-    stream: bool = False
-    """A streamed create: ``model`` is the chunk's type, the answer a stream of them."""
 
 
 class _Pool:
@@ -100,9 +81,14 @@ class _Pool:
 
 class _ClientBase:
     """What both clients share: the options, the settings resolved once, and a call's way from
-    its :class:`Call` to the answer (retries, errors in the SDK's classes, no key anywhere)."""
+    its :class:`Call` to the answer (retries, errors in the SDK's classes, no key anywhere);
+    each client makes its own kind of resources (``client.chat``) and views."""
 
     _page_class: type[SyncCursorPage[Any]] | type[AsyncCursorPage[Any]] = SyncCursorPage
+    _resources: ClassVar[type[Chat] | type[AsyncChat]] = Chat
+    _methods: ClassVar[tuple[str, ...]] = ()
+    _children: ClassVar[tuple[str, ...]] = ("chat",)
+    chat: Chat | AsyncChat
 
     def __init__(
         self,
@@ -163,6 +149,12 @@ class _ClientBase:
                 "keyring (psopenai Set-OpenAISecret). Nothing was sent.",
             ) from None
         self._scrub = stored.KeyScrubber(self._invocation.settings.api_key)
+        self.chat = self._resources(cast(Any, self))  # the client of its own kind
+        raw, streamed = self.chat._wraps
+        self.with_raw_response: Any = WrappedView(self, raw)
+        """``client.with_raw_response.chat.completions...``: the raw response of each call."""
+        self.with_streaming_response: Any = WrappedView(self, streamed)
+        """``client.with_streaming_response.chat.completions...``: each call's streamed response."""
 
     # -- the options ----------------------------------------------------------------------------
 
@@ -205,22 +197,40 @@ class _ClientBase:
         """Whether ``close()`` closed this client (or a copy sharing its pool)."""
         return self._pool.closed
 
-    def _copy_arguments(
-        self,
-        given: Mapping[str, Any],
-        default_headers: Any,
-        set_default_headers: Any,
-        default_query: Any,
-        set_default_query: Any,
-    ) -> dict[str, Any]:
+    def copy(
+        self: _Client,
+        *,
+        api_key: str | Secret | NotGiven | None = not_given,
+        organization: str | NotGiven | None = not_given,
+        project: str | NotGiven | None = not_given,
+        base_url: str | NotGiven | None = not_given,
+        timeout: float | Timeout | NotGiven | None = not_given,
+        max_retries: int | NotGiven = not_given,
+        default_headers: Mapping[str, str] | NotGiven | None = not_given,
+        set_default_headers: Mapping[str, str] | NotGiven | None = not_given,
+        default_query: Mapping[str, object] | NotGiven | None = not_given,
+        set_default_query: Mapping[str, object] | NotGiven | None = not_given,
+    ) -> _Client:
+        """A new client with these options changed and the rest inherited, sharing this one's
+        connections: ``default_headers``/``default_query`` are merged over the current ones,
+        ``set_default_headers``/``set_default_query`` replace them."""
+        given = {
+            "api_key": api_key,
+            "organization": organization,
+            "project": project,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
         arguments = dict(self._arguments)
         for name, value in given.items():
             if is_given(value):
                 arguments[name] = value
-        for name, merged, replaced in (
+        defaults: tuple[tuple[str, Any, Any], ...] = (
             ("default_headers", default_headers, set_default_headers),
             ("default_query", default_query, set_default_query),
-        ):
+        )
+        for name, merged, replaced in defaults:
             if is_given(merged) and merged is not None and is_given(replaced) and replaced is not None:
                 raise ParameterBindingError(
                     name, f"The `{name}` and `set_{name}` arguments are mutually exclusive"
@@ -229,7 +239,9 @@ class _ClientBase:
                 arguments[name] = dict(replaced)
             elif is_given(merged) and merged is not None:
                 arguments[name] = {**arguments[name], **merged}
-        return arguments
+        return type(self)(**arguments, _pool=self._pool)
+
+    with_options = copy
 
     def __repr__(self) -> str:
         return f"<psopenai_py.{type(self).__name__} base_url={self.base_url!r}>"
@@ -398,35 +410,7 @@ class OpenAI(_ClientBase):
     :class:`~psopenai_py.errors.MissingSettingError`) when no key is found.
     """
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Secret | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: str | NotGiven | None = not_given,
-        timeout: float | Timeout | NotGiven | None = not_given,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        _pool: _Pool | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            organization=organization,
-            project=project,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            default_query=default_query,
-            _pool=_pool,
-        )
-        from ._resources import Chat, OpenAIWithRawResponse, OpenAIWithStreamedResponse
-
-        self.chat = Chat(self)
-        self.with_raw_response = OpenAIWithRawResponse(self)
-        self.with_streaming_response = OpenAIWithStreamedResponse(self)
+    chat: Chat
 
     def _run(self, call: Call) -> Any:
         """Make ``call`` and return what its way of returning asks for."""
@@ -447,38 +431,6 @@ class OpenAI(_ClientBase):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def copy(
-        self,
-        *,
-        api_key: str | Secret | NotGiven | None = not_given,
-        organization: str | NotGiven | None = not_given,
-        project: str | NotGiven | None = not_given,
-        base_url: str | NotGiven | None = not_given,
-        timeout: float | Timeout | NotGiven | None = not_given,
-        max_retries: int | NotGiven = not_given,
-        default_headers: Mapping[str, str] | NotGiven | None = not_given,
-        set_default_headers: Mapping[str, str] | NotGiven | None = not_given,
-        default_query: Mapping[str, object] | NotGiven | None = not_given,
-        set_default_query: Mapping[str, object] | NotGiven | None = not_given,
-    ) -> OpenAI:
-        """A new client with these options changed and the rest inherited, sharing this one's
-        connections: ``default_headers``/``default_query`` are merged over the current ones,
-        ``set_default_headers``/``set_default_query`` replace them."""
-        given = {
-            "api_key": api_key,
-            "organization": organization,
-            "project": project,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        arguments = self._copy_arguments(
-            given, default_headers, set_default_headers, default_query, set_default_query
-        )
-        return OpenAI(**arguments, _pool=self._pool)
-
-    with_options = copy
-
 
 def _now(run: Callable[[], _T]) -> _T:
     """A synchronous page's way of fetching the next page: at once, in this thread."""
@@ -494,36 +446,8 @@ class AsyncOpenAI(_ClientBase):
     """
 
     _page_class = AsyncCursorPage
-
-    def __init__(
-        self,
-        *,
-        api_key: str | Secret | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        base_url: str | NotGiven | None = not_given,
-        timeout: float | Timeout | NotGiven | None = not_given,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        default_query: Mapping[str, object] | None = None,
-        _pool: _Pool | None = None,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            organization=organization,
-            project=project,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            default_query=default_query,
-            _pool=_pool,
-        )
-        from ._resources import AsyncChat, AsyncOpenAIWithRawResponse, AsyncOpenAIWithStreamedResponse
-
-        self.chat = AsyncChat(self)
-        self.with_raw_response = AsyncOpenAIWithRawResponse(self)
-        self.with_streaming_response = AsyncOpenAIWithStreamedResponse(self)
+    _resources = AsyncChat
+    chat: AsyncChat
 
     async def _run(self, call: Call) -> Any:
         """Make ``call`` in a worker thread and return what its way of returning asks for."""
@@ -569,36 +493,6 @@ class AsyncOpenAI(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    def copy(
-        self,
-        *,
-        api_key: str | Secret | NotGiven | None = not_given,
-        organization: str | NotGiven | None = not_given,
-        project: str | NotGiven | None = not_given,
-        base_url: str | NotGiven | None = not_given,
-        timeout: float | Timeout | NotGiven | None = not_given,
-        max_retries: int | NotGiven = not_given,
-        default_headers: Mapping[str, str] | NotGiven | None = not_given,
-        set_default_headers: Mapping[str, str] | NotGiven | None = not_given,
-        default_query: Mapping[str, object] | NotGiven | None = not_given,
-        set_default_query: Mapping[str, object] | NotGiven | None = not_given,
-    ) -> AsyncOpenAI:
-        """As :meth:`OpenAI.copy`."""
-        given = {
-            "api_key": api_key,
-            "organization": organization,
-            "project": project,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-        }
-        arguments = self._copy_arguments(
-            given, default_headers, set_default_headers, default_query, set_default_query
-        )
-        return AsyncOpenAI(**arguments, _pool=self._pool)
-
-    with_options = copy
 
 
 def _consume(future: asyncio.Future[Any]) -> None:

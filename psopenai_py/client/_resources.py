@@ -1,17 +1,24 @@
 """``client.chat.completions`` (and ``.messages``): the SDK's methods, their checks and their
-requests, written once for both clients; ``with_raw_response`` and ``with_streaming_response``
-at every level wrap the same methods (:mod:`._response`)."""
+requests, written once for both clients.
+
+Each method builds its :class:`~._client.Call` and hands it to the client, whose ``_run``
+answers at once (``OpenAI``) or as an awaitable (``AsyncOpenAI``); the asynchronous resources
+take the synchronous methods as they are, awaited (a list's pages come as a paginator).
+``with_raw_response`` and ``with_streaming_response`` at every level, the client's included,
+are one view of the resource's methods through one wrapper of :mod:`._response`."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+import functools
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar, cast
 
 from ..commands import stored
 from ..errors import ParameterBindingError, ParameterTypeError
 from ._checks import check_id, check_messages, check_metadata, check_model, check_str, query_pairs
-from ._client import Call
+from ._models import BaseModel
 from ._options import NotGiven, Omit, Timeout, is_given, not_given, omit
 from ._pages import AsyncPaginator, SyncCursorPage
 from ._response import (
@@ -24,7 +31,7 @@ from ._streaming import AsyncStream, Stream
 from .types import ChatCompletion, ChatCompletionChunk, ChatCompletionDeleted, ChatCompletionStoreMessage
 
 if TYPE_CHECKING:
-    from ._client import AsyncOpenAI, OpenAI
+    from ._client import OpenAI
 
 __all__ = [
     "Chat",
@@ -33,16 +40,35 @@ __all__ = [
     "AsyncChat",
     "AsyncCompletions",
     "AsyncMessages",
-    "OpenAIWithRawResponse",
-    "OpenAIWithStreamedResponse",
-    "AsyncOpenAIWithRawResponse",
-    "AsyncOpenAIWithStreamedResponse",
+    "Call",
+    "WrappedView",
 ]
 
 Headers = Mapping[str, str | Omit]
 Query = Mapping[str, object]
 Body = object
 TimeoutArg = float | Timeout | None | NotGiven
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a resource method, checked and ready to send: the request, the caller's
+    per-call options, and what the answer becomes (``model``: a model class; ``page``: the item
+    class of a list page)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: Mapping[str, Any] | None = None
+    extra_headers: Any = None
+    extra_query: Any = None
+    extra_body: Any = None
+    timeout: Any = not_given
+    model: type[BaseModel] | None = None
+    page: type[BaseModel] | None = None
+    stream: bool = False
+    """A streamed create: ``model`` is the chunk's type, the answer a stream of them."""
+
 
 # The body parameters of create, in the SDK's order: these three first (after model), then the
 # messages, then the rest by name.
@@ -124,14 +150,108 @@ def _messages_call(completion_id: Any, after: Any, limit: Any, order: Any, optio
     return Call("GET", stored.messages_path(ident), query=query, page=ChatCompletionStoreMessage, **options)
 
 
-# -- the synchronous resources ------------------------------------------------------------------
+# -- the raw and streamed views -----------------------------------------------------------------
+
+Wrap = Callable[[Callable[..., Any]], Any]
+_SYNC_WRAPS: tuple[Wrap, Wrap] = (to_raw_response_wrapper, to_streamed_response_wrapper)
+"""How the synchronous client's methods return a raw response, and a streamed one."""
+_ASYNC_WRAPS: tuple[Wrap, Wrap] = (async_to_raw_response_wrapper, async_to_streamed_response_wrapper)
+"""The same for the asynchronous client (awaited; async context managers)."""
 
 
-class Messages:
+class WrappedView:
+    """``with_raw_response`` or ``with_streaming_response`` of a resource or a client: each of its
+    methods through the one wrapper, and the same view of each resource below it
+    (``client.with_raw_response.chat.completions.retrieve(...)``)."""
+
+    def __init__(self, owner: Any, wrap: Wrap) -> None:
+        for name in owner._methods:
+            setattr(self, name, wrap(getattr(owner, name)))
+        for name in owner._children:
+            setattr(self, name, WrappedView(getattr(owner, name), wrap))
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a name the view does not have (its methods and resources are set
+        # above); declared so that type checkers take those as the view's attributes.
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class _Resource:
+    """What every resource shares: its client, its methods and resources by name (for the
+    views), and its raw and streamed views."""
+
+    _methods: ClassVar[tuple[str, ...]] = ()
+    _children: ClassVar[tuple[str, ...]] = ()
+    _wraps: ClassVar[tuple[Wrap, Wrap]] = _SYNC_WRAPS
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @property
+    def with_raw_response(self) -> Any:
+        """The same methods, returning the raw response."""
+        return WrappedView(self, self._wraps[0])
+
+    @property
+    def with_streaming_response(self) -> Any:
+        """The same methods, as context managers of the streamed response (async ones for the
+        asynchronous client)."""
+        return WrappedView(self, self._wraps[1])
+
+    def _page(self, call: Call) -> Any:
+        """A list's answer: its first page, which iterates over every page."""
+        return self._client._run(call)
+
+
+class _AsyncResource(_Resource):
+    _wraps = _ASYNC_WRAPS
+
+    def _page(self, call: Call) -> Any:
+        """A list's answer: a paginator, awaited for one page or iterated for all."""
+        return AsyncPaginator(lambda: self._client._run(call))
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_T = TypeVar("_T")
+
+
+def _awaited(
+    method: Callable[Concatenate[Any, _P], _R], doc: str | None = None
+) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]]:
+    """A synchronous resource's method as the asynchronous resource's: the same checks and
+    request, its client's answer awaited."""
+
+    async def awaited(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        answer: Any = method(self, *args, **kwargs)
+        return cast(_R, await answer)
+
+    functools.update_wrapper(awaited, method)  # its name and signature, for help()
+    awaited.__doc__ = doc or method.__doc__
+    return awaited
+
+
+def _paged(
+    method: Callable[Concatenate[Any, _P], SyncCursorPage[_T]], doc: str
+) -> Callable[Concatenate[Any, _P], AsyncPaginator[_T]]:
+    """A synchronous resource's list method as the asynchronous resource's: checked at once, its
+    pages handed out as a paginator (:meth:`_AsyncResource._page`)."""
+
+    def paged(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> AsyncPaginator[_T]:
+        return cast(AsyncPaginator[_T], method(self, *args, **kwargs))
+
+    functools.update_wrapper(paged, method)  # its name and signature, for help()
+    paged.__doc__ = doc
+    return paged
+
+
+# -- the resources --------------------------------------------------------------------------------
+
+
+class Messages(_Resource):
     """``client.chat.completions.messages``."""
 
-    def __init__(self, client: OpenAI) -> None:
-        self._client = client
+    _methods = ("list",)
 
     def list(
         self,
@@ -149,24 +269,17 @@ class Messages:
         call = _messages_call(
             completion_id, after, limit, order, _options(extra_headers, extra_query, extra_body, timeout)
         )
-        return cast(SyncCursorPage[ChatCompletionStoreMessage], self._client._run(call))
-
-    @property
-    def with_raw_response(self) -> MessagesWithRawResponse:
-        """The same methods, returning the raw response."""
-        return MessagesWithRawResponse(self)
-
-    @property
-    def with_streaming_response(self) -> MessagesWithStreamingResponse:
-        """The same methods, as context managers of the streamed response."""
-        return MessagesWithStreamingResponse(self)
+        return cast(SyncCursorPage[ChatCompletionStoreMessage], self._page(call))
 
 
-class Completions:
+class Completions(_Resource):
     """``client.chat.completions``: create, retrieve, update, list, delete, and ``messages``."""
 
+    _methods = ("create", "retrieve", "update", "list", "delete")
+    _children = ("messages",)
+
     def __init__(self, client: OpenAI) -> None:
-        self._client = client
+        super().__init__(client)
         self.messages = Messages(client)
 
     def create(
@@ -277,7 +390,7 @@ class Completions:
         call = _list_call(
             after, limit, metadata, model, order, _options(extra_headers, extra_query, extra_body, timeout)
         )
-        return cast(SyncCursorPage[ChatCompletion], self._client._run(call))
+        return cast(SyncCursorPage[ChatCompletion], self._page(call))
 
     def delete(
         self,
@@ -297,382 +410,60 @@ class Completions:
         )
         return cast(ChatCompletionDeleted, self._client._run(call))
 
-    @property
-    def with_raw_response(self) -> CompletionsWithRawResponse:
-        """The same methods, returning the raw response."""
-        return CompletionsWithRawResponse(self)
 
-    @property
-    def with_streaming_response(self) -> CompletionsWithStreamingResponse:
-        """The same methods, as context managers of the streamed response."""
-        return CompletionsWithStreamingResponse(self)
-
-
-class Chat:
+class Chat(_Resource):
     """``client.chat``."""
 
+    _children = ("completions",)
+
     def __init__(self, client: OpenAI) -> None:
+        super().__init__(client)
         self.completions = Completions(client)
 
-    @property
-    def with_raw_response(self) -> ChatWithRawResponse:
-        """``client.chat.with_raw_response.completions...``."""
-        return ChatWithRawResponse(self)
 
-    @property
-    def with_streaming_response(self) -> ChatWithStreamingResponse:
-        """``client.chat.with_streaming_response.completions...``."""
-        return ChatWithStreamingResponse(self)
+# -- the asynchronous resources: the same methods, awaited ------------------------------------------
 
 
-# -- the asynchronous resources -----------------------------------------------------------------
-
-
-class AsyncMessages:
+class AsyncMessages(_AsyncResource):
     """``client.chat.completions.messages`` of the asynchronous client."""
 
-    def __init__(self, client: AsyncOpenAI) -> None:
-        self._client = client
-
-    def list(
-        self,
-        completion_id: str,
-        *,
-        after: str | Omit = omit,
-        limit: int | Omit = omit,
-        order: Literal["asc", "desc"] | Omit = omit,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> AsyncPaginator[ChatCompletionStoreMessage]:
+    _methods = Messages._methods
+    list = _paged(
+        Messages.list,
         """The stored messages of a completion: ``await`` it for one page, or ``async for``
-        over it for all of them."""
-        call = _messages_call(
-            completion_id, after, limit, order, _options(extra_headers, extra_query, extra_body, timeout)
-        )
-        return AsyncPaginator(lambda: self._client._run(call))
-
-    @property
-    def with_raw_response(self) -> AsyncMessagesWithRawResponse:
-        """The same methods, returning the raw response."""
-        return AsyncMessagesWithRawResponse(self)
-
-    @property
-    def with_streaming_response(self) -> AsyncMessagesWithStreamingResponse:
-        """The same methods, as async context managers of the streamed response."""
-        return AsyncMessagesWithStreamingResponse(self)
+        over it for all of them.""",
+    )
 
 
-class AsyncCompletions:
+class AsyncCompletions(_AsyncResource):
     """``client.chat.completions`` of the asynchronous client."""
 
-    def __init__(self, client: AsyncOpenAI) -> None:
-        self._client = client
+    _methods, _children = Completions._methods, Completions._children
+    create = cast(
+        "Callable[..., Coroutine[Any, Any, ChatCompletion | AsyncStream[ChatCompletionChunk]]]",
+        _awaited(
+            Completions.create,
+            """As :meth:`Completions.create`, awaited (with ``stream=True``, an
+            :class:`~psopenai_py.client.AsyncStream` to ``async for`` over).""",
+        ),
+    )
+    retrieve = _awaited(Completions.retrieve)
+    update = _awaited(Completions.update)
+    list = _paged(
+        Completions.list, "Stored completions: ``await`` it for one page, or ``async for`` over it for all."
+    )
+    delete = _awaited(Completions.delete)
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
         self.messages = AsyncMessages(client)
 
-    async def create(
-        self,
-        *,
-        messages: Iterable[Mapping[str, Any]],
-        model: str,
-        audio: Mapping[str, Any] | Omit | None = omit,
-        frequency_penalty: float | Omit | None = omit,
-        function_call: str | Mapping[str, Any] | Omit = omit,
-        functions: Iterable[Mapping[str, Any]] | Omit = omit,
-        logit_bias: Mapping[str, int] | Omit | None = omit,
-        logprobs: bool | Omit | None = omit,
-        max_completion_tokens: int | Omit | None = omit,
-        max_tokens: int | Omit | None = omit,
-        metadata: Mapping[str, str] | Omit | None = omit,
-        modalities: builtins.list[Literal["text", "audio"]] | Omit | None = omit,
-        moderation: Mapping[str, Any] | Omit | None = omit,
-        n: int | Omit | None = omit,
-        parallel_tool_calls: bool | Omit = omit,
-        prediction: Mapping[str, Any] | Omit | None = omit,
-        presence_penalty: float | Omit | None = omit,
-        prompt_cache_key: str | Omit | None = omit,
-        prompt_cache_options: Mapping[str, Any] | Omit = omit,
-        prompt_cache_retention: Literal["in_memory", "24h"] | Omit | None = omit,
-        reasoning_effort: str | Omit | None = omit,
-        response_format: Mapping[str, Any] | Omit = omit,
-        safety_identifier: str | Omit | None = omit,
-        seed: int | Omit | None = omit,
-        service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | Omit | None = omit,
-        stop: str | builtins.list[str] | Omit | None = omit,
-        store: bool | Omit | None = omit,
-        stream: bool | Omit | None = omit,
-        stream_options: Mapping[str, Any] | Omit | None = omit,
-        temperature: float | Omit | None = omit,
-        tool_choice: str | Mapping[str, Any] | Omit = omit,
-        tools: Iterable[Mapping[str, Any]] | Omit = omit,
-        top_logprobs: int | Omit | None = omit,
-        top_p: float | Omit | None = omit,
-        user: str | Omit = omit,
-        verbosity: Literal["low", "medium", "high"] | Omit | None = omit,
-        web_search_options: Mapping[str, Any] | Omit = omit,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
-        """As :meth:`Completions.create`, awaited (with ``stream=True``, an
-        :class:`~psopenai_py.client.AsyncStream` to ``async for`` over)."""
-        optional = dict(locals())
-        for name in ("self", "messages", "model", "extra_headers", "extra_query", "extra_body", "timeout"):
-            optional.pop(name)
-        call = _create_call(
-            messages, model, optional, _options(extra_headers, extra_query, extra_body, timeout)
-        )
-        result: ChatCompletion | AsyncStream[ChatCompletionChunk] = await self._client._run(call)
-        return result
 
-    async def retrieve(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> ChatCompletion:
-        """A stored completion by id."""
-        call = _by_id_call(
-            "GET", completion_id, ChatCompletion, _options(extra_headers, extra_query, extra_body, timeout)
-        )
-        return cast(ChatCompletion, await self._client._run(call))
-
-    async def update(
-        self,
-        completion_id: str,
-        *,
-        metadata: Mapping[str, str] | None,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> ChatCompletion:
-        """Replace a stored completion's metadata (None clears it); the updated completion."""
-        call = _update_call(
-            completion_id, metadata, _options(extra_headers, extra_query, extra_body, timeout)
-        )
-        return cast(ChatCompletion, await self._client._run(call))
-
-    def list(
-        self,
-        *,
-        after: str | Omit = omit,
-        limit: int | Omit = omit,
-        metadata: Mapping[str, str] | Omit | None = omit,
-        model: str | Omit = omit,
-        order: Literal["asc", "desc"] | Omit = omit,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> AsyncPaginator[ChatCompletion]:
-        """Stored completions: ``await`` it for one page, or ``async for`` over it for all."""
-        call = _list_call(
-            after, limit, metadata, model, order, _options(extra_headers, extra_query, extra_body, timeout)
-        )
-        return AsyncPaginator(lambda: self._client._run(call))
-
-    async def delete(
-        self,
-        completion_id: str,
-        *,
-        extra_headers: Headers | None = None,
-        extra_query: Query | None = None,
-        extra_body: Body | None = None,
-        timeout: TimeoutArg = not_given,
-    ) -> ChatCompletionDeleted:
-        """Delete a stored completion; the ``chat.completion.deleted`` object."""
-        call = _by_id_call(
-            "DELETE",
-            completion_id,
-            ChatCompletionDeleted,
-            _options(extra_headers, extra_query, extra_body, timeout),
-        )
-        return cast(ChatCompletionDeleted, await self._client._run(call))
-
-    @property
-    def with_raw_response(self) -> AsyncCompletionsWithRawResponse:
-        """The same methods, returning the raw response."""
-        return AsyncCompletionsWithRawResponse(self)
-
-    @property
-    def with_streaming_response(self) -> AsyncCompletionsWithStreamingResponse:
-        """The same methods, as async context managers of the streamed response."""
-        return AsyncCompletionsWithStreamingResponse(self)
-
-
-class AsyncChat:
+class AsyncChat(_AsyncResource):
     """``client.chat`` of the asynchronous client."""
 
-    def __init__(self, client: AsyncOpenAI) -> None:
+    _children = Chat._children
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
         self.completions = AsyncCompletions(client)
-
-    @property
-    def with_raw_response(self) -> AsyncChatWithRawResponse:
-        """``client.chat.with_raw_response.completions...``."""
-        return AsyncChatWithRawResponse(self)
-
-    @property
-    def with_streaming_response(self) -> AsyncChatWithStreamingResponse:
-        """``client.chat.with_streaming_response.completions...``."""
-        return AsyncChatWithStreamingResponse(self)
-
-
-# -- the wrapped views ------------------------------------------------------------------------------
-
-
-class MessagesWithRawResponse:
-    """``...messages.with_raw_response``."""
-
-    def __init__(self, messages: Messages) -> None:
-        self.list = to_raw_response_wrapper(messages.list)
-
-
-class MessagesWithStreamingResponse:
-    """``...messages.with_streaming_response``."""
-
-    def __init__(self, messages: Messages) -> None:
-        self.list = to_streamed_response_wrapper(messages.list)
-
-
-class CompletionsWithRawResponse:
-    """``client.chat.completions.with_raw_response``."""
-
-    def __init__(self, completions: Completions) -> None:
-        self.create = to_raw_response_wrapper(completions.create)
-        self.retrieve = to_raw_response_wrapper(completions.retrieve)
-        self.update = to_raw_response_wrapper(completions.update)
-        self.list = to_raw_response_wrapper(completions.list)
-        self.delete = to_raw_response_wrapper(completions.delete)
-        self.messages = MessagesWithRawResponse(completions.messages)
-
-
-class CompletionsWithStreamingResponse:
-    """``client.chat.completions.with_streaming_response``."""
-
-    def __init__(self, completions: Completions) -> None:
-        self.create = to_streamed_response_wrapper(completions.create)
-        self.retrieve = to_streamed_response_wrapper(completions.retrieve)
-        self.update = to_streamed_response_wrapper(completions.update)
-        self.list = to_streamed_response_wrapper(completions.list)
-        self.delete = to_streamed_response_wrapper(completions.delete)
-        self.messages = MessagesWithStreamingResponse(completions.messages)
-
-
-class ChatWithRawResponse:
-    """``client.chat.with_raw_response``."""
-
-    def __init__(self, chat: Chat) -> None:
-        self.completions = CompletionsWithRawResponse(chat.completions)
-
-
-class ChatWithStreamingResponse:
-    """``client.chat.with_streaming_response``."""
-
-    def __init__(self, chat: Chat) -> None:
-        self.completions = CompletionsWithStreamingResponse(chat.completions)
-
-
-class OpenAIWithRawResponse:
-    """``client.with_raw_response``."""
-
-    def __init__(self, client: OpenAI) -> None:
-        self._client = client
-
-    @property
-    def chat(self) -> ChatWithRawResponse:
-        """``client.with_raw_response.chat.completions...``."""
-        return ChatWithRawResponse(self._client.chat)
-
-
-class OpenAIWithStreamedResponse:
-    """``client.with_streaming_response``."""
-
-    def __init__(self, client: OpenAI) -> None:
-        self._client = client
-
-    @property
-    def chat(self) -> ChatWithStreamingResponse:
-        """``client.with_streaming_response.chat.completions...``."""
-        return ChatWithStreamingResponse(self._client.chat)
-
-
-class AsyncMessagesWithRawResponse:
-    """``...messages.with_raw_response`` of the asynchronous client."""
-
-    def __init__(self, messages: AsyncMessages) -> None:
-        self.list = async_to_raw_response_wrapper(messages.list)
-
-
-class AsyncMessagesWithStreamingResponse:
-    """``...messages.with_streaming_response`` of the asynchronous client."""
-
-    def __init__(self, messages: AsyncMessages) -> None:
-        self.list = async_to_streamed_response_wrapper(messages.list)
-
-
-class AsyncCompletionsWithRawResponse:
-    """``client.chat.completions.with_raw_response`` of the asynchronous client."""
-
-    def __init__(self, completions: AsyncCompletions) -> None:
-        self.create = async_to_raw_response_wrapper(completions.create)
-        self.retrieve = async_to_raw_response_wrapper(completions.retrieve)
-        self.update = async_to_raw_response_wrapper(completions.update)
-        self.list = async_to_raw_response_wrapper(completions.list)
-        self.delete = async_to_raw_response_wrapper(completions.delete)
-        self.messages = AsyncMessagesWithRawResponse(completions.messages)
-
-
-class AsyncCompletionsWithStreamingResponse:
-    """``client.chat.completions.with_streaming_response`` of the asynchronous client."""
-
-    def __init__(self, completions: AsyncCompletions) -> None:
-        self.create = async_to_streamed_response_wrapper(completions.create)
-        self.retrieve = async_to_streamed_response_wrapper(completions.retrieve)
-        self.update = async_to_streamed_response_wrapper(completions.update)
-        self.list = async_to_streamed_response_wrapper(completions.list)
-        self.delete = async_to_streamed_response_wrapper(completions.delete)
-        self.messages = AsyncMessagesWithStreamingResponse(completions.messages)
-
-
-class AsyncChatWithRawResponse:
-    """``client.chat.with_raw_response`` of the asynchronous client."""
-
-    def __init__(self, chat: AsyncChat) -> None:
-        self.completions = AsyncCompletionsWithRawResponse(chat.completions)
-
-
-class AsyncChatWithStreamingResponse:
-    """``client.chat.with_streaming_response`` of the asynchronous client."""
-
-    def __init__(self, chat: AsyncChat) -> None:
-        self.completions = AsyncCompletionsWithStreamingResponse(chat.completions)
-
-
-class AsyncOpenAIWithRawResponse:
-    """``client.with_raw_response`` of the asynchronous client."""
-
-    def __init__(self, client: AsyncOpenAI) -> None:
-        self._client = client
-
-    @property
-    def chat(self) -> AsyncChatWithRawResponse:
-        """``client.with_raw_response.chat.completions...``."""
-        return AsyncChatWithRawResponse(self._client.chat)
-
-
-class AsyncOpenAIWithStreamedResponse:
-    """``client.with_streaming_response`` of the asynchronous client."""
-
-    def __init__(self, client: AsyncOpenAI) -> None:
-        self._client = client
-
-    @property
-    def chat(self) -> AsyncChatWithStreamingResponse:
-        """``client.with_streaming_response.chat.completions...``."""
-        return AsyncChatWithStreamingResponse(self._client.chat)
