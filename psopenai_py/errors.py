@@ -457,6 +457,10 @@ class APIResponseValidationError(APIError, InvalidResponseException):
         self.status_code = getattr(response, "status_code", None)
 
 
+SDK_EXCEPTIONS: tuple[str, ...] = tuple(name for name in __all__ if issubclass(globals()[name], OpenAIError))
+"""The official SDK's exceptions (:class:`OpenAIError` and below), in :data:`__all__`'s order:
+the SDK-shaped client exports these names too."""
+
 _SDK_BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

@@ -21,22 +21,23 @@ transport and masking, as for every other command.
 
 from __future__ import annotations
 
-from ..errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    OpenAIError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
+# The SDK's exceptions, re-exported by name (``X as X``) so that type checkers see them; the
+# list of them is errors.SDK_EXCEPTIONS.
+from ..errors import SDK_EXCEPTIONS
+from ..errors import APIConnectionError as APIConnectionError
+from ..errors import APIError as APIError
+from ..errors import APIResponseValidationError as APIResponseValidationError
+from ..errors import APIStatusError as APIStatusError
+from ..errors import APITimeoutError as APITimeoutError
+from ..errors import AuthenticationError as AuthenticationError
+from ..errors import BadRequestError as BadRequestError
+from ..errors import ConflictError as ConflictError
+from ..errors import InternalServerError as InternalServerError
+from ..errors import NotFoundError as NotFoundError
+from ..errors import OpenAIError as OpenAIError
+from ..errors import PermissionDeniedError as PermissionDeniedError
+from ..errors import RateLimitError as RateLimitError
+from ..errors import UnprocessableEntityError as UnprocessableEntityError
 from . import types
 from ._client import AsyncOpenAI, OpenAI
 from ._models import BaseModel
@@ -81,18 +82,5 @@ __all__ = [
     "omit",
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
-    "OpenAIError",
-    "APIError",
-    "APIStatusError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "UnprocessableEntityError",
-    "RateLimitError",
-    "InternalServerError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "APIResponseValidationError",
+    *SDK_EXCEPTIONS,
 ]
