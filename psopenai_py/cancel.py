@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from .errors import RunStoppedError
+from .scoped import scoped
 
 __all__ = ["CancelSignal", "StopSignal", "current", "scope", "on_stop", "pause", "stopped_error", "SLICE"]
 
@@ -85,14 +86,9 @@ def current() -> CancelSignal | None:
     return _current.get()
 
 
-@contextlib.contextmanager
-def scope(signal: CancelSignal | None) -> Iterator[None]:
+def scope(signal: CancelSignal | None) -> contextlib.AbstractContextManager[None]:
     """Run the body with ``signal`` as the current one (None: not cancellable)."""
-    token = _current.set(signal)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return scoped(_current, signal)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Iterator
+
+from .scoped import scoped
 
 __all__ = ["Meter", "answered", "current", "scope"]
 
@@ -50,14 +51,9 @@ def current() -> Meter | None:
     return _current.get()
 
 
-@contextlib.contextmanager
-def scope(meter: Meter | None) -> Iterator[None]:
+def scope(meter: Meter | None) -> contextlib.AbstractContextManager[None]:
     """Run the body with ``meter`` as the current one (None: nothing is counted)."""
-    token = _current.set(meter)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return scoped(_current, meter)
 
 
 def answered(status: int) -> None:

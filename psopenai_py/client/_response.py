@@ -25,6 +25,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, Literal, NoReturn, ParamSpec, TypeVar, cast
 
+from ..scoped import scoped
 from ..transport import Exchange, HTTPRequest, HTTPResponse
 from ._models import BaseModel
 
@@ -340,11 +341,8 @@ class AsyncAPIResponseContextManager(Generic[_T]):
 
 
 def _in_mode(mode: ResponseMode, call: Callable[[], _T]) -> _T:
-    token = _mode.set(mode)
-    try:
+    with scoped(_mode, mode):
         return call()
-    finally:
-        _mode.reset(token)
 
 
 def to_raw_response_wrapper(func: Callable[_P, _R]) -> Callable[_P, LegacyAPIResponse[_R]]:
@@ -365,11 +363,8 @@ def async_to_raw_response_wrapper(
 
     @functools.wraps(func)
     async def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> LegacyAPIResponse[_R]:
-        token = _mode.set("raw")
-        try:
+        with scoped(_mode, "raw"):
             return cast(LegacyAPIResponse[_R], await func(*args, **kwargs))
-        finally:
-            _mode.reset(token)
 
     return wrapped
 
@@ -396,11 +391,8 @@ def async_to_streamed_response_wrapper(
     @functools.wraps(func)
     def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> AsyncAPIResponseContextManager[AsyncAPIResponse[_R]]:
         async def make() -> AsyncAPIResponse[_R]:
-            token = _mode.set("streaming")
-            try:
+            with scoped(_mode, "streaming"):
                 return cast(AsyncAPIResponse[_R], await func(*args, **kwargs))
-            finally:
-                _mode.reset(token)
 
         return AsyncAPIResponseContextManager(make)
 

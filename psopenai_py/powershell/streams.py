@@ -16,11 +16,11 @@ import contextlib
 import contextvars
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ActionPreferenceStopException
+from ..scoped import scoped
 from .terminal import escape_controls
 
 if TYPE_CHECKING:
@@ -52,27 +52,17 @@ _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def current_invocation(inv: Invocation) -> Iterator[None]:
+def current_invocation(inv: Invocation) -> contextlib.AbstractContextManager[None]:
     """Make ``inv`` the invocation whose streams receive the log lines of this context."""
-    token = _current.set(inv)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    return scoped(_current, inv)
 
 
 _item: contextvars.ContextVar[str | None] = contextvars.ContextVar("psopenai_item", default=None)
 
 
-@contextlib.contextmanager
-def naming_item(name: str | None) -> Iterator[None]:
+def naming_item(name: str | None) -> contextlib.AbstractContextManager[None]:
     """Warnings made in the body are about the pipeline item ``name`` (None: about no item)."""
-    token = _item.set(name)
-    try:
-        yield
-    finally:
-        _item.reset(token)
+    return scoped(_item, name)
 
 
 def sink(target: Any) -> list[Any] | None:
