@@ -11,18 +11,17 @@ piped block document such as
 
 all work.  This is a hand-written reader for the part of YAML such input uses, because the
 runtime dependencies stay three: block mappings and sequences (nested by indentation, compact
-``- key: value`` items), flow collections and quoted scalars (:mod:`.flow`), plain scalars (also
-folded over lines), ``|`` and ``>`` block scalars, comments and ``---``/``...`` markers.
-Anchors, aliases, tags, explicit ``?`` keys, several documents and tabs as indentation are
-refused with the line; they do not occur in request values.
+``- key: value`` items), flow collections (``{foo: bar}``, ``[a, b]``, JSON) and quoted scalars,
+plain scalars (also folded over lines) with YAML 1.2's core-schema types, ``|`` and ``>`` block
+scalars, comments and ``---``/``...`` markers.  Anchors, aliases, tags, explicit ``?`` keys,
+several documents and tabs as indentation are refused with the line (and, inside a flow
+collection, the character); they do not occur in request values.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-
-from .flow import FlowError, parse_flow_prefix, resolve_plain
 
 __all__ = ["YAMLError", "parse_yaml"]
 
@@ -126,8 +125,8 @@ class _Reader:
         """``(key, rest of the line, offset of the rest)`` when ``content`` starts a mapping entry."""
         if content[:1] in ('"', "'"):
             try:
-                key, end = parse_flow_prefix(content)
-            except FlowError:
+                key, end = _flow_prefix(content)
+            except _FlowError:
                 return None
             after = content[end:]
             stripped = after.lstrip(" \t")
@@ -247,8 +246,8 @@ class _Reader:
         text = "\n".join(self.lines[self.i :])
         start = column
         try:
-            value, end = parse_flow_prefix(text, start)
-        except FlowError as exc:
+            value, end = _flow_prefix(text, start)
+        except _FlowError as exc:
             raise self.error(str(exc)) from None
         consumed = text[:end].count("\n")
         self.i += consumed
@@ -319,3 +318,254 @@ def _fold_block(lines: list[str]) -> str:
         else:
             out += " " + line
     return out
+
+
+# -- the flow part: collections, quoted scalars, plain scalars' types ---------------------------------
+
+MAX_DEPTH = 64
+_INT = re.compile(r"[-+]?[0-9]+")
+_OCT = re.compile(r"0o[0-7]+")
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_INFINITE = {
+    ".inf": float("inf"),
+    ".Inf": float("inf"),
+    ".INF": float("inf"),
+    "+.inf": float("inf"),
+    "-.inf": float("-inf"),
+    "-.Inf": float("-inf"),
+    "-.INF": float("-inf"),
+}
+_FLOW_INDICATORS = ",[]{}"
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+class _FlowError(ValueError):
+    """Text that is no flow value (its message names the character); the block reader words it
+    with the line."""
+
+
+def _flow_prefix(text: str, start: int = 0) -> tuple[Any, int]:
+    """The flow collection or quoted scalar starting at ``text[start]`` and where it ends (after
+    a key or a dash; the rest of the line is the block reader's)."""
+    flow = _Flow(text, start)
+    return flow.value(0), flow.pos
+
+
+def resolve_plain(word: str) -> Any:
+    """A plain scalar's type under YAML 1.2's core schema: null, bool, int, float or string."""
+    if word in _NULLS:
+        return None
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    if _INT.fullmatch(word):
+        return int(word)
+    if _OCT.fullmatch(word):
+        return int(word[2:], 8)
+    if _HEX.fullmatch(word):
+        return int(word[2:], 16)
+    if _FLOAT.fullmatch(word):
+        return float(word)
+    if word in _INFINITE:
+        return _INFINITE[word]
+    if word in (".nan", ".NaN", ".NAN"):
+        return float("nan")
+    return word
+
+
+class _Flow:
+    """The flow part of YAML (and JSON) at a position of a text: a collection or a quoted
+    scalar, read to its end; its errors name the character."""
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text = text
+        self.pos = start
+
+    def error(self, problem: str) -> _FlowError:
+        return _FlowError(f"{problem} at character {self.pos + 1}")
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def skip_space(self) -> None:
+        text = self.text
+        while self.pos < len(text):
+            char = text[self.pos]
+            if char in " \t\r\n":
+                self.pos += 1
+            elif char == "#" and (self.pos == 0 or text[self.pos - 1] in " \t\r\n"):
+                end = text.find("\n", self.pos)
+                self.pos = len(text) if end < 0 else end
+            else:
+                return
+
+    def value(self, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.error(f"nesting deeper than {MAX_DEPTH}")
+        char = self.peek()
+        if char == "{":
+            return self.mapping(depth)
+        if char == "[":
+            return self.sequence(depth)
+        if char in ('"', "'"):
+            return self.quoted()
+        if char in ("&", "*", "!", "|", ">", "%", "@", "`"):
+            raise self.error(f"{char!r} (YAML anchors, tags and block scalars are not accepted)")
+        return resolve_plain(self.plain())
+
+    def closes(self, closing: str) -> bool:
+        """Past the blanks, whether the collection ends here (its closing bracket is taken)."""
+        self.skip_space()
+        if self.peek() != closing:
+            return False
+        self.pos += 1
+        return True
+
+    def separator(self, closing: str, opening: str) -> None:
+        """After an entry: a ``,`` (taken), or the closing bracket (left for :meth:`closes`)."""
+        self.skip_space()
+        char = self.peek()
+        if char == ",":
+            self.pos += 1
+        elif char != closing:
+            raise self.error(f"expected ',' or '{closing}'" if char else f"unclosed '{opening}'")
+
+    def mapping(self, depth: int) -> dict[str, Any]:
+        self.pos += 1
+        result: dict[str, Any] = {}
+        while not self.closes("}"):
+            start = self.pos
+            key = self.key(depth)
+            self.skip_space()
+            if self.peek() == ":":
+                self.pos += 1
+                self.skip_space()
+                item = None if self.peek() in (",", "}") else self.value(depth + 1)
+            else:
+                item = None  # YAML's {a} is {a: null}
+            if key in result:
+                self.pos = start
+                raise self.error(f"duplicate key {key!r}")
+            result[key] = item
+            self.separator("}", "{")
+        return result
+
+    def key(self, depth: int) -> str:
+        char = self.peek()
+        if char in ('"', "'"):
+            return self.quoted()
+        if char in ("{", "["):
+            raise self.error("a mapping or sequence as a key is not accepted")
+        if char in (",", "}", ":", ""):
+            raise self.error("expected a key")
+        word = self.plain(key=True)
+        value = resolve_plain(word)
+        # JSON object keys are strings; a YAML key like 1 or true becomes its text.
+        return word if not isinstance(value, str) else value
+
+    def sequence(self, depth: int) -> list[Any]:
+        self.pos += 1
+        result: list[Any] = []
+        while not self.closes("]"):
+            if self.peek() == ",":
+                raise self.error("an empty entry")
+            result.append(self.value(depth + 1))
+            self.separator("]", "[")
+        return result
+
+    def plain(self, *, key: bool = False) -> str:
+        """A plain scalar inside a collection: up to a flow indicator, ``: `` or `` #``."""
+        text = self.text
+        start = self.pos
+        while self.pos < len(text):
+            char = text[self.pos]
+            after = text[self.pos + 1] if self.pos + 1 < len(text) else ""
+            if char in _FLOW_INDICATORS:
+                break
+            if char == ":" and (after == "" or after in " \t\r\n" or after in _FLOW_INDICATORS):
+                break
+            if char == "#" and self.pos > start and text[self.pos - 1] in " \t":
+                break
+            self.pos += 1
+        # Flow folding: a line break (with the blanks around it) is one space; blanks inside a
+        # line are kept as written, so '{note: a  b}' keeps its two spaces.
+        lines = [line.strip(" \t") for line in re.split(r"\r\n|\r|\n", text[start : self.pos])]
+        word = " ".join(line for line in lines if line)
+        if key and not word:
+            raise self.error("expected a key")
+        return word
+
+    def quoted(self) -> str:
+        quote = self.peek()
+        self.pos += 1
+        text = self.text
+        parts: list[str] = []
+        while True:
+            if self.pos >= len(text):
+                raise self.error(f"unclosed {quote} quote")
+            char = text[self.pos]
+            if quote == "'" and char == "'":
+                if text.startswith("''", self.pos):
+                    parts.append("'")
+                    self.pos += 2
+                    continue
+                self.pos += 1
+                return "".join(parts)
+            if quote == '"' and char == '"':
+                self.pos += 1
+                return "".join(parts)
+            if quote == '"' and char == "\\":
+                parts.append(self.escape())
+                continue
+            parts.append(char)
+            self.pos += 1
+
+    def escape(self) -> str:
+        text = self.text
+        code = text[self.pos + 1] if self.pos + 1 < len(text) else ""
+        if code in _ESCAPES:
+            self.pos += 2
+            return _ESCAPES[code]
+        if code in _HEX_ESCAPES:
+            width = _HEX_ESCAPES[code]
+            digits = text[self.pos + 2 : self.pos + 2 + width]
+            if len(digits) == width and all(c in "0123456789abcdefABCDEF" for c in digits):
+                self.pos += 2 + width
+                if code == "u" and 0xD800 <= int(digits, 16) <= 0xDBFF:
+                    return self.surrogate_pair(int(digits, 16))
+                return chr(int(digits, 16))
+        raise self.error("an unknown escape")
+
+    def surrogate_pair(self, high: int) -> str:
+        # JSON writes characters beyond the BMP as two \u escapes.
+        match = re.compile(r"\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE).match(self.text, self.pos)
+        if match is None:
+            raise self.error("a lone surrogate escape")
+        self.pos = match.end()
+        low = int(match.group(1), 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
