@@ -30,6 +30,7 @@ from ..transport import Exchange, HTTPRequest, HTTPResponse
 from ._models import BaseModel
 
 __all__ = [
+    "ResponseHead",
     "LegacyAPIResponse",
     "APIResponse",
     "AsyncAPIResponse",
@@ -58,12 +59,41 @@ def response_mode() -> ResponseMode:
     return _mode.get()
 
 
-class _Answer(Generic[_R]):
+class ResponseHead:
+    """What every response object shows of an answer's head: the HTTP response, its status, its
+    headers and its URL."""
+
+    def __init__(self, response: HTTPResponse) -> None:
+        self._response = response
+
+    @property
+    def http_response(self) -> HTTPResponse:
+        """The HTTP response (``requests.Response``)."""
+        return self._response
+
+    @property
+    def headers(self) -> Any:
+        """The answer's headers (a case-insensitive mapping)."""
+        return self._response.headers
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        return int(self._response.status_code)
+
+    @property
+    def url(self) -> str:
+        """The URL the request went to."""
+        return str(self._response.url)
+
+
+class _Answer(ResponseHead, Generic[_R]):
     """What both response kinds show of an answer, and its parsing (cached per target type).
     ``streamed``: the answer is a stream (``create(stream=True)``), its body read by the stream
     ``parse()`` gives."""
 
     def __init__(self, exchange: Exchange, parse: Callable[[Exchange], _R], streamed: bool = False) -> None:
+        super().__init__(exchange.response)
         self._exchange = exchange
         self._parse = parse
         self._parsed: dict[Any, Any] = {}
@@ -73,31 +103,11 @@ class _Answer(Generic[_R]):
         raise TypeError("The body of a streamed answer is read through parse(), as its chunks.")
 
     @property
-    def http_response(self) -> HTTPResponse:
-        """The HTTP response (``requests.Response``; its body already read)."""
-        return self._exchange.response
-
-    @property
     def http_request(self) -> HTTPRequest:
         """The request as sent, its credentials masked."""
         request = self._exchange.response.request
         assert request is not None  # the transport sends prepared requests only
         return request
-
-    @property
-    def headers(self) -> Any:
-        """The answer's headers (a case-insensitive mapping)."""
-        return self._exchange.response.headers
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return int(self._exchange.response.status_code)
-
-    @property
-    def url(self) -> str:
-        """The URL the request went to."""
-        return str(self._exchange.response.url)
 
     @property
     def method(self) -> str:

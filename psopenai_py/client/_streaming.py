@@ -17,45 +17,28 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from .. import cancel
-from ..transport import ChunkStream, HTTPRequest, HTTPResponse
+from ..transport import ChunkStream, HTTPRequest
 from ._models import BaseModel
+from ._response import ResponseHead
 
 __all__ = ["Stream", "AsyncStream", "StreamResponse", "AsyncStreamResponse"]
 
 _T = TypeVar("_T", bound=BaseModel)
 
 
-class StreamResponse:
+class StreamResponse(ResponseHead):
     """The head of a streamed answer (``stream.response``): status, headers, the request as
-    sent (credentials masked), and ``close()``, which closes the stream."""
+    sent (credentials masked), and ``close()``, which closes the stream (the HTTP response's
+    body is the stream)."""
 
     def __init__(self, chunks: ChunkStream) -> None:
+        super().__init__(chunks.http_response)
         self._chunks = chunks
-
-    @property
-    def http_response(self) -> HTTPResponse:
-        """The HTTP response of the head (``requests.Response``; its body is the stream)."""
-        return self._chunks.http_response
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        return self._chunks.status_code
-
-    @property
-    def headers(self) -> Any:
-        """The answer's headers (a case-insensitive mapping)."""
-        return self._chunks.headers
-
-    @property
-    def url(self) -> str:
-        """The URL the request went to."""
-        return self._chunks.url
 
     @property
     def request(self) -> HTTPRequest | None:
         """The request as sent, credentials masked."""
-        return self._chunks.http_response.request
+        return self._response.request
 
     @property
     def is_closed(self) -> bool:

@@ -101,14 +101,19 @@ def _one_line(node: Node) -> str | None:
 
 # -- json, jsonl: terminal colours ----------------------------------------------------------------
 
-_RESET = "\x1b[0m"
-_KEY = "\x1b[1m\x1b[94m"
-_STRING_ON = "\x1b[32m"
-_NUMBER_ON = "\x1b[33m"
-_BOOLEAN_ON = "\x1b[36m"
-_NULL_ON = "\x1b[2m"
-_ESCAPE_ON = "\x1b[35m"
-_BRACKET_ON = "\x1b[1m"
+
+def _sgr(*codes: int | str) -> str:
+    """The terminal's select-graphic-rendition sequences for ``codes`` (``1`` bold, ``32`` green,
+    ``"38;5;75"`` colour 75 of 256), one sequence each."""
+    return "".join(f"\x1b[{code}m" for code in codes)
+
+
+_RESET = _sgr(0)
+_KEY = _sgr(1, 94)  # bold bright blue
+# strings green, numbers yellow, booleans cyan, null faint, escapes magenta, brackets bold
+_STRING_ON, _NUMBER_ON, _BOOLEAN_ON, _NULL_ON, _ESCAPE_ON, _BRACKET_ON = (
+    _sgr(c) for c in (32, 33, 36, 2, 35, 1)
+)
 _SCALAR_END = re.compile(r"[\x00- ,:\]}]")
 _STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 
@@ -327,14 +332,13 @@ def to_yaml(node: Node) -> str:
 
 # -- pretty: the human view -----------------------------------------------------------------------
 
-_C_KEY = "\x1b[38;5;75m"
-_C_STRING = "\x1b[38;5;113m"
-_C_NUMBER = "\x1b[38;5;215m"
-_C_BOOLEAN = "\x1b[38;5;207m"
-_C_NULL = "\x1b[38;5;245m\x1b[3m"
-_C_BULLET = "\x1b[38;5;242m"
-_C_BORDER = "\x1b[38;5;63m"
-_C_TITLE = "\x1b[1m"
+# Of the 256 colours: keys blue, strings green, numbers orange, booleans pink, null grey and
+# italic, bullets dark grey, the border violet; the title bold.
+_C_KEY, _C_STRING, _C_NUMBER, _C_BOOLEAN, _C_BULLET, _C_BORDER = (
+    _sgr(f"38;5;{c}") for c in (75, 113, 215, 207, 242, 63)
+)
+_C_NULL = _sgr("38;5;245", 3)
+_C_TITLE = _sgr(1)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _TERMINAL_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
