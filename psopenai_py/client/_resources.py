@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Literal, ParamSpec, TypeVar, cast
@@ -216,8 +217,19 @@ _R = TypeVar("_R")
 _T = TypeVar("_T")
 
 
+def _signed_as(
+    wrapper: Callable[..., Any], method: Callable[..., Any], doc: str | None, returns: str | None
+) -> None:
+    """``wrapper`` named and signed as ``method`` (what help() shows), with its own docstring
+    and return type where they differ."""
+    functools.update_wrapper(wrapper, method)
+    wrapper.__doc__ = doc or method.__doc__
+    if returns is not None:
+        wrapper.__dict__["__signature__"] = inspect.signature(method).replace(return_annotation=returns)
+
+
 def _awaited(
-    method: Callable[Concatenate[Any, _P], _R], doc: str | None = None
+    method: Callable[Concatenate[Any, _P], _R], doc: str | None = None, returns: str | None = None
 ) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]]:
     """A synchronous resource's method as the asynchronous resource's: the same checks and
     request, its client's answer awaited."""
@@ -226,13 +238,26 @@ def _awaited(
         answer: Any = method(self, *args, **kwargs)
         return cast(_R, await answer)
 
-    functools.update_wrapper(awaited, method)  # its name and signature, for help()
-    awaited.__doc__ = doc or method.__doc__
+    _signed_as(awaited, method, doc, returns)
     return awaited
 
 
+def _awaited_create(
+    method: Callable[Concatenate[Any, _P], ChatCompletion | Stream[ChatCompletionChunk]], doc: str
+) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, ChatCompletion | AsyncStream[ChatCompletionChunk]]]:
+    """``create`` as the asynchronous resource's: awaited, a streamed answer an
+    :class:`AsyncStream` (the asynchronous client makes one)."""
+    awaited: Any = _awaited(method, doc, "ChatCompletion | AsyncStream[ChatCompletionChunk]")
+    return cast(
+        Callable[
+            Concatenate[Any, _P], Coroutine[Any, Any, ChatCompletion | AsyncStream[ChatCompletionChunk]]
+        ],
+        awaited,
+    )
+
+
 def _paged(
-    method: Callable[Concatenate[Any, _P], SyncCursorPage[_T]], doc: str
+    method: Callable[Concatenate[Any, _P], SyncCursorPage[_T]], doc: str, returns: str
 ) -> Callable[Concatenate[Any, _P], AsyncPaginator[_T]]:
     """A synchronous resource's list method as the asynchronous resource's: checked at once, its
     pages handed out as a paginator (:meth:`_AsyncResource._page`)."""
@@ -240,8 +265,7 @@ def _paged(
     def paged(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> AsyncPaginator[_T]:
         return cast(AsyncPaginator[_T], method(self, *args, **kwargs))
 
-    functools.update_wrapper(paged, method)  # its name and signature, for help()
-    paged.__doc__ = doc
+    _signed_as(paged, method, doc, returns)
     return paged
 
 
@@ -432,6 +456,7 @@ class AsyncMessages(_AsyncResource):
         Messages.list,
         """The stored messages of a completion: ``await`` it for one page, or ``async for``
         over it for all of them.""",
+        "AsyncPaginator[ChatCompletionStoreMessage]",
     )
 
 
@@ -439,18 +464,17 @@ class AsyncCompletions(_AsyncResource):
     """``client.chat.completions`` of the asynchronous client."""
 
     _methods, _children = Completions._methods, Completions._children
-    create = cast(
-        "Callable[..., Coroutine[Any, Any, ChatCompletion | AsyncStream[ChatCompletionChunk]]]",
-        _awaited(
-            Completions.create,
-            """As :meth:`Completions.create`, awaited (with ``stream=True``, an
-            :class:`~psopenai_py.client.AsyncStream` to ``async for`` over).""",
-        ),
+    create = _awaited_create(
+        Completions.create,
+        """As :meth:`Completions.create`, awaited (with ``stream=True``, an
+        :class:`~psopenai_py.client.AsyncStream` to ``async for`` over).""",
     )
     retrieve = _awaited(Completions.retrieve)
     update = _awaited(Completions.update)
     list = _paged(
-        Completions.list, "Stored completions: ``await`` it for one page, or ``async for`` over it for all."
+        Completions.list,
+        "Stored completions: ``await`` it for one page, or ``async for`` over it for all.",
+        "AsyncPaginator[ChatCompletion]",
     )
     delete = _awaited(Completions.delete)
 
