@@ -48,7 +48,7 @@ class Dump:
     def value(self, value: Any, include: Any, exclude: Any, kind: Any = Any) -> Any:
         """One value; ``kind`` is its declared type, which a JSON dump writes it as (as pydantic
         writes ``true`` in an integer field as ``1``, and an integer in a float field as ``1.0``)."""
-        kind = serialised_kind(value, kind)
+        kind = _serialised_kind(value, kind)
         origin = get_origin(kind)
         if isinstance(value, Constructed):
             return self.model(cast("BaseModel", value), include, exclude)
@@ -83,7 +83,7 @@ class Dump:
         return value
 
 
-def serialised_kind(value: Any, kind: Any) -> Any:
+def _serialised_kind(value: Any, kind: Any) -> Any:
     """The declared type a value is written as: a union's member the value is of, else its
     first member that is not None."""
     kind, _ = unwrap_annotated(kind)
@@ -92,8 +92,8 @@ def serialised_kind(value: Any, kind: Any) -> Any:
     members = [m for m in get_args(kind) if m is not type(None)]
     for member in members:
         if validate(value, member, strict=True)[0]:
-            return serialised_kind(value, member)
-    return serialised_kind(value, members[0]) if members else Any
+            return _serialised_kind(value, member)
+    return _serialised_kind(value, members[0]) if members else Any
 
 
 def _selected(key: Any, include: Any, exclude: Any) -> tuple[bool, Any, Any]:
