@@ -7,8 +7,7 @@ check that keeps the ``Docs/`` pages equal to the code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import checks
 
@@ -27,8 +26,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Parameter:
+# The tables are named tuples, not dataclasses: every command line builds them, and a dataclass
+# costs its import (inspect, ast, dis) and generated code at each start-up of the command.
+class Parameter(NamedTuple):
     """One parameter of a command, with PowerShell's binding facts and the docs' facts."""
 
     name: str
@@ -74,8 +74,7 @@ class Parameter:
         return f"True ({', '.join(kinds)})" if kinds else "False"
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A public command: its PowerShell name, its library function and its parameters.
 
     ``bulk`` commands take pipeline input and the ThrottleLimit execution parameter;
@@ -86,7 +85,7 @@ class Command:
     name: str
     python_name: str
     synopsis: str
-    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    parameters: tuple[Parameter, ...] = ()
     bulk: bool = False
     should_process: bool = False
     list_parameters: tuple[str, ...] = ()

@@ -37,7 +37,7 @@ import email.utils
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "Failure",
@@ -309,8 +309,7 @@ def sdk_retry_delay_s(
 # -- the two policies -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """What a failed attempt leaves to decide on."""
 
     status_code: int | None
@@ -321,8 +320,7 @@ class Failure:
     """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """One set of retry rules: whether a failed attempt is retried (``decide``) and after how
     many milliseconds (``wait_ms``), and the log level of the notice that says so."""
 

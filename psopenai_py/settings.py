@@ -21,8 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, NamedTuple, NoReturn
 
 from . import checks, scrub
 from .errors import MissingSettingError
@@ -55,18 +54,76 @@ MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.
 MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
 
 
-@dataclass(frozen=True)
-class OpenAIContext:
-    """What Set-OpenAIContext stores: the eight values, with their defaults."""
+# The records below are not dataclasses: settings load on every command line, and the
+# dataclasses module (it imports inspect, ast and dis) with the code it generates for each class
+# would be a good part of a one-shot command's start-up.
 
-    ApiKey: Secret | None = None
-    ApiType: str = "OpenAI"
-    ApiBase: str | None = None
-    ApiVersion: str = ""
-    AuthType: str = "openai"
-    Organization: str | None = None
-    TimeoutSec: int = 0
-    MaxRetryCount: int = 0
+
+class OpenAIContext:
+    """What Set-OpenAIContext stores: the eight values, with their defaults.  Frozen: a change is
+    a new context (:meth:`replace`).
+
+    A plain class: a named tuple would be iterable, and a pipeline would unroll it into its
+    values (``Set_OpenAIContext(saved)`` pipes one object)."""
+
+    _FIELDS: ClassVar[tuple[str, ...]] = (
+        "ApiKey",
+        "ApiType",
+        "ApiBase",
+        "ApiVersion",
+        "AuthType",
+        "Organization",
+        "TimeoutSec",
+        "MaxRetryCount",
+    )
+    """The eight values' names, in their order."""
+    __slots__ = _FIELDS
+
+    ApiKey: Secret | None
+    ApiType: str
+    ApiBase: str | None
+    ApiVersion: str
+    AuthType: str
+    Organization: str | None
+    TimeoutSec: int
+    MaxRetryCount: int
+
+    def __init__(
+        self,
+        ApiKey: Secret | None = None,
+        ApiType: str = "OpenAI",
+        ApiBase: str | None = None,
+        ApiVersion: str = "",
+        AuthType: str = "openai",
+        Organization: str | None = None,
+        TimeoutSec: int = 0,
+        MaxRetryCount: int = 0,
+    ) -> None:
+        values = (ApiKey, ApiType, ApiBase, ApiVersion, AuthType, Organization, TimeoutSec, MaxRetryCount)
+        for name, value in zip(self._FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"cannot assign to field {name!r}: a context is frozen (see replace)")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"cannot delete field {name!r}: a context is frozen")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The eight values by name, in their order."""
+        return {name: getattr(self, name) for name in self._FIELDS}
+
+    def replace(self, **changes: Any) -> OpenAIContext:
+        """A new context: this one's values with ``changes`` (by field name) over them."""
+        return OpenAIContext(**{**self.as_dict(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OpenAIContext):
+            return NotImplemented
+        return self.as_dict() == other.as_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.as_dict().values()))
 
     def __repr__(self) -> str:
         # The organization is masked as in the verbose lines; the key is a Secret already.
@@ -96,8 +153,7 @@ def modify_context(change: Callable[[OpenAIContext], OpenAIContext]) -> None:
         _context = change(_context)
 
 
-@dataclass(frozen=True)
-class SettingsRequest:
+class SettingsRequest(NamedTuple):
     """The settings parameters of one invocation, already type-checked; None means not given."""
 
     api_key: Secret | None = None
@@ -114,8 +170,7 @@ class SettingsRequest:
     ParseCommonParams does ("ApiKey", "Organization")."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Fully resolved settings for one invocation."""
 
     api_key: Secret

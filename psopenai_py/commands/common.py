@@ -4,8 +4,7 @@ parameters and resolve them once, bind a completion id, filter a list."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from .. import scrub
 from ..parameters import Command
@@ -123,8 +122,7 @@ def list_filters(table: Command, kwargs: FilterKwargs) -> Filters:
     return (*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ()))
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """Settings resolved once for a command's run, with its extras, transport and retry policy
     (PSOpenAI's for the PowerShell commands; the API-shaped dialects choose the SDK's)."""
 

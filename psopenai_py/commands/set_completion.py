@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..literal_text import to_literal
 from ..parameters import (
@@ -71,8 +70,7 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
     return completion_object(data)
 
 
-@dataclass(frozen=True)
-class _SetState:
+class _SetState(NamedTuple):
     invocation: Invocation
     metadata: dict[str, str]
     change: dict[str, Any]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..parameters import Command
 
 __all__ = ["CommandUnit", "call_with_keywords"]
 
 
-@dataclass(frozen=True)
-class CommandUnit:
+class CommandUnit(NamedTuple):
     """One public command as the front-ends run it.
 
     ``begin`` takes the bound values by keyword (the command's own TypedDict of its Python names:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..parameters import Command, Parameter
@@ -45,8 +44,7 @@ SWITCH_PRESENT: Any = _SwitchPresent()
 _NO_VALUE: Any = object()
 
 
-@dataclass(frozen=True)
-class ParameterToken:
+class ParameterToken(NamedTuple):
     """``-Name`` on a command line, or ``-Name:value`` with its value attached."""
 
     name: str
@@ -170,8 +168,7 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class CommonParameters:
+class CommonParameters(NamedTuple):
     """The common parameters of one invocation."""
 
     verbose: bool = False
@@ -187,16 +184,25 @@ class CommonParameters:
     progress_action: str = "Continue"
 
 
-@dataclass
 class Bound:
     """The result of binding: values by PowerShell name, the common parameters, the execution
     parameters (ThrottleLimit, WhatIf, Confirm) by name, and the pipeline input."""
 
-    command: Command
-    values: dict[str, Any] = field(default_factory=dict)
-    common: CommonParameters = CommonParameters()
-    pipeline: Iterable[Any] | None = None
-    execution: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("command", "common", "execution", "pipeline", "values")
+
+    def __init__(
+        self,
+        command: Command,
+        values: dict[str, Any] | None = None,
+        common: CommonParameters | None = None,
+        pipeline: Iterable[Any] | None = None,
+        execution: dict[str, Any] | None = None,
+    ) -> None:
+        self.command = command
+        self.values: dict[str, Any] = {} if values is None else values
+        self.common = CommonParameters() if common is None else common
+        self.pipeline = pipeline
+        self.execution: dict[str, Any] = {} if execution is None else execution
 
     def kwargs(self) -> dict[str, Any]:
         """The bound values by the library functions' keyword names."""
@@ -408,7 +414,9 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_variable=values.get("ErrorVariable"),
         warning_variable=values.get("WarningVariable"),
         out_variable=values.get("OutVariable"),
-        information_action=preference("InformationAction", CommonParameters.information_action),
+        information_action=preference(
+            "InformationAction", CommonParameters._field_defaults["information_action"]
+        ),
         information_variable=values.get("InformationVariable"),
         pipeline_variable=values.get("PipelineVariable"),
         progress_action=preference("ProgressAction"),

@@ -30,8 +30,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
 
@@ -77,8 +76,7 @@ def _delay() -> float:
         return 1.0
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     """Where a run stands, as the progress line shows it."""
 
     finished: int

@@ -21,8 +21,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -67,8 +66,7 @@ _NO_OPTIONS = RequestOptions()
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class Exchange:
+class Exchange(NamedTuple):
     """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
     a raw response): the parsed JSON object, the response (its body read, its request's
     credentials masked) and how many retries it took."""

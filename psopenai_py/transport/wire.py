@@ -12,8 +12,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
@@ -187,14 +186,13 @@ def masked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (TOKEN_MASK if is_credential_header(str(k)) else v) for k, v in headers.items()}
 
 
-@dataclass(frozen=True)
-class RequestOptions:
+class RequestOptions(NamedTuple):
     """The per-invocation extras: AdditionalQuery, AdditionalHeaders, AdditionalBody."""
 
     additional_query: Mapping[str, Any] | None = None
     additional_headers: Mapping[str, Any] | None = None
     additional_body: Mapping[str, Any] | None = None
-    secrets: tuple[Secret, ...] = field(default=(), compare=False)
+    secrets: tuple[Secret, ...] = ()
     """The values of credential headers among AdditionalHeaders, in play while these options
     live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
 
