@@ -9,11 +9,11 @@ sets are checked by the library functions, from the same table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import ParameterBindingError, ParameterTypeError
+from ..lazy_pattern import LazyPattern
 from ..parameters import Command, Parameter
 from ..validation import bind_completion_id, check_int
 from .literals import PowerShellSyntaxError, parse_argument, parse_number
@@ -271,7 +271,7 @@ def _tiers(command: Command) -> tuple[set[str], ...]:
     )
 
 
-_INT = re.compile(r"\s*[+-]?\d+\s*")
+_INT = LazyPattern(r"\s*[+-]?\d+\s*")
 
 
 def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:

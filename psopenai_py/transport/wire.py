@@ -9,13 +9,13 @@ rules can be read and tested as tables and properties on their own.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
+from ..lazy_pattern import LazyPattern
 from ..scrub import TOKEN_MASK
 from ..secret import Secret
 from ..settings import Settings
@@ -41,7 +41,7 @@ _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", 
 # .NET HttpUtility.UrlEncode keeps letters, digits and these; everything else is %xx (lowercase).
 _URL_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()")
 
-_CREDENTIAL_HEADER = re.compile(r"(?i)auth|key|token|secret|cookie|passw|signature|session")
+_CREDENTIAL_HEADER = LazyPattern(r"(?i)auth|key|token|secret|cookie|passw|signature|session")
 
 
 def user_agent(http_client: str) -> str:
