@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple, NoReturn
+from typing import Any, ClassVar, Final, NoReturn
 
 from . import checks, scrub
 from .errors import MissingSettingError
@@ -54,17 +54,13 @@ MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.
 MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
 
 
-# The records below are not dataclasses: settings load on every command line, and the
-# dataclasses module (it imports inspect, ast and dis) with the code it generates for each class
-# would be a good part of a one-shot command's start-up.
+# The records below are plain classes, as the parameter tables are (see psopenai_py.parameters):
+# settings load on every command line.
 
 
 class OpenAIContext:
     """What Set-OpenAIContext stores: the eight values, with their defaults.  Frozen: a change is
-    a new context (:meth:`replace`).
-
-    A plain class: a named tuple would be iterable, and a pipeline would unroll it into its
-    values (``Set_OpenAIContext(saved)`` pipes one object)."""
+    a new context (:meth:`replace`)."""
 
     _FIELDS: ClassVar[tuple[str, ...]] = (
         "ApiKey",
@@ -153,34 +149,80 @@ def modify_context(change: Callable[[OpenAIContext], OpenAIContext]) -> None:
         _context = change(_context)
 
 
-class SettingsRequest(NamedTuple):
+class SettingsRequest:
     """The settings parameters of one invocation, already type-checked; None means not given."""
 
-    api_key: Secret | None = None
-    api_type: str | None = None
-    api_base: str | None = None
-    api_version: str | None = None
-    auth_type: str | None = None
-    organization: str | None = None
-    timeout_sec: int | None = None
-    max_retry_count: int | None = None
-    given_empty: frozenset[str] = frozenset()
-    """Settings given explicitly as empty or null (``-Organization ''``, ``-ApiKey $null``):
-    they pass over the context and fall to the global, then the environment, as the original's
-    ParseCommonParams does ("ApiKey", "Organization")."""
+    __slots__ = (
+        "api_base",
+        "api_key",
+        "api_type",
+        "api_version",
+        "auth_type",
+        "given_empty",
+        "max_retry_count",
+        "organization",
+        "timeout_sec",
+    )
+
+    def __init__(
+        self,
+        api_key: Secret | None = None,
+        api_type: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        auth_type: str | None = None,
+        organization: str | None = None,
+        timeout_sec: int | None = None,
+        max_retry_count: int | None = None,
+        given_empty: frozenset[str] = frozenset(),
+    ) -> None:
+        self.api_key: Final = api_key
+        self.api_type: Final = api_type
+        self.api_base: Final = api_base
+        self.api_version: Final = api_version
+        self.auth_type: Final = auth_type
+        self.organization: Final = organization
+        self.timeout_sec: Final = timeout_sec
+        self.max_retry_count: Final = max_retry_count
+        self.given_empty: Final = given_empty
+        """Settings given explicitly as empty or null (``-Organization ''``, ``-ApiKey $null``):
+        they pass over the context and fall to the global, then the environment, as the
+        original's ParseCommonParams does ("ApiKey", "Organization")."""
 
 
-class Settings(NamedTuple):
+class Settings:
     """Fully resolved settings for one invocation."""
 
-    api_key: Secret
-    api_base: str
-    api_type: str
-    auth_type: str
-    api_version: str
-    organization: str | None
-    timeout_sec: int
-    max_retry_count: int
+    __slots__ = (
+        "api_base",
+        "api_key",
+        "api_type",
+        "api_version",
+        "auth_type",
+        "max_retry_count",
+        "organization",
+        "timeout_sec",
+    )
+
+    def __init__(
+        self,
+        api_key: Secret,
+        api_base: str,
+        api_type: str,
+        auth_type: str,
+        api_version: str,
+        organization: str | None,
+        timeout_sec: int,
+        max_retry_count: int,
+    ) -> None:
+        self.api_key: Final = api_key
+        self.api_base: Final = api_base
+        self.api_type: Final = api_type
+        self.auth_type: Final = auth_type
+        self.api_version: Final = api_version
+        self.organization: Final = organization
+        self.timeout_sec: Final = timeout_sec
+        self.max_retry_count: Final = max_retry_count
 
     @property
     def service(self) -> str:

@@ -30,7 +30,7 @@ def _stored(name: str, description: str) -> Parameter:
     range and choices, its own description, no default (only the values given are stored), and
     bound from a piped object's property of its name, as every parameter of the original is
     (PSOpenAI 4.49.0 Public/Set-OpenAIContext.ps1:415-440: ValueFromPipelineByPropertyName)."""
-    return _SETTINGS[name]._replace(
+    return _SETTINGS[name].replace(
         description=description, default=None, hidden=False, pipeline_by_property=True
     )
 

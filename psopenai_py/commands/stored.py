@@ -122,7 +122,7 @@ def open_invocation(
         additional_query=dict(query) if query else None,
         transport=transport,
     )
-    return invocation._replace(policy=policy)
+    return Invocation(invocation.settings, invocation.options, invocation.transport, policy)
 
 
 def with_extras(
@@ -149,7 +149,7 @@ def with_extras(
         additional_body={**(old.additional_body or {}), **(body or {})} or None,
         secrets=old.secrets,
     )
-    return invocation._replace(options=options)
+    return Invocation(invocation.settings, options, invocation.transport, invocation.policy)
 
 
 def completion_path(completion_id: str) -> str:

@@ -10,7 +10,7 @@ sets are checked by the library functions, from the same table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Final
 
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..lazy_pattern import LazyPattern
@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 ACTION_PREFERENCES = ("Continue", "Ignore", "Inquire", "SilentlyContinue", "Stop")
+_INFORMATION_PREFERENCE = "SilentlyContinue"
+"""InformationAction when none is given: PowerShell's default $InformationPreference."""
 
 
 class _SwitchPresent:
@@ -44,11 +46,19 @@ SWITCH_PRESENT: Any = _SwitchPresent()
 _NO_VALUE: Any = object()
 
 
-class ParameterToken(NamedTuple):
+class ParameterToken:
     """``-Name`` on a command line, or ``-Name:value`` with its value attached."""
 
-    name: str
-    value: Any = _NO_VALUE
+    # The binder's records are plain classes, as the parameter tables (see psopenai_py.parameters):
+    # every command line loads them.
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Any = _NO_VALUE) -> None:
+        self.name: Final = name
+        self.value: Final = value
+
+    def __repr__(self) -> str:  # the name alone: a value may be a key
+        return f"ParameterToken({self.name!r})"
 
 
 def split_arguments(command: Command, tokens: Iterable[Any]) -> tuple[list[tuple[str, Any]], list[Any]]:
@@ -168,20 +178,48 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
-class CommonParameters(NamedTuple):
+class CommonParameters:
     """The common parameters of one invocation."""
 
-    verbose: bool = False
-    debug: bool = False
-    error_action: str = "Continue"
-    warning_action: str = "Continue"
-    error_variable: Any = None
-    warning_variable: Any = None
-    out_variable: Any = None
-    information_action: str = "SilentlyContinue"  # PowerShell's $InformationPreference
-    information_variable: Any = None
-    pipeline_variable: Any = None
-    progress_action: str = "Continue"
+    __slots__ = (
+        "debug",
+        "error_action",
+        "error_variable",
+        "information_action",
+        "information_variable",
+        "out_variable",
+        "pipeline_variable",
+        "progress_action",
+        "verbose",
+        "warning_action",
+        "warning_variable",
+    )
+
+    def __init__(
+        self,
+        verbose: bool = False,
+        debug: bool = False,
+        error_action: str = "Continue",
+        warning_action: str = "Continue",
+        error_variable: Any = None,
+        warning_variable: Any = None,
+        out_variable: Any = None,
+        information_action: str = _INFORMATION_PREFERENCE,
+        information_variable: Any = None,
+        pipeline_variable: Any = None,
+        progress_action: str = "Continue",
+    ) -> None:
+        self.verbose: Final = verbose
+        self.debug: Final = debug
+        self.error_action: Final = error_action
+        self.warning_action: Final = warning_action
+        self.error_variable: Final = error_variable
+        self.warning_variable: Final = warning_variable
+        self.out_variable: Final = out_variable
+        self.information_action: Final = information_action
+        self.information_variable: Final = information_variable
+        self.pipeline_variable: Final = pipeline_variable
+        self.progress_action: Final = progress_action
 
 
 class Bound:
@@ -414,9 +452,7 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_variable=values.get("ErrorVariable"),
         warning_variable=values.get("WarningVariable"),
         out_variable=values.get("OutVariable"),
-        information_action=preference(
-            "InformationAction", CommonParameters._field_defaults["information_action"]
-        ),
+        information_action=preference("InformationAction", _INFORMATION_PREFERENCE),
         information_variable=values.get("InformationVariable"),
         pipeline_variable=values.get("PipelineVariable"),
         progress_action=preference("ProgressAction"),
