@@ -141,6 +141,12 @@ class Invocation:
         self.transport: Final = transport
         self.policy: Final = policy
 
+    def __repr__(self) -> str:  # each part's own repr, which masks what it holds
+        return (
+            f"Invocation(settings={self.settings!r}, options={self.options!r}, "
+            f"transport={self.transport!r}, policy={self.policy!r})"
+        )
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request of this invocation (keywords as :meth:`Transport.request`)."""
         return self.transport.request(
