@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .lazy_pattern import LazyPattern
 from .psobject import PSObject
 
 __all__ = [
@@ -147,7 +148,7 @@ def is_true(value: Any) -> bool:
 
 
 _INT64 = range(-(2**63), 2**63)
-_DECIMAL = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+_DECIMAL = LazyPattern(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
 
 
 def as_int64(value: Any) -> int | None:

@@ -59,6 +59,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .lazy_pattern import LazyPattern
 from .secret import Secret
 
 __all__ = [
@@ -91,19 +92,19 @@ MIN_SCRUBBED = 16
 (Azure) and 51 (OpenAI); no word of an id or a model name reaches 16 characters of a key by
 chance.  A shorter secret is masked only where it stands as a credential."""
 
-KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}")
+KEY_SHAPED = LazyPattern(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}")
 """An OpenAI API key (``sk-...``, ``sk-proj-...``, ``sk-svcacct-...``): long, and never a
 completion id, a cursor or a model name.  The one rule of "looks like a key" for every door:
 ``fullmatch`` tells whether an argument is one, ``search`` finds one inside a text."""
 
 # A credential in its place, group 2 its value: whatever the value, it is a credential there.
-_BEARER = re.compile(r"(?i)(bearer\s+)([^\s'\",;]+)")
+_BEARER = LazyPattern(r"(?i)(bearer\s+)([^\s'\",;]+)")
 # Not inside a longer name: OPENAI_API_KEY is the name of a variable, and its messages say so.
-_API_KEY_FIELD = re.compile(r"(?i)((?<![A-Za-z0-9_])api[-_]?key['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}&]+)")
+_API_KEY_FIELD = LazyPattern(r"(?i)((?<![A-Za-z0-9_])api[-_]?key['\"]?\s*[:=]\s*['\"]?)([^\s'\",;}&]+)")
 # scheme://user-info@host: the user-info goes, the host stays (it says where the call went).
-_USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s'\"<>]*)@")
+_USER_INFO = LazyPattern(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s'\"<>]*)@")
 # Basic user:password in base64: checked by decoding (below), so "basic auth" stays as it is.
-_BASIC = re.compile(r"(?i)(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
+_BASIC = LazyPattern(r"(?i)(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])")
 
 FRAGMENT = 8
 """Characters: any run this long copied from a secret counts as the secret."""
@@ -112,7 +113,7 @@ _DISTINCT = 5
 _KEY_DISTINCT = 16
 """Distinct characters (after the ``sk-`` prefix) a secret needs for its fragments to count:
 generated keys have dozens, placeholders and test keys a handful."""
-_ESCAPE_RUN = re.compile(r"(?:\\u[0-9a-fA-F]{4}){" + str(FRAGMENT) + ",}")
+_ESCAPE_RUN = LazyPattern(r"(?:\\u[0-9a-fA-F]{4}){" + str(FRAGMENT) + ",}")
 
 _KEY_PREFIXES = ("sk-proj-", "sk-")
 _KEY_STARS = 15

@@ -33,7 +33,6 @@ from ..validation import (
     check_metadata,
 )
 from .common import Invocation, prepare_invocation, settings_kwargs
-from .paging import all_messages
 
 if TYPE_CHECKING:  # the journal module loads only when a journal is asked for
     from ..journal import Journal
@@ -432,6 +431,8 @@ def journaled_remove(invocation: Invocation, journal: Journal, ident: str, *, re
                 _applied(journal, {"op": "remove", "state": "done", "id": ident}, "already removed")
                 log.info("'%s' is already gone; recorded it removed.", ident)
                 return None
+    from .paging import all_messages  # here: only a journaled remove pages the messages
+
     completion = read_completion(invocation, ident)
     messages = list(all_messages(invocation, ident))
     journal.append(

@@ -4,8 +4,7 @@ parameters and resolve them once, bind a completion id, filter a list."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from .. import scrub
 from ..parameters import Command
@@ -123,15 +122,30 @@ def list_filters(table: Command, kwargs: FilterKwargs) -> Filters:
     return (*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ()))
 
 
-@dataclass(frozen=True)
 class Invocation:
     """Settings resolved once for a command's run, with its extras, transport and retry policy
     (PSOpenAI's for the PowerShell commands; the API-shaped dialects choose the SDK's)."""
 
-    settings: Settings
-    options: RequestOptions
-    transport: Transport
-    policy: RetryPolicy = PSOPENAI
+    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
+    __slots__ = ("options", "policy", "settings", "transport")
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: RequestOptions,
+        transport: Transport,
+        policy: RetryPolicy = PSOPENAI,
+    ) -> None:
+        self.settings: Final = settings
+        self.options: Final = options
+        self.transport: Final = transport
+        self.policy: Final = policy
+
+    def __repr__(self) -> str:  # each part's own repr, which masks what it holds
+        return (
+            f"Invocation(settings={self.settings!r}, options={self.options!r}, "
+            f"transport={self.transport!r}, policy={self.policy!r})"
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send one request of this invocation (keywords as :meth:`Transport.request`)."""

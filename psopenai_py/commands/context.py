@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from .. import checks
@@ -31,8 +30,8 @@ def _stored(name: str, description: str) -> Parameter:
     range and choices, its own description, no default (only the values given are stored), and
     bound from a piped object's property of its name, as every parameter of the original is
     (PSOpenAI 4.49.0 Public/Set-OpenAIContext.ps1:415-440: ValueFromPipelineByPropertyName)."""
-    return replace(
-        _SETTINGS[name], description=description, default=None, hidden=False, pipeline_by_property=True
+    return _SETTINGS[name].replace(
+        description=description, default=None, hidden=False, pipeline_by_property=True
     )
 
 
@@ -150,12 +149,12 @@ def _write(fields: Mapping[str, Any]) -> None:
     later switch to Azure derives azure again."""
 
     def change(current: OpenAIContext) -> OpenAIContext:
-        new = replace(current, **fields)
+        new = current.replace(**fields)
         if "AuthType" not in fields:
             if new.ApiType == "Azure" and new.AuthType.lower() == "openai":
-                new = replace(new, AuthType="azure")
+                new = new.replace(AuthType="azure")
             elif new.ApiType == "OpenAI":
-                new = replace(new, AuthType="openai")
+                new = new.replace(AuthType="openai")
         return new
 
     modify_context(change)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ..literal_text import to_literal
 from ..parameters import (
@@ -71,16 +70,27 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
     return completion_object(data)
 
 
-@dataclass(frozen=True)
 class _SetState:
-    invocation: Invocation
-    metadata: dict[str, str]
-    change: dict[str, Any]
-    """What this run does to each id, as its journal records it."""
-    patch: dict[str, str | None] | None = None
-    """The keys to set or remove with -Merge (None: replace)."""
-    journal: Journal | None = None
-    resume: bool = False
+    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
+    __slots__ = ("change", "invocation", "journal", "metadata", "patch", "resume")
+
+    def __init__(
+        self,
+        invocation: Invocation,
+        metadata: dict[str, str],
+        change: dict[str, Any],
+        patch: dict[str, str | None] | None = None,
+        journal: Journal | None = None,
+        resume: bool = False,
+    ) -> None:
+        self.invocation: Final = invocation
+        self.metadata: Final = metadata
+        self.change: Final = change
+        """What this run does to each id, as its journal records it."""
+        self.patch: Final = patch
+        """The keys to set or remove with -Merge (None: replace)."""
+        self.journal: Final = journal
+        self.resume: Final = resume
 
 
 class SetKwargs(ChangeKwargs, SettingsKwargs, total=False):

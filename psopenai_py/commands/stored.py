@@ -11,7 +11,6 @@ masking) as every other command, with the official SDKs' retry policy
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -123,7 +122,7 @@ def open_invocation(
         additional_query=dict(query) if query else None,
         transport=transport,
     )
-    return dataclasses.replace(invocation, policy=policy)
+    return Invocation(invocation.settings, invocation.options, invocation.transport, policy)
 
 
 def with_extras(
@@ -150,7 +149,7 @@ def with_extras(
         additional_body={**(old.additional_body or {}), **(body or {})} or None,
         secrets=old.secrets,
     )
-    return dataclasses.replace(invocation, options=options)
+    return Invocation(invocation.settings, options, invocation.transport, invocation.policy)
 
 
 def completion_path(completion_id: str) -> str:

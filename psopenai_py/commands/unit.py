@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from ..parameters import Command
 
 __all__ = ["CommandUnit", "call_with_keywords"]
 
 
-@dataclass(frozen=True)
 class CommandUnit:
     """One public command as the front-ends run it.
 
@@ -25,13 +23,29 @@ class CommandUnit:
     ``process`` takes, for a command whose items come from a file it names (a journal).
     """
 
-    table: Command
-    begin: Callable[[Any], Any]
-    process: Callable[[Any, Any], Any] | None = None
-    pipeline_parameter: str | None = None
-    describe: Callable[[Any, Any], str] | None = None
-    end: Callable[[Any], None] | None = None
-    expand: Callable[[Any, Iterable[Any]], Iterable[Any]] | None = None
+    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
+    __slots__ = ("begin", "describe", "end", "expand", "pipeline_parameter", "process", "table")
+
+    def __init__(
+        self,
+        table: Command,
+        begin: Callable[[Any], Any],
+        process: Callable[[Any, Any], Any] | None = None,
+        pipeline_parameter: str | None = None,
+        describe: Callable[[Any, Any], str] | None = None,
+        end: Callable[[Any], None] | None = None,
+        expand: Callable[[Any, Iterable[Any]], Iterable[Any]] | None = None,
+    ) -> None:
+        self.table: Final = table
+        self.begin: Final = begin
+        self.process: Final = process
+        self.pipeline_parameter: Final = pipeline_parameter
+        self.describe: Final = describe
+        self.end: Final = end
+        self.expand: Final = expand
+
+    def __repr__(self) -> str:
+        return f"CommandUnit({self.table.name!r})"
 
 
 def call_with_keywords(function: Callable[..., Any]) -> Callable[[Mapping[str, Any]], Any]:

@@ -9,12 +9,11 @@ sets are checked by the library functions, from the same table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from ..errors import ParameterBindingError, ParameterTypeError
+from ..lazy_pattern import LazyPattern
 from ..parameters import Command, Parameter
 from ..validation import bind_completion_id, check_int
 from .literals import PowerShellSyntaxError, parse_argument, parse_number
@@ -32,6 +31,8 @@ __all__ = [
 ]
 
 ACTION_PREFERENCES = ("Continue", "Ignore", "Inquire", "SilentlyContinue", "Stop")
+_INFORMATION_PREFERENCE = "SilentlyContinue"
+"""InformationAction when none is given: PowerShell's default $InformationPreference."""
 
 
 class _SwitchPresent:
@@ -45,12 +46,19 @@ SWITCH_PRESENT: Any = _SwitchPresent()
 _NO_VALUE: Any = object()
 
 
-@dataclass(frozen=True)
 class ParameterToken:
     """``-Name`` on a command line, or ``-Name:value`` with its value attached."""
 
-    name: str
-    value: Any = _NO_VALUE
+    # The binder's records are plain classes, as the parameter tables (see psopenai_py.parameters):
+    # every command line loads them.
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Any = _NO_VALUE) -> None:
+        self.name: Final = name
+        self.value: Final = value
+
+    def __repr__(self) -> str:  # the name alone: a value may be a key
+        return f"ParameterToken({self.name!r})"
 
 
 def split_arguments(command: Command, tokens: Iterable[Any]) -> tuple[list[tuple[str, Any]], list[Any]]:
@@ -170,33 +178,69 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
-@dataclass(frozen=True)
 class CommonParameters:
     """The common parameters of one invocation."""
 
-    verbose: bool = False
-    debug: bool = False
-    error_action: str = "Continue"
-    warning_action: str = "Continue"
-    error_variable: Any = None
-    warning_variable: Any = None
-    out_variable: Any = None
-    information_action: str = "SilentlyContinue"  # PowerShell's $InformationPreference
-    information_variable: Any = None
-    pipeline_variable: Any = None
-    progress_action: str = "Continue"
+    __slots__ = (
+        "debug",
+        "error_action",
+        "error_variable",
+        "information_action",
+        "information_variable",
+        "out_variable",
+        "pipeline_variable",
+        "progress_action",
+        "verbose",
+        "warning_action",
+        "warning_variable",
+    )
+
+    def __init__(
+        self,
+        verbose: bool = False,
+        debug: bool = False,
+        error_action: str = "Continue",
+        warning_action: str = "Continue",
+        error_variable: Any = None,
+        warning_variable: Any = None,
+        out_variable: Any = None,
+        information_action: str = _INFORMATION_PREFERENCE,
+        information_variable: Any = None,
+        pipeline_variable: Any = None,
+        progress_action: str = "Continue",
+    ) -> None:
+        self.verbose: Final = verbose
+        self.debug: Final = debug
+        self.error_action: Final = error_action
+        self.warning_action: Final = warning_action
+        self.error_variable: Final = error_variable
+        self.warning_variable: Final = warning_variable
+        self.out_variable: Final = out_variable
+        self.information_action: Final = information_action
+        self.information_variable: Final = information_variable
+        self.pipeline_variable: Final = pipeline_variable
+        self.progress_action: Final = progress_action
 
 
-@dataclass
 class Bound:
     """The result of binding: values by PowerShell name, the common parameters, the execution
     parameters (ThrottleLimit, WhatIf, Confirm) by name, and the pipeline input."""
 
-    command: Command
-    values: dict[str, Any] = field(default_factory=dict)
-    common: CommonParameters = CommonParameters()
-    pipeline: Iterable[Any] | None = None
-    execution: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("command", "common", "execution", "pipeline", "values")
+
+    def __init__(
+        self,
+        command: Command,
+        values: dict[str, Any] | None = None,
+        common: CommonParameters | None = None,
+        pipeline: Iterable[Any] | None = None,
+        execution: dict[str, Any] | None = None,
+    ) -> None:
+        self.command = command
+        self.values: dict[str, Any] = {} if values is None else values
+        self.common = CommonParameters() if common is None else common
+        self.pipeline = pipeline
+        self.execution: dict[str, Any] = {} if execution is None else execution
 
     def kwargs(self) -> dict[str, Any]:
         """The bound values by the library functions' keyword names."""
@@ -265,7 +309,7 @@ def _tiers(command: Command) -> tuple[set[str], ...]:
     )
 
 
-_INT = re.compile(r"\s*[+-]?\d+\s*")
+_INT = LazyPattern(r"\s*[+-]?\d+\s*")
 
 
 def convert(p: Parameter, value: Any, *, from_text: bool) -> Any:
@@ -408,7 +452,7 @@ def _common(values: dict[str, Any]) -> CommonParameters:
         error_variable=values.get("ErrorVariable"),
         warning_variable=values.get("WarningVariable"),
         out_variable=values.get("OutVariable"),
-        information_action=preference("InformationAction", CommonParameters.information_action),
+        information_action=preference("InformationAction", _INFORMATION_PREFERENCE),
         information_variable=values.get("InformationVariable"),
         pipeline_variable=values.get("PipelineVariable"),
         progress_action=preference("ProgressAction"),

@@ -23,7 +23,6 @@ one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handl
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as _dt
 import io
 import json
@@ -249,16 +248,14 @@ def _tokens(argv: list[str]) -> list[Any]:
     return tokens
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _undecodable(argv: list[str]) -> str:
     """The complaint about the first argument that is not valid text (bytes that are not UTF-8
     in a POSIX locale arrive as lone surrogates, which no request can carry), or nothing."""
     from .terminal import escape_controls
 
     for index, word in enumerate(argv):
-        found = _SURROGATE.search(word)
+        # (An ASCII word holds none; the pattern compiles on first use.)
+        found = None if word.isascii() else re.search("[\ud800-\udfff]", word)
         if found is None:
             continue
         try:
@@ -300,7 +297,6 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     from ..commands import find_unit
     from ..errors import MissingSettingError, ParameterBindingError, ParameterTypeError, PSOpenAIError
     from .binding import bind, split_arguments
-    from .helpdoc import render_help
     from .host import Host
     from .literals import PowerShellSyntaxError
     from .pipeline import execute, target_text
@@ -317,6 +313,8 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         )
         return EXIT_BEFORE_FIRST_ITEM
     if _wants_help(unit, argv):
+        from .helpdoc import render_help
+
         out.write(render_help(unit.table))
         return 0
     undecodable = _undecodable(argv)
@@ -592,14 +590,28 @@ def _jsonable(value: Any) -> Any:
         return value.to_dict(include_added=True)  # with Answer, Message, History
     if isinstance(value, Secret):
         return mask_key(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    pairs = _record_pairs(value)
+    if pairs is not None:
+        return {name: _jsonable(item) for name, item in pairs}
     if isinstance(value, _dt.datetime):
         return value.isoformat()
     return value
 
 
-_C1 = re.compile("[\x7f-\x9f]")
+def _record_pairs(value: Any) -> list[tuple[str, Any]] | None:
+    """The (name, value) pairs of a record output (the context Get-OpenAIContext returns, a
+    dataclass such as Export-ChatCompletion's receipt), in order; None for any other value."""
+    from ..settings import OpenAIContext
+
+    if isinstance(value, OpenAIContext):
+        return list(value.as_dict().items())
+    if hasattr(type(value), "__dataclass_fields__"):
+        # A dataclass instance: its class was made by dataclasses, so the module is loaded by
+        # now; a run that writes none (a one-shot update) never loads it.
+        import dataclasses
+
+        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return None
 
 
 def _format(value: Any, fmt: str) -> str:
@@ -609,7 +621,9 @@ def _format(value: Any, fmt: str) -> str:
         text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"))
         # json escapes C0 controls but not DEL and C1 (U+009B is a one-character CSI to many
         # terminals): escape them too, still the same JSON value.
-        return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+        if not text.isascii():  # (the pattern compiles on first use: most outputs are ASCII)
+            text = re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+        return text + "\n"
     return _format_list(value) + "\n"
 
 
@@ -619,10 +633,11 @@ def _format_list(value: Any) -> str:
 
     if isinstance(value, PSObject):
         pairs = list(value.items())
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        pairs = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
     else:
-        return f"{_escape(str(value))}\n"
+        found = _record_pairs(value)
+        if found is None:
+            return f"{_escape(str(value))}\n"
+        pairs = found
     width = max((len(k) for k, _ in pairs), default=0)
     # Values come from the server: control characters are shown, never sent to the terminal.
     return "\n".join(f"{k:<{width}} : {_escape(_short(v))}" for k, v in pairs) + "\n"

@@ -9,13 +9,13 @@ summary line a run on a terminal ends with.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from ..errors import ParameterBindingError
+from ..lazy_pattern import LazyPattern
 from ..meter import Meter
 from .progress import Counts, ProgressLine, duration
 from .terminal import (
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Host", "CONFIRM_HELP"]
 
-_POINTER = re.compile(r"\n    [^\n]*\n {4,}\^")
+_POINTER = LazyPattern(r"\n    [^\n]*\n {4,}\^")
 """The two-line pointer a :class:`PowerShellSyntaxError` message may end with (or hold, when
 wrapped in a longer message)."""
 

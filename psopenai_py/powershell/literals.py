@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from ..errors import PowerShellSyntaxError
+from ..lazy_pattern import LazyPattern
 from ..literal_text import QUOTES_SINGLE as _QUOTES_SINGLE
 from ..literal_text import to_literal
 
@@ -50,9 +51,9 @@ _BACKTICK_ESCAPES = {
 # 0b binary, each with an optional type suffix (l long, d decimal, u/ul/us/s/y/uy/n) and an
 # optional multiplier (kb, mb, gb, tb, pb), all case-insensitive.
 _SUFFIX = r"(?P<type>ul|us|uy|[ldusyn])?(?P<mult>[kmgtp]b)?"
-_NUMBER = re.compile(r"(?P<num>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)" + _SUFFIX + r"(?![\w.])", re.I)
-_HEX = re.compile(r"(?P<num>[+-]?0x[0-9a-f]+)" + _SUFFIX + r"(?![\w.])", re.I)
-_BINARY = re.compile(r"(?P<num>[+-]?0b[01]+)" + _SUFFIX + r"(?![\w.])", re.I)
+_NUMBER = LazyPattern(r"(?P<num>[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)" + _SUFFIX + r"(?![\w.])", re.I)
+_HEX = LazyPattern(r"(?P<num>[+-]?0x[0-9a-f]+)" + _SUFFIX + r"(?![\w.])", re.I)
+_BINARY = LazyPattern(r"(?P<num>[+-]?0b[01]+)" + _SUFFIX + r"(?![\w.])", re.I)
 _MULTIPLIERS = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
 # Characters that end a bare word (an unquoted string) in argument mode.
 _BARE_END = set(" \t\r\n;,=(){}|@'\"")
@@ -353,7 +354,7 @@ class Parser:
         return value
 
     def number_or_word(self) -> Any:
-        for pattern in (_HEX, _BINARY, _NUMBER):
+        for pattern in (_HEX, _BINARY, _NUMBER) if _could_be_number(self.text, self.pos) else ():
             match = pattern.match(self.text, self.pos)
             # A number followed by more word characters (123-abc) is a bare word, as in
             # PowerShell's argument mode.
@@ -389,9 +390,17 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _could_be_number(text: str, position: int = 0) -> bool:
+    """Whether a number literal could start at ``position``: every one starts with a sign, a point
+    or a digit.  Another word (a bare key, a bare string) is not matched against the number
+    patterns, which then need not even be compiled."""
+    first = text[position : position + 1]
+    return first in ("+", "-", ".") or first.isdecimal()
+
+
 def _check_digits(parser: Parser, word: str, position: int | None = None) -> None:
     """A number of more than MAX_NUMBER_DIGITS digits is an error at its position."""
-    for pattern in (_HEX, _BINARY, _NUMBER):
+    for pattern in (_HEX, _BINARY, _NUMBER) if _could_be_number(word) else ():
         match = pattern.fullmatch(word)
         if match:
             number = match.group("num").lstrip("+-")
@@ -409,7 +418,7 @@ def _as_number(word: str) -> int | float | None:
     """A numeric literal as PowerShell reads it, or None when ``word`` is not one (or is out
     of range).  Hex and binary without a suffix are Int32 when they fit in 32 bits
     (``0xFFFFFFFF`` is -1), else Int64 (two's complement in 64 bits); ``1kb`` is 1024."""
-    for pattern in (_HEX, _BINARY, _NUMBER):
+    for pattern in (_HEX, _BINARY, _NUMBER) if _could_be_number(word) else ():
         match = pattern.fullmatch(word)
         if match:
             return _number_value(match)

@@ -16,7 +16,6 @@ import contextlib
 import contextvars
 import logging
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ActionPreferenceStopException
@@ -38,13 +37,15 @@ variables: dict[str, list[Any]] = {}
 _PREFIX = {logging.WARNING: "WARNING", logging.INFO: "VERBOSE", logging.DEBUG: "DEBUG"}
 
 
-@dataclass
 class Invocation:
     """One running command: its common parameters, its host and its warning record."""
 
-    bound: Bound
-    host: Host
-    warnings: list[Any] | None = None
+    __slots__ = ("bound", "host", "warnings")
+
+    def __init__(self, bound: Bound, host: Host, warnings: list[Any] | None = None) -> None:
+        self.bound = bound
+        self.host = host
+        self.warnings = warnings
 
 
 _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(

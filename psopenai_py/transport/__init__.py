@@ -19,12 +19,13 @@ transport's public face; the rest of the package imports them from here (``HTTPR
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from requests import PreparedRequest as HTTPRequest
 from requests import Response as HTTPResponse
 
 from .deadlines import connect_limit
 from .session import USER_AGENT, Exchange, Transport, default_transport, set_default_transport
-from .stream import ChunkStream
 from .wire import (
     RequestOptions,
     build_headers,
@@ -35,6 +36,9 @@ from .wire import (
     ps_string,
     url_encode,
 )
+
+if TYPE_CHECKING:
+    from .stream import ChunkStream
 
 __all__ = [
     "Transport",
@@ -55,3 +59,13 @@ __all__ = [
     "HTTPRequest",
     "HTTPResponse",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The streamed answer's reader (with its event parser) loads when first asked for: a command
+    # that streams nothing, as every one-shot update, never loads it.
+    if name == "ChunkStream":
+        from .stream import ChunkStream
+
+        return ChunkStream
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

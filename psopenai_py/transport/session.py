@@ -21,8 +21,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -67,15 +66,18 @@ _NO_OPTIONS = RequestOptions()
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
 class Exchange:
     """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
     a raw response): the parsed JSON object, the response (its body read, its request's
     credentials masked) and how many retries it took."""
 
-    content: Any
-    response: requests.Response
-    retries_taken: int
+    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
+    __slots__ = ("content", "response", "retries_taken")
+
+    def __init__(self, content: Any, response: requests.Response, retries_taken: int) -> None:
+        self.content: Final = content
+        self.response: Final = response
+        self.retries_taken: Final = retries_taken
 
 
 @functools.lru_cache(maxsize=64)

@@ -9,14 +9,13 @@ rules can be read and tested as tables and properties on their own.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
+from ..lazy_pattern import LazyPattern
 from ..scrub import TOKEN_MASK
 from ..secret import Secret
 from ..settings import Settings
@@ -42,7 +41,7 @@ _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", 
 # .NET HttpUtility.UrlEncode keeps letters, digits and these; everything else is %xx (lowercase).
 _URL_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()")
 
-_CREDENTIAL_HEADER = re.compile(r"(?i)auth|key|token|secret|cookie|passw|signature|session")
+_CREDENTIAL_HEADER = LazyPattern(r"(?i)auth|key|token|secret|cookie|passw|signature|session")
 
 
 def user_agent(http_client: str) -> str:
@@ -187,16 +186,25 @@ def masked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (TOKEN_MASK if is_credential_header(str(k)) else v) for k, v in headers.items()}
 
 
-@dataclass(frozen=True)
 class RequestOptions:
     """The per-invocation extras: AdditionalQuery, AdditionalHeaders, AdditionalBody."""
 
-    additional_query: Mapping[str, Any] | None = None
-    additional_headers: Mapping[str, Any] | None = None
-    additional_body: Mapping[str, Any] | None = None
-    secrets: tuple[Secret, ...] = field(default=(), compare=False)
-    """The values of credential headers among AdditionalHeaders, in play while these options
-    live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
+    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
+    __slots__ = ("additional_body", "additional_headers", "additional_query", "secrets")
+
+    def __init__(
+        self,
+        additional_query: Mapping[str, Any] | None = None,
+        additional_headers: Mapping[str, Any] | None = None,
+        additional_body: Mapping[str, Any] | None = None,
+        secrets: tuple[Secret, ...] = (),
+    ) -> None:
+        self.additional_query: Final = additional_query
+        self.additional_headers: Final = additional_headers
+        self.additional_body: Final = additional_body
+        self.secrets: Final = secrets
+        """The values of credential headers among AdditionalHeaders, in play while these options
+        live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
 
     def __repr__(self) -> str:
         # A gateway's key in AdditionalHeaders (Ocp-Apim-Subscription-Key) is a credential too.
