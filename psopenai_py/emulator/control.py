@@ -6,6 +6,8 @@ emulator from outside its process.  Its requests are never recorded.
 - ``GET stats``: counters (connections, requests, stored, faults, refusals, threads);
 - ``POST seed``: ``{"count": N, "prefix": ..., "model": ..., "metadata": {...}}``;
 - ``POST latency``: ``{"ms": N}``, added to every API answer;
+- ``GET ratelimit``: the rate limit per key and its counters (admitted, limited);
+  ``POST ratelimit``: a new one, the fields of :class:`~.ratelimit.RateLimit` (``{}``: off);
 - ``POST reset``: forget stored completions, faults, records and counters.
 
 With an ``api_key`` set, the control API asks for that key too.
@@ -30,6 +32,7 @@ from .protocol import (
     loggable,
     masked_header,
 )
+from .ratelimit import configure, describe
 from .routes import authorize, check_metadata, store_full
 from .store import StoreFull
 
@@ -124,5 +127,7 @@ _ACTIONS = {
     ("POST", "seed"): _seed,
     ("POST", "latency"): _latency,
     ("POST", "reset"): _reset,
+    ("GET", "ratelimit"): lambda server, body: describe(server.rate_limiter),
+    ("POST", "ratelimit"): lambda server, body: configure(server.rate_limiter, body),
 }
 """(method, action) -> what it does; anything else is a 404."""
