@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-
 from run import PSOPENAI, control, emulator, run_env, seed  # benchmarks/run.py, beside this file
 
 HERE = Path(__file__).resolve().parent
@@ -181,7 +180,8 @@ def rows(results: dict[bool, list[Run]], load: str) -> list[str]:
         lines.append(
             f"| {label}: wall time vs ideal; 429 answers; failed items | "
             f"{before['seconds']:.1f} s = {before['seconds'] / IDEAL:.2f} x; {before['limited']} of "
-            f"{before['answers']} ({before['limited'] / before['answers'] * 100:.0f} %); {before['failed']} | "
+            f"{before['answers']} ({before['limited'] / before['answers'] * 100:.0f} %); "
+            f"{before['failed']} | "
             f"{seconds:.1f} s = **{ratio:.2f} x**; {limited:.0f} of {answers:.0f} "
             f"(**{share * 100:.1f} %**); {failed} | <= {target_ratio} x, <= {target_share * 100:.0f} %, 0 | "
             f"{'met' if met else '**missed**'} |"

@@ -120,6 +120,14 @@ def _reset(server: EmulatorServer, body: bytes) -> Any:
     return {"reset": True}
 
 
+def _rate_limit(server: EmulatorServer, body: bytes) -> Any:
+    return describe(server.rate_limiter)
+
+
+def _set_rate_limit(server: EmulatorServer, body: bytes) -> Any:
+    return configure(server.rate_limiter, body)
+
+
 _ACTIONS = {
     ("POST", "faults"): _faults,
     ("GET", "requests"): _requests,
@@ -127,7 +135,7 @@ _ACTIONS = {
     ("POST", "seed"): _seed,
     ("POST", "latency"): _latency,
     ("POST", "reset"): _reset,
-    ("GET", "ratelimit"): lambda server, body: describe(server.rate_limiter),
-    ("POST", "ratelimit"): lambda server, body: configure(server.rate_limiter, body),
+    ("GET", "ratelimit"): _rate_limit,
+    ("POST", "ratelimit"): _set_rate_limit,
 }
 """(method, action) -> what it does; anything else is a 404."""

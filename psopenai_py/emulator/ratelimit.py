@@ -328,10 +328,11 @@ def configure(limiter: RateLimiter, body: bytes) -> dict[str, Any]:
     options = json_object(body, "{}")
     unknown = sorted(set(options) - set(RateLimit.__dataclass_fields__))
     if unknown:
-        raise bad_request(f"Unknown rate-limit field: '{unknown[0][:40]}'.", unknown[0][:40], "unknown_parameter")
+        raise bad_request(
+            f"Unknown rate-limit field: '{unknown[0][:40]}'.", unknown[0][:40], "unknown_parameter"
+        )
     try:
         limiter.config = RateLimit(**options)
     except (TypeError, ValueError) as exc:
         raise bad_request(f"Invalid rate limit: {exc}.", code="invalid_value") from None
     return describe(limiter)
-

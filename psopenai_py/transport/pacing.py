@@ -1,20 +1,25 @@
 """When an attempt may start: the transport's one place that paces requests.
 
 The retry loop (:meth:`psopenai_py.transport.Transport.request`) speaks to a :class:`Pacing`
-object at three moments, per (origin, key) of the request (:func:`pacing_key`): before an
-attempt (:meth:`Pacing.wait_turn`), when an answer has arrived (:meth:`Pacing.answered`), and
-when a 429 is about to be retried after a delay (:meth:`Pacing.rate_limited`).  Every worker
-thread of a process shares the transport's one object, so what one learns holds the others.
+object at four moments, per (origin, key) of the request (:func:`pacing_key`): before an
+attempt (:meth:`Pacing.wait_turn`), when an answer has arrived (:meth:`Pacing.answered`), when
+an attempt got no answer (:meth:`Pacing.unanswered`), and when a 429 is about to be retried
+after a delay (:meth:`Pacing.rate_limited`).  Every worker thread of a process shares the
+transport's one object, so what one learns holds the others: the PowerShell layer's
+-ThrottleLimit workers, the SDK-shaped client and the openai-CLI dialect alike.
 
-Today's policy is :class:`SharedPause`: a 429 seen by one thread holds the threads calling the
-same server with the same key until its retry delay is over, so N workers do not hammer a
-rate-limited server N times over, and nobody else waits for it.
+The policy is :class:`Pacer`: one :class:`~psopenai_py.transport.budget.Budget` per (origin, key)
+that reads the server's ``x-ratelimit-*`` headers and keeps just under the budget they announce,
+or, without them, learns the rate from 429s (cut at once, grown slowly); after a pause it lets
+the waiting attempts go one slot apart.  -ThrottleLimit still bounds how many are in flight; the
+pacer only decides when each may start, and the retry decision stays the retry policy's.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,8 +28,9 @@ from urllib.parse import urlsplit
 
 from ..cancel import pause
 from ..settings import Settings
+from .budget import GROWTH, Budget, Change, read_report, server_delay
 
-__all__ = ["PacingKey", "Pacing", "SharedPause", "pacing_key"]
+__all__ = ["PacingKey", "Pacing", "Pacer", "SleptClock", "pacing_key"]
 
 log = logging.getLogger("psopenai_py")
 
@@ -56,12 +62,64 @@ class Pacing(Protocol):
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
         """An attempt to ``key`` was answered (any status, its headers as received, scrubbed)."""
 
+    def unanswered(self, key: PacingKey) -> None:
+        """An attempt to ``key`` got no answer (the connection failed, it timed out, or the run
+        was stopped while it was under way)."""
+
     def rate_limited(self, key: PacingKey, seconds: float) -> None:
         """A 429 from ``key`` is retried after ``seconds`` (the server's or the backoff's)."""
 
 
-class SharedPause:
-    """The shared pause after a 429, per (origin, key): the others wait out the retry delay too."""
+class SleptClock:
+    """A monotonic clock that also moves by what is slept through an injected ``sleep``.
+
+    A test's sleep passes no real time; with this clock the pacer sees the retry delays and its
+    own waits go by, as they would with a real sleep, so its decisions can be checked exactly.
+    """
+
+    def __init__(
+        self, sleep: Callable[[float], None], monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._inner = sleep
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._slept = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self._inner(seconds)
+        with self._lock:
+            self._slept += max(0.0, seconds)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._monotonic() + self._slept
+
+
+_IDLE_SECONDS = 600.0
+"""A budget unused this long (and with nothing under way) is forgotten once the table is large."""
+_TABLE_SIZE = 256
+
+
+class _Turn:
+    """This thread's attempt under way: its key and when it was given its start."""
+
+    __slots__ = ("key", "reserved_at", "start")
+
+    def __init__(self, key: PacingKey, reserved_at: float, start: float) -> None:
+        self.key = key
+        self.reserved_at = reserved_at
+        self.start = start
+
+
+class Pacer:
+    """The process's pacing: one :class:`~psopenai_py.transport.budget.Budget` per (origin, key),
+    shared by every thread.
+
+    ``sleep`` and ``monotonic`` are injectable, so the waits can be checked exactly with a fake
+    clock; every wait goes through :func:`psopenai_py.cancel.pause`, so a stopped run ends it.
+    What the pacer learns (a budget announced, a slow-down after a 429) is one -Verbose line per
+    change, never one per request.
+    """
 
     def __init__(
         self, sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic
@@ -69,29 +127,111 @@ class SharedPause:
         self._sleep = sleep
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._paused_until: dict[PacingKey, float] = {}  # on the monotonic clock
+        self._budgets: dict[PacingKey, Budget] = {}
+        self._local = threading.local()
+
+    def budget(self, key: PacingKey) -> Budget | None:
+        """The budget of ``key`` as learned so far (None: nothing sent there yet)."""
+        with self._lock:
+            return self._budgets.get(key)
 
     def wait_turn(self, key: PacingKey, *, retry: bool) -> None:
-        if retry:
-            return  # the thread has just waited its own delay; only first attempts are held
-        remaining = self._paused_until.get(key, 0.0) - self._monotonic()
-        if remaining > 0:
+        for second_look in (False, True):
+            with self._lock:
+                now = self._monotonic()
+                self._settle_turn(now)
+                budget = self._budget(key, now)
+                wait = budget.reserve(now)
+                turn = self._local.turn = _Turn(key, now, now + wait)
+            if wait <= 0:
+                return
             log.debug(
-                "Waiting %d ms: another request of this process to this server with this key was "
-                "rate limited.",
-                round(remaining * 1000),
+                "Waiting %d ms for the pace of requests to this server with this key.", round(wait * 1000)
             )
-            # Before this request's first attempt: a stop here means it was never sent.
-            pause(remaining, sent=False, sleep=self._sleep)
+            try:
+                # Before the first attempt a stop means the request was never sent; before a
+                # retry it had been.
+                pause(wait, sent=retry, sleep=self._sleep)
+            except BaseException:
+                with self._lock:
+                    budget.release(self._monotonic(), started=False)
+                    self._local.turn = None
+                raise
+            with self._lock:
+                if second_look or (turn.start >= budget.held_until and budget.last_cut <= turn.reserved_at):
+                    return
+                # A 429 slowed the pace or asked for a pause while this attempt waited: take a new
+                # place at the new pace rather than start at the old one (once: the second place
+                # already knows it).
+                budget.release(self._monotonic(), started=False)
+                self._local.turn = None
 
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
-        """The shared pause learns from retried 429s alone (:meth:`rate_limited`)."""
-
-    def rate_limited(self, key: PacingKey, seconds: float) -> None:
-        until = self._monotonic() + seconds
+        report = read_report(headers)
+        delay = server_delay(headers) if status == 429 else (None, False)
         with self._lock:
             now = self._monotonic()
-            # Forget pauses that are over, so the table stays as small as the live origins.
-            for stale in [k for k, v in self._paused_until.items() if v <= now]:
-                del self._paused_until[stale]
-            self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
+            turn: _Turn | None = getattr(self._local, "turn", None)
+            self._local.turn = None
+            reserved_at = turn.reserved_at if turn is not None and turn.key == key else -math.inf
+            changes = self._budget(key, now).learn(now, status, report, delay, reserved_at)
+        for change in changes:
+            log.info("%s", _verbose_line(key[0], change))
+
+    def unanswered(self, key: PacingKey) -> None:
+        with self._lock:
+            turn: _Turn | None = getattr(self._local, "turn", None)
+            self._local.turn = None
+            if turn is not None and turn.key == key and key in self._budgets:
+                self._budgets[key].release(self._monotonic(), started=True)
+
+    def rate_limited(self, key: PacingKey, seconds: float) -> None:
+        """Nothing more to learn: the pause a 429 asks for was read from its headers in
+        :meth:`answered`.  A backoff the retry policy chose alone (the server named no delay) is
+        this thread's own wait, not every worker's: the cut rate spaces the others."""
+
+    def _settle_turn(self, now: float) -> None:
+        """This thread's previous attempt was never told answered or unanswered: let it go."""
+        turn: _Turn | None = getattr(self._local, "turn", None)
+        if turn is not None and turn.key in self._budgets:
+            self._budgets[turn.key].release(now, started=True)
+        self._local.turn = None
+
+    def _budget(self, key: PacingKey, now: float) -> Budget:
+        """The budget of ``key``, new on first use (the lock is held)."""
+        budget = self._budgets.get(key)
+        if budget is None:
+            if len(self._budgets) >= _TABLE_SIZE:
+                for stale in [
+                    k for k, b in self._budgets.items() if not b.pending and now - b.last_used > _IDLE_SECONDS
+                ]:
+                    del self._budgets[stale]
+            budget = self._budgets[key] = Budget(last_used=now)
+        return budget
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate:.3g}" if rate < 100 else f"{rate:.0f}"
+
+
+def _verbose_line(origin: str, change: Change) -> str:
+    """One -Verbose line about what the pacer learned of ``origin``'s rate limit."""
+    limit = change.limit
+    if change.kind == "budget" and limit is not None:
+        return (
+            f"Rate limit of {origin}: {limit.limit} {change.dimension} a minute, {limit.remaining} left; "
+            + (
+                f"starting at most {_rate_text(change.rate)} requests a second."
+                if change.dimension == "requests"
+                else f"pacing requests by the tokens each costs, {_rate_text(change.rate)} tokens a second."
+            )
+        )
+    why = (
+        "although its rate-limit headers allowed more"
+        if limit is not None
+        else "(it announces no rate limit in its headers)"
+    )
+    return (
+        f"Rate limited by {origin} (429) {why}: slowing to {_rate_text(change.rate)} requests a second, "
+        f"then speeding up by {round(GROWTH * 100)} % a second while no 429 comes."
+    )

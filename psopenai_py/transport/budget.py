@@ -1,0 +1,442 @@
+"""What a server's rate limit allows, learned from its answers: pure parts of the pacer.
+
+- :func:`parse_duration` and :func:`read_report` read the ``x-ratelimit-*`` headers (the API's
+  limit per minute, what remains, and how long until the budget is whole again, in the Go
+  duration format such as ``12ms``, ``6m0s``, ``1h2m3.5s``);
+- :func:`server_delay` reads how long a 429 asks to wait (``retry-after-ms``, ``retry-after``);
+- :class:`Budget` is the state of one (origin, key): when the next attempt may start, given what
+  the answers so far said.  It works on the times it is given and never reads a clock, so every
+  decision can be checked exactly; :class:`~psopenai_py.transport.pacing.Pacer` holds one per
+  (origin, key) and does the waiting and the locking.
+
+How a budget decides:
+
+- **Headers present**: the rate is the announced one (``limit / 60`` a second, or less when the
+  reset says the budget refills more slowly, as a daily one does), and the burst is what the server
+  says remains.  Each answer sets the local count to the server's ``remaining`` minus the attempts
+  of this process that are still under way (the server may not have counted them yet), so a run
+  spends the burst, then follows the refill, and other processes on the same key are seen too.
+  Tokens are paced alike when their headers come, at the cost per request the server's own counts
+  show (see :class:`Budget`).
+- **No headers**: nothing is paced until a 429.  A 429 cuts the rate at once to 90 % of the lowest
+  of: the pace now, the answers that succeeded over the last second, and one request per
+  ``retry-after-ms`` when that is at most a second (a token bucket that is empty asks for the
+  time one request takes to refill, as the API does: "Please try again in 20ms" at 3,000 a
+  minute); knowing none of them, one request per wait asked for.  While the pace holds work
+  back, the rate then grows by 2 % a second until the next 429.  One cut per round: 429s to
+  attempts reserved before the last cut say nothing new.
+- **Pauses and releases**: a 429 that asks to wait holds new starts until then, and afterwards
+  they start one slot apart at the rate, never all at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+__all__ = [
+    "Limit",
+    "Report",
+    "Budget",
+    "Change",
+    "parse_duration",
+    "read_report",
+    "server_delay",
+    "SAFETY",
+    "CUT",
+    "GROWTH",
+    "HINT_SHARE",
+]
+
+SAFETY = 0.98
+"""The share of an announced rate the pacer keeps to: a little under, for clocks that differ."""
+CUT = 0.9
+"""A 429 cuts the rate to this share of the lowest estimate of what the server admits."""
+GROWTH = 0.02
+"""While the pace holds work back and no 429 comes, the rate grows by this share a second."""
+WINDOW = 1.0
+"""Seconds of successful answers that make the measured rate."""
+STEP = 0.95
+"""A cut smaller than this share of the pace is none (the pace is already about right)."""
+HINT_SHARE = 0.9
+"""The share of ``1 / retry-after-ms`` taken as the server's rate (that is an upper bound)."""
+MIN_RATE = 0.01
+"""Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds of a duration as the API writes it (Go's format: ``0s``, ``12ms``, ``1.5s``,
+    ``6m0s``, ``23h47m36.648s``; a bare number is seconds); None when it is not one."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)  # some servers send plain seconds
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    position, total = 0, 0.0
+    while position < len(value):
+        match = _DURATION_PART.match(value, position)
+        if match is None:
+            return None
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    return total if math.isfinite(total) else None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        for key, item in headers.items():
+            if key.lower() == name:
+                return item
+    return value
+
+
+def _count(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+class Limit(NamedTuple):
+    """One announced limit: its size, what remains, seconds until it is whole again."""
+
+    limit: int
+    remaining: int
+    reset: float
+
+    @property
+    def rate(self) -> float:
+        """Units a second the budget refills: ``limit`` a minute, or less when ``reset`` says it
+        refills more slowly (a daily budget announced in the same headers)."""
+        per_minute = self.limit / 60.0
+        used = self.limit - self.remaining
+        if used > 0 and self.reset > 0:
+            return max(MIN_RATE, min(per_minute, used / self.reset))
+        return max(MIN_RATE, per_minute)
+
+    @property
+    def capacity(self) -> float:
+        """The most the budget holds: what remains plus what refills until the reset."""
+        return max(1.0, self.remaining + self.reset * self.rate)
+
+
+class Report(NamedTuple):
+    """What one answer's headers say of the budget (None: that dimension is not reported)."""
+
+    requests: Limit | None
+    tokens: Limit | None
+
+
+def _limit(headers: Mapping[str, str], dimension: str) -> Limit | None:
+    limit = _count(_header(headers, f"x-ratelimit-limit-{dimension}"))
+    remaining = _count(_header(headers, f"x-ratelimit-remaining-{dimension}"))
+    reset_text = _header(headers, f"x-ratelimit-reset-{dimension}")
+    reset = parse_duration(reset_text) if reset_text is not None else None
+    if limit is None or limit == 0 or remaining is None or reset is None:
+        return None  # a partial or unreadable report teaches nothing sound
+    return Limit(limit, min(remaining, limit), reset)
+
+
+def read_report(headers: Mapping[str, str]) -> Report | None:
+    """The budget an answer's ``x-ratelimit-*`` headers describe, or None without them."""
+    report = Report(_limit(headers, "requests"), _limit(headers, "tokens"))
+    return report if report.requests is not None or report.tokens is not None else None
+
+
+def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
+    """Seconds a 429 asks to wait, and whether that is to the millisecond (``retry-after-ms``)
+    rather than rounded up to whole seconds (``retry-after``); (None, False) when it asks
+    nothing readable.  Dates in ``retry-after`` are left to the retry delay's own reading."""
+    for name, unit, precise in (("retry-after-ms", 1e-3, True), ("retry-after", 1.0, False)):
+        text = _header(headers, name)
+        if text is None:
+            continue
+        try:
+            value = float(text.strip()) * unit
+        except ValueError:
+            return None, False
+        if math.isfinite(value) and value > 0:
+            return value, precise
+        return None, False
+    return None, False
+
+
+class Change(NamedTuple):
+    """Something a budget learned that is worth one -Verbose line: ``kind`` is ``budget`` (a
+    limit announced or changed) or ``slowed`` (a 429 cut the rate)."""
+
+    kind: str
+    dimension: str
+    limit: Limit | None
+    rate: float
+
+
+@dataclass
+class _Bucket:
+    """The local count of one dimension: ``level`` units at ``stamp``, refilled at ``rate`` up to
+    ``capacity``; below zero it is owed to attempts already given a start time."""
+
+    rate: float
+    capacity: float
+    level: float
+    stamp: float
+
+    def refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def take(self, amount: float, now: float) -> float:
+        """Take ``amount`` (into debt if need be); seconds until it is covered."""
+        self.refill(now)
+        self.level -= amount
+        return max(0.0, -self.level / self.rate)
+
+
+@dataclass
+class _Tokens:
+    """The token dimension: its bucket, the cost per request the server's counts show, and the
+    last report (to learn that cost from the next)."""
+
+    bucket: _Bucket
+    announced: Limit
+    cost: float = 0.0
+    samples: int = 0
+    last: tuple[float, int] | None = None  # (when, remaining) of the previous report
+
+
+@dataclass
+class Budget:
+    """When attempts to one (origin, key) may start.  Times are seconds on one monotonic clock.
+
+    Tokens: the pacer does not count a request's tokens from its body.  It learns the cost per
+    request from the server's own counts (how much ``remaining-tokens`` fell from one answer to
+    the next, refill taken into account), because only the server knows what it charges: its
+    tokenizer, ``max_tokens``, images and tools, and that updating, listing or deleting stored
+    completions costs nothing.  A body-based estimate would be a second truth, wrong both ways.
+    """
+
+    requests: _Bucket | None = None  # None: starts are not paced
+    announced: Limit | None = None
+    ceiling: float | None = None  # the rate 429s taught; None: none did
+    tokens: _Tokens | None = None
+    pending: int = 0  # attempts given a start time and not answered yet
+    held_until: float = -math.inf  # no start before this (a 429 asked to wait)
+    first_seen: float | None = None  # the first answer (how long successes have been counted)
+    last_cut: float = -math.inf
+    last_growth: float = -math.inf
+    last_wait: float = -math.inf
+    last_used: float = 0.0
+    successes: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
+    delays: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
+
+    # -- starting ----------------------------------------------------------------------------------
+
+    @property
+    def rate(self) -> float | None:
+        """Starts a second allowed now (None: not paced)."""
+        return self.requests.rate if self.requests is not None else None
+
+    def reserve(self, now: float) -> float:
+        """Give the next attempt its start: seconds from ``now`` it must wait (0: at once)."""
+        self.pending += 1
+        self.last_used = now
+        wait = self.requests.take(1.0, now) if self.requests is not None else 0.0
+        tokens = self.tokens
+        if tokens is not None and tokens.cost > 0:
+            wait = max(wait, tokens.bucket.take(tokens.cost, now))
+        wait = max(wait, self.held_until - now)
+        if wait > 0:
+            self.last_wait = now
+        return wait
+
+    def release(self, now: float, *, started: bool) -> None:
+        """An attempt got no answer (it failed on the way, or was stopped before it started:
+        then its share goes back)."""
+        self.pending = max(0, self.pending - 1)
+        if not started:
+            if self.requests is not None:
+                self.requests.level = min(self.requests.capacity, self.requests.level + 1.0)
+            if self.tokens is not None and self.tokens.cost > 0:
+                bucket = self.tokens.bucket
+                bucket.level = min(bucket.capacity, bucket.level + self.tokens.cost)
+
+    # -- learning ------------------------------------------------------------------------------------
+
+    def learn(
+        self,
+        now: float,
+        status: int,
+        report: Report | None,
+        delay: tuple[float | None, bool] = (None, False),
+        reserved_at: float = -math.inf,
+    ) -> list[Change]:
+        """An attempt reserved at ``reserved_at`` was answered: follow what the answer says.
+
+        ``report`` is its ``x-ratelimit-*`` headers read, ``delay`` its :func:`server_delay`.
+        Returns what changed enough to be told.
+        """
+        self.pending = max(0, self.pending - 1)
+        self.last_used = now
+        if self.first_seen is None:
+            self.first_seen = now
+        changes: list[Change] = []
+        if report is not None and report.requests is not None:
+            changes += self._follow_requests(now, report.requests)
+        if report is not None and report.tokens is not None:
+            changes += self._follow_tokens(now, report.tokens)
+        if status == 429:
+            changes += self._limited(now, report, delay, reserved_at)
+        else:
+            self.successes.append(now)
+            self._grow(now)
+        return changes
+
+    def _follow_requests(self, now: float, limit: Limit) -> list[Change]:
+        changed = self.announced is None or self.announced.limit != limit.limit
+        self.announced = limit
+        rate = self._paced_rate(limit.rate * SAFETY)
+        capacity = limit.capacity
+        if self.ceiling is not None:
+            # A 429 came although the headers allowed it: the server enforces a shorter window
+            # than they describe, so no more than a second of the rate goes at once.
+            capacity = min(capacity, max(1.0, rate))
+        level = min(capacity, limit.remaining - self.pending)
+        self.requests = _Bucket(rate, capacity, level, now)
+        if self.held_until > now:
+            self._hold(now, self.held_until - now)  # a pause asked for earlier still holds
+        return [Change("budget", "requests", limit, rate)] if changed else []
+
+    def _follow_tokens(self, now: float, limit: Limit) -> list[Change]:
+        tokens = self.tokens
+        changed = tokens is None or tokens.announced.limit != limit.limit
+        rate = max(MIN_RATE, limit.rate * SAFETY)
+        if tokens is None:
+            tokens = self.tokens = _Tokens(_Bucket(rate, limit.capacity, limit.remaining, now), limit)
+        elif tokens.last is not None:
+            when, before = tokens.last
+            refilled = before + (now - when) * limit.rate
+            if refilled < limit.capacity:  # a full bucket hides what was taken
+                sample = max(0.0, refilled - limit.remaining)
+                tokens.cost = sample if tokens.samples == 0 else 0.7 * tokens.cost + 0.3 * sample
+                tokens.samples += 1
+        tokens.announced = limit
+        tokens.last = (now, limit.remaining)
+        level = min(limit.capacity, limit.remaining - self.pending * tokens.cost)
+        tokens.bucket = _Bucket(rate, limit.capacity, level, now)
+        return [Change("budget", "tokens", limit, rate)] if changed else []
+
+    def _measured(self, now: float) -> float | None:
+        """Successful answers a second over the last :data:`WINDOW`, or None before any."""
+        while self.successes and self.successes[0] < now - WINDOW:
+            self.successes.popleft()
+        if not self.successes or self.first_seen is None:
+            return None
+        # Over the time answers have been counted, if that is shorter than the window: the first
+        # answers of a run would otherwise read as a slow server.
+        return len(self.successes) / max(min(WINDOW, now - self.first_seen), 0.1)
+
+    def _limited(
+        self, now: float, report: Report | None, delay: tuple[float | None, bool], reserved_at: float
+    ) -> list[Change]:
+        seconds, precise = delay
+        explained = report is not None and (
+            (report.requests is not None and report.requests.remaining == 0)
+            or (
+                report.tokens is not None
+                and self.tokens is not None
+                and report.tokens.remaining < self.tokens.cost
+            )
+        )
+        # A wait to the millisecond of at most a second is what one request takes to refill in
+        # a bucket that is (nearly) empty: the longest of those lately is one request's time at
+        # the server's rate.  A longer wait is a pause (tokens, a daily cap), not a pace.
+        if seconds and precise and seconds <= 1.0:
+            self.delays.append((now, seconds))
+        while self.delays and self.delays[0][0] < now - WINDOW:
+            self.delays.popleft()
+        # 1 / that wait is an upper bound of the rate (a bucket not quite empty asks for less):
+        # taken at HINT_SHARE of it.
+        hint = HINT_SHARE / max(d for _, d in self.delays) if self.delays else None
+        changes: list[Change] = []
+        if reserved_at >= self.last_cut and not explained:
+            # New news: an attempt given its start under the current pace was refused although
+            # nothing the server announced says why (or it announces nothing).
+            current = self.rate
+            first = self.ceiling is None
+            # Within a window of the last cut, what succeeded still counts the faster pace; and
+            # once cut, the pace is the pacer's own guess, no estimate of the server's rate.
+            settled = first or now - self.last_cut >= WINDOW
+            measured = self._measured(now) if settled else None
+            estimates = [x for x in (current if first else None, measured, hint) if x is not None]
+            if not estimates and first:  # nothing known at all: one request per the wait asked for
+                estimates = [1.0 / seconds if seconds else 1.0]
+            ceiling = max(MIN_RATE, CUT * min(estimates)) if estimates else None
+            if ceiling is not None and (current is None or ceiling < current * STEP):
+                changes.append(self._cut(now, ceiling))
+        if seconds:
+            self._hold(now, seconds)
+        return changes
+
+    def _cut(self, now: float, ceiling: float) -> Change:
+        """Slow down at once to ``ceiling``, no burst: one start a slot apart."""
+        self.ceiling = ceiling
+        self.last_cut = self.last_growth = now
+        rate = self._paced_rate(ceiling)
+        if self.requests is None:
+            self.requests = _Bucket(rate, 1.0, 1.0, now)
+        else:
+            # The count keeps what it owes to attempts already given a start.
+            self.requests.refill(now)
+            self.requests.rate = rate
+            self.requests.capacity = 1.0 if self.announced is None else min(self.requests.capacity, max(1.0, rate))
+            self.requests.level = min(self.requests.level, self.requests.capacity)
+        return Change("slowed", "requests", self.announced, rate)
+
+    def _hold(self, now: float, seconds: float) -> None:
+        """No new start before ``now + seconds``; then one slot apart at the rate (the count is
+        put in debt for the pause, so the next start comes at its end and the others after it).
+        Attempts given an earlier start before the pause was known look at :attr:`held_until`
+        when they wake (:class:`~psopenai_py.transport.pacing.Pacer`)."""
+        self.held_until = max(self.held_until, now + seconds)
+        bucket = self.requests
+        if bucket is None:
+            return
+        bucket.refill(now)
+        bucket.level = min(bucket.level, 1.0 - (self.held_until - now) * bucket.rate)
+
+    def _grow(self, now: float) -> None:
+        """Speed up slowly after a cut, while the pace is what holds the work back."""
+        if self.ceiling is None or self.requests is None:
+            return
+        elapsed = min(1.0, now - self.last_growth)
+        self.last_growth = now
+        if now - self.last_wait > 1.0 or elapsed <= 0:
+            return  # nobody waited for the pace lately: a faster pace would not be tried
+        self.ceiling *= 1.0 + GROWTH * elapsed
+        if self.announced is not None and self.ceiling >= self.announced.rate * SAFETY:
+            self.ceiling = None  # back to the announced budget
+        self.requests.refill(now)
+        self.requests.rate = self._paced_rate(self.ceiling)
+
+    def _paced_rate(self, rate: float | None) -> float:
+        """The pace: the lower of the announced rate and what 429s taught."""
+        candidates = [x for x in (rate, self.ceiling) if x is not None]
+        if self.announced is not None:
+            candidates.append(self.announced.rate * SAFETY)
+        return max(MIN_RATE, min(candidates)) if candidates else MIN_RATE
