@@ -60,11 +60,20 @@ GROWTH = 0.02
 """While the pace holds work back and no 429 comes, the rate grows by this share a second."""
 WINDOW = 1.0
 """Seconds of successful answers that make the measured rate."""
+SLACK = 2.0
+"""A report implying this many more requests than the local count is followed; fewer is not."""
+FLOOR = 0.5
+"""Once paced, one cut takes the pace to no less than this share of itself."""
+OVER = 0.05
+"""More than this share of 429s since the last cut means the pace is over the limit."""
+SAMPLES = 20
+"""The last answers since the last cut whose share of 429s is read."""
 STEP = 0.95
 """A cut smaller than this share of the pace is none (the pace is already about right)."""
 HINT_SHARE = 0.9
 """The share of ``1 / retry-after-ms`` taken as the server's rate (that is an upper bound)."""
 MIN_RATE = 0.01
+_EPSILON = 1e-9
 """Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -189,7 +198,7 @@ class Change(NamedTuple):
 @dataclass
 class _Bucket:
     """The local count of one dimension: ``level`` units at ``stamp``, refilled at ``rate`` up to
-    ``capacity``; below zero it is owed to attempts already given a start time."""
+    ``capacity``; below zero when attempts under way are not counted by the server yet."""
 
     rate: float
     capacity: float
@@ -201,11 +210,37 @@ class _Bucket:
             self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
             self.stamp = now
 
-    def take(self, amount: float, now: float) -> float:
-        """Take ``amount`` (into debt if need be); seconds until it is covered."""
+    def wait_for(self, amount: float, now: float) -> float:
+        """Seconds from ``now`` until ``amount`` is in the count."""
+        self.refill(now)
+        return max(0.0, (amount - self.level) / self.rate)
+
+    def take(self, amount: float, now: float) -> None:
+        """Take ``amount`` (below zero if the server's count says so: see :class:`Budget`)."""
         self.refill(now)
         self.level -= amount
-        return max(0.0, -self.level / self.rate)
+
+
+def _follow(
+    bucket: _Bucket | None, changed: bool, rate: float, capacity: float, level: float, now: float, unit: float
+) -> _Bucket:
+    """The local count after a report that implies ``level``.
+
+    A report lower than the count is followed at once.  One higher by less than :data:`SLACK`
+    units is not: answers overtake each other on the way (two attempts sent a moment apart reach
+    the server in either order, and one sent before its turn's neighbour may be counted after
+    it), so a report a little higher is as likely stale as new; the count's own refill catches
+    up with a real gain.  A clearly higher one (another process stopped, or the count was too
+    cautious) is followed.
+    """
+    if bucket is None or changed:
+        return _Bucket(rate, capacity, level, now)
+    bucket.refill(now)
+    bucket.rate, bucket.capacity = rate, capacity
+    if level < bucket.level or level > bucket.level + SLACK * unit:
+        bucket.level = level
+    bucket.level = min(bucket.level, capacity)
+    return bucket
 
 
 @dataclass
@@ -235,8 +270,9 @@ class Budget:
     announced: Limit | None = None
     ceiling: float | None = None  # the rate 429s taught; None: none did
     tokens: _Tokens | None = None
-    pending: int = 0  # attempts given a start time and not answered yet
+    under_way: deque[float] = field(default_factory=deque)  # when the unanswered attempts started
     held_until: float = -math.inf  # no start before this (a 429 asked to wait)
+    anchor: float = -math.inf  # when the attempt whose report was followed last started
     first_seen: float | None = None  # the first answer (how long successes have been counted)
     last_cut: float = -math.inf
     last_growth: float = -math.inf
@@ -244,6 +280,7 @@ class Budget:
     last_used: float = 0.0
     successes: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
     delays: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=256))
+    recent: deque[tuple[float, bool]] = field(default_factory=lambda: deque(maxlen=SAMPLES))
 
     # -- starting ----------------------------------------------------------------------------------
 
@@ -252,29 +289,49 @@ class Budget:
         """Starts a second allowed now (None: not paced)."""
         return self.requests.rate if self.requests is not None else None
 
-    def reserve(self, now: float) -> float:
-        """Give the next attempt its start: seconds from ``now`` it must wait (0: at once)."""
-        self.pending += 1
+    def wait(self, now: float) -> float:
+        """Seconds from ``now`` until the next attempt may start (0: it may start now)."""
         self.last_used = now
-        wait = self.requests.take(1.0, now) if self.requests is not None else 0.0
+        wait = max(0.0, self.held_until - now)
+        if self.requests is not None:
+            wait = max(wait, self.requests.wait_for(1.0, now))
         tokens = self.tokens
         if tokens is not None and tokens.cost > 0:
-            wait = max(wait, tokens.bucket.take(tokens.cost, now))
-        wait = max(wait, self.held_until - now)
-        if wait > 0:
+            wait = max(wait, tokens.bucket.wait_for(tokens.cost, now))
+        if wait > _EPSILON:
             self.last_wait = now
-        return wait
+            return wait
+        return 0.0
 
-    def release(self, now: float, *, started: bool) -> None:
-        """An attempt got no answer (it failed on the way, or was stopped before it started:
-        then its share goes back)."""
-        self.pending = max(0, self.pending - 1)
-        if not started:
-            if self.requests is not None:
-                self.requests.level = min(self.requests.capacity, self.requests.level + 1.0)
-            if self.tokens is not None and self.tokens.cost > 0:
-                bucket = self.tokens.bucket
-                bucket.level = min(bucket.capacity, bucket.level + self.tokens.cost)
+    @property
+    def pending(self) -> int:
+        """Attempts under way: started and not answered yet."""
+        return len(self.under_way)
+
+    def start(self, now: float) -> None:
+        """An attempt starts now: it takes its share of the budget."""
+        self.under_way.append(now)
+        self.last_used = now
+        if self.requests is not None:
+            self.requests.take(1.0, now)
+        if self.tokens is not None and self.tokens.cost > 0:
+            self.tokens.bucket.take(self.tokens.cost, now)
+
+    def release(self, started_at: float) -> None:
+        """The attempt started at ``started_at`` is no longer under way (answered, or failed on
+        the way, or stopped)."""
+        try:
+            self.under_way.remove(started_at)
+        except ValueError:
+            if self.under_way:
+                self.under_way.popleft()
+
+    def _uncounted(self, started_at: float) -> int:
+        """Attempts under way that the answered one's report may not count: all of them.  Those
+        that started after it reached the server after it; but one that started before may
+        have been sent after it too (a thread held up between its turn and its first byte), and
+        counting it again costs one request of burst, where leaving it out costs a 429."""
+        return len(self.under_way)
 
     # -- learning ------------------------------------------------------------------------------------
 
@@ -284,30 +341,42 @@ class Budget:
         status: int,
         report: Report | None,
         delay: tuple[float | None, bool] = (None, False),
-        reserved_at: float = -math.inf,
+        started_at: float = -math.inf,
     ) -> list[Change]:
-        """An attempt reserved at ``reserved_at`` was answered: follow what the answer says.
+        """An attempt reserved at ``started_at`` was answered: follow what the answer says.
 
         ``report`` is its ``x-ratelimit-*`` headers read, ``delay`` its :func:`server_delay`.
         Returns what changed enough to be told.
         """
-        self.pending = max(0, self.pending - 1)
+        self.release(started_at)
         self.last_used = now
         if self.first_seen is None:
             self.first_seen = now
         changes: list[Change] = []
-        if report is not None and report.requests is not None:
-            changes += self._follow_requests(now, report.requests)
-        if report is not None and report.tokens is not None:
-            changes += self._follow_tokens(now, report.tokens)
+        # What the server will hold when the next attempt reaches it: the report, plus what
+        # refills for as long as the answered attempt took (the report's way back and the next
+        # attempt's way there; or, where the server spends its time after counting, the report's
+        # whole age), less the attempts under way that the report did not count.
+        age = max(0.0, now - started_at) if math.isfinite(started_at) else 0.0
+        uncounted = self._uncounted(started_at)
+        # Answers come back out of order: a report older than the one followed last would count
+        # as unspent what attempts answered since have spent.
+        if report is not None and started_at >= self.anchor:
+            self.anchor = started_at
+            if report.requests is not None:
+                changes += self._follow_requests(now, report.requests, age, uncounted)
+            if report.tokens is not None:
+                changes += self._follow_tokens(now, report.tokens, age, uncounted)
+        if started_at > self.last_cut:
+            self.recent.append((now, status == 429))
         if status == 429:
-            changes += self._limited(now, report, delay, reserved_at)
+            changes += self._limited(now, report, delay, started_at)
         else:
             self.successes.append(now)
             self._grow(now)
         return changes
 
-    def _follow_requests(self, now: float, limit: Limit) -> list[Change]:
+    def _follow_requests(self, now: float, limit: Limit, age: float, uncounted: int) -> list[Change]:
         changed = self.announced is None or self.announced.limit != limit.limit
         self.announced = limit
         rate = self._paced_rate(limit.rate * SAFETY)
@@ -316,13 +385,13 @@ class Budget:
             # A 429 came although the headers allowed it: the server enforces a shorter window
             # than they describe, so no more than a second of the rate goes at once.
             capacity = min(capacity, max(1.0, rate))
-        level = min(capacity, limit.remaining - self.pending)
-        self.requests = _Bucket(rate, capacity, level, now)
+        level = min(capacity, limit.remaining + age * limit.rate - uncounted)
+        self.requests = _follow(self.requests, changed, rate, capacity, level, now, 1.0)
         if self.held_until > now:
             self._hold(now, self.held_until - now)  # a pause asked for earlier still holds
         return [Change("budget", "requests", limit, rate)] if changed else []
 
-    def _follow_tokens(self, now: float, limit: Limit) -> list[Change]:
+    def _follow_tokens(self, now: float, limit: Limit, age: float, uncounted: int) -> list[Change]:
         tokens = self.tokens
         changed = tokens is None or tokens.announced.limit != limit.limit
         rate = max(MIN_RATE, limit.rate * SAFETY)
@@ -337,22 +406,24 @@ class Budget:
                 tokens.samples += 1
         tokens.announced = limit
         tokens.last = (now, limit.remaining)
-        level = min(limit.capacity, limit.remaining - self.pending * tokens.cost)
-        tokens.bucket = _Bucket(rate, limit.capacity, level, now)
+        level = min(limit.capacity, limit.remaining + age * limit.rate - uncounted * tokens.cost)
+        tokens.bucket = _follow(
+            tokens.bucket, changed, rate, limit.capacity, level, now, max(1.0, tokens.cost)
+        )
         return [Change("budget", "tokens", limit, rate)] if changed else []
 
     def _measured(self, now: float) -> float | None:
         """Successful answers a second over the last :data:`WINDOW`, or None before any."""
         while self.successes and self.successes[0] < now - WINDOW:
             self.successes.popleft()
-        if not self.successes or self.first_seen is None:
-            return None
+        if len(self.successes) < SAMPLES or self.first_seen is None:
+            return None  # too few to tell a rate
         # Over the time answers have been counted, if that is shorter than the window: the first
         # answers of a run would otherwise read as a slow server.
         return len(self.successes) / max(min(WINDOW, now - self.first_seen), 0.1)
 
     def _limited(
-        self, now: float, report: Report | None, delay: tuple[float | None, bool], reserved_at: float
+        self, now: float, report: Report | None, delay: tuple[float | None, bool], started_at: float
     ) -> list[Change]:
         seconds, precise = delay
         explained = report is not None and (
@@ -374,27 +445,40 @@ class Budget:
         # taken at HINT_SHARE of it.
         hint = HINT_SHARE / max(d for _, d in self.delays) if self.delays else None
         changes: list[Change] = []
-        if reserved_at >= self.last_cut and not explained:
-            # New news: an attempt given its start under the current pace was refused although
-            # nothing the server announced says why (or it announces nothing).
+        if started_at > self.last_cut and not explained:
+            # New news: an attempt started under the current pace was refused although nothing
+            # the server announced says why (or it announces nothing).
             current = self.rate
-            first = self.ceiling is None
-            # Within a window of the last cut, what succeeded still counts the faster pace; and
-            # once cut, the pace is the pacer's own guess, no estimate of the server's rate.
-            settled = first or now - self.last_cut >= WINDOW
-            measured = self._measured(now) if settled else None
-            estimates = [x for x in (current if first else None, measured, hint) if x is not None]
-            if not estimates and first:  # nothing known at all: one request per the wait asked for
-                estimates = [1.0 / seconds if seconds else 1.0]
+            estimates = [x for x in (hint, self._admitted_lately(now)) if x is not None]
+            if self.ceiling is None:
+                # The first cut: the pace (if the headers set one) and what succeeded lately.
+                estimates += [x for x in (current, self._measured(now)) if x is not None]
+                if not estimates:  # nothing known at all: one request per the wait asked for
+                    estimates = [1.0 / seconds if seconds else 1.0]
             ceiling = max(MIN_RATE, CUT * min(estimates)) if estimates else None
+            if ceiling is not None and current is not None and self.ceiling is not None:
+                ceiling = max(ceiling, current * FLOOR)  # one 429 halves the pace at most
             if ceiling is not None and (current is None or ceiling < current * STEP):
                 changes.append(self._cut(now, ceiling))
         if seconds:
             self._hold(now, seconds)
         return changes
 
+    def _admitted_lately(self, now: float) -> float | None:
+        """Answers a second the server let through over the last :data:`SAMPLES` answers to
+        attempts started since the last cut, when more than :data:`OVER` of them were refused
+        (the pace is over the limit); None otherwise (too few yet, or a stray 429 under the
+        limit, which says nothing)."""
+        answered = len(self.recent)
+        refused = sum(1 for _, limited in self.recent if limited)
+        span = now - self.recent[0][0] if self.recent else 0.0
+        if self.ceiling is None or answered < SAMPLES or refused <= OVER * answered or span <= 0:
+            return None
+        return (answered - refused) / span
+
     def _cut(self, now: float, ceiling: float) -> Change:
         """Slow down at once to ``ceiling``, no burst: one start a slot apart."""
+        self.recent.clear()
         self.ceiling = ceiling
         self.last_cut = self.last_growth = now
         rate = self._paced_rate(ceiling)
@@ -404,15 +488,15 @@ class Budget:
             # The count keeps what it owes to attempts already given a start.
             self.requests.refill(now)
             self.requests.rate = rate
-            self.requests.capacity = 1.0 if self.announced is None else min(self.requests.capacity, max(1.0, rate))
+            self.requests.capacity = (
+                1.0 if self.announced is None else min(self.requests.capacity, max(1.0, rate))
+            )
             self.requests.level = min(self.requests.level, self.requests.capacity)
         return Change("slowed", "requests", self.announced, rate)
 
     def _hold(self, now: float, seconds: float) -> None:
-        """No new start before ``now + seconds``; then one slot apart at the rate (the count is
-        put in debt for the pause, so the next start comes at its end and the others after it).
-        Attempts given an earlier start before the pause was known look at :attr:`held_until`
-        when they wake (:class:`~psopenai_py.transport.pacing.Pacer`)."""
+        """No start before ``now + seconds``; then one slot apart at the rate (what would refill
+        during the pause is not kept, so its end is no burst)."""
         self.held_until = max(self.held_until, now + seconds)
         bucket = self.requests
         if bucket is None:

@@ -17,16 +17,18 @@ pacer only decides when each may start, and the retry decision stays the retry p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from ..cancel import pause
+from ..cancel import SLICE, current, pause, stopped_error
 from ..settings import Settings
 from .budget import GROWTH, Budget, Change, read_report, server_delay
 
@@ -101,14 +103,36 @@ _TABLE_SIZE = 256
 
 
 class _Turn:
-    """This thread's attempt under way: its key and when it was given its start."""
+    """This thread's attempt under way: its key and when it started."""
 
-    __slots__ = ("key", "reserved_at", "start")
+    __slots__ = ("key", "started_at")
 
-    def __init__(self, key: PacingKey, reserved_at: float, start: float) -> None:
+    def __init__(self, key: PacingKey, started_at: float) -> None:
         self.key = key
-        self.reserved_at = reserved_at
-        self.start = start
+        self.started_at = started_at
+
+
+class _Gate:
+    """One (origin, key): its budget and the attempts waiting for it, first come first served.
+
+    Only the first in line waits for the budget (and sees at once any change an answer makes to
+    it); the others wait for their turn to be first.  So attempts start one at a time at the
+    pace, and after a pause they leave one slot apart, never together.
+    """
+
+    __slots__ = ("budget", "line")
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.line: deque[threading.Event] = deque()
+
+    def leave(self, place: threading.Event) -> None:
+        """Take ``place`` out of the line; the next one, if it is now first, is told."""
+        first = bool(self.line) and self.line[0] is place
+        with contextlib.suppress(ValueError):
+            self.line.remove(place)
+        if first and self.line:
+            self.line[0].set()
 
 
 class Pacer:
@@ -116,9 +140,10 @@ class Pacer:
     shared by every thread.
 
     ``sleep`` and ``monotonic`` are injectable, so the waits can be checked exactly with a fake
-    clock; every wait goes through :func:`psopenai_py.cancel.pause`, so a stopped run ends it.
-    What the pacer learns (a budget announced, a slow-down after a 429) is one -Verbose line per
-    change, never one per request.
+    clock (:class:`SleptClock`); every wait for the budget goes through
+    :func:`psopenai_py.cancel.pause`, and waiting in line looks at the stop signal as often, so a
+    stopped run ends either at once.  What the pacer learns (a budget announced, a slow-down
+    after a 429) is one -Verbose line per change, never one per request.
     """
 
     def __init__(
@@ -127,44 +152,51 @@ class Pacer:
         self._sleep = sleep
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._budgets: dict[PacingKey, Budget] = {}
+        self._gates: dict[PacingKey, _Gate] = {}
         self._local = threading.local()
 
     def budget(self, key: PacingKey) -> Budget | None:
         """The budget of ``key`` as learned so far (None: nothing sent there yet)."""
         with self._lock:
-            return self._budgets.get(key)
+            gate = self._gates.get(key)
+            return gate.budget if gate is not None else None
 
     def wait_turn(self, key: PacingKey, *, retry: bool) -> None:
-        for second_look in (False, True):
-            with self._lock:
-                now = self._monotonic()
-                self._settle_turn(now)
-                budget = self._budget(key, now)
-                wait = budget.reserve(now)
-                turn = self._local.turn = _Turn(key, now, now + wait)
-            if wait <= 0:
+        with self._lock:
+            now = self._monotonic()
+            self._settle_turn()
+            gate = self._gate(key, now)
+            if not gate.line and gate.budget.wait(now) <= 0:
+                self._start(gate, key, now)
                 return
-            log.debug(
-                "Waiting %d ms for the pace of requests to this server with this key.", round(wait * 1000)
-            )
-            try:
-                # Before the first attempt a stop means the request was never sent; before a
-                # retry it had been.
-                pause(wait, sent=retry, sleep=self._sleep)
-            except BaseException:
+            place = threading.Event()
+            gate.line.append(place)
+            if gate.line[0] is place:
+                place.set()
+        try:
+            # Before the first attempt a stop means the request was never sent; before a retry
+            # it had been.
+            _wait_in_line(place, sent=retry)
+            told = False
+            while True:
                 with self._lock:
-                    budget.release(self._monotonic(), started=False)
-                    self._local.turn = None
-                raise
+                    now = self._monotonic()
+                    wait = gate.budget.wait(now)
+                    if wait <= 0:
+                        gate.leave(place)
+                        self._start(gate, key, now)
+                        return
+                if not told:
+                    log.debug(
+                        "Waiting %d ms for the pace of requests to this server with this key.",
+                        round(wait * 1000),
+                    )
+                    told = True
+                pause(wait, sent=retry, sleep=self._sleep)
+        except BaseException:
             with self._lock:
-                if second_look or (turn.start >= budget.held_until and budget.last_cut <= turn.reserved_at):
-                    return
-                # A 429 slowed the pace or asked for a pause while this attempt waited: take a new
-                # place at the new pace rather than start at the old one (once: the second place
-                # already knows it).
-                budget.release(self._monotonic(), started=False)
-                self._local.turn = None
+                gate.leave(place)
+            raise
 
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
         report = read_report(headers)
@@ -173,8 +205,8 @@ class Pacer:
             now = self._monotonic()
             turn: _Turn | None = getattr(self._local, "turn", None)
             self._local.turn = None
-            reserved_at = turn.reserved_at if turn is not None and turn.key == key else -math.inf
-            changes = self._budget(key, now).learn(now, status, report, delay, reserved_at)
+            started_at = turn.started_at if turn is not None and turn.key == key else -math.inf
+            changes = self._gate(key, now).budget.learn(now, status, report, delay, started_at)
         for change in changes:
             log.info("%s", _verbose_line(key[0], change))
 
@@ -182,32 +214,49 @@ class Pacer:
         with self._lock:
             turn: _Turn | None = getattr(self._local, "turn", None)
             self._local.turn = None
-            if turn is not None and turn.key == key and key in self._budgets:
-                self._budgets[key].release(self._monotonic(), started=True)
+            if turn is not None and turn.key == key and key in self._gates:
+                self._gates[key].budget.release(turn.started_at)
 
     def rate_limited(self, key: PacingKey, seconds: float) -> None:
         """Nothing more to learn: the pause a 429 asks for was read from its headers in
         :meth:`answered`.  A backoff the retry policy chose alone (the server named no delay) is
         this thread's own wait, not every worker's: the cut rate spaces the others."""
 
-    def _settle_turn(self, now: float) -> None:
+    def _start(self, gate: _Gate, key: PacingKey, now: float) -> None:
+        gate.budget.start(now)
+        self._local.turn = _Turn(key, now)
+
+    def _settle_turn(self) -> None:
         """This thread's previous attempt was never told answered or unanswered: let it go."""
         turn: _Turn | None = getattr(self._local, "turn", None)
-        if turn is not None and turn.key in self._budgets:
-            self._budgets[turn.key].release(now, started=True)
+        if turn is not None and turn.key in self._gates:
+            self._gates[turn.key].budget.release(turn.started_at)
         self._local.turn = None
 
-    def _budget(self, key: PacingKey, now: float) -> Budget:
-        """The budget of ``key``, new on first use (the lock is held)."""
-        budget = self._budgets.get(key)
-        if budget is None:
-            if len(self._budgets) >= _TABLE_SIZE:
+    def _gate(self, key: PacingKey, now: float) -> _Gate:
+        """The gate of ``key``, new on first use (the lock is held)."""
+        gate = self._gates.get(key)
+        if gate is None:
+            if len(self._gates) >= _TABLE_SIZE:
                 for stale in [
-                    k for k, b in self._budgets.items() if not b.pending and now - b.last_used > _IDLE_SECONDS
+                    k
+                    for k, g in self._gates.items()
+                    if not g.line and not g.budget.pending and now - g.budget.last_used > _IDLE_SECONDS
                 ]:
-                    del self._budgets[stale]
-            budget = self._budgets[key] = Budget(last_used=now)
-        return budget
+                    del self._gates[stale]
+            gate = self._gates[key] = _Gate(Budget(last_used=now))
+        return gate
+
+
+def _wait_in_line(place: threading.Event, *, sent: bool) -> None:
+    """Wait until ``place`` is first in line, or raise the stop error once the run is stopped
+    (in slices, as :func:`psopenai_py.cancel.pause` waits)."""
+    signal = current()
+    while not place.wait(SLICE):
+        if signal is not None and signal.is_set():
+            raise stopped_error(sent=sent)
+    if signal is not None and signal.is_set():
+        raise stopped_error(sent=sent)
 
 
 def _rate_text(rate: float) -> str:
