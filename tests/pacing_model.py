@@ -91,7 +91,10 @@ def simulate(
             begin(line.popleft())
 
     def ask(attempt: _Attempt) -> None:
-        line.append(attempt)
+        if attempt.retries and line:
+            line.insert(1, attempt)  # a retry goes second, as in the pacer's line
+        else:
+            line.append(attempt)
         look()
 
     def take_next() -> None:

@@ -72,7 +72,12 @@ def test_every_duration_written_reads_back_to_the_millisecond(millis):
 @pytest.mark.parametrize(
     ("method", "path", "body", "cost"),
     [
-        ("POST", "/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"12345678"}]}', 2),
+        (
+            "POST",
+            "/v1/chat/completions",
+            b'{"model":"m","messages":[{"role":"user","content":"12345678"}]}',
+            2,
+        ),
         (
             "POST",
             "/v1/chat/completions",
@@ -229,7 +234,9 @@ def api(emulator: Emulator, method: str, path: str, key: str = KEY, **kwargs: An
 
 
 def control(emulator: Emulator, method: str, body: Any = None) -> requests.Response:
-    return requests.request(method, f"http://127.0.0.1:{emulator.port}/__emulator/ratelimit", json=body, timeout=5)
+    return requests.request(
+        method, f"http://127.0.0.1:{emulator.port}/__emulator/ratelimit", json=body, timeout=5
+    )
 
 
 def test_the_headers_and_the_429_over_http(emulator):

@@ -62,12 +62,14 @@ WINDOW = 1.0
 """Seconds of successful answers that make the measured rate."""
 SLACK = 2.0
 """A report implying this many more requests than the local count is followed; fewer is not."""
-FLOOR = 0.5
+FLOOR = 0.25
 """Once paced, one cut takes the pace to no less than this share of itself."""
 OVER = 0.05
 """More than this share of 429s since the last cut means the pace is over the limit."""
 SAMPLES = 20
 """The last answers since the last cut whose share of 429s is read."""
+FEW = 3
+"""Answers since the last cut before their share of 429s counts."""
 STEP = 0.95
 """A cut smaller than this share of the pace is none (the pace is already about right)."""
 HINT_SHARE = 0.9
@@ -465,16 +467,21 @@ class Budget:
         return changes
 
     def _admitted_lately(self, now: float) -> float | None:
-        """Answers a second the server let through over the last :data:`SAMPLES` answers to
-        attempts started since the last cut, when more than :data:`OVER` of them were refused
-        (the pace is over the limit); None otherwise (too few yet, or a stray 429 under the
-        limit, which says nothing)."""
+        """What the server lets through, read from the last answers (at most :data:`SAMPLES`)
+        to attempts started since the last cut, when more than :data:`OVER` of them were
+        refused: the pace less its refused share, and, with enough answers, the answers let
+        through a second.  None when too few answered yet, or a stray 429 under the limit (it
+        says nothing)."""
         answered = len(self.recent)
         refused = sum(1 for _, limited in self.recent if limited)
-        span = now - self.recent[0][0] if self.recent else 0.0
-        if self.ceiling is None or answered < SAMPLES or refused <= OVER * answered or span <= 0:
+        current = self.rate
+        if self.ceiling is None or current is None or answered < FEW or refused <= OVER * answered:
             return None
-        return (answered - refused) / span
+        estimate = current * (1.0 - refused / answered)
+        span = now - self.recent[0][0]
+        if answered >= SAMPLES and span > 0:
+            estimate = min(estimate, (answered - refused) / span)
+        return estimate
 
     def _cut(self, now: float, ceiling: float) -> Change:
         """Slow down at once to ``ceiling``, no burst: one start a slot apart."""

@@ -117,7 +117,7 @@ class _Gate:
 
     Only the first in line waits for the budget (and sees at once any change an answer makes to
     it); the others wait for their turn to be first.  So attempts start one at a time at the
-    pace, and after a pause they leave one slot apart, never together.
+    pace, and after a pause they leave one slot apart, never together.  A retry goes second.
     """
 
     __slots__ = ("budget", "line")
@@ -170,7 +170,12 @@ class Pacer:
                 self._start(gate, key, now)
                 return
             place = threading.Event()
-            gate.line.append(place)
+            if retry and gate.line:
+                # A retry has waited its turn once already: it goes next, after the one waiting
+                # for the budget now (so a refusal does not send it round the whole line again).
+                gate.line.insert(1, place)
+            else:
+                gate.line.append(place)
             if gate.line[0] is place:
                 place.set()
         try:
