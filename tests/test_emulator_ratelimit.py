@@ -221,7 +221,7 @@ def test_budgets_are_checked():
         {"headers": "yes"},
     ):
         with pytest.raises(ValueError):
-            RateLimit(**bad)  # type: ignore[arg-type]
+            RateLimit(**bad)
 
 
 # -- over HTTP -------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ class SleptClock:
     """
 
     def __init__(
-        self, sleep: Callable[[float], None], monotonic: Callable[[], float] = time.monotonic
+        self, sleep: Callable[[float], object], monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self._inner = sleep
         self._monotonic = monotonic
