@@ -11,22 +11,30 @@
 
 How a budget decides:
 
-- **Headers present**: the rate is the announced one (``limit / 60`` a second, or less when the
-  reset says the budget refills more slowly, as a daily one does), and the burst is what the server
-  says remains.  Each answer sets the local count to the server's ``remaining`` minus the attempts
-  of this process that are still under way (the server may not have counted them yet), so a run
-  spends the burst, then follows the refill, and other processes on the same key are seen too.
-  Tokens are paced alike when their headers come, at the cost per request the server's own counts
-  show (see :class:`Budget`).
-- **No headers**: nothing is paced until a 429.  A 429 cuts the rate at once to 90 % of the lowest
-  of: the pace now, the answers that succeeded over the last second, and one request per
-  ``retry-after-ms`` when that is at most a second (a token bucket that is empty asks for the
-  time one request takes to refill, as the API does: "Please try again in 20ms" at 3,000 a
-  minute); knowing none of them, one request per wait asked for.  While the pace holds work
-  back, the rate then grows by 2 % a second until the next 429.  One cut per round: 429s to
-  attempts reserved before the last cut say nothing new.
-- **Pauses and releases**: a 429 that asks to wait holds new starts until then, and afterwards
-  they start one slot apart at the rate, never all at once.
+- **Headers present**: the pace is the announced rate, a little under (``limit / 60`` a second,
+  or less when the reset says the budget refills more slowly, as a daily one does), and the burst
+  is what the server says remains.  Each answer sets the local count to the server's
+  ``remaining``, plus what refilled over the answered attempt's round trip, less every attempt of
+  this process still under way (the report may not count them: one sent a moment after another
+  can reach the server first).  A report that says a little more than the local count is not
+  followed (it may be the older of two that overtook each other), nor one from an attempt
+  older than the last followed.  So a run spends the burst, then follows the refill, and other
+  processes on the same key are seen too.  Tokens are paced alike when their headers come, at
+  the cost per request the server's own counts show (see :class:`Budget`).  A 429 the headers
+  explain (nothing remained) cuts nothing; one they do not explain means the server enforces a
+  shorter window than they describe, and is taken as below.
+- **No headers**: nothing is paced until a 429.  The first cuts the pace at once to 90 % of the
+  lowest of: the pace now, the answers that succeeded over the last second (with enough of
+  them), and one request per ``retry-after-ms`` when that is at most a second (an empty token
+  bucket asks for the time one request takes to refill, as the API does: "Please try again in
+  20ms" at 3,000 a minute); knowing none, one request per wait asked for.  Later 429s cut again
+  only when the answers since the last cut say the pace is over the limit (more than 5 % of
+  them refused: the pace less that share), never below a quarter at once; 429s to attempts that
+  started before the last cut say nothing new.  While the pace holds work back, it grows by 2 %
+  a second until the next cut.
+- **Pauses and releases**: a 429 that asks to wait holds every start until then, and afterwards
+  the waiting attempts start one slot apart at the pace (the pacer's line lets one at a time
+  wait for the budget), never all at once.
 """
 
 from __future__ import annotations
@@ -75,8 +83,8 @@ STEP = 0.95
 HINT_SHARE = 0.9
 """The share of ``1 / retry-after-ms`` taken as the server's rate (that is an upper bound)."""
 MIN_RATE = 0.01
-_EPSILON = 1e-9
 """Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
+_EPSILON = 1e-9
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
