@@ -141,7 +141,8 @@ def measure(runs: int) -> dict[bool, list[Run]]:
     return results
 
 
-def _load() -> str:
+def load_text() -> str:
+    """The machine's load average, for the record (figures on a shared machine depend on it)."""
     try:
         one, five, _ = os.getloadavg()
     except (AttributeError, OSError):  # not on every platform
@@ -209,9 +210,9 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
     parser.add_argument("--json", action="store_true", help="print every run as JSON too")
     args = parser.parse_args()
-    load_before = _load()
+    load_before = load_text()
     results = measure(args.runs)
-    load = f"{load_before} before, {_load()} after"
+    load = f"{load_before} before, {load_text()} after"
     section = rows(results, load)
     print("\n".join(section))
     if args.json:
