@@ -42,6 +42,7 @@ class _Attempt:
     retries: int
     started_at: float = 0.0
     headers: dict[str, str] | None = None
+    refused: float | None = None  # when its previous attempt, refused, had started
 
 
 def simulate(
@@ -91,8 +92,12 @@ def simulate(
             begin(line.popleft())
 
     def ask(attempt: _Attempt) -> None:
-        if attempt.retries and line:
-            line.insert(1, attempt)  # a retry goes second, as in the pacer's line
+        if attempt.retries:
+            # Ahead of first attempts, behind other retries, as in the pacer's line.
+            index = 0
+            while index < len(line) and line[index].retries:
+                index += 1
+            line.insert(index, attempt)
         else:
             line.append(attempt)
         look()
@@ -121,7 +126,8 @@ def simulate(
             status = 429 if kind == "limited" else 200
             answers += 1
             delay = server_delay(answered) if status == 429 else (None, False)
-            budget.learn(at, status, read_report(answered), delay, attempt.started_at)
+            budget.learn(at, status, read_report(answered), delay, attempt.started_at, attempt.refused)
+            attempt.refused = attempt.started_at if status == 429 else None
             if status == 429:
                 limited += 1
                 if attempt.retries < max_retries:

@@ -28,10 +28,12 @@ How a budget decides:
   them), and one request per ``retry-after-ms`` when that is at most a second (an empty token
   bucket asks for the time one request takes to refill, as the API does: "Please try again in
   20ms" at 3,000 a minute); knowing none, one request per wait asked for.  Later 429s cut again
-  only when the answers since the last cut say the pace is over the limit (more than 5 % of
-  them refused: the pace less that share), never below a quarter at once; 429s to attempts that
+  only when the answers since the last cut say the pace is over the limit (more than 5 % of at
+  least ten refused, or at least three and half: the pace less that share; a retry refused twice
+  at this pace after waiting what it was told: three quarters), never below a quarter at once; 429s to attempts that
   started before the last cut say nothing new.  While the pace holds work back, it grows by 2 %
-  a second until the next cut.
+  a second (at most 0.3 % an answer) until the next cut, five times that while under 90 % of the
+  pace the last cut came down from.
 - **Pauses and releases**: a 429 that asks to wait holds every start until then, and afterwards
   the waiting attempts start one slot apart at the pace (the pacer's line lets one at a time
   wait for the budget), never all at once.
@@ -57,6 +59,7 @@ __all__ = [
     "SAFETY",
     "CUT",
     "GROWTH",
+    "GROWTH_PER_ANSWER",
     "HINT_SHARE",
 ]
 
@@ -65,7 +68,9 @@ SAFETY = 0.98
 CUT = 0.9
 """A 429 cuts the rate to this share of the lowest estimate of what the server admits."""
 GROWTH = 0.02
-"""While the pace holds work back and no 429 comes, the rate grows by this share a second."""
+"""While the pace holds work back and no 429 comes, the rate grows by this share a second..."""
+GROWTH_PER_ANSWER = 0.003
+"""... and by no more than this share an answer."""
 WINDOW = 1.0
 """Seconds of successful answers that make the measured rate."""
 SLACK = 2.0
@@ -77,7 +82,8 @@ OVER = 0.05
 SAMPLES = 20
 """The last answers since the last cut whose share of 429s is read."""
 FEW = 3
-"""Answers since the last cut before their share of 429s counts."""
+"""Refusals since the last cut that, half the answers or more, say the pace is well over (a finer
+share is read from ten answers)."""
 STEP = 0.95
 """A cut smaller than this share of the pace is none (the pace is already about right)."""
 HINT_SHARE = 0.9
@@ -162,9 +168,9 @@ class Report(NamedTuple):
 
 
 def _limit(headers: Mapping[str, str], dimension: str) -> Limit | None:
-    limit = _count(_header(headers, f"x-ratelimit-limit-{dimension}"))
-    remaining = _count(_header(headers, f"x-ratelimit-remaining-{dimension}"))
-    reset_text = _header(headers, f"x-ratelimit-reset-{dimension}")
+    limit = _count(headers.get(f"x-ratelimit-limit-{dimension}"))
+    remaining = _count(headers.get(f"x-ratelimit-remaining-{dimension}"))
+    reset_text = headers.get(f"x-ratelimit-reset-{dimension}")
     reset = parse_duration(reset_text) if reset_text is not None else None
     if limit is None or limit == 0 or remaining is None or reset is None:
         return None  # a partial or unreadable report teaches nothing sound
@@ -173,7 +179,12 @@ def _limit(headers: Mapping[str, str], dimension: str) -> Limit | None:
 
 def read_report(headers: Mapping[str, str]) -> Report | None:
     """The budget an answer's ``x-ratelimit-*`` headers describe, or None without them."""
-    report = Report(_limit(headers, "requests"), _limit(headers, "tokens"))
+    # One pass over the headers, names in any case: this runs on every answer, most of which
+    # carry none of these.
+    found = {name.lower(): value for name, value in headers.items() if name[:12].lower() == "x-ratelimit-"}
+    if not found:
+        return None
+    report = Report(_limit(found, "requests"), _limit(found, "tokens"))
     return report if report.requests is not None or report.tokens is not None else None
 
 
@@ -279,6 +290,7 @@ class Budget:
     requests: _Bucket | None = None  # None: starts are not paced
     announced: Limit | None = None
     ceiling: float | None = None  # the rate 429s taught; None: none did
+    peak: float | None = None  # the pace the last cut came down from
     tokens: _Tokens | None = None
     under_way: deque[float] = field(default_factory=deque)  # when the unanswered attempts started
     held_until: float = -math.inf  # no start before this (a 429 asked to wait)
@@ -352,10 +364,12 @@ class Budget:
         report: Report | None,
         delay: tuple[float | None, bool] = (None, False),
         started_at: float = -math.inf,
+        refused_start: float | None = None,
     ) -> list[Change]:
         """An attempt reserved at ``started_at`` was answered: follow what the answer says.
 
-        ``report`` is its ``x-ratelimit-*`` headers read, ``delay`` its :func:`server_delay`.
+        ``report`` is its ``x-ratelimit-*`` headers read, ``delay`` its :func:`server_delay`,
+        ``refused_start`` when the request's previous attempt, refused, had started (a retry's).
         Returns what changed enough to be told.
         """
         self.release(started_at)
@@ -380,7 +394,7 @@ class Budget:
         if started_at > self.last_cut:
             self.recent.append((now, status == 429))
         if status == 429:
-            changes += self._limited(now, report, delay, started_at)
+            changes += self._limited(now, report, delay, started_at, refused_start)
         else:
             self.successes.append(now)
             self._grow(now)
@@ -433,7 +447,12 @@ class Budget:
         return len(self.successes) / max(min(WINDOW, now - self.first_seen), 0.1)
 
     def _limited(
-        self, now: float, report: Report | None, delay: tuple[float | None, bool], started_at: float
+        self,
+        now: float,
+        report: Report | None,
+        delay: tuple[float | None, bool],
+        started_at: float,
+        refused_start: float | None,
     ) -> list[Change]:
         seconds, precise = delay
         explained = report is not None and (
@@ -460,6 +479,10 @@ class Budget:
             # the server announced says why (or it announces nothing).
             current = self.rate
             estimates = [x for x in (hint, self._admitted_lately(now)) if x is not None]
+            if refused_start is not None and refused_start > self.last_cut and current is not None:
+                # A retry refused twice at this pace, after waiting what the server asked: the
+                # others take what refills, so the pace is over (by a quarter, say).
+                estimates.append(current * 0.75)
             if self.ceiling is None:
                 # The first cut: the pace (if the headers set one) and what succeeded lately.
                 estimates += [x for x in (current, self._measured(now)) if x is not None]
@@ -485,7 +508,12 @@ class Budget:
         current = self.rate
         if self.ceiling is None or current is None or answered < FEW or refused <= OVER * answered:
             return None
-        estimate = current * (1.0 - refused / answered)
+        share = refused / answered
+        if answered < SAMPLES // 2:
+            # Too few for a fine share: only three or more refused, half or more of them, says
+            # anything (the pace is well over).
+            return current * max(0.5, 1.0 - share) if refused >= FEW and share >= 0.5 else None
+        estimate = current * (1.0 - share)
         span = now - self.recent[0][0]
         if answered >= SAMPLES and span > 0:
             estimate = min(estimate, (answered - refused) / span)
@@ -493,6 +521,7 @@ class Budget:
 
     def _cut(self, now: float, ceiling: float) -> Change:
         """Slow down at once to ``ceiling``, no burst: one start a slot apart."""
+        self.peak = self.rate
         self.recent.clear()
         self.ceiling = ceiling
         self.last_cut = self.last_growth = now
@@ -527,7 +556,12 @@ class Budget:
         self.last_growth = now
         if now - self.last_wait > 1.0 or elapsed <= 0:
             return  # nobody waited for the pace lately: a faster pace would not be tried
-        self.ceiling *= 1.0 + GROWTH * elapsed
+        # 2 % a second, and no more than 0.3 % an answer: at a slow pace a second holds few
+        # answers, and growing by the second would meet the limit again every few requests.
+        # Five times that while still under 90 % of the pace the last cut came down from: a cut
+        # that went too deep (few answers to judge by) comes back soon.
+        fast = 5.0 if self.peak is not None and self.ceiling < CUT * self.peak else 1.0
+        self.ceiling *= 1.0 + fast * min(GROWTH * elapsed, GROWTH_PER_ANSWER)
         if self.announced is not None and self.ceiling >= self.announced.rate * SAFETY:
             self.ceiling = None  # back to the announced budget
         self.requests.refill(now)

@@ -103,13 +103,15 @@ _TABLE_SIZE = 256
 
 
 class _Turn:
-    """This thread's attempt under way: its key and when it started."""
+    """This thread's attempt under way: its key, when it started, and for a retry when the
+    request's previous attempt (refused) had started."""
 
-    __slots__ = ("key", "started_at")
+    __slots__ = ("key", "started_at", "refused_start")
 
-    def __init__(self, key: PacingKey, started_at: float) -> None:
+    def __init__(self, key: PacingKey, started_at: float, refused_start: float | None) -> None:
         self.key = key
         self.started_at = started_at
+        self.refused_start = refused_start
 
 
 class _Gate:
@@ -117,20 +119,35 @@ class _Gate:
 
     Only the first in line waits for the budget (and sees at once any change an answer makes to
     it); the others wait for their turn to be first.  So attempts start one at a time at the
-    pace, and after a pause they leave one slot apart, never together.  A retry goes second.
+    pace, and after a pause they leave one slot apart, never together.  Retries go first.
     """
 
-    __slots__ = ("budget", "line")
+    __slots__ = ("budget", "line", "retries")
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self.line: deque[threading.Event] = deque()
+        self.retries: set[threading.Event] = set()  # the places of retries, at the front
+
+    def join_ahead(self, place: threading.Event) -> None:
+        """A retry's place: ahead of every first attempt, behind the retries already waiting.
+        A refused request has had its turn, and sent behind the others it would find the budget
+        spent by them and be refused again.  A first attempt first until now steps back (it
+        sees so when its wait ends)."""
+        index = 0
+        while index < len(self.line) and self.line[index] in self.retries:
+            index += 1
+        if index == 0 and self.line:
+            self.line[0].clear()
+        self.line.insert(index, place)
+        self.retries.add(place)
 
     def leave(self, place: threading.Event) -> None:
         """Take ``place`` out of the line; the next one, if it is now first, is told."""
         first = bool(self.line) and self.line[0] is place
         with contextlib.suppress(ValueError):
             self.line.remove(place)
+        self.retries.discard(place)
         if first and self.line:
             self.line[0].set()
 
@@ -167,13 +184,11 @@ class Pacer:
             self._settle_turn()
             gate = self._gate(key, now)
             if not gate.line and gate.budget.wait(now) <= 0:
-                self._start(gate, key, now)
+                self._start(gate, key, now, retry)
                 return
             place = threading.Event()
-            if retry and gate.line:
-                # A retry has waited its turn once already: it goes next, after the one waiting
-                # for the budget now (so a refusal does not send it round the whole line again).
-                gate.line.insert(1, place)
+            if retry:
+                gate.join_ahead(place)
             else:
                 gate.line.append(place)
             if gate.line[0] is place:
@@ -181,23 +196,26 @@ class Pacer:
         try:
             # Before the first attempt a stop means the request was never sent; before a retry
             # it had been.
-            _wait_in_line(place, sent=retry)
             told = False
             while True:
-                with self._lock:
-                    now = self._monotonic()
-                    wait = gate.budget.wait(now)
-                    if wait <= 0:
-                        gate.leave(place)
-                        self._start(gate, key, now)
-                        return
-                if not told:
-                    log.debug(
-                        "Waiting %d ms for the pace of requests to this server with this key.",
-                        round(wait * 1000),
-                    )
-                    told = True
-                pause(wait, sent=retry, sleep=self._sleep)
+                _wait_in_line(place, sent=retry)
+                while True:
+                    with self._lock:
+                        if gate.line[0] is not place:
+                            break  # a retry went first: wait to be first again
+                        now = self._monotonic()
+                        wait = gate.budget.wait(now)
+                        if wait <= 0:
+                            gate.leave(place)
+                            self._start(gate, key, now, retry)
+                            return
+                    if not told:
+                        log.debug(
+                            "Waiting %d ms for the pace of requests to this server with this key.",
+                            round(wait * 1000),
+                        )
+                        told = True
+                    pause(wait, sent=retry, sleep=self._sleep)
         except BaseException:
             with self._lock:
                 gate.leave(place)
@@ -210,8 +228,11 @@ class Pacer:
             now = self._monotonic()
             turn: _Turn | None = getattr(self._local, "turn", None)
             self._local.turn = None
-            started_at = turn.started_at if turn is not None and turn.key == key else -math.inf
-            changes = self._gate(key, now).budget.learn(now, status, report, delay, started_at)
+            mine = turn if turn is not None and turn.key == key else None
+            started_at = mine.started_at if mine is not None else -math.inf
+            refused_start = mine.refused_start if mine is not None else None
+            self._local.refused = started_at if status == 429 else None
+            changes = self._gate(key, now).budget.learn(now, status, report, delay, started_at, refused_start)
         for change in changes:
             log.info("%s", _verbose_line(key[0], change))
 
@@ -227,9 +248,10 @@ class Pacer:
         :meth:`answered`.  A backoff the retry policy chose alone (the server named no delay) is
         this thread's own wait, not every worker's: the cut rate spaces the others."""
 
-    def _start(self, gate: _Gate, key: PacingKey, now: float) -> None:
+    def _start(self, gate: _Gate, key: PacingKey, now: float, retry: bool) -> None:
         gate.budget.start(now)
-        self._local.turn = _Turn(key, now)
+        refused: float | None = getattr(self._local, "refused", None)
+        self._local.turn = _Turn(key, now, refused if retry else None)
 
     def _settle_turn(self) -> None:
         """This thread's previous attempt was never told answered or unanswered: let it go."""
