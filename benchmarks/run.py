@@ -1,6 +1,7 @@
-"""Benchmarks: import time, one CLI update, per-call overhead, bulk throughput, pipeline memory.
+"""Benchmarks: import time, one CLI update, per-call overhead, bulk throughput, pipeline memory,
+bulk runs at the rate limit (``benchmarks/rate_limit.py``).
 
-Run ``python -m pip install -e '.[bench]' && python benchmarks/run.py`` (about 8 minutes; add
+Run ``python -m pip install -e '.[bench]' && python benchmarks/run.py`` (about 10 minutes; add
 ``--quick`` for a smaller, less precise run).  Results go to ``benchmarks/results.md``.  Every
 comparison is measured side by side in the same run, interleaved, and reported as medians, since
 absolute times on a shared machine drift.  All traffic goes to an emulator on 127.0.0.1.
@@ -731,6 +732,16 @@ def main() -> int:
     ]
     args.output.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+    print("bulk runs at the rate limit ...", flush=True)
+    # The rate-limit rows have their own script (benchmarks/rate_limit.py); a full run adds them.
+    import rate_limit
+
+    load = rate_limit.load_text()
+    section = rate_limit.rows(
+        rate_limit.measure(1 if q else 3), f"{load} before, {rate_limit.load_text()} after"
+    )
+    rate_limit.write(section, args.output)
+    print("\n".join(section))
     return 0
 
 

@@ -189,8 +189,8 @@ THROTTLE_LIMIT = Parameter(
     "throttle_limit",
     "Int32",
     "How many pipeline items are sent at once over the shared connection pool (1 to 64). Outputs "
-    "keep the input order; a 429 seen by one request makes every request to that server with that "
-    "key wait the server's delay.",
+    "keep the input order; requests to one server with one key start at the pace of its rate limit, "
+    "as its x-ratelimit-* headers announce it or as its 429s teach it.",
     default=1,
     minimum=1,
     maximum=64,

@@ -53,7 +53,8 @@ def _third_party_imports() -> dict[str, list[str]]:
                 continue
             for module in modules:
                 top = module.split(".", 1)[0]
-                if top not in sys.stdlib_module_names and top not in NOT_REQUIRED:
+                sibling = (path.parent / f"{top}.py").exists()  # a script's own helper beside it
+                if top not in sys.stdlib_module_names and top not in NOT_REQUIRED and not sibling:
                     found.setdefault(top, []).append(path.name)
     return found
 

@@ -1,5 +1,5 @@
 """The transport's pacing seam: what the retry loop asks and tells the pacing object, per
-(origin, key), and the shared pause behind it by default."""
+(origin, key).  The pacer behind it by default is tested in test_pacer.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import psopenai_py
 from psopenai_py.emulator import Emulator, rate_limit_fault
 from psopenai_py.errors import RateLimitExceededException
 from psopenai_py.transport import Transport, set_default_transport
-from psopenai_py.transport.pacing import PacingKey, SharedPause, pacing_key
+from psopenai_py.transport.pacing import PacingKey, pacing_key
 
 KEY = "sk-test-pacing-0000000000000000"
 
@@ -28,6 +28,9 @@ class RecordingPacing:
 
     def answered(self, key: PacingKey, status: int, headers: Mapping[str, str]) -> None:
         self.calls.append(("answered", key, status, headers.get("retry-after-ms")))
+
+    def unanswered(self, key: PacingKey) -> None:
+        self.calls.append(("unanswered", key))
 
     def rate_limited(self, key: PacingKey, seconds: float) -> None:
         self.calls.append(("rate_limited", key, seconds))
@@ -66,23 +69,6 @@ def test_a_429_that_is_not_retried_is_told_as_an_answer_only(emulator, stored, p
             stored, {"k": "v"}, api_key=KEY, api_base=emulator.url, max_retry_count=0
         )
     assert [call[0] for call in paced.calls] == ["wait_turn", "answered"]
-
-
-def test_the_shared_pause_holds_first_attempts_to_the_same_origin_and_key_only():
-    now = [100.0]
-    waits: list[float] = []
-    pause = SharedPause(sleep=waits.append, monotonic=lambda: now[0])
-    limited, other = ("http://a:80", "k1"), ("http://a:80", "k2")
-    pause.rate_limited(limited, 1.5)
-    now[0] += 0.5
-    pause.wait_turn(other, retry=False)  # another key: not held
-    pause.wait_turn(limited, retry=True)  # a retry has waited its own delay
-    assert waits == []
-    pause.wait_turn(limited, retry=False)
-    assert waits == [pytest.approx(1.0)]
-    now[0] += 1.0
-    pause.rate_limited(other, 0.1)  # the table forgets pauses that are over
-    assert set(pause._paused_until) == {other}
 
 
 def test_one_key_per_origin_and_api_key():

@@ -10,8 +10,10 @@ From Python::
 
 From a shell: ``psopenai emulator --port 8080`` or ``python -m psopenai_py.emulator --port 8080``
 (base URL ``http://127.0.0.1:8080/v1``).  Its limits and timeouts are in :class:`Limits`; the API
-it serves is listed in :mod:`.routes`, its control API (faults, records, seed, stats, reset) in
-:mod:`.control`.
+it serves is listed in :mod:`.routes`, its control API (faults, records, seed, stats, rate limit,
+reset) in :mod:`.control`.  ``Emulator(rate_limit=RateLimit(requests_per_minute=6000,
+burst_seconds=2))`` (``psopenai emulator --requests-per-minute 6000 --burst-seconds 2``) limits
+every key as the API does, with its ``x-ratelimit-*`` headers and 429s (:mod:`.ratelimit`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from types import TracebackType
 
 from .connection import RecordedRequest
 from .faults import Fault, quota_fault, rate_limit_fault
+from .ratelimit import RateLimit
 from .server import EmulatorServer, Limits
 from .store import CANNED_REPLY, CompletionStore, StoreFull
 
@@ -28,6 +31,7 @@ __all__ = [
     "Emulator",
     "Fault",
     "Limits",
+    "RateLimit",
     "RecordedRequest",
     "quota_fault",
     "rate_limit_fault",
@@ -49,8 +53,9 @@ class Emulator:
         seed: int | None = None,
         record: bool = True,
         limits: Limits | None = None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
-        self.server = EmulatorServer(port, limits=limits, seed=seed)
+        self.server = EmulatorServer(port, limits=limits, seed=seed, rate_limit=rate_limit)
         self.server.latency_ms = latency_ms
         self.server.api_key = api_key
         self.server.record = record
@@ -114,6 +119,21 @@ class Emulator:
     @latency_ms.setter
     def latency_ms(self, value: int) -> None:
         self.server.latency_ms = value
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The budget per API key (:class:`RateLimit`; unlimited by default).  Setting it starts
+        every key again with a full bucket."""
+        return self.server.rate_limiter.config
+
+    @rate_limit.setter
+    def rate_limit(self, value: RateLimit) -> None:
+        self.server.rate_limiter.config = value
+
+    @property
+    def rate_limited(self) -> int:
+        """The 429s the rate limit has answered since the start or the last reset."""
+        return self.server.rate_limiter.counts()["limited"]
 
     def inject(self, *faults: Fault) -> None:
         """Queue faults for the next matching requests, in order."""

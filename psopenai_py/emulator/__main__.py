@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import Emulator, Fault, Limits, StoreFull
+from . import Emulator, Fault, Limits, RateLimit, StoreFull
 
 DEFAULT_PROG = "python -m psopenai_py.emulator"
 
@@ -187,7 +187,45 @@ def _parser(prog: str) -> argparse.ArgumentParser:
             default=getattr(defaults, name),
             help=f"{text} (default: %(default)s)",
         )
+    # The rate limit per API key (see psopenai_py.emulator.ratelimit): off unless a limit is given.
+    rate = parser.add_argument_group("rate limit (per API key, as the API enforces it)")
+    rate.add_argument(
+        "--requests-per-minute",
+        metavar="N",
+        type=_positive(int),
+        default=None,
+        help="requests a minute per key; beyond it 429 rate_limit_exceeded (default: unlimited)",
+    )
+    rate.add_argument(
+        "--tokens-per-minute",
+        metavar="N",
+        type=_positive(int),
+        default=None,
+        help="tokens a minute per key, counted on creating completions (default: unlimited)",
+    )
+    rate.add_argument(
+        "--burst-seconds",
+        metavar="SECONDS",
+        type=_positive(float),
+        default=RateLimit().burst_seconds,
+        help="seconds of the rate one key may spend at once (default: %(default)s, a whole minute)",
+    )
+    rate.add_argument(
+        "--no-ratelimit-headers",
+        action="store_true",
+        help="leave the x-ratelimit-* headers out of the answers (429s still say retry-after-ms)",
+    )
     return parser
+
+
+def _rate_limit(args: argparse.Namespace) -> RateLimit:
+    """The rate limit the options ask for; a ValueError names what is out of range."""
+    return RateLimit(
+        requests_per_minute=args.requests_per_minute,
+        tokens_per_minute=args.tokens_per_minute,
+        burst_seconds=args.burst_seconds,
+        headers=not args.no_ratelimit_headers,
+    )
 
 
 def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
@@ -204,6 +242,11 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     limits = Limits(**{name: getattr(args, name) for name, _, _ in _LIMIT_OPTIONS})
     try:
+        rate_limit = _rate_limit(args)
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    try:
         emulator = Emulator(
             args.port,
             latency_ms=args.latency_ms,
@@ -211,6 +254,7 @@ def main(argv: list[str] | None = None, prog: str = DEFAULT_PROG) -> int:
             seed=args.seed,
             record=not args.no_record,
             limits=limits,
+            rate_limit=rate_limit,
         )
     except (OSError, OverflowError) as exc:
         reason = (

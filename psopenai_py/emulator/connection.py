@@ -5,9 +5,10 @@ Every read waits at most the idle timeout and never past the current deadline
 (:class:`_DeadlineReader`), so a client dripping one byte at a time cannot hold a thread for long;
 every malformed request is answered with a JSON error in the API's shape and logged as one line.
 An API request goes through :meth:`Handler._answer_api`: recorded (:class:`RecordedRequest`),
-delayed by the latency, answered by the next matching fault if there is one, else by the routes;
-a streamed create is sent as server-sent events as it is made (:meth:`Handler._send_stream`),
-where a fault may delay, cut off or spoil it part-way.
+delayed by the latency, answered by the next matching fault if there is one, else by the rate
+limit when its key is over budget, else by the routes; a streamed create is sent as server-sent
+events as it is made (:meth:`Handler._send_stream`), where a fault may delay, cut off or spoil
+it part-way.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ class Handler(BaseHTTPRequestHandler):
         self._reader = _DeadlineReader(self.connection, limits.idle_timeout)
         self.rfile = io.BufferedReader(self._reader, self.rbufsize)
         self._answered = False
+        self._rate_headers: dict[str, str] = {}  # the rate limiter's, for the current answer
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connection_number = self.server.count_connection()
 
@@ -282,6 +284,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- answering ------------------------------------------------------------------------------
     def _handle(self) -> None:
+        self._rate_headers = {}
         body = self._read_body()
         if body is None:
             return
@@ -321,8 +324,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer_api(self, path: str, query: str, body: bytes) -> Answer | StreamAnswer | None:
         """An API request, in order: recorded, delayed by the latency, answered by the next
-        matching fault if there is one, else by the routes.  None: a fault dropped the
-        connection, and there is nobody to answer."""
+        matching fault if there is one, else refused by the rate limit (:mod:`.ratelimit`) when
+        its key is over budget, else by the routes.  None: a fault dropped the connection, and
+        there is nobody to answer."""
         server = self.server
         if server.record:
             headers = list(self.headers.items())
@@ -338,6 +342,12 @@ class Handler(BaseHTTPRequestHandler):
                 )
             )
         fault = server.take_fault(self.command, path)
+        refusal = None
+        if server.rate_limiter.active and (fault is None or (fault.status is None and not fault.drop)):
+            # Decided on arrival, as the API decides (a refused request takes nothing); its
+            # headers go on whatever answer this request gets, errors included.
+            verdict = server.rate_limiter.check(self.headers, self.command, path, body)
+            self._rate_headers, refusal = verdict.headers, verdict.refusal
         if server.latency_ms:
             time.sleep(server.latency_ms / 1000.0)
         if fault is not None:
@@ -350,6 +360,8 @@ class Handler(BaseHTTPRequestHandler):
             if fault.status is not None:
                 payload, content_type = fault.payload()
                 return Answer(fault.status, payload, content_type, fault.headers)
+        if refusal is not None:
+            return Answer.json(*refusal)  # counted by the limiter rather than logged: one per 429
         result = routes.answer(server, self.command, path, query, self.headers, body)
         if isinstance(result, streaming.Streamed):
             return StreamAnswer(result, fault)
@@ -363,6 +375,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("x-request-id", "req_" + secrets.token_hex(16))
         self.send_header("openai-processing-ms", str(int((time.perf_counter() - started) * 1000)))
         for name, value in answer.headers.items():
+            self.send_header(name, value)
+        for name, value in self._rate_headers.items():
             self.send_header(name, value)
         if self.close_connection:
             # The client asked for it (Connection: close, or HTTP/1.0): say so, as HTTP/1.1
@@ -386,6 +400,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("x-request-id", "req_" + secrets.token_hex(16))
         self.send_header("openai-processing-ms", str(int((time.perf_counter() - started) * 1000)))
+        for name, value in self._rate_headers.items():
+            self.send_header(name, value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:

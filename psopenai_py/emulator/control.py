@@ -8,6 +8,8 @@ emulator from outside its process.  Its requests are never recorded.
 - ``POST seed``: ``{"count": N, "prefix": ..., "model": ..., "metadata": {...}}`` (a prefix of at
   most 64 characters, a model name of at most 256);
 - ``POST latency``: ``{"ms": N}``, added to every API answer;
+- ``GET ratelimit``: the rate limit per key and its counters (admitted, limited);
+  ``POST ratelimit``: a new one, the fields of :class:`~.ratelimit.RateLimit` (``{}``: off);
 - ``POST reset``: forget stored completions, faults, records and counters.
 
 With an ``api_key`` set, the control API asks for that key too.
@@ -32,6 +34,7 @@ from .protocol import (
     loggable,
     masked_header,
 )
+from .ratelimit import configure, describe
 from .routes import authorize, check_metadata, store_full
 from .store import StoreFull
 
@@ -142,6 +145,14 @@ def _reset(server: EmulatorServer, body: bytes) -> Any:
     return {"reset": True}
 
 
+def _rate_limit(server: EmulatorServer, body: bytes) -> Any:
+    return describe(server.rate_limiter)
+
+
+def _set_rate_limit(server: EmulatorServer, body: bytes) -> Any:
+    return configure(server.rate_limiter, body)
+
+
 _ACTIONS = {
     ("POST", "faults"): _faults,
     ("GET", "requests"): _requests,
@@ -149,5 +160,7 @@ _ACTIONS = {
     ("POST", "seed"): _seed,
     ("POST", "latency"): _latency,
     ("POST", "reset"): _reset,
+    ("GET", "ratelimit"): _rate_limit,
+    ("POST", "ratelimit"): _set_rate_limit,
 }
 """(method, action) -> what it does; anything else is a 404."""

@@ -30,6 +30,7 @@ from typing import Any
 from .connection import Handler, RecordedRequest
 from .faults import Fault
 from .protocol import error_body, loggable, peer
+from .ratelimit import RateLimit, RateLimiter
 from .store import CompletionStore
 
 __all__ = ["EmulatorServer", "Limits"]
@@ -68,7 +69,14 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = sys.platform != "win32"
     request_queue_size = 1024  # a burst of connections waits in the kernel, not in SYN retries
 
-    def __init__(self, port: int = 0, *, limits: Limits | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        limits: Limits | None = None,
+        seed: int | None = None,
+        rate_limit: RateLimit | None = None,
+    ) -> None:
         # Fail before binding, so that a bad setting never leaves a socket behind.
         self.limits = limits or Limits()
         super().__init__(("127.0.0.1", port), Handler)
@@ -87,6 +95,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.connections = 0
         self.open_connections = 0
         self.refused = 0
+        self.rate_limiter = RateLimiter(rate_limit)
         self._slots = threading.BoundedSemaphore(self.limits.max_connections)
         self._refusals_logged_at = 0.0
 
@@ -202,3 +211,4 @@ class EmulatorServer(ThreadingHTTPServer):
             self.records_dropped = 0
             self.connections = 0
         self.store.clear()
+        self.rate_limiter.reset()

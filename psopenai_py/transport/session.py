@@ -42,7 +42,7 @@ from ..scrub import TOKEN_MASK, install_log_filter, scrub_data
 from ..settings import Settings
 from .deadlines import Watchdog, WatchedAdapter, watched
 from .logs import log, log_request, log_response
-from .pacing import Pacing, SharedPause, pacing_key
+from .pacing import Pacer, Pacing, SleptClock, pacing_key
 from .wire import (
     ReceivedObject,
     RequestOptions,
@@ -100,7 +100,8 @@ class Transport:
     its own TimeoutSec deadline) and retried (:meth:`request`, :meth:`retrying`); a streamed
     answer is opened by :meth:`stream`.  ``sleep``, ``random`` and
     ``clock`` are injectable so retry delays can be checked exactly; ``pacing`` decides when an
-    attempt may start (by default :class:`~psopenai_py.transport.pacing.SharedPause`).
+    attempt may start (by default a :class:`~psopenai_py.transport.pacing.Pacer` waiting with the
+    same ``sleep``).
     """
 
     max_body_bytes = 64 * 1024 * 1024
@@ -119,10 +120,14 @@ class Transport:
         pool_size: int = _POOL_SIZE,
         pacing: Pacing | None = None,
     ) -> None:
+        if pacing is None and sleep is not time.sleep:
+            # An injected sleep passes no real time: the pacer's clock moves by what is slept.
+            slept = SleptClock(sleep)
+            sleep, pacing = slept.sleep, Pacer(slept.sleep, slept.monotonic)
         self.sleep = sleep
         self.random = random
         self.clock = clock
-        self.pacing: Pacing = pacing if pacing is not None else SharedPause(sleep)
+        self.pacing: Pacing = pacing if pacing is not None else Pacer(sleep)
         self._pool_size = pool_size
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
@@ -291,7 +296,11 @@ class Transport:
             while True:
                 self.pacing.wait_turn(key, retry=retries > 0)
                 try:
-                    response = attempt()
+                    try:
+                        response = attempt()
+                    except BaseException:
+                        self.pacing.unanswered(key)
+                        raise
                     self.pacing.answered(key, response.status_code, response.headers)
                     return finish(response)
                 except APIRequestException as error:
