@@ -27,7 +27,7 @@ from psopenai_py.secret import Secret
 from psopenai_py.settings import SettingsRequest, resolve_settings
 
 from .hostile_server import HostileServer, Reply, completion
-from .test_hostile import KEY, leaks
+from .test_transport_faults import KEY, leaks
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
-"""The bulk commands as an admin at 2 a.m. and a hostile server would use them: hand-edited and
-damaged journals, a resume with other parameters, a full disk, a read-only journal, a server that
-echoes the key into what it returns, an interrupted export, unfinished changes before a restore."""
+"""The bulk commands when things go wrong: hand-edited and damaged journals, a resume with other
+parameters, a full disk, a read-only journal, a server that echoes the key into what it returns,
+an interrupted or killed run, list servers that repeat items, journal locks, and unfinished
+changes before a restore."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A canary key must never show in logs (DEBUG on, every logger), output, exceptions or reprs."""
+"""A known key never shows in logs (DEBUG on, every logger), output, exceptions or reprs, on the
+success path, the error paths, retries, timeouts and refused connections."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The library against a hostile server: redirects, drips, bodies of every JSON type, echoed and
-escaped keys, cursor loops, resets, invalid and huge bodies, per-origin backoff, bulk runs.
+"""The transport under the library functions, against a hostile server: redirects, drips, bodies
+of every JSON type, echoed and escaped keys, cursor loops, resets, invalid and huge bodies,
+per-origin backoff, bulk runs.
 
 Every case asserts the three invariants: only the package's own exceptions come out (no
 traceback reaches a user), no 8-character piece of the key shows anywhere (exception text,

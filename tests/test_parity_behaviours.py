@@ -1,5 +1,6 @@
-"""A review of the parity claims against PSOpenAI 4.49.0's source: behaviours a migrated script
-relies on that still differed, each asserted against the emulator over real HTTP."""
+"""Parity with PSOpenAI 4.49.0's source in the behaviours a migrated script relies on:
+Request-ChatCompletion's parameters, warnings, piped completions, retry debug lines and the
+types named in errors, each asserted against the emulator over real HTTP."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from psopenai_py.emulator import Emulator, Fault
 from psopenai_py.powershell.binding import resolve_parameter
 from psopenai_py.retry import should_retry
 
-KEY = "sk-review-000000000000000000000000"
+KEY = "sk-parity-000000000000000000000000"
 
 
 @pytest.fixture

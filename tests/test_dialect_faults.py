@@ -1,6 +1,7 @@
-"""The openai CLI dialect and the SDK-shaped client as their users and their enemies try them:
-typos, Ctrl-C, pipes, code pages, the forms of --metadata people write, keys read from files,
-and a hostile server (redirects, bodies of every JSON type, echoed keys, resets, drips)."""
+"""The openai CLI dialect and the SDK-shaped client under misuse and faults: typos, Ctrl-C, pipes,
+code pages, the forms of --metadata people write, keys read from files, a server that misbehaves
+(redirects, bodies of every JSON type, echoed keys, resets, drips), and the client's signatures
+against the official SDK's."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover
 
 needs_openai = pytest.mark.skipif(openai is None, reason="the official openai package is not installed")
 
-KEY = "sk-attack-000000000000000000000000"
+KEY = "sk-dialect-00000000000000000000000"
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "psopenai_py"]
 # Every run of 8 characters of the canary beyond what its masked form shows on purpose.
