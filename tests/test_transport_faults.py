@@ -10,8 +10,10 @@ and every input is accounted for exactly once, in order.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -35,15 +37,7 @@ from psopenai_py.settings import SettingsRequest, resolve_settings
 from psopenai_py.transport import Transport
 
 from .hostile_server import HostileServer, Reply, Seen, completion
-
-KEY = "sk-Zq9XvB7wK2mT4pLr8NcYd3Hf6Jg1Ws5Ae0UbQ"
-"""This file's canary: no common word in it, and its masked form keeps only 6 + 2 characters."""
-
-
-def leaks(text: str, key: str = KEY) -> list[str]:
-    """Every 8-character piece of ``key`` found in ``text`` (case-insensitively)."""
-    low = text.lower()
-    return sorted({key[i : i + 8] for i in range(len(key) - 7) if key[i : i + 8].lower() in low})
+from .key_leaks import KEY, leaks
 
 
 def everything_about(exc: BaseException) -> str:
@@ -453,3 +447,96 @@ def test_json_dump_of_an_error_content_holds_no_key(server, transport, run):
     outcome = run(set_one(server))
     assert outcome.error is not None
     assert leaks(json.dumps(outcome.error.content)) == []
+
+
+# -- backoff per (origin, key) ---------------------------------------------------------------------
+
+
+def test_one_origin_written_three_ways_shares_one_backoff() -> None:
+    from psopenai_py.settings import SettingsRequest, resolve_settings
+    from psopenai_py.transport.pacing import pacing_key
+
+    settings = resolve_settings(SettingsRequest(api_key=Secret(KEY)))
+    forms = ["http://Host.example/v1/x", "HTTP://host.example:80/v1/x", "http://host.example:80/other/"]
+    assert len({pacing_key(settings, url) for url in forms}) == 1
+    assert pacing_key(settings, "https://host.example/v1") == pacing_key(
+        settings, "https://host.example:443/"
+    )
+    assert pacing_key(settings, "https://host.example/v1") != pacing_key(settings, "http://host.example/v1")
+
+
+# -- the deadline through a proxy ------------------------------------------------------------------
+
+
+def test_the_deadline_holds_through_a_proxy_that_drips(
+    server: HostileServer, transport: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psopenai_py.transport.session import _environment_for
+
+    monkeypatch.setenv("HTTP_PROXY", server.origin)
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _environment_for.cache_clear()
+    server.always(Reply(200, completion("chatcmpl-1"), drip_head=0.2))
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutException):
+            psopenai_py.get_chat_completion(
+                "chatcmpl-1",
+                api_key=KEY,
+                api_base="http://api.example.test/v1",
+                timeout_sec=1,
+                no_history=True,
+            )
+    finally:
+        server.always(Reply(200, completion("chatcmpl-1")))
+        _environment_for.cache_clear()
+    assert server.seen[-1].headers.get("Host") == "api.example.test"  # it did go through the proxy
+    assert time.monotonic() - started < 2.5
+
+
+def test_the_deadline_holds_when_a_proxy_drips_its_answer_to_connect(
+    transport: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from psopenai_py.transport.session import _environment_for
+
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip(connection: socket.socket) -> None:
+        with connection, contextlib.suppress(OSError):
+            connection.recv(65536)  # the CONNECT request
+            answer = b"HTTP/1.1 200 Connection established\r\nX-Pad: " + b"a" * 100 + b"\r\n\r\n"
+            for index in range(len(answer)):
+                if stop.wait(0.1):
+                    return
+                connection.sendall(answer[index : index + 1])
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                connection, _ = listener.accept()
+                threading.Thread(target=drip, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    _environment_for.cache_clear()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutException):
+            psopenai_py.get_chat_completion(
+                "chatcmpl-1",
+                api_key=KEY,
+                api_base="https://api.example.test/v1",
+                timeout_sec=1,
+                no_history=True,
+            )
+    finally:
+        stop.set()
+        listener.close()
+        _environment_for.cache_clear()
+    assert time.monotonic() - started < 2.5
