@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
 needs_openai = pytest.mark.skipif(openai is None, reason="the official openai package is not installed")
 
 
-# -- the SDK-shaped client against a server that misbehaves--------------------------------------
+# -- the SDK-shaped client against a server that misbehaves -------------------------------------
 
 
 @pytest.fixture(scope="module")

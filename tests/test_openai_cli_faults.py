@@ -1,7 +1,6 @@
-"""The openai CLI dialect and the SDK-shaped client under misuse and faults: typos, Ctrl-C, pipes,
-code pages, the forms of --metadata people write, keys read from files, a server that misbehaves
-(redirects, bodies of every JSON type, echoed keys, resets, drips), and the client's signatures
-against the official SDK's."""
+"""The openai CLI dialect under misuse and faults: typos, Ctrl-C, pipes, code pages, the forms of
+--metadata people write, keys read from files, -H headers, export destinations, and a server that
+misbehaves (redirects, bodies of every JSON type, echoed keys, resets, drips)."""
 
 from __future__ import annotations
 
