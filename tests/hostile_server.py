@@ -1,4 +1,5 @@
-"""A scriptable hostile HTTP server on 127.0.0.1, for tests that attack the package's boundaries.
+"""A scriptable hostile HTTP server on 127.0.0.1, for tests of the package against a server that
+misbehaves.
 
 Each request is recorded (:class:`Seen`) and answered by a script, a function from the request
 to a :class:`Reply`: any status, reason and headers, a body of any bytes or JSON value, dripped

@@ -1,5 +1,6 @@
-"""Safe bulk changes against the emulator: -Merge, -Journal, -Resume, Remove's copy, and
-Restore-ChatCompletionMetadata (round trip, conflicts, -Force, restoring a restore)."""
+"""Changing many completions safely (the README's section of that name), against the emulator:
+-Merge, -Journal, -Resume, Remove's copy, and Restore-ChatCompletionMetadata (round trip,
+conflicts, -Force, restoring a restore)."""
 
 from __future__ import annotations
 

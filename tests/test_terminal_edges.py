@@ -1,7 +1,8 @@
-"""The command line at its edges, as a first-time Windows user and a hostile input would use it:
-Windows help habits, typos, prompt answers that are not answers, a closed terminal at a prompt,
-a reader that goes away, a resized or dumb terminal, over-long input lines, and the Windows
-branches of the terminal code (selected by monkeypatching, since they cannot run here)."""
+"""The command line at the edges of terminal use, as a first-time Windows user meets them and as
+malformed input arrives: Windows help habits, typos, prompt answers that are not answers, a
+closed terminal at a prompt, a reader that goes away, a resized or dumb terminal, over-long
+input lines, and the Windows branches of the terminal code (selected by monkeypatching, since
+they cannot run here)."""
 
 from __future__ import annotations
 
