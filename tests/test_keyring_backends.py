@@ -122,7 +122,7 @@ def test_a_bad_keyring_timeout_falls_back_with_a_warning(monkeypatch, caplog, va
     assert any("PSOPENAI_KEYRING_TIMEOUT" in m and "default" in m for m in caplog.messages)
 
 
-# -- keyring ---------------------------------------------------------------------------------------
+# -- keyring timeouts out of range, backends raising BaseExceptions --------------------------------
 
 
 @pytest.mark.parametrize("value", ["1e10", "1e308", "9223372036854775807"])
