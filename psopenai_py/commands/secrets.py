@@ -81,6 +81,9 @@ def _ask_for_key() -> Secret | None:
     printable ASCII only), so nothing unusable is ever stored."""
     param = SET_OPENAI_SECRET.parameter("ApiKey")
     if sys.stdin is not None and sys.stdin.isatty():
+        # Before anyone types a key: a machine without a keyring says so now. (A piped key is
+        # read and checked first, as a key given as -ApiKey is: nobody types it.)
+        keyring_store.check_can_store()
         try:
             typed = getpass.getpass("ApiKey: ")
         except (KeyboardInterrupt, EOFError):
@@ -153,7 +156,6 @@ def set_openai_secret(api_key: "str | Secret | None" = None, *, organization: st
     key = check_api_key(SET_OPENAI_SECRET.parameter("ApiKey"), api_key)
     org = check_organization(SET_OPENAI_SECRET.parameter("Organization"), organization)
     if key is None:
-        keyring_store.check_can_store()  # before the key is asked for, not after it is typed
         key = _ask_for_key()
     if key is None:
         raise ParameterBindingError(
