@@ -43,6 +43,7 @@ __all__ = [
     "keyring_timeout",
     "SecretStoreError",
     "NoKeyringError",
+    "check_can_store",
     "KeyringLockedError",
     "KeyringTimeout",
     "KeyringAborted",
@@ -364,6 +365,17 @@ def _check_backend_can_store(backend: Any) -> None:
         raise SecretStoreError(
             f"No usable OS keyring backend (found: {', '.join(names)}); nothing was stored. " + _WHAT_TO_DO
         )
+
+
+def check_can_store() -> None:
+    """Raise the SecretStoreError :func:`store` would raise for the backend itself (no OS keyring,
+    only a plaintext or failing one), without storing anything: asked before a key is typed, so
+    that nobody pastes a key only to hear that it cannot be kept."""
+
+    def operation(keyring: Any, backend: Any) -> None:
+        _check_backend_can_store(backend)
+
+    _run("store a key", operation, checked=True)
 
 
 def fetch(setting: str, *, known: Iterable[str | None] = ()) -> str | None:

@@ -69,6 +69,7 @@ __all__ = [
     "KEY_SHAPED",
     "looks_like_key",
     "mask_key",
+    "mask_keys",
     "scrubbable",
     "register",
     "active_secrets",
@@ -92,10 +93,15 @@ MIN_SCRUBBED = 16
 (Azure) and 51 (OpenAI); no word of an id or a model name reaches 16 characters of a key by
 chance.  A shorter secret is masked only where it stands as a credential."""
 
-KEY_SHAPED = LazyPattern(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}")
+KEY_SHAPED = LazyPattern(
+    # Not after a word character, nor after one or two dashes that follow one (three never).
+    r"(?<![A-Za-z0-9_])(?<![A-Za-z0-9_]-)(?<![A-Za-z0-9_]--)(?<!---)sk-[A-Za-z0-9_-]{20,}"
+)
 """An OpenAI API key (``sk-...``, ``sk-proj-...``, ``sk-svcacct-...``): long, and never a
 completion id, a cursor or a model name.  The one rule of "looks like a key" for every door:
-``fullmatch`` tells whether an argument is one, ``search`` finds one inside a text."""
+``fullmatch`` tells whether an argument is one, ``search`` finds one inside a text.  Not inside
+a longer word (``task-...``, ``chatcmpl-sk-...``), but a key written as a flag (``-sk-...``,
+``--sk-...``: pasted after a dash) is one: the dashes are a flag's, the rest is the key."""
 
 # A credential in its place, group 2 its value: whatever the value, it is a credential there.
 _BEARER = LazyPattern(r"(?i)(bearer\s+)([^\s'\",;]+)")
@@ -150,6 +156,19 @@ def mask_key(key: "str | Secret") -> str:
     if len(plain) < (first + 2) * 2:
         return "*" * _KEY_STARS
     return plain[:first] + "*" * _KEY_STARS + plain[-2:]
+
+
+def mask_keys(text: str) -> str:
+    """``text`` with every key-shaped word in it (:data:`KEY_SHAPED`) in its masked form
+    (:func:`mask_key`), nothing else changed.
+
+    For a message that quotes back what a user typed (a command word, a help topic, a
+    parameter's name or value, an option's value): a key pasted in the wrong place is named by
+    its first and last characters, never printed whole, before any key is in play to scrub.
+    """
+    if "sk-" not in text:
+        return text
+    return KEY_SHAPED.sub(lambda m: mask_key(m.group()), text)
 
 
 def register(secret: "Secret | None", *, what: str | None = "The API key") -> None:
@@ -406,11 +425,9 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
     text = _in_place(text, lambda value: True, fields=False)
     text = _remove_whole(text, _values(extra))
     text = _in_place(text, lambda value: not value.startswith("<"), headers=False)
-    if "sk-" in text:
-        # Whatever key is left (one typed in the wrong place, never put in play) keeps only
-        # what its masked form shows.
-        text = KEY_SHAPED.sub(lambda m: mask_key(m.group()), text)
-    return text
+    # Whatever key is left (one typed in the wrong place, never put in play) keeps only what its
+    # masked form shows.
+    return mask_keys(text)
 
 
 def scrub_data(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:

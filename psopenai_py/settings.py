@@ -355,43 +355,57 @@ def _resolve_api_key(given: Secret | None, *, skip_context: bool = False) -> tup
 
 def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) -> str:
     base = given or context.ApiBase
+    origin = "the ApiBase parameter" if given else "Set-OpenAIContext"
     from_environment = False
     if base is None:
         value = _module_global(API_BASE_NAME)
         if isinstance(value, str) and value.strip():
             base = value.strip()
+            origin = f"the module global psopenai_py.{API_BASE_NAME}"
             log.info('API base found in global variable "%s".', API_BASE_NAME)
         elif os.environ.get(API_BASE_NAME, "").strip():
             # An environment value often ends with a newline (a file, a secret mount).
             base = os.environ[API_BASE_NAME].strip()
+            origin = f"the environment variable {API_BASE_NAME}"
             from_environment = True
             log.info('API base found in environment variable "%s".', API_BASE_NAME)
+    unusable = None
     if base is not None and not checks.is_absolute_http_url(base):
         # As in the original, a base that is not an absolute URL falls back to the default.
-        log.info('API base "%s" is not an absolute URL; it is not used.', scrub.scrub(base))
-        base = None
+        unusable, base = (base, origin), None
     if base is not None:
         subject = f'The API base "{checks.shown_url(base)}" ({API_BASE_NAME} or the context)'
         base = checks.checked("ApiBase", checks.base_url, base, subject)
+    if base is None and api_type == "Azure":
+        raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
     if base is None or from_environment:
-        _warn_about_sdk_base(base)
-    if base is None:
-        if api_type == "Azure":
-            raise MissingSettingError("ApiBase", MISSING_AZURE_BASE_MESSAGE)
-        return DEFAULT_API_BASE
-    return base
+        _warn_if_misdirected(base, unusable)
+    return DEFAULT_API_BASE if base is None else base
 
 
-def _warn_about_sdk_base(base: str | None) -> None:
-    """Warn when OPENAI_BASE_URL (the official SDK's and CLI's name) points elsewhere than where
-    this call goes: ``base`` is OPENAI_API_BASE's value, or None when the default will be used.
+def _warn_if_misdirected(base: str | None, unusable: tuple[str, str] | None) -> None:
+    """Warn, once per resolution and before anything is sent, when this call goes elsewhere than
+    a base that was set says: ``base`` is the one used (None: the default), ``unusable`` the
+    value set but not an absolute URL, and where it came from.
 
-    The openai CLI and SDK dialects read OPENAI_BASE_URL; PSOpenAI's commands read
-    OPENAI_API_BASE only, as PSOpenAI does.  A shell set up for the SDK alone would otherwise send
-    these commands, and their key, to the real API without a word.  When both are set and
-    differ, each dialect keeps its own name (a script's behaviour does not change with the other
-    dialect's variable) and this warning says so.
+    A base that is not an absolute URL (``localhost:8080/v1``, ``http//...``) falls back to the
+    real API, as in PSOpenAI; a rehearsal against a local server with a typo in its URL would
+    otherwise send its changes, and its key, there without a word.  Otherwise: the openai CLI
+    and SDK dialects read OPENAI_BASE_URL, PSOpenAI's commands OPENAI_API_BASE only, as PSOpenAI
+    does; a shell set up for the SDK alone would send these commands to the real API, and when
+    both are set and differ each dialect keeps its own name (a script's behaviour does not
+    change with the other dialect's variable).  The warning says which.
     """
+    if unusable is not None:
+        value, origin = unusable
+        log.warning(
+            'The API base "%s" (%s) is not an absolute URL; it is not used: this call goes to %s. '
+            "Write the URL with its scheme (http:// or https://) to use that server.",
+            checks.shown_url(value),
+            origin,
+            DEFAULT_API_BASE,
+        )
+        return
     sdk_base = os.environ.get(SDK_BASE_NAME, "").strip()
     if not sdk_base or (base is not None and base.rstrip("/") == sdk_base.rstrip("/")):
         return

@@ -81,10 +81,30 @@ def _ask_for_key() -> Secret | None:
     printable ASCII only), so nothing unusable is ever stored."""
     param = SET_OPENAI_SECRET.parameter("ApiKey")
     if sys.stdin is not None and sys.stdin.isatty():
-        typed = getpass.getpass("ApiKey: ")
+        # Before anyone types a key: a machine without a keyring says so now. (A piped key is
+        # read and checked first, as a key given as -ApiKey is: nobody types it.)
+        keyring_store.check_can_store()
+        try:
+            typed = getpass.getpass("ApiKey: ")
+        except (KeyboardInterrupt, EOFError):
+            # getpass ends its line only after a read: the next line (interrupted, or the
+            # error) must not be written after the prompt.
+            _end_prompt_line()
+            raise
         return clean_api_key(param, Secret(typed), source="The API key typed at the prompt")
     source = "The API key read from standard input"
     return clean_api_key(param, Secret(_first_line(param, source)), source=source)
+
+
+def _end_prompt_line() -> None:
+    """End the prompt's line on the terminal the prompt was written to (best effort)."""
+    stream = sys.stderr
+    try:
+        if stream is not None and stream.isatty():
+            stream.write("\n")
+            stream.flush()
+    except (OSError, ValueError):  # a closed or broken stream: nothing to end
+        pass
 
 
 def _first_line(param: Parameter, source: str) -> str:

@@ -16,9 +16,10 @@ import math
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from . import Emulator, Fault, Limits, RateLimit, StoreFull
+from .protocol import MAX_LATENCY_MS, hide_keys
 
 DEFAULT_PROG = "python -m psopenai_py.emulator"
 
@@ -118,6 +119,22 @@ def _at_most(limit: int) -> Callable[[str], int]:
     return parse
 
 
+def _key(text: str) -> str:
+    """An argparse type: the one key accepted, not empty (an empty key is "no key" to every
+    client, so an emulator that asked for it could be used by none)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a key, got an empty value")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose messages quote the value they refuse: a key pasted where a number or an
+    option goes is shown as ``sk-****``, never whole."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(hide_keys(message))
+
+
 def shell_lines(url: str, api_key: str | None, *, windows: bool) -> list[str]:
     """The lines that point a shell at an emulator serving ``url``: PSOpenAI's commands and the
     package's functions read OPENAI_API_BASE, the openai CLI and SDK dialects OPENAI_BASE_URL.
@@ -162,16 +179,22 @@ def _announce(emulator: Emulator, args: argparse.Namespace) -> None:
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     defaults = Limits()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=prog,
         description="Local OpenAI stored-completions emulator, on 127.0.0.1.",
         epilog=_epilog(prog),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port on 127.0.0.1 (0: any)")
-    parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every answer")
+    parser.add_argument(
+        "--latency-ms",
+        type=_at_most(MAX_LATENCY_MS),
+        default=0,
+        help=f"delay added to every answer (at most {MAX_LATENCY_MS})",
+    )
     parser.add_argument(
         "--api-key",
+        type=_key,
         default=None,
         help="accept only this key, on the API and the control API "
         "(default: any non-empty key; the control API needs none)",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .faults import Fault
 from .protocol import (
     CONTROL_PREFIX,
+    MAX_LATENCY_MS,
     ApiError,
     bad_request,
     bounded_int,
@@ -136,7 +137,7 @@ def _seed_text(options: dict[str, Any], name: str, default: str, shortest: int, 
 
 
 def _latency(server: EmulatorServer, body: bytes) -> Any:
-    server.latency_ms = bounded_int(json_object(body, "{}"), "ms", 0, 0, 600_000)
+    server.latency_ms = bounded_int(json_object(body, "{}"), "ms", 0, 0, MAX_LATENCY_MS)
     return {"latency_ms": server.latency_ms}
 
 

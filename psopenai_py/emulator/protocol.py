@@ -18,11 +18,16 @@ __all__ = [
     "mask_key",
     "masked_header",
     "loggable",
+    "hide_keys",
     "peer",
+    "MAX_LATENCY_MS",
 ]
 
 CONTROL_PREFIX = "/__emulator/"
 """The path of the control API (faults, records, stats, seed, latency, reset)."""
+
+MAX_LATENCY_MS = 600_000
+"""The most latency (milliseconds) added to every answer, from the command line or the control API."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
 _KEYLIKE = re.compile(r"(?i)(bearer\s+)?\b(sk-[A-Za-z0-9_\-]{8,})")
@@ -110,6 +115,13 @@ def loggable(text: str, limit: int = 160) -> str:
     text = _KEYLIKE.sub(lambda m: (m.group(1) or "") + mask_key(m.group(2)), text)
     shown = text[:limit].encode("unicode_escape").decode("ascii")
     return shown + ("..." if len(text) > limit else "")
+
+
+def hide_keys(text: str) -> str:
+    """``text`` with every key-like word shown as ``sk-****``: for a message that quotes back an
+    option's value (argparse's errors), where a key pasted in the wrong place must show nothing
+    of itself, not even the last characters a log line keeps."""
+    return _KEYLIKE.sub(lambda m: (m.group(1) or "") + "sk-****", text)
 
 
 def peer(address: Any) -> str:

@@ -77,12 +77,13 @@ def _main(argv: Sequence[str], shell: Shell, stdin: Any) -> int:
     base = os.environ.get("OPENAI_BASE_URL")
     if base and not base.startswith(("http://", "https://")):
         # Checked before anything else, even --help, as the original checks it.
-        err.write(f'OPENAI_BASE_URL "{visible(base)}" is missing a scheme (expected http:// or https://)\n')
+        problem = f'OPENAI_BASE_URL "{base}" is missing a scheme (expected http:// or https://)\n'
+        err.write(unkeyed(problem, argv))
         return EXIT_FAILURE
     try:
         parsed = grammar.parse(argv)
     except grammar.UnknownCommand as exc:
-        err.write(f"{visible(str(exc))}\n")
+        err.write(unkeyed(f"{exc}\n", argv))  # it quotes the word: a key pasted there is masked
         return EXIT_UNKNOWN_COMMAND
     except grammar.UsageError as exc:
         err.write(shown_usage(exc, argv))

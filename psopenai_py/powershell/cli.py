@@ -117,7 +117,7 @@ def _main(argv: list[str], stdin: Any, shell: Shell) -> int:
     argv, output_format = _take_format(list(argv))
     err = shell.err
     if output_format not in (None, "json", "text"):
-        err.write(f"psopenai: --format takes json or text, not {output_format!r}\n")
+        err.write(f"psopenai: --format takes json or text, not '{_shown(output_format)}'\n")
         return EXIT_BEFORE_FIRST_ITEM
     if argv and argv[0].lower() == "emulator":  # a server: its start line is a courtesy
         from ..emulator.__main__ import main as emulator_main
@@ -136,6 +136,15 @@ def _main(argv: list[str], stdin: Any, shell: Shell) -> int:
     if verb.lower() == "demo":
         return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
     return _run_command(verb, rest, stdin, shell, output_format)
+
+
+def _shown(word: str) -> str:
+    """A word of the command line as a message quotes it back: a key pasted in the wrong place
+    masked (the package's one rule of what looks like a key), control characters escaped."""
+    from ..scrub import mask_keys
+    from .terminal import escape_controls
+
+    return escape_controls(mask_keys(word))
 
 
 def _did_you_mean(word: str) -> str:
@@ -198,7 +207,7 @@ def _help(args: list[str], out: Output, err: TextIO) -> int:
         if topic is None:
             err.write(
                 f"psopenai help: no command or about_ topic named "
-                f"'{escape_controls(args[0])}'.{_did_you_mean(args[0])}\n"
+                f"'{_shown(args[0])}'.{_did_you_mean(args[0])}\n"
             )
             return 2
         out.write(render_topic(topic))
@@ -251,8 +260,6 @@ def _tokens(argv: list[str]) -> list[Any]:
 def _undecodable(argv: list[str]) -> str:
     """The complaint about the first argument that is not valid text (bytes that are not UTF-8
     in a POSIX locale arrive as lone surrogates, which no request can carry), or nothing."""
-    from .terminal import escape_controls
-
     for index, word in enumerate(argv):
         # (An ASCII word holds none; the pattern compiles on first use.)
         found = None if word.isascii() else re.search("[\ud800-\udfff]", word)
@@ -268,7 +275,7 @@ def _undecodable(argv: list[str]) -> str:
             name = previous[1:] if previous.startswith("-") and not _NUMBER.match(previous) else ""
         where = f"the value of parameter '{name}'" if name else f"the argument {index + 1}"
         return (
-            f"Cannot process {where}: '{escape_controls(shown)}' is not valid UTF-8 text "
+            f"Cannot process {where}: '{_shown(shown)}' is not valid UTF-8 text "
             f"(position {found.start() + 1}). Nothing was sent."
         )
     return ""
@@ -308,7 +315,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         unit = find_unit(name)
     except KeyError:
         err.write(
-            f"psopenai: '{escape_controls(name)}' is not a command.{_did_you_mean(name)} "
+            f"psopenai: '{_shown(name)}' is not a command.{_did_you_mean(name)} "
             "Run 'psopenai' to list them.\n"
         )
         return EXIT_BEFORE_FIRST_ITEM

@@ -230,7 +230,9 @@ def render_help(
             if fnmatch(p.name.lower(), pattern) or p.name.lower().startswith(pattern)
         ]
         if not chosen:
-            return f"No parameter of {command.name} matches '{parameter}'.\n"
+            from ..scrub import mask_keys  # a key pasted as the name: never quoted whole
+
+            return f"No parameter of {command.name} matches '{mask_keys(parameter)}'.\n"
         blocks = []
         for p in chosen:
             facts = "\n".join(f"        {line}" for line in render_parameter_block(p).splitlines() if line)

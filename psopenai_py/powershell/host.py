@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..errors import ParameterBindingError
 from ..lazy_pattern import LazyPattern
 from ..meter import Meter
+from ..scrub import mask_keys
 from .progress import Counts, ProgressLine, duration
 from .terminal import (
     ERASE_LINE,
@@ -131,7 +132,8 @@ class Host:
         """``<Command>: [<target>] <message>``, one line, control characters escaped.  A syntax
         error's pointer (the text, then ``^`` under the problem) is left out: its position is in
         the message, and as ``\x0a`` escapes it would point at nothing."""
-        where = f"[{escape_controls(target)}] " if target else ""
+        # The target may be a piped line: a key pasted into the input is named masked.
+        where = f"[{escape_controls(mask_keys(target))}] " if target else ""
         message = _POINTER.sub("", str(error))
         self.write_line(f"{command}: {where}{escape_controls(message)}")
 
@@ -213,7 +215,8 @@ class Host:
 
     def inquire(self, command: str, error: BaseException, target: str | None) -> str:
         """-ErrorAction Inquire: ask whether to go on after an item failed; returns y, a or h."""
-        where = f"[{escape_controls(target)}] " if target else ""
+        # The target may be a piped line: a key pasted into the input is named masked.
+        where = f"[{escape_controls(mask_keys(target))}] " if target else ""
         question = (
             f"\nConfirm\n{command}: {where}{escape_controls(str(error))}\n[Y] Yes  [A] Yes to All  "
             '[H] Halt Command  [?] Help (default is "Y"): '
