@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import ParameterBindingError
-from .scrub import scrub
+from .scrub import KEY_SHAPED, scrub
 
 __all__ = [
     "Invalid",
@@ -322,6 +322,11 @@ def completion_id(text: str, subject: str = "The id") -> str:
     )
     if bad is not None:
         raise Invalid(f"{subject} holds {bad}; no stored completion id does.")
+    if KEY_SHAPED.fullmatch(text.strip()):
+        # Sent, it would stand in the request's path, where proxies and server logs keep it.
+        raise Invalid(
+            f"{subject} looks like an API key (sk-...), not a completion id (chatcmpl-...); nothing was sent."
+        )
     return text
 
 

@@ -25,6 +25,8 @@ from psopenai_py.transport import Transport, set_default_transport
 from .conftest import FakeClock
 
 KEY = "sk-verdict-0123456789abcdefghijklmn"
+PASTED_KEY = "sk-proj-PASTEDasID0123456789abcdefghijklmnopqrstuv"
+"""A second key, typed where an id goes: no fragment of it may show either."""
 DIALECTS = ("openai_cli", "sdk")
 POWERSHELL = ("library", "shim", "ps_cli")
 DOORS = (*POWERSHELL, *DIALECTS)
@@ -113,6 +115,7 @@ ROWS = [
     Row("id", "chatcmpl-" + "x" * 1016, False, "1025 characters"),
     Row("id", "chatcmpl-a\x01b", False, "control character"),
     Row("id", "chatcmpl-\udc80", False, "lone surrogate"),
+    Row("id", PASTED_KEY, False, "an API key pasted as the id (never sent, even in a path)"),
     # -- metadata ---------------------------------------------------------------------------------
     Row("metadata", {f"k{i}": "v" for i in range(16)}, True, "16 pairs"),
     Row("metadata", {}, True, "empty (clears)"),
@@ -294,6 +297,7 @@ def test_a_value_gets_the_same_verdict_at_every_door(emulator, clock, stored, ro
                 assert not any(w in text for w in POWERSHELL_WORDS), (door, text)
         key = row.value if row.kind == "key" else KEY
         assert not [f for f in fragments(key) if f in text], (door, text)
+        assert not [f for f in fragments(PASTED_KEY) if f in text], (door, text)
 
 
 ENVIRONMENT_ROWS = [
