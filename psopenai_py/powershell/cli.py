@@ -328,7 +328,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     reader: Any = None
     stopping = _Stopping(host, whole=unit.process is None)
     try:
-        with shell.stopping(stopping):
+        with shell.stopping(stopping, stopping.quit):
             named, positional = split_arguments(unit.table, _tokens(argv))
             reader = _piped_input(unit, named, positional, stdin, stopping)
             if reader is not None and reader.interrupted:
@@ -517,6 +517,10 @@ class _Stopping:
             again = "SIGTERM" if signum == getattr(signal, "SIGTERM", None) else "Ctrl-C"
             word = "terminating" if again == "SIGTERM" else "stopping"
             self.host.write_notice(f"{word}: finishing {requests} in flight; a second {again} quits now")
+
+    def quit(self, status: int) -> None:
+        """The second signal: the last line says what became of every item before the exit."""
+        self.host.write_quit("terminated" if status == EXIT_TERMINATED else "quit")
 
     def settle(self) -> None:
         """Wait (briefly) for the notice, so that it comes before the summary."""

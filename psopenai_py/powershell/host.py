@@ -9,6 +9,7 @@ summary line a run on a terminal ends with.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -79,6 +80,20 @@ class Host:
         """How many items are in the command's process step right now (requests in flight)."""
         self.not_sent = 0
         """How many input items were never sent because the run stopped (as far as known)."""
+        self.declined = 0
+        """How many items were declined at a -Confirm prompt (No, No to All): never sent."""
+        self.cut_short = 0
+        """How many items were stopped part-way through their outputs (a list whose later pages
+        were not read when the run stopped)."""
+        self.cut_short_outputs = 0
+        """How many outputs those items had handed on before they were stopped."""
+        self.unsent_now: Callable[[], int] | None = None
+        """Set by a running run: how many of its items were not sent, counted at this moment
+        (for the last line of a run that quits at once, :meth:`write_quit`)."""
+        self.account: str | None = None
+        """What a one-step command's work came to when it was stopped or its output failed, in
+        its own words (an export: how many completions were read and what was not saved);
+        :meth:`summary` says this instead of the item counts."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
         self.interrupted = False
@@ -107,14 +122,28 @@ class Host:
         """Held while a line is written or a counter of several threads is changed."""
         return self._lock
 
-    def tally(self) -> str:
-        """``N done, N failed, N not sent``: what became of every item so far."""
-        return f"{self.done} done, {self.failures} failed, {self.not_sent} not sent"
+    def tally(self, *, not_sent: int | None = None, unknown: int = 0) -> str:
+        """``N done, N failed, N not sent``: what became of every item so far, each item once.
+        Items declined at -Confirm and lists cut short are named when there are any; ``unknown``
+        items (sent, their answer never reported: the run quit at once) likewise."""
+        parts = [f"{self.done} done", f"{self.failures} failed"]
+        if self.declined:
+            parts.append(f"{self.declined} declined")
+        if self.cut_short:
+            what = "list" if self.cut_short == 1 else "lists"
+            results = f"{self.cut_short_outputs} result{'' if self.cut_short_outputs == 1 else 's'}"
+            parts.append(f"{self.cut_short} {what} cut short after {results} (later pages not read)")
+        if unknown:
+            parts.append(f"{unknown} in flight (outcome unknown, possibly applied)")
+        parts.append(f"{self.not_sent if not_sent is None else not_sent} not sent")
+        return ", ".join(parts)
 
     def summary(self) -> str:
         """The tally, and for a run that showed progress also how long it took, how fast it went
         and how many 429 answers it met: ``N done, N failed, N not sent in 12.3 s (48.7/s); 3
         answers were 429 (rate limited)``."""
+        if self.account is not None:
+            return self.account
         text = self.tally()
         if self.elapsed is None:
             return text
@@ -152,6 +181,35 @@ class Host:
                 erase = ERASE_LINE
             self.stream.write(erase + text + "\n" + draw)
             self.stream.flush()
+
+    def write_quit(self, word: str = "quit") -> None:
+        """The last line of a run that quits at once (a second Ctrl-C): what became of every
+        item, the requests in flight counted as sent with their outcome unknown.  Called from a
+        signal handler, so it waits for the lock only briefly and never raises."""
+        unknown = max(0, self.started - self.done - self.failures - self.cut_short)
+        not_sent = self.not_sent
+        if self.unsent_now is not None:
+            with contextlib.suppress(Exception):
+                not_sent = self.unsent_now()
+        text = self.account if self.account is not None else self.tally(not_sent=not_sent, unknown=unknown)
+        held = self._lock.acquire(timeout=0.5)
+        try:
+            erase = "\r"
+            with contextlib.suppress(Exception):
+                if held:
+                    erase = self.progress_line.around_line()[0] or "\r"
+                if stream_is_terminal(self.stream) and enable_virtual_terminal(self.stream):
+                    erase = ERASE_LINE  # the progress line, and the terminal's echo of ^C
+            line = f"{erase}{word}: {text}\n"
+            try:
+                self.stream.write(line)
+                self.stream.flush()
+            except Exception:  # interrupted inside a write of this stream: past its buffer
+                with contextlib.suppress(Exception):
+                    os.write(self.stream.fileno(), line.encode("utf-8", "backslashreplace"))
+        finally:
+            if held:
+                self._lock.release()
 
     @contextlib.contextmanager
     def writing_output(self) -> Iterator[tuple[str, str]]:

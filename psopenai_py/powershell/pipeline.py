@@ -134,6 +134,10 @@ class _Run:
         """Items are named in their error and warning lines (they came from a pipeline)."""
         self.finished = 0
         """Items done or failed so far."""
+        self.started = 0
+        """Items of this run handed to the command's process step."""
+        self.declined = 0
+        """Items of this run declined at a -Confirm prompt."""
         self.failed = 0
         self.total: _Total = None
         """How many items the run has, when known: a number, or a function that may tell later."""
@@ -182,7 +186,9 @@ class _Run:
         # What the input says of its size holds only while each input item is one item run.
         self.total = _input_size(source.items, self.host)
         if self.unit.expand is not None:
-            items, self.total = self.unit.expand(state, items), None
+            # The expanded items are the run's items: those left when it stops are not sent.
+            source = _Source(self.unit.expand(state, items), drain=True)
+            items, self.total = source, None
         if self.bound.execution.get("WhatIf") or self.bound.execution.get("Confirm"):
             items, self.total = self._should_process(state, items), None
         if self.bound.pipeline is not None and not pipe_param.mandatory:
@@ -192,10 +198,13 @@ class _Run:
         # Once the input has been read to its end, the total is known whatever it was.
         counted = _Counted(items)
         items = _until_stopped(counted, self.host)
-        if self.bound.pipeline is not None:  # a bulk run: its progress and summary
+        if self.bound.pipeline is not None or self.unit.expand is not None:
+            # A bulk run (piped input, or the items a journal expands to): progress and summary.
             self.shows_progress = self.host.begin_progress(
                 self.name, lambda: self._counts(counted), self.bound
             )
+        self.host.unsent_now = lambda: self._unsent_now(counted, source)
+        cleanup.callback(setattr, self.host, "unsent_now", None)
         for kind, value, item in self._outcomes(state, items):
             if kind == "skipped":
                 self.host.not_sent += 1
@@ -215,13 +224,28 @@ class _Run:
         if self.shows_progress:
             self.host.end_progress(self.name, summary=self.completed)
 
+    def _unsent_now(self, counted: _Counted, source: _Source) -> int:
+        """How many items were not sent, at this moment: those taken from the input and never
+        started (the skipped ones among them), and the rest of the input."""
+        taken_not_started = max(0, counted.taken - self.started)
+        if counted.exhausted:
+            return taken_not_started
+        total = self.total() if callable(self.total) else self.total
+        if total is not None:  # each input item is one item of the run: the input's own count
+            return taken_not_started + max(0, total - source.taken)
+        try:
+            return taken_not_started + source.rest()
+        except (ValueError, RuntimeError):  # the input is being read right now: not countable
+            return taken_not_started
+
     def _counts(self, counted: _Counted) -> Counts:
-        """Where the run stands, for its progress line."""
-        total = counted.taken if counted.exhausted else self.total
+        """Where the run stands, for its progress line.  Items declined at -Confirm are settled
+        items of the input (and a run that declined some has a summary to show)."""
+        total = counted.taken + self.declined if counted.exhausted else self.total
         if callable(total):
             total = total()
         return Counts(
-            finished=self.finished,
+            finished=self.finished + self.declined,
             failed=self.failed,
             total=total,
             in_flight=self.host.in_flight,
@@ -235,9 +259,11 @@ class _Run:
             self._fail(value, item)
         elif isinstance(value, (Iterator, list)):
             # A list-mode Get yields many outputs; an error while paging fails that item.
+            handed = 0
             try:
                 for output in value:
                     yield self._emit(output)
+                    handed += 1
                     if (
                         self.host.stop.is_set()
                         and isinstance(value, Iterator)
@@ -248,7 +274,11 @@ class _Run:
                         close = getattr(value, "close", None)
                         if callable(close):
                             close()
-                        break
+                        # Not done: the list was not read to its end, and its summary says so.
+                        with self.host.lock:
+                            self.host.cut_short += 1
+                            self.host.cut_short_outputs += handed
+                        return
             except ActionPreferenceStopException:
                 raise
             except PSOpenAIError as error:
@@ -340,7 +370,8 @@ class _Run:
                 yield item
                 continue
             if answer_all == "l":
-                continue  # No to All: declined without asking
+                self._decline()  # No to All: declined without asking
+                continue
             try:
                 target = describe(state, item) if describe else str(item)
             except ITEM_ERRORS as error:
@@ -358,8 +389,14 @@ class _Run:
             if answer in ("a", "l"):
                 answer_all = answer
             if answer in ("n", "l"):
+                self._decline()
                 continue
             yield item
+
+    def _decline(self) -> None:
+        """An item declined at -Confirm: never sent, counted once as declined."""
+        self.declined += 1
+        self.host.declined += 1
 
     def _outcomes(self, state: Any, items: Iterable[Any]) -> Iterator[_Outcome]:
         """Each item's outcome, in input order; up to ``throttle`` items at once."""
@@ -401,6 +438,7 @@ class _Run:
             return "skipped", None, item
         with host.lock:
             host.started += 1
+            self.started += 1
             host.in_flight += 1
         try:
             if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
@@ -504,10 +542,13 @@ class _Counted:
 
 class _Source:
     """The pipeline input, counted: how many items were taken, and how many are left when the
-    input can tell (a list, or a reader with ``count_rest()``)."""
+    input can tell (a list, or a reader with ``count_rest()``).  ``drain``: the items are the
+    command's own expansion of its input (a journal's ids, read from a local file), which may be
+    read to its end to count what is left; a caller's generator never is (it may never end)."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], *, drain: bool = False) -> None:
         self.items = items
+        self.drain = drain
         self.taken = 0
 
     def __iter__(self) -> Iterator[Any]:
@@ -519,7 +560,13 @@ class _Source:
         if isinstance(self.items, Sized):
             return max(0, len(self.items) - self.taken)
         count_rest = getattr(self.items, "count_rest", None)
-        return int(count_rest()) if callable(count_rest) else 0
+        if callable(count_rest):
+            return int(count_rest())
+        if self.drain:
+            rest = sum(1 for _ in self.items)
+            self.taken += rest
+            return rest
+        return 0
 
 
 def _until_stopped(items: Iterable[Any], host: Host) -> Iterator[Any]:

@@ -1,0 +1,134 @@
+"""Every input item is accounted for exactly once, and the user sees a last line that says so,
+however the run ends: a second Ctrl-C, items declined at -Confirm, a list cut short, a restore
+stopped part-way, an export stopped or whose output went away.  Each run is a real process with
+its standard error on a real pseudo-terminal, against the emulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+
+import pytest
+
+from psopenai_py.emulator import Emulator
+from tests.terminal_run import Step, after_requests, run
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+
+KEY = "sk-accounting-00000000000000000000000"
+
+QUIT = re.compile(
+    r"^quit: (?P<done>\d+) done, (?P<failed>\d+) failed, (?P<unknown>\d+) in flight "
+    r"\(outcome unknown, possibly applied\), (?P<not_sent>\d+) not sent$"
+)
+
+
+@pytest.fixture
+def env(emulator: Emulator) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_API_BASE": emulator.url,
+        "OPENAI_API_KEY": KEY,
+        "PYTHONPATH": os.getcwd(),
+        "PSOPENAI_PROGRESS_DELAY": "0",
+    }
+
+
+def _ids(emulator: Emulator, tmp_path, count: int, prefix: str):
+    ids = emulator.store.seed(count, prefix=prefix)
+    path = tmp_path / "ids.txt"
+    path.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
+    return ids, path
+
+
+def test_a_second_ctrl_c_still_ends_with_a_line_that_accounts_for_every_item(env, emulator, tmp_path):
+    ids, path = _ids(emulator, tmp_path, 200, "chatcmpl-quit-")
+    emulator.latency_ms = 1500
+    ran = run(
+        ["Set-ChatCompletion", "-MetaData", "@{q='1'}", "-ThrottleLimit", "8"],
+        env,
+        stdin=path,
+        stdout=tmp_path / "out.jsonl",
+        steps=[Step(after_requests(emulator, 8), signals=[signal.SIGINT, signal.SIGINT], gap=0.2)],
+    )
+    assert ran.status == 130
+    lines = ran.lines()
+    quit_line = QUIT.match(lines[-1])
+    assert quit_line, lines[-3:]
+    counts = {k: int(v) for k, v in quit_line.groupdict().items()}
+    assert sum(counts.values()) == len(ids), counts
+    assert counts["unknown"] == 8, counts  # the requests the server had when the run quit
+    # The line ends the terminal's last line: nothing is left open after it.
+    assert ran.received.endswith("\n")
+
+
+PROMPT = 'default is "Y"): '
+
+
+def _after_prompts(count: int):
+    return lambda received: received.count(PROMPT) >= count
+
+
+def _answers(*typed: bytes) -> list[Step]:
+    return [Step(_after_prompts(index + 1), typed=answer) for index, answer in enumerate(typed)]
+
+
+SUMMARY = re.compile(r"^Set-ChatCompletion: (?P<tally>.*) in [\d.]+ \w+ \([\d.]+/s\)$")
+
+
+@pytest.mark.parametrize(
+    ("typed", "tally"),
+    [
+        ((b"n\r", b"y\r", b"n\r", b"y\r", b"y\r"), "3 done, 0 failed, 2 declined, 0 not sent"),
+        ((b"y\r", b"l\r"), "1 done, 0 failed, 4 declined, 0 not sent"),  # No to All
+    ],
+)
+def test_items_declined_at_confirm_are_counted_in_the_summary(env, emulator, tmp_path, typed, tally):
+    ids, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
+    ran = run(
+        ["Set-ChatCompletion", "-MetaData", "@{c='2'}", "-Confirm"],
+        env,
+        stdin=path,
+        stdout=tmp_path / "out.jsonl",
+        steps=_answers(*typed),
+    )
+    assert ran.status == 0, ran.lines()[-3:]
+    summary = SUMMARY.match(ran.lines()[-1])
+    assert summary, ran.lines()[-3:]
+    assert summary["tally"] == tally
+    assert len({r.target for r in emulator.requests if r.method == "POST"}) == int(tally.split()[0])
+
+
+def test_an_answer_ended_at_confirm_counts_the_declined_and_the_unsent(env, emulator, tmp_path):
+    ids, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
+    ran = run(
+        ["Set-ChatCompletion", "-MetaData", "@{c='2'}", "-Confirm"],
+        env,
+        stdin=path,
+        stdout=tmp_path / "out.jsonl",
+        steps=_answers(b"n\r", b"y\r", b"y\r", b"\x04"),  # Ctrl-D at the fourth prompt
+    )
+    assert ran.status == 130, ran.lines()[-3:]
+    last = ran.lines()[-1]
+    assert last.startswith("interrupted: 2 done, 0 failed, 1 declined, 2 not sent"), last
+
+
+def test_a_list_stopped_part_way_is_not_reported_done(env, emulator, tmp_path):
+    emulator.store.seed(600, prefix="chatcmpl-list-")
+    emulator.latency_ms = 100
+    out = tmp_path / "list.jsonl"
+    ran = run(
+        ["Get-ChatCompletion", "-All", "-Limit", "20"],
+        env,
+        stdout=out,
+        steps=[Step(after_requests(emulator, 3), signals=[signal.SIGINT])],
+    )
+    assert ran.status == 130
+    written = len(out.read_bytes().splitlines())
+    assert 0 < written < 600
+    assert ran.lines()[-1] == (
+        f"interrupted: 0 done, 0 failed, 1 list cut short after {written} results "
+        "(later pages not read), 0 not sent"
+    )
