@@ -132,3 +132,57 @@ def test_a_list_stopped_part_way_is_not_reported_done(env, emulator, tmp_path):
         f"interrupted: 0 done, 0 failed, 1 list cut short after {written} results "
         "(later pages not read), 0 not sent"
     )
+
+
+def _journaled_change(env, emulator, tmp_path, count: int):
+    """``count`` completions changed by a journaled Set-ChatCompletion: the journal's path."""
+    import subprocess
+
+    ids, path = _ids(emulator, tmp_path, count, "chatcmpl-restore-")
+    journal = tmp_path / "change.jsonl"
+    with open(path, "rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-MetaData", "@{j='2'}"]
+            + ["-ThrottleLimit", "8", "-Journal", str(journal)],
+            stdin=stdin,
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    return journal
+
+
+RESTORE_SUMMARY = re.compile(r"^Restore-ChatCompletionMetadata: (?P<tally>.*) in [\d.]+ \w+ \([\d.]+/s\)$")
+
+
+def test_a_restore_shows_its_progress_and_ends_with_its_summary(env, emulator, tmp_path):
+    journal = _journaled_change(env, emulator, tmp_path, 40)
+    emulator.latency_ms = 20
+    ran = run(
+        ["Restore-ChatCompletionMetadata", str(journal), "-ThrottleLimit", "4"],
+        env,
+        stdout=tmp_path / "restored.jsonl",
+    )
+    assert ran.status == 0, ran.lines()[-3:]
+    assert "Restore-ChatCompletionMetadata: " in ran.received.split("\n")[0]  # the progress line
+    summary = RESTORE_SUMMARY.match(ran.lines()[-1])
+    assert summary, ran.lines()[-3:]
+    assert summary["tally"] == "40 done, 0 failed, 0 not sent"
+
+
+def test_an_interrupted_restore_counts_the_rest_of_the_journal_as_not_sent(env, emulator, tmp_path):
+    journal = _journaled_change(env, emulator, tmp_path, 200)
+    before = len(emulator.requests)
+    emulator.latency_ms = 100
+    ran = run(
+        ["Restore-ChatCompletionMetadata", str(journal), "-ThrottleLimit", "4"],
+        env,
+        stdout=tmp_path / "restored.jsonl",
+        steps=[Step(after_requests(emulator, before + 12), signals=[signal.SIGINT])],
+    )
+    assert ran.status == 130
+    last = re.match(r"^interrupted: (\d+) done, (\d+) failed, (\d+) not sent in ", ran.lines()[-1])
+    assert last, ran.lines()[-3:]
+    done, failed, not_sent = map(int, last.groups())
+    assert done + failed + not_sent == 200 and not_sent > 100, last.group(0)
