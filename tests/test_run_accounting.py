@@ -86,7 +86,7 @@ SUMMARY = re.compile(r"^Set-ChatCompletion: (?P<tally>.*) in [\d.]+ \w+ \([\d.]+
     ],
 )
 def test_items_declined_at_confirm_are_counted_in_the_summary(env, emulator, tmp_path, typed, tally):
-    ids, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
+    _, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
     ran = run(
         ["Set-ChatCompletion", "-MetaData", "@{c='2'}", "-Confirm"],
         env,
@@ -102,7 +102,7 @@ def test_items_declined_at_confirm_are_counted_in_the_summary(env, emulator, tmp
 
 
 def test_an_answer_ended_at_confirm_counts_the_declined_and_the_unsent(env, emulator, tmp_path):
-    ids, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
+    _, path = _ids(emulator, tmp_path, 5, "chatcmpl-confirm-")
     ran = run(
         ["Set-ChatCompletion", "-MetaData", "@{c='2'}", "-Confirm"],
         env,
@@ -138,12 +138,12 @@ def _journaled_change(env, emulator, tmp_path, count: int):
     """``count`` completions changed by a journaled Set-ChatCompletion: the journal's path."""
     import subprocess
 
-    ids, path = _ids(emulator, tmp_path, count, "chatcmpl-restore-")
+    _, path = _ids(emulator, tmp_path, count, "chatcmpl-restore-")
     journal = tmp_path / "change.jsonl"
+    change = ["Set-ChatCompletion", "-MetaData", "@{j='2'}", "-ThrottleLimit", "8", "-Journal", str(journal)]
     with open(path, "rb") as stdin:
         done = subprocess.run(
-            [sys.executable, "-m", "psopenai_py", "Set-ChatCompletion", "-MetaData", "@{j='2'}"]
-            + ["-ThrottleLimit", "8", "-Journal", str(journal)],
+            [sys.executable, "-m", "psopenai_py", *change],
             stdin=stdin,
             capture_output=True,
             env=env,
@@ -186,3 +186,82 @@ def test_an_interrupted_restore_counts_the_rest_of_the_journal_as_not_sent(env, 
     assert last, ran.lines()[-3:]
     done, failed, not_sent = map(int, last.groups())
     assert done + failed + not_sent == 200 and not_sent > 100, last.group(0)
+
+
+def _export(env, *args: str, stdout=None, **kwargs):
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "Export-ChatCompletion", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        timeout=60,
+        **kwargs,
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_export_to_a_full_output_says_so_in_one_line(env, emulator):
+    emulator.store.seed(250, prefix="chatcmpl-export-")
+    with open("/dev/full", "wb") as full:
+        done = _export(env, "-", "-Debug", stdout=full)
+    err = done.stderr.decode()
+    assert done.returncode == 1
+    assert err.splitlines()[-1] == (
+        "psopenai: the output could not be written (No space left on device): "
+        "0 completions written; the rest were not exported"
+    ), err[-500:]
+    assert "Traceback" not in err and "unexpected" not in err
+
+
+def test_an_export_to_an_output_closed_early_says_what_was_written(env, emulator):
+    import subprocess
+
+    emulator.store.seed(2000, prefix="chatcmpl-export-")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "psopenai_py", "Export-ChatCompletion", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()  # `| head -1`
+    err = child.stderr.read().decode()
+    assert child.wait(30) == 1
+    last = re.fullmatch(
+        r"psopenai: the output was closed: (\d+) completions written; the rest were not exported\n", err
+    )
+    assert last, err
+    assert int(last.group(1)) < 2000
+
+
+def test_an_export_shows_its_progress_and_its_receipt(env, emulator, tmp_path):
+    emulator.store.seed(300, prefix="chatcmpl-export-")
+    emulator.latency_ms = 30
+    target = tmp_path / "all.jsonl"
+    ran = run(["Export-ChatCompletion", str(target), "-IncludeMessages", "-ThrottleLimit", "4"], env)
+    assert ran.status == 0, ran.lines()
+    assert re.search(r"Export-ChatCompletion: \d+, [\d.]+/s, 0 errors", ran.received)
+    # The progress line is gone: the receipt's lines are all that stays.
+    assert ran.lines() == [f"Saved {target}", "Stored completions: 300", "All pages fetched."]
+
+
+def test_an_interrupted_export_says_what_was_read_and_not_saved(env, emulator, tmp_path):
+    emulator.store.seed(2000, prefix="chatcmpl-export-")
+    emulator.latency_ms = 50
+    target = tmp_path / "all.jsonl"
+    ran = run(
+        ["Export-ChatCompletion", str(target), "-IncludeMessages", "-ThrottleLimit", "4"],
+        env,
+        steps=[Step(after_requests(emulator, 120), signals=[signal.SIGINT])],
+    )
+    assert ran.status == 130
+    assert re.search(r"Export-ChatCompletion: \d+, [\d.]+/s, 0 errors", ran.received)
+    last = re.fullmatch(
+        r"interrupted: (\d+) completions read, nothing saved \('(.*)' was not written\)", ran.lines()[-1]
+    )
+    assert last, ran.lines()[-3:]
+    assert 0 < int(last.group(1)) < 2000 and last.group(2) == str(target)
+    assert not target.exists()

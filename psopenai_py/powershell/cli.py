@@ -325,6 +325,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     line = _OpenLine(out)
     # The host's lines (errors, warnings, progress) first end a line streamed text left open.
     host = Host(cast("TextIO", _EndingLine(err, line)) if fmt == "text" else err)
+    host.output = out  # a command that writes it itself (an export to -): its failure is ours
     reader: Any = None
     stopping = _Stopping(host, whole=unit.process is None)
     try:
@@ -345,6 +346,14 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
             if failure is not None:
                 host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
                 return 1
+    except OutputError as failure:  # written by the command itself: said the same way
+        shell.give_up_output()
+        host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
+        return 1
+    except KeyboardInterrupt:
+        if host.meter.outcome is None:
+            raise
+        return _interrupted(host, shell, stopping)  # a one-step command says what it came to
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         item = getattr(error, "TargetObject", None) if reader is not None else None

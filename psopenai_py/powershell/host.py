@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ParameterBindingError
 from ..lazy_pattern import LazyPattern
@@ -90,10 +90,9 @@ class Host:
         self.unsent_now: Callable[[], int] | None = None
         """Set by a running run: how many of its items were not sent, counted at this moment
         (for the last line of a run that quits at once, :meth:`write_quit`)."""
-        self.account: str | None = None
-        """What a one-step command's work came to when it was stopped or its output failed, in
-        its own words (an export: how many completions were read and what was not saved);
-        :meth:`summary` says this instead of the item counts."""
+        self.output: Any = None
+        """The front-end's standard output, for a command that writes to it itself (an export to
+        ``-``), so that its failure is reported as the front-end reports a failed output."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
         self.interrupted = False
@@ -142,8 +141,8 @@ class Host:
         """The tally, and for a run that showed progress also how long it took, how fast it went
         and how many 429 answers it met: ``N done, N failed, N not sent in 12.3 s (48.7/s); 3
         answers were 429 (rate limited)``."""
-        if self.account is not None:
-            return self.account
+        if self.meter.outcome is not None:  # a one-step command ended early, in its own words
+            return self.meter.outcome
         text = self.tally()
         if self.elapsed is None:
             return text
@@ -191,7 +190,8 @@ class Host:
         if self.unsent_now is not None:
             with contextlib.suppress(Exception):
                 not_sent = self.unsent_now()
-        text = self.account if self.account is not None else self.tally(not_sent=not_sent, unknown=unknown)
+        outcome = self.meter.outcome
+        text = outcome if outcome is not None else self.tally(not_sent=not_sent, unknown=unknown)
         held = self._lock.acquire(timeout=0.5)
         try:
             erase = "\r"

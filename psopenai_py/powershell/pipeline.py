@@ -160,7 +160,7 @@ class _Run:
             host.running += 1
             cleanup.callback(self._finished)
             if self.unit.process is None:
-                result = self.unit.begin(self.kwargs)
+                result = self._one_step(cleanup)
                 if result is not None:
                     host.done += 1
                     yield self._emit(result)
@@ -169,6 +169,34 @@ class _Run:
 
     def _finished(self) -> None:
         self.host.running -= 1
+
+    def _one_step(self, cleanup: contextlib.ExitStack) -> Any:
+        """A command that is one step over many things (Export-ChatCompletion): its progress
+        line counts what the step made, its lines for the user go past that line, its own writes
+        to standard output go to the front-end's (which reports their failure), and what it came
+        to when it ends early is on the meter for the last line."""
+        host, meter = self.host, self.host.meter
+        meter.say, meter.output = host.write_line, host.output
+        self.shows_progress = host.begin_progress(self.name, self._made, self.bound)
+        cleanup.callback(self._end_progress)  # erased; its receipt, not a summary, ends it
+        try:
+            return self.unit.begin(self.kwargs)
+        except KeyboardInterrupt:
+            host.stop.set()
+            raise
+
+    def _made(self) -> Counts:
+        """Where a one-step command stands: what it has made (nothing to show before it made
+        anything: counted as a run of one until then)."""
+        made = self.host.meter.produced
+        return Counts(
+            finished=made,
+            failed=0,
+            total=None if made else 1,
+            in_flight=0,
+            stopping=self.host.stop.is_set(),
+            rate_limited=self.host.meter.rate_limited,
+        )
 
     def _over_items(self, cleanup: contextlib.ExitStack) -> Iterator[Any]:
         assert self.unit.pipeline_parameter is not None
