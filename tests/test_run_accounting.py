@@ -265,3 +265,19 @@ def test_an_interrupted_export_says_what_was_read_and_not_saved(env, emulator, t
     assert last, ran.lines()[-3:]
     assert 0 < int(last.group(1)) < 2000 and last.group(2) == str(target)
     assert not target.exists()
+
+
+def test_each_streamed_reply_ends_its_own_line(env, emulator):
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "psopenai_py", "Request-ChatCompletion", "-Stream", "--format", "text"],
+        input=b"first q\nsecond q\nthird q\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().split("\n")
+    assert lines[-1] == "" and len(lines) == 4, lines  # three replies, a line end after each
+    assert lines[0] and lines[0] == lines[1] == lines[2]

@@ -211,6 +211,13 @@ class Host:
             if held:
                 self._lock.release()
 
+    def end_streamed_text(self) -> None:
+        """An item's streamed text is over: the line it left open is ended.  The host's stream
+        ends such a line before any write of its own (the command line's text format, where the
+        reply goes to standard output); an empty write asks for just that and shows nothing."""
+        with self._lock:
+            self.stream.write("")
+
     @contextlib.contextmanager
     def writing_output(self) -> Iterator[tuple[str, str]]:
         """Around an output written to the terminal these lines go to (standard output and error

@@ -288,10 +288,12 @@ class _Run:
         elif isinstance(value, (Iterator, list)):
             # A list-mode Get yields many outputs; an error while paging fails that item.
             handed = 0
+            streamed = False
             try:
                 for output in value:
                     yield self._emit(output)
                     handed += 1
+                    streamed = streamed or isinstance(output, StreamedText)
                     if (
                         self.host.stop.is_set()
                         and isinstance(value, Iterator)
@@ -313,6 +315,9 @@ class _Run:
                 self._fail(error, item)
             else:
                 self.host.done += 1
+            finally:
+                if streamed:
+                    self.host.end_streamed_text()  # the next item's reply starts a line of its own
         else:
             self.host.done += 1
             if value is not None:
