@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.screen import Screen
 
@@ -83,8 +84,9 @@ def run(
     todo = list(steps or [])
     stdin_file = open(stdin, "rb") if stdin is not None else None  # noqa: SIM115 - closed below
     out_file = open(stdout, "wb") if stdout is not None else None  # noqa: SIM115 - closed below
+    out_target: Any
     if stdout_on_terminal:
-        out_target: object = slave
+        out_target = slave
     elif stdout_read_lines is not None:
         out_target = subprocess.PIPE
     else:
@@ -93,7 +95,7 @@ def run(
         child = subprocess.Popen(
             [sys.executable, "-m", "psopenai_py", *args],
             stdin=slave if stdin_on_terminal else (stdin_file or subprocess.DEVNULL),
-            stdout=out_target,  # type: ignore[arg-type]
+            stdout=out_target,
             stderr=slave,
             env={"COLUMNS": "", "LINES": "", **env},
             start_new_session=True,
