@@ -62,6 +62,7 @@ def run(
     env: dict[str, str],
     *,
     stdin: Path | None = None,
+    stdin_pipe: bytes | None = None,
     stdin_on_terminal: bool = False,
     stdout: Path | None = None,
     stdout_on_terminal: bool = False,
@@ -72,7 +73,8 @@ def run(
     timeout: float = 30.0,
 ) -> Ran:
     """Run ``python -m psopenai_py *args`` on a pseudo-terminal and do ``steps`` in order, each
-    when its condition (given what the terminal received so far) holds.  ``stdout_read_lines``:
+    when its condition (given what the terminal received so far) holds.  ``stdin_pipe``: standard
+    input is a pipe that gives these bytes, then ends.  ``stdout_read_lines``:
     standard output is a pipe whose reader takes that many lines and closes it (``| head -N``)."""
     import fcntl
     import pty
@@ -94,7 +96,13 @@ def run(
     try:
         child = subprocess.Popen(
             [sys.executable, "-m", "psopenai_py", *args],
-            stdin=slave if stdin_on_terminal else (stdin_file or subprocess.DEVNULL),
+            stdin=(
+                slave
+                if stdin_on_terminal
+                else subprocess.PIPE
+                if stdin_pipe is not None
+                else (stdin_file or subprocess.DEVNULL)
+            ),
             stdout=out_target,
             stderr=slave,
             env={"COLUMNS": "", "LINES": "", **env},
@@ -106,6 +114,10 @@ def run(
         for opened in (stdin_file, out_file):
             if opened is not None:
                 opened.close()
+    if stdin_pipe is not None:
+        assert child.stdin is not None
+        child.stdin.write(stdin_pipe)
+        child.stdin.close()
     taken = b""
     if stdout_read_lines is not None:
         assert child.stdout is not None

@@ -281,3 +281,20 @@ def test_each_streamed_reply_ends_its_own_line(env, emulator):
     lines = done.stdout.decode().split("\n")
     assert lines[-1] == "" and len(lines) == 4, lines  # three replies, a line end after each
     assert lines[0] and lines[0] == lines[1] == lines[2]
+
+
+def test_a_second_ctrl_c_counts_the_rest_of_piped_input(env, emulator, tmp_path):
+    ids, path = _ids(emulator, tmp_path, 300, "chatcmpl-quit-")
+    emulator.latency_ms = 1500
+    ran = run(
+        ["Set-ChatCompletion", "-MetaData", "@{q='1'}", "-ThrottleLimit", "4"],
+        env,
+        stdin_pipe=path.read_bytes(),
+        stdout=tmp_path / "out.jsonl",
+        steps=[Step(after_requests(emulator, 4), signals=[signal.SIGINT, signal.SIGINT], gap=0.2)],
+    )
+    assert ran.status == 130
+    quit_line = QUIT.match(ran.lines()[-1])
+    assert quit_line, ran.lines()[-3:]
+    counts = {k: int(v) for k, v in quit_line.groupdict().items()}
+    assert sum(counts.values()) == len(ids) and counts["unknown"] == 4, counts
