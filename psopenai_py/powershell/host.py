@@ -194,12 +194,13 @@ class Host:
         text = outcome if outcome is not None else self.tally(not_sent=not_sent, unknown=unknown)
         held = self._lock.acquire(timeout=0.5)
         try:
-            erase = "\r"
+            erase = ""
             with contextlib.suppress(Exception):
                 if held:
-                    erase = self.progress_line.around_line()[0] or "\r"
-                if stream_is_terminal(self.stream) and enable_virtual_terminal(self.stream):
-                    erase = ERASE_LINE  # the progress line, and the terminal's echo of ^C
+                    erase = self.progress_line.around_line()[0]
+                if stream_is_terminal(self.stream):
+                    # The progress line, and the terminal's echo of ^C, are overwritten.
+                    erase = ERASE_LINE if enable_virtual_terminal(self.stream) else erase or "\r"
             line = f"{erase}{word}: {text}\n"
             try:
                 self.stream.write(line)

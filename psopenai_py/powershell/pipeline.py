@@ -16,10 +16,18 @@
 - ThrottleLimit N runs up to N items at once over the shared connection pool; input is read
   lazily (at most 2 N items are in hand) and outputs keep the input order.
 - WhatIf says what each item would do and sends nothing; Confirm asks on the terminal.
-- A run over pipeline input shows its progress on a terminal (:mod:`.progress`) and, when it
-  lasted long enough for that, ends with one summary line; a stopped run leaves its last line to
-  its caller (the command line's ``interrupted: ...``), which says the same through
-  :meth:`Host.summary`.  Warnings written while an item runs name that item.
+- A run over pipeline input (or over the items its command expands its input to: a journal's
+  ids) shows its progress on a terminal (:mod:`.progress`) and, when it lasted long enough for
+  that, ends with one summary line; a stopped run leaves its last line to its caller (the command
+  line's ``interrupted: ...``), which says the same through :meth:`Host.summary`.  Warnings
+  written while an item runs name that item.
+- Every item is counted once: done, failed, declined at -Confirm, a list cut short (stopped
+  before its last page), or not sent (the rest of the input is counted when the run stops).  A
+  run that is quit at once (a second Ctrl-C) can still be accounted for: :attr:`Host.unsent_now`
+  counts what was not sent at that moment, and the items started and not reported are in
+  flight, their outcome unknown.
+- A command that is one step over many things (Export-ChatCompletion) shows as progress what it
+  made, and says through the run's meter what it came to when it ends early.
 
 Where the lines go and where questions are asked is the :class:`~.host.Host`; how log records
 reach the invocation that wrote them is :mod:`.streams`.
