@@ -298,3 +298,20 @@ def test_a_second_ctrl_c_counts_the_rest_of_piped_input(env, emulator, tmp_path)
     assert quit_line, ran.lines()[-3:]
     counts = {k: int(v) for k, v in quit_line.groupdict().items()}
     assert sum(counts.values()) == len(ids) and counts["unknown"] == 4, counts
+
+
+def test_an_export_to_the_terminal_it_shows_progress_on_keeps_the_two_apart(env, emulator):
+    emulator.store.seed(300, prefix="chatcmpl-export-")
+    emulator.latency_ms = 20
+    ran = run(
+        ["Export-ChatCompletion", "-", "-IncludeMessages", "-ThrottleLimit", "2"],
+        env,
+        stdout_on_terminal=True,
+        columns=4000,
+    )
+    assert ran.status == 0
+    assert re.search(r"Export-ChatCompletion: \d+, [\d.]+/s, 0 errors", ran.received)
+    lines = ran.lines()
+    # Every completion on a line of its own, nothing of the progress line left among them.
+    assert lines[-2:] == ["Stored completions: 300", "All pages fetched."]
+    assert len(lines) == 302 and all(line.startswith('{"id":"chatcmpl-export-') for line in lines[:-2])

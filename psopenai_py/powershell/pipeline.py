@@ -61,7 +61,7 @@ from ..validation import check_int
 from . import streams
 from .binding import Bound
 from .host import Host
-from .progress import Counts
+from .progress import Counts, same_terminal
 from .terminal import NoTerminalError, escape_controls, escape_text
 
 if TYPE_CHECKING:
@@ -184,7 +184,11 @@ class _Run:
         to standard output go to the front-end's (which reports their failure), and what it came
         to when it ends early is on the meter for the last line."""
         host, meter = self.host, self.host.meter
-        meter.say, meter.output = host.write_line, host.output
+        meter.say = host.write_line
+        output = host.output
+        if output is not None and same_terminal(output, host.stream):
+            output = _PastProgress(output, host)  # its lines move the progress line, as outputs do
+        meter.output = output
         self.shows_progress = host.begin_progress(self.name, self._made, self.bound)
         cleanup.callback(self._end_progress)  # erased; its receipt, not a summary, ends it
         try:
@@ -500,6 +504,23 @@ class _Run:
         finally:
             with host.lock:
                 host.in_flight -= 1
+
+
+class _PastProgress:
+    """Standard output on the terminal the progress line is on, as a one-step command writes it
+    itself: each write erases the progress line first and draws it again after (in one write)."""
+
+    def __init__(self, output: Any, host: Host) -> None:
+        self.output = output
+        self.host = host
+
+    def write(self, text: str) -> int:
+        with self.host.writing_output() as (erase, draw):
+            self.output.write(erase + text + (draw if text.endswith("\n") else ""))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno: the output's own
+        return getattr(self.output, name)
 
 
 def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
