@@ -301,10 +301,10 @@ def test_a_second_ctrl_c_counts_the_rest_of_piped_input(env, emulator, tmp_path)
 
 
 def test_an_export_to_the_terminal_it_shows_progress_on_keeps_the_two_apart(env, emulator):
-    emulator.store.seed(300, prefix="chatcmpl-export-")
+    emulator.store.seed(150, prefix="chatcmpl-export-")
     emulator.latency_ms = 20
     ran = run(
-        ["Export-ChatCompletion", "-", "-IncludeMessages", "-ThrottleLimit", "2"],
+        ["Export-ChatCompletion", "-", "-IncludeMessages", "-ThrottleLimit", "4"],
         env,
         stdout_on_terminal=True,
         columns=4000,
@@ -313,5 +313,5 @@ def test_an_export_to_the_terminal_it_shows_progress_on_keeps_the_two_apart(env,
     assert re.search(r"Export-ChatCompletion: \d+, [\d.]+/s, 0 errors", ran.received)
     lines = ran.lines()
     # Every completion on a line of its own, nothing of the progress line left among them.
-    assert lines[-2:] == ["Stored completions: 300", "All pages fetched."]
-    assert len(lines) == 302 and all(line.startswith('{"id":"chatcmpl-export-') for line in lines[:-2])
+    assert lines[-2:] == ["Stored completions: 150", "All pages fetched."]
+    assert len(lines) == 152 and all(line.startswith('{"id":"chatcmpl-export-') for line in lines[:-2])
