@@ -315,3 +315,38 @@ def test_an_export_to_the_terminal_it_shows_progress_on_keeps_the_two_apart(env,
     # Every completion on a line of its own, nothing of the progress line left among them.
     assert lines[-2:] == ["Stored completions: 150", "All pages fetched."]
     assert len(lines) == 152 and all(line.startswith('{"id":"chatcmpl-export-') for line in lines[:-2])
+
+
+def test_a_second_ctrl_c_during_an_export_still_says_what_was_read(env, emulator, tmp_path):
+    import time
+
+    emulator.store.seed(500, prefix="chatcmpl-export-")
+    emulator.latency_ms = 20
+    target = tmp_path / "all.jsonl"
+    slowed: list[float] = []
+
+    def slow_down(_received: str) -> bool:
+        # Past the first page: from now on each request takes seconds, so that the first Ctrl-C
+        # has requests in flight to wait for.
+        if len(emulator.requests) < 130:
+            return False
+        emulator.latency_ms = 3000
+        slowed.append(time.monotonic())
+        return True
+
+    ran = run(
+        ["Export-ChatCompletion", str(target), "-IncludeMessages", "-ThrottleLimit", "4"],
+        env,
+        steps=[
+            Step(slow_down),
+            Step(
+                lambda _r: time.monotonic() > slowed[0] + 0.5, signals=[signal.SIGINT, signal.SIGINT], gap=0.3
+            ),
+        ],
+    )
+    assert ran.status == 130
+    last = re.fullmatch(
+        r"quit: (\d+) completions read, nothing saved \('(.*)' was not written\)", ran.lines()[-1]
+    )
+    assert last, ran.lines()[-3:]
+    assert int(last.group(1)) == 100 and last.group(2) == str(target) and not target.exists()

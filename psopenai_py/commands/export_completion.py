@@ -191,11 +191,16 @@ def _messages(invocation: Invocation, ident: str) -> list[Any]:
 
 
 class _Written:
-    """How many completions an export has written so far (what its last line says when it
-    ends early)."""
+    """How many completions an export has written so far, and what its last line says when it
+    ends early (``lost``: the words for what was written and what was not, given the count)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lost: Callable[[int], str]) -> None:
         self.count = 0
+        self.lost = lost
+
+    def ended_early(self) -> None:
+        """Tell the run's front-end what the export came to (:func:`meter.ended_early`)."""
+        meter.ended_early(self.lost(self.count))
 
 
 def _write_all(export: _Export, out: IO[str], written: _Written) -> int:
@@ -224,6 +229,11 @@ def _write_all(export: _Export, out: IO[str], written: _Written) -> int:
             out.flush()  # a page at a time: what is counted as written was written
             written.count += len(data)
             meter.produced(len(data))  # the progress line's count
+    except BaseException:
+        # Said before the wait for the requests in flight below: a second Ctrl-C during that
+        # wait quits with this line.
+        written.ended_early()
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -402,8 +412,8 @@ def run_export(export: _Export) -> ExportReceipt:
     """Export as checked; the receipt.  Ended early (stopped, an output or a file that failed),
     it tells the run's front-end what was written and what was not (:func:`meter.ended_early`)."""
     started = time.monotonic()
-    written = _Written()
     if export.path == "-":
+        written = _Written(lambda count: f"{_completions(count)} written; the rest were not exported")
         # The front-end's standard output when it gives one: it reports that output's failures.
         current = meter.current()
         out = current.output if current is not None and current.output is not None else sys.stdout
@@ -411,18 +421,20 @@ def run_export(export: _Export) -> ExportReceipt:
             count = _write_all(export, out, written)
             out.flush()
         except BaseException:
-            meter.ended_early(f"{_completions(written.count)} written; the rest were not exported")
+            written.ended_early()
             raise
         return ExportReceipt("-", count)
     destination = Path(export.path)
+    written = _Written(
+        lambda count: f"{_completions(count)} read, nothing saved ('{destination}' was not written)"
+    )
     staged = StagedFile(destination)
     try:
         count = _write_all(export, staged.open(), written)
         staged.publish(_publish)
     except BaseException as exc:
         staged.discard()
-        lost = f"nothing saved ('{destination}' was not written)"
-        meter.ended_early(f"{_completions(written.count)} read, {lost}")
+        written.ended_early()
         if isinstance(exc, OSError) and not isinstance(exc, PSOpenAIError):
             raise _file_error(destination, exc) from None
         raise
