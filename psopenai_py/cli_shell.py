@@ -14,7 +14,8 @@ a process must do whatever it says is written here once:
   what it reports.
 - Ctrl-C, SIGTERM (``timeout``, ``docker stop``, a service manager) and, on Windows, Ctrl-Break:
   the first calls the command line's own handler (by default: end the wait with
-  ``KeyboardInterrupt``); a second exits at once.  The status is that of a shell: 130 (128 +
+  ``KeyboardInterrupt``); a second exits at once, after the command line's last line (what
+  became of the work it leaves, if it says).  The status is that of a shell: 130 (128 +
   SIGINT), 143 (128 + SIGTERM).
 - Anything unforeseen is one line on stderr, in the command line's words, and status 1.
 

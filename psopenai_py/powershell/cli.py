@@ -15,7 +15,8 @@ written (the run stops as when interrupted, then one line says what became of ev
 2 when the run stopped before its first item (a command line that cannot be bound, a missing
 key or setting, a standard output closed before the start); 130 when interrupted (Ctrl-C: one
 line says how many requests in flight are being finished, they finish and are reported, then
-one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way
+one ``interrupted:`` line; a second Ctrl-C exits at once, after one ``quit:`` line that counts
+the requests in flight as outcome unknown); 143 on SIGTERM, handled the same way
 (``terminated:``).  The process shell (streams, signals, the last line of defence) is
 :mod:`psopenai_py.cli_shell`'s; the words and codes are this module's.
 """
