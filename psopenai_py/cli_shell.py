@@ -14,7 +14,8 @@ a process must do whatever it says is written here once:
   what it reports.
 - Ctrl-C, SIGTERM (``timeout``, ``docker stop``, a service manager) and, on Windows, Ctrl-Break:
   the first calls the command line's own handler (by default: end the wait with
-  ``KeyboardInterrupt``); a second exits at once.  The status is that of a shell: 130 (128 +
+  ``KeyboardInterrupt``); a second exits at once, after the command line's last line (what
+  became of the work it leaves, if it says).  The status is that of a shell: 130 (128 +
   SIGINT), 143 (128 + SIGTERM).
 - Anything unforeseen is one line on stderr, in the command line's words, and status 1.
 
@@ -171,10 +172,14 @@ def _end_the_wait(signum: int) -> None:
 class StopSignals:
     """While entered (in the main thread): the first stop signal calls ``on_first`` with its
     number, which may raise ``KeyboardInterrupt`` to end what the main thread waits for; a
-    second exits at once with :attr:`status`."""
+    second exits at once with :attr:`status`, after ``on_second`` (given that status) has
+    written the last line: what became of the work it leaves."""
 
-    def __init__(self, on_first: Callable[[int], None] = _end_the_wait) -> None:
+    def __init__(
+        self, on_first: Callable[[int], None] = _end_the_wait, on_second: Callable[[int], None] | None = None
+    ) -> None:
         self.on_first = on_first
+        self.on_second = on_second
         self.received: int | None = None
         """The first stop signal's number, once one came."""
         self._previous: dict[int, Any] = {}
@@ -200,6 +205,9 @@ class StopSignals:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.received is not None:
+            if self.on_second is not None:
+                with contextlib.suppress(Exception):  # the exit must come whatever happens
+                    self.on_second(self.status)
             os._exit(self.status)  # the second signal: at once, whatever is in flight
         self.received = signum
         self.on_first(signum)
@@ -236,9 +244,11 @@ class Shell(abc.ABC):
             raise OutputClosedError
         return self._out
 
-    def stopping(self, on_first: Callable[[int], None] = _end_the_wait) -> StopSignals:
+    def stopping(
+        self, on_first: Callable[[int], None] = _end_the_wait, on_second: Callable[[int], None] | None = None
+    ) -> StopSignals:
         """The stop signals to enter around the work (see :class:`StopSignals`)."""
-        self.signals = StopSignals(on_first)
+        self.signals = StopSignals(on_first, on_second)
         return self.signals
 
     def give_up_output(self) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from .. import meter
 from ..errors import ExportFileError, ParameterBindingError, PSOpenAIError
 from ..parameters import ORDER, Command, Parameter, after_parameter, settings_parameters
 from ..validation import check_choice, check_int, check_optional_str, check_switch
@@ -189,8 +190,20 @@ def _messages(invocation: Invocation, ident: str) -> list[Any]:
     return list(all_messages(invocation, ident))
 
 
-def _write_all(export: _Export, out: IO[str]) -> int:
-    count = 0
+class _Written:
+    """How many completions an export has written so far, and what its last line says when it
+    ends early (``lost``: the words for what was written and what was not, given the count)."""
+
+    def __init__(self, lost: Callable[[int], str]) -> None:
+        self.count = 0
+        self.lost = lost
+
+    def ended_early(self) -> None:
+        """Tell the run's front-end what the export came to (:func:`meter.ended_early`)."""
+        meter.ended_early(self.lost(self.count))
+
+
+def _write_all(export: _Export, out: IO[str], written: _Written) -> int:
     pool = (
         concurrent.futures.ThreadPoolExecutor(export.throttle, thread_name_prefix="psopenai-export")
         if export.include_messages and export.throttle > 1
@@ -213,11 +226,18 @@ def _write_all(export: _Export, out: IO[str]) -> int:
                     for item in data
                 )
             )
-            count += len(data)
+            out.flush()  # a page at a time: what is counted as written was written
+            written.count += len(data)
+            meter.produced(len(data))  # the progress line's count
+    except BaseException:
+        # Said before the wait for the requests in flight below: a second Ctrl-C during that
+        # wait quits with this line.
+        written.ended_early()
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return count
+    return written.count
 
 
 def publish_new_file(staging: str, destination: str | os.PathLike[str]) -> None:
@@ -384,20 +404,37 @@ def _file_error(destination: Path, exc: OSError) -> ExportFileError:
     )
 
 
+def _completions(count: int) -> str:
+    return f"{count} completion{'' if count == 1 else 's'}"
+
+
 def run_export(export: _Export) -> ExportReceipt:
-    """Export as checked; the receipt."""
+    """Export as checked; the receipt.  Ended early (stopped, an output or a file that failed),
+    it tells the run's front-end what was written and what was not (:func:`meter.ended_early`)."""
     started = time.monotonic()
     if export.path == "-":
-        count = _write_all(export, sys.stdout)
-        sys.stdout.flush()
+        written = _Written(lambda count: f"{_completions(count)} written; the rest were not exported")
+        # The front-end's standard output when it gives one: it reports that output's failures.
+        current = meter.current()
+        out = current.output if current is not None and current.output is not None else sys.stdout
+        try:
+            count = _write_all(export, out, written)
+            out.flush()
+        except BaseException:
+            written.ended_early()
+            raise
         return ExportReceipt("-", count)
     destination = Path(export.path)
+    written = _Written(
+        lambda count: f"{_completions(count)} read, nothing saved ('{destination}' was not written)"
+    )
     staged = StagedFile(destination)
     try:
-        count = _write_all(export, staged.open())
+        count = _write_all(export, staged.open(), written)
         staged.publish(_publish)
     except BaseException as exc:
         staged.discard()
+        written.ended_early()
         if isinstance(exc, OSError) and not isinstance(exc, PSOpenAIError):
             raise _file_error(destination, exc) from None
         raise
@@ -413,6 +450,11 @@ def _receipt_lines(receipt: ExportReceipt) -> list[str]:
 def begin_export(kwargs: ExportKwargs) -> None:
     """The command's only step: export, then the receipt on standard error (no output object)."""
     receipt = run_export(_check(kwargs))
+    current = meter.current()
+    if current is not None and current.say is not None:  # the front-end's, beside its progress line
+        for line in _receipt_lines(receipt):
+            current.say(line)
+        return
     sys.stderr.write("".join(line + "\n" for line in _receipt_lines(receipt)))
     sys.stderr.flush()
 

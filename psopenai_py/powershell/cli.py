@@ -15,7 +15,8 @@ written (the run stops as when interrupted, then one line says what became of ev
 2 when the run stopped before its first item (a command line that cannot be bound, a missing
 key or setting, a standard output closed before the start); 130 when interrupted (Ctrl-C: one
 line says how many requests in flight are being finished, they finish and are reported, then
-one ``interrupted:`` line; a second Ctrl-C exits at once); 143 on SIGTERM, handled the same way
+one ``interrupted:`` line; a second Ctrl-C exits at once, after one ``quit:`` line that counts
+the requests in flight as outcome unknown); 143 on SIGTERM, handled the same way
 (``terminated:``).  The process shell (streams, signals, the last line of defence) is
 :mod:`psopenai_py.cli_shell`'s; the words and codes are this module's.
 """
@@ -332,10 +333,11 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     line = _OpenLine(out)
     # The host's lines (errors, warnings, progress) first end a line streamed text left open.
     host = Host(cast("TextIO", _EndingLine(err, line)) if fmt == "text" else err)
+    host.output = out  # a command that writes it itself (an export to -): its failure is ours
     reader: Any = None
     stopping = _Stopping(host, whole=unit.process is None)
     try:
-        with shell.stopping(stopping):
+        with shell.stopping(stopping, stopping.quit):
             named, positional = split_arguments(unit.table, _tokens(argv))
             reader = _piped_input(unit, named, positional, stdin, stopping)
             if reader is not None and reader.interrupted:
@@ -352,6 +354,14 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
             if failure is not None:
                 host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
                 return 1
+    except OutputError as failure:  # written by the command itself: said the same way
+        shell.give_up_output()
+        host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
+        return 1
+    except KeyboardInterrupt:
+        if host.meter.outcome is None:
+            raise
+        return _interrupted(host, shell, stopping)  # a one-step command says what it came to
     except PSOpenAIError as error:
         # A pipeline item's error that stopped the run (-ErrorAction Stop) is named by its item.
         item = getattr(error, "TargetObject", None) if reader is not None else None
@@ -524,6 +534,10 @@ class _Stopping:
             again = "SIGTERM" if signum == getattr(signal, "SIGTERM", None) else "Ctrl-C"
             word = "terminating" if again == "SIGTERM" else "stopping"
             self.host.write_notice(f"{word}: finishing {requests} in flight; a second {again} quits now")
+
+    def quit(self, status: int) -> None:
+        """The second signal: the last line says what became of every item before the exit."""
+        self.host.write_quit("terminated" if status == EXIT_TERMINATED else "quit")
 
     def settle(self) -> None:
         """Wait (briefly) for the notice, so that it comes before the summary."""

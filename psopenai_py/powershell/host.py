@@ -9,10 +9,11 @@ summary line a run on a terminal ends with.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import ParameterBindingError
 from ..lazy_pattern import LazyPattern
@@ -80,6 +81,19 @@ class Host:
         """How many items are in the command's process step right now (requests in flight)."""
         self.not_sent = 0
         """How many input items were never sent because the run stopped (as far as known)."""
+        self.declined = 0
+        """How many items were declined at a -Confirm prompt (No, No to All): never sent."""
+        self.cut_short = 0
+        """How many items were stopped part-way through their outputs (a list whose later pages
+        were not read when the run stopped)."""
+        self.cut_short_outputs = 0
+        """How many outputs those items had handed on before they were stopped."""
+        self.unsent_now: Callable[[], int] | None = None
+        """Set by a running run: how many of its items were not sent, counted at this moment
+        (for the last line of a run that quits at once, :meth:`write_quit`)."""
+        self.output: Any = None
+        """The front-end's standard output, for a command that writes to it itself (an export to
+        ``-``), so that its failure is reported as the front-end reports a failed output."""
         self.asking = False
         """True while a question waits for its answer (an interrupt then ends the wait)."""
         self.interrupted = False
@@ -108,14 +122,28 @@ class Host:
         """Held while a line is written or a counter of several threads is changed."""
         return self._lock
 
-    def tally(self) -> str:
-        """``N done, N failed, N not sent``: what became of every item so far."""
-        return f"{self.done} done, {self.failures} failed, {self.not_sent} not sent"
+    def tally(self, *, not_sent: int | None = None, unknown: int = 0) -> str:
+        """``N done, N failed, N not sent``: what became of every item so far, each item once.
+        Items declined at -Confirm and lists cut short are named when there are any; ``unknown``
+        items (sent, their answer never reported: the run quit at once) likewise."""
+        parts = [f"{self.done} done", f"{self.failures} failed"]
+        if self.declined:
+            parts.append(f"{self.declined} declined")
+        if self.cut_short:
+            what = "list" if self.cut_short == 1 else "lists"
+            results = f"{self.cut_short_outputs} result{'' if self.cut_short_outputs == 1 else 's'}"
+            parts.append(f"{self.cut_short} {what} cut short after {results} (later pages not read)")
+        if unknown:
+            parts.append(f"{unknown} in flight (outcome unknown, possibly applied)")
+        parts.append(f"{self.not_sent if not_sent is None else not_sent} not sent")
+        return ", ".join(parts)
 
     def summary(self) -> str:
         """The tally, and for a run that showed progress also how long it took, how fast it went
         and how many 429 answers it met: ``N done, N failed, N not sent in 12.3 s (48.7/s); 3
         answers were 429 (rate limited)``."""
+        if self.meter.outcome is not None:  # a one-step command ended early, in its own words
+            return self.meter.outcome
         text = self.tally()
         if self.elapsed is None:
             return text
@@ -154,6 +182,44 @@ class Host:
                 erase = ERASE_LINE
             self.stream.write(erase + text + "\n" + draw)
             self.stream.flush()
+
+    def write_quit(self, word: str = "quit") -> None:
+        """The last line of a run that quits at once (a second Ctrl-C): what became of every
+        item, the requests in flight counted as sent with their outcome unknown.  Called from a
+        signal handler, so it waits for the lock only briefly and never raises."""
+        unknown = max(0, self.started - self.done - self.failures - self.cut_short)
+        not_sent = self.not_sent
+        if self.unsent_now is not None:
+            with contextlib.suppress(Exception):
+                not_sent = self.unsent_now()
+        outcome = self.meter.outcome
+        text = outcome if outcome is not None else self.tally(not_sent=not_sent, unknown=unknown)
+        held = self._lock.acquire(timeout=0.5)
+        try:
+            erase = ""
+            with contextlib.suppress(Exception):
+                if held:
+                    erase = self.progress_line.around_line()[0]
+                if stream_is_terminal(self.stream):
+                    # The progress line, and the terminal's echo of ^C, are overwritten.
+                    erase = ERASE_LINE if enable_virtual_terminal(self.stream) else erase or "\r"
+            line = f"{erase}{word}: {text}\n"
+            try:
+                self.stream.write(line)
+                self.stream.flush()
+            except Exception:  # interrupted inside a write of this stream: past its buffer
+                with contextlib.suppress(Exception):
+                    os.write(self.stream.fileno(), line.encode("utf-8", "backslashreplace"))
+        finally:
+            if held:
+                self._lock.release()
+
+    def end_streamed_text(self) -> None:
+        """An item's streamed text is over: the line it left open is ended.  The host's stream
+        ends such a line before any write of its own (the command line's text format, where the
+        reply goes to standard output); an empty write asks for just that and shows nothing."""
+        with self._lock:
+            self.stream.write("")
 
     @contextlib.contextmanager
     def writing_output(self) -> Iterator[tuple[str, str]]:

@@ -16,10 +16,18 @@
 - ThrottleLimit N runs up to N items at once over the shared connection pool; input is read
   lazily (at most 2 N items are in hand) and outputs keep the input order.
 - WhatIf says what each item would do and sends nothing; Confirm asks on the terminal.
-- A run over pipeline input shows its progress on a terminal (:mod:`.progress`) and, when it
-  lasted long enough for that, ends with one summary line; a stopped run leaves its last line to
-  its caller (the command line's ``interrupted: ...``), which says the same through
-  :meth:`Host.summary`.  Warnings written while an item runs name that item.
+- A run over pipeline input (or over the items its command expands its input to: a journal's
+  ids) shows its progress on a terminal (:mod:`.progress`) and, when it lasted long enough for
+  that, ends with one summary line; a stopped run leaves its last line to its caller (the command
+  line's ``interrupted: ...``), which says the same through :meth:`Host.summary`.  Warnings
+  written while an item runs name that item.
+- Every item is counted once: done, failed, declined at -Confirm, a list cut short (stopped
+  before its last page), or not sent (the rest of the input is counted when the run stops).  A
+  run that is quit at once (a second Ctrl-C) can still be accounted for: :attr:`Host.unsent_now`
+  counts what was not sent at that moment, and the items started and not reported are in
+  flight, their outcome unknown.
+- A command that is one step over many things (Export-ChatCompletion) shows as progress what it
+  made, and says through the run's meter what it came to when it ends early.
 
 Where the lines go and where questions are asked is the :class:`~.host.Host`; how log records
 reach the invocation that wrote them is :mod:`.streams`.
@@ -53,7 +61,7 @@ from ..validation import check_int
 from . import streams
 from .binding import Bound
 from .host import Host
-from .progress import Counts
+from .progress import Counts, same_terminal
 from .terminal import NoTerminalError, escape_controls, escape_text
 
 if TYPE_CHECKING:
@@ -134,6 +142,10 @@ class _Run:
         """Items are named in their error and warning lines (they came from a pipeline)."""
         self.finished = 0
         """Items done or failed so far."""
+        self.started = 0
+        """Items of this run handed to the command's process step."""
+        self.declined = 0
+        """Items of this run declined at a -Confirm prompt."""
         self.failed = 0
         self.total: _Total = None
         """How many items the run has, when known: a number, or a function that may tell later."""
@@ -156,7 +168,7 @@ class _Run:
             host.running += 1
             cleanup.callback(self._finished)
             if self.unit.process is None:
-                result = self.unit.begin(self.kwargs)
+                result = self._one_step(cleanup)
                 if result is not None:
                     host.done += 1
                     yield self._emit(result)
@@ -165,6 +177,38 @@ class _Run:
 
     def _finished(self) -> None:
         self.host.running -= 1
+
+    def _one_step(self, cleanup: contextlib.ExitStack) -> Any:
+        """A command that is one step over many things (Export-ChatCompletion): its progress
+        line counts what the step made, its lines for the user go past that line, its own writes
+        to standard output go to the front-end's (which reports their failure), and what it came
+        to when it ends early is on the meter for the last line."""
+        host, meter = self.host, self.host.meter
+        meter.say = host.write_line
+        output = host.output
+        if output is not None and same_terminal(output, host.stream):
+            output = _PastProgress(output, host)  # its lines move the progress line, as outputs do
+        meter.output = output
+        self.shows_progress = host.begin_progress(self.name, self._made, self.bound)
+        cleanup.callback(self._end_progress)  # erased; its receipt, not a summary, ends it
+        try:
+            return self.unit.begin(self.kwargs)
+        except KeyboardInterrupt:
+            host.stop.set()
+            raise
+
+    def _made(self) -> Counts:
+        """Where a one-step command stands: what it has made (nothing to show before it made
+        anything: counted as a run of one until then)."""
+        made = self.host.meter.produced
+        return Counts(
+            finished=made,
+            failed=0,
+            total=None if made else 1,
+            in_flight=0,
+            stopping=self.host.stop.is_set(),
+            rate_limited=self.host.meter.rate_limited,
+        )
 
     def _over_items(self, cleanup: contextlib.ExitStack) -> Iterator[Any]:
         assert self.unit.pipeline_parameter is not None
@@ -182,7 +226,9 @@ class _Run:
         # What the input says of its size holds only while each input item is one item run.
         self.total = _input_size(source.items, self.host)
         if self.unit.expand is not None:
-            items, self.total = self.unit.expand(state, items), None
+            # The expanded items are the run's items: those left when it stops are not sent.
+            source = _Source(self.unit.expand(state, items), drain=True)
+            items, self.total = source, None
         if self.bound.execution.get("WhatIf") or self.bound.execution.get("Confirm"):
             items, self.total = self._should_process(state, items), None
         if self.bound.pipeline is not None and not pipe_param.mandatory:
@@ -192,10 +238,13 @@ class _Run:
         # Once the input has been read to its end, the total is known whatever it was.
         counted = _Counted(items)
         items = _until_stopped(counted, self.host)
-        if self.bound.pipeline is not None:  # a bulk run: its progress and summary
+        if self.bound.pipeline is not None or self.unit.expand is not None:
+            # A bulk run (piped input, or the items a journal expands to): progress and summary.
             self.shows_progress = self.host.begin_progress(
                 self.name, lambda: self._counts(counted), self.bound
             )
+        self.host.unsent_now = lambda: self._unsent_now(counted, source)
+        cleanup.callback(setattr, self.host, "unsent_now", None)
         for kind, value, item in self._outcomes(state, items):
             if kind == "skipped":
                 self.host.not_sent += 1
@@ -215,13 +264,28 @@ class _Run:
         if self.shows_progress:
             self.host.end_progress(self.name, summary=self.completed)
 
+    def _unsent_now(self, counted: _Counted, source: _Source) -> int:
+        """How many items were not sent, at this moment: those taken from the input and never
+        started (the skipped ones among them), and the rest of the input."""
+        taken_not_started = max(0, counted.taken - self.started)
+        if counted.exhausted:
+            return taken_not_started
+        total = self.total() if callable(self.total) else self.total
+        if total is not None:  # each input item is one item of the run: the input's own count
+            return taken_not_started + max(0, total - source.taken)
+        try:
+            return taken_not_started + source.rest()
+        except (ValueError, RuntimeError):  # the input is being read right now: not countable
+            return taken_not_started
+
     def _counts(self, counted: _Counted) -> Counts:
-        """Where the run stands, for its progress line."""
-        total = counted.taken if counted.exhausted else self.total
+        """Where the run stands, for its progress line.  Items declined at -Confirm are settled
+        items of the input (and a run that declined some has a summary to show)."""
+        total = counted.taken + self.declined if counted.exhausted else self.total
         if callable(total):
             total = total()
         return Counts(
-            finished=self.finished,
+            finished=self.finished + self.declined,
             failed=self.failed,
             total=total,
             in_flight=self.host.in_flight,
@@ -235,9 +299,13 @@ class _Run:
             self._fail(value, item)
         elif isinstance(value, (Iterator, list)):
             # A list-mode Get yields many outputs; an error while paging fails that item.
+            handed = 0
+            streamed = False
             try:
                 for output in value:
                     yield self._emit(output)
+                    handed += 1
+                    streamed = streamed or isinstance(output, StreamedText)
                     if (
                         self.host.stop.is_set()
                         and isinstance(value, Iterator)
@@ -248,13 +316,20 @@ class _Run:
                         close = getattr(value, "close", None)
                         if callable(close):
                             close()
-                        break
+                        # Not done: the list was not read to its end, and its summary says so.
+                        with self.host.lock:
+                            self.host.cut_short += 1
+                            self.host.cut_short_outputs += handed
+                        return
             except ActionPreferenceStopException:
                 raise
             except PSOpenAIError as error:
                 self._fail(error, item)
             else:
                 self.host.done += 1
+            finally:
+                if streamed:
+                    self.host.end_streamed_text()  # the next item's reply starts a line of its own
         else:
             self.host.done += 1
             if value is not None:
@@ -340,7 +415,8 @@ class _Run:
                 yield item
                 continue
             if answer_all == "l":
-                continue  # No to All: declined without asking
+                self._decline()  # No to All: declined without asking
+                continue
             try:
                 target = describe(state, item) if describe else str(item)
             except ITEM_ERRORS as error:
@@ -358,8 +434,14 @@ class _Run:
             if answer in ("a", "l"):
                 answer_all = answer
             if answer in ("n", "l"):
+                self._decline()
                 continue
             yield item
+
+    def _decline(self) -> None:
+        """An item declined at -Confirm: never sent, counted once as declined."""
+        self.declined += 1
+        self.host.declined += 1
 
     def _outcomes(self, state: Any, items: Iterable[Any]) -> Iterator[_Outcome]:
         """Each item's outcome, in input order; up to ``throttle`` items at once."""
@@ -401,6 +483,7 @@ class _Run:
             return "skipped", None, item
         with host.lock:
             host.started += 1
+            self.started += 1
             host.in_flight += 1
         try:
             if isinstance(item, ITEM_ERRORS):  # an input the reader could not understand
@@ -421,6 +504,23 @@ class _Run:
         finally:
             with host.lock:
                 host.in_flight -= 1
+
+
+class _PastProgress:
+    """Standard output on the terminal the progress line is on, as a one-step command writes it
+    itself: each write erases the progress line first and draws it again after (in one write)."""
+
+    def __init__(self, output: Any, host: Host) -> None:
+        self.output = output
+        self.host = host
+
+    def write(self, text: str) -> int:
+        with self.host.writing_output() as (erase, draw):
+            self.output.write(erase + text + (draw if text.endswith("\n") else ""))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno: the output's own
+        return getattr(self.output, name)
 
 
 def _result(future: concurrent.futures.Future[_Outcome]) -> _Outcome:
@@ -504,10 +604,13 @@ class _Counted:
 
 class _Source:
     """The pipeline input, counted: how many items were taken, and how many are left when the
-    input can tell (a list, or a reader with ``count_rest()``)."""
+    input can tell (a list, or a reader with ``count_rest()``).  ``drain``: the items are the
+    command's own expansion of its input (a journal's ids, read from a local file), which may be
+    read to its end to count what is left; a caller's generator never is (it may never end)."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], *, drain: bool = False) -> None:
         self.items = items
+        self.drain = drain
         self.taken = 0
 
     def __iter__(self) -> Iterator[Any]:
@@ -519,7 +622,13 @@ class _Source:
         if isinstance(self.items, Sized):
             return max(0, len(self.items) - self.taken)
         count_rest = getattr(self.items, "count_rest", None)
-        return int(count_rest()) if callable(count_rest) else 0
+        if callable(count_rest):
+            return int(count_rest())
+        if self.drain:
+            rest = sum(1 for _ in self.items)
+            self.taken += rest
+            return rest
+        return 0
 
 
 def _until_stopped(items: Iterable[Any], host: Host) -> Iterator[Any]:
