@@ -50,6 +50,8 @@ EXTRA_VERBS = {
     "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
 EXIT_BEFORE_FIRST_ITEM = 2
+_LEADING_OPTIONS = ("--format", "--version", "--help")
+"""The options this front-end takes before its command name."""
 
 
 def main(
@@ -144,6 +146,11 @@ def _did_you_mean(word: str) -> str:
 
     from ..commands import units
 
+    if word.startswith("-"):
+        # A mistyped option before the command (--formt): its options, compared without dashes.
+        by_bare = {o.lstrip("-"): o for o in _LEADING_OPTIONS}
+        close = difflib.get_close_matches(word.lstrip("-").lower(), list(by_bare), n=1, cutoff=0.75)
+        return f" Did you mean '{by_bare[close[0]]}'?" if close else ""
     names = [r.table.name for r in units()] + list(EXTRA_VERBS)
     by_lower = {n.lower(): n for n in names}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
