@@ -382,6 +382,23 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     return base
 
 
+def _same_url(one: str, other: str) -> bool:
+    """Whether two base URLs name the same place: the scheme's and host's case, a trailing slash
+    and the scheme's own port written out make no difference."""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> tuple[Any, ...]:
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+        except ValueError:  # an unreadable URL is compared as written
+            return (url.rstrip("/"),)
+        user = (parts.username, parts.password)
+        return (parts.scheme.lower(), parts.hostname, port, user, parts.path.rstrip("/"), parts.query)
+
+    return key(one) == key(other)
+
+
 def _warn_about_sdk_base(base: str | None) -> None:
     """Warn when OPENAI_BASE_URL (the official SDK's and CLI's name) points elsewhere than where
     this call goes: ``base`` is OPENAI_API_BASE's value, or None when the default will be used.
@@ -393,7 +410,7 @@ def _warn_about_sdk_base(base: str | None) -> None:
     dialect's variable) and this warning says so.
     """
     sdk_base = os.environ.get(SDK_BASE_NAME, "").strip()
-    if not sdk_base or (base is not None and base.rstrip("/") == sdk_base.rstrip("/")):
+    if not sdk_base or (base is not None and _same_url(base, sdk_base)):
         return
     shown = checks.shown_url(sdk_base)
     if base is None:
