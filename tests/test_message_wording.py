@@ -199,3 +199,41 @@ def test_a_seed_with_a_field_it_does_not_know_is_refused_naming_the_field(emulat
 def test_the_emulator_help_names_the_seed_fields():
     done = subprocess.run([*COMMAND, "emulator", "--help"], capture_output=True, text=True, timeout=60)
     assert '"prefix"' in done.stdout
+
+
+# -- the scrubber leaves a server's placeholder words alone ---------------------------------------
+
+NO_KEY_MESSAGE = (
+    "You didn't provide an API key. You need to provide your API key in an Authorization header "
+    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+)
+
+
+def test_placeholders_after_bearer_in_a_server_message_are_kept():
+    from psopenai_py.scrub import scrub
+
+    assert scrub(NO_KEY_MESSAGE) == NO_KEY_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "token", ["abcDEF123456", "auth123", "xyz", "sk-proj-k3yAbCdEfGhIjKlMnOpQrStUvWxYz0123"]
+)
+def test_any_other_bearer_token_is_still_masked(token):
+    from psopenai_py.scrub import scrub
+
+    assert token not in scrub(f"Authorization: Bearer {token}")
+
+
+def test_a_placeholder_that_is_the_key_in_play_is_masked():
+    from psopenai_py.scrub import scrub
+
+    assert "YOUR_KEY" not in scrub("Authorization: Bearer YOUR_KEY", extra=["YOUR_KEY"])
+
+
+def test_the_emulators_no_key_message_reaches_the_user_whole(emulator, ident):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    args = ["chat:completions", "retrieve", ident, "--base-url", emulator.url, "--max-retries", "0"]
+    done = run([*args, "--api-key", KEY, "-H", f"Authorization: {KEY}"], env)
+    assert done.returncode == 1
+    assert "Bearer auth (i.e. Authorization: Bearer YOUR_KEY)." in done.stdout + done.stderr
+    assert KEY[8:20] not in done.stdout + done.stderr
