@@ -304,7 +304,9 @@ class ProgressLine:
             self._display = None
             self._erase()
             elapsed = time.monotonic() - display.started
-            if elapsed < display.delay or self._single(display.counts()):
+            # A run that drew its line is summed up even if it ends with one item (an input pipe
+            # interrupted after its first line): the line showed, so its time and rate are due.
+            if elapsed < display.delay or (self._single(display.counts()) and not display.last_draw):
                 return None
             return elapsed
 

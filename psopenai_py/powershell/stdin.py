@@ -3,6 +3,7 @@ them: one item a line, read lazily and bounded, so that one bad line fails alone
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import threading
@@ -65,6 +66,8 @@ class StdinItems:
     def __init__(self, stream: Any) -> None:
         self._stream = stream
         self._binary = getattr(stream, "buffer", None)
+        if self._binary is None and isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
+            self._binary = stream  # a byte stream itself (a file opened "rb")
         self.line_number = 0
         self.reading = False
         """True while blocked reading (an interrupt then ends the input)."""
