@@ -237,3 +237,23 @@ def test_the_emulators_no_key_message_reaches_the_user_whole(emulator, ident):
     assert done.returncode == 1
     assert "Bearer auth (i.e. Authorization: Bearer YOUR_KEY)." in done.stdout + done.stderr
     assert KEY[8:20] not in done.stdout + done.stderr
+
+
+# -- a Secret Service that cannot be reached is no OS keyring -------------------------------------
+
+
+def test_a_secret_service_without_a_session_bus_is_reported_as_no_keyring():
+    pytest.importorskip("secretstorage")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DBUS_"))}
+    env.update(
+        OPENAI_API_KEY="sk-proj-SECRETSk3yAbCdEfGhIjKlMnOpQrStUvWxYz0123",
+        PYTHON_KEYRING_BACKEND="keyring.backends.SecretService.Keyring",
+    )
+    done = run(["Get-OpenAISecret"], env)
+    # As the fail and null backends: a warning, the result, exit 0; no advice to set what is set.
+    assert done.returncode == 0, done.stderr
+    assert "There is no OS keyring here" in done.stderr and "DBUS_SESSION_BUS_ADDRESS" in done.stderr
+    assert "Set the OPENAI_API_KEY environment variable instead" not in done.stderr
+    assert "from the environment variable OPENAI_API_KEY" in done.stderr
+    assert json.loads(done.stdout)["ApiKeySource"] == "environment"
+    assert "k3yAbC" not in done.stdout + done.stderr
