@@ -17,7 +17,7 @@ from psopenai_py.emulator import Emulator
 KEY = "sk-argencoding-00000000000000000000000"
 COMMAND = [sys.executable, "-m", "psopenai_py"]
 
-pytestmark = pytest.mark.skipif(os.name == "nt", reason="Windows hands a process its arguments as UTF-16")
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="Windows hands a process its arguments as UTF-16")
 
 LOCALES = {
     "C, UTF-8 mode off": {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"},
@@ -55,7 +55,7 @@ def test_a_utf8_value_is_sent_as_typed_in_the_powershell_syntax(env, emulator, i
     code, _, err = run(["Set-ChatCompletion", ident, "-MetaData", "@{k='héllo ü'}"], env)
     assert code == 0, err
     assert "not valid UTF-8" not in err
-    assert emulator.store.get(ident)["metadata"] == {"k": "héllo ü"}  # type: ignore[index]
+    assert emulator.store.get(ident)["metadata"] == {"k": "héllo ü"}
 
 
 def test_a_utf8_value_is_sent_as_typed_in_the_dialect(env, emulator, ident):

@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import requests
@@ -86,34 +87,36 @@ def test_a_connection_reset_mid_answer_is_worded_for_a_user():
     assert_user_worded(done.stdout + done.stderr)
 
 
-def _chain(outer: BaseException) -> requests.ConnectionError:
+URL = "https://api.openai.com/v1/chat/completions/chatcmpl-x"
+NO_CONNECTION: Any = None  # the connection object urllib3 names in its text: not needed here
+NO_POOL: Any = None
+
+
+def _chain(outer: Exception) -> requests.ConnectionError:
     """The exception requests raises: urllib3's retry error around ``outer``."""
-    return requests.ConnectionError(u3.MaxRetryError(None, "/v1/chat/completions/x", outer))  # type: ignore[arg-type]
+    return requests.ConnectionError(u3.MaxRetryError(NO_POOL, "/v1/chat/completions/x", outer))
 
 
-def _cause(error: BaseException, cause: BaseException) -> BaseException:
+def _cause(error: Exception, cause: BaseException) -> Exception:
     error.__cause__ = cause
     return error
 
 
-URL = "https://api.openai.com/v1/chat/completions/chatcmpl-x"
 TABLE = [
     (
-        _chain(
-            u3.NameResolutionError("api.openai.com", None, socket.gaierror(-2, "Name or service not known"))
-        ),  # type: ignore[arg-type]
+        _chain(u3.NameResolutionError("api.openai.com", NO_CONNECTION, socket.gaierror(-2, "Name unknown"))),
         "cannot resolve the host name api.openai.com",
     ),
     (
         _chain(
             _cause(
-                u3.NewConnectionError(None, "x: Failed"), ConnectionRefusedError(111, "Connection refused")
+                u3.NewConnectionError(NO_CONNECTION, "x"), ConnectionRefusedError(111, "Connection refused")
             )
-        ),  # type: ignore[arg-type]
+        ),
         "cannot connect to api.openai.com:443 (connection refused)",
     ),
     (
-        _chain(_cause(u3.NewConnectionError(None, "x"), OSError(101, "Network is unreachable"))),  # type: ignore[arg-type]
+        _chain(_cause(u3.NewConnectionError(NO_CONNECTION, "x"), OSError(101, "Network is unreachable"))),
         "cannot connect to api.openai.com:443 (network is unreachable)",
     ),
     (
@@ -165,8 +168,8 @@ def test_the_words_for_each_failure(error, words):
 def test_the_place_is_host_and_port_without_user_info(url, where):
     assert f"cannot connect to {where} (" in str(
         connection_failure(
-            _chain(_cause(u3.NewConnectionError(None, "x"), ConnectionRefusedError(111, "r"))), url
-        )  # type: ignore[arg-type]
+            _chain(_cause(u3.NewConnectionError(NO_CONNECTION, "x"), ConnectionRefusedError(111, "r"))), url
+        )
     )
 
 

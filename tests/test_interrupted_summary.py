@@ -18,7 +18,7 @@ from psopenai_py.emulator import Emulator
 KEY = "sk-interrupted-000000000000000000000000"
 
 
-@pytest.mark.skipif(os.name == "nt", reason="SIGINT to a child is POSIX")
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child is POSIX")
 def test_an_interrupted_slow_pipe_run_reports_its_time_and_rate(emulator: Emulator):
     ident = str(emulator.store.create(model="m", messages=[{"role": "user", "content": "x"}])["id"])
     env = {
@@ -40,7 +40,7 @@ def test_an_interrupted_slow_pipe_run_reports_its_time_and_rate(emulator: Emulat
         run.stdin.write(ident + "\n")
         run.stdin.flush()  # the second line never comes: the run waits on the pipe
         try:
-            seen = []
+            seen: list[str] = []
             while not any(line.startswith("Set-ChatCompletion: 1,") for line in seen):
                 line = run.stderr.readline()
                 assert line, seen  # the progress line shows before the pipe ends

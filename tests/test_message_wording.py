@@ -242,8 +242,11 @@ def test_the_emulators_no_key_message_reaches_the_user_whole(emulator, ident):
 # -- a Secret Service that cannot be reached is no OS keyring -------------------------------------
 
 
+@pytest.mark.skipif(
+    os.name != "posix" or sys.platform == "darwin",
+    reason="keyring installs SecretStorage on Linux and BSD only, not on Windows or macOS",
+)
 def test_a_secret_service_without_a_session_bus_is_reported_as_no_keyring():
-    pytest.importorskip("secretstorage")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DBUS_"))}
     env.update(
         OPENAI_API_KEY="sk-proj-SECRETSk3yAbCdEfGhIjKlMnOpQrStUvWxYz0123",

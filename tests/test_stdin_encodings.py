@@ -71,7 +71,7 @@ def test_utf16_lines_with_json_and_blank_lines_and_no_final_line_end(env, emulat
     done = run(["Set-ChatCompletion", "-MetaData", "@{k='é'}"], encoded(text, "utf-16-le"), env)
     assert done.returncode == 0, done.stderr
     assert len(emulator.requests) == 2
-    assert emulator.store.get(ids[1])["metadata"] == {"k": "é"}  # type: ignore[index]
+    assert emulator.store.get(ids[1])["metadata"] == {"k": "é"}
 
 
 def test_a_utf16_line_that_is_not_utf16_fails_alone(env, emulator, ids):
