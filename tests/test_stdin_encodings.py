@@ -127,3 +127,17 @@ def test_a_wide_line_past_the_limit_fails_alone_and_the_next_lines_are_read(code
     assert items[0] == "chatcmpl-a" and isinstance(items[1], ParameterBindingError)
     # Bytes 0x0a inside other characters (U+0A0A, U+010A) end no line.
     assert items[2:] == ["chatcmpl-b", "\u0a0a\u010a"]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_the_progress_total_of_a_wide_file_is_left_unknown_rather_than_miscounted(codec, tmp_path):
+    import time
+
+    from psopenai_py.powershell.progress import InputCount
+
+    path = tmp_path / "ids.txt"
+    path.write_bytes(BOMS[codec] + "chatcmpl-a\r\nchatcmpl-b\r\n".encode(codec))
+    with open(path, "rb") as stream:
+        counter = InputCount(stream)
+        time.sleep(0.2)  # the count runs in a thread: give it time to (wrongly) finish
+        assert counter.count() is None
