@@ -180,3 +180,16 @@ def test_tls_spoken_to_a_plain_http_server_is_a_failed_handshake():
     assert done.returncode != 0
     assert f"the TLS handshake with 127.0.0.1:{server.port} failed (" in done.stderr
     assert_user_worded(done.stdout + done.stderr)
+
+
+def test_a_stream_cut_off_part_way_says_so_in_a_users_words():
+    from tests.sse_server import SSEServer, Stream, chunk, event
+
+    with SSEServer() as server:
+        server.always(Stream([event(chunk("a")), event(chunk("b"))], then="reset"))
+        done = run("Request-ChatCompletion", "hi", "-Model", "gpt-4o", "-Stream", "-ApiBase", server.base_url)
+        port = server.base_url.split(":")[2].split("/")[0]
+    assert done.returncode != 0
+    assert "stream was cut off after 2 chunks: the connection to 127.0.0.1:" in done.stderr, done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert_user_worded(done.stdout + done.stderr)

@@ -514,6 +514,12 @@ def connection_failure(exc: BaseException, url: str) -> APIConnectionException:
     ("Max retries exceeded" where nothing was retried) and private classes, and quote the URL.
     Only the host and port of ``url`` are shown, never its user-info, and the original exception
     is not kept as the cause (its text would keep all of that whole)."""
+    return APIConnectionException(f"The request could not be completed: {connection_words(exc, url)}.")
+
+
+def connection_words(exc: BaseException, url: str) -> str:
+    """What :func:`connection_failure` says went wrong, without its sentence around it (a stream
+    cut off part-way says it after its own words)."""
     chain = _causes(exc)
     place = _place(url)
     reason = _reason(chain)
@@ -530,7 +536,7 @@ def connection_failure(exc: BaseException, url: str) -> APIConnectionException:
         words = f"the connection to {place} was closed before the answer was complete{both}"
     else:
         words = f"the connection to {place} failed{both}"
-    return APIConnectionException(f"The request could not be completed: {words}.")
+    return words
 
 
 _CONNECTING = (
