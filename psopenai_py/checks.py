@@ -35,6 +35,7 @@ from .scrub import KEY_SHAPED, scrub
 
 __all__ = [
     "Invalid",
+    "kind_of",
     "checked",
     "MAX_RETRIES",
     "MAX_TIMEOUT_SECONDS",
@@ -342,6 +343,25 @@ def _key_shown(text: str) -> str:
     return ascii(text[:20]) + ("..." if len(text) > 20 else "")
 
 
+def kind_of(value: Any) -> str:
+    """A value's kind in a user's words ("a number", "null"), as JSON and PowerShell name them
+    rather than Python's class names ("a int", "a NoneType")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: a bool is an int to isinstance
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def metadata(value: Mapping[Any, Any]) -> dict[str, str]:
     """The API's metadata limits: at most 16 pairs, string keys of up to 64 characters and
     string values of up to 512, none holding a lone surrogate.  Each sentence names the pair."""
@@ -350,13 +370,13 @@ def metadata(value: Mapping[Any, Any]) -> dict[str, str]:
     result: dict[str, str] = {}
     for key, item in value.items():
         if not isinstance(key, str):
-            raise Invalid(f"The key {key!r} is a {type(key).__name__}; keys must be strings.")
+            raise Invalid(f"The key {key!r} is {kind_of(key)}; keys must be strings.")
         if len(key) > METADATA_MAX_KEY_LENGTH:
             raise Invalid(
                 f"The key {key[:20]!r}... has {len(key)} characters; the limit is {METADATA_MAX_KEY_LENGTH}."
             )
         if not isinstance(item, str):
-            raise Invalid(f"The value of key {key!r} is a {type(item).__name__}; values must be strings.")
+            raise Invalid(f"The value of key {key!r} is {kind_of(item)}; values must be strings.")
         for text, what in (
             (key, f"The key {_key_shown(key)}"),
             (item, f"The value of key {_key_shown(key)}"),

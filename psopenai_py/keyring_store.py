@@ -226,6 +226,13 @@ def _run(
             raise KeyringLockedError(scrub(_locked_message(backend, action), hidden)) from None
         if backend is not None and _is_no_keyring_error(exc):
             raise NoKeyringError(scrub(_NO_KEYRING_FOUND, hidden)) from None
+        if str(exc).startswith(_UNREACHABLE):
+            # The Secret Service backend chosen where no session bus runs (a server, a container):
+            # no keyring here, as with the fail backend, rather than a keyring that failed.
+            why = _third_party_text(exc)[len(_UNREACHABLE) :].strip(" :")
+            raise NoKeyringError(
+                scrub(f"There is no OS keyring here: the Secret Service cannot be reached ({why}).", hidden)
+            ) from None
         # The backend's own text often ends in a full stop; the message adds its own.
         problem = f"{type(exc).__name__}: {_third_party_text(exc)}{_backend_hint(exc)}"
         message = f"The OS keyring could not {action}: {problem}. {_WHAT_TO_DO}"
@@ -272,6 +279,10 @@ def _is_locked_error(exc: BaseException) -> bool:
     """keyring's KeyringLocked, or a backend library's own locked error (secretstorage's
     LockedException), by name: keyring is not imported at this module's level."""
     return any(cls.__name__ in ("KeyringLocked", "LockedException") for cls in type(exc).__mro__)
+
+
+_UNREACHABLE = "Unable to initialize SecretService"
+"""How keyring's Secret Service backend says it cannot reach the service (no D-Bus session)."""
 
 
 def _is_no_keyring_error(exc: BaseException) -> bool:

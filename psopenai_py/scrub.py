@@ -422,8 +422,9 @@ def scrub(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
         return text
     # A header's value first, whole (a known key in it would leave "Bearer <OpenAI API Key>");
     # an api_key field after the known keys (so a known one shows as the placeholder).
-    text = _in_place(text, lambda value: True, fields=False)
-    text = _remove_whole(text, _values(extra))
+    values = _values(extra)
+    text = _in_place(text, lambda value: not _placeholder(value, values), fields=False)
+    text = _remove_whole(text, values)
     text = _in_place(text, lambda value: not value.startswith("<"), headers=False)
     # Whatever key is left (one typed in the wrong place, never put in play) keeps only what its
     # masked form shows.
@@ -441,6 +442,18 @@ def scrub_data(text: str, extra: Iterable["str | Secret | None"] = ()) -> str:
     if short:
         text = _in_place(text, lambda value: _holds(value, short))
     return _remove_whole(text, values)
+
+
+_PLACEHOLDERS = frozenset({"auth", "token", "your_key", "your_api_key", "$openai_api_key", "<token>"})
+"""Words a server's text puts after "Bearer" to show where a key goes (the API's own 401 says
+"using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)"): no key, so they are kept."""
+
+
+def _placeholder(value: str, secrets: set[str]) -> bool:
+    """Whether a Bearer value is a placeholder word (its closing punctuation aside) and not
+    itself a secret in play."""
+    word = value.rstrip(".)")
+    return word.lower() in _PLACEHOLDERS and word not in secrets and value not in secrets
 
 
 def _holds(value: str, secrets: set[str]) -> bool:

@@ -383,6 +383,23 @@ def _resolve_api_base(given: str | None, context: OpenAIContext, api_type: str) 
     return DEFAULT_API_BASE if base is None else base
 
 
+def _same_url(one: str, other: str) -> bool:
+    """Whether two base URLs name the same place: the scheme's and host's case, a trailing slash
+    and the scheme's own port written out make no difference."""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> tuple[Any, ...]:
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+        except ValueError:  # an unreadable URL is compared as written
+            return (url.rstrip("/"),)
+        user = (parts.username, parts.password)
+        return (parts.scheme.lower(), parts.hostname, port, user, parts.path.rstrip("/"), parts.query)
+
+    return key(one) == key(other)
+
+
 def _warn_if_misdirected(base: str | None, unusable: tuple[str, str] | None) -> None:
     """Warn, once per resolution and before anything is sent, when this call goes elsewhere than
     a base that was set says: ``base`` is the one used (None: the default), ``unusable`` the
@@ -407,7 +424,7 @@ def _warn_if_misdirected(base: str | None, unusable: tuple[str, str] | None) -> 
         )
         return
     sdk_base = os.environ.get(SDK_BASE_NAME, "").strip()
-    if not sdk_base or (base is not None and base.rstrip("/") == sdk_base.rstrip("/")):
+    if not sdk_base or (base is not None and _same_url(base, sdk_base)):
         return
     shown = checks.shown_url(sdk_base)
     if base is None:

@@ -119,5 +119,5 @@ def test_key_put_in_the_query_by_the_caller_stays_out_of_a_connection_error(tran
             "chatcmpl-x", {}, api_key=CANARY_KEY, api_base=base, additional_query={"api_key": CANARY_KEY}
         )
     text = _everything_about(caught.value)
-    assert "<OpenAI API Key>" in str(caught.value)
+    assert "cannot connect to 127.0.0.1:" in str(caught.value)  # the place, not the URL and its query
     _assert_clean(text)

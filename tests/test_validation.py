@@ -43,9 +43,9 @@ CASES = [
         "MetaData",
         "value of key 'k' has 513 characters; the limit is 512",
     ),
-    ("c", {"k": 1}, {}, ParameterBindingError, "MetaData", "value of key 'k' is a int"),
-    ("c", {"k": True}, {}, ParameterBindingError, "MetaData", "value of key 'k' is a bool"),
-    ("c", {"k": None}, {}, ParameterBindingError, "MetaData", "value of key 'k' is a NoneType"),
+    ("c", {"k": 1}, {}, ParameterBindingError, "MetaData", "value of key 'k' is a number"),
+    ("c", {"k": True}, {}, ParameterBindingError, "MetaData", "value of key 'k' is a boolean"),
+    ("c", {"k": None}, {}, ParameterBindingError, "MetaData", "value of key 'k' is null"),
     ("c", {"k": {"n": "x"}}, {}, ParameterBindingError, "MetaData", "values must be strings"),
     ("c", {1: "v"}, {}, ParameterBindingError, "MetaData", "keys must be strings"),
     (

@@ -269,6 +269,8 @@ def describe_restore(state: _RestoreState, item: Any) -> str:
     current = metadata_of(read_completion(state.invocation, item.completion_id))
     target = _decide(state, item, current)
     if target is None:
+        if item.expected == item.target:  # the change wrote what was there: nothing came of it
+            return f"{item.completion_id} (nothing to restore: the change left the metadata as it was)"
         return f"{item.completion_id} (already restored)"
     return f"{item.completion_id} (restore the metadata to {to_literal(target)})"
 

@@ -60,8 +60,9 @@ The control API is shown with curl; its --json (curl 7.82 or later) POSTs a JSON
 
 seed stored completions:
   {prog} --stored 100     starts with 100 (ids {seed}000000 to {seed}000099)
-  while it runs, through its control API (add metadata, a model, an id prefix):
+  while it runs, through its control API:
   curl {root}/__emulator/seed --json '{{"count": 100, "metadata": {{"team": "ops"}}}}'
+  its fields: "count", "prefix" (of the ids), "model", "metadata"
 
 inject faults (each applies to the next matching requests, in order, "times" times):
   curl {root}/__emulator/faults --json '[{{"status": 500, "times": 2}}]'
@@ -171,7 +172,10 @@ def _announce(emulator: Emulator, args: argparse.Namespace) -> None:
     lines = [f"psopenai emulator listening on {emulator.url}"]
     if args.stored:
         last = f"{SEED_PREFIX}{args.stored - 1:06d}"
-        lines.append(f"# stored {args.stored} completions: {SEED_PREFIX}000000 to {last}")
+        if args.stored == 1:
+            lines.append(f"# stored 1 completion: {last}")
+        else:
+            lines.append(f"# stored {args.stored} completions: {SEED_PREFIX}000000 to {last}")
     lines += shell_lines(emulator.url, args.api_key, windows=sys.platform == "win32")
     for line in lines:
         print(line, flush=True)

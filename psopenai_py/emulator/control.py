@@ -100,8 +100,19 @@ def _stats(server: EmulatorServer, body: bytes) -> Any:
         }
 
 
+_SEED_FIELDS = ("count", "prefix", "model", "metadata")
+
+
 def _seed(server: EmulatorServer, body: bytes) -> Any:
     options = json_object(body, "{}")
+    unknown = [name for name in options if name not in _SEED_FIELDS]
+    if unknown:
+        # A misnamed field (id_prefix) would otherwise seed with the default silently.
+        raise bad_request(
+            f"Unknown field {unknown[0]!r} in a seed: its fields are {', '.join(_SEED_FIELDS)}.",
+            unknown[0],
+            "unknown_parameter",
+        )
     count = bounded_int(options, "count", 1, 0, server.limits.max_seed)
     prefix = _seed_text(options, "prefix", "chatcmpl-seed-", 0, MAX_SEED_PREFIX)
     model = _seed_text(options, "model", "gpt-4o-mini", 1, MAX_SEED_MODEL)

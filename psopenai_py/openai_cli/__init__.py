@@ -26,10 +26,13 @@ def is_dialect(argv: Sequence[str]) -> bool:
     """True when the command line is the dialect's: its first command word is ``chat`` or
     ``chat:...`` (root flags such as ``--api-key X`` may come before it), or it starts with a
     flag the PowerShell front-end does not take and names ``chat`` later (the dialect then says
-    which flag it does not know, in the official CLI's words)."""
+    which flag it does not know, in the official CLI's words), or starts with one of the
+    dialect's root flags (``psopenai -v``, ``psopenai --base-url URL --help``: the original honours
+    them before any resource word)."""
+    lead = argv[0] if argv else ""
     # Most command lines have no such word at all: answer those without loading the grammar.
     if not any(_is_chat(word) for word in argv):
-        return False
+        return lead.startswith("-") and _is_root_flag(lead)
     from .grammar import command_words
 
     words = command_words(argv)
@@ -39,8 +42,19 @@ def is_dialect(argv: Sequence[str]) -> bool:
     # work; here it gets the suggestion of the right spelling.
     if words and _is_chat(words[0]):
         return True
-    lead = argv[0] if argv else ""
     return lead.startswith("-") and lead.partition("=")[0] not in _POWERSHELL_LEADING
+
+
+def _is_root_flag(word: str) -> bool:
+    """Whether a word is one of the dialect's root flags that the PowerShell front-end does not
+    take (one dash or two, a value after ``=`` or not)."""
+    name = word.partition("=")[0]
+    if name in _POWERSHELL_LEADING:
+        return False
+    from .grammar import ROOT_FLAGS
+
+    bare = name[2:] if name.startswith("--") else name[1:]
+    return any(bare in flag.names for flag in ROOT_FLAGS)
 
 
 def _is_chat(word: str) -> bool:

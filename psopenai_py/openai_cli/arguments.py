@@ -6,6 +6,7 @@ Each failure is a :class:`~.grammar.UsageError`, raised before anything is sent.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -170,6 +171,13 @@ def _metadata_hint(value: Mapping[str, Any]) -> str | None:
             return (
                 f"the value of key '{key}' is null; metadata values are strings. An update "
                 "replaces the whole metadata: leave a key out to remove it, or pass null to clear all"
+            )
+        if isinstance(item, float) and not math.isfinite(item):
+            # 1e400 or .inf: what was typed is not kept, and "Infinity" would be another value.
+            what = "NaN" if math.isnan(item) else "a number beyond the range of a double"
+            return (
+                f"the value of key '{key}' is {what}; metadata values are strings: quote it as "
+                "typed, in double quotes"
             )
         if isinstance(item, (bool, int, float)):
             text = json.dumps(item)

@@ -26,6 +26,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text_marks import decode_marked
 from .arguments import missing_required
 from .flag_values import convert, go_value
 from .grammar import Flag, Parsed, Verb
@@ -169,10 +170,14 @@ def build(verb: Verb, parsed: Parsed, stdin: Stdin) -> Request:
     raw = stdin.piped()
     if raw is not None:
         try:
-            text = raw.decode("utf-8-sig")
-            data = parse_yaml(text)
-        except (UnicodeDecodeError, YAMLError) as exc:
+            # Decoded by its byte-order mark: PowerShell 5's `>` writes UTF-16 (a tail to the
+            # original, which reads UTF-8 only).
+            data = parse_yaml(decode_marked(raw))
+        except YAMLError as exc:
             raise InputError(f"Failed to parse piped data as YAML/JSON:\n{exc}") from None
+        except ValueError as exc:
+            message = f"the piped data is not text: {exc}"
+            raise InputError(f"Failed to parse piped data as YAML/JSON:\n{message}") from None
         if isinstance(data, dict):
             _fill_from_piped(verb, parsed, data)
             if verb.sends_body:

@@ -51,6 +51,8 @@ EXTRA_VERBS = {
     "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
 EXIT_BEFORE_FIRST_ITEM = 2
+_LEADING_OPTIONS = ("--format", "--version", "--help")
+"""The options this front-end takes before its command name."""
 
 
 def main(
@@ -135,7 +137,7 @@ def _main(argv: list[str], stdin: Any, shell: Shell) -> int:
     if verb.lower() in ("help", "get-help"):
         return _help(rest, out, err)
     if verb.lower() == "demo":
-        return _demo(out, err, verbose=any(a.lower() in ("-verbose", "-vb", "--verbose") for a in rest))
+        return _demo(rest, out, err)
     return _run_command(verb, rest, stdin, shell, output_format)
 
 
@@ -154,6 +156,11 @@ def _did_you_mean(word: str) -> str:
 
     from ..commands import units
 
+    if word.startswith("-"):
+        # A mistyped option before the command (--formt): its options, compared without dashes.
+        by_bare = {o.lstrip("-"): o for o in _LEADING_OPTIONS}
+        close = difflib.get_close_matches(word.lstrip("-").lower(), list(by_bare), n=1, cutoff=0.75)
+        return f" Did you mean '{by_bare[close[0]]}'?" if close else ""
     names = [r.table.name for r in units()] + list(EXTRA_VERBS)
     by_lower = {n.lower(): n for n in names}
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.75)
@@ -698,8 +705,37 @@ class _StreamFormatter(logging.Formatter):
         return f"{prefix}: {escape_controls(record.getMessage())}"
 
 
-def _demo(out: Output, err: TextIO, *, verbose: bool) -> int:
-    """Create a stored completion on an embedded emulator and update its metadata."""
+_DEMO_USAGE = (
+    "Usage: psopenai demo [-Verbose]\n"
+    "\n"
+    "Starts an emulator of the API inside the process (on 127.0.0.1, no key, no network), stores\n"
+    "one completion on it and updates its metadata with Set-ChatCompletion, printing the result.\n"
+    "\n"
+    "  -Verbose, -vb   also show each request and answer\n"
+)
+_DEMO_VERBOSE = ("-verbose", "-vb", "--verbose")
+
+
+def _demo(argv: list[str], out: Output, err: TextIO) -> int:
+    """Create a stored completion on an embedded emulator and update its metadata; ``-Verbose``
+    is its one parameter, the help flags show its usage, and anything else is refused before the
+    emulator starts."""
+    if any(a in ("-?", "/?") or a.lower() in ("-h", "--help", "-help") for a in argv):
+        out.write(_DEMO_USAGE)
+        return 0
+    unknown = [a for a in argv if a.lower() not in _DEMO_VERBOSE]
+    if unknown:
+        from ..scrub import looks_like_key, mask_key
+        from .terminal import escape_controls
+
+        word = unknown[0]
+        shown = mask_key(word) if looks_like_key(word) else escape_controls(word)
+        err.write(
+            f"psopenai demo: '{shown}' is not a parameter of demo, which takes -Verbose only. "
+            "Run 'psopenai demo --help'.\n"
+        )
+        return EXIT_BEFORE_FIRST_ITEM
+    verbose = bool(argv)
     from ..commands import set_completion
     from ..emulator import Emulator
 

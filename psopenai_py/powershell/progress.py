@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+from ..text_marks import marked_encoding
 from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
 
 if TYPE_CHECKING:
@@ -191,6 +192,8 @@ class InputCount:
         try:
             while chunk := os.pread(fd, self._CHUNK, offset):
                 offset += len(chunk)
+                if first and marked_encoding(chunk).unit > 1:
+                    return  # UTF-16 or UTF-32: a byte 0x0a is no line end there; the total stays unknown
                 if first and chunk.startswith(b"\xef\xbb\xbf"):
                     chunk = chunk[3:]  # the reader drops a byte-order mark, so does the count
                 first = False
@@ -304,7 +307,9 @@ class ProgressLine:
             self._display = None
             self._erase()
             elapsed = time.monotonic() - display.started
-            if elapsed < display.delay or self._single(display.counts()):
+            # A run that drew its line is summed up even if it ends with one item (an input pipe
+            # interrupted after its first line): the line showed, so its time and rate are due.
+            if elapsed < display.delay or (self._single(display.counts()) and not display.last_draw):
                 return None
             return elapsed
 

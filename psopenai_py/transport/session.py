@@ -18,6 +18,9 @@ import json
 import logging
 import os
 import random as _random
+import re
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -431,7 +434,7 @@ class Transport:
         except requests.RequestException as exc:
             if watch.fired:
                 raise TimeoutException() from None
-            raise _connection_error(exc) from None
+            raise connection_failure(exc, url) from None
 
     def receive_body(self, response: requests.Response, watch: Watchdog) -> bytes:
         """The whole body of a response :meth:`send_head` returned, read within ``watch``'s
@@ -481,7 +484,7 @@ class Transport:
         except (TimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutException):
             raise TimeoutException() from None
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-            raise _connection_error(exc) from None
+            raise connection_failure(exc, str(response.url or "")) from None
         return b"".join(chunks)
 
 
@@ -503,10 +506,104 @@ def _discard(response: requests.Response) -> None:
     response.raw = None
 
 
-def _connection_error(exc: BaseException) -> APIConnectionException:
-    # requests' and urllib3's messages quote the URL and sometimes headers: scrubbed by the
-    # exception itself, and the original is not kept as the cause (it would keep them whole).
-    return APIConnectionException(f"The request could not be completed: {type(exc).__name__}: {exc}")
+def connection_failure(exc: BaseException, url: str) -> APIConnectionException:
+    """A transport failure in a user's words: which host and port, and what went wrong (refused,
+    timed out, name not resolved, closed before the answer was complete, TLS, the proxy).
+
+    Worded here rather than passed on: requests' and urllib3's messages speak of pools, retries
+    ("Max retries exceeded" where nothing was retried) and private classes, and quote the URL.
+    Only the host and port of ``url`` are shown, never its user-info, and the original exception
+    is not kept as the cause (its text would keep all of that whole)."""
+    return APIConnectionException(f"The request could not be completed: {connection_words(exc, url)}.")
+
+
+def connection_words(exc: BaseException, url: str) -> str:
+    """What :func:`connection_failure` says went wrong, without its sentence around it (a stream
+    cut off part-way says it after its own words)."""
+    chain = _causes(exc)
+    place = _place(url)
+    reason = _reason(chain)
+    both = f" ({reason})" if reason else ""
+    if any(isinstance(e, urllib3.exceptions.ProxyError) for e in chain):
+        words = f"cannot connect through the proxy to {place}{both}"
+    elif any(isinstance(e, (urllib3.exceptions.NameResolutionError, socket.gaierror)) for e in chain):
+        words = f"cannot resolve the host name {urlsplit(url).hostname or place}"
+    elif any(isinstance(e, (ssl.SSLError, urllib3.exceptions.SSLError)) for e in chain):
+        words = f"the TLS handshake with {place} failed{both}"
+    elif any(isinstance(e, _CONNECTING) for e in chain):
+        words = f"cannot connect to {place}{both}"
+    elif any(isinstance(e, _CLOSED) for e in chain):
+        words = f"the connection to {place} was closed before the answer was complete{both}"
+    else:
+        words = f"the connection to {place} failed{both}"
+    return words
+
+
+_CONNECTING = (
+    urllib3.exceptions.NewConnectionError,
+    urllib3.exceptions.ConnectTimeoutError,
+    ConnectionRefusedError,
+)
+_CLOSED = (
+    urllib3.exceptions.ProtocolError,
+    urllib3.exceptions.IncompleteRead,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset by peer"),
+    (ConnectionAbortedError, "connection aborted"),
+)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and every exception it holds (urllib3 nests them in ``reason``, in its
+    arguments and as causes), outermost first, bounded."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < 32:
+        error = todo.pop(0)
+        if any(error is seen for seen in found):
+            continue
+        found.append(error)
+        held = (getattr(error, "reason", None), error.__cause__, error.__context__, *error.args)
+        todo += [e for e in held if isinstance(e, BaseException)]
+    return found
+
+
+def _reason(chain: list[BaseException]) -> str:
+    """What went wrong, in a few words, from the innermost exception that says it."""
+    for error in reversed(chain):
+        if isinstance(error, (urllib3.exceptions.ConnectTimeoutError, socket.timeout)):
+            return "timed out"
+        if isinstance(error, ssl.SSLError):
+            verified = getattr(error, "verify_message", None)
+            if verified:
+                return f"certificate verify failed: {verified}"
+            text = str(error.strerror or error.reason or "")
+            return re.sub(r"^\[SSL: [A-Z_]+\] | \(_ssl\.c:\d+\)$", "", text)
+        if isinstance(error, OSError) and error.errno is not None:
+            for kind, words in _REASONS:
+                if isinstance(error, kind):
+                    return words
+            text = str(error.strerror or os.strerror(error.errno))
+            return text[:1].lower() + text[1:]
+    return ""
+
+
+def _place(url: str) -> str:
+    """``host:port`` of a URL (the scheme's port when none is given), never its user-info."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "the server"
+    if not host:
+        return "the server"
+    port = port or (443 if parts.scheme == "https" else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 _JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (

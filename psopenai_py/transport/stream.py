@@ -63,7 +63,7 @@ from ..retry import PSOPENAI, RetryPolicy
 from ..settings import Settings
 from .deadlines import Watchdog, watched
 from .logs import DEBUG_BODY_LIMIT, log, log_request, log_response
-from .session import _discard, _scrub_credentials, _scrub_response, _settle
+from .session import _discard, _scrub_credentials, _scrub_response, _settle, connection_words
 from .sse import Event, SSEFormatError, SSEParser
 from .wire import ReceivedObject, RequestOptions
 
@@ -433,7 +433,7 @@ class ChunkStream:
             return TimeoutException()
         return APIConnectionException(
             f"The {self._service} API's stream was cut off after {self.chunks} chunks: "
-            f"{type(exc).__name__}: {exc}"
+            f"{connection_words(exc, self.url)}."
         )
 
     def _drain(self) -> None:
