@@ -37,7 +37,8 @@ import email.utils
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import Final
+
+from .records import Record
 
 __all__ = [
     "Failure",
@@ -309,42 +310,32 @@ def sdk_retry_delay_s(
 # -- the two policies -----------------------------------------------------------------------------
 
 
-class Failure:
+class Failure(Record):
     """What a failed attempt leaves to decide on."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("headers", "message", "status_code")
+    status_code: int | None
+    """The error status; None when no answer came (the connection failed, or the attempt
+    timed out)."""
+    headers: Mapping[str, str]
+    """The answer's headers (empty without an answer)."""
+    message: str
+    """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
 
-    def __init__(self, status_code: int | None, headers: Mapping[str, str], message: str) -> None:
-        self.status_code: Final = status_code
-        """The error status; None when no answer came (the connection failed, or the attempt
-        timed out)."""
-        self.headers: Final = headers
-        """The answer's headers (empty without an answer)."""
-        self.message: Final = message
-        """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
+    def __repr__(self) -> str:  # the status alone: a hostile server's headers or message may echo a key
+        return f"Failure(status_code={self.status_code!r})"
 
 
-class RetryPolicy:
+class RetryPolicy(Record):
     """One set of retry rules: whether a failed attempt is retried (``decide``) and after how
     many milliseconds (``wait_ms``), and the log level of the notice that says so."""
 
-    __slots__ = ("decide", "name", "notice_level", "wait_ms")
-
-    def __init__(
-        self,
-        name: str,
-        decide: Callable[[Failure, int, int, float], bool],
-        wait_ms: Callable[[Failure, int, float, Callable[[], float]], float],
-        notice_level: int,
-    ) -> None:
-        self.name: Final = name
-        self.decide: Final = decide
-        """``decide(failure, retries_made, max_retries, now)``."""
-        self.wait_ms: Final = wait_ms
-        """``wait_ms(failure, retries_made, now, random)``, asked only when ``decide`` said yes."""
-        self.notice_level: Final = notice_level
-        """The level of the two log lines announcing a retry (the error, then the wait)."""
+    name: str
+    decide: Callable[[Failure, int, int, float], bool]
+    """``decide(failure, retries_made, max_retries, now)``."""
+    wait_ms: Callable[[Failure, int, float, Callable[[], float]], float]
+    """``wait_ms(failure, retries_made, now, random)``, asked only when ``decide`` said yes."""
+    notice_level: int
+    """The level of the two log lines announcing a retry (the error, then the wait)."""
 
     def __repr__(self) -> str:
         return f"RetryPolicy({self.name!r})"

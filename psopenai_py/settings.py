@@ -55,8 +55,8 @@ MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.
 MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
 
 
-# The records below are plain classes, as the parameter tables are (see psopenai_py.parameters):
-# settings load on every command line.
+# The records below are records (see psopenai_py.records), not dataclasses: settings load on
+# every command line.
 
 
 def _shown_organization(organization: str | None) -> str | None:

@@ -21,7 +21,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -37,6 +37,7 @@ from ..errors import (
     TimeoutException,
     exception_from_response,
 )
+from ..records import Record
 from ..retry import PSOPENAI, Failure, RetryPolicy
 from ..scrub import TOKEN_MASK, install_log_filter, scrub_data
 from ..settings import Settings
@@ -66,18 +67,14 @@ _NO_OPTIONS = RequestOptions()
 _T = TypeVar("_T")
 
 
-class Exchange:
+class Exchange(Record):
     """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
     a raw response): the parsed JSON object, the response (its body read, its request's
     credentials masked) and how many retries it took."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("content", "response", "retries_taken")
-
-    def __init__(self, content: Any, response: requests.Response, retries_taken: int) -> None:
-        self.content: Final = content
-        self.response: Final = response
-        self.retries_taken: Final = retries_taken
+    content: Any
+    response: requests.Response
+    retries_taken: int
 
 
 @functools.lru_cache(maxsize=64)

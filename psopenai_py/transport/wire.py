@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
 from ..lazy_pattern import LazyPattern
+from ..records import Record
 from ..scrub import TOKEN_MASK
 from ..secret import Secret
 from ..settings import Settings
@@ -186,25 +187,15 @@ def masked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (TOKEN_MASK if is_credential_header(str(k)) else v) for k, v in headers.items()}
 
 
-class RequestOptions:
+class RequestOptions(Record):
     """The per-invocation extras: AdditionalQuery, AdditionalHeaders, AdditionalBody."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("additional_body", "additional_headers", "additional_query", "secrets")
-
-    def __init__(
-        self,
-        additional_query: Mapping[str, Any] | None = None,
-        additional_headers: Mapping[str, Any] | None = None,
-        additional_body: Mapping[str, Any] | None = None,
-        secrets: tuple[Secret, ...] = (),
-    ) -> None:
-        self.additional_query: Final = additional_query
-        self.additional_headers: Final = additional_headers
-        self.additional_body: Final = additional_body
-        self.secrets: Final = secrets
-        """The values of credential headers among AdditionalHeaders, in play while these options
-        live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
+    additional_query: Mapping[str, Any] | None = None
+    additional_headers: Mapping[str, Any] | None = None
+    additional_body: Mapping[str, Any] | None = None
+    secrets: tuple[Secret, ...] = ()
+    """The values of credential headers among AdditionalHeaders, in play while these options
+    live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
 
     def __repr__(self) -> str:
         # A gateway's key in AdditionalHeaders (Ocp-Apim-Subscription-Key) is a credential too.
