@@ -55,7 +55,22 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from typing_extensions import Unpack  # typing.Unpack is Python 3.11+
+
     from .stream import ChunkStream
+
+    class ExchangeKwargs(TypedDict, total=False):
+        """The keywords of :meth:`Transport.exchange`, which :meth:`Transport.request` takes too
+        (for the type checker alone: nothing is made at run time)."""
+
+        query: Sequence[tuple[str, Any]]
+        body: Mapping[str, Any] | None
+        options: RequestOptions
+        timeout_override: float | None
+        policy: RetryPolicy
+
 
 __all__ = ["Transport", "Exchange", "USER_AGENT", "default_transport", "set_default_transport"]
 
@@ -192,33 +207,10 @@ class Transport:
 
     # -- retrying ------------------------------------------------------------------------------
 
-    def request(
-        self,
-        settings: Settings,
-        method: str,
-        path: str,
-        *,
-        query: Sequence[tuple[str, Any]] = (),
-        body: Mapping[str, Any] | None = None,
-        options: RequestOptions = _NO_OPTIONS,
-        timeout_override: float | None = None,
-        policy: RetryPolicy = PSOPENAI,
-    ) -> Any:
-        """Send one API request with retries; return the parsed JSON object or raise.
-
-        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
-        ``policy`` decides which failures are retried and after how long.
-        """
-        return self.exchange(
-            settings,
-            method,
-            path,
-            query=query,
-            body=body,
-            options=options,
-            timeout_override=timeout_override,
-            policy=policy,
-        ).content
+    def request(self, settings: Settings, method: str, path: str, **kwargs: Unpack[ExchangeKwargs]) -> Any:
+        """Send one API request with retries; return the parsed JSON object or raise (the
+        keywords as :meth:`exchange`'s)."""
+        return self.exchange(settings, method, path, **kwargs).content
 
     def exchange(
         self,
@@ -232,7 +224,11 @@ class Transport:
         timeout_override: float | None = None,
         policy: RetryPolicy = PSOPENAI,
     ) -> Exchange:
-        """:meth:`request`, returning the answer's :class:`Exchange` rather than its object alone."""
+        """Send one API request with retries; return the answer's :class:`Exchange` or raise.
+
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
+        ``policy`` decides which failures are retried and after how long.
+        """
         prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
         attempts = 0
