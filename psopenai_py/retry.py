@@ -52,6 +52,7 @@ __all__ = [
     "SDK_MAX_SERVER_DELAY_S",
     "SDK_INITIAL_DELAY_S",
     "SDK_MAX_BACKOFF_S",
+    "header_value",
     "should_retry",
     "retry_delay_ms",
     "server_delay_ms",
@@ -72,8 +73,9 @@ _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Header lookup that works on any mapping (requests' headers are already case-insensitive)."""
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (lower case) in any mapping: requests' headers are
+    case-insensitive already, a plain dict is searched."""
     value = headers.get(name)
     if value is None:
         for key, item in headers.items():
@@ -101,7 +103,7 @@ def should_retry(
             max_retry_count,
         )
         return False
-    flag = _header(headers, "x-should-retry")
+    flag = header_value(headers, "x-should-retry")
     # PowerShell's -eq compares strings case-insensitively.
     if flag is not None and flag.lower() == "true":
         log.debug('Should retry because a header "x-should-retry" is set to "true".')
@@ -181,11 +183,11 @@ def server_delay_ms(headers: Mapping[str, str], now: float) -> int | None:
     - the value is used only when it is in (0, 60000].
     """
     delay: int | None = None
-    raw_ms = _header(headers, "retry-after-ms")
+    raw_ms = header_value(headers, "retry-after-ms")
     if raw_ms is not None:
         delay = ps_int(raw_ms)
     else:
-        raw = _header(headers, "retry-after")
+        raw = header_value(headers, "retry-after")
         if raw is not None:
             seconds = ps_int(raw)
             if seconds:  # 0 (or unreadable) falls through to the date, as in the original
@@ -239,7 +241,7 @@ def sdk_server_delay_s(headers: Mapping[str, str], now: float) -> float | None:
     HTTP date, less ``now``.  The value is not bounded here (see :func:`sdk_retry_delay_s`).
     """
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = _header(headers, name)
+        value = header_value(headers, name)
         if value is None:
             continue
         try:
@@ -249,7 +251,7 @@ def sdk_server_delay_s(headers: Mapping[str, str], now: float) -> float | None:
         if delay == math.inf and value.strip().lower() not in _INFINITY_WORDS:
             return SDK_MAX_SERVER_DELAY_S + 1
         return delay / divisor
-    value = _header(headers, "retry-after")
+    value = header_value(headers, "retry-after")
     if value is None:
         return None
     try:
@@ -277,7 +279,7 @@ def sdk_should_retry(
             "Not retrying: Retry-After of %s seconds exceeds %s seconds.", server, SDK_MAX_SERVER_DELAY_S
         )
         return False
-    flag = _header(headers, "x-should-retry")
+    flag = header_value(headers, "x-should-retry")
     if flag == "true":  # exact strings, as the SDK compares them
         log.debug('Retrying: the header "x-should-retry" is "true".')
         return True
