@@ -295,7 +295,8 @@ def after_parameter(noun: str) -> Parameter:
 
 
 def paging_parameters(noun: str) -> tuple[Parameter, ...]:
-    """-Limit, -All, -After and -Order of a command that pages a list of ``noun`` (plural)."""
+    """-Limit, -All, -After and -Order of a command that pages a list of ``noun`` (plural), and
+    PSOpenAI's hidden -Before, accepted and not used."""
     return (
         Parameter(
             "Limit",
@@ -315,6 +316,13 @@ def paging_parameters(noun: str) -> tuple[Parameter, ...]:
         ),
         after_parameter(noun),
         ORDER,
+        Parameter(
+            "Before",
+            "before",
+            "String",
+            "Accepted for compatibility and not used (the API pages with After only).",
+            hidden=True,
+        ),
     )
 
 

@@ -88,13 +88,14 @@ def arguments(table: Command, given: Mapping[str, Any]) -> Any:
 
 
 class PagingKwargs(TypedDict, total=False):
-    """-Limit, -All, -After and -Order among the arguments of a command that pages a list (see
-    ``parameters.paging_parameters``)."""
+    """-Limit, -All, -After, -Order and -Before among the arguments of a command that pages a
+    list (see ``parameters.paging_parameters``)."""
 
     limit: int | None
     all_pages: bool | None
     after: str | None
     order: str | None
+    before: str | None
 
 
 def completion_id_of(table: Command, value: Any) -> str:
