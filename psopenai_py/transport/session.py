@@ -51,6 +51,7 @@ from .wire import (
     build_url,
     encode_body,
     is_credential_header,
+    json_type,
     user_agent,
 )
 
@@ -382,7 +383,7 @@ class Transport:
             what = (
                 "is not JSON"
                 if content is None and response.content.strip() != b"null"
-                else (f"is a JSON {_json_type(content)}, not an object")
+                else (f"is a JSON {json_type(content)}, not an object")
             )
             raise InvalidResponseException(
                 f"{settings.service} API returned a response that {what} (status {status}, "
@@ -500,20 +501,6 @@ def _connection_error(exc: BaseException) -> APIConnectionException:
     # requests' and urllib3's messages quote the URL and sometimes headers: scrubbed by the
     # exception itself, and the original is not kept as the cause (it would keep them whole).
     return APIConnectionException(f"The request could not be completed: {type(exc).__name__}: {exc}")
-
-
-_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (type(None), "null"),
-    (bool, "boolean"),  # before int: a bool is an int to isinstance
-    ((int, float), "number"),
-    (str, "string"),
-    (list, "array"),
-)
-
-
-def _json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type."""
-    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
 
 
 def _parse_json(content: bytes) -> Any:

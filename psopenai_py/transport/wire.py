@@ -34,6 +34,7 @@ __all__ = [
     "is_credential_header",
     "masked_headers",
     "ReceivedObject",
+    "json_type",
 ]
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
@@ -225,3 +226,18 @@ class ReceivedObject(dict[str, Any]):
     def __init__(self, content: Mapping[str, Any], body: bytes) -> None:
         super().__init__(content)
         self.body = body
+
+
+_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),  # before int: a bool is an int to isinstance
+    ((int, float), "number"),
+    (str, "string"),
+    (list, "array"),
+)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``string``, ``null``, ...; anything else is an
+    ``object``), as the messages about an answer of the wrong shape name it."""
+    return next((name for kinds, name in _JSON_TYPES if isinstance(value, kinds)), "object")
