@@ -35,8 +35,6 @@ else:
 
 __all__ = ["Record"]
 
-_MISSING: Any = object()
-
 
 def _is_class_variable(annotation: object) -> bool:
     # Annotations are strings where the module says ``from __future__ import annotations`` (as
@@ -85,6 +83,24 @@ def _check_order(name: str, fields: tuple[str, ...], defaults: dict[str, Any]) -
             )
 
 
+_set = object.__setattr__  # past a frozen record's own __setattr__
+
+
+def _wrong_arguments(cls: type[Record], args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
+    """The error of a constructor call that does not fit the fields, as Python words it."""
+    name, fields = cls.__name__, cls._record_fields
+    if len(args) > len(fields):
+        return TypeError(f"{name}() takes {len(fields)} positional arguments, {len(args)} given")
+    for field in fields[: len(args)]:
+        if field in kwargs:
+            return TypeError(f"{name}() got multiple values for argument {field!r}")
+    for field in kwargs:
+        if field not in fields:
+            return TypeError(f"{name}() got an unexpected keyword argument {field!r}")
+    missing = [f for f in fields[len(args) :] if f not in kwargs and f not in cls._record_defaults]
+    return TypeError(f"{name}() missing required argument: {missing[0]!r}")
+
+
 def _frozen_setattr(self: Record, name: str, value: object) -> NoReturn:
     raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen (see replace)")
 
@@ -127,32 +143,23 @@ class Record(metaclass=_RecordType):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The one constructor of every record, reading the class's field table: a generated one
-        # per class is what makes a dataclass slow to define.
+        # per class is what makes a dataclass slow to define.  The usual call is checked by
+        # counting alone; a wrong one is told apart afterwards (_wrong_arguments).
         cls = type(self)
         fields = cls._record_fields
-        if len(args) > len(fields):
-            raise TypeError(f"{cls.__name__}() takes {len(fields)} positional arguments, {len(args)} given")
-        values = kwargs
+        values = cls._record_defaults.copy()
         if args:
-            values = dict(zip(fields, args, strict=False))  # fewer arguments than fields
-            for field in kwargs:
-                if field in values:
-                    raise TypeError(f"{cls.__name__}() got multiple values for argument {field!r}")
-            values.update(kwargs)
-        defaults = cls._record_defaults
-        used = 0
-        for field in fields:
-            value = values.get(field, _MISSING)
-            if value is _MISSING:
-                value = defaults.get(field, _MISSING)
-                if value is _MISSING:
-                    raise TypeError(f"{cls.__name__}() missing required argument: {field!r}")
-            else:
-                used += 1
-            object.__setattr__(self, field, value)
-        if used != len(values):
-            unknown = sorted(set(values) - set(fields))
-            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {unknown[0]!r}")
+            if len(args) > len(fields) or (kwargs and not kwargs.keys().isdisjoint(fields[: len(args)])):
+                raise _wrong_arguments(cls, args, kwargs)
+            values.update(zip(fields, args, strict=False))  # fewer arguments than fields
+        values.update(kwargs)
+        if len(values) != len(fields):
+            raise _wrong_arguments(cls, args, kwargs)
+        try:
+            for field in fields:
+                _set(self, field, values[field])
+        except KeyError:  # a field missing, and as many unknown keywords given
+            raise _wrong_arguments(cls, args, kwargs) from None
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, field) for field in self._record_fields)
