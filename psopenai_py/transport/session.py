@@ -62,13 +62,18 @@ if TYPE_CHECKING:
 
     from .stream import ChunkStream
 
-    class ExchangeKwargs(TypedDict, total=False):
-        """The keywords of :meth:`Transport.exchange`, which :meth:`Transport.request` takes too
-        (for the type checker alone: nothing is made at run time)."""
+    # The keywords handed on from method to method, for the type checker alone (nothing is made
+    # at run time).
+    class PrepareKwargs(TypedDict, total=False):
+        """The keywords of :meth:`Transport.prepare`, which :meth:`Transport.exchange` hands on."""
 
         query: Sequence[tuple[str, Any]]
         body: Mapping[str, Any] | None
         options: RequestOptions
+
+    class ExchangeKwargs(PrepareKwargs, total=False):
+        """The keywords of :meth:`Transport.exchange`, which :meth:`Transport.request` takes too."""
+
         timeout_override: float | None
         policy: RetryPolicy
 
@@ -219,18 +224,17 @@ class Transport:
         method: str,
         path: str,
         *,
-        query: Sequence[tuple[str, Any]] = (),
-        body: Mapping[str, Any] | None = None,
-        options: RequestOptions = _NO_OPTIONS,
         timeout_override: float | None = None,
         policy: RetryPolicy = PSOPENAI,
+        **parts: Unpack[PrepareKwargs],
     ) -> Exchange:
         """Send one API request with retries; return the answer's :class:`Exchange` or raise.
 
+        ``parts`` (query, body, options) build the request as :meth:`prepare`'s keywords;
         ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
         ``policy`` decides which failures are retried and after how long.
         """
-        prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
+        prepared = self.prepare(settings, method, path, **parts)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
         attempts = 0
 
