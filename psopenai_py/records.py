@@ -52,6 +52,9 @@ class _RecordType(type):
     def __new__(
         mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **options: Any
     ) -> _RecordType:
+        if "__annotate__" in namespace and "__annotations__" not in namespace:
+            # Python 3.14 evaluates a class's annotations lazily unless the module postpones them.
+            raise TypeError(f"{name}: a record's module must say 'from __future__ import annotations'")
         annotations = namespace.get("__annotations__", {})
         own = tuple(field for field, annotation in annotations.items() if not _is_class_variable(annotation))
         inherited: tuple[str, ...] = ()
