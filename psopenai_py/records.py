@@ -1,9 +1,9 @@
 """Records: classes that only hold named values, declared by their annotations.
 
-``class Counts(Record): finished: int; failed: int = 0`` is a class with slots, a constructor
-taking ``finished`` and ``failed`` by position or keyword (``failed`` defaulting to 0), fields
-that cannot be assigned after construction, and a repr naming every field.  ``frozen=False`` in
-the class line lets the fields be assigned; ``eq=True`` compares two records field by field (and
+``class Counts(Record): finished: int; failed: int = 0`` is a class with a constructor taking
+``finished`` and ``failed`` by position or keyword (``failed`` defaulting to 0), fields that
+cannot be assigned after construction, and a repr naming every field.  ``frozen=False`` in the
+class line lets the fields be assigned; ``eq=True`` compares two records field by field (and
 hashes a frozen one by its fields); without it a record is equal only to itself, as a plain
 object.
 
@@ -12,8 +12,10 @@ records, and a one-shot command's start-up was mostly the making of its classes.
 costs the import of ``inspect``, ``ast`` and ``dis`` and about half a millisecond per class (it
 writes and compiles each ``__init__`` from source); a named tuple about a third of one.  A record
 class costs next to nothing to make: its constructor is one shared function that reads the
-class's field table, and nothing is compiled.  Type checkers see a record as a frozen dataclass
-(:func:`typing.dataclass_transform`), so constructors, defaults and read-only fields are checked.
+class's field table, and nothing is compiled; a record takes about a microsecond more to build
+than a plain class's instance (a one-shot command line builds about fifty).  Type checkers see
+a record as a frozen dataclass (:func:`typing.dataclass_transform`), so constructors, defaults
+and read-only fields are checked.
 
 The repr shows every field's own repr.  A record holding anything that must not be shown whole
 (an organization, request headers) masks it in ``_shown`` or defines its own ``__repr__``; a
@@ -44,35 +46,6 @@ def _is_class_variable(annotation: object) -> bool:
     return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
 
 
-class _RecordType(type):
-    """Makes a record class: its fields from its annotations, their defaults out of the class
-    namespace (a slot cannot have a class attribute of the same name) and into the field table,
-    and the fields as its slots."""
-
-    def __new__(
-        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **options: Any
-    ) -> _RecordType:
-        if "__annotate__" in namespace and "__annotations__" not in namespace:
-            # Python 3.14 evaluates a class's annotations lazily unless the module postpones them.
-            raise TypeError(f"{name}: a record's module must say 'from __future__ import annotations'")
-        annotations = namespace.get("__annotations__", {})
-        own = tuple(field for field, annotation in annotations.items() if not _is_class_variable(annotation))
-        inherited: tuple[str, ...] = ()
-        defaults: dict[str, Any] = {}
-        for base in reversed(bases):
-            for field in getattr(base, "_record_fields", ()):
-                if field not in inherited:
-                    inherited += (field,)
-            defaults.update(getattr(base, "_record_defaults", {}))
-        defaults.update({field: namespace.pop(field) for field in own if field in namespace})
-        fields = inherited + tuple(field for field in own if field not in inherited)
-        _check_order(name, fields, defaults)
-        namespace["__slots__"] = tuple(field for field in own if field not in inherited)
-        namespace["_record_fields"] = fields
-        namespace["_record_defaults"] = defaults
-        return super().__new__(mcs, name, bases, namespace, **options)
-
-
 def _check_order(name: str, fields: tuple[str, ...], defaults: dict[str, Any]) -> None:
     # As a dataclass: a field without a default after one with a default could never be given
     # by position alone.
@@ -84,9 +57,6 @@ def _check_order(name: str, fields: tuple[str, ...], defaults: dict[str, Any]) -
             raise TypeError(
                 f"{name}: field {field!r} has no default but follows {seen_default!r}, which has one"
             )
-
-
-_set = object.__setattr__  # past a frozen record's own __setattr__
 
 
 def _wrong_arguments(cls: type[Record], args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
@@ -123,17 +93,28 @@ def _hash(self: Record) -> int:
 
 
 @dataclass_transform(frozen_default=True, eq_default=False)
-class Record(metaclass=_RecordType):
+class Record:
     """The base of every record class (see the module's docstring)."""
 
-    __slots__ = ()
-
-    _record_fields: ClassVar[tuple[str, ...]]
+    _record_fields: ClassVar[tuple[str, ...]] = ()
     """The fields in the constructor's order: the bases' first, then the class's own."""
-    _record_defaults: ClassVar[dict[str, Any]]
+    _record_names: ClassVar[frozenset[str]] = frozenset()
+    _record_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, *, frozen: bool = True, eq: bool = False, **options: Any) -> None:
         super().__init_subclass__(**options)
+        # The fields: the bases', then the class's own annotations that are not class variables;
+        # a default is the class attribute of the same name.
+        fields: tuple[str, ...] = ()
+        defaults: dict[str, Any] = {}
+        for base in reversed(cls.__mro__[1:]):
+            fields += tuple(f for f in base.__dict__.get("_record_fields", ()) if f not in fields)
+            defaults.update(base.__dict__.get("_record_defaults", {}))
+        own = [f for f, annotation in cls.__annotations__.items() if not _is_class_variable(annotation)]
+        fields += tuple(f for f in own if f not in fields)
+        defaults.update({f: cls.__dict__[f] for f in own if f in cls.__dict__})
+        _check_order(cls.__name__, fields, defaults)
+        cls._record_fields, cls._record_names, cls._record_defaults = fields, frozenset(fields), defaults
         if frozen:
             cls.__setattr__ = _frozen_setattr  # type: ignore[method-assign,assignment]
             cls.__delattr__ = _frozen_delattr  # type: ignore[method-assign,assignment]
@@ -146,30 +127,30 @@ class Record(metaclass=_RecordType):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The one constructor of every record, reading the class's field table: a generated one
-        # per class is what makes a dataclass slow to define.  The usual call is checked by
-        # counting alone; a wrong one is told apart afterwards (_wrong_arguments).
+        # per class is what makes a dataclass slow to define.  The fields go into the instance's
+        # dictionary in three calls of C (no slots: filling slots takes a call per field, which
+        # made a command line's start-up slower than the plain classes' own constructors).  The
+        # usual call is checked by counting alone; a wrong one is told apart afterwards.
         cls = type(self)
         fields = cls._record_fields
-        values = cls._record_defaults.copy()
+        values = self.__dict__
+        values.update(cls._record_defaults)
         if args:
             if len(args) > len(fields) or (kwargs and not kwargs.keys().isdisjoint(fields[: len(args)])):
                 raise _wrong_arguments(cls, args, kwargs)
             values.update(zip(fields, args, strict=False))  # fewer arguments than fields
         values.update(kwargs)
-        if len(values) != len(fields):
+        if len(values) != len(fields) or not kwargs.keys() <= cls._record_names:
             raise _wrong_arguments(cls, args, kwargs)
-        try:
-            for field in fields:
-                _set(self, field, values[field])
-        except KeyError:  # a field missing, and as many unknown keywords given
-            raise _wrong_arguments(cls, args, kwargs) from None
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, field) for field in self._record_fields)
+        values = self.__dict__
+        return tuple(values[field] for field in self._record_fields)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields by name, in their order."""
-        return {field: getattr(self, field) for field in self._record_fields}
+        values = self.__dict__
+        return {field: values[field] for field in self._record_fields}
 
     def replace(self, **changes: Any) -> Self:
         """A new record: this one's fields with ``changes`` (by field name) over them."""

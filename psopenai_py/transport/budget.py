@@ -47,7 +47,6 @@ from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from ..records import Record
 from ..retry import header_value
 
 __all__ = [
@@ -209,16 +208,19 @@ class Change(NamedTuple):
     rate: float
 
 
-# The records below are records or plain classes with slots, not dataclasses: a one-shot command
-# line makes a budget, and dataclasses would cost its start-up their import (inspect, ast, dis).
-class _Bucket(Record, frozen=False):
+# The records below are plain classes with slots, not dataclasses: a one-shot command line
+# makes a budget, and dataclasses would cost its start-up their import (inspect, ast, dis).
+class _Bucket:
     """The local count of one dimension: ``level`` units at ``stamp``, refilled at ``rate`` up to
     ``capacity``; below zero when attempts under way are not counted by the server yet."""
 
-    rate: float
-    capacity: float
-    level: float
-    stamp: float
+    __slots__ = ("capacity", "level", "rate", "stamp")
+
+    def __init__(self, rate: float, capacity: float, level: float, stamp: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.level = level
+        self.stamp = stamp
 
     def refill(self, now: float) -> None:
         if now > self.stamp:

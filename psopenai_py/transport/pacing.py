@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 from .. import meter
 from ..cancel import SLICE, current, pause, stopped_error
-from ..records import Record
 from ..settings import Settings
 from .budget import GROWTH, Budget, Change, read_report, server_delay
 
@@ -106,13 +105,16 @@ _IDLE_SECONDS = 600.0
 _TABLE_SIZE = 256
 
 
-class _Turn(Record, frozen=False):
+class _Turn:
     """This thread's attempt under way: its key, when it started, and for a retry when the
     request's previous attempt (refused) had started."""
 
-    key: PacingKey
-    started_at: float
-    refused_start: float | None
+    __slots__ = ("key", "refused_start", "started_at")
+
+    def __init__(self, key: PacingKey, started_at: float, refused_start: float | None) -> None:
+        self.key = key
+        self.started_at = started_at
+        self.refused_start = refused_start
 
 
 class _Gate:
