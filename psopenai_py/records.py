@@ -24,7 +24,7 @@ key is always a :class:`~psopenai_py.secret.Secret`, whose repr masks it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # typing.dataclass_transform is Python 3.11+; only the type checker reads it here
     from typing_extensions import Self, dataclass_transform
@@ -38,25 +38,13 @@ else:
 __all__ = ["Record"]
 
 
-def _is_class_variable(annotation: object) -> bool:
-    # Annotations are strings where the module says ``from __future__ import annotations`` (as
-    # every module of this package does), objects otherwise.
-    if isinstance(annotation, str):
-        return annotation.startswith(("ClassVar", "typing.ClassVar"))
-    return annotation is ClassVar or getattr(annotation, "__origin__", None) is ClassVar
-
-
 def _check_order(name: str, fields: tuple[str, ...], defaults: dict[str, Any]) -> None:
     # As a dataclass: a field without a default after one with a default could never be given
-    # by position alone.
-    seen_default = None
-    for field in fields:
-        if field in defaults:
-            seen_default = field
-        elif seen_default is not None:
-            raise TypeError(
-                f"{name}: field {field!r} has no default but follows {seen_default!r}, which has one"
-            )
+    # by position alone, so the fields with defaults are the last ones.
+    tail = fields[len(fields) - len(defaults) :]
+    if not all(field in defaults for field in tail):
+        late = next(field for field in tail if field not in defaults)
+        raise TypeError(f"{name}: field {late!r} has no default but follows a field that has one")
 
 
 def _wrong_arguments(cls: type[Record], args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError:
@@ -72,14 +60,6 @@ def _wrong_arguments(cls: type[Record], args: tuple[Any, ...], kwargs: dict[str,
             return TypeError(f"{name}() got an unexpected keyword argument {field!r}")
     missing = [f for f in fields[len(args) :] if f not in kwargs and f not in cls._record_defaults]
     return TypeError(f"{name}() missing required argument: {missing[0]!r}")
-
-
-def _frozen_setattr(self: Record, name: str, value: object) -> NoReturn:
-    raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen (see replace)")
-
-
-def _frozen_delattr(self: Record, name: str) -> NoReturn:
-    raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
 
 
 def _equal(self: Record, other: object) -> object:  # a bool, or NotImplemented
@@ -101,29 +81,52 @@ class Record:
     _record_names: ClassVar[frozenset[str]] = frozenset()
     _record_defaults: ClassVar[dict[str, Any]] = {}
 
+    _record_frozen: ClassVar[bool] = True
+
     def __init_subclass__(cls, *, frozen: bool = True, eq: bool = False, **options: Any) -> None:
+        # Runs once per record class as its module loads: kept to a few steps for the common
+        # case (a record extending Record directly).
         super().__init_subclass__(**options)
-        # The fields: the bases', then the class's own annotations that are not class variables;
-        # a default is the class attribute of the same name.
-        fields: tuple[str, ...] = ()
-        defaults: dict[str, Any] = {}
-        for base in reversed(cls.__mro__[1:]):
-            fields += tuple(f for f in base.__dict__.get("_record_fields", ()) if f not in fields)
-            defaults.update(base.__dict__.get("_record_defaults", {}))
-        own = [f for f, annotation in cls.__annotations__.items() if not _is_class_variable(annotation)]
-        fields += tuple(f for f in own if f not in fields)
-        defaults.update({f: cls.__dict__[f] for f in own if f in cls.__dict__})
+        namespace = cls.__dict__
+        # A class variable is not a field.  Annotations are strings where the module postpones
+        # them (as every module of this package does), objects otherwise: str() reads both.
+        own = [
+            field
+            for field, annotation in namespace.get("__annotations__", {}).items()
+            if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
+        ]
+        defaults = {field: namespace[field] for field in own if field in namespace}
+        fields = tuple(own)
+        if cls.__bases__ != (Record,):  # the bases' fields come first, with their defaults
+            inherited: tuple[str, ...] = ()
+            inherited_defaults: dict[str, Any] = {}
+            for base in reversed(cls.__mro__[1:]):
+                inherited += tuple(f for f in base.__dict__.get("_record_fields", ()) if f not in inherited)
+                inherited_defaults.update(base.__dict__.get("_record_defaults", {}))
+            fields = inherited + tuple(f for f in own if f not in inherited)
+            defaults = {**inherited_defaults, **defaults}
         _check_order(cls.__name__, fields, defaults)
         cls._record_fields, cls._record_names, cls._record_defaults = fields, frozenset(fields), defaults
-        if frozen:
-            cls.__setattr__ = _frozen_setattr  # type: ignore[method-assign,assignment]
-            cls.__delattr__ = _frozen_delattr  # type: ignore[method-assign,assignment]
-        elif any(getattr(base, "__setattr__", None) is _frozen_setattr for base in cls.__mro__[1:]):
-            raise TypeError(f"{cls.__name__}: a record that is not frozen cannot extend a frozen one")
+        if cls.__bases__ != (Record,) and frozen != cls._record_frozen:  # as dataclasses refuse it
+            raise TypeError(f"{cls.__name__}: a frozen record and one that is not cannot extend each other")
+        if not frozen:
+            cls._record_frozen = False
         if eq:
             cls.__eq__ = _equal  # type: ignore[method-assign,assignment]
             # A mutable record that compares by value must not be hashable (as a dataclass).
             cls.__hash__ = _hash if frozen else None  # type: ignore[method-assign,assignment]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._record_frozen:
+            raise AttributeError(
+                f"cannot assign to field {name!r}: {type(self).__name__} is frozen (see replace)"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self._record_frozen:
+            raise AttributeError(f"cannot delete {name!r}: {type(self).__name__} is frozen")
+        object.__delattr__(self, name)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The one constructor of every record, reading the class's field table: a generated one

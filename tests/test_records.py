@@ -156,7 +156,7 @@ def test_repr_names_every_field(x, y, label):
 
 
 def test_a_field_without_default_cannot_follow_one_with_a_default():
-    with pytest.raises(TypeError, match="'b' has no default but follows 'a'"):
+    with pytest.raises(TypeError, match="'b' has no default but follows a field that has one"):
 
         class Wrong(Record):
             a: int = 0
@@ -170,9 +170,14 @@ def test_a_subclass_adds_fields_after_its_base():
     made = Labelled(1, "t", "blue")
     assert (made.number, made.text, made.colour) == (1, "t", "blue")
     assert Labelled._record_fields == ("number", "text", "colour")
-    with pytest.raises(TypeError, match="not frozen cannot extend a frozen one"):
+    with pytest.raises(TypeError, match="cannot extend each other"):
 
         class Loose(Value, frozen=False):  # type: ignore[misc]  # the type checker refuses it too
+            extra: int = 0
+
+    with pytest.raises(TypeError, match="cannot extend each other"):
+
+        class Fixed(Counter):  # type: ignore[misc]  # the type checker refuses it too
             extra: int = 0
 
 
@@ -208,3 +213,11 @@ def test_records_load_without_the_dataclasses_machinery():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_annotations_as_objects_are_read_too():
+    # A module that does not postpone its annotations gives objects, not strings.
+    namespace: dict[str, Any] = {"Record": Record, "ClassVar": ClassVar}
+    exec("class Late(Record):\n    size: int = 1\n    LIMIT: ClassVar[int] = 9\n", namespace)
+    late = namespace["Late"]
+    assert late._record_fields == ("size",) and late().size == 1 and late.LIMIT == 9
