@@ -92,7 +92,9 @@ class Record:
         # them (as every module of this package does), objects otherwise: str() reads both.
         own = [
             field
-            for field, annotation in namespace.get("__annotations__", {}).items()
+            # the class's own annotations (from Python 3.10 on, never its bases'; evaluated on
+            # first use from Python 3.14 on, where a module does not postpone them)
+            for field, annotation in cls.__annotations__.items()
             if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
         ]
         defaults = {field: namespace[field] for field in own if field in namespace}
