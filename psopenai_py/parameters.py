@@ -7,9 +7,10 @@ check that keeps the ``Docs/`` pages equal to the code.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from . import checks
+from .records import Record
 
 __all__ = [
     "Parameter",
@@ -26,72 +27,28 @@ __all__ = [
 ]
 
 
-# The records here and on a command line's way (settings, retry policies, request options, the
-# binder's) are plain classes, not dataclasses or named tuples: every command line builds them,
-# and making a class costs a dataclass about half a millisecond (with the import of inspect, ast
-# and dis), a named tuple about a third (its field annotations are compiled one by one), a plain
-# class next to nothing; a one-shot command's own start-up was mostly that.  Their attributes are
-# Final: mypy keeps them read-only.
-class Parameter:
+class Parameter(Record):
     """One parameter of a command, with PowerShell's binding facts and the docs' facts."""
 
-    __slots__ = (
-        "aliases",
-        "choices",
-        "default",
-        "description",
-        "hidden",
-        "mandatory",
-        "maximum",
-        "minimum",
-        "name",
-        "pipeline_by_property",
-        "pipeline_by_value",
-        "position",
-        "python_name",
-        "type_name",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        python_name: str,
-        type_name: str,
-        description: str,
-        aliases: tuple[str, ...] = (),
-        position: int | None = None,
-        mandatory: bool = False,
-        pipeline_by_value: bool = False,
-        pipeline_by_property: bool = False,
-        default: Any = None,
-        minimum: float | None = None,
-        maximum: float | None = None,
-        choices: tuple[str, ...] = (),
-        hidden: bool = False,
-    ) -> None:
-        self.name: Final = name
-        """PowerShell name (``MaxRetryCount``)."""
-        self.python_name: Final = python_name
-        """Keyword of the library function (``max_retry_count``)."""
-        self.type_name: Final = type_name
-        """Type as the help page shows it (``String``, ``Int32``, ``IDictionary``, ``SwitchParameter``)."""
-        self.description: Final = description
-        self.aliases: Final = aliases
-        self.position: Final = position
-        self.mandatory: Final = mandatory
-        self.pipeline_by_value: Final = pipeline_by_value
-        self.pipeline_by_property: Final = pipeline_by_property
-        self.default: Final = default
-        """Default used when nothing is given and nothing resolves (None: no default)."""
-        self.minimum: Final = minimum
-        self.maximum: Final = maximum
-        self.choices: Final = choices
-        self.hidden: Final = hidden
-        """Hidden from SYNTAX, as PowerShell's DontShow (still documented under PARAMETERS)."""
-
-    def replace(self, **changes: Any) -> Parameter:
-        """A copy with ``changes`` (by attribute name) applied."""
-        return Parameter(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})
+    name: str
+    """PowerShell name (``MaxRetryCount``)."""
+    python_name: str
+    """Keyword of the library function (``max_retry_count``)."""
+    type_name: str
+    """Type as the help page shows it (``String``, ``Int32``, ``IDictionary``, ``SwitchParameter``)."""
+    description: str
+    aliases: tuple[str, ...] = ()
+    position: int | None = None
+    mandatory: bool = False
+    pipeline_by_value: bool = False
+    pipeline_by_property: bool = False
+    default: Any = None
+    """Default used when nothing is given and nothing resolves (None: no default)."""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    hidden: bool = False
+    """Hidden from SYNTAX, as PowerShell's DontShow (still documented under PARAMETERS)."""
 
     def __repr__(self) -> str:
         return f"Parameter({self.name!r}, {self.python_name!r}, {self.type_name!r}, ...)"
@@ -119,7 +76,7 @@ class Parameter:
         return f"True ({', '.join(kinds)})" if kinds else "False"
 
 
-class Command:
+class Command(Record):
     """A public command: its PowerShell name, its library function and its parameters.
 
     ``bulk`` commands take pipeline input and the ThrottleLimit execution parameter;
@@ -127,39 +84,17 @@ class Command:
     and the CLI and shown on the help page, but are not keywords of the library function.
     """
 
-    __slots__ = (
-        "additions",
-        "bulk",
-        "list_parameters",
-        "name",
-        "parameters",
-        "python_name",
-        "should_process",
-        "synopsis",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        python_name: str,
-        synopsis: str,
-        parameters: tuple[Parameter, ...] = (),
-        bulk: bool = False,
-        should_process: bool = False,
-        list_parameters: tuple[str, ...] = (),
-        additions: tuple[str, ...] = (),
-    ) -> None:
-        self.name: Final = name
-        self.python_name: Final = python_name
-        self.synopsis: Final = synopsis
-        self.parameters: Final = parameters
-        self.bulk: Final = bulk
-        self.should_process: Final = should_process
-        self.list_parameters: Final = list_parameters
-        """Parameters that select the list form (no pipeline input is read when one is given)."""
-        self.additions: Final = additions
-        """Table parameters the original command does not declare; a name prefix that matches
-        several parameters prefers the original's (so a migrated ``-M`` keeps its meaning)."""
+    name: str
+    python_name: str
+    synopsis: str
+    parameters: tuple[Parameter, ...] = ()
+    bulk: bool = False
+    should_process: bool = False
+    list_parameters: tuple[str, ...] = ()
+    """Parameters that select the list form (no pipeline input is read when one is given)."""
+    additions: tuple[str, ...] = ()
+    """Table parameters the original command does not declare; a name prefix that matches
+    several parameters prefers the original's (so a migrated ``-M`` keeps its meaning)."""
 
     def __repr__(self) -> str:
         return f"Command({self.name!r}, ...)"
@@ -360,7 +295,8 @@ def after_parameter(noun: str) -> Parameter:
 
 
 def paging_parameters(noun: str) -> tuple[Parameter, ...]:
-    """-Limit, -All, -After and -Order of a command that pages a list of ``noun`` (plural)."""
+    """-Limit, -All, -After and -Order of a command that pages a list of ``noun`` (plural), and
+    PSOpenAI's hidden -Before, accepted and not used."""
     return (
         Parameter(
             "Limit",
@@ -380,6 +316,13 @@ def paging_parameters(noun: str) -> tuple[Parameter, ...]:
         ),
         after_parameter(noun),
         ORDER,
+        Parameter(
+            "Before",
+            "before",
+            "String",
+            "Accepted for compatibility and not used (the API pages with After only).",
+            hidden=True,
+        ),
     )
 
 

@@ -37,7 +37,8 @@ import email.utils
 import logging
 import math
 from collections.abc import Callable, Mapping
-from typing import Final
+
+from .records import Record
 
 __all__ = [
     "Failure",
@@ -51,6 +52,7 @@ __all__ = [
     "SDK_MAX_SERVER_DELAY_S",
     "SDK_INITIAL_DELAY_S",
     "SDK_MAX_BACKOFF_S",
+    "header_value",
     "should_retry",
     "retry_delay_ms",
     "server_delay_ms",
@@ -71,8 +73,9 @@ _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Header lookup that works on any mapping (requests' headers are already case-insensitive)."""
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of header ``name`` (lower case) in any mapping: requests' headers are
+    case-insensitive already, a plain dict is searched."""
     value = headers.get(name)
     if value is None:
         for key, item in headers.items():
@@ -100,7 +103,7 @@ def should_retry(
             max_retry_count,
         )
         return False
-    flag = _header(headers, "x-should-retry")
+    flag = header_value(headers, "x-should-retry")
     # PowerShell's -eq compares strings case-insensitively.
     if flag is not None and flag.lower() == "true":
         log.debug('Should retry because a header "x-should-retry" is set to "true".')
@@ -180,11 +183,11 @@ def server_delay_ms(headers: Mapping[str, str], now: float) -> int | None:
     - the value is used only when it is in (0, 60000].
     """
     delay: int | None = None
-    raw_ms = _header(headers, "retry-after-ms")
+    raw_ms = header_value(headers, "retry-after-ms")
     if raw_ms is not None:
         delay = ps_int(raw_ms)
     else:
-        raw = _header(headers, "retry-after")
+        raw = header_value(headers, "retry-after")
         if raw is not None:
             seconds = ps_int(raw)
             if seconds:  # 0 (or unreadable) falls through to the date, as in the original
@@ -238,7 +241,7 @@ def sdk_server_delay_s(headers: Mapping[str, str], now: float) -> float | None:
     HTTP date, less ``now``.  The value is not bounded here (see :func:`sdk_retry_delay_s`).
     """
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = _header(headers, name)
+        value = header_value(headers, name)
         if value is None:
             continue
         try:
@@ -248,7 +251,7 @@ def sdk_server_delay_s(headers: Mapping[str, str], now: float) -> float | None:
         if delay == math.inf and value.strip().lower() not in _INFINITY_WORDS:
             return SDK_MAX_SERVER_DELAY_S + 1
         return delay / divisor
-    value = _header(headers, "retry-after")
+    value = header_value(headers, "retry-after")
     if value is None:
         return None
     try:
@@ -276,7 +279,7 @@ def sdk_should_retry(
             "Not retrying: Retry-After of %s seconds exceeds %s seconds.", server, SDK_MAX_SERVER_DELAY_S
         )
         return False
-    flag = _header(headers, "x-should-retry")
+    flag = header_value(headers, "x-should-retry")
     if flag == "true":  # exact strings, as the SDK compares them
         log.debug('Retrying: the header "x-should-retry" is "true".')
         return True
@@ -309,42 +312,32 @@ def sdk_retry_delay_s(
 # -- the two policies -----------------------------------------------------------------------------
 
 
-class Failure:
+class Failure(Record):
     """What a failed attempt leaves to decide on."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("headers", "message", "status_code")
+    status_code: int | None
+    """The error status; None when no answer came (the connection failed, or the attempt
+    timed out)."""
+    headers: Mapping[str, str]
+    """The answer's headers (empty without an answer)."""
+    message: str
+    """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
 
-    def __init__(self, status_code: int | None, headers: Mapping[str, str], message: str) -> None:
-        self.status_code: Final = status_code
-        """The error status; None when no answer came (the connection failed, or the attempt
-        timed out)."""
-        self.headers: Final = headers
-        """The answer's headers (empty without an answer)."""
-        self.message: Final = message
-        """The error's message (PSOpenAI tells a quota 429 from a rate limit by it)."""
+    def __repr__(self) -> str:  # the status alone: a hostile server's headers or message may echo a key
+        return f"Failure(status_code={self.status_code!r})"
 
 
-class RetryPolicy:
+class RetryPolicy(Record):
     """One set of retry rules: whether a failed attempt is retried (``decide``) and after how
     many milliseconds (``wait_ms``), and the log level of the notice that says so."""
 
-    __slots__ = ("decide", "name", "notice_level", "wait_ms")
-
-    def __init__(
-        self,
-        name: str,
-        decide: Callable[[Failure, int, int, float], bool],
-        wait_ms: Callable[[Failure, int, float, Callable[[], float]], float],
-        notice_level: int,
-    ) -> None:
-        self.name: Final = name
-        self.decide: Final = decide
-        """``decide(failure, retries_made, max_retries, now)``."""
-        self.wait_ms: Final = wait_ms
-        """``wait_ms(failure, retries_made, now, random)``, asked only when ``decide`` said yes."""
-        self.notice_level: Final = notice_level
-        """The level of the two log lines announcing a retry (the error, then the wait)."""
+    name: str
+    decide: Callable[[Failure, int, int, float], bool]
+    """``decide(failure, retries_made, max_retries, now)``."""
+    wait_ms: Callable[[Failure, int, float, Callable[[], float]], float]
+    """``wait_ms(failure, retries_made, now, random)``, asked only when ``decide`` said yes."""
+    notice_level: int
+    """The level of the two log lines announcing a retry (the error, then the wait)."""
 
     def __repr__(self) -> str:
         return f"RetryPolicy({self.name!r})"

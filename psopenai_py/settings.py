@@ -21,11 +21,12 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, Final, NoReturn
+from typing import Any
 
 from . import checks, scrub
 from .errors import MissingSettingError
 from .masking import mask_key, mask_organization, redact
+from .records import Record
 from .secret import Secret
 
 __all__ = [
@@ -54,82 +55,31 @@ MISSING_KEY_MESSAGE = 'Please specify your OpenAI API key to "ApiKey" parameter.
 MISSING_AZURE_BASE_MESSAGE = 'Please specify your Azure OpenAI Endpoint to "ApiBase" parameter.'
 
 
-# The records below are plain classes, as the parameter tables are (see psopenai_py.parameters):
-# settings load on every command line.
+# The records below are records (see psopenai_py.records), not dataclasses: settings load on
+# every command line.
 
 
-class OpenAIContext:
+def _shown_organization(organization: str | None) -> str | None:
+    """An organization as a repr shows it: masked as in the verbose lines."""
+    return mask_organization(organization) if organization else None
+
+
+class OpenAIContext(Record, eq=True):
     """What Set-OpenAIContext stores: the eight values, with their defaults.  Frozen: a change is
-    a new context (:meth:`replace`)."""
+    a new context (:meth:`replace`); two contexts with the same values are equal."""
 
-    _FIELDS: ClassVar[tuple[str, ...]] = (
-        "ApiKey",
-        "ApiType",
-        "ApiBase",
-        "ApiVersion",
-        "AuthType",
-        "Organization",
-        "TimeoutSec",
-        "MaxRetryCount",
-    )
-    """The eight values' names, in their order."""
-    __slots__ = _FIELDS
+    ApiKey: Secret | None = None
+    ApiType: str = "OpenAI"
+    ApiBase: str | None = None
+    ApiVersion: str = ""
+    AuthType: str = "openai"
+    Organization: str | None = None
+    TimeoutSec: int = 0
+    MaxRetryCount: int = 0
 
-    ApiKey: Secret | None
-    ApiType: str
-    ApiBase: str | None
-    ApiVersion: str
-    AuthType: str
-    Organization: str | None
-    TimeoutSec: int
-    MaxRetryCount: int
-
-    def __init__(
-        self,
-        ApiKey: Secret | None = None,
-        ApiType: str = "OpenAI",
-        ApiBase: str | None = None,
-        ApiVersion: str = "",
-        AuthType: str = "openai",
-        Organization: str | None = None,
-        TimeoutSec: int = 0,
-        MaxRetryCount: int = 0,
-    ) -> None:
-        values = (ApiKey, ApiType, ApiBase, ApiVersion, AuthType, Organization, TimeoutSec, MaxRetryCount)
-        for name, value in zip(self._FIELDS, values, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        raise AttributeError(f"cannot assign to field {name!r}: a context is frozen (see replace)")
-
-    def __delattr__(self, name: str) -> NoReturn:
-        raise AttributeError(f"cannot delete field {name!r}: a context is frozen")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The eight values by name, in their order."""
-        return {name: getattr(self, name) for name in self._FIELDS}
-
-    def replace(self, **changes: Any) -> OpenAIContext:
-        """A new context: this one's values with ``changes`` (by field name) over them."""
-        return OpenAIContext(**{**self.as_dict(), **changes})
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, OpenAIContext):
-            return NotImplemented
-        return self.as_dict() == other.as_dict()
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.as_dict().values()))
-
-    def __repr__(self) -> str:
+    def _shown(self) -> dict[str, Any]:
         # The organization is masked as in the verbose lines; the key is a Secret already.
-        org = mask_organization(self.Organization) if self.Organization else None
-        return (
-            f"OpenAIContext(ApiKey={self.ApiKey!r}, ApiType={self.ApiType!r}, "
-            f"ApiBase={self.ApiBase!r}, ApiVersion={self.ApiVersion!r}, "
-            f"AuthType={self.AuthType!r}, Organization={org!r}, "
-            f"TimeoutSec={self.TimeoutSec}, MaxRetryCount={self.MaxRetryCount})"
-        )
+        return {**self.as_dict(), "Organization": _shown_organization(self.Organization)}
 
 
 _context = OpenAIContext()
@@ -149,80 +99,38 @@ def modify_context(change: Callable[[OpenAIContext], OpenAIContext]) -> None:
         _context = change(_context)
 
 
-class SettingsRequest:
+class SettingsRequest(Record):
     """The settings parameters of one invocation, already type-checked; None means not given."""
 
-    __slots__ = (
-        "api_base",
-        "api_key",
-        "api_type",
-        "api_version",
-        "auth_type",
-        "given_empty",
-        "max_retry_count",
-        "organization",
-        "timeout_sec",
-    )
+    api_key: Secret | None = None
+    api_type: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    auth_type: str | None = None
+    organization: str | None = None
+    timeout_sec: int | None = None
+    max_retry_count: int | None = None
+    given_empty: frozenset[str] = frozenset()
+    """Settings given explicitly as empty or null (``-Organization ''``, ``-ApiKey $null``):
+    they pass over the context and fall to the global, then the environment, as the
+    original's ParseCommonParams does ("ApiKey", "Organization")."""
 
-    def __init__(
-        self,
-        api_key: Secret | None = None,
-        api_type: str | None = None,
-        api_base: str | None = None,
-        api_version: str | None = None,
-        auth_type: str | None = None,
-        organization: str | None = None,
-        timeout_sec: int | None = None,
-        max_retry_count: int | None = None,
-        given_empty: frozenset[str] = frozenset(),
-    ) -> None:
-        self.api_key: Final = api_key
-        self.api_type: Final = api_type
-        self.api_base: Final = api_base
-        self.api_version: Final = api_version
-        self.auth_type: Final = auth_type
-        self.organization: Final = organization
-        self.timeout_sec: Final = timeout_sec
-        self.max_retry_count: Final = max_retry_count
-        self.given_empty: Final = given_empty
-        """Settings given explicitly as empty or null (``-Organization ''``, ``-ApiKey $null``):
-        they pass over the context and fall to the global, then the environment, as the
-        original's ParseCommonParams does ("ApiKey", "Organization")."""
+    def _shown(self) -> dict[str, Any]:
+        # The organization is masked as in the verbose lines; the key is a Secret already.
+        return {**self.as_dict(), "organization": _shown_organization(self.organization)}
 
 
-class Settings:
+class Settings(Record):
     """Fully resolved settings for one invocation."""
 
-    __slots__ = (
-        "api_base",
-        "api_key",
-        "api_type",
-        "api_version",
-        "auth_type",
-        "max_retry_count",
-        "organization",
-        "timeout_sec",
-    )
-
-    def __init__(
-        self,
-        api_key: Secret,
-        api_base: str,
-        api_type: str,
-        auth_type: str,
-        api_version: str,
-        organization: str | None,
-        timeout_sec: int,
-        max_retry_count: int,
-    ) -> None:
-        self.api_key: Final = api_key
-        self.api_base: Final = api_base
-        self.api_type: Final = api_type
-        self.auth_type: Final = auth_type
-        self.api_version: Final = api_version
-        self.organization: Final = organization
-        self.timeout_sec: Final = timeout_sec
-        self.max_retry_count: Final = max_retry_count
+    api_key: Secret
+    api_base: str
+    api_type: str
+    auth_type: str
+    api_version: str
+    organization: str | None
+    timeout_sec: int
+    max_retry_count: int
 
     @property
     def service(self) -> str:
@@ -237,7 +145,7 @@ class Settings:
         return (
             f"Settings(api_base={self.api_base!r}, api_type={self.api_type!r}, "
             f"auth_type={self.auth_type!r}, organization="
-            f"{mask_organization(self.organization) if self.organization else None!r}, "
+            f"{_shown_organization(self.organization)!r}, "
             f"timeout_sec={self.timeout_sec}, max_retry_count={self.max_retry_count})"
         )
 

@@ -34,7 +34,7 @@ runpy.run_module("psopenai_py", run_name="__main__", alter_sys=True)
 """
 
 NEVER_FOR_ONE_UPDATE = {
-    "dataclasses": "the records of a command line are plain classes",
+    "dataclasses": "the records of a command line are records.Record classes",
     "inspect": "dataclasses' machinery",
     "ast": "dataclasses' machinery",
     "dis": "dataclasses' machinery",

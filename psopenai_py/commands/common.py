@@ -4,10 +4,11 @@ parameters and resolve them once, bind a completion id, filter a list."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from .. import scrub
 from ..parameters import Command
+from ..records import Record
 from ..retry import PSOPENAI, RetryPolicy
 from ..secret import Secret
 from ..settings import Settings, SettingsRequest, resolve_settings
@@ -87,13 +88,14 @@ def arguments(table: Command, given: Mapping[str, Any]) -> Any:
 
 
 class PagingKwargs(TypedDict, total=False):
-    """-Limit, -All, -After and -Order among the arguments of a command that pages a list (see
-    ``parameters.paging_parameters``)."""
+    """-Limit, -All, -After, -Order and -Before among the arguments of a command that pages a
+    list (see ``parameters.paging_parameters``)."""
 
     limit: int | None
     all_pages: bool | None
     after: str | None
     order: str | None
+    before: str | None
 
 
 def completion_id_of(table: Command, value: Any) -> str:
@@ -122,24 +124,14 @@ def list_filters(table: Command, kwargs: FilterKwargs) -> Filters:
     return (*((f"metadata[{k}]", v) for k, v in metadata.items()), *((("model", model),) if model else ()))
 
 
-class Invocation:
+class Invocation(Record):
     """Settings resolved once for a command's run, with its extras, transport and retry policy
     (PSOpenAI's for the PowerShell commands; the API-shaped dialects choose the SDK's)."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("options", "policy", "settings", "transport")
-
-    def __init__(
-        self,
-        settings: Settings,
-        options: RequestOptions,
-        transport: Transport,
-        policy: RetryPolicy = PSOPENAI,
-    ) -> None:
-        self.settings: Final = settings
-        self.options: Final = options
-        self.transport: Final = transport
-        self.policy: Final = policy
+    settings: Settings
+    options: RequestOptions
+    transport: Transport
+    policy: RetryPolicy = PSOPENAI
 
     def __repr__(self) -> str:  # each part's own repr, which masks what it holds
         return (

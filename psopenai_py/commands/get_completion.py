@@ -51,13 +51,6 @@ TABLE = Command(
         ),
         *paging_parameters("completions"),
         Parameter(
-            "Before",
-            "before",
-            "String",
-            "Accepted for compatibility and not used (the API pages with After only).",
-            hidden=True,
-        ),
-        Parameter(
             "MetaData", "metadata", "IDictionary", "List only completions whose metadata has all these pairs."
         ),
         Parameter("Model", "model", "String", "List only completions made with this model."),
@@ -98,7 +91,6 @@ class GetKwargs(PagingKwargs, FilterKwargs, SettingsKwargs, total=False):
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    before: str | None
     no_history: bool | None
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from ..parameters import (
     ID_TEXT,
     Command,
-    Parameter,
     completion_id_parameter,
     paging_parameters,
     settings_parameters,
@@ -40,13 +39,6 @@ TABLE = Command(
         # Completion and completion_id; its hidden -Before (:29-30) is accepted and unused.
         completion_id_parameter(ID_TEXT, aliases=("Completion", "completion_id", "InputObject", "Id")),
         *paging_parameters("messages"),
-        Parameter(
-            "Before",
-            "before",
-            "String",
-            "Accepted for compatibility and not used (the API pages with After only).",
-            hidden=True,
-        ),
         *settings_parameters(),
     ),
 )
@@ -63,7 +55,6 @@ class MessagesKwargs(PagingKwargs, SettingsKwargs, total=False):
     names, as its call and the binder hand them to the begin step."""
 
     completion_id: Any
-    before: str | None
 
 
 def begin_get_chat_completion_message(kwargs: MessagesKwargs) -> _MessagesState:

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import InvalidResponseException, TimeoutException
 from ..parameters import Command
-from ..transport import encode_path
+from ..transport import encode_path, json_type
 from ..validation import check_choice, check_int, check_optional_str, check_switch
 from .common import Invocation
 
@@ -76,18 +76,11 @@ SDK = Policy("SDK", absent_has_more=True)
 
 # -- the one check of a page ------------------------------------------------------------------
 
-_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (type(None), "null"),
-    (bool, "a boolean"),  # before int: a bool is an int to isinstance
-    ((int, float), "a number"),
-    (str, "a string"),
-    (list, "an array"),
-)
-
 
 def json_kind(value: Any) -> str:
     """The JSON type of a parsed value, as a message names it (``a string``, ``null``, ...)."""
-    return next((name for kinds, name in _KINDS if isinstance(value, kinds)), "an object")
+    name = json_type(value)
+    return name if name == "null" else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def _unreadable(problem: str) -> InvalidResponseException:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from ..literal_text import to_literal
 from ..parameters import (
@@ -15,6 +15,7 @@ from ..parameters import (
     settings_parameters,
 )
 from ..psobject import PSObject
+from ..records import Record
 from ..results import completion_object
 from ..transport import encode_path
 from ..validation import check_metadata, check_switch
@@ -70,27 +71,15 @@ def update_completion(invocation: Invocation, completion_id: str, metadata: Mapp
     return completion_object(data)
 
 
-class _SetState:
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("change", "invocation", "journal", "metadata", "patch", "resume")
-
-    def __init__(
-        self,
-        invocation: Invocation,
-        metadata: dict[str, str],
-        change: dict[str, Any],
-        patch: dict[str, str | None] | None = None,
-        journal: Journal | None = None,
-        resume: bool = False,
-    ) -> None:
-        self.invocation: Final = invocation
-        self.metadata: Final = metadata
-        self.change: Final = change
-        """What this run does to each id, as its journal records it."""
-        self.patch: Final = patch
-        """The keys to set or remove with -Merge (None: replace)."""
-        self.journal: Final = journal
-        self.resume: Final = resume
+class _SetState(Record):
+    invocation: Invocation
+    metadata: dict[str, str]
+    change: dict[str, Any]
+    """What this run does to each id, as its journal records it."""
+    patch: dict[str, str | None] | None = None
+    """The keys to set or remove with -Merge (None: replace)."""
+    journal: Journal | None = None
+    resume: bool = False
 
 
 class SetKwargs(ChangeKwargs, SettingsKwargs, total=False):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from ..parameters import Command
+from ..records import Record
 
 __all__ = ["CommandUnit", "call_with_keywords"]
 
 
-class CommandUnit:
+class CommandUnit(Record):
     """One public command as the front-ends run it.
 
     ``begin`` takes the bound values by keyword (the command's own TypedDict of its Python names:
@@ -23,26 +24,13 @@ class CommandUnit:
     ``process`` takes, for a command whose items come from a file it names (a journal).
     """
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("begin", "describe", "end", "expand", "pipeline_parameter", "process", "table")
-
-    def __init__(
-        self,
-        table: Command,
-        begin: Callable[[Any], Any],
-        process: Callable[[Any, Any], Any] | None = None,
-        pipeline_parameter: str | None = None,
-        describe: Callable[[Any, Any], str] | None = None,
-        end: Callable[[Any], None] | None = None,
-        expand: Callable[[Any, Iterable[Any]], Iterable[Any]] | None = None,
-    ) -> None:
-        self.table: Final = table
-        self.begin: Final = begin
-        self.process: Final = process
-        self.pipeline_parameter: Final = pipeline_parameter
-        self.describe: Final = describe
-        self.end: Final = end
-        self.expand: Final = expand
+    table: Command
+    begin: Callable[[Any], Any]
+    process: Callable[[Any, Any], Any] | None = None
+    pipeline_parameter: str | None = None
+    describe: Callable[[Any, Any], str] | None = None
+    end: Callable[[Any], None] | None = None
+    expand: Callable[[Any, Iterable[Any]], Iterable[Any]] | None = None
 
     def __repr__(self) -> str:
         return f"CommandUnit({self.table.name!r})"

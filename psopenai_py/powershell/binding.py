@@ -10,11 +10,12 @@ sets are checked by the library functions, from the same table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final
+from typing import Any
 
 from ..errors import ParameterBindingError, ParameterTypeError
 from ..lazy_pattern import LazyPattern
 from ..parameters import Command, Parameter
+from ..records import Record
 from ..validation import bind_completion_id, check_int
 from .literals import PowerShellSyntaxError, parse_argument, parse_number
 
@@ -46,16 +47,11 @@ SWITCH_PRESENT: Any = _SwitchPresent()
 _NO_VALUE: Any = object()
 
 
-class ParameterToken:
+class ParameterToken(Record):
     """``-Name`` on a command line, or ``-Name:value`` with its value attached."""
 
-    # The binder's records are plain classes, as the parameter tables (see psopenai_py.parameters):
-    # every command line loads them.
-    __slots__ = ("name", "value")
-
-    def __init__(self, name: str, value: Any = _NO_VALUE) -> None:
-        self.name: Final = name
-        self.value: Final = value
+    name: str
+    value: Any = _NO_VALUE
 
     def __repr__(self) -> str:  # the name alone: a value may be a key
         return f"ParameterToken({self.name!r})"
@@ -178,48 +174,20 @@ COMMON_PARAMETERS: tuple[Parameter, ...] = (
 )
 
 
-class CommonParameters:
+class CommonParameters(Record):
     """The common parameters of one invocation."""
 
-    __slots__ = (
-        "debug",
-        "error_action",
-        "error_variable",
-        "information_action",
-        "information_variable",
-        "out_variable",
-        "pipeline_variable",
-        "progress_action",
-        "verbose",
-        "warning_action",
-        "warning_variable",
-    )
-
-    def __init__(
-        self,
-        verbose: bool = False,
-        debug: bool = False,
-        error_action: str = "Continue",
-        warning_action: str = "Continue",
-        error_variable: Any = None,
-        warning_variable: Any = None,
-        out_variable: Any = None,
-        information_action: str = _INFORMATION_PREFERENCE,
-        information_variable: Any = None,
-        pipeline_variable: Any = None,
-        progress_action: str = "Continue",
-    ) -> None:
-        self.verbose: Final = verbose
-        self.debug: Final = debug
-        self.error_action: Final = error_action
-        self.warning_action: Final = warning_action
-        self.error_variable: Final = error_variable
-        self.warning_variable: Final = warning_variable
-        self.out_variable: Final = out_variable
-        self.information_action: Final = information_action
-        self.information_variable: Final = information_variable
-        self.pipeline_variable: Final = pipeline_variable
-        self.progress_action: Final = progress_action
+    verbose: bool = False
+    debug: bool = False
+    error_action: str = "Continue"
+    warning_action: str = "Continue"
+    error_variable: Any = None
+    warning_variable: Any = None
+    out_variable: Any = None
+    information_action: str = _INFORMATION_PREFERENCE
+    information_variable: Any = None
+    pipeline_variable: Any = None
+    progress_action: str = "Continue"
 
 
 class Bound:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import PowerShellSyntaxError
@@ -162,18 +163,24 @@ class Parser:
             return inner
         return self.number_or_word()
 
-    def hashtable(self) -> dict[Any, Any]:
+    def _elements(self, opening: str, closing: str, what: str) -> Iterator[None]:
+        """Steps through the ``what`` that opens at the cursor: once per element, with the cursor
+        on it (the separators before it skipped); done past its closing."""
         start = self.pos
-        self.expect("@{")
-        result: dict[Any, Any] = {}
+        self.expect(opening)
         while True:
             self._skip_separators()
-            if self.peek() == "}":
+            if self.peek() == closing:
                 self.pos += 1
-                return result
+                return
             if self.at_end():
                 self.pos = start
-                raise self.error("the hashtable starting here has no closing '}'")
+                raise self.error(f"the {what} starting here has no closing '{closing}'")
+            yield
+
+    def hashtable(self) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for _ in self._elements("@{", "}", "hashtable"):
             key_pos = self.pos
             key = self.key()
             self.skip_space(newlines=False)
@@ -193,6 +200,7 @@ class Parser:
             self.skip_space(newlines=False)
             if self.peek() not in (";", "\n", "\r", "}", "#") and not self.at_end():
                 raise self.error("expected ';', a new line or '}' after a hashtable value")
+        return result
 
     def _skip_separators(self) -> None:
         while True:
@@ -219,53 +227,35 @@ class Parser:
         return number if number is not None else word
 
     def array(self) -> list[Any]:
-        start = self.pos
-        self.expect("@(")
         items: list[Any] = []
-        while True:
-            self._skip_separators()
-            if self.peek() == ")":
-                self.pos += 1
-                return items
-            if self.at_end():
-                self.pos = start
-                raise self.error("the array starting here has no closing ')'")
+        for _ in self._elements("@(", ")", "array"):
             item = self.value()
             items.extend(item if isinstance(item, list) else [item])
+        return items
 
     def single_quoted(self) -> str:
-        start = self.pos
-        self.pos += 1
-        out: list[str] = []
-        while not self.at_end():
-            ch = self.text[self.pos]
-            if ch in _QUOTES_SINGLE:
-                if self.peek(2)[1:] in _QUOTES_SINGLE and len(self.peek(2)) == 2:
-                    out.append(ch)
-                    self.pos += 2
-                    continue
-                self.pos += 1
-                return "".join(out)
-            out.append(ch)
-            self.pos += 1
-        self.pos = start
-        raise self.error("the string starting here has no closing quote")
+        return self._quoted(_QUOTES_SINGLE, expandable=False)
 
     def double_quoted(self) -> str:
+        return self._quoted(_QUOTES_DOUBLE, expandable=True)
+
+    def _quoted(self, quotes: str, *, expandable: bool) -> str:
+        """The string whose opening quote is at the cursor: a quote doubled stands for itself; in
+        an ``expandable`` (double-quoted) one a backtick escapes and a variable is an error."""
         start = self.pos
         self.pos += 1
         out: list[str] = []
         while not self.at_end():
             ch = self.text[self.pos]
-            if ch == "`":
+            if expandable and ch == "`":
                 if self.pos + 1 >= len(self.text):
                     break
                 out.append(self._escape())
                 continue
-            if ch == "$":
+            if expandable and ch == "$":
                 self._no_variable()
-            if ch in _QUOTES_DOUBLE:
-                if len(self.peek(2)) == 2 and self.peek(2)[1] in _QUOTES_DOUBLE:
+            if ch in quotes:
+                if len(self.peek(2)) == 2 and self.peek(2)[1] in quotes:
                     out.append(ch)
                     self.pos += 2
                     continue

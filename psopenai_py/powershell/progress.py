@@ -30,8 +30,9 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from ..records import Record
 from ..text_marks import marked_encoding
 from .terminal import ERASE_LINE, enable_virtual_terminal, stream_is_terminal
 
@@ -77,30 +78,18 @@ def _delay() -> float:
         return 1.0
 
 
-class Counts:
+class Counts(Record):
     """Where a run stands, as the progress line shows it."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("failed", "finished", "in_flight", "rate_limited", "stopping", "total")
-
-    def __init__(
-        self,
-        finished: int,
-        failed: int,
-        total: int | None,
-        in_flight: int = 0,
-        stopping: bool = False,
-        rate_limited: int = 0,
-    ) -> None:
-        self.finished: Final = finished
-        """Items done or failed."""
-        self.failed: Final = failed
-        self.total: Final = total
-        """How many items the run has, when known."""
-        self.in_flight: Final = in_flight
-        self.stopping: Final = stopping
-        self.rate_limited: Final = rate_limited
-        """429 answers met so far."""
+    finished: int
+    """Items done or failed."""
+    failed: int
+    total: int | None
+    """How many items the run has, when known."""
+    in_flight: int = 0
+    stopping: bool = False
+    rate_limited: int = 0
+    """429 answers met so far."""
 
 
 # -- words ----------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from .wire import (
     encode_body,
     encode_path,
     is_credential_header,
+    json_type,
     ps_string,
     url_encode,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "encode_body",
     "USER_AGENT",
     "is_credential_header",
+    "json_type",
     "connect_limit",
     "HTTPRequest",
     "HTTPResponse",

@@ -47,6 +47,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from ..retry import header_value
+
 __all__ = [
     "Limit",
     "Report",
@@ -117,15 +119,6 @@ def parse_duration(text: str) -> float | None:
     return total if math.isfinite(total) else None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        for key, item in headers.items():
-            if key.lower() == name:
-                return item
-    return value
-
-
 def _count(text: str | None) -> int | None:
     if text is None:
         return None
@@ -192,7 +185,7 @@ def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
     rather than rounded up to whole seconds (``retry-after``); (None, False) when it asks
     nothing readable.  Dates in ``retry-after`` are left to the retry delay's own reading."""
     for name, unit, precise in (("retry-after-ms", 1e-3, True), ("retry-after", 1.0, False)):
-        text = _header(headers, name)
+        text = header_value(headers, name)
         if text is None:
             continue
         try:

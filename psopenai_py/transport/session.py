@@ -24,7 +24,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -40,6 +40,7 @@ from ..errors import (
     TimeoutException,
     exception_from_response,
 )
+from ..records import Record
 from ..retry import PSOPENAI, Failure, RetryPolicy
 from ..scrub import TOKEN_MASK, install_log_filter, scrub_data
 from ..settings import Settings
@@ -53,11 +54,32 @@ from .wire import (
     build_url,
     encode_body,
     is_credential_header,
+    json_type,
     user_agent,
 )
 
 if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from typing_extensions import Unpack  # typing.Unpack is Python 3.11+
+
     from .stream import ChunkStream
+
+    # The keywords handed on from method to method, for the type checker alone (nothing is made
+    # at run time).
+    class PrepareKwargs(TypedDict, total=False):
+        """The keywords of :meth:`Transport.prepare`, which :meth:`Transport.exchange` hands on."""
+
+        query: Sequence[tuple[str, Any]]
+        body: Mapping[str, Any] | None
+        options: RequestOptions
+
+    class ExchangeKwargs(PrepareKwargs, total=False):
+        """The keywords of :meth:`Transport.exchange`, which :meth:`Transport.request` takes too."""
+
+        timeout_override: float | None
+        policy: RetryPolicy
+
 
 __all__ = ["Transport", "Exchange", "USER_AGENT", "default_transport", "set_default_transport"]
 
@@ -69,18 +91,14 @@ _NO_OPTIONS = RequestOptions()
 _T = TypeVar("_T")
 
 
-class Exchange:
+class Exchange(Record):
     """A request's outcome with the HTTP answer it came in (what the SDK-shaped client shows of
     a raw response): the parsed JSON object, the response (its body read, its request's
     credentials masked) and how many retries it took."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("content", "response", "retries_taken")
-
-    def __init__(self, content: Any, response: requests.Response, retries_taken: int) -> None:
-        self.content: Final = content
-        self.response: Final = response
-        self.retries_taken: Final = retries_taken
+    content: Any
+    response: requests.Response
+    retries_taken: int
 
 
 @functools.lru_cache(maxsize=64)
@@ -198,33 +216,10 @@ class Transport:
 
     # -- retrying ------------------------------------------------------------------------------
 
-    def request(
-        self,
-        settings: Settings,
-        method: str,
-        path: str,
-        *,
-        query: Sequence[tuple[str, Any]] = (),
-        body: Mapping[str, Any] | None = None,
-        options: RequestOptions = _NO_OPTIONS,
-        timeout_override: float | None = None,
-        policy: RetryPolicy = PSOPENAI,
-    ) -> Any:
-        """Send one API request with retries; return the parsed JSON object or raise.
-
-        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
-        ``policy`` decides which failures are retried and after how long.
-        """
-        return self.exchange(
-            settings,
-            method,
-            path,
-            query=query,
-            body=body,
-            options=options,
-            timeout_override=timeout_override,
-            policy=policy,
-        ).content
+    def request(self, settings: Settings, method: str, path: str, **kwargs: Unpack[ExchangeKwargs]) -> Any:
+        """Send one API request with retries; return the parsed JSON object or raise (the
+        keywords as :meth:`exchange`'s)."""
+        return self.exchange(settings, method, path, **kwargs).content
 
     def exchange(
         self,
@@ -232,14 +227,17 @@ class Transport:
         method: str,
         path: str,
         *,
-        query: Sequence[tuple[str, Any]] = (),
-        body: Mapping[str, Any] | None = None,
-        options: RequestOptions = _NO_OPTIONS,
         timeout_override: float | None = None,
         policy: RetryPolicy = PSOPENAI,
+        **parts: Unpack[PrepareKwargs],
     ) -> Exchange:
-        """:meth:`request`, returning the answer's :class:`Exchange` rather than its object alone."""
-        prepared = self.prepare(settings, method, path, query=query, body=body, options=options)
+        """Send one API request with retries; return the answer's :class:`Exchange` or raise.
+
+        ``parts`` (query, body, options) build the request as :meth:`prepare`'s keywords;
+        ``timeout_override`` replaces TimeoutSec for this request (a paging loop's time left);
+        ``policy`` decides which failures are retried and after how long.
+        """
+        prepared = self.prepare(settings, method, path, **parts)
         timeout = timeout_override or settings.timeout_sec or None  # 0: forever, per attempt
         attempts = 0
 
@@ -392,7 +390,7 @@ class Transport:
             what = (
                 "is not JSON"
                 if content is None and response.content.strip() != b"null"
-                else (f"is a JSON {_json_type(content)}, not an object")
+                else (f"is a JSON {json_type(content)}, not an object")
             )
             raise InvalidResponseException(
                 f"{settings.service} API returned a response that {what} (status {status}, "
@@ -604,20 +602,6 @@ def _place(url: str) -> str:
         return "the server"
     port = port or (443 if parts.scheme == "https" else 80)
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
-    (type(None), "null"),
-    (bool, "boolean"),  # before int: a bool is an int to isinstance
-    ((int, float), "number"),
-    (str, "string"),
-    (list, "array"),
-)
-
-
-def _json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type."""
-    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), type(value).__name__)
 
 
 def _parse_json(content: bytes) -> Any:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._version import __version__
 from ..lazy_pattern import LazyPattern
+from ..records import Record
 from ..scrub import TOKEN_MASK
 from ..secret import Secret
 from ..settings import Settings
@@ -33,6 +34,7 @@ __all__ = [
     "is_credential_header",
     "masked_headers",
     "ReceivedObject",
+    "json_type",
 ]
 
 _IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
@@ -186,25 +188,15 @@ def masked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (TOKEN_MASK if is_credential_header(str(k)) else v) for k, v in headers.items()}
 
 
-class RequestOptions:
+class RequestOptions(Record):
     """The per-invocation extras: AdditionalQuery, AdditionalHeaders, AdditionalBody."""
 
-    # A plain class, as the parameter tables (see psopenai_py.parameters): loaded at every start.
-    __slots__ = ("additional_body", "additional_headers", "additional_query", "secrets")
-
-    def __init__(
-        self,
-        additional_query: Mapping[str, Any] | None = None,
-        additional_headers: Mapping[str, Any] | None = None,
-        additional_body: Mapping[str, Any] | None = None,
-        secrets: tuple[Secret, ...] = (),
-    ) -> None:
-        self.additional_query: Final = additional_query
-        self.additional_headers: Final = additional_headers
-        self.additional_body: Final = additional_body
-        self.secrets: Final = secrets
-        """The values of credential headers among AdditionalHeaders, in play while these options
-        live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
+    additional_query: Mapping[str, Any] | None = None
+    additional_headers: Mapping[str, Any] | None = None
+    additional_body: Mapping[str, Any] | None = None
+    secrets: tuple[Secret, ...] = ()
+    """The values of credential headers among AdditionalHeaders, in play while these options
+    live (the scrubber holds secrets weakly): a server echoing one does not get it through."""
 
     def __repr__(self) -> str:
         # A gateway's key in AdditionalHeaders (Ocp-Apim-Subscription-Key) is a credential too.
@@ -234,3 +226,18 @@ class ReceivedObject(dict[str, Any]):
     def __init__(self, content: Mapping[str, Any], body: bytes) -> None:
         super().__init__(content)
         self.body = body
+
+
+_JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (type(None), "null"),
+    (bool, "boolean"),  # before int: a bool is an int to isinstance
+    ((int, float), "number"),
+    (str, "string"),
+    (list, "array"),
+)
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``string``, ``null``, ...; anything else is an
+    ``object``), as the messages about an answer of the wrong shape name it."""
+    return next((name for kinds, name in _JSON_TYPES if isinstance(value, kinds)), "object")
