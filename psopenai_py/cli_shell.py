@@ -45,11 +45,13 @@ __all__ = [
     "StopSignals",
     "stop_signals",
     "EXIT_FAILURE",
+    "EXIT_BEFORE_FIRST_ITEM",
     "EXIT_INTERRUPTED",
     "EXIT_TERMINATED",
 ]
 
 EXIT_FAILURE = 1
+EXIT_BEFORE_FIRST_ITEM = 2  # the command line was refused (or could not start): nothing ran
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 

@@ -25,6 +25,7 @@ from psopenai_py.emulator import Emulator
 from psopenai_py.powershell import cli, terminal
 from psopenai_py.powershell import stdin as stdin_items
 from psopenai_py.powershell.host import Host
+from psopenai_py.powershell.output import format_output
 from psopenai_py.powershell.progress import Counts
 from tests.screen import screen
 from tests.test_terminal import PROGRESS, _posts, run_in_pty
@@ -414,7 +415,7 @@ def test_the_interrupted_line_erases_the_echoed_ctrl_c():
 
 def test_json_output_escapes_del_and_c1_controls_as_it_does_c0():
     value = {"id": "chatcmpl-x", "metadata": {"k": "a\x9b31mRED\x1b[0m\x7f\x85"}}
-    line = cli._format(value, "json")
+    line = format_output(value, "json")
     assert not [c for c in line if 0x7F <= ord(c) <= 0x9F or (ord(c) < 0x20 and c != "\n")]
     assert json.loads(line) == value
     assert "\\u009b31m" in line

@@ -23,24 +23,18 @@ the requests in flight as outcome unknown); 143 on SIGTERM, handled the same way
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
 import io
-import json
-import logging
 import os
 import re
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
 from typing import Any, TextIO, cast
 
 from .._version import __version__
-from ..cli_shell import EXIT_TERMINATED, Output, OutputError, Shell
-from ..streaming import StreamedText
-from .terminal import escape_text
+from ..cli_shell import EXIT_BEFORE_FIRST_ITEM, EXIT_TERMINATED, Output, OutputError, Shell
+from .output import EndingLine, OpenLine, write_outputs
 
 __all__ = ["main"]
 
@@ -50,7 +44,6 @@ EXTRA_VERBS = {
     "demo": "update a stored completion on an embedded emulator (no key, no network)",
     "chat:completions": "the openai CLI's commands and flags: psopenai chat:completions --help",
 }
-EXIT_BEFORE_FIRST_ITEM = 2
 _LEADING_OPTIONS = ("--format", "--version", "--help")
 """The options this front-end takes before its command name."""
 
@@ -137,7 +130,9 @@ def _main(argv: list[str], stdin: Any, shell: Shell) -> int:
     if verb.lower() in ("help", "get-help"):
         return _help(rest, out, err)
     if verb.lower() == "demo":
-        return _demo(rest, out, err)
+        from .demo import demo
+
+        return demo(rest, out, err)
     return _run_command(verb, rest, stdin, shell, output_format)
 
 
@@ -337,9 +332,9 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
         err.write(f"{unit.table.name}: {undecodable}\n")
         return EXIT_BEFORE_FIRST_ITEM
     fmt = output_format or ("text" if out.isatty() else "json")
-    line = _OpenLine(out)
+    line = OpenLine(out)
     # The host's lines (errors, warnings, progress) first end a line streamed text left open.
-    host = Host(cast("TextIO", _EndingLine(err, line)) if fmt == "text" else err)
+    host = Host(cast("TextIO", EndingLine(err, line)) if fmt == "text" else err)
     host.output = out  # a command that writes it itself (an export to -): its failure is ours
     reader: Any = None
     stopping = _Stopping(host, whole=unit.process is None)
@@ -357,7 +352,7 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
             if reader is not None:
                 host.input_count = InputCount(stdin).count  # the progress line's total
             bound = bind(unit.table, named, positional, from_text=True, pipeline=reader)
-            failure = _write_outputs(execute(unit, bound, host), out, fmt, host, shell, line)
+            failure = write_outputs(execute(unit, bound, host), out, fmt, host, shell, line)
             if failure is not None:
                 host.write_line(f"psopenai: {_output_words(failure)}: {host.summary()}")
                 return 1
@@ -393,85 +388,6 @@ def _run_command(name: str, argv: list[str], stdin: Any, shell: Shell, output_fo
     if shell.signals.received is not None or host.interrupted:
         return _interrupted(host, shell, stopping)
     return 1 if host.failures else 0
-
-
-def _write_outputs(
-    outputs: Iterator[Any], out: Output, fmt: str, host: Any, shell: Shell, line: _OpenLine
-) -> OutputError | None:
-    """Write each output as it comes (streamed text as it is, no line of its own, in text
-    format).  The first write that fails (the reader went away, a full disk) stops the run as
-    Ctrl-C does: no new item starts, the items in flight finish and are counted, and nothing more
-    is written.  Returns that failure, if any.
-
-    An output written to the terminal the progress line is on moves it: it is erased before the
-    output and drawn again after it, in the same write.  An output that goes elsewhere (a file, a
-    pipe) leaves it alone, on screen.  Streamed text that leaves its line open is not followed by
-    the progress line (it would land inside the reply); the next whole line brings it back."""
-    from .progress import same_terminal
-
-    on_its_terminal = same_terminal(out, host.stream)
-    failure: OutputError | None = None
-    try:
-        for output in outputs:
-            if failure is not None:
-                continue  # the run is stopping: items in flight finish and are counted
-            text = _format(output, fmt)
-            streamed = isinstance(output, StreamedText) and fmt == "text"
-            try:
-                if not streamed:
-                    line.end()
-                around = host.writing_output() if on_its_terminal else contextlib.nullcontext(("", ""))
-                with around as (erase, draw):
-                    # One write to the one terminal: the progress line erased, the output, the
-                    # line drawn again; the terminal never shows a screen without it between.
-                    ends_line = not streamed or text.endswith("\n")
-                    out.write(erase + text + (draw if ends_line else ""))
-                    out.flush()
-            except OutputError as error:
-                failure = error
-                host.stop.set()
-                shell.give_up_output()
-                continue
-            if streamed and text:
-                line.open = not text.endswith("\n")
-    finally:
-        if failure is None:
-            line.end()
-    return failure
-
-
-class _OpenLine:
-    """Whether streamed text (Request-ChatCompletion -Stream, in text format) left the output's
-    line open; :meth:`end` ends it, before any other line and at the end of the output."""
-
-    def __init__(self, out: Output) -> None:
-        self.out = out
-        self.open = False
-
-    def end(self) -> None:
-        if self.open:
-            self.open = False
-            with contextlib.suppress(OutputError):  # a failed output is reported by its writer
-                self.out.write("\n")
-                self.out.flush()
-
-
-class _EndingLine:
-    """The host's stream (standard error), which first ends a line that streamed text left open
-    on the output: on a terminal both show on one screen, and an error, a warning or the
-    progress line must not start in the middle of the text (nor overwrite its last line)."""
-
-    def __init__(self, stream: Any, line: _OpenLine) -> None:
-        self.stream = stream
-        self.line = line
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, StreamedText):  # streamed text (information records) flows on
-            self.line.end()
-        return int(self.stream.write(text) or 0)
-
-    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno: the stream's own
-        return getattr(self.stream, name)
 
 
 _HASHTABLE_AS_TEXT = "System.Collections.Hashtable"
@@ -607,163 +523,3 @@ def _names_any(unit: Any, named: list[tuple[str, Any]], names: tuple[str, ...]) 
     from .binding import resolve_parameter
 
     return any(resolve_parameter(unit.table, n).name in names for n, _ in named)
-
-
-def _jsonable(value: Any) -> Any:
-    from ..masking import mask_key
-    from ..psobject import PSObject
-    from ..secret import Secret
-
-    if isinstance(value, PSObject):
-        return value.to_dict(include_added=True)  # with Answer, Message, History
-    if isinstance(value, Secret):
-        return mask_key(value)
-    pairs = _record_pairs(value)
-    if pairs is not None:
-        return {name: _jsonable(item) for name, item in pairs}
-    if isinstance(value, _dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def _record_pairs(value: Any) -> list[tuple[str, Any]] | None:
-    """The (name, value) pairs of a record output (the context Get-OpenAIContext returns, a
-    dataclass such as Export-ChatCompletion's receipt), in order; None for any other value."""
-    from ..settings import OpenAIContext
-
-    if isinstance(value, OpenAIContext):
-        return list(value.as_dict().items())
-    if hasattr(type(value), "__dataclass_fields__"):
-        # A dataclass instance: its class was made by dataclasses, so the module is loaded by
-        # now; a run that writes none (a one-shot update) never loads it.
-        import dataclasses
-
-        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
-    return None
-
-
-def _format(value: Any, fmt: str) -> str:
-    if isinstance(value, StreamedText) and fmt == "text":
-        return escape_text(value)  # as it comes: lines and all, but no line of its own
-    if fmt == "json":
-        text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":"))
-        # json escapes C0 controls but not DEL and C1 (U+009B is a one-character CSI to many
-        # terminals): escape them too, still the same JSON value.
-        if not text.isascii():  # (the pattern compiles on first use: most outputs are ASCII)
-            text = re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
-        return text + "\n"
-    return _format_list(value) + "\n"
-
-
-def _format_list(value: Any) -> str:
-    """PowerShell's Format-List: one ``name : value`` line per property."""
-    from ..psobject import PSObject
-
-    if isinstance(value, PSObject):
-        pairs = list(value.items())
-    else:
-        found = _record_pairs(value)
-        if found is None:
-            return f"{_escape(str(value))}\n"
-        pairs = found
-    width = max((len(k) for k, _ in pairs), default=0)
-    # Values come from the server: control characters are shown, never sent to the terminal.
-    return "\n".join(f"{k:<{width}} : {_escape(_short(v))}" for k, v in pairs) + "\n"
-
-
-def _escape(text: str) -> str:
-    from .terminal import escape_controls
-
-    return escape_controls(text)
-
-
-def _short(value: Any) -> str:
-    from ..masking import mask_key
-    from ..psobject import PSObject
-    from ..secret import Secret
-
-    if value is None:
-        return ""
-    if isinstance(value, Secret):
-        return mask_key(value)
-    if isinstance(value, PSObject):
-        return "@{" + "; ".join(f"{k}={_short(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "{" + ", ".join(_short(v) for v in value) + "}"
-    if isinstance(value, _dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
-class _StreamFormatter(logging.Formatter):
-    """Log records as PowerShell stream lines (``VERBOSE:``, ``WARNING:``, ``DEBUG:``)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from .terminal import escape_controls
-
-        prefix = {logging.INFO: "VERBOSE", logging.DEBUG: "DEBUG"}.get(record.levelno, record.levelname)
-        return f"{prefix}: {escape_controls(record.getMessage())}"
-
-
-_DEMO_USAGE = (
-    "Usage: psopenai demo [-Verbose]\n"
-    "\n"
-    "Starts an emulator of the API inside the process (on 127.0.0.1, no key, no network), stores\n"
-    "one completion on it and updates its metadata with Set-ChatCompletion, printing the result.\n"
-    "\n"
-    "  -Verbose, -vb   also show each request and answer\n"
-)
-_DEMO_VERBOSE = ("-verbose", "-vb", "--verbose")
-
-
-def _demo(argv: list[str], out: Output, err: TextIO) -> int:
-    """Create a stored completion on an embedded emulator and update its metadata; ``-Verbose``
-    is its one parameter, the help flags show its usage, and anything else is refused before the
-    emulator starts."""
-    if any(a in ("-?", "/?") or a.lower() in ("-h", "--help", "-help") for a in argv):
-        out.write(_DEMO_USAGE)
-        return 0
-    unknown = [a for a in argv if a.lower() not in _DEMO_VERBOSE]
-    if unknown:
-        from ..scrub import looks_like_key, mask_key
-        from .terminal import escape_controls
-
-        word = unknown[0]
-        shown = mask_key(word) if looks_like_key(word) else escape_controls(word)
-        err.write(
-            f"psopenai demo: '{shown}' is not a parameter of demo, which takes -Verbose only. "
-            "Run 'psopenai demo --help'.\n"
-        )
-        return EXIT_BEFORE_FIRST_ITEM
-    verbose = bool(argv)
-    from ..commands import set_completion
-    from ..emulator import Emulator
-
-    handler = logging.StreamHandler(err)
-    handler.setFormatter(_StreamFormatter())
-    logger = logging.getLogger("psopenai_py")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    try:
-        with Emulator(seed=1) as emulator:
-            stored = emulator.store.create(
-                model="gpt-4o-mini",
-                messages=[{"role": "user", "content": "Summarise ticket 4711."}],
-                metadata={"team": "support"},
-            )
-            err.write(
-                f"embedded emulator at {emulator.url}; stored {stored['id']} "
-                f"with metadata {json.dumps(stored['metadata'])}\n"
-            )
-            updated = set_completion.call(
-                {
-                    "completion_id": stored["id"],
-                    "metadata": {"team": "support", "reviewed": "yes"},
-                    "api_base": emulator.url,
-                    "api_key": "sk-emulator-demo-key-0000000000000000",
-                }
-            )
-            out.write(updated.to_json(include_added=False) + "\n")
-    finally:
-        logger.removeHandler(handler)
-    return 0
