@@ -60,6 +60,7 @@ __all__ = [
     "GROWTH",
     "GROWTH_PER_ANSWER",
     "HINT_SHARE",
+    "MAX_HOLD",
 ]
 
 SAFETY = 0.98
@@ -87,6 +88,10 @@ STEP = 0.95
 """A cut smaller than this share of the pace is none (the pace is already about right)."""
 HINT_SHARE = 0.9
 """The share of ``1 / retry-after-ms`` taken as the server's rate (that is an upper bound)."""
+MAX_HOLD = 120.0
+"""The longest pause a 429 may ask of every start: what the SDK's retry waits at most (PSOpenAI's
+waits 60 s at most).  A longer ask is no retry's wait (the retry backs off or stops instead), so
+holding every start for it would stall the whole run for nothing: such an ask pauses nothing."""
 MIN_RATE = 0.01
 """Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
 _EPSILON = 1e-9
@@ -190,7 +195,8 @@ def read_report(headers: Mapping[str, str]) -> Report | None:
 def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
     """Seconds a 429 asks to wait, and whether that is to the millisecond (``retry-after-ms``)
     rather than rounded up to whole seconds (``retry-after``); (None, False) when it asks
-    nothing readable.  Dates in ``retry-after`` are left to the retry delay's own reading."""
+    nothing readable, or more than :data:`MAX_HOLD`.  Dates in ``retry-after`` are left to the
+    retry delay's own reading."""
     for name, unit, precise in (("retry-after-ms", 1e-3, True), ("retry-after", 1.0, False)):
         text = _header(headers, name)
         if text is None:
@@ -199,7 +205,7 @@ def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
             value = float(text.strip()) * unit
         except ValueError:
             return None, False
-        if math.isfinite(value) and value > 0:
+        if math.isfinite(value) and 0 < value <= MAX_HOLD:
             return value, precise
         return None, False
     return None, False
