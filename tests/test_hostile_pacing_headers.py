@@ -8,13 +8,14 @@ stall for hours ends at once here and its slept total says so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from psopenai_py.compat import Set_ChatCompletion
 from psopenai_py.transport import Transport, set_default_transport
-from psopenai_py.transport.budget import Budget, read_report, server_delay
+from psopenai_py.transport.budget import TEST_AFTER, Budget, read_report, server_delay
 
 from .hostile_server import HostileServer, Reply, Seen, completion
 
@@ -29,13 +30,16 @@ def server() -> Iterator[HostileServer]:
 
 
 class Slept:
-    """The injected sleep: adds up what the run would have waited."""
+    """The injected sleep: adds up what the run would have waited.  It passes a few real
+    milliseconds per call, so a wait polled in steps (for an answer under way) sees the answer
+    come after a few steps, as it would in real time."""
 
     def __init__(self) -> None:
         self.total = 0.0
 
     def __call__(self, seconds: float) -> None:
         self.total += max(0.0, seconds)
+        time.sleep(min(max(0.0, seconds), 0.005))
 
 
 @pytest.fixture
@@ -106,3 +110,85 @@ def test_a_budget_told_an_absurd_pause_waits_no_longer_than_a_retry_would():
     budget.start(0.0)
     budget.learn(0.1, 429, None, server_delay({"retry-after-ms": "1e15"}), started_at=0.0)
     assert budget.wait(0.1) <= 120.0
+
+
+# -- x-ratelimit-* headers that lie ---------------------------------------------------------------
+
+LIES = {
+    "nothing left, whole again in a nanosecond": {
+        "x-ratelimit-limit-requests": "1",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1ns",
+    },
+    "nothing left, whole again now": {
+        "x-ratelimit-limit-requests": "1",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "0s",
+    },
+    "more left than the limit": {
+        "x-ratelimit-limit-requests": "1",
+        "x-ratelimit-remaining-requests": "999999",
+        "x-ratelimit-reset-requests": "1ms",
+    },
+    "nothing left for eleven thousand years": {
+        "x-ratelimit-limit-requests": "10",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "99999999h",
+    },
+    "nothing left for 1e308 seconds": {
+        "x-ratelimit-limit-requests": "100",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "1e308",
+    },
+    "no tokens left for ages": {
+        "x-ratelimit-limit-tokens": "1",
+        "x-ratelimit-remaining-tokens": "0",
+        "x-ratelimit-reset-tokens": "9999999999999m",
+    },
+}
+
+
+@pytest.mark.parametrize("headers", list(LIES.values()), ids=list(LIES))
+def test_headers_a_success_disproves_never_pin_a_run(server, slept, headers):
+    """Every answer is a 200 whose headers say nothing is left: the successes disprove them.
+    Before, such a run went at one request a minute (or one in 100 s) for ever."""
+    server.reset()
+    server.script = answer(headers)
+    done, failed = bulk(server)
+    assert done == IDS and failed == []
+    assert slept.total <= 30  # at most one test of the claim, after 20 s, then no more
+
+
+@pytest.mark.parametrize("headers", list(LIES.values()), ids=list(LIES))
+def test_no_claim_of_the_headers_alone_holds_a_start_past_the_test(headers):
+    budget = Budget()
+    budget.start(0.0)
+    budget.learn(0.01, 200, read_report(headers), started_at=0.0)
+    waited, now = 0.0, 0.01
+    while (wait := budget.wait(now)) > 0:  # the pacer asks again after each wait
+        waited += wait
+        now += wait
+    assert waited <= TEST_AFTER
+
+
+def test_a_start_beyond_an_announced_budget_that_succeeds_ends_following_the_headers():
+    budget = Budget()
+    report = read_report(LIES["nothing left for eleven thousand years"])
+    budget.start(0.0)
+    budget.learn(0.1, 200, report, started_at=0.0)
+    first = budget.wait(0.1)
+    assert 0 < first <= 20.0  # the claim is tested after 20 s at most
+    budget.start(0.1 + first)
+    budget.learn(0.2 + first, 200, report, started_at=0.1 + first)
+    assert budget.wait(0.2 + first) == 0.0  # the server let it through: the claim was false
+
+
+def test_a_start_beyond_an_honest_budget_is_refused_and_the_budget_holds():
+    budget = Budget()
+    report = read_report(LIES["nothing left for eleven thousand years"])
+    budget.start(0.0)
+    budget.learn(0.1, 200, report, started_at=0.0)
+    first = budget.wait(0.1)
+    budget.start(0.1 + first)
+    budget.learn(0.2 + first, 429, report, (None, False), started_at=0.1 + first)
+    assert budget.wait(0.2 + first) > 0  # a 429 bore the claim out: it is still paced
