@@ -192,3 +192,51 @@ def test_a_start_beyond_an_honest_budget_is_refused_and_the_budget_holds():
     budget.start(0.1 + first)
     budget.learn(0.2 + first, 429, report, (None, False), started_at=0.1 + first)
     assert budget.wait(0.2 + first) > 0  # a 429 bore the claim out: it is still paced
+
+
+# -- numbers too large for the pacer's arithmetic -------------------------------------------------
+
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {
+            "x-ratelimit-limit-requests": HUGE,
+            "x-ratelimit-remaining-requests": "0",
+            "x-ratelimit-reset-requests": "1s",
+        },
+        {
+            "x-ratelimit-limit-requests": "10",
+            "x-ratelimit-remaining-requests": HUGE,
+            "x-ratelimit-reset-requests": "1s",
+        },
+        {
+            "x-ratelimit-limit-tokens": HUGE,
+            "x-ratelimit-remaining-tokens": HUGE,
+            "x-ratelimit-reset-tokens": "1s",
+        },
+    ],
+    ids=["limit", "remaining", "tokens"],
+)
+def test_a_count_too_large_for_a_float_fails_no_item(server, slept, headers):
+    """Before, the pacer's arithmetic raised OverflowError after the answer: each update was made
+    on the server and reported to the user as an unexpected failure."""
+    server.reset()
+    server.script = answer(headers)
+    done, failed = bulk(server)
+    assert done == IDS and failed == []
+
+
+def test_a_count_too_large_for_a_float_is_no_report():
+    assert (
+        read_report(
+            {
+                "x-ratelimit-limit-requests": HUGE,
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": "1s",
+            }
+        )
+        is None
+    )

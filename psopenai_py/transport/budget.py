@@ -105,6 +105,7 @@ the claim out, a success disproves it and the headers are no longer followed (se
 MIN_RATE = 0.01
 """Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
 _EPSILON = 1e-9
+_MAX_COUNT = 2**53
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -148,7 +149,9 @@ def _count(text: str | None) -> int | None:
         value = int(text.strip())
     except ValueError:
         return None
-    return value if value >= 0 else None
+    # Past 2**53 a count is no longer exact as a float, and past about 1e308 it is none at all
+    # (OverflowError in the arithmetic, after the request was answered): no API limit comes near.
+    return value if 0 <= value <= _MAX_COUNT else None
 
 
 class Limit(NamedTuple):
