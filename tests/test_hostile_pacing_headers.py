@@ -240,3 +240,18 @@ def test_a_count_too_large_for_a_float_is_no_report():
         )
         is None
     )
+
+
+@pytest.mark.parametrize("failure", [ZeroDivisionError, OverflowError, ValueError])
+def test_arithmetic_the_pacer_cannot_do_fails_no_answered_request(server, slept, monkeypatch, failure):
+    """Whatever the headers make of the pacer's arithmetic, an answer already received stands:
+    the pacer learns nothing from it instead of failing the item."""
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise failure("the headers broke the arithmetic")
+
+    monkeypatch.setattr(Budget, "learn", broken)
+    server.reset()
+    server.script = answer({})
+    done, failed = bulk(server)
+    assert done == IDS and failed == []
