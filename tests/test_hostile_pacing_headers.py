@@ -156,7 +156,10 @@ def test_headers_a_success_disproves_never_pin_a_run(server, slept, headers):
     server.script = answer(headers)
     done, failed = bulk(server)
     assert done == IDS and failed == []
-    assert slept.total <= 30  # at most one test of the claim, after 20 s, then no more
+    # One test of the claim after 20 s, then the looks (a second each) while its answer comes: a
+    # minute at most here, where each look passes only 5 ms of real time and a loaded machine
+    # shows more of them.  Before, 6 items took 240 to 800 s.
+    assert slept.total <= 60
 
 
 @pytest.mark.parametrize("headers", list(LIES.values()), ids=list(LIES))
