@@ -398,11 +398,34 @@ def _in_place(text: str, chosen: Callable[[str], bool], *, fields: bool = True, 
     return text
 
 
+@functools.lru_cache(maxsize=64)
+def _base64_forms(value: str) -> tuple[str, ...]:
+    """The characters of ``value``'s base64 that it alone decides, at each of the three places it
+    can start in an encoded text (behind 0, 1 or 2 other bytes), in the standard and the URL-safe
+    alphabet: a server that echoes a credential it was sent (a Basic header, a token it encoded)
+    shows one of these."""
+    data = value.encode("utf-8")
+    forms: list[str] = []
+    for lead in range(3):
+        bits = 8 * lead
+        encoded = base64.b64encode(b"\0" * lead + data).decode("ascii")
+        # Characters whose six bits all come from the value: from ceil(bits / 6) to
+        # floor((bits + 8 * len) / 6).
+        core = encoded[-(-bits // 6) : (bits + 8 * len(data)) // 6]
+        forms += [core, core.replace("+", "-").replace("/", "_")]
+    return tuple(dict.fromkeys(forms))
+
+
 def _remove_whole(text: str, values: Iterable[str]) -> str:
-    """``text`` without the scrubbable ``values``: whole in any encoding, then their fragments."""
+    """``text`` without the scrubbable ``values``: whole in any encoding (base64 too), then their
+    fragments."""
     long = sorted((v for v in values if scrubbable(v)), key=len, reverse=True)
     if not long:
         return text
+    for value in long:
+        for form in _base64_forms(value):
+            if form in text:
+                text = text.replace(form, KEY_PLACEHOLDER)
     encoded = "\\" in text or "%" in text or "+" in text
     lowered = text.lower()
     for value in long:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["HostileServer", "Reply", "Seen", "completion"]
+__all__ = ["HostileServer", "Reply", "Seen", "completion", "events"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,22 @@ def completion(ident: str, **extra: Any) -> dict[str, Any]:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
         **extra,
     }
+
+
+def events(*items: Any, done: bool = True, **reply: Any) -> Reply:
+    """A 200 ``text/event-stream`` of server-sent events: each item is one event, a str or bytes
+    sent as it is (fields, comments and blank line included) or any other value as one
+    ``data:`` line of JSON; ``done`` ends it with ``data: [DONE]``.  ``reply``: more
+    :class:`Reply` fields (``drip``, ``reset_after``, ``huge``)."""
+    body = b""
+    for item in items:
+        if isinstance(item, str):
+            item = item.encode("utf-8")
+        body += item if isinstance(item, bytes) else b"data: " + json.dumps(item).encode("utf-8") + b"\n\n"
+    if done:
+        body += b"data: [DONE]\n\n"
+    headers = {"Content-Type": "text/event-stream", **reply.pop("headers", {})}
+    return Reply(200, body, headers=headers, **reply)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

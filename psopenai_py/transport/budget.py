@@ -22,7 +22,10 @@ How a budget decides:
   processes on the same key are seen too.  Tokens are paced alike when their headers come, at
   the cost per request the server's own counts show (see :class:`Budget`).  A 429 the headers
   explain (nothing remained) cuts nothing; one they do not explain means the server enforces a
-  shorter window than they describe, and is taken as below.
+  shorter window than they describe, and is taken as below.  The headers are claims that
+  answers test: what they alone say never holds a start past :data:`TEST_AFTER`; then one
+  attempt goes, and a success (the server let through what they had no room for) ends following
+  them.
 - **No headers**: nothing is paced until a 429.  The first cuts the pace at once to 90 % of the
   lowest of: the pace now, the answers that succeeded over the last second (with enough of
   them), and one request per ``retry-after-ms`` when that is at most a second (an empty token
@@ -62,6 +65,8 @@ __all__ = [
     "GROWTH",
     "GROWTH_PER_ANSWER",
     "HINT_SHARE",
+    "MAX_HOLD",
+    "TEST_AFTER",
 ]
 
 SAFETY = 0.98
@@ -89,9 +94,20 @@ STEP = 0.95
 """A cut smaller than this share of the pace is none (the pace is already about right)."""
 HINT_SHARE = 0.9
 """The share of ``1 / retry-after-ms`` taken as the server's rate (that is an upper bound)."""
+MAX_HOLD = 120.0
+"""The longest pause a 429 may ask of every start: what the SDK's retry waits at most (PSOpenAI's
+waits 60 s at most).  A longer ask is no retry's wait (the retry backs off or stops instead), so
+holding every start for it would stall the whole run for nothing: such an ask pauses nothing."""
+TEST_AFTER = 20.0
+"""Seconds at most that the headers alone hold a start: one request's time at the slowest pace the
+API's per-minute limits set (3 a minute, its lowest tier).  A longer wait
+(a budget they say is spent for hours) is tested instead: one attempt goes beyond it; a 429 bears
+the claim out, a success disproves it and the headers are no longer followed (see
+:meth:`Budget.wait`)."""
 MIN_RATE = 0.01
 """Requests a second below which no estimate goes (one in 100 s): a pace, not a stop."""
 _EPSILON = 1e-9
+_MAX_COUNT = 2**53
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -126,7 +142,9 @@ def _count(text: str | None) -> int | None:
         value = int(text.strip())
     except ValueError:
         return None
-    return value if value >= 0 else None
+    # Past 2**53 a count is no longer exact as a float, and past about 1e308 it is none at all
+    # (OverflowError in the arithmetic, after the request was answered): no API limit comes near.
+    return value if 0 <= value <= _MAX_COUNT else None
 
 
 class Limit(NamedTuple):
@@ -183,7 +201,8 @@ def read_report(headers: Mapping[str, str]) -> Report | None:
 def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
     """Seconds a 429 asks to wait, and whether that is to the millisecond (``retry-after-ms``)
     rather than rounded up to whole seconds (``retry-after``); (None, False) when it asks
-    nothing readable.  Dates in ``retry-after`` are left to the retry delay's own reading."""
+    nothing readable, or more than :data:`MAX_HOLD`.  Dates in ``retry-after`` are left to the
+    retry delay's own reading."""
     for name, unit, precise in (("retry-after-ms", 1e-3, True), ("retry-after", 1.0, False)):
         text = header_value(headers, name)
         if text is None:
@@ -192,7 +211,7 @@ def server_delay(headers: Mapping[str, str]) -> tuple[float | None, bool]:
             value = float(text.strip()) * unit
         except ValueError:
             return None, False
-        if math.isfinite(value) and value > 0:
+        if math.isfinite(value) and 0 < value <= MAX_HOLD:
             return value, precise
         return None, False
     return None, False
@@ -287,14 +306,17 @@ class Budget:
     __slots__ = (
         "anchor",
         "announced",
+        "beyond",
         "ceiling",
         "delays",
+        "disproven",
         "first_seen",
         "held_until",
         "last_cut",
         "last_growth",
         "last_used",
         "last_wait",
+        "paced_since",
         "peak",
         "recent",
         "requests",
@@ -306,6 +328,9 @@ class Budget:
     def __init__(self, last_used: float = 0.0) -> None:
         self.requests: _Bucket | None = None  # None: starts are not paced
         self.announced: Limit | None = None
+        self.disproven = False  # a success came to a start the headers had no room for
+        self.beyond: deque[float] = deque(maxlen=64)  # starts made past what the headers allow
+        self.paced_since: float | None = None  # when the next start began to wait for the headers
         self.ceiling: float | None = None  # the rate 429s taught; None: none did
         self.peak: float | None = None  # the pace the last cut came down from
         self.tokens: _Tokens | None = None
@@ -329,18 +354,36 @@ class Budget:
         return self.requests.rate if self.requests is not None else None
 
     def wait(self, now: float) -> float:
-        """Seconds from ``now`` until the next attempt may start (0: it may start now)."""
+        """Seconds from ``now`` until the next attempt may start (0: it may start now).
+
+        What only the headers say (no 429 taught this pace) holds a start :data:`TEST_AFTER` at
+        most, counted from when it began to wait: past that the claim is tested, not sat out (a
+        server whose headers lie would otherwise pin the run for as long as it likes), one test
+        at a time."""
         self.last_used = now
-        wait = max(0.0, self.held_until - now)
-        if self.requests is not None:
-            wait = max(wait, self.requests.wait_for(1.0, now))
-        tokens = self.tokens
-        if tokens is not None and tokens.cost > 0:
-            wait = max(wait, tokens.bucket.wait_for(tokens.cost, now))
+        pace = self._pace(now)
+        if self.ceiling is None and pace > _EPSILON:
+            if any(started in self.under_way for started in self.beyond):
+                pace = min(pace, 1.0)  # a test is under way: look again soon
+            else:
+                if self.paced_since is None:
+                    self.paced_since = now
+                pace = min(pace, max(0.0, self.paced_since + TEST_AFTER - now))
+        wait = max(0.0, self.held_until - now, pace)
         if wait > _EPSILON:
             self.last_wait = now
             return wait
         return 0.0
+
+    def _pace(self, now: float) -> float:
+        """Seconds until the counts of requests and tokens allow one more start."""
+        pace = 0.0
+        if self.requests is not None:
+            pace = self.requests.wait_for(1.0, now)
+        tokens = self.tokens
+        if tokens is not None and tokens.cost > 0:
+            pace = max(pace, tokens.bucket.wait_for(tokens.cost, now))
+        return pace
 
     @property
     def pending(self) -> int:
@@ -351,6 +394,9 @@ class Budget:
         """An attempt starts now: it takes its share of the budget."""
         self.under_way.append(now)
         self.last_used = now
+        self.paced_since = None
+        if self.ceiling is None and self._pace(now) > _EPSILON:
+            self.beyond.append(now)  # past the headers' budget: its answer tests them
         if self.requests is not None:
             self.requests.take(1.0, now)
         if self.tokens is not None and self.tokens.cost > 0:
@@ -408,6 +454,11 @@ class Budget:
                 changes += self._follow_requests(now, report.requests, age, uncounted)
             if report.tokens is not None:
                 changes += self._follow_tokens(now, report.tokens, age, uncounted)
+        if started_at in self.beyond:
+            self.beyond.remove(started_at)
+            self.paced_since = None  # the next test, if any, after TEST_AFTER from now
+            if status != 429 and status < 500:
+                self._disprove()
         if started_at > self.last_cut:
             self.recent.append((now, status == 429))
         if status == 429:
@@ -417,7 +468,18 @@ class Budget:
             self._grow(now)
         return changes
 
+    def _disprove(self) -> None:
+        """The server let through a start its headers had no room for: they are not followed
+        any more; the pace is what 429s teach, as for a server that announces nothing."""
+        self.disproven = True
+        self.announced = None
+        self.tokens = None
+        if self.ceiling is None:
+            self.requests = None
+
     def _follow_requests(self, now: float, limit: Limit, age: float, uncounted: int) -> list[Change]:
+        if self.disproven:
+            return []
         changed = self.announced is None or self.announced.limit != limit.limit
         self.announced = limit
         rate = self._paced_rate(limit.rate * SAFETY)
@@ -433,6 +495,8 @@ class Budget:
         return [Change("budget", "requests", limit, rate)] if changed else []
 
     def _follow_tokens(self, now: float, limit: Limit, age: float, uncounted: int) -> list[Change]:
+        if self.disproven:
+            return []
         tokens = self.tokens
         changed = tokens is None or tokens.announced.limit != limit.limit
         rate = max(MIN_RATE, limit.rate * SAFETY)

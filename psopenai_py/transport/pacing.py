@@ -236,7 +236,16 @@ class Pacer:
             started_at = mine.started_at if mine is not None else -math.inf
             refused_start = mine.refused_start if mine is not None else None
             self._local.refused = started_at if status == 429 else None
-            changes = self._gate(key, now).budget.learn(now, status, report, delay, started_at, refused_start)
+            budget = self._gate(key, now).budget
+            try:
+                changes = budget.learn(now, status, report, delay, started_at, refused_start)
+            except (ArithmeticError, ValueError):
+                # The answer has come and stands: headers whose numbers the pacer cannot work
+                # with teach it nothing, rather than turn a change made into a failure.
+                log.debug("The rate-limit headers of this answer could not be read; they are ignored.")
+                if started_at in budget.under_way:  # not released before the failure
+                    budget.release(started_at)
+                changes = []
         for change in changes:
             log.info("%s", _verbose_line(key[0], change))
 
