@@ -495,9 +495,9 @@ ONESHOT_GAP = [
     "extra modules.",
     "",
     "What a one-shot update does not use does not load (`tests/test_oneshot_modules.py` holds it): "
-    "no dataclasses (the records of a command line are plain classes: a dataclass costs about "
-    "half a millisecond to make with `inspect`, `ast` and `dis` to import, a named tuple about a "
-    "third under postponed annotations), no thread pool, no keyring when the key is in the "
+    "no dataclasses (the records of a command line are `records.Record` classes, whose "
+    "constructor is built without `dataclasses`: that module costs about half a millisecond with "
+    "`inspect`, `ast` and `dis` to import), no thread pool, no keyring when the key is in the "
     "environment, no emulator, journal, other command, streamed-answer reader, help page or "
     "other front-end; and no pattern is compiled before its first use. What is left would go "
     "only by merging modules, which saves a part of the per-module cost of an import at the "
