@@ -166,6 +166,8 @@ def test_a_restore_shows_its_progress_and_ends_with_its_summary(env, emulator, t
     )
     assert ran.status == 0, ran.lines()[-3:]
     assert "Restore-ChatCompletionMetadata: " in ran.received.split("\n")[0]  # the progress line
+    # The journal is read before its first change is taken back: the line knows the total.
+    assert re.search(r"Restore-ChatCompletionMetadata: \d+/40 \(", ran.received), ran.received[:300]
     summary = RESTORE_SUMMARY.match(ran.lines()[-1])
     assert summary, ran.lines()[-3:]
     assert summary["tally"] == "40 done, 0 failed, 0 not sent"

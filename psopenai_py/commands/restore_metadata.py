@@ -213,38 +213,76 @@ def _read_source(state: _RestoreState, source: str) -> list[dict[str, Any]]:
         return journal.records
 
 
-def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any]:
-    """The ids each given journal can take back, newest change first."""
-    for source in map(as_path_text, sources):
-        if not isinstance(source, str) or not source.strip():
-            yield ParameterBindingError(
-                "Journal", "Cannot validate argument on parameter 'Journal'. Give a file path."
-            )
-            continue
-        records = _read_source(state, source)
-        items = plan(records)
-        removed = sum(1 for r in records if r.get("op") == "remove" and r.get("state") == "done")
-        if removed:
-            log.warning(
-                "The journal '%s' records %d removed completions; the API cannot re-create them "
-                "(their copies are in the journal).",
-                source,
-                removed,
-            )
-        last = {r["id"]: r for r in records if r.get("op") in _OPS and isinstance(r.get("id"), str)}
-        unsettled = sum(1 for r in last.values() if r.get("state") in ("pending", "failed"))
-        if unsettled:
-            # Killed between the pending record and done, or failed: the change may or may not
-            # be on the API, and the journal cannot say which.
-            log.warning(
-                "The journal '%s' records %d changes that did not finish (pending or failed); they "
-                "are not restored. Resume that run first (-Resume), then restore.",
-                source,
-                unsettled,
-            )
-        journal = _restore_journal(state, source)
-        for ident, expected, target in items:
-            yield RestoreItem(ident, expected, target, journal)
+class Planned:
+    """The changes the given journals can take back, as a run's items, and how many there are
+    once the last journal has been read (for the progress line's total)."""
+
+    def __init__(self, state: _RestoreState, sources: Iterable[Any]) -> None:
+        self.count = 0
+        self.complete = False
+        self._items = self._expand(state, sources)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+    def total(self) -> int | None:
+        """How many items the run has: known once every journal has been read."""
+        return self.count if self.complete else None
+
+    def _expand(self, state: _RestoreState, sources: Iterable[Any]) -> Iterator[Any]:
+        # One path ahead: whether a journal is the last is known when it is read, so a run over
+        # one journal knows its total before its first change is taken back.
+        paths = iter(map(as_path_text, sources))
+        source = next(paths, _END)
+        while source is not _END:
+            following = next(paths, _END)
+            found = list(_journal_items(state, source))
+            self.count += len(found)
+            self.complete = following is _END
+            yield from found
+            source = following
+
+
+_END = object()
+"""The end of the journals given."""
+
+
+def expand_restore(state: _RestoreState, sources: Iterable[Any]) -> Planned:
+    """The ids each given journal can take back, newest change first, journal by journal."""
+    return Planned(state, sources)
+
+
+def _journal_items(state: _RestoreState, source: Any) -> Iterator[Any]:
+    """The items of one journal: its changes to take back, or the one failure of a bad path."""
+    if not isinstance(source, str) or not source.strip():
+        yield ParameterBindingError(
+            "Journal", "Cannot validate argument on parameter 'Journal'. Give a file path."
+        )
+        return
+    records = _read_source(state, source)
+    items = plan(records)
+    removed = sum(1 for r in records if r.get("op") == "remove" and r.get("state") == "done")
+    if removed:
+        log.warning(
+            "The journal '%s' records %d removed completions; the API cannot re-create them "
+            "(their copies are in the journal).",
+            source,
+            removed,
+        )
+    last = {r["id"]: r for r in records if r.get("op") in _OPS and isinstance(r.get("id"), str)}
+    unsettled = sum(1 for r in last.values() if r.get("state") in ("pending", "failed"))
+    if unsettled:
+        # Killed between the pending record and done, or failed: the change may or may not
+        # be on the API, and the journal cannot say which.
+        log.warning(
+            "The journal '%s' records %d changes that did not finish (pending or failed); they "
+            "are not restored. Resume that run first (-Resume), then restore.",
+            source,
+            unsettled,
+        )
+    journal = _restore_journal(state, source)
+    for ident, expected, target in items:
+        yield RestoreItem(ident, expected, target, journal)
 
 
 def _decide(state: _RestoreState, item: RestoreItem, current: dict[str, str]) -> dict[str, str] | None:

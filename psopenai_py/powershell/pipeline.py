@@ -227,8 +227,11 @@ class _Run:
         self.total = _input_size(source.items, self.host)
         if self.unit.expand is not None:
             # The expanded items are the run's items: those left when it stops are not sent.
-            source = _Source(self.unit.expand(state, items), drain=True)
-            items, self.total = source, None
+            expanded = self.unit.expand(state, items)
+            source = _Source(expanded, drain=True)
+            # An expansion that can tell its size (a restore, once its journals are read) says so.
+            total = getattr(expanded, "total", None)
+            items, self.total = source, total if callable(total) else None
         if self.bound.execution.get("WhatIf") or self.bound.execution.get("Confirm"):
             items, self.total = self._should_process(state, items), None
         if self.bound.pipeline is not None and not pipe_param.mandatory:
