@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ..parameters import (
 from ..psobject import PSObject
 from ..results import completion_object
 from ..results import history as with_reply
+from ..scrub import scrub_data
 from ..streaming import KeySafeText, StreamedText, reply_pieces
 from ..transport import ChunkStream
 from ..validation import (
@@ -324,7 +326,11 @@ def process_request_chat_completion(state: _RequestState, item: Any) -> PSObject
         # request does; its text is read as the output is asked for.
         return _streamed(stored.create_stream(state.invocation, body), state.invocation)
     data = state.invocation.request("POST", "chat/completions", body=body)
-    return completion_object(data, with_reply(messages, data), warn=True)
+    # Message and History show the user's words again: scrubbed as the answer's fields are, so a
+    # key in play typed into a message shows no more here than in the answer.
+    key = state.invocation.settings.api_key
+    shown = json.loads(scrub_data(json.dumps(messages, ensure_ascii=False), (key,)))
+    return completion_object(data, with_reply(shown, data), warn=True)
 
 
 def _warn_if_deprecated(invocation: Invocation, model: str) -> None:
