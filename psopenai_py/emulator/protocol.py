@@ -30,7 +30,9 @@ MAX_LATENCY_MS = 600_000
 """The most latency (milliseconds) added to every answer, from the command line or the control API."""
 
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
-_KEYLIKE = re.compile(r"(?i)(bearer\s+)?\b(sk-[A-Za-z0-9_\-]{8,})")
+# At a word's start, or right after a percent-escape: in a request line a key may follow one
+# (``x%2Fsk-...``, ``a%20sk-...``), where there is no word boundary; inside a word (``task-...``) not.
+_KEYLIKE = re.compile(r"(?i)(bearer\s+)?(?:\b|(?<=%[0-9A-Fa-f][0-9A-Fa-f]))(sk-[A-Za-z0-9_\-]{8,})")
 
 
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
