@@ -50,11 +50,45 @@ class Step:
     typed: bytes = b""
 
 
-def _controlling_terminal() -> None:  # pragma: no cover - runs in the child
+def controlling_terminal() -> None:  # pragma: no cover - runs in the child
+    """Make the child's standard error, a new pseudo-terminal, its controlling terminal (so that
+    Ctrl-C typed there, and its prompts, reach it): a ``preexec_fn``."""
     import fcntl
     import termios
 
     fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+
+
+class TerminalFeed:
+    """What the master side of a pseudo-terminal receives: decoded as it comes and fed to a
+    :class:`~tests.screen.Screen`; ``open`` turns False once the terminal has closed."""
+
+    def __init__(self, master: int, screen: Screen) -> None:
+        self.master = master
+        self.screen = screen
+        self.open = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._received: list[str] = []
+
+    def read(self, wait: float) -> None:
+        """Wait up to ``wait`` seconds for output, and feed what came."""
+        ready, _, _ = select.select([self.master], [], [], wait)
+        if not ready:
+            return
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # the child has gone and the terminal is closed
+            chunk = b""
+        if not chunk:
+            self.open = False
+        text = self._decoder.decode(chunk)
+        self._received.append(text)
+        self.screen.feed(text)
+
+    @property
+    def received(self) -> str:
+        """Everything received so far."""
+        return "".join(self._received)
 
 
 def run(
@@ -107,7 +141,7 @@ def run(
             stderr=slave,
             env={"COLUMNS": "", "LINES": "", **env},
             start_new_session=True,
-            preexec_fn=_controlling_terminal,
+            preexec_fn=controlling_terminal,
         )
     finally:
         os.close(slave)
@@ -125,23 +159,11 @@ def run(
         taken = b"".join(lines)
         child.stdout.close()  # the reader goes away, as head does
     term = Screen(columns, rows)
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    received: list[str] = []
+    feed = TerminalFeed(master, term)
     deadline = time.monotonic() + timeout
-    open_terminal = True
-    while open_terminal and time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.005)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child has gone and the terminal is closed
-                chunk = b""
-            if not chunk:
-                open_terminal = False
-            text = decoder.decode(chunk)
-            received.append(text)
-            term.feed(text)
-        while todo and todo[0].when("".join(received)):
+    while feed.open and time.monotonic() < deadline:
+        feed.read(0.005)
+        while todo and todo[0].when(feed.received):
             step = todo.pop(0)
             if step.typed:
                 os.write(master, step.typed)
@@ -153,7 +175,7 @@ def run(
         status = child.wait(10)
     finally:
         os.close(master)
-    return Ran(status=status, screen=term, received="".join(received), stdout=taken)
+    return Ran(status=status, screen=term, received=feed.received, stdout=taken)
 
 
 def after_requests(emulator: object, count: int) -> Callable[[str], bool]:

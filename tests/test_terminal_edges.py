@@ -28,6 +28,7 @@ from psopenai_py.powershell.host import Host
 from psopenai_py.powershell.output import format_output
 from psopenai_py.powershell.progress import Counts
 from tests.screen import screen
+from tests.terminal_run import controlling_terminal
 from tests.test_terminal import PROGRESS, _posts, run_in_pty
 
 KEY = "sk-edge-00000000000000000000000000"
@@ -307,10 +308,6 @@ def test_the_stop_signals_are_chosen_by_platform(monkeypatch):
 # -- progress on odd terminals ---------------------------------------------------------------------
 
 
-def _stderr_is_controlling_tty() -> None:  # pragma: no cover - runs in the child
-    fcntl.ioctl(2, termios.TIOCSCTTY, 0)
-
-
 def _run_progress(
     env: dict[str, str],
     ids: list[str],
@@ -334,7 +331,7 @@ def _run_progress(
         stderr=slave,
         env={**env, "PSOPENAI_PROGRESS_DELAY": "0", "COLUMNS": ""},
         start_new_session=True,
-        preexec_fn=_stderr_is_controlling_tty,
+        preexec_fn=controlling_terminal,
     )
     os.close(slave)
     assert child.stdin is not None

@@ -10,10 +10,8 @@ server received a request yet.  POSIX only (pseudo-terminals).
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import select
 import signal
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from pathlib import Path
 
 from psopenai_py.emulator import Emulator
 from tests.screen import Screen
+from tests.terminal_run import TerminalFeed, controlling_terminal
 
 PROGRESS = re.compile(r"\d+(/\d+ \(\d+%\))?, [\d.]+/s, \d+ errors?\b")
 """The progress line while a run goes on: ``done[/total (pct%)], rate/s, N errors[, ...]``."""
@@ -71,13 +70,6 @@ class Watched:
         return [line for line in self.screen.lines if line.strip()]
 
 
-def _stderr_is_controlling_terminal() -> None:  # pragma: no cover - runs in the child
-    import fcntl
-    import termios
-
-    fcntl.ioctl(2, termios.TIOCSCTTY, 0)
-
-
 def watch(
     emulator: Emulator,
     env: dict[str, str],
@@ -115,7 +107,7 @@ def watch(
             stderr=slave,
             env={"COLUMNS": "", "LINES": "", **env},
             start_new_session=True,
-            preexec_fn=_stderr_is_controlling_terminal,
+            preexec_fn=controlling_terminal,
         )
         os.close(slave)
         if stdin_pipe:
@@ -123,25 +115,13 @@ def watch(
             child.stdin.write(ids_file.read_bytes())
             child.stdin.close()
         term = Screen(columns, rows)
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        received: list[str] = []
+        feed = TerminalFeed(master, term)
         samples: list[Sample] = []
         next_sample = time.monotonic()
         deadline = next_sample + timeout
         interrupted = False
-        open_terminal = True
-        while open_terminal and time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], SAMPLE_EVERY / 2)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # the child has gone and the terminal is closed
-                    chunk = b""
-                if not chunk:
-                    open_terminal = False
-                text = decoder.decode(chunk)
-                received.append(text)
-                term.feed(text)
+        while feed.open and time.monotonic() < deadline:
+            feed.read(SAMPLE_EVERY / 2)
             now = time.monotonic()
             if now >= next_sample:
                 next_sample = now + SAMPLE_EVERY
@@ -160,4 +140,4 @@ def watch(
                     interrupted = True
         status = child.wait(10)
     os.close(master)
-    return Watched(status=status, screen=term, received="".join(received), samples=samples)
+    return Watched(status=status, screen=term, received=feed.received, samples=samples)
