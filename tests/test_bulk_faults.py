@@ -35,6 +35,7 @@ from psopenai_py.errors import JournalError, ParameterBindingError
 from psopenai_py.journal import Journal, read_records
 
 from .conftest import CANARY_KEY
+from .list_server import PagedLister, paged_lister
 
 ROOT = Path(__file__).resolve().parents[1]
 PATCH = {"reviewed": "yes", "draft": None}
@@ -394,45 +395,10 @@ def test_killed_at_each_point_of_a_change_then_resumed_changes_each_id_once(
 # -- hostile list servers for Export ------------------------------------------------------------
 
 
-class _Lister(BaseHTTPRequestHandler):
-    """Answers list requests with ``pages[n]`` for the n-th request; a str page is a redirect."""
-
-    pages: ClassVar[list[Any]] = []
-    served: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        served = type(self).served
-        served.append(self.path)
-        page = type(self).pages[min(len(served), len(type(self).pages)) - 1]
-        if isinstance(page, str):
-            self.send_response(302)
-            self.send_header("Location", page)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = json.dumps(page).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture
-def lister() -> Iterator[type[_Lister]]:
-    handler = type("Handler", (_Lister,), {"pages": [], "served": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    psopenai_py.set_openai_context(
-        api_base=f"http://127.0.0.1:{server.server_address[1]}/v1", api_key=CANARY_KEY
-    )
-    yield handler
-    server.shutdown()
-    server.server_close()
+def lister() -> Iterator[type[PagedLister]]:
+    with paged_lister(CANARY_KEY) as handler:
+        yield handler
 
 
 def _items(*names: str) -> list[dict[str, Any]]:
@@ -450,7 +416,7 @@ def _items(*names: str) -> list[dict[str, Any]]:
     ids=["overlapping pages", "twice in a page"],
 )
 def test_an_item_listed_twice_is_an_error_not_a_duplicate_line(
-    tmp_path: Path, lister: type[_Lister], pages: list[Any]
+    tmp_path: Path, lister: type[PagedLister], pages: list[Any]
 ) -> None:
     lister.pages = pages
     with pytest.raises(psopenai_py.errors.InvalidResponseException, match=r"listed '[ab]' a second time"):
@@ -458,7 +424,7 @@ def test_an_item_listed_twice_is_an_error_not_a_duplicate_line(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_redirect_is_an_error_not_a_crash(tmp_path: Path, lister: type[_Lister]) -> None:
+def test_a_redirect_is_an_error_not_a_crash(tmp_path: Path, lister: type[PagedLister]) -> None:
     lister.pages = ["http://127.0.0.1:9/v1/chat/completions"]
     with pytest.raises(psopenai_py.errors.PSOpenAIError):
         psopenai_py.export_chat_completion(str(tmp_path / "x.jsonl"), max_retry_count=0)

@@ -9,9 +9,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -23,6 +22,7 @@ from psopenai_py.errors import APIRequestException, InvalidResponseException, Pa
 
 from .conftest import CANARY_KEY
 from .hostile_server import HostileServer, Reply, Seen, completion
+from .list_server import PagedLister, paged_lister
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,36 +173,10 @@ def test_stdout_and_the_receipt(tmp_path: Path, emulator: Emulator) -> None:
 # -- a hostile list server ----------------------------------------------------------------------
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    pages: ClassVar[list[Any]] = []
-    served: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        type(self).served.append(self.path)
-        page = type(self).pages[min(len(type(self).served) - 1, len(type(self).pages) - 1)]
-        body = json.dumps(page).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture
-def hostile() -> Iterator[type[_Hostile]]:
-    handler = type("Handler", (_Hostile,), {"pages": [], "served": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    psopenai_py.set_openai_context(
-        api_base=f"http://127.0.0.1:{server.server_address[1]}/v1", api_key=CANARY_KEY
-    )
-    yield handler
-    server.shutdown()
-    server.server_close()
+def hostile() -> Iterator[type[PagedLister]]:
+    with paged_lister(CANARY_KEY) as handler:
+        yield handler
 
 
 def _item(ident: str) -> dict[str, Any]:
@@ -230,7 +204,7 @@ def _item(ident: str) -> dict[str, Any]:
     ],
 )
 def test_a_cursor_loop_or_a_malformed_page_is_an_error(
-    tmp_path: Path, hostile: type[_Hostile], pages: list[Any], problem: str
+    tmp_path: Path, hostile: type[PagedLister], pages: list[Any], problem: str
 ) -> None:
     hostile.pages = pages
     target = tmp_path / "x.jsonl"
